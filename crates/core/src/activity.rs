@@ -1,0 +1,419 @@
+//! The IATI activity as Senda stores it. Each field names the IATI 2.03 element or attribute
+//! it comes from (paths relative to `iati-activity`). Codes from IATI codelists are kept as
+//! published strings (e.g. transaction type `"3"`); codes Senda computes with are parsed types.
+
+use crate::codes::{CountryCode, IatiIdentifier, Percentage};
+use crate::money::{CurrencyCode, Money};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// Text in one language (`narrative`, with `@xml:lang`; `None` = the activity's default language).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Narrative {
+    /// `narrative/@xml:lang`, lower case (e.g. `"es"`), if given.
+    pub lang: Option<String>,
+    /// The text, whitespace-trimmed; markup inside is reduced to its words.
+    pub text: String,
+}
+
+/// An organisation as named in an activity (`reporting-org`, `participating-org`,
+/// `transaction/provider-org`, `transaction/receiver-org`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgRef {
+    /// `@ref`: the organisation identifier (e.g. `US-GOV-11`, `XM-DAC-41121`); `None` if empty.
+    pub r#ref: Option<String>,
+    /// `@type`: IATI OrganisationType code (e.g. `"10"` government).
+    pub org_type: Option<String>,
+    /// `narrative` children (names).
+    pub names: Vec<Narrative>,
+}
+
+impl OrgRef {
+    /// The best display name: the first English or language-less narrative, else the first
+    /// narrative, else the `@ref`, else `""`.
+    pub fn display_name(&self) -> &str {
+        crate::text::pick_narrative(&self.names, Some("en"), None)
+            .or(self.r#ref.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// `participating-org`: an organisation's role in the activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipatingOrg {
+    /// `@role`: 1 funding, 2 accountable, 3 extending, 4 implementing.
+    pub role: Option<String>,
+    /// The organisation.
+    pub org: OrgRef,
+    /// `@activity-id`, if given.
+    pub activity_id: Option<String>,
+}
+
+/// `description` with its `@type` (1 general, 2 objectives, 3 target groups, 4 other).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Description {
+    /// `@type`.
+    pub description_type: Option<String>,
+    /// Narratives.
+    pub narratives: Vec<Narrative>,
+}
+
+/// `activity-date`: `@type` (1 planned start, 2 actual start, 3 planned end, 4 actual end) and `@iso-date`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityDate {
+    /// `@type`.
+    pub date_type: String,
+    /// `@iso-date` (or, in 1.0x files, the element text, with a warning).
+    pub date: Date,
+}
+
+/// `recipient-country` (activity or transaction level).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientCountry {
+    /// `@code`, ISO 3166-1 alpha-2.
+    pub code: CountryCode,
+    /// `@percentage` (activity level only).
+    pub percentage: Option<Percentage>,
+}
+
+/// `recipient-region` (activity or transaction level).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecipientRegion {
+    /// `@code` (e.g. OECD DAC region `"389"`).
+    pub code: String,
+    /// `@vocabulary` (default `"1"`, OECD DAC).
+    pub vocabulary: String,
+    /// `@percentage`.
+    pub percentage: Option<Percentage>,
+}
+
+/// `sector` (activity or transaction level).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sector {
+    /// `@vocabulary` (default `"1"`, DAC 5-digit; `"2"` DAC 3-digit; `"99"` reporting organisation's own).
+    pub vocabulary: String,
+    /// `@code`.
+    pub code: String,
+    /// `@percentage` (activity level).
+    pub percentage: Option<Percentage>,
+    /// `narrative` (the sector's name as published).
+    pub name: Option<String>,
+}
+
+/// `tag`: `@vocabulary` (e.g. `"3"` SDG targets) and `@code` (e.g. `"10.7"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    /// `@vocabulary`.
+    pub vocabulary: String,
+    /// `@code`.
+    pub code: String,
+    /// `narrative`.
+    pub name: Option<String>,
+}
+
+/// `policy-marker`: `@vocabulary` (default `"1"`), `@code`, `@significance` (0-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyMarker {
+    /// `@vocabulary`.
+    pub vocabulary: String,
+    /// `@code`.
+    pub code: String,
+    /// `@significance`.
+    pub significance: Option<u8>,
+}
+
+/// `transaction`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// `@ref`.
+    pub r#ref: Option<String>,
+    /// `transaction-type/@code` as a 2.0x numeric code (1.0x letters are translated: IF=1,
+    /// C=2, D=3, E=4, IR=5, LR=6, R=7, QP=8, QS=9, CG=10).
+    pub transaction_type: String,
+    /// `transaction-date/@iso-date`.
+    pub date: Option<Date>,
+    /// `value` (amount, currency, value date). `None` when missing or invalid (with a diagnostic).
+    pub value: Option<Money>,
+    /// `description/narrative`.
+    pub description: Vec<Narrative>,
+    /// `provider-org`.
+    pub provider_org: Option<OrgRef>,
+    /// `receiver-org`.
+    pub receiver_org: Option<OrgRef>,
+    /// `recipient-country` (transaction level; wins over the activity's countries).
+    pub recipient_countries: Vec<RecipientCountry>,
+    /// `recipient-region` (transaction level).
+    pub recipient_regions: Vec<RecipientRegion>,
+    /// True when a `recipient-country` element was present but its code was invalid: the
+    /// money is attributed to an unknown country, never to a guessed one.
+    pub invalid_country: bool,
+    /// `sector` (transaction level).
+    pub sectors: Vec<Sector>,
+    /// `aid-type/@code` values (any vocabulary).
+    pub aid_types: Vec<String>,
+    /// `@humanitarian`.
+    pub humanitarian: Option<bool>,
+}
+
+/// `budget`: `@type`, `@status`, `period-start`, `period-end`, `value`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    /// `@type` (1 original, 2 revised).
+    pub budget_type: Option<String>,
+    /// `@status` (1 indicative, 2 committed).
+    pub status: Option<String>,
+    /// `period-start/@iso-date`.
+    pub period_start: Option<Date>,
+    /// `period-end/@iso-date`.
+    pub period_end: Option<Date>,
+    /// `value`.
+    pub value: Option<Money>,
+}
+
+/// A point in WGS 84 (`location/point/pos`, "lat lon").
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Latitude, degrees, -90..=90.
+    pub lat: f64,
+    /// Longitude, degrees, -180..=180.
+    pub lon: f64,
+}
+
+/// `location/administrative`: `@vocabulary`, `@level`, `@code` (e.g. admin-1 `GT-01`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Administrative {
+    /// `@vocabulary` (GeographicVocabulary, e.g. `"A1"` GAUL, `"G1"` GeoNames).
+    pub vocabulary: Option<String>,
+    /// `@level` (1 = admin-1 / department).
+    pub level: Option<String>,
+    /// `@code`.
+    pub code: String,
+}
+
+/// `location`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// `@ref`.
+    pub r#ref: Option<String>,
+    /// `name/narrative`.
+    pub name: Vec<Narrative>,
+    /// `description/narrative`.
+    pub description: Vec<Narrative>,
+    /// `administrative`.
+    pub administratives: Vec<Administrative>,
+    /// `point/pos`, when valid.
+    pub point: Option<Point>,
+}
+
+/// `related-activity`: `@type` (1 parent, 2 child, 3 sibling, 4 co-funded, 5 third party) and `@ref`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelatedActivity {
+    /// `@type`.
+    pub relation_type: String,
+    /// `@ref`.
+    pub r#ref: String,
+}
+
+/// A `baseline`, `target` or `actual` of a result indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorValue {
+    /// `@value` as published (may be non-numeric for qualitative indicators).
+    pub value: Option<String>,
+    /// `@year` (baseline) .
+    pub year: Option<i32>,
+    /// `@iso-date` (baseline).
+    pub date: Option<Date>,
+    /// `comment/narrative`.
+    pub comment: Vec<Narrative>,
+}
+
+/// `result/indicator/period`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorPeriod {
+    /// `period-start/@iso-date`.
+    pub start: Option<Date>,
+    /// `period-end/@iso-date`.
+    pub end: Option<Date>,
+    /// `target` values.
+    pub targets: Vec<IndicatorValue>,
+    /// `actual` values.
+    pub actuals: Vec<IndicatorValue>,
+}
+
+/// `result/indicator`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Indicator {
+    /// `@measure` (1 unit, 2 percentage, 3 nominal, 4 ordinal, 5 qualitative).
+    pub measure: Option<String>,
+    /// `@ascending`.
+    pub ascending: Option<bool>,
+    /// `title/narrative`.
+    pub title: Vec<Narrative>,
+    /// `baseline`.
+    pub baselines: Vec<IndicatorValue>,
+    /// `period`.
+    pub periods: Vec<IndicatorPeriod>,
+}
+
+/// `result`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultItem {
+    /// `@type` (1 output, 2 outcome, 3 impact, 9 other).
+    pub result_type: Option<String>,
+    /// `title/narrative`.
+    pub title: Vec<Narrative>,
+    /// `indicator`.
+    pub indicators: Vec<Indicator>,
+}
+
+/// An element or attribute Senda does not model (namespaced extensions such as
+/// `usg:treasury-account`, or unknown IATI elements), kept for a later export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Namespace URI (`None` for unknown elements in no namespace).
+    pub namespace: Option<String>,
+    /// Local name with the prefix as written, e.g. `usg:treasury-account`; attributes start with `@`.
+    pub name: String,
+    /// Text content (trimmed), or the attribute value.
+    pub value: String,
+    /// Attributes of the element, as written.
+    pub attributes: Vec<(String, String)>,
+    /// Path of the parent element, e.g. `iati-activity/transaction`.
+    pub parent: String,
+}
+
+/// One `iati-activity`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// `iati-identifier`.
+    pub iati_identifier: IatiIdentifier,
+    /// The file's `iati-activities/@version` (e.g. `"2.03"`, `"1.04"`).
+    pub iati_version: Option<String>,
+    /// `@xml:lang`: the default language of narratives.
+    pub default_language: Option<String>,
+    /// `@default-currency`.
+    pub default_currency: Option<CurrencyCode>,
+    /// `@last-updated-datetime` as published (RFC 3339); used to resolve duplicate identifiers.
+    pub last_updated: Option<String>,
+    /// `@hierarchy` (1 = top level).
+    pub hierarchy: Option<u32>,
+    /// `@humanitarian`.
+    pub humanitarian: Option<bool>,
+    /// `reporting-org`.
+    pub reporting_org: OrgRef,
+    /// `participating-org`.
+    pub participating_orgs: Vec<ParticipatingOrg>,
+    /// `title/narrative` (1.0x: the element's own text).
+    pub title: Vec<Narrative>,
+    /// `description`.
+    pub descriptions: Vec<Description>,
+    /// `activity-status/@code` (1 pipeline ... 6 suspended).
+    pub status: Option<String>,
+    /// `activity-scope/@code`.
+    pub scope: Option<String>,
+    /// `activity-date`.
+    pub dates: Vec<ActivityDate>,
+    /// `recipient-country`.
+    pub recipient_countries: Vec<RecipientCountry>,
+    /// `recipient-region`.
+    pub recipient_regions: Vec<RecipientRegion>,
+    /// True when an activity-level `recipient-country` had an invalid code.
+    pub invalid_country: bool,
+    /// `sector`.
+    pub sectors: Vec<Sector>,
+    /// `tag`.
+    pub tags: Vec<Tag>,
+    /// `policy-marker`.
+    pub policy_markers: Vec<PolicyMarker>,
+    /// `default-aid-type/@code` values.
+    pub default_aid_types: Vec<String>,
+    /// `default-flow-type/@code`.
+    pub default_flow_type: Option<String>,
+    /// `default-finance-type/@code`.
+    pub default_finance_type: Option<String>,
+    /// `collaboration-type/@code`.
+    pub collaboration_type: Option<String>,
+    /// `budget`.
+    pub budgets: Vec<Budget>,
+    /// `location`.
+    pub locations: Vec<Location>,
+    /// `related-activity`.
+    pub related_activities: Vec<RelatedActivity>,
+    /// `result`.
+    pub results: Vec<ResultItem>,
+    /// Unknown and namespaced elements and attributes, kept.
+    pub extensions: Vec<Extension>,
+    /// `transaction` elements, in document order.
+    #[serde(skip)]
+    pub transactions: Vec<Transaction>,
+}
+
+impl Activity {
+    /// A new activity with only its identifier set.
+    pub fn new(iati_identifier: IatiIdentifier) -> Self {
+        Self {
+            iati_identifier,
+            iati_version: None,
+            default_language: None,
+            default_currency: None,
+            last_updated: None,
+            hierarchy: None,
+            humanitarian: None,
+            reporting_org: OrgRef::default(),
+            participating_orgs: Vec::new(),
+            title: Vec::new(),
+            descriptions: Vec::new(),
+            status: None,
+            scope: None,
+            dates: Vec::new(),
+            recipient_countries: Vec::new(),
+            recipient_regions: Vec::new(),
+            invalid_country: false,
+            sectors: Vec::new(),
+            tags: Vec::new(),
+            policy_markers: Vec::new(),
+            default_aid_types: Vec::new(),
+            default_flow_type: None,
+            default_finance_type: None,
+            collaboration_type: None,
+            budgets: Vec::new(),
+            locations: Vec::new(),
+            related_activities: Vec::new(),
+            results: Vec::new(),
+            extensions: Vec::new(),
+            transactions: Vec::new(),
+        }
+    }
+
+    /// The title in `lang` if published, else in the activity's default language, else the first.
+    pub fn title_in(&self, lang: &str) -> &str {
+        crate::text::pick_narrative(&self.title, Some(lang), self.default_language.as_deref())
+            .unwrap_or("")
+    }
+
+    /// Names of implementing organisations (`participating-org/@role="4"`), in document order,
+    /// without duplicates.
+    pub fn implementing_orgs(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for p in &self.participating_orgs {
+            if p.role.as_deref() == Some("4") {
+                let n = p.org.display_name();
+                if !n.is_empty() && !out.contains(&n) {
+                    out.push(n);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every country the activity names, at activity level or on any transaction, sorted.
+    pub fn all_countries(&self) -> Vec<CountryCode> {
+        let mut v: Vec<CountryCode> = self.recipient_countries.iter().map(|c| c.code).collect();
+        for t in &self.transactions {
+            v.extend(t.recipient_countries.iter().map(|c| c.code));
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+}

@@ -1,0 +1,282 @@
+//! Attribution: how a transaction's money is split over countries, sectors and implementing
+//! organisations, exactly (parts always add up to the transaction).
+//!
+//! Rules (see `docs/attribution.md`):
+//! - country: a transaction's own `recipient-country` wins (several: equal split); a
+//!   transaction `recipient-region` without country is `REGIONAL`; otherwise the activity's
+//!   `recipient-country` and `recipient-region` percentages split it (regions go to
+//!   `REGIONAL`; percentages under 100 leave the rest to `REGIONAL`; over 100 are scaled down;
+//!   missing percentages split equally). No geography at all: `REGIONAL`. An invalid country
+//!   code: `UNKNOWN`.
+//! - sector (DAC 5-digit, vocabulary 1): the transaction's DAC sectors (equal split), else the
+//!   activity's DAC sectors by percentage, else `(unspecified)`.
+//! - implementing organisation: the transaction's `receiver-org`, else the activity's
+//!   `participating-org[@role=4]` (equal split), else `(unspecified)`.
+
+use crate::activity::{Activity, Transaction};
+use crate::money::allocate;
+use rust_decimal::Decimal;
+use time::Date;
+
+/// Label of money attributed to no country.
+pub const REGIONAL: &str = "REGIONAL";
+/// Label of money whose published country code was invalid.
+pub const UNKNOWN: &str = "UNKNOWN";
+/// Label of a missing sector or organisation.
+pub const UNSPECIFIED: &str = "(unspecified)";
+
+/// The transaction types Senda reports: 2 outgoing commitment (U.S. obligation),
+/// 3 disbursement, 4 expenditure.
+pub const REPORTED_TYPES: &[&str] = &["2", "3", "4"];
+
+/// One slice of a transaction after attribution. Shape: a transaction of 4,500 USD split
+/// 60/40 over GT and REGIONAL gives two facts, 2,700 and 1,800.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// Index of the transaction in the activity (document order); `None` for a presence row.
+    pub transaction_index: Option<usize>,
+    /// Transaction type code (`"2"`, `"3"`, `"4"`); `"0"` for a presence row (no money).
+    pub transaction_type: String,
+    /// `transaction-date`, else `value/@value-date`; for presence rows the activity start date.
+    pub date: Option<Date>,
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// ISO 3166-1 alpha-2, `REGIONAL` or `UNKNOWN`.
+    pub country: String,
+    /// DAC 5-digit sector code or `(unspecified)`.
+    pub sector: String,
+    /// Implementing organisation name or `(unspecified)`.
+    pub implementing_org: String,
+    /// The slice's amount, exact.
+    pub amount: Decimal,
+}
+
+fn country_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
+    if t.invalid_country {
+        return vec![(UNKNOWN.into(), Decimal::ONE)];
+    }
+    if !t.recipient_countries.is_empty() {
+        return t.recipient_countries.iter().map(|c| (c.code.to_string(), Decimal::ONE)).collect();
+    }
+    if !t.recipient_regions.is_empty() {
+        return vec![(REGIONAL.into(), Decimal::ONE)];
+    }
+    activity_country_weights(a)
+}
+
+/// The activity-level country split (percent weights), including `REGIONAL`/`UNKNOWN` shares.
+pub fn activity_country_weights(a: &Activity) -> Vec<(String, Decimal)> {
+    let n_entries = a.recipient_countries.len() + a.recipient_regions.len() + usize::from(a.invalid_country);
+    if n_entries == 0 {
+        return vec![(REGIONAL.into(), Decimal::ONE)];
+    }
+    let any_pct = a.recipient_countries.iter().any(|c| c.percentage.is_some())
+        || a.recipient_regions.iter().any(|r| r.percentage.is_some());
+    let mut out: Vec<(String, Decimal)> = Vec::new();
+    let mut add = |k: &str, w: Decimal| {
+        if let Some(e) = out.iter_mut().find(|(x, _)| x == k) {
+            e.1 += w;
+        } else {
+            out.push((k.to_owned(), w));
+        }
+    };
+    if !any_pct {
+        let w = Decimal::ONE;
+        for c in &a.recipient_countries {
+            add(c.code.as_str(), w);
+        }
+        for _ in &a.recipient_regions {
+            add(REGIONAL, w);
+        }
+        if a.invalid_country {
+            add(UNKNOWN, w);
+        }
+        return out;
+    }
+    let mut sum = Decimal::ZERO;
+    for c in &a.recipient_countries {
+        let p = c.percentage.map(|p| p.value()).unwrap_or(Decimal::ZERO);
+        sum += p;
+        add(c.code.as_str(), p);
+    }
+    for r in &a.recipient_regions {
+        let p = r.percentage.map(|p| p.value()).unwrap_or(Decimal::ZERO);
+        sum += p;
+        add(REGIONAL, p);
+    }
+    if sum < Decimal::ONE_HUNDRED {
+        let rest = Decimal::ONE_HUNDRED - sum;
+        add(if a.invalid_country { UNKNOWN } else { REGIONAL }, rest);
+    }
+    out.retain(|(_, w)| *w > Decimal::ZERO);
+    if out.is_empty() {
+        out.push((REGIONAL.into(), Decimal::ONE));
+    }
+    out
+}
+
+fn sector_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
+    let tx: Vec<_> = t.sectors.iter().filter(|s| s.vocabulary == "1").collect();
+    if !tx.is_empty() {
+        return tx.iter().map(|s| (s.code.clone(), Decimal::ONE)).collect();
+    }
+    let act: Vec<_> = a.sectors.iter().filter(|s| s.vocabulary == "1").collect();
+    if act.is_empty() {
+        return vec![(UNSPECIFIED.into(), Decimal::ONE)];
+    }
+    let any_pct = act.iter().any(|s| s.percentage.is_some());
+    let mut out: Vec<(String, Decimal)> = Vec::new();
+    for s in act {
+        let w = if any_pct { s.percentage.map(|p| p.value()).unwrap_or(Decimal::ZERO) } else { Decimal::ONE };
+        if let Some(e) = out.iter_mut().find(|(c, _)| *c == s.code) {
+            e.1 += w;
+        } else {
+            out.push((s.code.clone(), w));
+        }
+    }
+    out
+}
+
+fn implementer_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
+    if let Some(r) = &t.receiver_org {
+        let n = r.display_name();
+        if !n.is_empty() {
+            return vec![(n.to_owned(), Decimal::ONE)];
+        }
+    }
+    let imp = a.implementing_orgs();
+    if imp.is_empty() {
+        return vec![(UNSPECIFIED.into(), Decimal::ONE)];
+    }
+    imp.into_iter().map(|n| (n.to_owned(), Decimal::ONE)).collect()
+}
+
+/// Splits `amount` over a list of weighted keys (exact; see [`allocate`]).
+pub fn split<'k>(amount: Decimal, keys: &'k [(String, Decimal)]) -> impl Iterator<Item = (&'k str, Decimal)> {
+    let weights: Vec<Decimal> = keys.iter().map(|(_, w)| *w).collect();
+    keys.iter().map(|(k, _)| k.as_str()).zip(allocate(amount, &weights))
+}
+
+/// The activity's start date: actual start (type 2), else planned start (type 1).
+pub fn start_date(a: &Activity) -> Option<Date> {
+    let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date);
+    by("2").or_else(|| by("1"))
+}
+
+/// All facts of an activity: one or more per reported transaction (commitment, disbursement,
+/// expenditure) with a value, plus one zero "presence" fact for each activity-level country
+/// that has no money fact, so activities are counted where they work.
+pub fn facts(a: &Activity) -> Vec<Fact> {
+    let mut out = Vec::new();
+    for (i, t) in a.transactions.iter().enumerate() {
+        if !REPORTED_TYPES.contains(&t.transaction_type.as_str()) {
+            continue;
+        }
+        let Some(v) = t.value else { continue };
+        let date = t.date.or(v.value_date);
+        let countries = country_weights(a, t);
+        let sectors = sector_weights(a, t);
+        let imps = implementer_weights(a, t);
+        for (c, ca) in split(v.amount, &countries) {
+            for (s, sa) in split(ca, &sectors) {
+                for (o, oa) in split(sa, &imps) {
+                    out.push(Fact {
+                        transaction_index: Some(i),
+                        transaction_type: t.transaction_type.clone(),
+                        date,
+                        currency: v.currency.to_string(),
+                        country: c.to_owned(),
+                        sector: s.to_owned(),
+                        implementing_org: o.to_owned(),
+                        amount: oa,
+                    });
+                }
+            }
+        }
+    }
+    let start = start_date(a);
+    let first_sector = a
+        .sectors
+        .iter()
+        .find(|s| s.vocabulary == "1")
+        .map(|s| s.code.clone())
+        .unwrap_or_else(|| UNSPECIFIED.into());
+    let first_imp = a.implementing_orgs().first().map(|s| s.to_string()).unwrap_or_else(|| UNSPECIFIED.into());
+    let mut named: Vec<String> = activity_country_weights(a).into_iter().map(|(c, _)| c).collect();
+    for t in &a.transactions {
+        named.extend(t.recipient_countries.iter().map(|c| c.code.to_string()));
+    }
+    named.sort();
+    named.dedup();
+    for c in named {
+        if !out.iter().any(|f| f.country == c) {
+            out.push(Fact {
+                transaction_index: None,
+                transaction_type: "0".into(),
+                date: start,
+                currency: "USD".into(),
+                country: c,
+                sector: first_sector.clone(),
+                implementing_org: first_imp.clone(),
+                amount: Decimal::ZERO,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activity::{RecipientCountry, RecipientRegion, Transaction};
+    use crate::codes::{CountryCode, IatiIdentifier, Percentage};
+    use crate::money::{CurrencyCode, Money};
+
+    fn tx(amount: &str) -> Transaction {
+        Transaction {
+            r#ref: None,
+            transaction_type: "3".into(),
+            date: None,
+            value: Some(Money { amount: amount.parse().expect("dec"), currency: CurrencyCode::USD, value_date: None }),
+            description: vec![],
+            provider_org: None,
+            receiver_org: None,
+            recipient_countries: vec![],
+            recipient_regions: vec![],
+            invalid_country: false,
+            sectors: vec![],
+            aid_types: vec![],
+            humanitarian: None,
+        }
+    }
+
+    #[test]
+    fn country_60_region_40_reconciles() {
+        let mut a = Activity::new(IatiIdentifier::parse("A").expect("id"));
+        a.recipient_countries.push(RecipientCountry { code: CountryCode::parse("GT").expect("c"), percentage: Percentage::parse("60").ok() });
+        a.recipient_regions.push(RecipientRegion { code: "389".into(), vocabulary: "1".into(), percentage: Percentage::parse("40").ok() });
+        a.transactions.push(tx("1000.01"));
+        let f = facts(&a);
+        let gt: Decimal = f.iter().filter(|x| x.country == "GT").map(|x| x.amount).sum();
+        let reg: Decimal = f.iter().filter(|x| x.country == REGIONAL).map(|x| x.amount).sum();
+        assert_eq!(gt + reg, "1000.01".parse::<Decimal>().expect("d"));
+        assert_eq!(gt, "600.01".parse::<Decimal>().expect("d"));
+    }
+
+    #[test]
+    fn transaction_country_wins_and_invalid_is_unknown() {
+        let mut a = Activity::new(IatiIdentifier::parse("A").expect("id"));
+        a.recipient_countries.push(RecipientCountry { code: CountryCode::parse("GT").expect("c"), percentage: None });
+        let mut t = tx("50");
+        t.recipient_countries.push(RecipientCountry { code: CountryCode::parse("HN").expect("c"), percentage: None });
+        a.transactions.push(t);
+        let mut bad = tx("7");
+        bad.invalid_country = true;
+        a.transactions.push(bad);
+        let f = facts(&a);
+        assert!(f.iter().any(|x| x.country == "HN" && x.amount == Decimal::from(50)));
+        assert!(f.iter().any(|x| x.country == UNKNOWN && x.amount == Decimal::from(7)));
+        // GT is named at activity level but has no money: a presence fact counts it.
+        assert!(f.iter().any(|x| x.country == "GT" && x.transaction_type == "0"));
+    }
+}

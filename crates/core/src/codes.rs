@@ -1,0 +1,212 @@
+//! Parsed identifiers and codes: [`IatiIdentifier`], [`CountryCode`], [`Percentage`],
+//! [`FiscalYear`], [`IsoDate`] parsing.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::{Date, Month};
+
+/// Why a code or value from outside could not be parsed. The message names the offending value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    /// `iati-identifier` empty or containing whitespace inside.
+    #[error("invalid iati-identifier {0:?}: must be non-empty and contain no whitespace")]
+    Identifier(String),
+    /// Not an ISO 3166-1 alpha-2 code (two ASCII letters).
+    #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\"")]
+    Country(String),
+    /// Not a number between 0 and 100.
+    #[error("invalid percentage {0:?}: expected a number from 0 to 100")]
+    Percentage(String),
+    /// Not an ISO 8601 calendar date `YYYY-MM-DD` (optionally followed by a zone).
+    #[error("invalid date {0:?}: expected an ISO 8601 date such as 2011-05-06")]
+    Date(String),
+    /// Not an ISO 4217 currency code (three ASCII letters).
+    #[error("invalid currency code {0:?}: expected an ISO 4217 code such as \"USD\"")]
+    Currency(String),
+    /// Not a decimal number.
+    #[error("invalid amount {0:?}: expected a decimal number such as 1500.25")]
+    Amount(String),
+}
+
+/// An activity's `iati-identifier` (IATI element `iati-activity/iati-identifier`), trimmed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IatiIdentifier(String);
+
+impl IatiIdentifier {
+    /// Parses an identifier: surrounding whitespace is trimmed; empty or inner whitespace other
+    /// than plain spaces is an error (real publishers do use spaces, e.g. MCC's `-BUS DEVEL`).
+    pub fn parse(raw: &str) -> Result<Self, CodeError> {
+        let t = raw.trim();
+        if t.is_empty() || t.chars().any(|c| c.is_whitespace() && c != ' ') {
+            return Err(CodeError::Identifier(raw.to_owned()));
+        }
+        Ok(Self(t.to_owned()))
+    }
+    /// The identifier text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IatiIdentifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case (IATI `recipient-country/@code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// Parses two ASCII letters (any case). `"KE UG"`, `"GTM"` and `""` are errors.
+    pub fn parse(raw: &str) -> Result<Self, CodeError> {
+        let t = raw.trim().as_bytes();
+        if t.len() == 2 && t.iter().all(u8::is_ascii_alphabetic) {
+            Ok(Self([t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase()]))
+        } else {
+            Err(CodeError::Country(raw.to_owned()))
+        }
+    }
+    /// The code as a `&str`, e.g. `"GT"`.
+    pub fn as_str(&self) -> &str {
+        // Both bytes are ASCII letters by construction, hence valid UTF-8.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = CodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A percentage from 0 to 100 inclusive, exact (IATI `@percentage` attributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Percentage(Decimal);
+
+impl Percentage {
+    /// 100 %.
+    pub const FULL: Percentage = Percentage(Decimal::ONE_HUNDRED);
+    /// Parses `"60"`, `"33.3"`; anything outside 0..=100 (e.g. `"500"`) is an error.
+    pub fn parse(raw: &str) -> Result<Self, CodeError> {
+        let d: Decimal = raw
+            .trim()
+            .parse()
+            .map_err(|_| CodeError::Percentage(raw.to_owned()))?;
+        if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
+            return Err(CodeError::Percentage(raw.to_owned()));
+        }
+        Ok(Self(d))
+    }
+    /// The value, from 0 to 100.
+    pub fn value(self) -> Decimal {
+        self.0
+    }
+}
+
+/// A U.S. government fiscal year: 1 October to 30 September, named by the year it ends in
+/// (FY2023 = 2022-10-01 .. 2023-09-30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FiscalYear(pub i32);
+
+impl FiscalYear {
+    /// The fiscal year a date falls in.
+    pub fn of(date: Date) -> Self {
+        if date.month() as u8 >= 10 {
+            Self(date.year() + 1)
+        } else {
+            Self(date.year())
+        }
+    }
+}
+
+impl fmt::Display for FiscalYear {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FY{}", self.0)
+    }
+}
+
+/// Parses an IATI date (`xsd:date`): `YYYY-MM-DD`, optionally followed by `Z` or a `±hh:mm`
+/// zone, which is ignored. `20110506`, `06/05/2011` and impossible dates such as `2011-02-30`
+/// are errors; a date is never guessed.
+pub fn parse_iso_date(raw: &str) -> Result<Date, CodeError> {
+    let t = raw.trim();
+    let err = || CodeError::Date(raw.to_owned());
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(err());
+    }
+    let rest = &t[10..];
+    let zone_ok = rest.is_empty()
+        || rest == "Z"
+        || (rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.as_bytes()[3] == b':'
+            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
+            && rest[4..6].bytes().all(|c| c.is_ascii_digit()));
+    if !zone_ok {
+        return Err(err());
+    }
+    let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+    let (y, m, d) = (&t[0..4], &t[5..7], &t[8..10]);
+    if !(digits(y) && digits(m) && digits(d)) {
+        return Err(err());
+    }
+    let year: i32 = y.parse().map_err(|_| err())?;
+    let month: u8 = m.parse().map_err(|_| err())?;
+    let day: u8 = d.parse().map_err(|_| err())?;
+    let month = Month::try_from(month).map_err(|_| err())?;
+    Date::from_calendar_date(year, month, day).map_err(|_| err())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_follow_the_issue_rules() {
+        assert!(parse_iso_date("2011-05-06").is_ok());
+        assert_eq!(
+            parse_iso_date("2011-05-06Z").ok(),
+            parse_iso_date("2011-05-06").ok()
+        );
+        assert!(parse_iso_date("2011-05-06-04:00").is_ok());
+        for bad in ["20110506", "06/05/2011", "2011-02-30", "", "2011-5-6", "2011-05-06T10"] {
+            assert!(parse_iso_date(bad).is_err(), "{bad} must be rejected");
+        }
+    }
+
+    #[test]
+    fn fiscal_year_starts_in_october() {
+        let d = |s| parse_iso_date(s).expect("valid");
+        assert_eq!(FiscalYear::of(d("2022-09-30")), FiscalYear(2022));
+        assert_eq!(FiscalYear::of(d("2022-10-01")), FiscalYear(2023));
+    }
+
+    #[test]
+    fn countries_and_percentages_parse_strictly() {
+        assert_eq!(CountryCode::parse("gt").map(|c| c.to_string()).ok(), Some("GT".into()));
+        assert!(CountryCode::parse("KE UG").is_err());
+        assert!(CountryCode::parse("MWI").is_err());
+        assert!(Percentage::parse("500").is_err());
+        assert!(Percentage::parse("-1").is_err());
+        assert_eq!(Percentage::parse("60").map(Percentage::value).ok(), Some(Decimal::from(60)));
+    }
+}

@@ -1,0 +1,346 @@
+//! The mapping engine: compiles a strategy's rules once ([`Mapper::new`]) and maps activities
+//! onto its lines of effort ([`Mapper::map`]), keeping the evidence of every match (rule,
+//! field, matched value). An activity maps to several lines of effort or to none ("not mapped",
+//! still counted with its money). Analysts' overrides are applied by the caller on top.
+
+use crate::activity::{Activity, Narrative, Sector};
+use crate::strategy::{RuleDef, Strategy};
+use crate::text::fold;
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::{Deserialize, Serialize};
+
+/// Why an activity maps to a line of effort.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The line of effort.
+    pub line_of_effort: String,
+    /// The rule id (from the strategy file), or `override` for an analyst's decision.
+    pub rule: String,
+    /// The rule kind (`sector`, `keyword`, ...; `override`).
+    pub kind: String,
+    /// The field that matched, as an IATI path (e.g. `title/narrative[@xml:lang=es]`, `transaction/sector[@vocabulary=99]`).
+    pub field: String,
+    /// The value that matched (the code, the phrase, the organisation, or the analyst's note).
+    pub value: String,
+}
+
+/// The result of mapping one activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mapping {
+    /// Lines of effort, in the strategy's order, without duplicates. Empty = not mapped.
+    pub lines_of_effort: Vec<String>,
+    /// Evidence for each line of effort (at most 3 per rule).
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Title,
+    Description,
+    TransactionDescription,
+}
+
+struct Pattern {
+    rule: usize,
+    phrase: String,
+}
+
+/// A strategy's rules, compiled for fast matching (one Aho-Corasick automaton per language).
+pub struct Mapper {
+    strategy_id: String,
+    loe_order: Vec<String>,
+    rules: Vec<RuleDef>,
+    rule_fields: Vec<Vec<Field>>,
+    en: Option<(AhoCorasick, Vec<Pattern>)>,
+    es: Option<(AhoCorasick, Vec<Pattern>)>,
+    unless: Option<(AhoCorasick, Vec<Pattern>)>,
+    folded_names: Vec<Vec<String>>,
+}
+
+fn to_pattern(phrase: &str) -> String {
+    let prefix = phrase.trim_end().ends_with('*');
+    let f = fold(phrase.trim_end().trim_end_matches('*'));
+    if prefix { f.trim_end().to_owned() } else { f }
+}
+
+fn build(pats: Vec<Pattern>) -> Option<(AhoCorasick, Vec<Pattern>)> {
+    if pats.is_empty() {
+        return None;
+    }
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(pats.iter().map(|p| to_pattern(&p.phrase)))
+        .ok()?;
+    Some((ac, pats))
+}
+
+impl Mapper {
+    /// Compiles the strategy's rules.
+    pub fn new(strategy: &Strategy) -> Self {
+        let mut en = Vec::new();
+        let mut es = Vec::new();
+        let mut unless = Vec::new();
+        let mut rule_fields = Vec::new();
+        let mut folded_names = Vec::new();
+        for (i, r) in strategy.rules.iter().enumerate() {
+            let mut fields: Vec<Field> = r
+                .fields
+                .iter()
+                .filter_map(|f| match f.as_str() {
+                    "title" => Some(Field::Title),
+                    "description" => Some(Field::Description),
+                    "transaction_description" => Some(Field::TransactionDescription),
+                    _ => None,
+                })
+                .collect();
+            if fields.is_empty() {
+                fields = vec![Field::Title, Field::Description];
+            }
+            rule_fields.push(fields);
+            if r.kind == "keyword" {
+                en.extend(r.en.iter().map(|p| Pattern { rule: i, phrase: p.clone() }));
+                es.extend(r.es.iter().map(|p| Pattern { rule: i, phrase: p.clone() }));
+            }
+            unless.extend(r.unless.iter().map(|p| Pattern { rule: i, phrase: p.clone() }));
+            folded_names.push(r.names.iter().map(|n| to_pattern(n)).collect());
+        }
+        Self {
+            strategy_id: strategy.id.clone(),
+            loe_order: strategy.lines_of_effort.iter().map(|l| l.id.clone()).collect(),
+            rules: strategy.rules.clone(),
+            rule_fields,
+            en: build(en),
+            es: build(es),
+            unless: build(unless),
+            folded_names,
+        }
+    }
+
+    /// The strategy this mapper was built from.
+    pub fn strategy_id(&self) -> &str {
+        &self.strategy_id
+    }
+
+    /// Maps one activity. Pure and deterministic.
+    pub fn map(&self, a: &Activity) -> Mapping {
+        let mut ev: Vec<Evidence> = Vec::new();
+        let push = |ev: &mut Vec<Evidence>, rule: &RuleDef, field: String, value: String| {
+            let n = ev.iter().filter(|e| e.rule == rule.id).count();
+            if n < 3 && !ev.iter().any(|e| e.rule == rule.id && e.value == value) {
+                ev.push(Evidence {
+                    line_of_effort: rule.line_of_effort.clone(),
+                    rule: rule.id.clone(),
+                    kind: rule.kind.clone(),
+                    field,
+                    value,
+                });
+            }
+        };
+
+        // Vetoes: phrases found anywhere in title or descriptions.
+        let mut vetoed = vec![false; self.rules.len()];
+        if let Some((ac, pats)) = &self.unless {
+            let mut scan = |text: &str| {
+                let f = fold(text);
+                for m in ac.find_overlapping_iter(&f) {
+                    vetoed[pats[m.pattern().as_usize()].rule] = true;
+                }
+            };
+            a.title.iter().for_each(|n| scan(&n.text));
+            a.descriptions.iter().flat_map(|d| &d.narratives).for_each(|n| scan(&n.text));
+        }
+
+        for (i, r) in self.rules.iter().enumerate() {
+            if vetoed[i] {
+                continue;
+            }
+            match r.kind.as_str() {
+                "sector" => {
+                    let voc = r.vocabulary.as_deref().unwrap_or("1");
+                    let hit = |s: &Sector| {
+                        s.vocabulary == voc
+                            && (r.codes.iter().any(|c| *c == s.code)
+                                || r.code_prefixes.iter().any(|p| s.code.starts_with(p.as_str())))
+                    };
+                    for s in a.sectors.iter().filter(|s| hit(s)) {
+                        push(&mut ev, r, format!("sector[@vocabulary={voc}]"), sector_value(s));
+                    }
+                    for s in a.transactions.iter().flat_map(|t| &t.sectors).filter(|s| hit(s)) {
+                        push(&mut ev, r, format!("transaction/sector[@vocabulary={voc}]"), sector_value(s));
+                    }
+                }
+                "policy_marker" => {
+                    let voc = r.vocabulary.as_deref().unwrap_or("1");
+                    let min = r.min_significance.unwrap_or(1);
+                    for p in &a.policy_markers {
+                        if p.vocabulary == voc && r.codes.contains(&p.code) && p.significance.unwrap_or(0) >= min {
+                            push(&mut ev, r, format!("policy-marker[@vocabulary={voc}]"), format!("{} (significance {})", p.code, p.significance.unwrap_or(0)));
+                        }
+                    }
+                }
+                "tag" => {
+                    for t in &a.tags {
+                        if r.vocabulary.as_deref().is_none_or(|v| v == t.vocabulary) && r.codes.contains(&t.code) {
+                            push(&mut ev, r, format!("tag[@vocabulary={}]", t.vocabulary), t.code.clone());
+                        }
+                    }
+                }
+                "humanitarian" => {
+                    if a.humanitarian == Some(true) {
+                        push(&mut ev, r, "@humanitarian".into(), "1".into());
+                    } else if a.transactions.iter().any(|t| t.humanitarian == Some(true)) {
+                        push(&mut ev, r, "transaction/@humanitarian".into(), "1".into());
+                    }
+                }
+                "participating_org" => {
+                    for p in &a.participating_orgs {
+                        if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.contains(x)) {
+                            continue;
+                        }
+                        if let Some(rf) = &p.org.r#ref
+                            && r.refs.contains(rf)
+                        {
+                            push(&mut ev, r, "participating-org/@ref".into(), rf.clone());
+                        }
+                        for n in &p.org.names {
+                            let f = fold(&n.text);
+                            if let Some(hit) = self.folded_names[i].iter().find(|pat| f.contains(pat.as_str())) {
+                                push(&mut ev, r, "participating-org/narrative".into(), format!("{} (matched \"{}\")", n.text, hit.trim()));
+                            }
+                        }
+                    }
+                    if r.roles.is_empty() || r.roles.iter().any(|x| x == "4") {
+                        for o in a.transactions.iter().filter_map(|t| t.receiver_org.as_ref()) {
+                            if let Some(rf) = &o.r#ref
+                                && r.refs.contains(rf)
+                            {
+                                push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.clone());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        // Keywords.
+        let lang_default = a.default_language.as_deref();
+        let scan = |ev: &mut Vec<Evidence>, n: &Narrative, field: Field, path: &str| {
+            let lang = n.lang.as_deref().or(lang_default).map(|l| l.to_ascii_lowercase());
+            let f = fold(&n.text);
+            let sets: Vec<&(AhoCorasick, Vec<Pattern>)> = match lang.as_deref() {
+                Some("en") => self.en.iter().collect(),
+                Some("es") => self.es.iter().collect(),
+                _ => self.en.iter().chain(self.es.iter()).collect(),
+            };
+            for (ac, pats) in sets {
+                for m in ac.find_overlapping_iter(&f) {
+                    let p = &pats[m.pattern().as_usize()];
+                    if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
+                        continue;
+                    }
+                    let lang_s = lang.as_deref().unwrap_or("?");
+                    push(ev, &self.rules[p.rule], format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone());
+                }
+            }
+        };
+        for n in &a.title {
+            scan(&mut ev, n, Field::Title, "title");
+        }
+        for n in a.descriptions.iter().flat_map(|d| &d.narratives) {
+            scan(&mut ev, n, Field::Description, "description");
+        }
+        for n in a.transactions.iter().flat_map(|t| &t.description) {
+            scan(&mut ev, n, Field::TransactionDescription, "transaction/description");
+        }
+
+        let lines = self
+            .loe_order
+            .iter()
+            .filter(|l| ev.iter().any(|e| &e.line_of_effort == *l))
+            .cloned()
+            .collect();
+        ev.sort_by_key(|e| self.loe_order.iter().position(|l| *l == e.line_of_effort));
+        Mapping { lines_of_effort: lines, evidence: ev }
+    }
+}
+
+fn sector_value(s: &Sector) -> String {
+    match &s.name {
+        Some(n) => format!("{} ({n})", s.code),
+        None => s.code.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codes::IatiIdentifier;
+
+    fn strategy() -> Strategy {
+        Strategy::from_toml(
+            "t",
+            r#"id='t'
+title='t'
+short_title='t'
+published='2021-07-29'
+source='s'
+focus_countries=['GT']
+[[lines_of_effort]]
+id='A'
+title='a'
+scope='s'
+[[lines_of_effort]]
+id='B'
+title='b'
+scope='s'
+[[rules]]
+id='kw'
+line_of_effort='B'
+kind='keyword'
+note='n'
+en=['returned migrant*']
+es=['retornad*']
+unless=['mock exercise']
+[[rules]]
+id='sec'
+line_of_effort='A'
+kind='sector'
+note='n'
+vocabulary='1'
+code_prefixes=['720']
+"#,
+        )
+        .expect("valid")
+    }
+
+    fn activity(title: &str, lang: &str) -> Activity {
+        let mut a = Activity::new(IatiIdentifier::parse("X-1").expect("id"));
+        a.title.push(Narrative { lang: Some(lang.into()), text: title.into() });
+        a
+    }
+
+    #[test]
+    fn keywords_match_whole_words_per_language_with_evidence() {
+        let m = Mapper::new(&strategy());
+        let r = m.map(&activity("Support to Returned Migrants in Honduras", "en"));
+        assert_eq!(r.lines_of_effort, ["B"]);
+        assert_eq!(r.evidence[0].rule, "kw");
+        assert_eq!(r.evidence[0].field, "title/narrative[@xml:lang=en]");
+        assert!(m.map(&activity("Apoyo a personas retornadas", "es")).lines_of_effort == ["B"]);
+        // Spanish phrase does not fire on English text, and vetoes work.
+        assert!(m.map(&activity("retornados", "en")).lines_of_effort.is_empty());
+        assert!(m.map(&activity("returned migrants mock exercise", "en")).lines_of_effort.is_empty());
+        // Whole words only: "unreturned migrants" does not match.
+        assert!(m.map(&activity("unreturned migrants", "en")).lines_of_effort.is_empty());
+    }
+
+    #[test]
+    fn sector_prefix_maps_and_order_follows_strategy() {
+        let m = Mapper::new(&strategy());
+        let mut a = activity("Returned migrants", "en");
+        a.sectors.push(Sector { vocabulary: "1".into(), code: "72010".into(), percentage: None, name: None });
+        let r = m.map(&a);
+        assert_eq!(r.lines_of_effort, ["A", "B"]);
+    }
+}

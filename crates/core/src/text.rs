@@ -1,0 +1,81 @@
+//! Text helpers: choosing a narrative by language, and folding text for keyword matching.
+
+use crate::activity::Narrative;
+use unicode_normalization::UnicodeNormalization;
+
+/// Picks the narrative to show: the one in `want` (e.g. `"es"`), else one in the activity's
+/// default language `default_lang` (a narrative with no `xml:lang` is in the default language),
+/// else the first. Never "simply the first one found" when a better one exists.
+pub fn pick_narrative<'a>(
+    narratives: &'a [Narrative],
+    want: Option<&str>,
+    default_lang: Option<&str>,
+) -> Option<&'a str> {
+    let lang_of = |n: &'a Narrative| n.lang.as_deref().or(default_lang);
+    if let Some(w) = want
+        && let Some(n) = narratives.iter().find(|n| lang_of(n).is_some_and(|l| l.eq_ignore_ascii_case(w)))
+    {
+        return Some(&n.text);
+    }
+    if let Some(n) = narratives.iter().find(|n| n.lang.is_none()) {
+        return Some(&n.text);
+    }
+    narratives.first().map(|n| n.text.as_str())
+}
+
+/// Folds text for keyword matching: Unicode NFD with combining marks removed (so `reintegración`
+/// matches `reintegracion`), lower case, every run of non-alphanumeric characters replaced by a
+/// single space, and one space added at both ends. Phrases folded the same way match on whole
+/// words by searching `" phrase "`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    let mut last_space = true;
+    let push_char = |c: char, out: &mut String, last_space: &mut bool| {
+        if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                out.push(l);
+            }
+            *last_space = false;
+        } else if !*last_space {
+            out.push(' ');
+            *last_space = true;
+        }
+    };
+    if text.is_ascii() {
+        for c in text.chars() {
+            push_char(c, &mut out, &mut last_space);
+        }
+    } else {
+        for c in text.nfd() {
+            if unicode_normalization::char::is_combining_mark(c) {
+                continue;
+            }
+            push_char(c, &mut out, &mut last_space);
+        }
+    }
+    if !last_space {
+        out.push(' ');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_removes_accents_case_and_punctuation() {
+        assert_eq!(fold("Reintegración de RETORNADOS, (Honduras)"), " reintegracion de retornados honduras ");
+        assert_eq!(fold(""), " ");
+    }
+
+    #[test]
+    fn narrative_choice_prefers_requested_then_default_language() {
+        let n = |l: Option<&str>, t: &str| Narrative { lang: l.map(str::to_owned), text: t.into() };
+        let v = vec![n(Some("fr"), "bonjour"), n(Some("es"), "hola"), n(None, "hello")];
+        assert_eq!(pick_narrative(&v, Some("es"), Some("en")), Some("hola"));
+        assert_eq!(pick_narrative(&v, Some("en"), Some("en")), Some("hello"));
+        assert_eq!(pick_narrative(&v, Some("de"), Some("en")), Some("hello"));
+    }
+}

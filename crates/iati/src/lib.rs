@@ -1,0 +1,21 @@
+//! Streaming IATI activity reader (IATI 2.01-2.03 and 1.0x).
+//!
+//! [`ActivityReader`] reads one file with `quick-xml`, one `iati-activity` at a time: a file is
+//! never held whole in memory. It returns [`senda_core::Activity`] values plus
+//! [`senda_core::Diagnostic`]s and never touches a database. Parsing never stops at the first
+//! problem inside an activity: a bad value becomes an error diagnostic and is dropped (never
+//! guessed); only a file that is not well-formed XML or not an IATI activity file is fatal.
+//!
+//! Security: DOCTYPEs declaring entities are refused (entities are never expanded, external
+//! ones never fetched), so "billion laughs" fails at once with bounded memory.
+//!
+//! Positions: diagnostics carry a byte offset while parsing; [`resolve_positions`] turns them
+//! into `line:column` afterwards by re-reading the decoded stream, so the hot path does not
+//! count lines.
+
+mod reader;
+
+pub use reader::{ActivityReader, FatalError, ParsedActivity, open_file, resolve_positions};
+
+/// Version of the reader's output; a file imported by an older reader is re-read.
+pub const READER_VERSION: u32 = 1;

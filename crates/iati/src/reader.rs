@@ -1,0 +1,1328 @@
+//! The streaming reader. See the crate documentation for the policy.
+
+use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use senda_core::codes::{CodeError, parse_iso_date};
+use senda_core::money::parse_amount;
+use senda_core::*;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use time::Date;
+
+/// Marks a diagnostic whose `line` still holds a byte offset (see [`resolve_positions`]).
+const UNRESOLVED: u64 = u64::MAX;
+
+/// Why a whole file was rejected. `offset` is a byte offset into the decoded stream; the
+/// caller turns it into line:column with [`resolve_positions`].
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct FatalError {
+    /// Stable code: `not-well-formed`, `not-iati`, `empty-file`, `binary-file`, `entity-declaration`, `io`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset of the problem.
+    pub offset: u64,
+}
+
+impl FatalError {
+    /// As a diagnostic of severity `Fatal` (position unresolved).
+    pub fn to_diagnostic(&self, file: &str) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Fatal,
+            code: self.code.into(),
+            message: self.message.clone(),
+            file: file.into(),
+            line: self.offset,
+            column: UNRESOLVED,
+            identifier: None,
+            element: None,
+        }
+    }
+}
+
+/// One activity read from a file.
+#[derive(Debug)]
+pub struct ParsedActivity {
+    /// The activity (`None` when it had to be rejected, e.g. no valid `iati-identifier`).
+    pub activity: Option<Activity>,
+    /// 0-based position of the `iati-activity` element in the file (document order).
+    pub ordinal: u64,
+    /// Problems found in this activity (positions unresolved until [`resolve_positions`]).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+type Decoded = BufReader<DecodeReaderBytes<File, Vec<u8>>>;
+
+/// Opens a file for reading: sniffs a BOM (UTF-8 or UTF-16, transcoded to UTF-8, BOM removed)
+/// or a declared single-byte encoding, and refuses empty, zip and binary files at once.
+pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decoded>, FatalError> {
+    let io_err = |e: std::io::Error| FatalError { code: "io", message: format!("cannot read {}: {e}", path.display()), offset: 0 };
+    let mut f = File::open(path).map_err(io_err)?;
+    let mut head = [0u8; 512];
+    let mut n = 0;
+    while n < head.len() {
+        let k = f.read(&mut head[n..]).map_err(io_err)?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    let head = &head[..n];
+    sniff(head)?;
+    let declared = declared_encoding(head);
+    let f = File::open(path).map_err(io_err)?;
+    let dec = DecodeReaderBytesBuilder::new()
+        .encoding(declared)
+        .utf8_passthru(true)
+        .strip_bom(true)
+        .bom_override(true)
+        .build(f);
+    Ok(ActivityReader::new(BufReader::with_capacity(256 * 1024, dec), display_name))
+}
+
+fn sniff(head: &[u8]) -> Result<(), FatalError> {
+    let fatal = |code, message: &str| Err(FatalError { code, message: message.into(), offset: 0 });
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return fatal("empty-file", "the file is empty: expected an <iati-activities> document");
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return fatal("binary-file", "this is a zip archive, not XML: unzip it and import the XML files inside");
+    }
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return fatal("binary-file", "this is a gzip file, not XML: decompress it first");
+    }
+    let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    if !utf16 && head.contains(&0) {
+        return fatal("binary-file", "this is a binary file (it contains NUL bytes), not XML");
+    }
+    Ok(())
+}
+
+fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xef, 0xbb, 0xbf]) {
+        return None;
+    }
+    let s = std::str::from_utf8(&head[..head.len().min(200)]).ok()?;
+    let decl = s.strip_prefix("<?xml")?;
+    let end = decl.find("?>")?;
+    let decl = &decl[..end];
+    let i = decl.find("encoding")?;
+    let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
+    let q = rest.chars().next()?;
+    let label = rest[1..].split(q).next()?;
+    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
+    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { None } else { Some(enc) }
+}
+
+/// Turns byte offsets of unresolved diagnostics into 1-based line and column by re-reading the
+/// decoded file (only called when there are diagnostics).
+pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
+    let mut want: Vec<(u64, usize)> = diags.iter().enumerate().filter(|(_, d)| d.column == UNRESOLVED).map(|(i, d)| (d.line, i)).collect();
+    if want.is_empty() {
+        return;
+    }
+    want.sort_unstable();
+    let mut results = vec![(0u64, 0u64); diags.len()];
+    if let Ok(f) = File::open(path) {
+        let mut r = BufReader::new(DecodeReaderBytesBuilder::new().utf8_passthru(true).strip_bom(true).build(f));
+        let (mut line, mut col, mut off) = (1u64, 1u64, 0u64);
+        let mut k = 0;
+        let mut buf = [0u8; 64 * 1024];
+        'outer: loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            for &b in &buf[..n] {
+                while k < want.len() && want[k].0 <= off {
+                    results[want[k].1] = (line, col);
+                    k += 1;
+                }
+                if k >= want.len() {
+                    break 'outer;
+                }
+                off += 1;
+                if b == b'\n' {
+                    line += 1;
+                    col = 1;
+                } else if b & 0xC0 != 0x80 {
+                    col += 1;
+                }
+            }
+        }
+        while k < want.len() {
+            results[want[k].1] = (line, col);
+            k += 1;
+        }
+    }
+    for (i, d) in diags.iter_mut().enumerate() {
+        if d.column == UNRESOLVED {
+            (d.line, d.column) = results[i];
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Activity,
+    Identifier,
+    ReportingOrg,
+    ParticipatingOrg,
+    Title,
+    Description,
+    Narrative,
+    Status,
+    ActivityDate,
+    Country,
+    Region,
+    Sector,
+    Tag,
+    Transaction,
+    TxType,
+    TxDate,
+    Value,
+    TxDescription,
+    ProviderOrg,
+    ReceiverOrg,
+    Budget,
+    PeriodStart,
+    PeriodEnd,
+    Location,
+    LocName,
+    LocDescription,
+    Point,
+    Pos,
+    Result,
+    ResultTitle,
+    Indicator,
+    IndicatorTitle,
+    Baseline,
+    Period,
+    Target,
+    Actual,
+    Comment,
+    Extension(usize),
+    Ignored,
+}
+
+struct Frame {
+    kind: Kind,
+    name: &'static str,
+    text_start: usize,
+    narr_start: usize,
+    offset: u64,
+    lang: Option<String>,
+    /// A date or code attribute read at start (`iso-date`, `code`), for elements whose text is the v1 fallback.
+    attr: Option<String>,
+}
+
+/// IATI element names Senda knows but does not model: read past, not kept as extensions.
+const KNOWN: &[&str] = &[
+    "iati-identifier", "reporting-org", "participating-org", "title", "description", "narrative", "activity-status",
+    "activity-scope", "activity-date", "contact-info", "organisation", "department", "person-name", "job-title",
+    "telephone", "email", "website", "mailing-address", "recipient-country", "recipient-region", "location",
+    "location-reach", "location-id", "name", "activity-description", "administrative", "point", "pos", "exactness",
+    "location-class", "feature-designation", "sector", "tag", "country-budget-items", "budget-item",
+    "humanitarian-scope", "policy-marker", "collaboration-type", "default-flow-type", "default-finance-type",
+    "default-aid-type", "default-tied-status", "budget", "period-start", "period-end", "value", "planned-disbursement",
+    "provider-org", "receiver-org", "capital-spend", "transaction", "transaction-type", "transaction-date",
+    "disbursement-channel", "flow-type", "finance-type", "aid-type", "tied-status", "document-link", "category",
+    "language", "document-date", "related-activity", "legacy-data", "conditions", "condition", "result", "indicator",
+    "reference", "baseline", "period", "target", "actual", "comment", "dimension", "crs-add", "other-flags",
+    "loan-terms", "repayment-type", "repayment-plan", "commitment-date", "repayment-first-date",
+    "repayment-final-date", "loan-status", "interest-received", "principal-outstanding", "principal-arrears",
+    "interest-arrears", "channel-code", "fss", "forecast", "other-identifier", "owner-org", "activity-website",
+    "iati-activity", "iati-activities", "default-currency", "title-es", "code", "vocabulary-uri",
+];
+
+fn known_name(n: &str) -> Option<&'static str> {
+    KNOWN.iter().copied().find(|k| *k == n)
+}
+
+fn v1_role(r: &str) -> String {
+    match r.to_ascii_lowercase().as_str() {
+        "funding" => "1".into(),
+        "accountable" => "2".into(),
+        "extending" => "3".into(),
+        "implementing" => "4".into(),
+        _ => r.to_owned(),
+    }
+}
+
+fn v1_date_type(t: &str) -> String {
+    match t {
+        "start-planned" => "1".into(),
+        "start-actual" => "2".into(),
+        "end-planned" => "3".into(),
+        "end-actual" => "4".into(),
+        _ => t.to_owned(),
+    }
+}
+
+fn sector_vocabulary(v: Option<String>) -> String {
+    match v.as_deref().map(str::trim) {
+        None | Some("") | Some("DAC") | Some("1") => "1".into(),
+        Some("DAC-3") | Some("2") => "2".into(),
+        Some("RO") => "99".into(),
+        Some(x) => x.to_owned(),
+    }
+}
+
+/// 1.0x transaction type letters and their 2.0x numeric codes.
+const TX_LETTERS: &[(&str, &str)] = &[
+    ("IF", "1"), ("C", "2"), ("D", "3"), ("E", "4"), ("IR", "5"), ("LR", "6"), ("R", "7"), ("QP", "8"), ("QS", "9"), ("CG", "10"),
+];
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim() {
+        "1" | "true" => Some(true),
+        "0" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads activities one at a time from an `iati-activities` document.
+pub struct ActivityReader<R: BufRead> {
+    reader: Reader<R>,
+    buf: Vec<u8>,
+    file: String,
+    version: Option<String>,
+    namespaces: Vec<(String, String)>,
+    root_seen: bool,
+    done: bool,
+    ordinal: u64,
+    /// Diagnostics about the file itself (not about one activity).
+    pub file_diagnostics: Vec<Diagnostic>,
+    // per-activity state
+    frames: Vec<Frame>,
+    text: String,
+    narrs: Vec<Narrative>,
+    diags: Vec<Diagnostic>,
+    act: Option<Activity>,
+    id_ok: bool,
+    org: Option<OrgRef>,
+    porg: Option<ParticipatingOrg>,
+    sector: Option<Sector>,
+    tag: Option<Tag>,
+    tx: Option<Transaction>,
+    value: Option<(Option<String>, Option<String>)>,
+    budget: Option<Budget>,
+    location: Option<Location>,
+    result: Option<ResultItem>,
+    indicator: Option<Indicator>,
+    period: Option<IndicatorPeriod>,
+    ivalue: Option<IndicatorValue>,
+}
+
+impl<R: BufRead> ActivityReader<R> {
+    /// A reader over a UTF-8 stream (use [`open_file`] for files). `file` names it in diagnostics.
+    pub fn new(input: R, file: &str) -> Self {
+        let mut reader = Reader::from_reader(input);
+        let cfg = reader.config_mut();
+        cfg.trim_text(false);
+        cfg.check_end_names = true;
+        cfg.expand_empty_elements = false;
+        Self {
+            reader,
+            buf: Vec::with_capacity(64 * 1024),
+            file: file.to_owned(),
+            version: None,
+            namespaces: Vec::new(),
+            root_seen: false,
+            done: false,
+            ordinal: 0,
+            file_diagnostics: Vec::new(),
+            frames: Vec::new(),
+            text: String::new(),
+            narrs: Vec::new(),
+            diags: Vec::new(),
+            act: None,
+            id_ok: false,
+            org: None,
+            porg: None,
+            sector: None,
+            tag: None,
+            tx: None,
+            value: None,
+            budget: None,
+            location: None,
+            result: None,
+            indicator: None,
+            period: None,
+            ivalue: None,
+        }
+    }
+
+    /// The file's `iati-activities/@version`, once the root element has been read.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// Bytes of the decoded stream consumed so far.
+    pub fn position(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    fn xml_error(&self, e: quick_xml::Error) -> FatalError {
+        FatalError { code: "not-well-formed", message: format!("XML is not well-formed: {e}"), offset: self.reader.error_position() }
+    }
+
+    fn file_diag(&mut self, severity: Severity, code: &str, message: String, offset: u64) {
+        self.file_diagnostics.push(Diagnostic {
+            severity,
+            code: code.into(),
+            message,
+            file: self.file.clone(),
+            line: offset,
+            column: UNRESOLVED,
+            identifier: None,
+            element: Some("iati-activities".into()),
+        });
+    }
+
+    /// The next activity, `Ok(None)` at the end of the document, or the fatal error that
+    /// rejects the file.
+    pub fn next_activity(&mut self) -> Result<Option<ParsedActivity>, FatalError> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            let pos = self.reader.buffer_position();
+            self.buf.clear();
+            let ev = match self.reader.read_event_into(&mut self.buf) {
+                Ok(ev) => ev.into_owned(),
+                Err(e) => return Err(self.xml_error(e)),
+            };
+            match ev {
+                Event::DocType(d) => {
+                    let raw = String::from_utf8_lossy(&d);
+                    if raw.contains("<!ENTITY") {
+                        return Err(FatalError {
+                            code: "entity-declaration",
+                            message: "the DOCTYPE declares entities: Senda never expands or fetches XML entities (IATI files do not need them)".into(),
+                            offset: pos,
+                        });
+                    }
+                    self.file_diag(Severity::Warning, "doctype-ignored", "DOCTYPE ignored (IATI files do not need one)".into(), pos);
+                }
+                Event::Start(e) | Event::Empty(e) if !self.root_seen => {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    if name != "iati-activities" {
+                        return Err(FatalError {
+                            code: "not-iati",
+                            message: format!("root element is <{name}>, expected <iati-activities> (an IATI activity file)"),
+                            offset: pos,
+                        });
+                    }
+                    self.root_seen = true;
+                    for a in e.attributes().with_checks(true) {
+                        let a = a.map_err(|e| FatalError { code: "not-well-formed", message: format!("bad attribute: {e}"), offset: pos })?;
+                        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
+                        if key == "version" {
+                            self.version = Some(val.trim().to_owned()).filter(|v| !v.is_empty());
+                        } else if let Some(p) = key.strip_prefix("xmlns:") {
+                            self.namespaces.push((p.to_owned(), val));
+                        }
+                    }
+                    if matches!(self.reader_is_empty(&e), true) {
+                        self.done = true;
+                        return Ok(None);
+                    }
+                }
+                Event::Start(e) if e.name().as_ref() == b"iati-activity" => {
+                    return self.read_activity(e, pos, false).map(Some);
+                }
+                Event::Empty(e) if e.name().as_ref() == b"iati-activity" => {
+                    return self.read_activity(e, pos, true).map(Some);
+                }
+                Event::Start(_) => {
+                    // Another element under the root: read past it.
+                    let end = self.buf.clone();
+                    let _ = end;
+                    self.skip_subtree()?;
+                }
+                Event::Eof => {
+                    self.done = true;
+                    if !self.root_seen {
+                        return Err(FatalError { code: "not-iati", message: "no XML element found: expected an <iati-activities> document".into(), offset: pos });
+                    }
+                    return Ok(None);
+                }
+                Event::End(_) => {
+                    // The root closes; anything after it is an error the next read reports.
+                }
+                Event::GeneralRef(r) if !self.root_seen => {
+                    let _ = r;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn reader_is_empty(&self, _e: &BytesStart<'_>) -> bool {
+        false
+    }
+
+    fn skip_subtree(&mut self) -> Result<(), FatalError> {
+        let mut depth = 1u32;
+        while depth > 0 {
+            self.buf.clear();
+            match self.reader.read_event_into(&mut self.buf) {
+                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::End(_)) => depth -= 1,
+                Ok(Event::Eof) => {
+                    return Err(FatalError { code: "not-well-formed", message: "unexpected end of file".into(), offset: self.reader.buffer_position() });
+                }
+                Ok(_) => {}
+                Err(e) => return Err(self.xml_error(e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn path(&self) -> String {
+        let mut s = String::new();
+        for (i, f) in self.frames.iter().enumerate() {
+            if i > 0 {
+                s.push('/');
+            }
+            match f.kind {
+                Kind::Extension(idx) => s.push_str(self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?")),
+                _ => s.push_str(f.name),
+            }
+        }
+        s
+    }
+
+    fn diag(&mut self, severity: Severity, code: &str, message: String, offset: u64, element: Option<String>) {
+        let element = element.or_else(|| Some(self.path()));
+        let identifier = self.act.as_ref().filter(|_| self.id_ok).map(|a| a.iati_identifier.to_string());
+        self.diags.push(Diagnostic { severity, code: code.into(), message, file: self.file.clone(), line: offset, column: UNRESOLVED, identifier, element });
+    }
+
+    fn code_diag(&mut self, e: CodeError, offset: u64) {
+        let code = match e {
+            CodeError::Identifier(_) => "invalid-identifier",
+            CodeError::Country(_) => "invalid-country",
+            CodeError::Percentage(_) => "invalid-percentage",
+            CodeError::Date(_) => "invalid-date",
+            CodeError::Currency(_) => "invalid-currency",
+            CodeError::Amount(_) => "invalid-amount",
+        };
+        self.diag(Severity::Error, code, e.to_string(), offset, None);
+    }
+
+    fn read_activity(&mut self, start: BytesStart<'static>, pos: u64, empty: bool) -> Result<ParsedActivity, FatalError> {
+        let ordinal = self.ordinal;
+        self.ordinal += 1;
+        self.frames.clear();
+        self.text.clear();
+        self.narrs.clear();
+        self.diags.clear();
+        self.id_ok = false;
+        let placeholder = IatiIdentifier::parse("?").map_err(|_| FatalError { code: "io", message: "internal".into(), offset: pos })?;
+        let mut act = Activity::new(placeholder);
+        act.iati_version = self.version.clone();
+        self.act = Some(act);
+        let attrs = self.attrs(&start, pos)?;
+        for (k, v) in attrs {
+            let a = self.act.as_mut().ok_or_else(internal)?;
+            match k.as_str() {
+                "default-currency" => match CurrencyCode::parse(&v) {
+                    Ok(c) => a.default_currency = Some(c),
+                    Err(e) => self.code_diag(e, pos),
+                },
+                "xml:lang" => a.default_language = Some(v.trim().to_ascii_lowercase()),
+                "last-updated-datetime" => a.last_updated = Some(v.trim().to_owned()),
+                "hierarchy" => a.hierarchy = v.trim().parse().ok(),
+                "humanitarian" => a.humanitarian = parse_bool(&v),
+                _ => self.keep_attr(&k, v, "iati-activity"),
+            }
+        }
+        if !empty {
+            self.frames.push(Frame { kind: Kind::Activity, name: "iati-activity", text_start: 0, narr_start: 0, offset: pos, lang: None, attr: None });
+            self.run()?;
+        }
+        let mut act = self.act.take().ok_or_else(internal)?;
+        if !self.id_ok {
+            self.diag(Severity::Error, "missing-identifier", "activity has no valid <iati-identifier>: rejected".into(), pos, Some("iati-activity/iati-identifier".into()));
+            return Ok(ParsedActivity { activity: None, ordinal, diagnostics: std::mem::take(&mut self.diags) });
+        }
+        self.act = None;
+        self.check_percentages(&act, pos);
+        act.extensions.shrink_to_fit();
+        Ok(ParsedActivity { activity: Some(act), ordinal, diagnostics: std::mem::take(&mut self.diags) })
+    }
+
+    fn check_percentages(&mut self, a: &Activity, pos: u64) {
+        let pcts: Vec<_> = a
+            .recipient_countries
+            .iter()
+            .filter_map(|c| c.percentage)
+            .chain(a.recipient_regions.iter().filter_map(|r| r.percentage))
+            .map(|p| p.value())
+            .collect();
+        if !pcts.is_empty() {
+            let sum: rust_decimal::Decimal = pcts.iter().copied().sum();
+            if (sum - rust_decimal::Decimal::ONE_HUNDRED).abs() > rust_decimal::Decimal::new(1, 2) {
+                self.act = None;
+                let id = a.iati_identifier.to_string();
+                self.diags.push(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "percentages-not-100".into(),
+                    message: format!("recipient-country and recipient-region percentages add up to {sum}, not 100; money is split in proportion"),
+                    file: self.file.clone(),
+                    line: pos,
+                    column: UNRESOLVED,
+                    identifier: Some(id),
+                    element: Some("iati-activity/recipient-country".into()),
+                });
+            }
+        }
+    }
+
+    fn keep_attr(&mut self, key: &str, value: String, parent: &str) {
+        if let Some((prefix, _)) = key.split_once(':')
+            && prefix != "xml"
+            && prefix != "xmlns"
+        {
+            let ns = self.namespaces.iter().find(|(p, _)| p == prefix).map(|(_, u)| u.clone());
+            if let Some(a) = self.act.as_mut() {
+                a.extensions.push(Extension { namespace: ns, name: format!("@{key}"), value, attributes: Vec::new(), parent: parent.to_owned() });
+            }
+        }
+    }
+
+    fn attrs(&mut self, e: &BytesStart<'_>, pos: u64) -> Result<Vec<(String, String)>, FatalError> {
+        let mut out = Vec::new();
+        for a in e.attributes().with_checks(true) {
+            let a = a.map_err(|err| FatalError { code: "not-well-formed", message: format!("XML is not well-formed: {err}"), offset: pos })?;
+            let key = std::str::from_utf8(a.key.as_ref())
+                .map_err(|_| FatalError { code: "not-well-formed", message: "attribute name is not UTF-8".into(), offset: pos })?
+                .to_owned();
+            let val = a
+                .unescape_value()
+                .map_err(|err| FatalError { code: "not-well-formed", message: format!("attribute {key}: {err}"), offset: pos })?
+                .into_owned();
+            if key.starts_with("xmlns:") {
+                self.namespaces.push((key[6..].to_owned(), val.clone()));
+            }
+            out.push((key, val));
+        }
+        Ok(out)
+    }
+
+    fn run(&mut self) -> Result<(), FatalError> {
+        while !self.frames.is_empty() {
+            let pos = self.reader.buffer_position();
+            self.buf.clear();
+            let ev = match self.reader.read_event_into(&mut self.buf) {
+                Ok(ev) => ev.into_owned(),
+                Err(e) => return Err(self.xml_error(e)),
+            };
+            match ev {
+                Event::Start(e) => self.open(e, pos, false)?,
+                Event::Empty(e) => self.open(e, pos, true)?,
+                Event::End(_) => self.close()?,
+                Event::Text(t) => {
+                    let s = std::str::from_utf8(&t).map_err(|_| FatalError { code: "not-well-formed", message: "text is not valid UTF-8 (check the file's encoding declaration)".into(), offset: pos })?;
+                    self.text.push_str(s);
+                }
+                Event::CData(t) => {
+                    let s = std::str::from_utf8(&t).map_err(|_| FatalError { code: "not-well-formed", message: "CDATA is not valid UTF-8".into(), offset: pos })?;
+                    self.text.push_str(s);
+                }
+                Event::GeneralRef(r) => {
+                    if r.is_char_ref() {
+                        match r.resolve_char_ref() {
+                            Ok(Some(c)) => self.text.push(c),
+                            _ => return Err(FatalError { code: "not-well-formed", message: "invalid character reference".into(), offset: pos }),
+                        }
+                    } else {
+                        let name = String::from_utf8_lossy(&r).into_owned();
+                        match quick_xml::escape::resolve_predefined_entity(&name) {
+                            Some(s) => self.text.push_str(s),
+                            None => {
+                                return Err(FatalError {
+                                    code: "undefined-entity",
+                                    message: format!("undefined entity &{name};: Senda never expands custom XML entities"),
+                                    offset: pos,
+                                });
+                            }
+                        }
+                    }
+                }
+                Event::Eof => {
+                    return Err(FatalError { code: "not-well-formed", message: format!("unexpected end of file inside <{}>", self.path()), offset: pos });
+                }
+                Event::DocType(_) | Event::Decl(_) => {
+                    return Err(FatalError { code: "not-well-formed", message: "declaration inside an element".into(), offset: pos });
+                }
+                Event::Comment(_) | Event::PI(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn parent(&self) -> Kind {
+        self.frames.last().map(|f| f.kind).unwrap_or(Kind::Ignored)
+    }
+
+    fn open(&mut self, e: BytesStart<'static>, pos: u64, empty: bool) -> Result<(), FatalError> {
+        let raw_name = std::str::from_utf8(e.name().as_ref())
+            .map_err(|_| FatalError { code: "not-well-formed", message: "element name is not UTF-8".into(), offset: pos })?
+            .to_owned();
+        let attrs = self.attrs(&e, pos)?;
+        let parent = self.parent();
+        let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
+        let namespaced = raw_name.contains(':');
+        if parent == Kind::Narrative {
+            self.diag(Severity::Warning, "markup-in-narrative", format!("markup <{raw_name}> inside a narrative: kept its words as plain text"), pos, None);
+        }
+        let known = if namespaced { None } else { known_name(&raw_name) };
+        let mut attr = None;
+        let kind = match (known, parent) {
+            (_, Kind::Narrative) => Kind::Ignored,
+            (None, _) => {
+                let ns = raw_name.split_once(':').and_then(|(p, _)| self.namespaces.iter().find(|(q, _)| q == p)).map(|(_, u)| u.clone());
+                let parent_path = self.ext_parent_path();
+                let a = self.act.as_mut().ok_or_else(internal)?;
+                a.extensions.push(Extension { namespace: ns, name: raw_name.clone(), value: String::new(), attributes: attrs.clone(), parent: parent_path });
+                Kind::Extension(a.extensions.len() - 1)
+            }
+            (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
+            (Some(n), p) => self.kind_for(n, p, &attrs, pos, &mut attr)?,
+        };
+        // Namespaced attributes on known elements are kept.
+        if !matches!(kind, Kind::Extension(_)) {
+            for (k, v) in &attrs {
+                if k.contains(':') && !k.starts_with("xml:") && !k.starts_with("xmlns:") {
+                    let p = format!("{}/{}", self.path(), raw_name);
+                    self.keep_attr(k, v.clone(), &p);
+                }
+            }
+        }
+        let name = known.unwrap_or("extension");
+        self.frames.push(Frame { kind, name, text_start: self.text.len(), narr_start: self.narrs.len(), offset: pos, lang, attr });
+        if empty {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn ext_parent_path(&self) -> String {
+        let mut p = self.path();
+        if self.tx.is_some() {
+            let n = self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0);
+            p = p.replacen("iati-activity/transaction", &format!("iati-activity/transaction[{n}]"), 1);
+        }
+        p
+    }
+
+    fn kind_for(&mut self, n: &'static str, p: Kind, attrs: &[(String, String)], pos: u64, attr: &mut Option<String>) -> Result<Kind, FatalError> {
+        let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        use Kind::*;
+        Ok(match (p, n) {
+            (_, "narrative") => Narrative,
+            (Activity, "iati-identifier") => Identifier,
+            (Activity, "reporting-org") => {
+                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                ReportingOrg
+            }
+            (Activity, "participating-org") => {
+                self.porg = Some(senda_core::ParticipatingOrg {
+                    role: nonempty("role").map(|r| v1_role(&r)),
+                    org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] },
+                    activity_id: nonempty("activity-id"),
+                });
+                ParticipatingOrg
+            }
+            (Activity, "title") => Title,
+            (Activity, "description") => {
+                *attr = nonempty("type");
+                Description
+            }
+            (Activity, "activity-status") => {
+                *attr = nonempty("code");
+                Status
+            }
+            (Activity, "activity-scope") => {
+                let a = self.act.as_mut().ok_or_else(internal)?;
+                a.scope = nonempty("code");
+                Ignored
+            }
+            (Activity, "activity-date") => {
+                *attr = nonempty("iso-date");
+                let t = nonempty("type").map(|t| v1_date_type(&t)).unwrap_or_default();
+                self.text_attr_stash(t);
+                ActivityDate
+            }
+            (Activity | Transaction, "recipient-country") => {
+                let code = get("code").unwrap_or_default();
+                let in_tx = p == Transaction;
+                match CountryCode::parse(&code) {
+                    Ok(c) => {
+                        let pct = self.pct(get("percentage"), pos);
+                        let rc = RecipientCountry { code: c, percentage: pct };
+                        if in_tx {
+                            if let Some(t) = self.tx.as_mut() {
+                                t.recipient_countries.push(rc);
+                            }
+                        } else {
+                            self.act.as_mut().ok_or_else(internal)?.recipient_countries.push(rc);
+                        }
+                    }
+                    Err(e) => {
+                        self.code_diag(e, pos);
+                        if in_tx {
+                            if let Some(t) = self.tx.as_mut() {
+                                t.invalid_country = true;
+                            }
+                        } else {
+                            self.act.as_mut().ok_or_else(internal)?.invalid_country = true;
+                        }
+                    }
+                }
+                Country
+            }
+            (Activity | Transaction, "recipient-region") => {
+                let pct = self.pct(get("percentage"), pos);
+                let rr = RecipientRegion { code: get("code").unwrap_or_default().trim().to_owned(), vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), percentage: pct };
+                if p == Transaction {
+                    if let Some(t) = self.tx.as_mut() {
+                        t.recipient_regions.push(rr);
+                    }
+                } else {
+                    self.act.as_mut().ok_or_else(internal)?.recipient_regions.push(rr);
+                }
+                Region
+            }
+            (Activity | Transaction, "sector") => {
+                let pct = self.pct(get("percentage"), pos);
+                self.sector = Some(senda_core::Sector { vocabulary: sector_vocabulary(get("vocabulary")), code: get("code").unwrap_or_default().trim().to_owned(), percentage: pct, name: None });
+                Sector
+            }
+            (Activity, "tag") => {
+                self.tag = Some(senda_core::Tag { vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), code: get("code").unwrap_or_default().trim().to_owned(), name: None });
+                Tag
+            }
+            (Activity, "policy-marker") => {
+                let pm = PolicyMarker { vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), code: get("code").unwrap_or_default().trim().to_owned(), significance: get("significance").and_then(|s| s.trim().parse().ok()) };
+                self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
+                Ignored
+            }
+            (Activity, "default-aid-type") => {
+                if let Some(c) = nonempty("code") {
+                    self.act.as_mut().ok_or_else(internal)?.default_aid_types.push(c);
+                }
+                Ignored
+            }
+            (Activity, "default-flow-type") => {
+                self.act.as_mut().ok_or_else(internal)?.default_flow_type = nonempty("code");
+                Ignored
+            }
+            (Activity, "default-finance-type") => {
+                self.act.as_mut().ok_or_else(internal)?.default_finance_type = nonempty("code");
+                Ignored
+            }
+            (Activity, "collaboration-type") => {
+                self.act.as_mut().ok_or_else(internal)?.collaboration_type = nonempty("code");
+                Ignored
+            }
+            (Activity, "related-activity") => {
+                if let Some(r) = nonempty("ref") {
+                    self.act.as_mut().ok_or_else(internal)?.related_activities.push(RelatedActivity { relation_type: nonempty("type").unwrap_or_default(), r#ref: r });
+                }
+                Ignored
+            }
+            (Activity, "budget") => {
+                self.budget = Some(senda_core::Budget { budget_type: nonempty("type"), status: nonempty("status"), period_start: None, period_end: None, value: None });
+                Budget
+            }
+            (Activity, "location") => {
+                self.location = Some(senda_core::Location { r#ref: nonempty("ref"), name: vec![], description: vec![], administratives: vec![], point: None });
+                Location
+            }
+            (Activity, "result") => {
+                self.result = Some(ResultItem { result_type: nonempty("type"), title: vec![], indicators: vec![] });
+                Result
+            }
+            (Activity, "transaction") => {
+                self.tx = Some(senda_core::Transaction {
+                    r#ref: nonempty("ref"),
+                    transaction_type: String::new(),
+                    date: None,
+                    value: None,
+                    description: vec![],
+                    provider_org: None,
+                    receiver_org: None,
+                    recipient_countries: vec![],
+                    recipient_regions: vec![],
+                    invalid_country: false,
+                    sectors: vec![],
+                    aid_types: vec![],
+                    humanitarian: get("humanitarian").and_then(|h| parse_bool(&h)),
+                });
+                Transaction
+            }
+            (Transaction, "transaction-type") => {
+                *attr = nonempty("code");
+                TxType
+            }
+            (Transaction, "transaction-date") => {
+                *attr = nonempty("iso-date");
+                TxDate
+            }
+            (Transaction | Budget, "value") => {
+                self.value = Some((nonempty("currency"), nonempty("value-date")));
+                Value
+            }
+            (Transaction, "description") => TxDescription,
+            (Transaction, "provider-org") => {
+                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                ProviderOrg
+            }
+            (Transaction, "receiver-org") => {
+                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                ReceiverOrg
+            }
+            (Transaction, "aid-type") => {
+                if let (Some(c), Some(t)) = (nonempty("code"), self.tx.as_mut()) {
+                    t.aid_types.push(c);
+                }
+                Ignored
+            }
+            (Budget | Period, "period-start") => {
+                *attr = nonempty("iso-date");
+                PeriodStart
+            }
+            (Budget | Period, "period-end") => {
+                *attr = nonempty("iso-date");
+                PeriodEnd
+            }
+            (Location, "name") => LocName,
+            (Location, "description") => LocDescription,
+            (Location, "administrative") => {
+                if let (Some(c), Some(l)) = (nonempty("code"), self.location.as_mut()) {
+                    l.administratives.push(Administrative { vocabulary: nonempty("vocabulary"), level: nonempty("level"), code: c });
+                }
+                Ignored
+            }
+            (Location, "point") => Point,
+            (Point, "pos") => Pos,
+            (Result, "title") => ResultTitle,
+            (Result, "indicator") => {
+                self.indicator = Some(senda_core::Indicator { measure: nonempty("measure"), ascending: get("ascending").and_then(|a| parse_bool(&a)), title: vec![], baselines: vec![], periods: vec![] });
+                Indicator
+            }
+            (Indicator, "title") => IndicatorTitle,
+            (Indicator, "baseline") => {
+                let date = self.date_attr(nonempty("iso-date"), pos);
+                self.ivalue = Some(IndicatorValue { value: nonempty("value"), year: get("year").and_then(|y| y.trim().parse().ok()), date, comment: vec![] });
+                Baseline
+            }
+            (Indicator, "period") => {
+                self.period = Some(IndicatorPeriod { start: None, end: None, targets: vec![], actuals: vec![] });
+                Period
+            }
+            (Period, "target") | (Period, "actual") => {
+                self.ivalue = Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
+                if n == "target" { Target } else { Actual }
+            }
+            (Baseline | Target | Actual, "comment") => Comment,
+            _ => Ignored,
+        })
+    }
+
+    fn text_attr_stash(&mut self, t: String) {
+        // activity-date keeps its type in `porg`-free slot: a small dedicated field would do;
+        // we reuse the tag slot's name, which is free while reading an activity-date.
+        self.tag = Some(senda_core::Tag { vocabulary: String::new(), code: t, name: None });
+    }
+
+    fn pct(&mut self, raw: Option<String>, pos: u64) -> Option<Percentage> {
+        let raw = raw?;
+        if raw.trim().is_empty() {
+            return None;
+        }
+        match Percentage::parse(&raw) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.code_diag(e, pos);
+                None
+            }
+        }
+    }
+
+    fn date_attr(&mut self, raw: Option<String>, pos: u64) -> Option<Date> {
+        let raw = raw?;
+        match parse_iso_date(&raw) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.code_diag(e, pos);
+                None
+            }
+        }
+    }
+
+    /// A date from `@iso-date`, or (1.0x) from the element text with a warning.
+    fn date_or_text(&mut self, attr: Option<String>, text: &str, pos: u64) -> Option<Date> {
+        if attr.is_some() {
+            return self.date_attr(attr, pos);
+        }
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        match parse_iso_date(t) {
+            Ok(d) => {
+                self.diag(Severity::Warning, "date-in-text", format!("date {t:?} given as element text instead of @iso-date (IATI 1.0x style): accepted"), pos, None);
+                Some(d)
+            }
+            Err(e) => {
+                self.code_diag(e, pos);
+                None
+            }
+        }
+    }
+
+    fn take_narratives(&mut self, f: &Frame, text: &str) -> Vec<Narrative> {
+        let mut v: Vec<Narrative> = self.narrs.drain(f.narr_start..).collect();
+        if v.is_empty() {
+            let t = text.trim();
+            if !t.is_empty() {
+                v.push(Narrative { lang: f.lang.clone(), text: t.to_owned() });
+            }
+        }
+        v
+    }
+
+    fn close(&mut self) -> Result<(), FatalError> {
+        let Some(f) = self.frames.pop() else { return Ok(()) };
+        let text_owned: String = self.text[f.text_start.min(self.text.len())..].to_owned();
+        let text = text_owned.as_str();
+        let pos = f.offset;
+        use Kind::*;
+        match f.kind {
+            Narrative => {
+                let t = text.trim();
+                if !t.is_empty() {
+                    self.narrs.truncate(f.narr_start);
+                    self.narrs.push(senda_core::Narrative { lang: f.lang.clone(), text: t.to_owned() });
+                }
+            }
+            Identifier => match IatiIdentifier::parse(text) {
+                Ok(id) => {
+                    if let Some(a) = self.act.as_mut() {
+                        a.iati_identifier = id;
+                    }
+                    self.id_ok = true;
+                }
+                Err(e) => self.code_diag(e, pos),
+            },
+            ReportingOrg => {
+                let names = self.take_narratives(&f, text);
+                if let (Some(mut o), Some(a)) = (self.org.take(), self.act.as_mut()) {
+                    o.names = names;
+                    a.reporting_org = o;
+                }
+            }
+            ParticipatingOrg => {
+                let names = self.take_narratives(&f, text);
+                if let (Some(mut p), Some(a)) = (self.porg.take(), self.act.as_mut()) {
+                    p.org.names = names;
+                    a.participating_orgs.push(p);
+                }
+            }
+            Title => {
+                let n = self.take_narratives(&f, text);
+                if let Some(a) = self.act.as_mut() {
+                    a.title.extend(n);
+                }
+            }
+            Description => {
+                let n = self.take_narratives(&f, text);
+                if let Some(a) = self.act.as_mut() {
+                    a.descriptions.push(senda_core::Description { description_type: f.attr.clone(), narratives: n });
+                }
+            }
+            Status => {
+                let code = f.attr.clone().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()));
+                if let Some(a) = self.act.as_mut() {
+                    a.status = code;
+                }
+            }
+            ActivityDate => {
+                let ty = self.tag.take().map(|t| t.code).unwrap_or_default();
+                if let Some(d) = self.date_or_text(f.attr.clone(), text, pos)
+                    && let Some(a) = self.act.as_mut()
+                {
+                    a.dates.push(senda_core::ActivityDate { date_type: ty, date: d });
+                }
+            }
+            Sector => {
+                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                if let Some(mut s) = self.sector.take() {
+                    s.name = name;
+                    let in_tx = self.parent() == Transaction;
+                    if let Some(t) = self.tx.as_mut().filter(|_| in_tx) {
+                        t.sectors.push(s);
+                    } else if let Some(a) = self.act.as_mut() {
+                        a.sectors.push(s);
+                    }
+                }
+            }
+            Tag => {
+                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                if let (Some(mut t), Some(a)) = (self.tag.take(), self.act.as_mut()) {
+                    t.name = name;
+                    a.tags.push(t);
+                }
+            }
+            Transaction => {
+                if let Some(mut t) = self.tx.take() {
+                    if t.transaction_type.is_empty() {
+                        self.diag(Severity::Error, "missing-transaction-type", "transaction without <transaction-type>: not reported".into(), pos, Some("iati-activity/transaction".into()));
+                    }
+                    if t.recipient_countries.len() > 1 {
+                        self.diag(Severity::Warning, "several-transaction-countries", "transaction names several recipient-country elements: money split equally".into(), pos, Some("iati-activity/transaction/recipient-country".into()));
+                    }
+                    t.description.shrink_to_fit();
+                    if let Some(a) = self.act.as_mut() {
+                        a.transactions.push(t);
+                    }
+                }
+            }
+            TxType => {
+                let raw = f.attr.clone().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty())).unwrap_or_default();
+                let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
+                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim())) {
+                    if !v1 {
+                        self.diag(Severity::Warning, "transaction-type-v1-code", format!("1.0x transaction type {raw:?} in a {} file: read as {c}", self.version.clone().unwrap_or_else(|| "2.0x".into())), pos, None);
+                    }
+                    (*c).to_owned()
+                } else if raw.trim().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
+                    if v1 {
+                        self.diag(Severity::Warning, "transaction-type-v2-code", format!("2.0x numeric transaction type {raw:?} in a version {} file: read as {}", self.version.clone().unwrap_or_default(), raw.trim()), pos, None);
+                    }
+                    raw.trim().to_owned()
+                } else {
+                    self.diag(Severity::Error, "invalid-transaction-type", format!("unknown transaction type {raw:?}: transaction not reported"), pos, None);
+                    "?".into()
+                };
+                if let Some(t) = self.tx.as_mut() {
+                    t.transaction_type = code;
+                }
+            }
+            TxDate => {
+                let d = self.date_or_text(f.attr.clone(), text, pos);
+                if let Some(t) = self.tx.as_mut() {
+                    t.date = d;
+                }
+            }
+            Value => {
+                let (cur, vdate) = self.value.take().unwrap_or((None, None));
+                let money = self.money(text, cur, vdate, pos);
+                match self.parent() {
+                    Transaction => {
+                        if let Some(t) = self.tx.as_mut() {
+                            t.value = money;
+                        }
+                    }
+                    Budget => {
+                        if let Some(b) = self.budget.as_mut() {
+                            b.value = money;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            TxDescription => {
+                let n = self.take_narratives(&f, text);
+                if let Some(t) = self.tx.as_mut() {
+                    t.description.extend(n);
+                }
+            }
+            ProviderOrg | ReceiverOrg => {
+                let names = self.take_narratives(&f, text);
+                if let (Some(mut o), Some(t)) = (self.org.take(), self.tx.as_mut()) {
+                    o.names = names;
+                    if f.kind == ProviderOrg {
+                        t.provider_org = Some(o);
+                    } else {
+                        t.receiver_org = Some(o);
+                    }
+                }
+            }
+            Budget => {
+                if let (Some(b), Some(a)) = (self.budget.take(), self.act.as_mut()) {
+                    a.budgets.push(b);
+                }
+            }
+            PeriodStart | PeriodEnd => {
+                let d = self.date_or_text(f.attr.clone(), text, pos);
+                let start = f.kind == PeriodStart;
+                match self.parent() {
+                    Budget => {
+                        if let Some(b) = self.budget.as_mut() {
+                            if start { b.period_start = d } else { b.period_end = d }
+                        }
+                    }
+                    Period => {
+                        if let Some(p) = self.period.as_mut() {
+                            if start { p.start = d } else { p.end = d }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Location => {
+                if let (Some(l), Some(a)) = (self.location.take(), self.act.as_mut()) {
+                    a.locations.push(l);
+                }
+            }
+            LocName | LocDescription => {
+                let n = self.take_narratives(&f, text);
+                if let Some(l) = self.location.as_mut() {
+                    if f.kind == LocName { l.name = n } else { l.description = n }
+                }
+            }
+            Pos => {
+                let p = self.point(text, pos);
+                if let Some(l) = self.location.as_mut() {
+                    l.point = p;
+                }
+            }
+            Result => {
+                if let (Some(r), Some(a)) = (self.result.take(), self.act.as_mut()) {
+                    a.results.push(r);
+                }
+            }
+            ResultTitle => {
+                let n = self.take_narratives(&f, text);
+                if let Some(r) = self.result.as_mut() {
+                    r.title = n;
+                }
+            }
+            Indicator => {
+                if let (Some(i), Some(r)) = (self.indicator.take(), self.result.as_mut()) {
+                    r.indicators.push(i);
+                }
+            }
+            IndicatorTitle => {
+                let n = self.take_narratives(&f, text);
+                if let Some(i) = self.indicator.as_mut() {
+                    i.title = n;
+                }
+            }
+            Baseline => {
+                if let (Some(v), Some(i)) = (self.ivalue.take(), self.indicator.as_mut()) {
+                    i.baselines.push(v);
+                }
+            }
+            Period => {
+                if let (Some(p), Some(i)) = (self.period.take(), self.indicator.as_mut()) {
+                    i.periods.push(p);
+                }
+            }
+            Target | Actual => {
+                if let (Some(v), Some(p)) = (self.ivalue.take(), self.period.as_mut()) {
+                    if f.kind == Target { p.targets.push(v) } else { p.actuals.push(v) }
+                }
+            }
+            Comment => {
+                let n = self.take_narratives(&f, text);
+                if let Some(v) = self.ivalue.as_mut() {
+                    v.comment = n;
+                }
+            }
+            Extension(idx) => {
+                if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx)) {
+                    e.value = text.trim().to_owned();
+                }
+            }
+            Country | Region | Point | Activity | Ignored => {}
+        }
+        // Text is kept for a narrative's markup children and for extensions; otherwise dropped.
+        let keep_text = matches!(self.parent(), Kind::Narrative | Kind::Extension(_));
+        if !keep_text {
+            self.text.truncate(f.text_start.min(self.text.len()));
+        }
+        if f.kind != Kind::Narrative {
+            self.narrs.truncate(f.narr_start.min(self.narrs.len()));
+        }
+        Ok(())
+    }
+
+    fn money(&mut self, text: &str, cur: Option<String>, vdate: Option<String>, pos: u64) -> Option<Money> {
+        let amount = match parse_amount(text) {
+            Ok(a) => a,
+            Err(e) => {
+                self.code_diag(e, pos);
+                return None;
+            }
+        };
+        let currency = match cur {
+            Some(c) => match CurrencyCode::parse(&c) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.code_diag(e, pos);
+                    return None;
+                }
+            },
+            None => match self.act.as_ref().and_then(|a| a.default_currency) {
+                Some(c) => c,
+                None => {
+                    self.diag(Severity::Error, "missing-currency", "value has no @currency and the activity no @default-currency: amount not reported (never guessed)".into(), pos, None);
+                    return None;
+                }
+            },
+        };
+        let value_date = match vdate {
+            Some(v) => match parse_iso_date(&v) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.diag(Severity::Warning, "invalid-value-date", e.to_string(), pos, None);
+                    None
+                }
+            },
+            None => None,
+        };
+        Some(Money { amount, currency, value_date })
+    }
+
+    fn point(&mut self, text: &str, pos: u64) -> Option<senda_core::Point> {
+        let t = text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        let comma = t.contains(',') && !t.contains(' ');
+        let parts: Vec<&str> = if comma { t.split(',').map(str::trim).collect() } else { t.split_whitespace().collect() };
+        let parsed = match parts.as_slice() {
+            [a, b] => a.parse::<f64>().ok().zip(b.parse::<f64>().ok()),
+            _ => None,
+        };
+        let Some((lat, lon)) = parsed else {
+            self.diag(Severity::Error, "invalid-point", format!("point {t:?} is not \"latitude longitude\": location kept without a point"), pos, None);
+            return None;
+        };
+        if comma {
+            self.diag(Severity::Warning, "point-comma", format!("point {t:?} uses a comma; IATI expects \"latitude longitude\" separated by a space: read as {lat} {lon}"), pos, None);
+        }
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) || !lat.is_finite() || !lon.is_finite() {
+            self.diag(Severity::Error, "point-out-of-range", format!("point {t:?} is out of range (latitude -90..90, longitude -180..180): location kept without a point"), pos, None);
+            return None;
+        }
+        Some(senda_core::Point { lat, lon })
+    }
+}
+
+fn internal() -> FatalError {
+    FatalError { code: "internal", message: "internal reader state error".into(), offset: 0 }
+}
