@@ -1,1 +1,269 @@
-//! placeholder
+//! Senda's storage boundary: the [`Store`] trait, and [`SqliteStore`], its SQLite backend.
+//!
+//! This is the only crate that knows SQL. The domain (`senda-core`) and the reader
+//! (`senda-iati`) know nothing of it; the command line and, later, the web server talk to a
+//! `dyn Store`. A PostgreSQL backend implements the same trait with its own migrations folder
+//! (`migrations/postgres/`) and must pass the same conformance tests (`tests/`).
+//!
+//! Invariant: [`Store::import_file`] is atomic. Everything from one file is written in one
+//! database transaction; if the file's stream of activities ends in an error, nothing of it
+//! stays.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use senda_core::attribution::Fact;
+use senda_core::mapping::{Evidence, Mapping};
+use senda_core::report::{ActivityInfo, FactRef};
+use senda_core::{Activity, Diagnostic, Transaction};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Storage errors. The message names the database file or the record.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (disk full, locked, corrupt file...).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored value has an unexpected type.
+    #[error("database value has an unexpected type: {0}")]
+    Value(#[from] rusqlite::types::FromSqlError),
+    /// A stored JSON document could not be read back.
+    #[error("stored record {record} is unreadable: {message}")]
+    Corrupt {
+        /// Which record.
+        record: String,
+        /// The JSON error.
+        message: String,
+    },
+    /// The database was written by a newer Senda.
+    #[error("database schema version {found} is newer than this Senda supports ({supported}); upgrade Senda")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Newest version known.
+        supported: i64,
+    },
+    /// No activity with this identifier.
+    #[error("no activity with iati-identifier {0:?} in the database")]
+    NotFound(String),
+}
+
+/// A file as the importer sees it.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    /// Canonical absolute path (the key; also the "document order" tie-breaker).
+    pub path: String,
+    /// xxh3-128 of the file's bytes, hex.
+    pub content_hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// [`senda_iati::READER_VERSION`]-like number of the reader that read it.
+    pub reader_version: u32,
+}
+
+/// What the store remembers of an imported file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Hash of the bytes imported.
+    pub content_hash: String,
+    /// Reader version.
+    pub reader_version: u32,
+    /// Activities the file contributed when imported.
+    pub activities: u64,
+    /// Transactions the file contributed.
+    pub transactions: u64,
+}
+
+/// One activity ready to store: the parsed activity plus everything derived from it.
+#[derive(Debug)]
+pub struct ImportItem {
+    /// The activity.
+    pub activity: Activity,
+    /// Position in its file.
+    pub ordinal: u64,
+    /// Hash of its stored form; equal fingerprints mean "unchanged".
+    pub fingerprint: String,
+    /// JSON of the activity (without transactions).
+    pub doc_json: String,
+    /// JSON of its transactions.
+    pub transactions_json: String,
+    /// Attributed facts.
+    pub facts: Vec<Fact>,
+    /// The rules' mapping for each built-in strategy: `(strategy id, fingerprint, mapping)`.
+    pub mappings: Vec<(String, Mapping)>,
+    /// True for synthetic (demo) data.
+    pub synthetic: bool,
+}
+
+/// Why a file's import stopped (the store rolls the file back).
+#[derive(Debug, Clone)]
+pub struct FileAbort(pub Diagnostic);
+
+/// What one file changed in the database. Counts equal the real change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileOutcome {
+    /// New identifiers.
+    pub created: u64,
+    /// Identifiers whose stored activity was replaced by a different one.
+    pub updated: u64,
+    /// Identifiers found identical to what was stored.
+    pub unchanged: u64,
+    /// Activities not stored because another activity with the same identifier wins
+    /// (latest `last-updated-datetime`, then document order).
+    pub superseded: u64,
+    /// Activities of an earlier version of this file that are gone from it, deleted.
+    pub removed: u64,
+    /// Transactions stored (of created and updated activities).
+    pub transactions: u64,
+    /// Warnings about duplicate identifiers.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// An analyst's override of the rules' mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Override {
+    /// The activity.
+    pub iati_identifier: String,
+    /// Strategy id.
+    pub strategy: String,
+    /// The lines of effort the analyst decided (empty = not mapped).
+    pub lines_of_effort: Vec<String>,
+    /// Why.
+    pub note: String,
+    /// When (RFC 3339, UTC).
+    pub created_at: String,
+}
+
+/// Filters for listing activities. `None` = any.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    /// Strategy whose mapping is shown and filtered on.
+    pub strategy: String,
+    /// Line of effort id, or `NOT_MAPPED`.
+    pub line_of_effort: Option<String>,
+    /// ISO 3166-1 alpha-2 (activity or transaction level).
+    pub country: Option<String>,
+    /// Reporting organisation ref (exact) or name (case-insensitive substring).
+    pub reporting_org: Option<String>,
+    /// Words in the title or identifier (case-insensitive substring).
+    pub text: Option<String>,
+    /// `activity-status/@code`.
+    pub status: Option<String>,
+    /// At most this many rows (`None` = all).
+    pub limit: Option<u64>,
+}
+
+/// One row of the activity list.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivityRow {
+    /// `iati-identifier`.
+    pub iati_identifier: String,
+    /// Title (English or default language).
+    pub title: String,
+    /// `reporting-org` name.
+    pub reporting_org: String,
+    /// Countries named (activity or transaction level), `;`-separated.
+    pub countries: String,
+    /// Lines of effort after overrides, `;`-separated, empty when not mapped.
+    pub lines_of_effort: String,
+    /// True when an analyst's override decides the mapping.
+    pub overridden: bool,
+    /// `activity-status/@code`.
+    pub status: String,
+    /// Start date (actual, else planned), ISO.
+    pub start_date: String,
+    /// End date (actual, else planned), ISO.
+    pub end_date: String,
+    /// Sum of USD commitments (type 2), exact decimal.
+    pub commitments_usd: String,
+    /// Sum of USD disbursements (type 3).
+    pub disbursements_usd: String,
+    /// Sum of USD expenditures (type 4).
+    pub expenditures_usd: String,
+    /// Synthetic (demo) data.
+    pub synthetic: bool,
+}
+
+/// Everything stored about one activity.
+#[derive(Debug, Clone)]
+pub struct ActivityDetail {
+    /// The activity, transactions included.
+    pub activity: Activity,
+    /// The file it came from and its position there.
+    pub source: (String, u64),
+    /// The rules' lines of effort for the strategy asked.
+    pub rule_lines: Vec<String>,
+    /// The rules' evidence.
+    pub evidence: Vec<Evidence>,
+    /// The analyst's override, if any.
+    pub override_: Option<Override>,
+    /// Synthetic (demo) data.
+    pub synthetic: bool,
+}
+
+/// A stored import run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: i64,
+    /// RFC 3339 start.
+    pub started_at: String,
+    /// RFC 3339 end.
+    pub finished_at: String,
+    /// The report, as JSON.
+    pub report: serde_json::Value,
+}
+
+/// The storage boundary. Every backend implements it; the conformance tests run on each.
+pub trait Store {
+    /// What was imported from this file before, if anything.
+    fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError>;
+
+    /// Imports one file atomically: pulls items until the iterator ends (commit) or yields a
+    /// [`FileAbort`] (rollback; returns `Ok(None)`). Resolves duplicate identifiers.
+    fn import_file(
+        &mut self,
+        file: &FileRecord,
+        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    ) -> Result<Option<FileOutcome>, StoreError>;
+
+    /// Stores an import run (report JSON and its diagnostics); returns its id.
+    fn save_run(&mut self, started_at: &str, finished_at: &str, report: &serde_json::Value, diagnostics: &[Diagnostic]) -> Result<i64, StoreError>;
+
+    /// Import runs, newest first.
+    fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Sets (replaces) the analyst's override for an activity.
+    fn set_override(&mut self, o: &Override) -> Result<(), StoreError>;
+
+    /// Removes the override; returns whether there was one.
+    fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError>;
+
+    /// Report inputs: per activity key, reporting org, lines of effort (overrides applied) and instrument.
+    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError>;
+
+    /// Streams every fact to `f`.
+    fn for_each_fact(&self, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError>;
+
+    /// Lists activities (sorted by identifier).
+    fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError>;
+
+    /// One activity with its mapping for `strategy`.
+    fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError>;
+
+    /// The fingerprint of the strategy definition the stored mappings were made with.
+    fn strategy_fingerprint(&self, strategy: &str) -> Result<Option<String>, StoreError>;
+
+    /// Re-maps every stored activity with `map` and records the strategy fingerprint.
+    fn remap(&mut self, strategy: &str, fingerprint: &str, map: &dyn Fn(&Activity) -> Mapping) -> Result<u64, StoreError>;
+
+    /// Number of activities stored.
+    fn count_activities(&self) -> Result<u64, StoreError>;
+}
+
+/// Reads transactions back from their stored JSON.
+pub fn transactions_from_json(record: &str, json: &str) -> Result<Vec<Transaction>, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { record: record.into(), message: e.to_string() })
+}

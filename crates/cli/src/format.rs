@@ -1,0 +1,75 @@
+//! Output formatting: aligned tables with thousands separators, CSV, JSON.
+
+use rust_decimal::Decimal;
+
+/// Formats an amount rounded to whole units with thousands separators: `1234567.5` -> `1,234,568`.
+pub fn thousands(d: Decimal) -> String {
+    let r = d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    let s = r.abs().trunc().to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if r.is_sign_negative() && !r.is_zero() { format!("-{out}") } else { out }
+}
+
+/// Formats a count with thousands separators.
+pub fn count(n: u64) -> String {
+    thousands(Decimal::from(n))
+}
+
+/// Renders rows as an aligned text table. `right` marks right-aligned (numeric) columns.
+pub fn table(headers: &[String], rows: &[Vec<String>], right: &[bool]) -> String {
+    let n = headers.len();
+    let mut w: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::new();
+        for (i, c) in cells.iter().enumerate().take(n) {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = w[i].saturating_sub(c.chars().count());
+            if right.get(i).copied().unwrap_or(false) {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if i + 1 < n {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        s.trim_end().to_owned() + "\n"
+    };
+    let mut out = line(headers);
+    out.push_str(&(w.iter().map(|x| "-".repeat(*x)).collect::<Vec<_>>().join("  ") + "\n"));
+    for r in rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+/// Shortens text to `max` characters with an ellipsis.
+pub fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max.saturating_sub(1)).collect::<String>() + "…" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn separators() {
+        assert_eq!(thousands("1234567.5".parse().expect("d")), "1,234,568");
+        assert_eq!(thousands("-1000".parse().expect("d")), "-1,000");
+        assert_eq!(thousands("999".parse().expect("d")), "999");
+        assert_eq!(thousands(Decimal::ZERO), "0");
+    }
+}

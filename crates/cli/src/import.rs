@@ -1,0 +1,365 @@
+//! `senda import`: finds files, skips unchanged ones, reads them on a parser thread and writes
+//! them on this thread, one database transaction per file, and builds the import report.
+//!
+//! Order: files are sorted by canonical path before anything is read, so the database never
+//! depends on the order of paths on the command line; "document order" between files is that
+//! sorted order.
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use senda_core::attribution::facts;
+use senda_core::mapping::Mapper;
+use senda_core::{Diagnostic, Severity, Strategy};
+use senda_iati::{ParsedActivity, open_file, resolve_positions};
+use senda_store::{FileAbort, FileRecord, ImportItem, Store};
+use serde::Serialize;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// Namespace of Senda's own extension attributes (e.g. `senda:synthetic="1"` on demo data).
+pub const SENDA_NS: &str = "https://senda.example.org/ns/1";
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FileStatus {
+    /// Read and stored.
+    Imported,
+    /// Same bytes as last time: not read again.
+    Unchanged,
+    /// Rejected: nothing of it is stored.
+    Rejected,
+}
+
+/// Per-file line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// Path as found.
+    pub path: String,
+    /// Outcome.
+    pub status: FileStatus,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Activities created.
+    pub created: u64,
+    /// Activities updated.
+    pub updated: u64,
+    /// Activities unchanged.
+    pub unchanged: u64,
+    /// Activities rejected.
+    pub rejected: u64,
+    /// Duplicates not stored (another copy wins).
+    pub superseded: u64,
+    /// Activities gone from the file since the last import, deleted.
+    pub removed: u64,
+    /// Transactions stored.
+    pub transactions: u64,
+    /// The fatal error, when rejected.
+    pub error: Option<String>,
+}
+
+/// The import report (printed and stored with the run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    /// Files found.
+    pub files: u64,
+    /// Files read and stored.
+    pub files_imported: u64,
+    /// Files skipped as unchanged.
+    pub files_unchanged: u64,
+    /// Files rejected.
+    pub files_rejected: u64,
+    /// Activities created / updated / unchanged / rejected / superseded / removed.
+    pub created: u64,
+    /// See `created`.
+    pub updated: u64,
+    /// See `created`.
+    pub unchanged: u64,
+    /// See `created`.
+    pub rejected: u64,
+    /// See `created`.
+    pub superseded: u64,
+    /// See `created`.
+    pub removed: u64,
+    /// Transactions stored in this run.
+    pub transactions: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Wall time, seconds.
+    pub seconds: f64,
+    /// Warnings.
+    pub warnings: u64,
+    /// Errors (element-level and fatal).
+    pub errors: u64,
+    /// Per file.
+    pub file_reports: Vec<FileReport>,
+    /// Every diagnostic.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Run id in the database.
+    pub run_id: i64,
+}
+
+/// Finds `*.xml` files under the given paths (recursively), canonical and sorted. A path given
+/// explicitly is taken whatever its extension.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?.collect::<Result<_, _>>()?;
+        entries.sort_by_key(|e| e.path());
+        for e in entries {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out)?;
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            anyhow::bail!("{}: no such file or folder", p.display());
+        }
+    }
+    let mut canon: Vec<PathBuf> = out.into_iter().map(|p| std::fs::canonicalize(&p).unwrap_or(p)).collect();
+    canon.sort();
+    canon.dedup();
+    Ok(canon)
+}
+
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += k as u64;
+        h.update(&buf[..k]);
+    }
+    Ok((format!("{:032x}", h.digest128()), n))
+}
+
+enum Msg {
+    Item(Box<ImportItem>, Vec<Diagnostic>),
+    Rejected(Vec<Diagnostic>),
+    End { diagnostics: Vec<Diagnostic>, fatal: Option<Diagnostic> },
+}
+
+/// Prepares one parsed activity for the store: facts, mappings, JSON and fingerprint.
+pub fn prepare(p: ParsedActivity, mappers: &[Mapper]) -> Option<(ImportItem, Vec<Diagnostic>)> {
+    let a = p.activity?;
+    let doc_json = serde_json::to_string(&a).ok()?;
+    let transactions_json = serde_json::to_string(&a.transactions).ok()?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(doc_json.as_bytes());
+    h.update(&[0]);
+    h.update(transactions_json.as_bytes());
+    let fingerprint = format!("{:032x}", h.digest128());
+    let f = facts(&a);
+    let mappings = mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map(&a))).collect();
+    let synthetic = a.extensions.iter().any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
+    Some((ImportItem { activity: a, ordinal: p.ordinal, fingerprint, doc_json, transactions_json, facts: f, mappings, synthetic }, p.diagnostics))
+}
+
+fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSender<Msg>) {
+    let mut reader = match open_file(path, display) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Msg::End { diagnostics: vec![], fatal: Some(e.to_diagnostic(display)) });
+            return;
+        }
+    };
+    loop {
+        match reader.next_activity() {
+            Ok(Some(p)) => {
+                let diags_if_rejected = p.diagnostics.clone();
+                let msg = match prepare(p, mappers) {
+                    Some((item, d)) => Msg::Item(Box::new(item), d),
+                    None => Msg::Rejected(diags_if_rejected),
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {
+                let _ = tx.send(Msg::End { diagnostics: std::mem::take(&mut reader.file_diagnostics), fatal: None });
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::End { diagnostics: std::mem::take(&mut reader.file_diagnostics), fatal: Some(e.to_diagnostic(display)) });
+                return;
+            }
+        }
+    }
+}
+
+/// Runs an import of `paths` into `store`. Never stops at a bad file: it is rejected and the
+/// others import.
+pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: bool) -> Result<ImportReport> {
+    let started = Instant::now();
+    let started_at = now();
+    let strategies = Strategy::all_builtin()?;
+    let mappers: Vec<Mapper> = strategies.iter().map(Mapper::new).collect();
+    let files = discover(paths)?;
+    let mut report = ImportReport { files: files.len() as u64, ..Default::default() };
+
+    // 1. Hash every file; decide which need reading.
+    let mut todo: Vec<(PathBuf, FileRecord)> = Vec::new();
+    for p in &files {
+        let display = p.display().to_string();
+        let (hash, size) = match hash_file(p) {
+            Ok(x) => x,
+            Err(e) => {
+                let d = Diagnostic { severity: Severity::Fatal, code: "io".into(), message: format!("cannot read: {e}"), file: display.clone(), line: 0, column: 0, identifier: None, element: None };
+                report.file_reports.push(FileReport { path: display, status: FileStatus::Rejected, bytes: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, superseded: 0, removed: 0, transactions: 0, error: Some(d.message.clone()) });
+                report.diagnostics.push(d);
+                report.files_rejected += 1;
+                continue;
+            }
+        };
+        let rec = FileRecord { path: display.clone(), content_hash: hash, size, reader_version: senda_iati::READER_VERSION };
+        let state = store.file_state(&display)?;
+        match state {
+            Some(s) if !force && s.content_hash == rec.content_hash && s.reader_version == rec.reader_version => {
+                report.files_unchanged += 1;
+                report.unchanged += s.activities;
+                report.bytes += size;
+                report.file_reports.push(FileReport { path: display, status: FileStatus::Unchanged, bytes: size, created: 0, updated: 0, unchanged: s.activities, rejected: 0, superseded: 0, removed: 0, transactions: 0, error: None });
+            }
+            _ => todo.push((p.clone(), rec)),
+        }
+    }
+
+    // 2. Parse on a helper thread, write here.
+    let total_bytes: u64 = todo.iter().map(|(_, r)| r.size).sum();
+    let bar = if progress && std::io::stderr().is_terminal() && !todo.is_empty() {
+        let b = ProgressBar::new(total_bytes);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let (tx, rx) = mpsc::sync_channel::<Msg>(512);
+    let paths_for_parser: Vec<(PathBuf, String)> = todo.iter().map(|(p, r)| (p.clone(), r.path.clone())).collect();
+    std::thread::scope(|scope| -> Result<()> {
+        // Owned by this closure: if writing fails, dropping it unblocks the parser thread.
+        let rx = rx;
+        scope.spawn(move || {
+            for (p, display) in &paths_for_parser {
+                parse_file(p, display, &mappers, &tx);
+            }
+        });
+        let mut done_bytes = 0u64;
+        for (i, (path, rec)) in todo.iter().enumerate() {
+            let mut diags: Vec<Diagnostic> = Vec::new();
+            let mut rejected = 0u64;
+            let mut fatal: Option<Diagnostic> = None;
+            let mut activities_seen = 0u64;
+            let mut iter = std::iter::from_fn(|| {
+                loop {
+                    match rx.recv() {
+                        Ok(Msg::Item(item, d)) => {
+                            diags.extend(d);
+                            activities_seen += 1;
+                            return Some(Ok(*item));
+                        }
+                        Ok(Msg::Rejected(d)) => {
+                            diags.extend(d);
+                            rejected += 1;
+                        }
+                        Ok(Msg::End { diagnostics, fatal: f, .. }) => {
+                            diags.extend(diagnostics);
+                            if let Some(f) = f {
+                                fatal = Some(f.clone());
+                                return Some(Err(FileAbort(f)));
+                            }
+                            return None;
+                        }
+                        Err(_) => {
+                            let d = Diagnostic { severity: Severity::Fatal, code: "internal".into(), message: "reader thread stopped".into(), file: rec.path.clone(), line: 0, column: 0, identifier: None, element: None };
+                            fatal = Some(d.clone());
+                            return Some(Err(FileAbort(d)));
+                        }
+                    }
+                }
+            });
+            let outcome = store.import_file(rec, &mut iter)?;
+            // Drain anything left of this file (after a rollback the iterator stopped early).
+            drop(iter);
+            if let Some(f) = fatal.take() {
+                diags.push(f);
+            }
+            if !diags.is_empty() {
+                resolve_positions(path, &mut diags);
+            }
+            let mut fr = FileReport { path: rec.path.clone(), status: FileStatus::Imported, bytes: rec.size, created: 0, updated: 0, unchanged: 0, rejected, superseded: 0, removed: 0, transactions: 0, error: None };
+            match outcome {
+                Some(o) => {
+                    fr.created = o.created;
+                    fr.updated = o.updated;
+                    fr.unchanged = o.unchanged;
+                    fr.superseded = o.superseded;
+                    fr.removed = o.removed;
+                    fr.transactions = o.transactions;
+                    diags.extend(o.diagnostics);
+                    report.files_imported += 1;
+                }
+                None => {
+                    fr.status = FileStatus::Rejected;
+                    fr.rejected = rejected + activities_seen;
+                    fr.error = diags.iter().find(|d| d.severity == Severity::Fatal).map(|d| d.to_string());
+                    report.files_rejected += 1;
+                }
+            }
+            report.created += fr.created;
+            report.updated += fr.updated;
+            report.unchanged += fr.unchanged;
+            report.rejected += fr.rejected;
+            report.superseded += fr.superseded;
+            report.removed += fr.removed;
+            report.transactions += fr.transactions;
+            report.bytes += rec.size;
+            done_bytes += rec.size;
+            if let Some(b) = &bar {
+                b.set_position(done_bytes);
+                b.set_message(format!("files {}/{} activities {}", i + 1, todo.len(), report.created + report.updated + report.unchanged));
+            } else {
+                tracing::info!(file = %rec.path, status = ?fr.status, created = fr.created, updated = fr.updated, unchanged = fr.unchanged, rejected = fr.rejected, "file {}/{}", i + 1, todo.len());
+            }
+            report.file_reports.push(fr);
+            report.diagnostics.extend(diags);
+        }
+        Ok(())
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    report.file_reports.sort_by(|a, b| a.path.cmp(&b.path));
+    report.warnings = report.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count() as u64;
+    report.errors = report.diagnostics.iter().filter(|d| d.severity != Severity::Warning).count() as u64;
+    report.seconds = started.elapsed().as_secs_f64();
+    let mut json = serde_json::to_value(&report)?;
+    if let Some(o) = json.as_object_mut() {
+        o.remove("diagnostics");
+    }
+    report.run_id = store.save_run(&started_at, &now(), &json, &report.diagnostics)?;
+    Ok(report)
+}
+
+/// Current time, RFC 3339 UTC.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

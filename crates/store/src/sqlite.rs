@@ -1,0 +1,590 @@
+//! The SQLite backend: one file, WAL, versioned migrations (`migrations/sqlite/NNNN_*.sql`,
+//! applied in order and recorded in `PRAGMA user_version`).
+
+use crate::*;
+use rusqlite::{Connection, OptionalExtension, params};
+use rust_decimal::Decimal;
+use senda_core::report::ActivityInfo;
+use senda_core::{Severity, attribution, report::NOT_MAPPED};
+use std::path::Path;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn lines_join(v: &[String]) -> String {
+    v.join(";")
+}
+fn lines_split(s: &str) -> Vec<String> {
+    s.split(';').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+/// Normalises a `last-updated-datetime` to UTC for comparison; unparsable or missing sorts first.
+fn normalise_datetime(s: Option<&str>) -> String {
+    let Some(s) = s else { return String::new() };
+    let t = s.trim();
+    let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339));
+    match parsed {
+        Ok(d) => d.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default(),
+        Err(_) => match senda_core::codes::parse_iso_date(t) {
+            Ok(d) => format!("{d}T00:00:00Z"),
+            Err(_) => String::new(),
+        },
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        let mut s = Self { conn };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let v: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if v > supported {
+            return Err(StoreError::TooNew { found: v, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = ?1")?;
+        let rows = st.query_map([strategy], |r| {
+            Ok(Override {
+                iati_identifier: r.get(0)?,
+                strategy: strategy.to_owned(),
+                lines_of_effort: lines_split(&r.get::<_, String>(1)?),
+                note: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?;
+        let mut m = HashMap::new();
+        for o in rows {
+            let o = o?;
+            m.insert(o.iati_identifier.clone(), o);
+        }
+        Ok(m)
+    }
+}
+
+struct Existing {
+    id: i64,
+    fingerprint: String,
+    last_updated_utc: String,
+    source_path: String,
+    source_ordinal: u64,
+}
+
+impl Store for SqliteStore {
+    fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT content_hash, reader_version, activities, transactions FROM source_file WHERE path = ?1",
+                [path],
+                |r| Ok(StoredFile { content_hash: r.get(0)?, reader_version: r.get(1)?, activities: r.get(2)?, transactions: r.get(3)? }),
+            )
+            .optional()?)
+    }
+
+    fn import_file(
+        &mut self,
+        file: &FileRecord,
+        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    ) -> Result<Option<FileOutcome>, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut out = FileOutcome::default();
+        let mut seen: Vec<i64> = Vec::new();
+        let mut file_activities = 0u64;
+        let mut file_transactions = 0u64;
+        {
+            let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, doc, transactions)
+                 VALUES (?23,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20, doc=?21, transactions=?22 WHERE id=?1",
+            )?;
+            let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
+            let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
+            let mut ins_fact = tx.prepare_cached(
+                "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            )?;
+            let mut ins_map = tx.prepare_cached("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)")?;
+            for item in items {
+                let item = match item {
+                    Ok(i) => i,
+                    Err(_) => {
+                        return Ok(None); // tx dropped: rollback
+                    }
+                };
+                file_activities += 1;
+                let a = &item.activity;
+                let ident = a.iati_identifier.as_str();
+                let lu = normalise_datetime(a.last_updated.as_deref());
+                let existing = find
+                    .query_row([ident], |r| {
+                        Ok(Existing { id: r.get(0)?, fingerprint: r.get(1)?, last_updated_utc: r.get(2)?, source_path: r.get(3)?, source_ordinal: r.get(4)? })
+                    })
+                    .optional()?;
+                let new_key = (lu.as_str(), file.path.as_str(), item.ordinal);
+                let mut write_id: Option<i64> = None;
+                let mut is_update = false;
+                match &existing {
+                    None => {}
+                    Some(e) if e.source_path == file.path && e.source_ordinal == item.ordinal => {
+                        seen.push(e.id);
+                        if e.fingerprint == item.fingerprint {
+                            out.unchanged += 1;
+                            file_transactions += a.transactions.len() as u64;
+                            continue;
+                        }
+                        write_id = Some(e.id);
+                        is_update = true;
+                    }
+                    Some(e) => {
+                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
+                        let same_file = e.source_path == file.path;
+                        if new_key > old_key {
+                            if same_file {
+                                seen.push(e.id);
+                            }
+                            out.diagnostics.push(dup_diag(file, ident, &item, e, true));
+                            if e.fingerprint == item.fingerprint {
+                                touch.execute(params![e.id, file.path, item.ordinal as i64])?;
+                                seen.push(e.id);
+                                out.unchanged += 1;
+                                continue;
+                            }
+                            write_id = Some(e.id);
+                            is_update = true;
+                        } else {
+                            out.diagnostics.push(dup_diag(file, ident, &item, e, false));
+                            out.superseded += 1;
+                            continue;
+                        }
+                    }
+                }
+                let mut totals = [Decimal::ZERO; 3];
+                for f in &item.facts {
+                    if f.currency == "USD" {
+                        match f.transaction_type.as_str() {
+                            "2" => totals[0] += f.amount,
+                            "3" => totals[1] += f.amount,
+                            "4" => totals[2] += f.amount,
+                            _ => {}
+                        }
+                    }
+                }
+                let countries: String = {
+                    let c = a.all_countries();
+                    if c.is_empty() { String::new() } else { format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";")) }
+                };
+                let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
+                let start = by("2").or_else(|| by("1"));
+                let end = by("4").or_else(|| by("3"));
+                let p = params![
+                    write_id.unwrap_or(0),
+                    a.reporting_org.r#ref,
+                    a.reporting_org.display_name(),
+                    a.title_in("en"),
+                    a.status,
+                    a.hierarchy,
+                    a.humanitarian.map(i64::from),
+                    countries,
+                    start,
+                    end,
+                    a.last_updated,
+                    lu,
+                    file.path,
+                    item.ordinal as i64,
+                    item.fingerprint,
+                    a.transactions.len() as i64,
+                    totals[0].to_string(),
+                    totals[1].to_string(),
+                    totals[2].to_string(),
+                    i64::from(item.synthetic),
+                    item.doc_json,
+                    item.transactions_json,
+                    ident,
+                ];
+                let id = if let Some(id) = write_id {
+                    update.execute(&p[..22])?;
+                    del_facts.execute([id])?;
+                    id
+                } else {
+                    insert.execute(p)?;
+                    tx.last_insert_rowid()
+                };
+                seen.push(id);
+                if is_update {
+                    out.updated += 1;
+                } else {
+                    out.created += 1;
+                }
+                out.transactions += a.transactions.len() as u64;
+                file_transactions += a.transactions.len() as u64;
+                for f in &item.facts {
+                    ins_fact.execute(params![
+                        id,
+                        f.transaction_index.map(|i| i as i64),
+                        f.transaction_type,
+                        f.date.map(|d| d.to_string()),
+                        f.currency,
+                        f.country,
+                        f.sector,
+                        f.implementing_org,
+                        f.amount.to_string()
+                    ])?;
+                }
+                for (s, m) in &item.mappings {
+                    let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
+                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort), ev])?;
+                }
+            }
+        }
+        // Activities of an earlier version of this file that it no longer contains.
+        {
+            seen.sort_unstable();
+            let mut st = tx.prepare_cached("SELECT id FROM activity WHERE source_path = ?1")?;
+            let ids: Vec<i64> = st.query_map([&file.path], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut del = tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?;
+            for id in ids {
+                if seen.binary_search(&id).is_err() {
+                    del.execute([id])?;
+                    out.removed += 1;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
+        )?;
+        tx.commit()?;
+        Ok(Some(out))
+    }
+
+    fn save_run(&mut self, started_at: &str, finished_at: &str, report: &serde_json::Value, diagnostics: &[Diagnostic]) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("INSERT INTO import_run (started_at, finished_at, report) VALUES (?1, ?2, ?3)", params![started_at, finished_at, report.to_string()])?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut st = tx.prepare_cached("INSERT INTO diagnostic (run_id, file, line, col, severity, code, identifier, element, message) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")?;
+            for d in diagnostics {
+                st.execute(params![id, d.file, d.line as i64, d.column as i64, d.severity.to_string(), d.code, d.identifier, d.element, d.message])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError> {
+        let mut st = self.conn.prepare("SELECT id, started_at, finished_at, report FROM import_run ORDER BY id DESC LIMIT ?1")?;
+        let rows = st.query_map([limit as i64], |r| {
+            let rep: String = r.get(3)?;
+            Ok(RunRecord { id: r.get(0)?, started_at: r.get(1)?, finished_at: r.get(2)?, report: serde_json::from_str(&rep).unwrap_or(serde_json::Value::Null) })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_override(&mut self, o: &Override) -> Result<(), StoreError> {
+        let exists: Option<i64> = self.conn.query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [&o.iati_identifier], |r| r.get(0)).optional()?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(o.iati_identifier.clone()));
+        }
+        self.conn.execute(
+            "INSERT OR REPLACE INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES (?1,?2,?3,?4,?5)",
+            params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2", params![iati_identifier, strategy])? > 0)
+    }
+
+    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let mut st = self.conn.prepare(
+            "SELECT a.id, a.iati_identifier, a.reporting_org_name, m.lines FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1",
+        )?;
+        let mut rows = st.query([strategy])?;
+        let mut out = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let ident: String = r.get(1)?;
+            let lines = match overrides.get(&ident) {
+                Some(o) => o.lines_of_effort.clone(),
+                None => lines_split(&r.get::<_, Option<String>>(3)?.unwrap_or_default()),
+            };
+            out.insert(id as u32, ActivityInfo { reporting_org: r.get(2)?, lines_of_effort: lines, instrument: "foreign_assistance".into() });
+        }
+        Ok(out)
+    }
+
+    fn for_each_fact(&self, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
+        let mut st = self.conn.prepare("SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let date: Option<&str> = r.get_ref(2)?.as_str_or_null()?;
+            let amount_s = r.get_ref(7)?.as_str()?;
+            let amount: Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt { record: format!("fact amount {amount_s:?}"), message: e.to_string() })?;
+            f(FactRef {
+                activity: r.get::<_, i64>(0)? as u32,
+                transaction_type: r.get_ref(1)?.as_str()?,
+                date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
+                currency: r.get_ref(3)?.as_str()?,
+                country: r.get_ref(4)?.as_str()?,
+                sector: r.get_ref(5)?.as_str()?,
+                implementing_org: r.get_ref(6)?.as_str()?,
+                amount,
+            });
+        }
+        Ok(())
+    }
+
+    fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let mut sql = String::from(
+            "SELECT a.iati_identifier, a.title, a.reporting_org_name, a.countries, m.lines, a.status, a.start_date, a.end_date, a.commitments_usd, a.disbursements_usd, a.expenditures_usd, a.synthetic
+             FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE 1=1",
+        );
+        let mut args: Vec<String> = vec![filter.strategy.clone()];
+        if let Some(c) = &filter.country {
+            args.push(format!("%;{};%", c.to_ascii_uppercase()));
+            sql.push_str(&format!(" AND a.countries LIKE ?{}", args.len()));
+        }
+        if let Some(o) = &filter.reporting_org {
+            args.push(o.clone());
+            let n = args.len();
+            args.push(format!("%{}%", o.to_lowercase()));
+            sql.push_str(&format!(" AND (a.reporting_org_ref = ?{n} OR lower(a.reporting_org_name) LIKE ?{})", n + 1));
+        }
+        if let Some(t) = &filter.text {
+            args.push(format!("%{}%", t.to_lowercase()));
+            sql.push_str(&format!(" AND (lower(a.title) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})", args.len()));
+        }
+        if let Some(s) = &filter.status {
+            args.push(s.clone());
+            sql.push_str(&format!(" AND a.status = ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY a.iati_identifier");
+        let mut st = self.conn.prepare(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let ident: String = r.get(0)?;
+            let (lines, overridden) = match overrides.get(&ident) {
+                Some(o) => (o.lines_of_effort.clone(), true),
+                None => (lines_split(&r.get::<_, Option<String>>(4)?.unwrap_or_default()), false),
+            };
+            if let Some(l) = &filter.line_of_effort {
+                let ok = if l.eq_ignore_ascii_case(NOT_MAPPED) { lines.is_empty() } else { lines.iter().any(|x| x.eq_ignore_ascii_case(l)) };
+                if !ok {
+                    continue;
+                }
+            }
+            let countries: String = r.get(3)?;
+            out.push(ActivityRow {
+                iati_identifier: ident,
+                title: r.get(1)?,
+                reporting_org: r.get(2)?,
+                countries: countries.trim_matches(';').to_owned(),
+                lines_of_effort: lines.join(";"),
+                overridden,
+                status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                start_date: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                end_date: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                commitments_usd: r.get(8)?,
+                disbursements_usd: r.get(9)?,
+                expenditures_usd: r.get(10)?,
+                synthetic: r.get::<_, i64>(11)? != 0,
+            });
+            if filter.limit.is_some_and(|l| out.len() as u64 >= l) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT a.doc, a.transactions, a.source_path, a.source_ordinal, m.lines, m.evidence, a.synthetic FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 WHERE a.iati_identifier = ?1",
+                params![iati_identifier, strategy],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
+        let corrupt = |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
+        let mut activity: Activity = serde_json::from_str(&row.0).map_err(corrupt)?;
+        activity.transactions = transactions_from_json(iati_identifier, &row.1)?;
+        let evidence: Vec<Evidence> = match row.5 {
+            Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
+            None => Vec::new(),
+        };
+        let override_ = self.overrides(strategy)?.remove(iati_identifier);
+        Ok(ActivityDetail {
+            activity,
+            source: (row.2, row.3 as u64),
+            rule_lines: lines_split(&row.4.unwrap_or_default()),
+            evidence,
+            override_,
+            synthetic: row.6 != 0,
+        })
+    }
+
+    fn strategy_fingerprint(&self, strategy: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.conn.query_row("SELECT fingerprint FROM strategy_state WHERE strategy = ?1", [strategy], |r| r.get(0)).optional()?)
+    }
+
+    fn remap(&mut self, strategy: &str, fingerprint: &str, map: &dyn Fn(&Activity) -> Mapping) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut st = tx.prepare("SELECT id, iati_identifier, doc, transactions FROM activity")?;
+            let mut ins = tx.prepare("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let ident: String = r.get(1)?;
+                let mut a: Activity = serde_json::from_str(r.get_ref(2)?.as_str()?).map_err(|e| StoreError::Corrupt { record: ident.clone(), message: e.to_string() })?;
+                a.transactions = transactions_from_json(&ident, r.get_ref(3)?.as_str()?)?;
+                let m = map(&a);
+                ins.execute(params![id, strategy, lines_join(&m.lines_of_effort), serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())])?;
+                n += 1;
+            }
+        }
+        tx.execute("INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)", params![strategy, fingerprint])?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn count_activities(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM activity", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+impl SqliteStore {
+    /// Records that stored mappings of `strategy` were made with this definition fingerprint.
+    pub fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError> {
+        self.conn.execute("INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)", params![strategy, fingerprint])?;
+        Ok(())
+    }
+
+    /// Diagnostics of a run.
+    pub fn run_diagnostics(&self, run_id: i64) -> Result<Vec<Diagnostic>, StoreError> {
+        let mut st = self.conn.prepare("SELECT file, line, col, severity, code, identifier, element, message FROM diagnostic WHERE run_id = ?1 ORDER BY rowid")?;
+        let rows = st.query_map([run_id], |r| {
+            let sev: String = r.get(3)?;
+            Ok(Diagnostic {
+                file: r.get(0)?,
+                line: r.get::<_, i64>(1)? as u64,
+                column: r.get::<_, i64>(2)? as u64,
+                severity: match sev.as_str() {
+                    "warning" => Severity::Warning,
+                    "error" => Severity::Error,
+                    _ => Severity::Fatal,
+                },
+                code: r.get(4)?,
+                identifier: r.get(5)?,
+                element: r.get(6)?,
+                message: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sum of every stored fact amount per (transaction type, currency): a cross-check that
+    /// does not go through the report code.
+    pub fn fact_sums(&self) -> Result<Vec<(String, String, Decimal)>, StoreError> {
+        let mut st = self.conn.prepare("SELECT transaction_type, currency, amount FROM fact")?;
+        let mut rows = st.query([])?;
+        let mut m: std::collections::BTreeMap<(String, String), Decimal> = Default::default();
+        while let Some(r) = rows.next()? {
+            let a: Decimal = r.get_ref(2)?.as_str()?.parse().unwrap_or_default();
+            *m.entry((r.get(0)?, r.get(1)?)).or_default() += a;
+        }
+        Ok(m.into_iter().map(|((t, c), a)| (t, c, a)).collect())
+    }
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}
+
+fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new_wins: bool) -> Diagnostic {
+    let msg = if new_wins {
+        format!(
+            "duplicate iati-identifier: also in {} (activity #{}); this one (activity #{}) wins by the rule: latest last-updated-datetime, then document order",
+            e.source_path, e.source_ordinal + 1, item.ordinal + 1
+        )
+    } else {
+        format!(
+            "duplicate iati-identifier: the one in {} (activity #{}) wins by the rule: latest last-updated-datetime, then document order; this one (activity #{}) is not stored",
+            e.source_path, e.source_ordinal + 1, item.ordinal + 1
+        )
+    };
+    Diagnostic {
+        severity: Severity::Warning,
+        code: "duplicate-identifier".into(),
+        message: msg,
+        file: file.path.clone(),
+        line: 0,
+        column: 0,
+        identifier: Some(ident.to_owned()),
+        element: Some("iati-activity/iati-identifier".into()),
+    }
+}
+
+#[allow(dead_code)]
+fn _unused() -> &'static str {
+    attribution::REGIONAL
+}
