@@ -202,9 +202,15 @@ pub fn facts(a: &Activity) -> Vec<Fact> {
         .map(|s| s.code.clone())
         .unwrap_or_else(|| UNSPECIFIED.into());
     let first_imp = a.implementing_orgs().first().map(|s| s.to_string()).unwrap_or_else(|| UNSPECIFIED.into());
-    let mut named: Vec<String> = activity_country_weights(a).into_iter().map(|(c, _)| c).collect();
+    let mut named: Vec<String> = a.recipient_countries.iter().map(|c| c.code.to_string()).collect();
     for t in &a.transactions {
         named.extend(t.recipient_countries.iter().map(|c| c.code.to_string()));
+    }
+    if a.invalid_country {
+        named.push(UNKNOWN.into());
+    }
+    if named.is_empty() && out.is_empty() {
+        named.push(REGIONAL.into());
     }
     named.sort();
     named.dedup();

@@ -1,0 +1,67 @@
+//! Bare XML tokenizer pass: the speed limit for any quick-xml based importer.
+//!
+//! Reads every `*.xml` file under the given folders (recursively) with quick-xml's
+//! `read_event_into`, counts events and bytes, builds nothing, and prints MB/s
+//! (MB = 10^6 bytes, the unit `senda import` reports).
+//!
+//! ```text
+//! cargo run --release --example tokenize -p senda-iati -- DIR [DIR...]
+//! ```
+//!
+//! Used by `bench/run.sh`; see `docs/benchmarks.md`.
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        entries.sort();
+        for p in entries {
+            collect(&p, out)?;
+        }
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
+        out.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if roots.is_empty() {
+        return Err("usage: tokenize DIR [DIR...]".into());
+    }
+    let mut files = Vec::new();
+    for r in &roots {
+        collect(r, &mut files)?;
+    }
+    let start = Instant::now();
+    let (mut bytes, mut events) = (0u64, 0u64);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    for path in &files {
+        let mut reader = Reader::from_reader(BufReader::with_capacity(256 * 1024, File::open(path)?));
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Eof) => break,
+                Ok(_) => events += 1,
+                Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+            }
+            buf.clear();
+        }
+        bytes += reader.buffer_position();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "tokenize: {} files, {:.1} MB, {} events in {:.3} s ({:.1} MB/s)",
+        files.len(),
+        bytes as f64 / 1e6,
+        events,
+        secs,
+        bytes as f64 / 1e6 / secs.max(1e-9)
+    );
+    Ok(())
+}
