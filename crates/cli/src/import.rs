@@ -150,25 +150,41 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 enum Msg {
-    Item(Box<ImportItem>, Vec<Diagnostic>),
-    Rejected(Vec<Diagnostic>),
+    Item(Box<(ParsedActivity, Vec<(String, senda_core::mapping::Mapping)>)>),
     End { diagnostics: Vec<Diagnostic>, fatal: Option<Diagnostic> },
 }
 
-/// Prepares one parsed activity for the store: facts, mappings, JSON and fingerprint.
-pub fn prepare(p: ParsedActivity, mappers: &[Mapper]) -> Option<(ImportItem, Vec<Diagnostic>)> {
-    let a = p.activity?;
-    let doc_json = serde_json::to_string(&a).ok()?;
-    let transactions_json = serde_json::to_string(&a.transactions).ok()?;
+/// Maps one parsed activity with every strategy (parser thread).
+pub fn map_all(a: &senda_core::Activity, mappers: &[Mapper]) -> Vec<(String, senda_core::mapping::Mapping)> {
+    let folded = senda_core::mapping::Folded::of(a, mappers.iter().any(Mapper::uses_transaction_descriptions));
+    mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map_folded(a, &folded))).collect()
+}
+
+/// Prepares one parsed and mapped activity for the store (writer thread): facts, JSON documents
+/// and fingerprint. `None` when the activity was rejected by the reader.
+pub fn prepare(
+    p: ParsedActivity,
+    mappings: Vec<(String, senda_core::mapping::Mapping)>,
+) -> (Option<ImportItem>, Vec<Diagnostic>) {
+    let Some(a) = p.activity else { return (None, p.diagnostics) };
+    let (Ok(doc_json), Ok(transactions_json)) = (serde_json::to_string(&a), serde_json::to_string(&a.transactions))
+    else {
+        return (None, p.diagnostics);
+    };
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(doc_json.as_bytes());
     h.update(&[0]);
     h.update(transactions_json.as_bytes());
     let fingerprint = format!("{:032x}", h.digest128());
     let f = facts(&a);
-    let mappings = mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map(&a))).collect();
-    let synthetic = a.extensions.iter().any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
-    Some((ImportItem { activity: a, ordinal: p.ordinal, fingerprint, doc_json, transactions_json, facts: f, mappings, synthetic }, p.diagnostics))
+    let synthetic = a
+        .extensions
+        .iter()
+        .any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
+    (
+        Some(ImportItem { activity: a, ordinal: p.ordinal, fingerprint, doc_json, transactions_json, facts: f, mappings, synthetic }),
+        p.diagnostics,
+    )
 }
 
 fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSender<Msg>) {
@@ -182,12 +198,8 @@ fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSen
     loop {
         match reader.next_activity() {
             Ok(Some(p)) => {
-                let diags_if_rejected = p.diagnostics.clone();
-                let msg = match prepare(p, mappers) {
-                    Some((item, d)) => Msg::Item(Box::new(item), d),
-                    None => Msg::Rejected(diags_if_rejected),
-                };
-                if tx.send(msg).is_err() {
+                let mappings = p.activity.as_ref().map(|a| map_all(a, mappers)).unwrap_or_default();
+                if tx.send(Msg::Item(Box::new((p, mappings)))).is_err() {
                     return;
                 }
             }
@@ -271,14 +283,19 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
-                        Ok(Msg::Item(item, d)) => {
-                            diags.extend(d);
-                            activities_seen += 1;
-                            return Some(Ok(*item));
-                        }
-                        Ok(Msg::Rejected(d)) => {
-                            diags.extend(d);
-                            rejected += 1;
+                        Ok(Msg::Item(b)) => {
+                            let (p, mappings) = *b;
+                            match prepare(p, mappings) {
+                                (Some(item), d) => {
+                                    diags.extend(d);
+                                    activities_seen += 1;
+                                    return Some(Ok(item));
+                                }
+                                (None, d) => {
+                                    diags.extend(d);
+                                    rejected += 1;
+                                }
+                            }
                         }
                         Ok(Msg::End { diagnostics, fatal: f, .. }) => {
                             diags.extend(diagnostics);

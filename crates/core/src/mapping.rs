@@ -45,6 +45,32 @@ struct Pattern {
     phrase: String,
 }
 
+/// An activity's narratives folded once for keyword matching (see [`crate::text::fold`]),
+/// shared by every mapper: `(language, folded text)`.
+#[derive(Debug, Default)]
+pub struct Folded {
+    title: Vec<(Option<String>, String)>,
+    description: Vec<(Option<String>, String)>,
+    transaction_description: Vec<(Option<String>, String)>,
+}
+
+impl Folded {
+    /// Folds the title and descriptions, and transaction descriptions when `with_transactions`.
+    pub fn of(a: &Activity, with_transactions: bool) -> Self {
+        let lang = |n: &Narrative| n.lang.as_deref().or(a.default_language.as_deref()).map(|l| l.to_ascii_lowercase());
+        let f = |n: &Narrative| (lang(n), fold(&n.text));
+        Self {
+            title: a.title.iter().map(f).collect(),
+            description: a.descriptions.iter().flat_map(|d| &d.narratives).map(f).collect(),
+            transaction_description: if with_transactions {
+                a.transactions.iter().flat_map(|t| &t.description).map(f).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
 /// A strategy's rules, compiled for fast matching (one Aho-Corasick automaton per language).
 pub struct Mapper {
     strategy_id: String,
@@ -55,6 +81,7 @@ pub struct Mapper {
     es: Option<(AhoCorasick, Vec<Pattern>)>,
     unless: Option<(AhoCorasick, Vec<Pattern>)>,
     folded_names: Vec<Vec<String>>,
+    uses_transaction_descriptions: bool,
 }
 
 fn to_pattern(phrase: &str) -> String {
@@ -113,7 +140,13 @@ impl Mapper {
             es: build(es),
             unless: build(unless),
             folded_names,
+            uses_transaction_descriptions: strategy.rules.iter().any(|r| r.fields.iter().any(|f| f == "transaction_description")),
         }
+    }
+
+    /// True when a keyword rule searches transaction descriptions.
+    pub fn uses_transaction_descriptions(&self) -> bool {
+        self.uses_transaction_descriptions
     }
 
     /// The strategy this mapper was built from.
@@ -123,6 +156,12 @@ impl Mapper {
 
     /// Maps one activity. Pure and deterministic.
     pub fn map(&self, a: &Activity) -> Mapping {
+        self.map_folded(a, &Folded::of(a, self.uses_transaction_descriptions))
+    }
+
+    /// Maps one activity whose narratives were folded already (see [`Folded::of`]; fold with
+    /// transactions when [`Mapper::uses_transaction_descriptions`]).
+    pub fn map_folded(&self, a: &Activity, folded: &Folded) -> Mapping {
         let mut ev: Vec<Evidence> = Vec::new();
         let push = |ev: &mut Vec<Evidence>, rule: &RuleDef, field: String, value: String| {
             let n = ev.iter().filter(|e| e.rule == rule.id).count();
@@ -140,14 +179,11 @@ impl Mapper {
         // Vetoes: phrases found anywhere in title or descriptions.
         let mut vetoed = vec![false; self.rules.len()];
         if let Some((ac, pats)) = &self.unless {
-            let mut scan = |text: &str| {
-                let f = fold(text);
-                for m in ac.find_overlapping_iter(&f) {
+            for (_, f) in folded.title.iter().chain(&folded.description) {
+                for m in ac.find_overlapping_iter(f) {
                     vetoed[pats[m.pattern().as_usize()].rule] = true;
                 }
-            };
-            a.title.iter().for_each(|n| scan(&n.text));
-            a.descriptions.iter().flat_map(|d| &d.narratives).for_each(|n| scan(&n.text));
+            }
         }
 
         for (i, r) in self.rules.iter().enumerate() {
@@ -224,17 +260,14 @@ impl Mapper {
         }
 
         // Keywords.
-        let lang_default = a.default_language.as_deref();
-        let scan = |ev: &mut Vec<Evidence>, n: &Narrative, field: Field, path: &str| {
-            let lang = n.lang.as_deref().or(lang_default).map(|l| l.to_ascii_lowercase());
-            let f = fold(&n.text);
+        let scan = |ev: &mut Vec<Evidence>, lang: &Option<String>, f: &str, field: Field, path: &str| {
             let sets: Vec<&(AhoCorasick, Vec<Pattern>)> = match lang.as_deref() {
                 Some("en") => self.en.iter().collect(),
                 Some("es") => self.es.iter().collect(),
                 _ => self.en.iter().chain(self.es.iter()).collect(),
             };
             for (ac, pats) in sets {
-                for m in ac.find_overlapping_iter(&f) {
+                for m in ac.find_overlapping_iter(f) {
                     let p = &pats[m.pattern().as_usize()];
                     if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
                         continue;
@@ -244,14 +277,14 @@ impl Mapper {
                 }
             }
         };
-        for n in &a.title {
-            scan(&mut ev, n, Field::Title, "title");
+        for (l, f) in &folded.title {
+            scan(&mut ev, l, f, Field::Title, "title");
         }
-        for n in a.descriptions.iter().flat_map(|d| &d.narratives) {
-            scan(&mut ev, n, Field::Description, "description");
+        for (l, f) in &folded.description {
+            scan(&mut ev, l, f, Field::Description, "description");
         }
-        for n in a.transactions.iter().flat_map(|t| &t.description) {
-            scan(&mut ev, n, Field::TransactionDescription, "transaction/description");
+        for (l, f) in &folded.transaction_description {
+            scan(&mut ev, l, f, Field::TransactionDescription, "transaction/description");
         }
 
         let lines = self

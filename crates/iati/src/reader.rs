@@ -617,16 +617,25 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn run(&mut self) -> Result<(), FatalError> {
+        // The event buffer is moved out of `self` so that events can borrow it while `self`
+        // is updated (no per-event allocation).
+        let mut buf = std::mem::take(&mut self.buf);
+        let r = self.run_with(&mut buf);
+        self.buf = buf;
+        r
+    }
+
+    fn run_with(&mut self, buf: &mut Vec<u8>) -> Result<(), FatalError> {
         while !self.frames.is_empty() {
             let pos = self.reader.buffer_position();
-            self.buf.clear();
-            let ev = match self.reader.read_event_into(&mut self.buf) {
-                Ok(ev) => ev.into_owned(),
+            buf.clear();
+            let ev = match self.reader.read_event_into(buf) {
+                Ok(ev) => ev,
                 Err(e) => return Err(self.xml_error(e)),
             };
             match ev {
-                Event::Start(e) => self.open(e, pos, false)?,
-                Event::Empty(e) => self.open(e, pos, true)?,
+                Event::Start(e) => self.open(&e, pos, false)?,
+                Event::Empty(e) => self.open(&e, pos, true)?,
                 Event::End(_) => self.close()?,
                 Event::Text(t) => {
                     let s = std::str::from_utf8(&t).map_err(|_| FatalError { code: "not-well-formed", message: "text is not valid UTF-8 (check the file's encoding declaration)".into(), offset: pos })?;
@@ -672,11 +681,11 @@ impl<R: BufRead> ActivityReader<R> {
         self.frames.last().map(|f| f.kind).unwrap_or(Kind::Ignored)
     }
 
-    fn open(&mut self, e: BytesStart<'static>, pos: u64, empty: bool) -> Result<(), FatalError> {
+    fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
         let raw_name = std::str::from_utf8(e.name().as_ref())
             .map_err(|_| FatalError { code: "not-well-formed", message: "element name is not UTF-8".into(), offset: pos })?
             .to_owned();
-        let attrs = self.attrs(&e, pos)?;
+        let attrs = self.attrs(e, pos)?;
         let parent = self.parent();
         let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
         let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());

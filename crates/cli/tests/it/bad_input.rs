@@ -1,0 +1,658 @@
+//! Bad input: what a user sees when an IATI file is broken, hostile, old-fashioned or odd.
+//!
+//! Every test imports into a fresh database in a temporary folder, through
+//! `senda::import::import` (the code behind `senda import`), and checks what a user would check:
+//! the diagnostic's code, file, line:column and element; that nothing of a rejected file is
+//! stored; that the other files of the same run still import; and the money in the report.
+//! Small fixtures are in `tests/fixtures/bad/`; files whose bytes matter (BOMs, UTF-16, binary,
+//! the 200,000-transaction file) are written by the tests themselves.
+
+use crate::support::*;
+use senda::import::FileStatus;
+use senda_core::report::Dimension;
+use senda_core::{Point, Severity};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use time::macros::date;
+
+/// 1-based column of `needle` on its first line in `text`.
+fn column_of(text: &str, needle: &str) -> u64 {
+    let line = text.lines().find(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not in text"));
+    line[..line.find(needle).unwrap_or(0)].chars().count() as u64 + 1
+}
+
+/// The file report of `path`.
+fn file_report<'r>(r: &'r senda::import::ImportReport, path: &Path) -> &'r senda::import::FileReport {
+    r.file_reports
+        .iter()
+        .find(|f| Path::new(&f.path) == path)
+        .unwrap_or_else(|| panic!("no file report for {}", path.display()))
+}
+
+/// Checks that `path` was rejected with exactly one fatal diagnostic of `code`, which the file
+/// report repeats; returns it.
+fn rejected<'r>(r: &'r senda::import::ImportReport, path: &Path, code: &str) -> &'r senda_core::Diagnostic {
+    let fr = file_report(r, path);
+    assert_eq!(fr.status, FileStatus::Rejected, "{} should be rejected; diagnostics:\n{}", path.display(), dump(r));
+    assert_eq!(fr.created + fr.updated + fr.unchanged + fr.transactions, 0, "a rejected file stores nothing: {fr:?}");
+    let fatal: Vec<_> = r.diagnostics.iter().filter(|d| Path::new(&d.file) == path && d.severity == Severity::Fatal).collect();
+    assert_eq!(fatal.len(), 1, "one fatal diagnostic for {}:\n{}", path.display(), dump(r));
+    let d = fatal[0];
+    assert_eq!(d.code, code, "{d}");
+    assert_located(d, path);
+    let err = fr.error.as_deref().unwrap_or_else(|| panic!("rejected file report without an error: {fr:?}"));
+    assert!(err.contains(&format!("[{code}]")), "file report error names the code: {err}");
+    d
+}
+
+/// Checks that `good.xml` imported next to the bad files: both activities, with their money.
+fn assert_good_imported(store: &senda_store::SqliteStore, r: &senda::import::ImportReport) {
+    let fr = file_report(r, &fixture("good.xml"));
+    assert_eq!(fr.status, FileStatus::Imported, "{fr:?}");
+    assert_eq!(fr.created, 2, "{fr:?}");
+    assert_eq!(title(store, "XM-TEST-GOOD-1"), "Good activity one");
+    assert_eq!(title(store, "XM-TEST-GOOD-2"), "Good activity two");
+    let rep = by_country(store);
+    assert_eq!(row(&rep, "GT").usd.commitments, dec("5000"));
+    assert_eq!(row(&rep, "GT").usd.disbursements, dec("2500.50"));
+    assert_eq!(row(&rep, "HN").usd.disbursements, dec("1000"));
+}
+
+// 1. Not well-formed XML.
+#[test]
+fn not_well_formed_file_is_rejected_whole_and_the_other_file_imports() {
+    let (_dir, mut store) = db();
+    let bad = fixture("not_well_formed.xml");
+    let text = fixture_text("not_well_formed.xml");
+    let r = import(&mut store, &[bad.clone(), fixture("good.xml")]);
+
+    assert_eq!(r.files_rejected, 1, "{}", dump(&r));
+    assert_eq!(r.files_imported, 1);
+    let d = rejected(&r, &bad, "not-well-formed");
+    // The position is the mismatched end tag of the 2nd activity, not the file's start or end.
+    assert_eq!(d.line, line_of(&text, "</titel>"), "{d}");
+    let col = column_of(&text, "</titel>");
+    assert!((col..col + "</titel>".len() as u64).contains(&d.column), "column {} should point at </titel> (column {col}): {d}", d.column);
+    assert!(d.message.contains("titel"), "the message names the bad tag: {d}");
+
+    // Nothing of the broken file, not even its 1st activity, which parsed fine.
+    for id in ["XM-TEST-NWF-1", "XM-TEST-NWF-2", "XM-TEST-NWF-3"] {
+        assert!(!exists(&store, id), "{id} comes from a rejected file and must not be stored");
+    }
+    assert_eq!(count(&store), 2);
+    assert_eq!(r.created, 2, "only the good file's activities are counted as created");
+    assert!(r.rejected >= 1, "the parsed activity of the rejected file is counted as rejected");
+    assert_good_imported(&store, &r);
+    // Only good.xml's money is in the report.
+    assert_eq!(by_country(&store).total.usd.disbursements, dec("3500.50"));
+}
+
+// 2. Entities: declarations, billion laughs, external entities and DTDs.
+#[test]
+fn entity_declarations_are_refused_at_once_and_nothing_is_fetched() {
+    let (dir, mut store) = db();
+
+    // Billion laughs: refused before any expansion, in well under a second.
+    let laughs = fixture("billion_laughs.xml");
+    let t = Instant::now();
+    let r = import(&mut store, &[laughs.clone()]);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(1), "billion laughs took {took:?}");
+    let d = rejected(&r, &laughs, "entity-declaration");
+    assert_eq!(d.line, line_of(&fixture_text("billion_laughs.xml"), "<!DOCTYPE"), "{d}");
+    assert!(!exists(&store, "XM-TEST-LAUGHS"));
+
+    // External entities (HTTP and file) and an external DTD, served by nobody: a listener on
+    // a local port records any attempt to fetch them.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let port = listener.local_addr().expect("port").port();
+    let secret = write(dir.path(), "secret.txt", "TOP-SECRET-CONTENT");
+    let xxe_doc = activity_xml("XM-TEST-XXE", "  <title><narrative>&remote; &local;</narrative></title>").replacen(
+        "<iati-activities",
+        &format!(
+            "<!DOCTYPE iati-activities [\n <!ENTITY remote SYSTEM \"http://127.0.0.1:{port}/remote.xml\">\n <!ENTITY local SYSTEM \"file://{}\">\n]>\n<iati-activities",
+            secret.display()
+        ),
+        1,
+    );
+    let external = write(dir.path(), "external_entity.xml", &xxe_doc);
+    let dtd_doc = activity_xml("XM-TEST-DTD", "  <title><narrative>External DTD, not fetched</narrative></title>").replacen(
+        "<iati-activities",
+        &format!("<!DOCTYPE iati-activities SYSTEM \"http://127.0.0.1:{port}/iati-activities.dtd\">\n<iati-activities"),
+        1,
+    );
+    let external_dtd = write(dir.path(), "external_dtd.xml", &dtd_doc);
+    let declared = fixture("entity_declaration.xml");
+
+    let t = Instant::now();
+    let r = import(&mut store, &[external.clone(), external_dtd.clone(), declared.clone(), fixture("good.xml")]);
+    assert!(t.elapsed() < Duration::from_secs(5), "import took {:?}", t.elapsed());
+    let d = rejected(&r, &external, "entity-declaration");
+    assert_eq!(d.line, 2, "{d}");
+    let d = rejected(&r, &declared, "entity-declaration");
+    assert_eq!(d.line, line_of(&fixture_text("entity_declaration.xml"), "<!DOCTYPE"), "{d}");
+    assert_eq!(r.files_rejected, 2, "{}", dump(&r));
+
+    // A DOCTYPE without entities is ignored with a warning; the file imports.
+    let w = one_diag(&r, "doctype-ignored", &external_dtd);
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.line, line_of(&dtd_doc, "<!DOCTYPE"));
+    assert_eq!(title(&store, "XM-TEST-DTD"), "External DTD, not fetched");
+    assert!(!exists(&store, "XM-TEST-XXE"));
+    assert!(!exists(&store, "XM-TEST-ENTITY"));
+    assert_good_imported(&store, &r);
+
+    // Nothing connected to the port, and the secret file's content is nowhere.
+    listener.set_nonblocking(true).expect("non-blocking");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Ok((_, from)) => panic!("the importer fetched an external entity or DTD (connection from {from})"),
+        Err(e) => panic!("accept failed: {e}"),
+    }
+    for (id, t) in ids_and_titles(&store) {
+        assert!(!t.contains("TOP-SECRET") && !t.contains("lol"), "{id}: {t}");
+    }
+}
+
+// 2b. An entity used without being declared is refused too (never resolved from outside).
+#[test]
+fn undeclared_entity_reference_is_refused() {
+    let (dir, mut store) = db();
+    let content = activity_xml("XM-TEST-UNDECLARED", "  <title><narrative>Hello &nbsp; world</narrative></title>");
+    let f = write(dir.path(), "undeclared.xml", &content);
+    let r = import(&mut store, &[f.clone()]);
+    let d = rejected(&r, &f, "undefined-entity");
+    assert_eq!(d.line, line_of(&content, "&nbsp;"), "{d}");
+    assert!(d.message.contains("nbsp"), "{d}");
+    assert_eq!(count(&store), 0);
+}
+
+// 3. Byte order marks and UTF-16.
+#[test]
+fn bom_and_utf16_files_import_without_bom_in_values() {
+    let (dir, mut store) = db();
+    let title_es = "Reintegración y protección de la niñez";
+
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend_from_slice(activity_xml("XM-TEST-BOM-UTF8", &format!("  <title><narrative xml:lang=\"es\">{title_es}</narrative></title>")).as_bytes());
+    let f8 = write(dir.path(), "bom_utf8.xml", &utf8);
+
+    // UTF-16 LE and BE, with BOM and an encoding="UTF-16" declaration. The invalid date checks
+    // that positions are counted in characters of the decoded text, not in UTF-16 bytes.
+    let utf16_text = |id: &str| {
+        activity_xml(
+            id,
+            &format!("  <title><narrative xml:lang=\"es\">{title_es}</narrative></title>\n  <activity-date type=\"1\" iso-date=\"2011-02-30\"/>"),
+        )
+        .replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"")
+    };
+    let le_text = utf16_text("XM-TEST-BOM-UTF16LE");
+    let mut le = vec![0xFF, 0xFE];
+    le.extend(le_text.encode_utf16().flat_map(u16::to_le_bytes));
+    let f16le = write(dir.path(), "bom_utf16le.xml", &le);
+    let be_text = utf16_text("XM-TEST-BOM-UTF16BE");
+    let mut be = vec![0xFE, 0xFF];
+    be.extend(be_text.encode_utf16().flat_map(u16::to_be_bytes));
+    let f16be = write(dir.path(), "bom_utf16be.xml", &be);
+
+    let r = import(&mut store, &[f8.clone(), f16le.clone(), f16be.clone()]);
+    assert_eq!(r.files_imported, 3, "{}", dump(&r));
+    assert_eq!(r.files_rejected, 0);
+    assert_eq!(r.created, 3);
+
+    let mut ids: Vec<String> = ids_and_titles(&store).into_iter().map(|(id, _)| id).collect();
+    ids.sort();
+    assert_eq!(ids, ["XM-TEST-BOM-UTF16BE", "XM-TEST-BOM-UTF16LE", "XM-TEST-BOM-UTF8"]);
+    for id in &ids {
+        let a = stored(&store, id);
+        assert!(!a.iati_identifier.as_str().contains('\u{feff}'), "{id:?} keeps a BOM");
+        assert_eq!(a.title_in("es"), title_es, "{id}: Spanish text survives");
+        assert!(!a.title_in("es").contains('\u{feff}'));
+        assert_eq!(a.reporting_org.display_name(), "Test Agency");
+    }
+    assert!(ids_and_titles(&store).iter().all(|(_, t)| t == title_es));
+
+    for (f, text) in [(&f16le, &le_text), (&f16be, &be_text)] {
+        let bad: Vec<_> = diags(&r, "invalid-date").into_iter().filter(|d| Path::new(&d.file) == f.as_path()).collect();
+        assert_eq!(bad.len(), 1, "{}", dump(&r));
+        assert_located(bad[0], f);
+        assert_eq!((bad[0].line, bad[0].column), (line_of(text, "2011-02-30"), column_of(text, "<activity-date")), "{}", bad[0]);
+    }
+}
+
+// 4. Transaction type codes of the other IATI version.
+#[test]
+fn transaction_type_codes_of_the_other_version_are_read_with_a_warning() {
+    let (_dir, mut store) = db();
+    let v1 = fixture("v1_numeric_types.xml");
+    let v2 = fixture("v2_letter_types.xml");
+    let r = import(&mut store, &[v1.clone(), v2.clone()]);
+    assert_eq!(r.files_imported, 2, "{}", dump(&r));
+    assert_eq!(r.errors, 0, "{}", dump(&r));
+
+    for id in ["XM-TEST-V1-NUMERIC", "XM-TEST-V2-LETTERS"] {
+        let types: Vec<String> = stored(&store, id).transactions.iter().map(|t| t.transaction_type.clone()).collect();
+        assert_eq!(types, ["2", "3", "4"], "{id}");
+    }
+    for (file, name, code) in [(&v1, "v1_numeric_types.xml", "transaction-type-v2-code"), (&v2, "v2_letter_types.xml", "transaction-type-v1-code")] {
+        let text = fixture_text(name);
+        let expected_lines: Vec<u64> = text.lines().enumerate().filter(|(_, l)| l.contains("<transaction-type")).map(|(i, _)| i as u64 + 1).collect();
+        let found = diags(&r, code);
+        assert_eq!(found.len(), 3, "{code}:\n{}", dump(&r));
+        for d in &found {
+            assert_located(d, file);
+            assert_diag(d, Severity::Warning, "iati-activity/transaction/transaction-type");
+        }
+        assert_eq!(found.iter().map(|d| d.line).collect::<Vec<_>>(), expected_lines, "{code}");
+    }
+
+    let rep = by_country(&store);
+    let gt = row(&rep, "GT");
+    assert_eq!(gt.usd.commitments, dec("1100"));
+    assert_eq!(gt.usd.disbursements, dec("2200"));
+    assert_eq!(gt.usd.expenditures, dec("3300"));
+    assert_eq!(gt.activities, 2);
+    assert_eq!(rep.total.usd, gt.usd);
+}
+
+// 5. Titles: 1.0x element text and 2.0x narratives.
+#[test]
+fn v1_title_text_and_v2_narrative_give_the_same_title() {
+    let (_dir, mut store) = db();
+    let r = import(&mut store, &[fixture("title_v1_text.xml"), fixture("title_v2_narrative.xml")]);
+    assert_eq!(r.files_imported, 2, "{}", dump(&r));
+    assert_eq!(r.errors, 0, "{}", dump(&r));
+    let v1 = stored(&store, "XM-TEST-TITLE-V1");
+    let v2 = stored(&store, "XM-TEST-TITLE-V2");
+    assert_eq!(v1.title, v2.title);
+    assert_eq!(v1.title_in("en"), "Reintegración de migrantes retornados");
+    assert_eq!(v1.reporting_org.display_name(), v2.reporting_org.display_name());
+    let listed = ids_and_titles(&store);
+    assert_eq!(listed[0].1, listed[1].1, "the activity list shows the same title");
+}
+
+// 6. Dates.
+#[test]
+fn invalid_dates_are_errors_and_never_stored() {
+    let (_dir, mut store) = db();
+    let f = fixture("dates.xml");
+    let text = fixture_text("dates.xml");
+    let r = import(&mut store, &[f.clone()]);
+    assert_eq!(r.files_imported, 1, "{}", dump(&r));
+
+    let a = stored(&store, "XM-TEST-DATES");
+    let dates: Vec<(&str, time::Date)> = a.dates.iter().map(|d| (d.date_type.as_str(), d.date)).collect();
+    assert_eq!(dates, [("1", date!(2011 - 05 - 06)), ("2", date!(2011 - 05 - 06))], "only the valid dates are stored, the Z one included");
+    assert_eq!(a.transactions.len(), 2, "a transaction with a bad date is kept");
+    assert_eq!(a.transactions[0].date, None, "2011-02-30 is not stored");
+    assert_eq!(a.transactions[1].date, Some(date!(2011 - 05 - 06)));
+
+    let bad = diags(&r, "invalid-date");
+    assert_eq!(bad.len(), 3, "{}", dump(&r));
+    for (d, (value, element)) in bad.iter().zip([
+        ("20110506", "iati-activity/activity-date"),
+        ("06/05/2011", "iati-activity/activity-date"),
+        ("2011-02-30", "iati-activity/transaction/transaction-date"),
+    ]) {
+        assert_located(d, &f);
+        assert_diag(d, Severity::Error, element);
+        assert_eq!(d.line, line_of(&text, value), "{d}");
+        assert!(d.message.contains(value), "the message names the value: {d}");
+        assert_eq!(d.identifier.as_deref(), Some("XM-TEST-DATES"));
+    }
+    assert!(diags(&r, "date-in-text").is_empty());
+
+    // The money of the transaction without a date is kept, under an unknown year (never guessed).
+    let rep = report(&store, vec![Dimension::FiscalYear]);
+    assert_eq!(row(&rep, "unknown").usd.disbursements, dec("10"));
+    assert_eq!(row(&rep, "2011").usd.disbursements, dec("20"));
+
+    // 1.0x: the date as element text is accepted, with a warning.
+    let f1 = fixture("dates_v1_text.xml");
+    let r = import(&mut store, &[f1.clone()]);
+    let w = one_diag(&r, "date-in-text", &f1);
+    assert_diag(w, Severity::Warning, "iati-activity/activity-date");
+    assert_eq!(w.line, line_of(&fixture_text("dates_v1_text.xml"), "start-actual"));
+    let a = stored(&store, "XM-TEST-DATES-V1");
+    assert_eq!(a.dates.len(), 1);
+    assert_eq!((a.dates[0].date_type.as_str(), a.dates[0].date), ("2", date!(2011 - 05 - 06)), "start-actual is type 2");
+    assert_eq!(r.errors, 0, "{}", dump(&r));
+}
+
+// 7. An invalid country code.
+#[test]
+fn invalid_country_code_is_an_error_and_its_money_goes_to_unknown() {
+    let (_dir, mut store) = db();
+    let f = fixture("invalid_country.xml");
+    let r = import(&mut store, &[f.clone()]);
+    let d = one_diag(&r, "invalid-country", &f);
+    assert_diag(d, Severity::Error, "iati-activity/recipient-country");
+    assert_eq!(d.line, line_of(&fixture_text("invalid_country.xml"), "KE UG"));
+    assert!(d.message.contains("KE UG"), "{d}");
+    assert_eq!(d.identifier.as_deref(), Some("XM-TEST-KEUG"));
+
+    assert_eq!(r.created, 1, "the activity is still imported");
+    let a = stored(&store, "XM-TEST-KEUG");
+    assert!(a.recipient_countries.is_empty(), "no guessed country");
+    assert!(a.invalid_country);
+
+    let rep = by_country(&store);
+    assert_eq!(rep.rows.len(), 1, "{:?}", rep.rows);
+    let unknown = row(&rep, "UNKNOWN");
+    assert_eq!(unknown.usd.disbursements, dec("750.25"));
+    assert_eq!(unknown.activities, 1);
+    assert_eq!(rep.total.usd.disbursements, dec("750.25"));
+}
+
+// 8. Country and region percentages.
+#[test]
+fn country_and_region_percentages_split_money_exactly() {
+    let (dir, mut store) = db();
+    let r = import(&mut store, &[fixture("country_region_split.xml")]);
+    assert!(diags(&r, "percentages-not-100").is_empty(), "{}", dump(&r));
+    let rep = by_country(&store);
+    let gt = row(&rep, "GT").usd.disbursements;
+    let regional = row(&rep, "REGIONAL").usd.disbursements;
+    assert_eq!(gt, dec("600.01"));
+    assert_eq!(regional, dec("400.00"));
+    assert_eq!((gt.to_string(), regional.to_string()), ("600.01".to_owned(), "400.00".to_owned()), "exact cents as printed");
+    assert_eq!(gt + regional, dec("1000.01"));
+    assert_eq!(rep.total.usd.disbursements, dec("1000.01"));
+    assert_eq!(rep.total.activities, 1);
+    assert_reconciles(&rep);
+
+    // Percentages adding to 110: a warning, and the money is scaled, not inflated.
+    let mut store = db_in(dir.path(), "110.db");
+    let f = fixture("percentages_110.xml");
+    let r = import(&mut store, &[f.clone()]);
+    let w = one_diag(&r, "percentages-not-100", &f);
+    assert_eq!(w.severity, Severity::Warning);
+    assert!(w.message.contains("110"), "{w}");
+    assert_eq!(w.identifier.as_deref(), Some("XM-TEST-110"));
+    let rep = by_country(&store);
+    assert_eq!(row(&rep, "HN").usd.disbursements, dec("700"));
+    assert_eq!(row(&rep, "REGIONAL").usd.disbursements, dec("400"));
+    assert_eq!(rep.total.usd.disbursements, dec("1100"));
+    assert_reconciles(&rep);
+}
+
+// 9. A sector percentage of 500.
+#[test]
+fn sector_percentage_500_is_an_error_and_money_is_never_multiplied() {
+    let (_dir, mut store) = db();
+    let f = fixture("sector_percentage.xml");
+    let text = fixture_text("sector_percentage.xml");
+    let r = import(&mut store, &[f.clone()]);
+    let bad = diags(&r, "invalid-percentage");
+    assert_eq!(bad.len(), 2, "{}", dump(&r));
+    let lines: Vec<u64> = text.lines().enumerate().filter(|(_, l)| l.contains("percentage=\"500\"")).map(|(i, _)| i as u64 + 1).collect();
+    for (d, line) in bad.iter().zip(lines) {
+        assert_located(d, &f);
+        assert_diag(d, Severity::Error, "iati-activity/sector");
+        assert_eq!(d.line, line, "{d}");
+        assert!(d.message.contains("500"), "{d}");
+    }
+    assert_eq!(r.created, 2);
+    let a = stored(&store, "XM-TEST-SECTOR-500");
+    assert_eq!(a.sectors.len(), 1, "the sector is kept");
+    assert_eq!(a.sectors[0].percentage, None, "its bad percentage is not");
+
+    for dims in [vec![], vec![Dimension::Sector], vec![Dimension::Country], vec![Dimension::Sector, Dimension::Country]] {
+        let rep = report(&store, dims.clone());
+        assert_eq!(rep.total.usd.disbursements, dec("1334.55"), "{dims:?}: 1234.56 + 99.99");
+        assert_eq!(rep.total.usd.commitments, dec("2000"), "{dims:?}");
+        assert_reconciles(&rep);
+        for x in &rep.rows {
+            assert!(x.usd.disbursements <= dec("1334.55") && x.usd.commitments <= dec("2000"), "{dims:?}: {x:?}");
+        }
+    }
+    let rep = report(&store, vec![Dimension::Sector]);
+    assert_eq!(row(&rep, "15190").usd.disbursements, dec("1234.56"));
+    assert_eq!(row(&rep, "16020").usd.disbursements, dec("99.99"));
+}
+
+// 10. Narratives with markup or escaped markup.
+#[test]
+fn markup_in_narratives_is_reduced_to_text_and_escaped_markup_is_kept_literally() {
+    let (_dir, mut store) = db();
+    let f = fixture("narratives.xml");
+    let r = import(&mut store, &[f.clone()]);
+    let w = one_diag(&r, "markup-in-narrative", &f);
+    assert_eq!(w.severity, Severity::Warning);
+    assert!(w.element.as_deref().is_some_and(|e| e.starts_with("iati-activity/title/narrative")), "{w}");
+    assert_eq!((w.line, w.column), (line_of(&fixture_text("narratives.xml"), "<b>"), column_of(&fixture_text("narratives.xml"), "<b>")), "{w}");
+    assert!(w.message.contains("<b>"), "{w}");
+
+    let a = stored(&store, "XM-TEST-MARKUP");
+    assert_eq!(a.title_in("en"), "Hello bold world");
+    assert_eq!(a.descriptions.len(), 1);
+    assert_eq!(a.descriptions[0].narratives[0].text, "<script>alert(1)</script>");
+    assert!(a.extensions.is_empty(), "markup is not an extension: {:?}", a.extensions);
+    assert_eq!(ids_and_titles(&store), [("XM-TEST-MARKUP".to_owned(), "Hello bold world".to_owned())]);
+}
+
+// 11. Namespaced extensions.
+#[test]
+fn namespaced_extension_elements_and_attributes_are_kept() {
+    let (_dir, mut store) = db();
+    let r = import(&mut store, &[fixture("extensions.xml")]);
+    assert_eq!(r.errors, 0, "{}", dump(&r));
+    let a = stored(&store, "XM-TEST-EXT");
+    let ns = Some("http://www.usaid.gov/iati/extensions".to_owned());
+
+    let attr = a.extensions.iter().find(|e| e.name == "@usg:foo").unwrap_or_else(|| panic!("usg:foo kept: {:?}", a.extensions));
+    assert_eq!(attr.namespace, ns);
+    assert_eq!(attr.value, "bar");
+    assert_eq!(attr.parent, "iati-activity");
+
+    let el = a.extensions.iter().find(|e| e.name == "usg:treasury-account").unwrap_or_else(|| panic!("treasury-account kept: {:?}", a.extensions));
+    assert_eq!(el.namespace, ns);
+    assert_eq!(el.value, "Text");
+    assert_eq!(el.attributes, [("code".to_owned(), "x".to_owned())]);
+    assert!(el.parent.starts_with("iati-activity/transaction"), "parent: {}", el.parent);
+    assert_eq!(a.extensions.len(), 2, "{:?}", a.extensions);
+
+    // The transaction around the extension is read as usual.
+    assert_eq!(a.transactions.len(), 1);
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("42"));
+}
+
+// 12. Location points.
+#[test]
+fn location_points_with_comma_or_out_of_range() {
+    let (_dir, mut store) = db();
+    let f = fixture("points.xml");
+    let text = fixture_text("points.xml");
+    let r = import(&mut store, &[f.clone()]);
+
+    let w = one_diag(&r, "point-comma", &f);
+    assert_diag(w, Severity::Warning, "iati-activity/location/point/pos");
+    assert_eq!(w.line, line_of(&text, "13.5,-88.9"));
+    let e = one_diag(&r, "point-out-of-range", &f);
+    assert_diag(e, Severity::Error, "iati-activity/location/point/pos");
+    assert_eq!(e.line, line_of(&text, "95 -88.9"));
+    assert!(e.message.contains("95"), "{e}");
+
+    let a = stored(&store, "XM-TEST-POINTS");
+    assert_eq!(a.locations.len(), 2, "both locations are kept");
+    assert_eq!(a.locations[0].point, Some(Point { lat: 13.5, lon: -88.9 }));
+    assert_eq!(a.locations[1].point, None, "no out-of-range point is stored");
+    assert_eq!(a.locations[1].r#ref.as_deref(), Some("out-of-range"));
+    assert_eq!(a.locations[1].name[0].text, "Latitude 95");
+}
+
+// 13. One activity with 200,000 transactions.
+#[test]
+fn activity_with_200000_transactions() {
+    const N: u64 = 200_000;
+    let (dir, mut store) = db();
+    let path = dir.path().join("huge.xml");
+    let mut cents = [0i64; 3];
+    {
+        let mut w = BufWriter::new(std::fs::File::create(&path).expect("create"));
+        let head = activity_xml("XM-TEST-HUGE", "  <title><narrative>Very many transactions</narrative></title>\n  <recipient-country code=\"GT\"/>\n@@TX@@");
+        let (before, after) = head.split_once("@@TX@@").expect("marker");
+        w.write_all(before.as_bytes()).expect("write");
+        for i in 0..N {
+            let kind = (i % 3) as usize;
+            let c = (i % 5000 + 1) as i64 * 100 + (i % 100) as i64;
+            cents[kind] += c;
+            writeln!(
+                w,
+                "  <transaction><transaction-type code=\"{}\"/><transaction-date iso-date=\"2023-01-01\"/><value>{}.{:02}</value></transaction>",
+                kind + 2,
+                c / 100,
+                c % 100
+            )
+            .expect("write");
+        }
+        w.write_all(after.as_bytes()).expect("write");
+        w.flush().expect("flush");
+    }
+    let path = canonical(&path);
+    let t = Instant::now();
+    let r = import(&mut store, &[path.clone()]);
+    eprintln!("200,000 transactions imported in {:?}", t.elapsed());
+    assert_eq!(r.files_imported, 1, "{}", dump(&r));
+    assert_eq!(r.diagnostics.len(), 0, "{}", dump(&r));
+    assert_eq!(r.transactions, N);
+    assert_eq!(file_report(&r, &path).transactions, N);
+    assert_eq!(stored(&store, "XM-TEST-HUGE").transactions.len() as u64, N);
+
+    let money = |c: i64| rust_decimal::Decimal::new(c, 2);
+    let rep = by_country(&store);
+    for t in [&rep.total.usd, &row(&rep, "GT").usd] {
+        assert_eq!(t.commitments, money(cents[0]));
+        assert_eq!(t.disbursements, money(cents[1]));
+        assert_eq!(t.expenditures, money(cents[2]));
+    }
+    assert_eq!(rep.rows.len(), 1);
+}
+
+// 14. Files that are not IATI XML at all.
+#[test]
+fn empty_html_binary_and_zip_files_are_rejected_with_a_clear_message() {
+    let (dir, mut store) = db();
+    let empty = write(dir.path(), "empty.xml", "");
+    let blank = write(dir.path(), "blank.xml", " \n\t\n");
+    let html = fixture("html_root.xml");
+    let binary = write(dir.path(), "binary.xml", [0x7F, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3E, 0]);
+    let mut zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
+    zip.extend_from_slice(b"activities.xml");
+    zip.extend(std::iter::repeat_n(0xA5u8, 64));
+    let zip = write(dir.path(), "activities.zip", &zip);
+    let good = fixture("good.xml");
+    let paths: Vec<PathBuf> = vec![empty.clone(), blank.clone(), html.clone(), binary.clone(), zip.clone(), good];
+    let r = import(&mut store, &paths);
+
+    assert_eq!(r.files_rejected, 5, "{}", dump(&r));
+    assert_eq!(r.files_imported, 1);
+    for (f, code, words) in [
+        (&empty, "empty-file", "empty"),
+        (&blank, "empty-file", "empty"),
+        (&html, "not-iati", "<html>"),
+        (&binary, "binary-file", "NUL"),
+        (&zip, "binary-file", "zip"),
+    ] {
+        let d = rejected(&r, f, code);
+        assert!(d.message.contains(words), "{}: message should say {words:?}: {d}", f.display());
+    }
+    assert_eq!(rejected(&r, &html, "not-iati").line, 2, "the <html> element's line");
+    assert_eq!(count(&store), 2);
+    assert_good_imported(&store, &r);
+}
+
+// 15. Idempotency and duplicate identifiers.
+#[test]
+fn importing_twice_changes_nothing_and_duplicates_resolve_the_same_in_any_order() {
+    let (dir, mut store) = db();
+    let files = vec![fixture("good.xml"), fixture("duplicates.xml"), fixture("duplicates_other.xml")];
+    let r1 = import(&mut store, &files);
+    assert_eq!(r1.files_imported, 3, "{}", dump(&r1));
+    let n = count(&store);
+    assert_eq!(n, 5, "2 good + A, B, C");
+    assert_eq!(r1.created, n, "created equals the real change");
+    let expected = vec![
+        ("XM-TEST-DUP-A".to_owned(), "A newer".to_owned()),
+        ("XM-TEST-DUP-B".to_owned(), "B newer".to_owned()),
+        ("XM-TEST-DUP-C".to_owned(), "C second".to_owned()),
+        ("XM-TEST-GOOD-1".to_owned(), "Good activity one".to_owned()),
+        ("XM-TEST-GOOD-2".to_owned(), "Good activity two".to_owned()),
+    ];
+    assert_eq!(ids_and_titles(&store), expected);
+    for id in ["XM-TEST-DUP-A", "XM-TEST-DUP-B", "XM-TEST-DUP-C"] {
+        let w: Vec<_> = diags(&r1, "duplicate-identifier").into_iter().filter(|d| d.identifier.as_deref() == Some(id)).collect();
+        assert!(!w.is_empty(), "a duplicate-identifier warning for {id}:\n{}", dump(&r1));
+        assert!(w.iter().all(|d| d.severity == Severity::Warning));
+    }
+    assert!(diags(&r1, "duplicate-identifier").iter().any(|d| Path::new(&d.file) == fixture("duplicates_other.xml")), "the losing copy in the other file is reported");
+
+    // Same files again: nothing changes.
+    let r2 = import(&mut store, &files);
+    assert_eq!((r2.created, r2.updated, r2.removed, r2.files_rejected), (0, 0, 0, 0), "{r2:?}");
+    assert_eq!(r2.unchanged, n, "unchanged equals the number of activities");
+    assert_eq!(count(&store), n);
+    assert_eq!(ids_and_titles(&store), expected);
+
+    // Forced re-read: still nothing changes.
+    let r3 = import_force(&mut store, &files);
+    assert_eq!((r3.created, r3.updated, r3.removed), (0, 0, 0), "{r3:?}");
+    assert_eq!(r3.unchanged, n);
+    assert_eq!(ids_and_titles(&store), expected);
+
+    // Paths in reverse order, fresh database: the same activities and titles.
+    let mut fresh = db_in(dir.path(), "reverse.db");
+    let reversed: Vec<PathBuf> = files.iter().rev().cloned().collect();
+    let r4 = import(&mut fresh, &reversed);
+    assert_eq!(r4.created, n);
+    assert_eq!(ids_and_titles(&fresh), expected);
+    assert_eq!(diags(&r4, "duplicate-identifier").len(), diags(&r1, "duplicate-identifier").len());
+}
+
+// 16. Atomicity.
+#[test]
+fn a_file_broken_in_its_third_activity_leaves_nothing_and_counts_tell_the_truth() {
+    let (dir, mut store) = db();
+    let act = |id: &str, t: &str| activity(id, &format!("  <title><narrative>{t}</narrative></title>\n{}", transaction("3", "2023-01-01", "10")));
+    let broken = |v: &str| {
+        doc(
+            "2.03",
+            &format!(
+                "{}{}{}",
+                act("XM-TEST-ATOM-1", v),
+                act("XM-TEST-ATOM-2", v),
+                act("XM-TEST-ATOM-3", v).replace("</narrative></title>", "</narrative></title></title>")
+            ),
+        )
+    };
+
+    // A fresh database: nothing of the broken file; the good file's activities are the change.
+    let f = write(dir.path(), "atom.xml", broken("first"));
+    let before = count(&store);
+    let r = import(&mut store, &[f.clone(), fixture("good.xml")]);
+    let after = count(&store);
+    rejected(&r, &f, "not-well-formed");
+    assert_eq!(after, before + 2);
+    assert_eq!(r.created + r.updated, after - before, "{r:?}");
+    assert_eq!(r.transactions, 3, "only good.xml's transactions");
+    for id in ["XM-TEST-ATOM-1", "XM-TEST-ATOM-2", "XM-TEST-ATOM-3"] {
+        assert!(!exists(&store, id));
+    }
+
+    // A good version, then a broken edit of it: the good version stays whole.
+    let good_version = doc("2.03", &format!("{}{}{}", act("XM-TEST-ATOM-1", "v1"), act("XM-TEST-ATOM-2", "v1"), act("XM-TEST-ATOM-3", "v1")));
+    write(dir.path(), "atom.xml", good_version);
+    let r = import(&mut store, &[f.clone()]);
+    assert_eq!(r.created, 3, "{}", dump(&r));
+    let before = count(&store);
+    write(dir.path(), "atom.xml", broken("v2"));
+    let r = import(&mut store, &[f.clone()]);
+    rejected(&r, &f, "not-well-formed");
+    assert_eq!((r.created, r.updated, r.unchanged, r.removed, r.transactions), (0, 0, 0, 0, 0), "{r:?}");
+    assert_eq!(count(&store), before);
+    for id in ["XM-TEST-ATOM-1", "XM-TEST-ATOM-2", "XM-TEST-ATOM-3"] {
+        assert_eq!(title(&store, id), "v1", "{id} keeps its last good version");
+    }
+    assert_eq!(by_country(&store).total.usd.disbursements, dec("3530.50"), "good.xml 3500.50 + 3 x 10");
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the `senda` crate, one binary (`cargo test -p senda --test it`).
+
+mod bad_input;
+mod support;
