@@ -91,7 +91,15 @@ pub fn print_import_report(r: &ImportReport, out: &mut dyn Write) -> Result<()> 
     writeln!(
         out,
         "activities: {} created, {} updated, {} unchanged, {} rejected, {} superseded duplicates, {} removed; transactions stored: {}; {} warnings, {} errors",
-        count(r.created), count(r.updated), count(r.unchanged), count(r.rejected), count(r.superseded), count(r.removed), count(r.transactions), r.warnings, r.errors
+        count(r.created),
+        count(r.updated),
+        count(r.unchanged),
+        count(r.rejected),
+        count(r.superseded),
+        count(r.removed),
+        count(r.transactions),
+        r.warnings,
+        r.errors
     )?;
     if r.created + r.updated + r.removed == 0 && r.files_rejected == 0 {
         writeln!(out, "nothing changed in the database")?;
@@ -107,14 +115,17 @@ fn parse_years(s: &str) -> Result<Vec<String>> {
     for part in s.split(',') {
         let part = part.trim().trim_start_matches("FY").trim_start_matches("fy");
         if let Some((a, b)) = part.split_once("..") {
-            let a: i32 = a.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
-            let b: i32 = b.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
+            let a: i32 =
+                a.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
+            let b: i32 =
+                b.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
             if b < a || b - a > 200 {
                 bail!("bad year range {part:?}");
             }
             out.extend((a..=b).map(|y| y.to_string()));
         } else if !part.is_empty() {
-            let y: i32 = part.parse().with_context(|| format!("bad year {part:?} (expected e.g. 2023 or 2020..2024)"))?;
+            let y: i32 =
+                part.parse().with_context(|| format!("bad year {part:?} (expected e.g. 2023 or 2020..2024)"))?;
             out.push(y.to_string());
         }
     }
@@ -122,7 +133,13 @@ fn parse_years(s: &str) -> Result<Vec<String>> {
 }
 
 /// Builds a report from the store.
-pub fn build_report(store: &dyn Store, strategy: &str, dims: Vec<Dimension>, calendar_year: bool, f: &Filters) -> Result<Report> {
+pub fn build_report(
+    store: &dyn Store,
+    strategy: &str,
+    dims: Vec<Dimension>,
+    calendar_year: bool,
+    f: &Filters,
+) -> Result<Report> {
     let st = Strategy::builtin(strategy)?;
     let mut filters = ReportFilters::new();
     let mut put = |d: Dimension, v: &Vec<String>| {
@@ -151,18 +168,35 @@ pub fn build_report(store: &dyn Store, strategy: &str, dims: Vec<Dimension>, cal
 }
 
 fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
-    let dims: Vec<Dimension> = a.by.iter().filter(|s| !s.trim().is_empty()).map(|s| s.parse::<Dimension>().map_err(anyhow::Error::msg)).collect::<Result<_>>()?;
+    let dims: Vec<Dimension> =
+        a.by.iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.parse::<Dimension>().map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?;
     let store = open_store(db)?;
     let r = build_report(&store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
-    write_report(&r, &st, a.format, store.list_activities(&ActivityFilter { strategy: st.id.clone(), limit: Some(1), ..Default::default() })?.first().is_some_and(|x| x.synthetic), &mut out)
+    write_report(
+        &r,
+        &st,
+        a.format,
+        store
+            .list_activities(&ActivityFilter { strategy: st.id.clone(), limit: Some(1), ..Default::default() })?
+            .first()
+            .is_some_and(|x| x.synthetic),
+        &mut out,
+    )
 }
 
 /// Writes a report in the chosen format.
 pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, out: &mut dyn Write) -> Result<()> {
     let year_col = if r.calendar_year { "calendar_year" } else { "fiscal_year" };
-    let mut headers: Vec<String> = r.dimensions.iter().map(|d| if *d == Dimension::FiscalYear { year_col.to_owned() } else { d.name().to_owned() }).collect();
+    let mut headers: Vec<String> = r
+        .dimensions
+        .iter()
+        .map(|d| if *d == Dimension::FiscalYear { year_col.to_owned() } else { d.name().to_owned() })
+        .collect();
     headers.extend(["activities", "commitments_usd", "disbursements_usd", "expenditures_usd"].map(String::from));
     let has_other = !r.total.unconverted.is_empty();
     if has_other {
@@ -171,7 +205,12 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
     let other = |row: &senda_core::report::Row| {
         row.unconverted
             .iter()
-            .map(|(c, t)| format!("{c} commitments {} disbursements {} expenditures {}", t.commitments, t.disbursements, t.expenditures))
+            .map(|(c, t)| {
+                format!(
+                    "{c} commitments {} disbursements {} expenditures {}",
+                    t.commitments, t.disbursements, t.expenditures
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
@@ -181,7 +220,12 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             w.write_record(&headers)?;
             for row in &r.rows {
                 let mut rec = row.key.clone();
-                rec.extend([row.activities.to_string(), row.usd.commitments.to_string(), row.usd.disbursements.to_string(), row.usd.expenditures.to_string()]);
+                rec.extend([
+                    row.activities.to_string(),
+                    row.usd.commitments.to_string(),
+                    row.usd.disbursements.to_string(),
+                    row.usd.expenditures.to_string(),
+                ]);
                 if has_other {
                     rec.push(other(row));
                 }
@@ -204,13 +248,24 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             if synthetic {
                 writeln!(out, "SYNTHETIC DEMO DATA: generated by `senda demo`, not real activities.\n")?;
             }
-            writeln!(out, "{} ({}): amounts in USD, rounded to the dollar (CSV and JSON are exact); years are {}.\n", st.title, st.short_title, if r.calendar_year { "calendar years" } else { "U.S. fiscal years (October-September)" })?;
+            writeln!(
+                out,
+                "{} ({}): amounts in USD, rounded to the dollar (CSV and JSON are exact); years are {}.\n",
+                st.title,
+                st.short_title,
+                if r.calendar_year { "calendar years" } else { "U.S. fiscal years (October-September)" }
+            )?;
             let mut rows: Vec<Vec<String>> = r
                 .rows
                 .iter()
                 .map(|row| {
                     let mut v: Vec<String> = row.key.iter().map(|k| clip(k, 48)).collect();
-                    v.extend([count(row.activities), thousands(row.usd.commitments), thousands(row.usd.disbursements), thousands(row.usd.expenditures)]);
+                    v.extend([
+                        count(row.activities),
+                        thousands(row.usd.commitments),
+                        thousands(row.usd.disbursements),
+                        thousands(row.usd.expenditures),
+                    ]);
                     if has_other {
                         v.push(other(row));
                     }
@@ -221,7 +276,12 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             if let Some(f) = total.first_mut() {
                 *f = "TOTAL".into();
             }
-            total.extend([count(r.total.activities), thousands(r.total.usd.commitments), thousands(r.total.usd.disbursements), thousands(r.total.usd.expenditures)]);
+            total.extend([
+                count(r.total.activities),
+                thousands(r.total.usd.commitments),
+                thousands(r.total.usd.disbursements),
+                thousands(r.total.usd.expenditures),
+            ]);
             if has_other {
                 total.push(other(&r.total));
             }
@@ -235,13 +295,28 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                         writeln!(out, "{:<10} {}", l.id, l.title)?;
                     }
                 }
-                writeln!(out, "{:<10} activities no rule maps to this strategy (still counted with their money)", "NOT_MAPPED")?;
+                writeln!(
+                    out,
+                    "{:<10} activities no rule maps to this strategy (still counted with their money)",
+                    "NOT_MAPPED"
+                )?;
                 writeln!(out, "Money of an activity mapped to several lines of effort is split equally between them.")?;
             }
             if has_other {
-                writeln!(out, "\nUnconverted amounts (no exchange rates yet; reported in their own currency, not in the USD columns): {}", other(&r.total))?;
+                writeln!(
+                    out,
+                    "\nUnconverted amounts (no exchange rates yet; reported in their own currency, not in the USD columns): {}",
+                    other(&r.total)
+                )?;
             }
-            writeln!(out, "\nGrand total: commitments {} USD, disbursements {} USD, expenditures {} USD, {} activities.", thousands(r.total.usd.commitments), thousands(r.total.usd.disbursements), thousands(r.total.usd.expenditures), count(r.total.activities))?;
+            writeln!(
+                out,
+                "\nGrand total: commitments {} USD, disbursements {} USD, expenditures {} USD, {} activities.",
+                thousands(r.total.usd.commitments),
+                thousands(r.total.usd.disbursements),
+                thousands(r.total.usd.expenditures),
+                count(r.total.activities)
+            )?;
         }
     }
     Ok(())
@@ -264,26 +339,67 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
     match a.format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record(["iati_identifier", "title", "reporting_org", "countries", "lines_of_effort", "overridden", "status", "start_date", "end_date", "commitments_usd", "disbursements_usd", "expenditures_usd", "synthetic"])?;
+            w.write_record([
+                "iati_identifier",
+                "title",
+                "reporting_org",
+                "countries",
+                "lines_of_effort",
+                "overridden",
+                "status",
+                "start_date",
+                "end_date",
+                "commitments_usd",
+                "disbursements_usd",
+                "expenditures_usd",
+                "synthetic",
+            ])?;
             for r in &rows {
                 w.write_record([
-                    &r.iati_identifier, &r.title, &r.reporting_org, &r.countries, &r.lines_of_effort, &r.overridden.to_string(), &r.status, &r.start_date, &r.end_date, &r.commitments_usd, &r.disbursements_usd, &r.expenditures_usd, &r.synthetic.to_string(),
+                    &r.iati_identifier,
+                    &r.title,
+                    &r.reporting_org,
+                    &r.countries,
+                    &r.lines_of_effort,
+                    &r.overridden.to_string(),
+                    &r.status,
+                    &r.start_date,
+                    &r.end_date,
+                    &r.commitments_usd,
+                    &r.disbursements_usd,
+                    &r.expenditures_usd,
+                    &r.synthetic.to_string(),
                 ])?;
             }
             w.flush()?;
         }
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
         Format::Table => {
-            let headers: Vec<String> = ["iati_identifier", "title", "reporting_org", "countries", "lines_of_effort", "disbursements_usd"].map(String::from).to_vec();
+            let headers: Vec<String> =
+                ["iati_identifier", "title", "reporting_org", "countries", "lines_of_effort", "disbursements_usd"]
+                    .map(String::from)
+                    .to_vec();
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
                     let d: rust_decimal::Decimal = r.disbursements_usd.parse().unwrap_or_default();
-                    vec![clip(&r.iati_identifier, 40), clip(&r.title, 50), clip(&r.reporting_org, 28), r.countries.clone(), if r.overridden { format!("{}*", r.lines_of_effort) } else { r.lines_of_effort.clone() }, thousands(d)]
+                    vec![
+                        clip(&r.iati_identifier, 40),
+                        clip(&r.title, 50),
+                        clip(&r.reporting_org, 28),
+                        r.countries.clone(),
+                        if r.overridden { format!("{}*", r.lines_of_effort) } else { r.lines_of_effort.clone() },
+                        thousands(d),
+                    ]
                 })
                 .collect();
             write!(out, "{}", table(&headers, &body, &[false, false, false, false, false, true]))?;
-            writeln!(out, "{} activities shown{}. * = analyst's override. Use --format csv for every row and column.", rows.len(), if limit.is_some_and(|l| rows.len() as u64 >= l) { " (limit reached)" } else { "" })?;
+            writeln!(
+                out,
+                "{} activities shown{}. * = analyst's override. Use --format csv for every row and column.",
+                rows.len(),
+                if limit.is_some_and(|l| rows.len() as u64 >= l) { " (limit reached)" } else { "" }
+            )?;
         }
     }
     Ok(())
@@ -298,7 +414,12 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
         writeln!(out, "SYNTHETIC DEMO DATA")?;
     }
     writeln!(out, "{}  {}", a.iati_identifier, a.title_in("en"))?;
-    writeln!(out, "reporting-org: {} ({})", a.reporting_org.display_name(), a.reporting_org.r#ref.as_deref().unwrap_or("no ref"))?;
+    writeln!(
+        out,
+        "reporting-org: {} ({})",
+        a.reporting_org.display_name(),
+        a.reporting_org.r#ref.as_deref().unwrap_or("no ref")
+    )?;
     let countries: Vec<String> = a.all_countries().iter().map(|c| c.to_string()).collect();
     writeln!(out, "countries: {}", if countries.is_empty() { "none (REGIONAL)".into() } else { countries.join(", ") })?;
     writeln!(out, "source: {} (activity #{})", d.source.0, d.source.1 + 1)?;
@@ -306,11 +427,19 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
     let title = |id: &str| st.line_of_effort(id).map(|l| l.title.clone()).unwrap_or_default();
     if let Some(o) = &d.override_ {
         let lines = if o.lines_of_effort.is_empty() { "not mapped".to_owned() } else { o.lines_of_effort.join(", ") };
-        writeln!(out, "ANALYST'S OVERRIDE (wins over the rules): {lines}\n  note: {}\n  set: {}\n", o.note, o.created_at)?;
+        writeln!(
+            out,
+            "ANALYST'S OVERRIDE (wins over the rules): {lines}\n  note: {}\n  set: {}\n",
+            o.note, o.created_at
+        )?;
         writeln!(out, "What the rules alone say:")?;
     }
     if d.rule_lines.is_empty() {
-        writeln!(out, "not mapped: none of the strategy's {} rules matched this activity (it still counts, under NOT_MAPPED, with its money)", st.rules.len())?;
+        writeln!(
+            out,
+            "not mapped: none of the strategy's {} rules matched this activity (it still counts, under NOT_MAPPED, with its money)",
+            st.rules.len()
+        )?;
     }
     for l in &d.rule_lines {
         writeln!(out, "{l}  {}", title(l))?;
@@ -340,7 +469,11 @@ fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
             let mut lines = Vec::new();
             for l in &lines_of_effort {
                 let Some(x) = st.lines_of_effort.iter().find(|x| x.id.eq_ignore_ascii_case(l)) else {
-                    bail!("unknown line of effort {l:?} in {} (known: {})", st.id, st.lines_of_effort.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", "));
+                    bail!(
+                        "unknown line of effort {l:?} in {} (known: {})",
+                        st.id,
+                        st.lines_of_effort.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                    );
                 };
                 if !lines.contains(&x.id) {
                     lines.push(x.id.clone());
@@ -349,8 +482,18 @@ fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
             if note.trim().is_empty() {
                 bail!("--note must say why");
             }
-            store.set_override(&Override { iati_identifier: identifier.clone(), strategy: st.id.clone(), lines_of_effort: lines.clone(), note, created_at: crate::import::now() })?;
-            println!("{identifier}: {} now maps to {} (analyst's override)", st.id, if lines.is_empty() { "no line of effort".into() } else { lines.join(", ") });
+            store.set_override(&Override {
+                iati_identifier: identifier.clone(),
+                strategy: st.id.clone(),
+                lines_of_effort: lines.clone(),
+                note,
+                created_at: crate::import::now(),
+            })?;
+            println!(
+                "{identifier}: {} now maps to {} (analyst's override)",
+                st.id,
+                if lines.is_empty() { "no line of effort".into() } else { lines.join(", ") }
+            );
         }
         MapCommand::Unset { identifier, strategy } => {
             let st = Strategy::builtin(&strategy)?;
@@ -368,18 +511,36 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
     match s {
         StrategyCommand::List => {
             for st in Strategy::all_builtin()? {
-                println!("{:<10} {} ({}), {} lines of effort, {} rules, published {}", st.id, st.title, st.short_title, st.lines_of_effort.len(), st.rules.len(), st.published);
+                println!(
+                    "{:<10} {} ({}), {} lines of effort, {} rules, published {}",
+                    st.id,
+                    st.title,
+                    st.short_title,
+                    st.lines_of_effort.len(),
+                    st.rules.len(),
+                    st.published
+                );
             }
         }
         StrategyCommand::Show { id } => {
             let st = Strategy::builtin(&id)?;
-            println!("{} ({}), {}\nsource: {}\nfocus countries: {}\n", st.title, st.id, st.published, st.source, st.focus_countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "));
+            println!(
+                "{} ({}), {}\nsource: {}\nfocus countries: {}\n",
+                st.title,
+                st.id,
+                st.published,
+                st.source,
+                st.focus_countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+            );
             for l in &st.lines_of_effort {
                 let n = st.rules.iter().filter(|r| r.line_of_effort == l.id).count();
                 println!("{}  {}\n    scope: {}\n    {} mapping rules", l.id, l.title, l.scope, n);
             }
             println!("\ninstruments: {}", st.instruments.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
-            println!("partner categories: {}", st.partner_categories.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
+            println!(
+                "partner categories: {}",
+                st.partner_categories.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ")
+            );
         }
     }
     Ok(())
@@ -388,7 +549,11 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
 fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
     let store = open_store(db)?;
     if let Some(id) = a.run {
-        let run = store.runs(u64::MAX >> 1)?.into_iter().find(|r| r.id == id).with_context(|| format!("no import run {id}"))?;
+        let run = store
+            .runs(u64::MAX >> 1)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .with_context(|| format!("no import run {id}"))?;
         println!("{}", serde_json::to_string_pretty(&run.report)?);
         for d in store.run_diagnostics(id)? {
             println!("{d}");
@@ -399,7 +564,16 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
         let g = |k: &str| r.report.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         println!(
             "run {:>4}  {}  files {} (rejected {})  created {} updated {} unchanged {} rejected {}  warnings {} errors {}",
-            r.id, r.started_at, g("files"), g("files_rejected"), g("created"), g("updated"), g("unchanged"), g("rejected"), g("warnings"), g("errors")
+            r.id,
+            r.started_at,
+            g("files"),
+            g("files_rejected"),
+            g("created"),
+            g("updated"),
+            g("unchanged"),
+            g("rejected"),
+            g("warnings"),
+            g("errors")
         );
     }
     Ok(())
@@ -415,16 +589,28 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let _ = std::fs::remove_dir(&dir);
     eprintln!(
         "demo database {}: {} synthetic activities ({} created, {} updated, {} unchanged), {} warnings",
-        db.display(), a.activities, report.created, report.updated, report.unchanged, report.warnings
+        db.display(),
+        a.activities,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.warnings
     );
     let st = Strategy::builtin("cmms-2021")?;
-    let r = build_report(&store, &st.id, vec![Dimension::LineOfEffort, Dimension::Country], false, &Filters::default())?;
+    let r =
+        build_report(&store, &st.id, vec![Dimension::LineOfEffort, Dimension::Country], false, &Filters::default())?;
     let mut out = std::io::stdout().lock();
     write_report(&r, &st, Format::Table, true, &mut out)?;
     let by_fy = build_report(&store, &st.id, vec![Dimension::FiscalYear], false, &Filters::default())?;
     writeln!(out)?;
     write_report(&by_fy, &st, Format::Table, true, &mut out)?;
-    writeln!(out, "\nNext: `senda --db {} activities`, `senda --db {} explain IDENTIFIER`, `senda --db {} report --by line_of_effort,fiscal_year`.", db.display(), db.display(), db.display())?;
+    writeln!(
+        out,
+        "\nNext: `senda --db {} activities`, `senda --db {} explain IDENTIFIER`, `senda --db {} report --by line_of_effort,fiscal_year`.",
+        db.display(),
+        db.display(),
+        db.display()
+    )?;
     let _ = Severity::Warning;
     Ok(())
 }

@@ -8,7 +8,7 @@ pub fn thousands(d: Decimal) -> String {
     let s = r.abs().trunc().to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -59,7 +59,11 @@ pub fn table(headers: &[String], rows: &[Vec<String>], right: &[bool]) -> String
 
 /// Shortens text to `max` characters with an ellipsis.
 pub fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_owned() } else { s.chars().take(max.saturating_sub(1)).collect::<String>() + "…" }
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        s.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+    }
 }
 
 #[cfg(test)]

@@ -106,7 +106,9 @@ pub struct ImportReport {
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).with_context(|| format!("cannot read folder {}", dir.display()))?.collect::<Result<_, _>>()?;
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read folder {}", dir.display()))?
+            .collect::<Result<_, _>>()?;
         entries.sort_by_key(|e| e.path());
         for e in entries {
             let p = e.path();
@@ -182,7 +184,16 @@ pub fn prepare(
         .iter()
         .any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
     (
-        Some(ImportItem { activity: a, ordinal: p.ordinal, fingerprint, doc_json, transactions_json, facts: f, mappings, synthetic }),
+        Some(ImportItem {
+            activity: a,
+            ordinal: p.ordinal,
+            fingerprint,
+            doc_json,
+            transactions_json,
+            facts: f,
+            mappings,
+            synthetic,
+        }),
         p.diagnostics,
     )
 }
@@ -208,7 +219,10 @@ fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSen
                 return;
             }
             Err(e) => {
-                let _ = tx.send(Msg::End { diagnostics: std::mem::take(&mut reader.file_diagnostics), fatal: Some(e.to_diagnostic(display)) });
+                let _ = tx.send(Msg::End {
+                    diagnostics: std::mem::take(&mut reader.file_diagnostics),
+                    fatal: Some(e.to_diagnostic(display)),
+                });
                 return;
             }
         }
@@ -232,21 +246,55 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         let (hash, size) = match hash_file(p) {
             Ok(x) => x,
             Err(e) => {
-                let d = Diagnostic { severity: Severity::Fatal, code: "io".into(), message: format!("cannot read: {e}"), file: display.clone(), line: 0, column: 0, identifier: None, element: None };
-                report.file_reports.push(FileReport { path: display, status: FileStatus::Rejected, bytes: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, superseded: 0, removed: 0, transactions: 0, error: Some(d.message.clone()) });
+                let d = Diagnostic {
+                    severity: Severity::Fatal,
+                    code: "io".into(),
+                    message: format!("cannot read: {e}"),
+                    file: display.clone(),
+                    line: 0,
+                    column: 0,
+                    identifier: None,
+                    element: None,
+                };
+                report.file_reports.push(FileReport {
+                    path: display,
+                    status: FileStatus::Rejected,
+                    bytes: 0,
+                    created: 0,
+                    updated: 0,
+                    unchanged: 0,
+                    rejected: 0,
+                    superseded: 0,
+                    removed: 0,
+                    transactions: 0,
+                    error: Some(d.message.clone()),
+                });
                 report.diagnostics.push(d);
                 report.files_rejected += 1;
                 continue;
             }
         };
-        let rec = FileRecord { path: display.clone(), content_hash: hash, size, reader_version: senda_iati::READER_VERSION };
+        let rec =
+            FileRecord { path: display.clone(), content_hash: hash, size, reader_version: senda_iati::READER_VERSION };
         let state = store.file_state(&display)?;
         match state {
             Some(s) if !force && s.content_hash == rec.content_hash && s.reader_version == rec.reader_version => {
                 report.files_unchanged += 1;
                 report.unchanged += s.activities;
                 report.bytes += size;
-                report.file_reports.push(FileReport { path: display, status: FileStatus::Unchanged, bytes: size, created: 0, updated: 0, unchanged: s.activities, rejected: 0, superseded: 0, removed: 0, transactions: 0, error: None });
+                report.file_reports.push(FileReport {
+                    path: display,
+                    status: FileStatus::Unchanged,
+                    bytes: size,
+                    created: 0,
+                    updated: 0,
+                    unchanged: s.activities,
+                    rejected: 0,
+                    superseded: 0,
+                    removed: 0,
+                    transactions: 0,
+                    error: None,
+                });
             }
             _ => todo.push((p.clone(), rec)),
         }
@@ -306,7 +354,16 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                             return None;
                         }
                         Err(_) => {
-                            let d = Diagnostic { severity: Severity::Fatal, code: "internal".into(), message: "reader thread stopped".into(), file: rec.path.clone(), line: 0, column: 0, identifier: None, element: None };
+                            let d = Diagnostic {
+                                severity: Severity::Fatal,
+                                code: "internal".into(),
+                                message: "reader thread stopped".into(),
+                                file: rec.path.clone(),
+                                line: 0,
+                                column: 0,
+                                identifier: None,
+                                element: None,
+                            };
                             fatal = Some(d.clone());
                             return Some(Err(FileAbort(d)));
                         }
@@ -314,15 +371,27 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                 }
             });
             let outcome = store.import_file(rec, &mut iter)?;
-            // Drain anything left of this file (after a rollback the iterator stopped early).
-            drop(iter);
+            // The iterator borrows `diags` and counters: end its borrow here.
+            let _ = &mut iter;
             if let Some(f) = fatal.take() {
                 diags.push(f);
             }
             if !diags.is_empty() {
                 resolve_positions(path, &mut diags);
             }
-            let mut fr = FileReport { path: rec.path.clone(), status: FileStatus::Imported, bytes: rec.size, created: 0, updated: 0, unchanged: 0, rejected, superseded: 0, removed: 0, transactions: 0, error: None };
+            let mut fr = FileReport {
+                path: rec.path.clone(),
+                status: FileStatus::Imported,
+                bytes: rec.size,
+                created: 0,
+                updated: 0,
+                unchanged: 0,
+                rejected,
+                superseded: 0,
+                removed: 0,
+                transactions: 0,
+                error: None,
+            };
             match outcome {
                 Some(o) => {
                     fr.created = o.created;
@@ -352,7 +421,12 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             done_bytes += rec.size;
             if let Some(b) = &bar {
                 b.set_position(done_bytes);
-                b.set_message(format!("files {}/{} activities {}", i + 1, todo.len(), report.created + report.updated + report.unchanged));
+                b.set_message(format!(
+                    "files {}/{} activities {}",
+                    i + 1,
+                    todo.len(),
+                    report.created + report.updated + report.unchanged
+                ));
             } else {
                 tracing::info!(file = %rec.path, status = ?fr.status, created = fr.created, updated = fr.updated, unchanged = fr.unchanged, rejected = fr.rejected, "file {}/{}", i + 1, todo.len());
             }

@@ -32,9 +32,7 @@ impl OrgRef {
     /// The best display name: the first English or language-less narrative, else the first
     /// narrative, else the `@ref`, else `""`.
     pub fn display_name(&self) -> &str {
-        crate::text::pick_narrative(&self.names, Some("en"), None)
-            .or(self.r#ref.as_deref())
-            .unwrap_or("")
+        crate::text::pick_narrative(&self.names, Some("en"), None).or(self.r#ref.as_deref()).unwrap_or("")
     }
 }
 
@@ -387,8 +385,7 @@ impl Activity {
 
     /// The title in `lang` if published, else in the activity's default language, else the first.
     pub fn title_in(&self, lang: &str) -> &str {
-        crate::text::pick_narrative(&self.title, Some(lang), self.default_language.as_deref())
-            .unwrap_or("")
+        crate::text::pick_narrative(&self.title, Some(lang), self.default_language.as_deref()).unwrap_or("")
     }
 
     /// Names of implementing organisations (`participating-org/@role="4"`), in document order,

@@ -152,7 +152,7 @@ fn implementer_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> 
 }
 
 /// Splits `amount` over a list of weighted keys (exact; see [`allocate`]).
-pub fn split<'k>(amount: Decimal, keys: &'k [(String, Decimal)]) -> impl Iterator<Item = (&'k str, Decimal)> {
+pub fn split(amount: Decimal, keys: &[(String, Decimal)]) -> impl Iterator<Item = (&str, Decimal)> {
     let weights: Vec<Decimal> = keys.iter().map(|(_, w)| *w).collect();
     keys.iter().map(|(k, _)| k.as_str()).zip(allocate(amount, &weights))
 }
@@ -195,12 +195,8 @@ pub fn facts(a: &Activity) -> Vec<Fact> {
         }
     }
     let start = start_date(a);
-    let first_sector = a
-        .sectors
-        .iter()
-        .find(|s| s.vocabulary == "1")
-        .map(|s| s.code.clone())
-        .unwrap_or_else(|| UNSPECIFIED.into());
+    let first_sector =
+        a.sectors.iter().find(|s| s.vocabulary == "1").map(|s| s.code.clone()).unwrap_or_else(|| UNSPECIFIED.into());
     let first_imp = a.implementing_orgs().first().map(|s| s.to_string()).unwrap_or_else(|| UNSPECIFIED.into());
     let mut named: Vec<String> = a.recipient_countries.iter().map(|c| c.code.to_string()).collect();
     for t in &a.transactions {
@@ -259,8 +255,15 @@ mod tests {
     #[test]
     fn country_60_region_40_reconciles() {
         let mut a = Activity::new(IatiIdentifier::parse("A").expect("id"));
-        a.recipient_countries.push(RecipientCountry { code: CountryCode::parse("GT").expect("c"), percentage: Percentage::parse("60").ok() });
-        a.recipient_regions.push(RecipientRegion { code: "389".into(), vocabulary: "1".into(), percentage: Percentage::parse("40").ok() });
+        a.recipient_countries.push(RecipientCountry {
+            code: CountryCode::parse("GT").expect("c"),
+            percentage: Percentage::parse("60").ok(),
+        });
+        a.recipient_regions.push(RecipientRegion {
+            code: "389".into(),
+            vocabulary: "1".into(),
+            percentage: Percentage::parse("40").ok(),
+        });
         a.transactions.push(tx("1000.01"));
         let f = facts(&a);
         let gt: Decimal = f.iter().filter(|x| x.country == "GT").map(|x| x.amount).sum();

@@ -105,10 +105,7 @@ impl Percentage {
     pub const FULL: Percentage = Percentage(Decimal::ONE_HUNDRED);
     /// Parses `"60"`, `"33.3"`; anything outside 0..=100 (e.g. `"500"`) is an error.
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
-        let d: Decimal = raw
-            .trim()
-            .parse()
-            .map_err(|_| CodeError::Percentage(raw.to_owned()))?;
+        let d: Decimal = raw.trim().parse().map_err(|_| CodeError::Percentage(raw.to_owned()))?;
         if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
             return Err(CodeError::Percentage(raw.to_owned()));
         }
@@ -129,11 +126,7 @@ pub struct FiscalYear(pub i32);
 impl FiscalYear {
     /// The fiscal year a date falls in.
     pub fn of(date: Date) -> Self {
-        if date.month() as u8 >= 10 {
-            Self(date.year() + 1)
-        } else {
-            Self(date.year())
-        }
+        if date.month() as u8 >= 10 { Self(date.year() + 1) } else { Self(date.year()) }
     }
 }
 
@@ -183,10 +176,7 @@ mod tests {
     #[test]
     fn dates_follow_the_issue_rules() {
         assert!(parse_iso_date("2011-05-06").is_ok());
-        assert_eq!(
-            parse_iso_date("2011-05-06Z").ok(),
-            parse_iso_date("2011-05-06").ok()
-        );
+        assert_eq!(parse_iso_date("2011-05-06Z").ok(), parse_iso_date("2011-05-06").ok());
         assert!(parse_iso_date("2011-05-06-04:00").is_ok());
         for bad in ["20110506", "06/05/2011", "2011-02-30", "", "2011-5-6", "2011-05-06T10"] {
             assert!(parse_iso_date(bad).is_err(), "{bad} must be rejected");

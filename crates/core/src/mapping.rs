@@ -140,7 +140,10 @@ impl Mapper {
             es: build(es),
             unless: build(unless),
             folded_names,
-            uses_transaction_descriptions: strategy.rules.iter().any(|r| r.fields.iter().any(|f| f == "transaction_description")),
+            uses_transaction_descriptions: strategy
+                .rules
+                .iter()
+                .any(|r| r.fields.iter().any(|f| f == "transaction_description")),
         }
     }
 
@@ -195,7 +198,7 @@ impl Mapper {
                     let voc = r.vocabulary.as_deref().unwrap_or("1");
                     let hit = |s: &Sector| {
                         s.vocabulary == voc
-                            && (r.codes.iter().any(|c| *c == s.code)
+                            && (r.codes.contains(&s.code)
                                 || r.code_prefixes.iter().any(|p| s.code.starts_with(p.as_str())))
                     };
                     for s in a.sectors.iter().filter(|s| hit(s)) {
@@ -210,7 +213,12 @@ impl Mapper {
                     let min = r.min_significance.unwrap_or(1);
                     for p in &a.policy_markers {
                         if p.vocabulary == voc && r.codes.contains(&p.code) && p.significance.unwrap_or(0) >= min {
-                            push(&mut ev, r, format!("policy-marker[@vocabulary={voc}]"), format!("{} (significance {})", p.code, p.significance.unwrap_or(0)));
+                            push(
+                                &mut ev,
+                                r,
+                                format!("policy-marker[@vocabulary={voc}]"),
+                                format!("{} (significance {})", p.code, p.significance.unwrap_or(0)),
+                            );
                         }
                     }
                 }
@@ -241,7 +249,12 @@ impl Mapper {
                         for n in &p.org.names {
                             let f = fold(&n.text);
                             if let Some(hit) = self.folded_names[i].iter().find(|pat| f.contains(pat.as_str())) {
-                                push(&mut ev, r, "participating-org/narrative".into(), format!("{} (matched \"{}\")", n.text, hit.trim()));
+                                push(
+                                    &mut ev,
+                                    r,
+                                    "participating-org/narrative".into(),
+                                    format!("{} (matched \"{}\")", n.text, hit.trim()),
+                                );
                             }
                         }
                     }
@@ -287,12 +300,7 @@ impl Mapper {
             scan(&mut ev, l, f, Field::TransactionDescription, "transaction/description");
         }
 
-        let lines = self
-            .loe_order
-            .iter()
-            .filter(|l| ev.iter().any(|e| &e.line_of_effort == *l))
-            .cloned()
-            .collect();
+        let lines = self.loe_order.iter().filter(|l| ev.iter().any(|e| &e.line_of_effort == *l)).cloned().collect();
         ev.sort_by_key(|e| self.loe_order.iter().position(|l| *l == e.line_of_effort));
         Mapping { lines_of_effort: lines, evidence: ev }
     }

@@ -19,11 +19,7 @@ impl CurrencyCode {
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         let t = raw.trim().as_bytes();
         if t.len() == 3 && t.iter().all(u8::is_ascii_alphabetic) {
-            Ok(Self([
-                t[0].to_ascii_uppercase(),
-                t[1].to_ascii_uppercase(),
-                t[2].to_ascii_uppercase(),
-            ]))
+            Ok(Self([t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase(), t[2].to_ascii_uppercase()]))
         } else {
             Err(CodeError::Currency(raw.to_owned()))
         }
@@ -68,17 +64,13 @@ pub struct Money {
 pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     let t = raw.trim();
     let ok = !t.is_empty()
-        && t.bytes()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == b'.' || (i == 0 && (c == b'-' || c == b'+')))
+        && t.bytes().enumerate().all(|(i, c)| c.is_ascii_digit() || c == b'.' || (i == 0 && (c == b'-' || c == b'+')))
         && t.bytes().filter(|&c| c == b'.').count() <= 1
         && t.bytes().any(|c| c.is_ascii_digit());
     if !ok {
         return Err(CodeError::Amount(raw.to_owned()));
     }
-    t.trim_start_matches('+')
-        .parse::<Decimal>()
-        .map_err(|_| CodeError::Amount(raw.to_owned()))
+    t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::Amount(raw.to_owned()))
 }
 
 /// Splits `amount` into parts proportional to `weights` so that the parts add up to `amount`
@@ -102,11 +94,7 @@ pub fn allocate(amount: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
     let mut rema = Vec::with_capacity(n);
     let mut sum = Decimal::ZERO;
     for (i, w) in weights.iter().enumerate() {
-        let exact = if equal {
-            amount / Decimal::from(n as u64)
-        } else {
-            amount * *w / total_w
-        };
+        let exact = if equal { amount / Decimal::from(n as u64) } else { amount * *w / total_w };
         let floor = exact.round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::ToZero);
         rema.push(((exact - floor).abs(), i));
         sum += floor;

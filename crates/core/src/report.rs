@@ -76,13 +76,10 @@ impl fmt::Display for Dimension {
 impl FromStr for Dimension {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Dimension::ALL
-            .into_iter()
-            .find(|d| d.name() == s.trim())
-            .ok_or_else(|| {
-                let all: Vec<_> = Dimension::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown dimension {s:?} (expected one of {})", all.join(", "))
-            })
+        Dimension::ALL.into_iter().find(|d| d.name() == s.trim()).ok_or_else(|| {
+            let all: Vec<_> = Dimension::ALL.iter().map(|d| d.name()).collect();
+            format!("unknown dimension {s:?} (expected one of {})", all.join(", "))
+        })
     }
 }
 
@@ -201,7 +198,12 @@ const NONE: u32 = u32::MAX;
 
 impl<'i> ReportBuilder<'i> {
     /// A builder grouping by `dims`, keeping only facts whose values pass `filters`.
-    pub fn new(dims: Vec<Dimension>, calendar_year: bool, filters: Filters, activities: &'i HashMap<u32, ActivityInfo>) -> Self {
+    pub fn new(
+        dims: Vec<Dimension>,
+        calendar_year: bool,
+        filters: Filters,
+        activities: &'i HashMap<u32, ActivityInfo>,
+    ) -> Self {
         Self {
             dims,
             calendar_year,
@@ -248,7 +250,8 @@ impl<'i> ReportBuilder<'i> {
         if fixed.iter().any(|(d, v)| !self.passes(*d, v)) {
             return;
         }
-        let want_loe = self.dims.contains(&Dimension::LineOfEffort) || self.filters.contains_key(&Dimension::LineOfEffort);
+        let want_loe =
+            self.dims.contains(&Dimension::LineOfEffort) || self.filters.contains_key(&Dimension::LineOfEffort);
         let mut base = [NONE; 7];
         for (d, v) in fixed {
             if self.dims.contains(&d) {
@@ -259,11 +262,8 @@ impl<'i> ReportBuilder<'i> {
             self.accumulate(base, &f, f.amount);
             return;
         }
-        let loes: Vec<String> = if info.lines_of_effort.is_empty() {
-            vec![NOT_MAPPED.to_owned()]
-        } else {
-            info.lines_of_effort.clone()
-        };
+        let loes: Vec<String> =
+            if info.lines_of_effort.is_empty() { vec![NOT_MAPPED.to_owned()] } else { info.lines_of_effort.clone() };
         let parts = allocate(f.amount, &vec![Decimal::ONE; loes.len()]);
         for (l, amt) in loes.iter().zip(parts) {
             if !self.passes(Dimension::LineOfEffort, l) {
@@ -295,7 +295,11 @@ impl<'i> ReportBuilder<'i> {
             .groups
             .into_iter()
             .map(|(k, acc)| Row {
-                key: self.dims.iter().map(|d| self.names[d.idx()].get(k[d.idx()] as usize).cloned().unwrap_or_default()).collect(),
+                key: self
+                    .dims
+                    .iter()
+                    .map(|d| self.names[d.idx()].get(k[d.idx()] as usize).cloned().unwrap_or_default())
+                    .collect(),
                 activities: acc.activities.len() as u64,
                 usd: acc.usd,
                 unconverted: acc.other,
@@ -353,8 +357,22 @@ mod tests {
     #[test]
     fn every_view_sums_to_the_same_total_and_splits_never_inflate() {
         let mut acts = HashMap::new();
-        acts.insert(1, ActivityInfo { reporting_org: "State".into(), lines_of_effort: vec!["LOE5".into(), "LOE6".into(), "LOE3".into()], instrument: "foreign_assistance".into() });
-        acts.insert(2, ActivityInfo { reporting_org: "USAID".into(), lines_of_effort: vec![], instrument: "foreign_assistance".into() });
+        acts.insert(
+            1,
+            ActivityInfo {
+                reporting_org: "State".into(),
+                lines_of_effort: vec!["LOE5".into(), "LOE6".into(), "LOE3".into()],
+                instrument: "foreign_assistance".into(),
+            },
+        );
+        acts.insert(
+            2,
+            ActivityInfo {
+                reporting_org: "USAID".into(),
+                lines_of_effort: vec![],
+                instrument: "foreign_assistance".into(),
+            },
+        );
         let d = |s: &str| s.parse::<Decimal>().expect("dec");
         let facts = [
             (1, "3", "GT", "100.00", "USD"),
@@ -365,14 +383,27 @@ mod tests {
         let run = |dims: Vec<Dimension>| {
             let mut b = ReportBuilder::new(dims, false, Filters::new(), &acts);
             for (a, t, c, amt, cur) in facts {
-                b.add(FactRef { activity: a, transaction_type: t, date: None, currency: cur, country: c, sector: "", implementing_org: "x", amount: d(amt) });
+                b.add(FactRef {
+                    activity: a,
+                    transaction_type: t,
+                    date: None,
+                    currency: cur,
+                    country: c,
+                    sector: "",
+                    implementing_org: "x",
+                    amount: d(amt),
+                });
             }
             b.finish()
         };
         let base = run(vec![]);
         assert_eq!(base.total.usd.disbursements, d("107.01"));
         assert_eq!(base.total.unconverted["EUR"].disbursements, d("5"));
-        for dims in [vec![Dimension::LineOfEffort], vec![Dimension::Country, Dimension::LineOfEffort], vec![Dimension::FiscalYear]] {
+        for dims in [
+            vec![Dimension::LineOfEffort],
+            vec![Dimension::Country, Dimension::LineOfEffort],
+            vec![Dimension::FiscalYear],
+        ] {
             let r = run(dims);
             let (sum, other) = r.rows_sum();
             assert_eq!(sum, base.total.usd);

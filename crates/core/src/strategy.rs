@@ -163,10 +163,8 @@ const FIELDS: &[&str] = &["title", "description", "transaction_description"];
 impl Strategy {
     /// Parses and checks a TOML definition. `source_name` names it in errors.
     pub fn from_toml(source_name: &str, text: &str) -> Result<Self, StrategyError> {
-        let s: Strategy = toml::from_str(text).map_err(|e| StrategyError::Toml {
-            source_name: source_name.to_owned(),
-            message: e.to_string(),
-        })?;
+        let s: Strategy = toml::from_str(text)
+            .map_err(|e| StrategyError::Toml { source_name: source_name.to_owned(), message: e.to_string() })?;
         let invalid = |message: String| StrategyError::Invalid { source_name: source_name.to_owned(), message };
         let mut seen = std::collections::HashSet::new();
         for l in &s.lines_of_effort {
@@ -186,10 +184,19 @@ impl Strategy {
                 return Err(invalid(format!("rule {} maps to unknown line of effort {}", r.id, r.line_of_effort)));
             }
             if !KINDS.contains(&r.kind.as_str()) {
-                return Err(invalid(format!("rule {} has unknown kind {:?} (expected one of {})", r.id, r.kind, KINDS.join(", "))));
+                return Err(invalid(format!(
+                    "rule {} has unknown kind {:?} (expected one of {})",
+                    r.id,
+                    r.kind,
+                    KINDS.join(", ")
+                )));
             }
             if let Some(f) = r.fields.iter().find(|f| !FIELDS.contains(&f.as_str())) {
-                return Err(invalid(format!("rule {} has unknown field {f:?} (expected one of {})", r.id, FIELDS.join(", "))));
+                return Err(invalid(format!(
+                    "rule {} has unknown field {f:?} (expected one of {})",
+                    r.id,
+                    FIELDS.join(", ")
+                )));
             }
             let empty = match r.kind.as_str() {
                 "sector" => r.codes.is_empty() && r.code_prefixes.is_empty(),
@@ -207,10 +214,8 @@ impl Strategy {
 
     /// A built-in strategy by id.
     pub fn builtin(id: &str) -> Result<Self, StrategyError> {
-        let (name, text) = BUILTIN
-            .iter()
-            .find(|(i, _)| *i == id)
-            .ok_or_else(|| StrategyError::Unknown(id.to_owned()))?;
+        let (name, text) =
+            BUILTIN.iter().find(|(i, _)| *i == id).ok_or_else(|| StrategyError::Unknown(id.to_owned()))?;
         Self::from_toml(name, text)
     }
 

@@ -59,7 +59,11 @@ type Decoded = BufReader<DecodeReaderBytes<File, Vec<u8>>>;
 /// Opens a file for reading: sniffs a BOM (UTF-8 or UTF-16, transcoded to UTF-8, BOM removed)
 /// or a declared single-byte encoding, and refuses empty, zip and binary files at once.
 pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decoded>, FatalError> {
-    let io_err = |e: std::io::Error| FatalError { code: "io", message: format!("cannot read {}: {e}", path.display()), offset: 0 };
+    let io_err = |e: std::io::Error| FatalError {
+        code: "io",
+        message: format!("cannot read {}: {e}", path.display()),
+        offset: 0,
+    };
     let mut f = File::open(path).map_err(io_err)?;
     let mut head = [0u8; 512];
     let mut n = 0;
@@ -114,13 +118,18 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let q = rest.chars().next()?;
     let label = rest[1..].split(q).next()?;
     let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { None } else { Some(enc) }
+    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        None
+    } else {
+        Some(enc)
+    }
 }
 
 /// Turns byte offsets of unresolved diagnostics into 1-based line and column by re-reading the
 /// decoded file (only called when there are diagnostics).
 pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
-    let mut want: Vec<(u64, usize)> = diags.iter().enumerate().filter(|(_, d)| d.column == UNRESOLVED).map(|(i, d)| (d.line, i)).collect();
+    let mut want: Vec<(u64, usize)> =
+        diags.iter().enumerate().filter(|(_, d)| d.column == UNRESOLVED).map(|(i, d)| (d.line, i)).collect();
     if want.is_empty() {
         return;
     }
@@ -221,21 +230,106 @@ struct Frame {
 
 /// IATI element names Senda knows but does not model: read past, not kept as extensions.
 const KNOWN: &[&str] = &[
-    "iati-identifier", "reporting-org", "participating-org", "title", "description", "narrative", "activity-status",
-    "activity-scope", "activity-date", "contact-info", "organisation", "department", "person-name", "job-title",
-    "telephone", "email", "website", "mailing-address", "recipient-country", "recipient-region", "location",
-    "location-reach", "location-id", "name", "activity-description", "administrative", "point", "pos", "exactness",
-    "location-class", "feature-designation", "sector", "tag", "country-budget-items", "budget-item",
-    "humanitarian-scope", "policy-marker", "collaboration-type", "default-flow-type", "default-finance-type",
-    "default-aid-type", "default-tied-status", "budget", "period-start", "period-end", "value", "planned-disbursement",
-    "provider-org", "receiver-org", "capital-spend", "transaction", "transaction-type", "transaction-date",
-    "disbursement-channel", "flow-type", "finance-type", "aid-type", "tied-status", "document-link", "category",
-    "language", "document-date", "related-activity", "legacy-data", "conditions", "condition", "result", "indicator",
-    "reference", "baseline", "period", "target", "actual", "comment", "dimension", "crs-add", "other-flags",
-    "loan-terms", "repayment-type", "repayment-plan", "commitment-date", "repayment-first-date",
-    "repayment-final-date", "loan-status", "interest-received", "principal-outstanding", "principal-arrears",
-    "interest-arrears", "channel-code", "fss", "forecast", "other-identifier", "owner-org", "activity-website",
-    "iati-activity", "iati-activities", "default-currency", "title-es", "code", "vocabulary-uri",
+    "iati-identifier",
+    "reporting-org",
+    "participating-org",
+    "title",
+    "description",
+    "narrative",
+    "activity-status",
+    "activity-scope",
+    "activity-date",
+    "contact-info",
+    "organisation",
+    "department",
+    "person-name",
+    "job-title",
+    "telephone",
+    "email",
+    "website",
+    "mailing-address",
+    "recipient-country",
+    "recipient-region",
+    "location",
+    "location-reach",
+    "location-id",
+    "name",
+    "activity-description",
+    "administrative",
+    "point",
+    "pos",
+    "exactness",
+    "location-class",
+    "feature-designation",
+    "sector",
+    "tag",
+    "country-budget-items",
+    "budget-item",
+    "humanitarian-scope",
+    "policy-marker",
+    "collaboration-type",
+    "default-flow-type",
+    "default-finance-type",
+    "default-aid-type",
+    "default-tied-status",
+    "budget",
+    "period-start",
+    "period-end",
+    "value",
+    "planned-disbursement",
+    "provider-org",
+    "receiver-org",
+    "capital-spend",
+    "transaction",
+    "transaction-type",
+    "transaction-date",
+    "disbursement-channel",
+    "flow-type",
+    "finance-type",
+    "aid-type",
+    "tied-status",
+    "document-link",
+    "category",
+    "language",
+    "document-date",
+    "related-activity",
+    "legacy-data",
+    "conditions",
+    "condition",
+    "result",
+    "indicator",
+    "reference",
+    "baseline",
+    "period",
+    "target",
+    "actual",
+    "comment",
+    "dimension",
+    "crs-add",
+    "other-flags",
+    "loan-terms",
+    "repayment-type",
+    "repayment-plan",
+    "commitment-date",
+    "repayment-first-date",
+    "repayment-final-date",
+    "loan-status",
+    "interest-received",
+    "principal-outstanding",
+    "principal-arrears",
+    "interest-arrears",
+    "channel-code",
+    "fss",
+    "forecast",
+    "other-identifier",
+    "owner-org",
+    "activity-website",
+    "iati-activity",
+    "iati-activities",
+    "default-currency",
+    "title-es",
+    "code",
+    "vocabulary-uri",
 ];
 
 fn known_name(n: &str) -> Option<&'static str> {
@@ -273,7 +367,16 @@ fn sector_vocabulary(v: Option<String>) -> String {
 
 /// 1.0x transaction type letters and their 2.0x numeric codes.
 const TX_LETTERS: &[(&str, &str)] = &[
-    ("IF", "1"), ("C", "2"), ("D", "3"), ("E", "4"), ("IR", "5"), ("LR", "6"), ("R", "7"), ("QP", "8"), ("QS", "9"), ("CG", "10"),
+    ("IF", "1"),
+    ("C", "2"),
+    ("D", "3"),
+    ("E", "4"),
+    ("IR", "5"),
+    ("LR", "6"),
+    ("R", "7"),
+    ("QP", "8"),
+    ("QS", "9"),
+    ("CG", "10"),
 ];
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -367,7 +470,11 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn xml_error(&self, e: quick_xml::Error) -> FatalError {
-        FatalError { code: "not-well-formed", message: format!("XML is not well-formed: {e}"), offset: self.reader.error_position() }
+        FatalError {
+            code: "not-well-formed",
+            message: format!("XML is not well-formed: {e}"),
+            offset: self.reader.error_position(),
+        }
     }
 
     fn file_diag(&mut self, severity: Severity, code: &str, message: String, offset: u64) {
@@ -396,6 +503,7 @@ impl<R: BufRead> ActivityReader<R> {
                 Ok(ev) => ev.into_owned(),
                 Err(e) => return Err(self.xml_error(e)),
             };
+            let empty_root = matches!(ev, Event::Empty(_));
             match ev {
                 Event::DocType(d) => {
                     let raw = String::from_utf8_lossy(&d);
@@ -406,20 +514,31 @@ impl<R: BufRead> ActivityReader<R> {
                             offset: pos,
                         });
                     }
-                    self.file_diag(Severity::Warning, "doctype-ignored", "DOCTYPE ignored (IATI files do not need one)".into(), pos);
+                    self.file_diag(
+                        Severity::Warning,
+                        "doctype-ignored",
+                        "DOCTYPE ignored (IATI files do not need one)".into(),
+                        pos,
+                    );
                 }
                 Event::Start(e) | Event::Empty(e) if !self.root_seen => {
                     let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
                     if name != "iati-activities" {
                         return Err(FatalError {
                             code: "not-iati",
-                            message: format!("root element is <{name}>, expected <iati-activities> (an IATI activity file)"),
+                            message: format!(
+                                "root element is <{name}>, expected <iati-activities> (an IATI activity file)"
+                            ),
                             offset: pos,
                         });
                     }
                     self.root_seen = true;
                     for a in e.attributes().with_checks(true) {
-                        let a = a.map_err(|e| FatalError { code: "not-well-formed", message: format!("bad attribute: {e}"), offset: pos })?;
+                        let a = a.map_err(|e| FatalError {
+                            code: "not-well-formed",
+                            message: format!("bad attribute: {e}"),
+                            offset: pos,
+                        })?;
                         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
@@ -428,7 +547,7 @@ impl<R: BufRead> ActivityReader<R> {
                             self.namespaces.push((p.to_owned(), val));
                         }
                     }
-                    if matches!(self.reader_is_empty(&e), true) {
+                    if empty_root {
                         self.done = true;
                         return Ok(None);
                     }
@@ -448,7 +567,11 @@ impl<R: BufRead> ActivityReader<R> {
                 Event::Eof => {
                     self.done = true;
                     if !self.root_seen {
-                        return Err(FatalError { code: "not-iati", message: "no XML element found: expected an <iati-activities> document".into(), offset: pos });
+                        return Err(FatalError {
+                            code: "not-iati",
+                            message: "no XML element found: expected an <iati-activities> document".into(),
+                            offset: pos,
+                        });
                     }
                     return Ok(None);
                 }
@@ -463,10 +586,6 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn reader_is_empty(&self, _e: &BytesStart<'_>) -> bool {
-        false
-    }
-
     fn skip_subtree(&mut self) -> Result<(), FatalError> {
         let mut depth = 1u32;
         while depth > 0 {
@@ -475,7 +594,11 @@ impl<R: BufRead> ActivityReader<R> {
                 Ok(Event::Start(_)) => depth += 1,
                 Ok(Event::End(_)) => depth -= 1,
                 Ok(Event::Eof) => {
-                    return Err(FatalError { code: "not-well-formed", message: "unexpected end of file".into(), offset: self.reader.buffer_position() });
+                    return Err(FatalError {
+                        code: "not-well-formed",
+                        message: "unexpected end of file".into(),
+                        offset: self.reader.buffer_position(),
+                    });
                 }
                 Ok(_) => {}
                 Err(e) => return Err(self.xml_error(e)),
@@ -491,7 +614,9 @@ impl<R: BufRead> ActivityReader<R> {
                 s.push('/');
             }
             match f.kind {
-                Kind::Extension(idx) => s.push_str(self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?")),
+                Kind::Extension(idx) => s.push_str(
+                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                ),
                 _ => s.push_str(f.name),
             }
         }
@@ -501,7 +626,16 @@ impl<R: BufRead> ActivityReader<R> {
     fn diag(&mut self, severity: Severity, code: &str, message: String, offset: u64, element: Option<String>) {
         let element = element.or_else(|| Some(self.path()));
         let identifier = self.act.as_ref().filter(|_| self.id_ok).map(|a| a.iati_identifier.to_string());
-        self.diags.push(Diagnostic { severity, code: code.into(), message, file: self.file.clone(), line: offset, column: UNRESOLVED, identifier, element });
+        self.diags.push(Diagnostic {
+            severity,
+            code: code.into(),
+            message,
+            file: self.file.clone(),
+            line: offset,
+            column: UNRESOLVED,
+            identifier,
+            element,
+        });
     }
 
     fn code_diag(&mut self, e: CodeError, offset: u64) {
@@ -516,7 +650,12 @@ impl<R: BufRead> ActivityReader<R> {
         self.diag(Severity::Error, code, e.to_string(), offset, None);
     }
 
-    fn read_activity(&mut self, start: BytesStart<'static>, pos: u64, empty: bool) -> Result<ParsedActivity, FatalError> {
+    fn read_activity(
+        &mut self,
+        start: BytesStart<'static>,
+        pos: u64,
+        empty: bool,
+    ) -> Result<ParsedActivity, FatalError> {
         let ordinal = self.ordinal;
         self.ordinal += 1;
         self.frames.clear();
@@ -524,7 +663,11 @@ impl<R: BufRead> ActivityReader<R> {
         self.narrs.clear();
         self.diags.clear();
         self.id_ok = false;
-        let placeholder = IatiIdentifier::parse("?").map_err(|_| FatalError { code: "io", message: "internal".into(), offset: pos })?;
+        let placeholder = IatiIdentifier::parse("?").map_err(|_| FatalError {
+            code: "io",
+            message: "internal".into(),
+            offset: pos,
+        })?;
         let mut act = Activity::new(placeholder);
         act.iati_version = self.version.clone();
         self.act = Some(act);
@@ -544,12 +687,26 @@ impl<R: BufRead> ActivityReader<R> {
             }
         }
         if !empty {
-            self.frames.push(Frame { kind: Kind::Activity, name: "iati-activity", text_start: 0, narr_start: 0, offset: pos, lang: None, attr: None });
+            self.frames.push(Frame {
+                kind: Kind::Activity,
+                name: "iati-activity",
+                text_start: 0,
+                narr_start: 0,
+                offset: pos,
+                lang: None,
+                attr: None,
+            });
             self.run()?;
         }
         let mut act = self.act.take().ok_or_else(internal)?;
         if !self.id_ok {
-            self.diag(Severity::Error, "missing-identifier", "activity has no valid <iati-identifier>: rejected".into(), pos, Some("iati-activity/iati-identifier".into()));
+            self.diag(
+                Severity::Error,
+                "missing-identifier",
+                "activity has no valid <iati-identifier>: rejected".into(),
+                pos,
+                Some("iati-activity/iati-identifier".into()),
+            );
             return Ok(ParsedActivity { activity: None, ordinal, diagnostics: std::mem::take(&mut self.diags) });
         }
         self.act = None;
@@ -592,7 +749,13 @@ impl<R: BufRead> ActivityReader<R> {
         {
             let ns = self.namespaces.iter().find(|(p, _)| p == prefix).map(|(_, u)| u.clone());
             if let Some(a) = self.act.as_mut() {
-                a.extensions.push(Extension { namespace: ns, name: format!("@{key}"), value, attributes: Vec::new(), parent: parent.to_owned() });
+                a.extensions.push(Extension {
+                    namespace: ns,
+                    name: format!("@{key}"),
+                    value,
+                    attributes: Vec::new(),
+                    parent: parent.to_owned(),
+                });
             }
         }
     }
@@ -600,16 +763,30 @@ impl<R: BufRead> ActivityReader<R> {
     fn attrs(&mut self, e: &BytesStart<'_>, pos: u64) -> Result<Vec<(String, String)>, FatalError> {
         let mut out = Vec::new();
         for a in e.attributes().with_checks(true) {
-            let a = a.map_err(|err| FatalError { code: "not-well-formed", message: format!("XML is not well-formed: {err}"), offset: pos })?;
+            let a = a.map_err(|err| FatalError {
+                code: "not-well-formed",
+                message: format!("XML is not well-formed: {err}"),
+                offset: pos,
+            })?;
             let key = std::str::from_utf8(a.key.as_ref())
-                .map_err(|_| FatalError { code: "not-well-formed", message: "attribute name is not UTF-8".into(), offset: pos })?
+                .map_err(|_| FatalError {
+                    code: "not-well-formed",
+                    message: "attribute name is not UTF-8".into(),
+                    offset: pos,
+                })?
                 .to_owned();
             let val = a
                 .unescape_value()
-                .map_err(|err| FatalError { code: "not-well-formed", message: format!("attribute {key}: {err}"), offset: pos })?
+                .map_err(|err| FatalError {
+                    code: "not-well-formed",
+                    message: format!("attribute {key}: {err}"),
+                    offset: pos,
+                })?
                 .into_owned();
-            if key.starts_with("xmlns:") {
-                self.namespaces.push((key[6..].to_owned(), val.clone()));
+            {
+                if let Some(prefix) = key.strip_prefix("xmlns:") {
+                    self.namespaces.push((prefix.to_owned(), val.clone()));
+                }
             }
             out.push((key, val));
         }
@@ -638,18 +815,32 @@ impl<R: BufRead> ActivityReader<R> {
                 Event::Empty(e) => self.open(&e, pos, true)?,
                 Event::End(_) => self.close()?,
                 Event::Text(t) => {
-                    let s = std::str::from_utf8(&t).map_err(|_| FatalError { code: "not-well-formed", message: "text is not valid UTF-8 (check the file's encoding declaration)".into(), offset: pos })?;
+                    let s = std::str::from_utf8(&t).map_err(|_| FatalError {
+                        code: "not-well-formed",
+                        message: "text is not valid UTF-8 (check the file's encoding declaration)".into(),
+                        offset: pos,
+                    })?;
                     self.text.push_str(s);
                 }
                 Event::CData(t) => {
-                    let s = std::str::from_utf8(&t).map_err(|_| FatalError { code: "not-well-formed", message: "CDATA is not valid UTF-8".into(), offset: pos })?;
+                    let s = std::str::from_utf8(&t).map_err(|_| FatalError {
+                        code: "not-well-formed",
+                        message: "CDATA is not valid UTF-8".into(),
+                        offset: pos,
+                    })?;
                     self.text.push_str(s);
                 }
                 Event::GeneralRef(r) => {
                     if r.is_char_ref() {
                         match r.resolve_char_ref() {
                             Ok(Some(c)) => self.text.push(c),
-                            _ => return Err(FatalError { code: "not-well-formed", message: "invalid character reference".into(), offset: pos }),
+                            _ => {
+                                return Err(FatalError {
+                                    code: "not-well-formed",
+                                    message: "invalid character reference".into(),
+                                    offset: pos,
+                                });
+                            }
                         }
                     } else {
                         let name = String::from_utf8_lossy(&r).into_owned();
@@ -658,7 +849,9 @@ impl<R: BufRead> ActivityReader<R> {
                             None => {
                                 return Err(FatalError {
                                     code: "undefined-entity",
-                                    message: format!("undefined entity &{name};: Senda never expands custom XML entities"),
+                                    message: format!(
+                                        "undefined entity &{name};: Senda never expands custom XML entities"
+                                    ),
                                     offset: pos,
                                 });
                             }
@@ -666,10 +859,18 @@ impl<R: BufRead> ActivityReader<R> {
                     }
                 }
                 Event::Eof => {
-                    return Err(FatalError { code: "not-well-formed", message: format!("unexpected end of file inside <{}>", self.path()), offset: pos });
+                    return Err(FatalError {
+                        code: "not-well-formed",
+                        message: format!("unexpected end of file inside <{}>", self.path()),
+                        offset: pos,
+                    });
                 }
                 Event::DocType(_) | Event::Decl(_) => {
-                    return Err(FatalError { code: "not-well-formed", message: "declaration inside an element".into(), offset: pos });
+                    return Err(FatalError {
+                        code: "not-well-formed",
+                        message: "declaration inside an element".into(),
+                        offset: pos,
+                    });
                 }
                 Event::Comment(_) | Event::PI(_) => {}
             }
@@ -683,7 +884,11 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
         let raw_name = std::str::from_utf8(e.name().as_ref())
-            .map_err(|_| FatalError { code: "not-well-formed", message: "element name is not UTF-8".into(), offset: pos })?
+            .map_err(|_| FatalError {
+                code: "not-well-formed",
+                message: "element name is not UTF-8".into(),
+                offset: pos,
+            })?
             .to_owned();
         let attrs = self.attrs(e, pos)?;
         let parent = self.parent();
@@ -691,17 +896,32 @@ impl<R: BufRead> ActivityReader<R> {
         let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
         let namespaced = raw_name.contains(':');
         if parent == Kind::Narrative {
-            self.diag(Severity::Warning, "markup-in-narrative", format!("markup <{raw_name}> inside a narrative: kept its words as plain text"), pos, None);
+            self.diag(
+                Severity::Warning,
+                "markup-in-narrative",
+                format!("markup <{raw_name}> inside a narrative: kept its words as plain text"),
+                pos,
+                None,
+            );
         }
         let known = if namespaced { None } else { known_name(&raw_name) };
         let mut attr = None;
         let kind = match (known, parent) {
             (_, Kind::Narrative) => Kind::Ignored,
             (None, _) => {
-                let ns = raw_name.split_once(':').and_then(|(p, _)| self.namespaces.iter().find(|(q, _)| q == p)).map(|(_, u)| u.clone());
+                let ns = raw_name
+                    .split_once(':')
+                    .and_then(|(p, _)| self.namespaces.iter().find(|(q, _)| q == p))
+                    .map(|(_, u)| u.clone());
                 let parent_path = self.ext_parent_path();
                 let a = self.act.as_mut().ok_or_else(internal)?;
-                a.extensions.push(Extension { namespace: ns, name: raw_name.clone(), value: String::new(), attributes: attrs.clone(), parent: parent_path });
+                a.extensions.push(Extension {
+                    namespace: ns,
+                    name: raw_name.clone(),
+                    value: String::new(),
+                    attributes: attrs.clone(),
+                    parent: parent_path,
+                });
                 Kind::Extension(a.extensions.len() - 1)
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
@@ -717,7 +937,15 @@ impl<R: BufRead> ActivityReader<R> {
             }
         }
         let name = known.unwrap_or("extension");
-        self.frames.push(Frame { kind, name, text_start: self.text.len(), narr_start: self.narrs.len(), offset: pos, lang, attr });
+        self.frames.push(Frame {
+            kind,
+            name,
+            text_start: self.text.len(),
+            narr_start: self.narrs.len(),
+            offset: pos,
+            lang,
+            attr,
+        });
         if empty {
             self.close()?;
         }
@@ -733,7 +961,14 @@ impl<R: BufRead> ActivityReader<R> {
         p
     }
 
-    fn kind_for(&mut self, n: &'static str, p: Kind, attrs: &[(String, String)], pos: u64, attr: &mut Option<String>) -> Result<Kind, FatalError> {
+    fn kind_for(
+        &mut self,
+        n: &'static str,
+        p: Kind,
+        attrs: &[(String, String)],
+        pos: u64,
+        attr: &mut Option<String>,
+    ) -> Result<Kind, FatalError> {
         let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
         let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         use Kind::*;
@@ -802,7 +1037,11 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity | Transaction, "recipient-region") => {
                 let pct = self.pct(get("percentage"), pos);
-                let rr = RecipientRegion { code: get("code").unwrap_or_default().trim().to_owned(), vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), percentage: pct };
+                let rr = RecipientRegion {
+                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
+                    percentage: pct,
+                };
                 if p == Transaction {
                     if let Some(t) = self.tx.as_mut() {
                         t.recipient_regions.push(rr);
@@ -814,15 +1053,28 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity | Transaction, "sector") => {
                 let pct = self.pct(get("percentage"), pos);
-                self.sector = Some(senda_core::Sector { vocabulary: sector_vocabulary(get("vocabulary")), code: get("code").unwrap_or_default().trim().to_owned(), percentage: pct, name: None });
+                self.sector = Some(senda_core::Sector {
+                    vocabulary: sector_vocabulary(get("vocabulary")),
+                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    percentage: pct,
+                    name: None,
+                });
                 Sector
             }
             (Activity, "tag") => {
-                self.tag = Some(senda_core::Tag { vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), code: get("code").unwrap_or_default().trim().to_owned(), name: None });
+                self.tag = Some(senda_core::Tag {
+                    vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
+                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    name: None,
+                });
                 Tag
             }
             (Activity, "policy-marker") => {
-                let pm = PolicyMarker { vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()), code: get("code").unwrap_or_default().trim().to_owned(), significance: get("significance").and_then(|s| s.trim().parse().ok()) };
+                let pm = PolicyMarker {
+                    vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
+                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    significance: get("significance").and_then(|s| s.trim().parse().ok()),
+                };
                 self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
                 Ignored
             }
@@ -846,16 +1098,32 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity, "related-activity") => {
                 if let Some(r) = nonempty("ref") {
-                    self.act.as_mut().ok_or_else(internal)?.related_activities.push(RelatedActivity { relation_type: nonempty("type").unwrap_or_default(), r#ref: r });
+                    self.act
+                        .as_mut()
+                        .ok_or_else(internal)?
+                        .related_activities
+                        .push(RelatedActivity { relation_type: nonempty("type").unwrap_or_default(), r#ref: r });
                 }
                 Ignored
             }
             (Activity, "budget") => {
-                self.budget = Some(senda_core::Budget { budget_type: nonempty("type"), status: nonempty("status"), period_start: None, period_end: None, value: None });
+                self.budget = Some(senda_core::Budget {
+                    budget_type: nonempty("type"),
+                    status: nonempty("status"),
+                    period_start: None,
+                    period_end: None,
+                    value: None,
+                });
                 Budget
             }
             (Activity, "location") => {
-                self.location = Some(senda_core::Location { r#ref: nonempty("ref"), name: vec![], description: vec![], administratives: vec![], point: None });
+                self.location = Some(senda_core::Location {
+                    r#ref: nonempty("ref"),
+                    name: vec![],
+                    description: vec![],
+                    administratives: vec![],
+                    point: None,
+                });
                 Location
             }
             (Activity, "result") => {
@@ -919,7 +1187,11 @@ impl<R: BufRead> ActivityReader<R> {
             (Location, "description") => LocDescription,
             (Location, "administrative") => {
                 if let (Some(c), Some(l)) = (nonempty("code"), self.location.as_mut()) {
-                    l.administratives.push(Administrative { vocabulary: nonempty("vocabulary"), level: nonempty("level"), code: c });
+                    l.administratives.push(Administrative {
+                        vocabulary: nonempty("vocabulary"),
+                        level: nonempty("level"),
+                        code: c,
+                    });
                 }
                 Ignored
             }
@@ -927,13 +1199,24 @@ impl<R: BufRead> ActivityReader<R> {
             (Point, "pos") => Pos,
             (Result, "title") => ResultTitle,
             (Result, "indicator") => {
-                self.indicator = Some(senda_core::Indicator { measure: nonempty("measure"), ascending: get("ascending").and_then(|a| parse_bool(&a)), title: vec![], baselines: vec![], periods: vec![] });
+                self.indicator = Some(senda_core::Indicator {
+                    measure: nonempty("measure"),
+                    ascending: get("ascending").and_then(|a| parse_bool(&a)),
+                    title: vec![],
+                    baselines: vec![],
+                    periods: vec![],
+                });
                 Indicator
             }
             (Indicator, "title") => IndicatorTitle,
             (Indicator, "baseline") => {
                 let date = self.date_attr(nonempty("iso-date"), pos);
-                self.ivalue = Some(IndicatorValue { value: nonempty("value"), year: get("year").and_then(|y| y.trim().parse().ok()), date, comment: vec![] });
+                self.ivalue = Some(IndicatorValue {
+                    value: nonempty("value"),
+                    year: get("year").and_then(|y| y.trim().parse().ok()),
+                    date,
+                    comment: vec![],
+                });
                 Baseline
             }
             (Indicator, "period") => {
@@ -941,7 +1224,8 @@ impl<R: BufRead> ActivityReader<R> {
                 Period
             }
             (Period, "target") | (Period, "actual") => {
-                self.ivalue = Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
+                self.ivalue =
+                    Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
                 if n == "target" { Target } else { Actual }
             }
             (Baseline | Target | Actual, "comment") => Comment,
@@ -991,7 +1275,13 @@ impl<R: BufRead> ActivityReader<R> {
         }
         match parse_iso_date(t) {
             Ok(d) => {
-                self.diag(Severity::Warning, "date-in-text", format!("date {t:?} given as element text instead of @iso-date (IATI 1.0x style): accepted"), pos, None);
+                self.diag(
+                    Severity::Warning,
+                    "date-in-text",
+                    format!("date {t:?} given as element text instead of @iso-date (IATI 1.0x style): accepted"),
+                    pos,
+                    None,
+                );
                 Some(d)
             }
             Err(e) => {
@@ -1097,10 +1387,22 @@ impl<R: BufRead> ActivityReader<R> {
             Transaction => {
                 if let Some(mut t) = self.tx.take() {
                     if t.transaction_type.is_empty() {
-                        self.diag(Severity::Error, "missing-transaction-type", "transaction without <transaction-type>: not reported".into(), pos, Some("iati-activity/transaction".into()));
+                        self.diag(
+                            Severity::Error,
+                            "missing-transaction-type",
+                            "transaction without <transaction-type>: not reported".into(),
+                            pos,
+                            Some("iati-activity/transaction".into()),
+                        );
                     }
                     if t.recipient_countries.len() > 1 {
-                        self.diag(Severity::Warning, "several-transaction-countries", "transaction names several recipient-country elements: money split equally".into(), pos, Some("iati-activity/transaction/recipient-country".into()));
+                        self.diag(
+                            Severity::Warning,
+                            "several-transaction-countries",
+                            "transaction names several recipient-country elements: money split equally".into(),
+                            pos,
+                            Some("iati-activity/transaction/recipient-country".into()),
+                        );
                     }
                     t.description.shrink_to_fit();
                     if let Some(a) = self.act.as_mut() {
@@ -1109,20 +1411,49 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxType => {
-                let raw = f.attr.clone().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty())).unwrap_or_default();
+                let raw = f
+                    .attr
+                    .clone()
+                    .or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()))
+                    .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
                 let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim())) {
                     if !v1 {
-                        self.diag(Severity::Warning, "transaction-type-v1-code", format!("1.0x transaction type {raw:?} in a {} file: read as {c}", self.version.clone().unwrap_or_else(|| "2.0x".into())), pos, None);
+                        self.diag(
+                            Severity::Warning,
+                            "transaction-type-v1-code",
+                            format!(
+                                "1.0x transaction type {raw:?} in a {} file: read as {c}",
+                                self.version.clone().unwrap_or_else(|| "2.0x".into())
+                            ),
+                            pos,
+                            None,
+                        );
                     }
                     (*c).to_owned()
                 } else if raw.trim().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
                     if v1 {
-                        self.diag(Severity::Warning, "transaction-type-v2-code", format!("2.0x numeric transaction type {raw:?} in a version {} file: read as {}", self.version.clone().unwrap_or_default(), raw.trim()), pos, None);
+                        self.diag(
+                            Severity::Warning,
+                            "transaction-type-v2-code",
+                            format!(
+                                "2.0x numeric transaction type {raw:?} in a version {} file: read as {}",
+                                self.version.clone().unwrap_or_default(),
+                                raw.trim()
+                            ),
+                            pos,
+                            None,
+                        );
                     }
                     raw.trim().to_owned()
                 } else {
-                    self.diag(Severity::Error, "invalid-transaction-type", format!("unknown transaction type {raw:?}: transaction not reported"), pos, None);
+                    self.diag(
+                        Severity::Error,
+                        "invalid-transaction-type",
+                        format!("unknown transaction type {raw:?}: transaction not reported"),
+                        pos,
+                        None,
+                    );
                     "?".into()
                 };
                 if let Some(t) = self.tx.as_mut() {
@@ -1312,20 +1643,35 @@ impl<R: BufRead> ActivityReader<R> {
             return None;
         }
         let comma = t.contains(',') && !t.contains(' ');
-        let parts: Vec<&str> = if comma { t.split(',').map(str::trim).collect() } else { t.split_whitespace().collect() };
+        let parts: Vec<&str> =
+            if comma { t.split(',').map(str::trim).collect() } else { t.split_whitespace().collect() };
         let parsed = match parts.as_slice() {
             [a, b] => a.parse::<f64>().ok().zip(b.parse::<f64>().ok()),
             _ => None,
         };
         let Some((lat, lon)) = parsed else {
-            self.diag(Severity::Error, "invalid-point", format!("point {t:?} is not \"latitude longitude\": location kept without a point"), pos, None);
+            self.diag(
+                Severity::Error,
+                "invalid-point",
+                format!("point {t:?} is not \"latitude longitude\": location kept without a point"),
+                pos,
+                None,
+            );
             return None;
         };
         if comma {
             self.diag(Severity::Warning, "point-comma", format!("point {t:?} uses a comma; IATI expects \"latitude longitude\" separated by a space: read as {lat} {lon}"), pos, None);
         }
         if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) || !lat.is_finite() || !lon.is_finite() {
-            self.diag(Severity::Error, "point-out-of-range", format!("point {t:?} is out of range (latitude -90..90, longitude -180..180): location kept without a point"), pos, None);
+            self.diag(
+                Severity::Error,
+                "point-out-of-range",
+                format!(
+                    "point {t:?} is out of range (latitude -90..90, longitude -180..180): location kept without a point"
+                ),
+                pos,
+                None,
+            );
             return None;
         }
         Some(senda_core::Point { lat, lon })

@@ -230,7 +230,13 @@ pub trait Store {
     ) -> Result<Option<FileOutcome>, StoreError>;
 
     /// Stores an import run (report JSON and its diagnostics); returns its id.
-    fn save_run(&mut self, started_at: &str, finished_at: &str, report: &serde_json::Value, diagnostics: &[Diagnostic]) -> Result<i64, StoreError>;
+    fn save_run(
+        &mut self,
+        started_at: &str,
+        finished_at: &str,
+        report: &serde_json::Value,
+        diagnostics: &[Diagnostic],
+    ) -> Result<i64, StoreError>;
 
     /// Import runs, newest first.
     fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError>;
@@ -257,7 +263,12 @@ pub trait Store {
     fn strategy_fingerprint(&self, strategy: &str) -> Result<Option<String>, StoreError>;
 
     /// Re-maps every stored activity with `map` and records the strategy fingerprint.
-    fn remap(&mut self, strategy: &str, fingerprint: &str, map: &dyn Fn(&Activity) -> Mapping) -> Result<u64, StoreError>;
+    fn remap(
+        &mut self,
+        strategy: &str,
+        fingerprint: &str,
+        map: &dyn Fn(&Activity) -> Mapping,
+    ) -> Result<u64, StoreError>;
 
     /// Number of activities stored.
     fn count_activities(&self) -> Result<u64, StoreError>;

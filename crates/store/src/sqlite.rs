@@ -83,7 +83,9 @@ impl SqliteStore {
     }
 
     fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
-        let mut st = self.conn.prepare_cached("SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = ?1")?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = ?1",
+        )?;
         let rows = st.query_map([strategy], |r| {
             Ok(Override {
                 iati_identifier: r.get(0)?,
@@ -117,7 +119,14 @@ impl Store for SqliteStore {
             .query_row(
                 "SELECT content_hash, reader_version, activities, transactions FROM source_file WHERE path = ?1",
                 [path],
-                |r| Ok(StoredFile { content_hash: r.get(0)?, reader_version: r.get(1)?, activities: r.get(2)?, transactions: r.get(3)? }),
+                |r| {
+                    Ok(StoredFile {
+                        content_hash: r.get(0)?,
+                        reader_version: r.get(1)?,
+                        activities: r.get(2)?,
+                        transactions: r.get(3)?,
+                    })
+                },
             )
             .optional()?)
     }
@@ -146,7 +155,9 @@ impl Store for SqliteStore {
             let mut ins_fact = tx.prepare_cached(
                 "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
             )?;
-            let mut ins_map = tx.prepare_cached("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)")?;
+            let mut ins_map = tx.prepare_cached(
+                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)",
+            )?;
             for item in items {
                 let item = match item {
                     Ok(i) => i,
@@ -160,7 +171,13 @@ impl Store for SqliteStore {
                 let lu = normalise_datetime(a.last_updated.as_deref());
                 let existing = find
                     .query_row([ident], |r| {
-                        Ok(Existing { id: r.get(0)?, fingerprint: r.get(1)?, last_updated_utc: r.get(2)?, source_path: r.get(3)?, source_ordinal: r.get(4)? })
+                        Ok(Existing {
+                            id: r.get(0)?,
+                            fingerprint: r.get(1)?,
+                            last_updated_utc: r.get(2)?,
+                            source_path: r.get(3)?,
+                            source_ordinal: r.get(4)?,
+                        })
                     })
                     .optional()?;
                 let new_key = (lu.as_str(), file.path.as_str(), item.ordinal);
@@ -214,7 +231,11 @@ impl Store for SqliteStore {
                 }
                 let countries: String = {
                     let c = a.all_countries();
-                    if c.is_empty() { String::new() } else { format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";")) }
+                    if c.is_empty() {
+                        String::new()
+                    } else {
+                        format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";"))
+                    }
                 };
                 let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
                 let start = by("2").or_else(|| by("1"));
@@ -300,14 +321,33 @@ impl Store for SqliteStore {
         Ok(Some(out))
     }
 
-    fn save_run(&mut self, started_at: &str, finished_at: &str, report: &serde_json::Value, diagnostics: &[Diagnostic]) -> Result<i64, StoreError> {
+    fn save_run(
+        &mut self,
+        started_at: &str,
+        finished_at: &str,
+        report: &serde_json::Value,
+        diagnostics: &[Diagnostic],
+    ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("INSERT INTO import_run (started_at, finished_at, report) VALUES (?1, ?2, ?3)", params![started_at, finished_at, report.to_string()])?;
+        tx.execute(
+            "INSERT INTO import_run (started_at, finished_at, report) VALUES (?1, ?2, ?3)",
+            params![started_at, finished_at, report.to_string()],
+        )?;
         let id = tx.last_insert_rowid();
         {
             let mut st = tx.prepare_cached("INSERT INTO diagnostic (run_id, file, line, col, severity, code, identifier, element, message) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)")?;
             for d in diagnostics {
-                st.execute(params![id, d.file, d.line as i64, d.column as i64, d.severity.to_string(), d.code, d.identifier, d.element, d.message])?;
+                st.execute(params![
+                    id,
+                    d.file,
+                    d.line as i64,
+                    d.column as i64,
+                    d.severity.to_string(),
+                    d.code,
+                    d.identifier,
+                    d.element,
+                    d.message
+                ])?;
             }
         }
         tx.commit()?;
@@ -315,16 +355,26 @@ impl Store for SqliteStore {
     }
 
     fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError> {
-        let mut st = self.conn.prepare("SELECT id, started_at, finished_at, report FROM import_run ORDER BY id DESC LIMIT ?1")?;
+        let mut st = self
+            .conn
+            .prepare("SELECT id, started_at, finished_at, report FROM import_run ORDER BY id DESC LIMIT ?1")?;
         let rows = st.query_map([limit as i64], |r| {
             let rep: String = r.get(3)?;
-            Ok(RunRecord { id: r.get(0)?, started_at: r.get(1)?, finished_at: r.get(2)?, report: serde_json::from_str(&rep).unwrap_or(serde_json::Value::Null) })
+            Ok(RunRecord {
+                id: r.get(0)?,
+                started_at: r.get(1)?,
+                finished_at: r.get(2)?,
+                report: serde_json::from_str(&rep).unwrap_or(serde_json::Value::Null),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn set_override(&mut self, o: &Override) -> Result<(), StoreError> {
-        let exists: Option<i64> = self.conn.query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [&o.iati_identifier], |r| r.get(0)).optional()?;
+        let exists: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [&o.iati_identifier], |r| r.get(0))
+            .optional()?;
         if exists.is_none() {
             return Err(StoreError::NotFound(o.iati_identifier.clone()));
         }
@@ -336,7 +386,10 @@ impl Store for SqliteStore {
     }
 
     fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.execute("DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2", params![iati_identifier, strategy])? > 0)
+        Ok(self.conn.execute(
+            "DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2",
+            params![iati_identifier, strategy],
+        )? > 0)
     }
 
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
@@ -353,18 +406,30 @@ impl Store for SqliteStore {
                 Some(o) => o.lines_of_effort.clone(),
                 None => lines_split(&r.get::<_, Option<String>>(3)?.unwrap_or_default()),
             };
-            out.insert(id as u32, ActivityInfo { reporting_org: r.get(2)?, lines_of_effort: lines, instrument: "foreign_assistance".into() });
+            out.insert(
+                id as u32,
+                ActivityInfo {
+                    reporting_org: r.get(2)?,
+                    lines_of_effort: lines,
+                    instrument: "foreign_assistance".into(),
+                },
+            );
         }
         Ok(out)
     }
 
     fn for_each_fact(&self, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
-        let mut st = self.conn.prepare("SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact")?;
+        let mut st = self.conn.prepare(
+            "SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact",
+        )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let date: Option<&str> = r.get_ref(2)?.as_str_or_null()?;
             let amount_s = r.get_ref(7)?.as_str()?;
-            let amount: Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt { record: format!("fact amount {amount_s:?}"), message: e.to_string() })?;
+            let amount: Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt {
+                record: format!("fact amount {amount_s:?}"),
+                message: e.to_string(),
+            })?;
             f(FactRef {
                 activity: r.get::<_, i64>(0)? as u32,
                 transaction_type: r.get_ref(1)?.as_str()?,
@@ -415,7 +480,11 @@ impl Store for SqliteStore {
                 None => (lines_split(&r.get::<_, Option<String>>(4)?.unwrap_or_default()), false),
             };
             if let Some(l) = &filter.line_of_effort {
-                let ok = if l.eq_ignore_ascii_case(NOT_MAPPED) { lines.is_empty() } else { lines.iter().any(|x| x.eq_ignore_ascii_case(l)) };
+                let ok = if l.eq_ignore_ascii_case(NOT_MAPPED) {
+                    lines.is_empty()
+                } else {
+                    lines.iter().any(|x| x.eq_ignore_ascii_case(l))
+                };
                 if !ok {
                     continue;
                 }
@@ -463,7 +532,8 @@ impl Store for SqliteStore {
             )
             .optional()?
             .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
-        let corrupt = |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
+        let corrupt =
+            |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
         let mut activity: Activity = serde_json::from_str(&row.0).map_err(corrupt)?;
         activity.transactions = transactions_from_json(iati_identifier, &row.1)?;
         let evidence: Vec<Evidence> = match row.5 {
@@ -482,27 +552,46 @@ impl Store for SqliteStore {
     }
 
     fn strategy_fingerprint(&self, strategy: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.conn.query_row("SELECT fingerprint FROM strategy_state WHERE strategy = ?1", [strategy], |r| r.get(0)).optional()?)
+        Ok(self
+            .conn
+            .query_row("SELECT fingerprint FROM strategy_state WHERE strategy = ?1", [strategy], |r| r.get(0))
+            .optional()?)
     }
 
-    fn remap(&mut self, strategy: &str, fingerprint: &str, map: &dyn Fn(&Activity) -> Mapping) -> Result<u64, StoreError> {
+    fn remap(
+        &mut self,
+        strategy: &str,
+        fingerprint: &str,
+        map: &dyn Fn(&Activity) -> Mapping,
+    ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
         {
             let mut st = tx.prepare("SELECT id, iati_identifier, doc, transactions FROM activity")?;
-            let mut ins = tx.prepare("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)")?;
+            let mut ins = tx.prepare(
+                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)",
+            )?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let id: i64 = r.get(0)?;
                 let ident: String = r.get(1)?;
-                let mut a: Activity = serde_json::from_str(r.get_ref(2)?.as_str()?).map_err(|e| StoreError::Corrupt { record: ident.clone(), message: e.to_string() })?;
+                let mut a: Activity = serde_json::from_str(r.get_ref(2)?.as_str()?)
+                    .map_err(|e| StoreError::Corrupt { record: ident.clone(), message: e.to_string() })?;
                 a.transactions = transactions_from_json(&ident, r.get_ref(3)?.as_str()?)?;
                 let m = map(&a);
-                ins.execute(params![id, strategy, lines_join(&m.lines_of_effort), serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())])?;
+                ins.execute(params![
+                    id,
+                    strategy,
+                    lines_join(&m.lines_of_effort),
+                    serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())
+                ])?;
                 n += 1;
             }
         }
-        tx.execute("INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)", params![strategy, fingerprint])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)",
+            params![strategy, fingerprint],
+        )?;
         tx.commit()?;
         Ok(n)
     }
@@ -515,7 +604,10 @@ impl Store for SqliteStore {
 impl SqliteStore {
     /// Records that stored mappings of `strategy` were made with this definition fingerprint.
     pub fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError> {
-        self.conn.execute("INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)", params![strategy, fingerprint])?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)",
+            params![strategy, fingerprint],
+        )?;
         Ok(())
     }
 
@@ -564,12 +656,16 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
     let msg = if new_wins {
         format!(
             "duplicate iati-identifier: also in {} (activity #{}); this one (activity #{}) wins by the rule: latest last-updated-datetime, then document order",
-            e.source_path, e.source_ordinal + 1, item.ordinal + 1
+            e.source_path,
+            e.source_ordinal + 1,
+            item.ordinal + 1
         )
     } else {
         format!(
             "duplicate iati-identifier: the one in {} (activity #{}) wins by the rule: latest last-updated-datetime, then document order; this one (activity #{}) is not stored",
-            e.source_path, e.source_ordinal + 1, item.ordinal + 1
+            e.source_path,
+            e.source_ordinal + 1,
+            item.ordinal + 1
         )
     };
     Diagnostic {
