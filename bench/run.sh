@@ -38,9 +38,9 @@ SENDA="${SENDA_BIN:-$REPO/target/release/senda}"
 TOK="${TOKENIZE_BIN:-$REPO/target/release/examples/tokenize}"
 PY="${PYTHON:-python3}"
 
-mkdir -p "$W"
-W="$(cd "$W" && pwd)"
+W="$(realpath -m "$W")"
 case "$W/" in "$REPO"/*) echo "error: SENDA_BENCH_DIR ($W) is inside the repository; pick a folder outside it" >&2; exit 2;; esac
+mkdir -p "$W"
 if [[ ! -x "$SENDA" ]]; then
   echo "error: $SENDA not found: run \`cargo build --release\` first (this script builds nothing)" >&2
   exit 2
@@ -90,6 +90,7 @@ echo "generating $GEN (1 activity, $GEN_TX transactions)..." >&2
 "$SENDA" generate --out "$GEN" --activities 1 --transactions-per-activity "$GEN_TX" 2>"$RUN/logs/generate.err"
 cat "$GEN" > /dev/null
 
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 for rep in $(seq 1 "$REPS"); do
   echo "repetition $rep/$REPS" >&2
   measure a_iterparse "$rep" "$RUN/logs/a_iterparse-$rep.out" "$PY" "$REPO/bench/iterparse_baseline.py" "$CORPUS"
@@ -99,7 +100,9 @@ for rep in $(seq 1 "$REPS"); do
   DB="$RUN/corpus-$rep.db"
   fresh_db "$DB"
   measure c_import "$rep" "$RUN/logs/c_import-$rep.out" "$SENDA" --db "$DB" import "$CORPUS" --no-progress
-  du -b "$DB" "$DB-wal" 2>/dev/null | awk '{s+=$1} END {print s+0}' > "$RUN/logs/c_import-$rep.dbsize"
+  size=0
+  for f in "$DB" "$DB-wal"; do if [[ -f "$f" ]]; then size=$(( size + $(stat -c %s "$f") )); fi; done
+  echo "$size" > "$RUN/logs/c_import-$rep.dbsize"
   measure d_reimport "$rep" "$RUN/logs/d_reimport-$rep.out" "$SENDA" --db "$DB" import "$CORPUS" --no-progress
   measure e_report "$rep" "$RUN/logs/e_report-$rep.out" "$SENDA" --db "$DB" report --by line_of_effort,country,fiscal_year
   GDB="$RUN/gen-$rep.db"
@@ -108,12 +111,15 @@ for rep in $(seq 1 "$REPS"); do
   if [[ "${KEEP_DB:-0}" != 1 || $rep != "$REPS" ]]; then fresh_db "$DB"; fresh_db "$GDB"; fi
 done
 
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+BIN_INFO="$("$SENDA" --version 2>/dev/null || echo senda), binary built $(date -r "$SENDA" '+%Y-%m-%d %H:%M:%S %Z')"
+NOTES+=("load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER (a busy machine makes figures noisy)")
 NOTES_TEXT="$(printf '%s\n' "${NOTES[@]+"${NOTES[@]}"}")"
-"$PY" - "$RESULTS" "$CORPUS" "$GEN" "$GEN_TX" "$NOTES_TEXT" <<'PYEOF' | tee "$RUN/summary.txt"
+"$PY" - "$RESULTS" "$CORPUS" "$GEN" "$GEN_TX" "$NOTES_TEXT" "$BIN_INFO" <<'PYEOF' | tee "$RUN/summary.txt"
 import csv, os, re, statistics, sys
 from pathlib import Path
 
-results, corpus, gen, gen_tx, notes = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+results, corpus, gen, gen_tx, notes, bin_info = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 rows = list(csv.DictReader(open(results), delimiter="\t"))
 files = [p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() == ".xml"]
 cbytes = sum(p.stat().st_size for p in files)
@@ -175,7 +181,8 @@ print()
 print(f"corpus: {corpus} - {cbytes} bytes ({cbytes / 1e6:.1f} MB), {len(files)} files")
 print(f"generated: {gen} - {gbytes / 1e6:.1f} MB")
 print(f"repetitions: {len({r['rep'] for r in rows})}; median wall time shown (min-max); MB = 10^6 bytes; page cache warm")
-print(f"machine: {os.cpu_count()} CPUs")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"machine: {os.cpu_count()} CPUs ({cpu}); {bin_info}")
 print()
 hdr = f"{'step':<38} {'wall s':>9} {'min-max':>15} {'MB/s':>8} {'self MB/s':>10} {'peak RSS MB':>12}"
 print(hdr)
@@ -190,7 +197,10 @@ for key, label, nbytes in table:
     print(f"{label:<38} {w:>9.3f} {spread(key):>15} {fmt(mbs[key], '>8.1f')} {fmt(self_mbs(key), '>10.1f')} {fmt(rss_mb(key), '>12.0f')}")
 print()
 def ratio(a, b):
-    return f"{mbs[a] / mbs[b]:.2f}x" if mbs.get(a) and mbs.get(b) else "-"
+    if not (mbs.get(a) and mbs.get(b)):
+        return "-"
+    r = mbs[a] / mbs[b]
+    return f"{r:.2f}x" if r >= 0.1 else f"{r:.3f}x"
 print(f"senda import / iterparse (MB/s):    {ratio('c_import', 'a_iterparse')}")
 print(f"senda import / tokenizer (MB/s):    {ratio('c_import', 'b_tokenize')}")
 if steps("c_import") and steps("d_reimport"):

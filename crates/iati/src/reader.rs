@@ -418,6 +418,8 @@ pub struct ActivityReader<R: BufRead> {
     indicator: Option<Indicator>,
     period: Option<IndicatorPeriod>,
     ivalue: Option<IndicatorValue>,
+    /// The element being opened or closed (not on `frames` then), so diagnostics name it.
+    current: Option<&'static str>,
 }
 
 impl<R: BufRead> ActivityReader<R> {
@@ -456,6 +458,7 @@ impl<R: BufRead> ActivityReader<R> {
             indicator: None,
             period: None,
             ivalue: None,
+            current: None,
         }
     }
 
@@ -624,7 +627,12 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn diag(&mut self, severity: Severity, code: &str, message: String, offset: u64, element: Option<String>) {
-        let element = element.or_else(|| Some(self.path()));
+        let element = element.or_else(|| {
+            Some(match self.current {
+                Some(c) => format!("{}/{c}", self.path()),
+                None => self.path(),
+            })
+        });
         let identifier = self.act.as_ref().filter(|_| self.id_ok).map(|a| a.iati_identifier.to_string());
         self.diags.push(Diagnostic {
             severity,
@@ -925,7 +933,12 @@ impl<R: BufRead> ActivityReader<R> {
                 Kind::Extension(a.extensions.len() - 1)
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
-            (Some(n), p) => self.kind_for(n, p, &attrs, pos, &mut attr)?,
+            (Some(n), p) => {
+                self.current = Some(n);
+                let k = self.kind_for(n, p, &attrs, pos, &mut attr);
+                self.current = None;
+                k?
+            }
         };
         // Namespaced attributes on known elements are kept.
         if !matches!(kind, Kind::Extension(_)) {
@@ -1304,6 +1317,7 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn close(&mut self) -> Result<(), FatalError> {
         let Some(f) = self.frames.pop() else { return Ok(()) };
+        self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name);
         let text_owned: String = self.text[f.text_start.min(self.text.len())..].to_owned();
         let text = text_owned.as_str();
         let pos = f.offset;
@@ -1597,6 +1611,7 @@ impl<R: BufRead> ActivityReader<R> {
         if f.kind != Kind::Narrative {
             self.narrs.truncate(f.narr_start.min(self.narrs.len()));
         }
+        self.current = None;
         Ok(())
     }
 

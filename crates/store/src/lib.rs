@@ -70,9 +70,9 @@ pub struct StoredFile {
     pub content_hash: String,
     /// Reader version.
     pub reader_version: u32,
-    /// Activities the file contributed when imported.
+    /// Activities stored from this file now (superseded duplicates not counted).
     pub activities: u64,
-    /// Transactions the file contributed.
+    /// Transactions of those activities.
     pub transactions: u64,
 }
 

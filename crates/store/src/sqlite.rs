@@ -117,7 +117,12 @@ impl Store for SqliteStore {
         Ok(self
             .conn
             .query_row(
-                "SELECT content_hash, reader_version, activities, transactions FROM source_file WHERE path = ?1",
+                // Counted now, not as stored at import time: duplicates superseded in the file,
+                // or taken over since by another file, are not the file's activities.
+                "SELECT f.content_hash, f.reader_version,
+                        (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
+                        (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path)
+                 FROM source_file f WHERE f.path = ?1",
                 [path],
                 |r| {
                     Ok(StoredFile {
@@ -139,6 +144,10 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
+        // Rows written by this file's transaction: id -> transactions counted for it. A later
+        // copy of the same identifier in the same file replaces it: the earlier copy is then
+        // counted as superseded, not the row as created-then-updated.
+        let mut written: HashMap<i64, u64> = HashMap::new();
         let mut file_activities = 0u64;
         let mut file_transactions = 0u64;
         {
@@ -274,11 +283,15 @@ impl Store for SqliteStore {
                     tx.last_insert_rowid()
                 };
                 seen.push(id);
-                if is_update {
+                if let Some(prev_tx) = written.get(&id) {
+                    out.superseded += 1;
+                    out.transactions -= prev_tx;
+                } else if is_update {
                     out.updated += 1;
                 } else {
                     out.created += 1;
                 }
+                written.insert(id, a.transactions.len() as u64);
                 out.transactions += a.transactions.len() as u64;
                 file_transactions += a.transactions.len() as u64;
                 for f in &item.facts {

@@ -36,7 +36,8 @@ fn rejected<'r>(r: &'r senda::import::ImportReport, path: &Path, code: &str) -> 
     let fr = file_report(r, path);
     assert_eq!(fr.status, FileStatus::Rejected, "{} should be rejected; diagnostics:\n{}", path.display(), dump(r));
     assert_eq!(fr.created + fr.updated + fr.unchanged + fr.transactions, 0, "a rejected file stores nothing: {fr:?}");
-    let fatal: Vec<_> = r.diagnostics.iter().filter(|d| Path::new(&d.file) == path && d.severity == Severity::Fatal).collect();
+    let fatal: Vec<_> =
+        r.diagnostics.iter().filter(|d| Path::new(&d.file) == path && d.severity == Severity::Fatal).collect();
     assert_eq!(fatal.len(), 1, "one fatal diagnostic for {}:\n{}", path.display(), dump(r));
     let d = fatal[0];
     assert_eq!(d.code, code, "{d}");
@@ -73,7 +74,11 @@ fn not_well_formed_file_is_rejected_whole_and_the_other_file_imports() {
     // The position is the mismatched end tag of the 2nd activity, not the file's start or end.
     assert_eq!(d.line, line_of(&text, "</titel>"), "{d}");
     let col = column_of(&text, "</titel>");
-    assert!((col..col + "</titel>".len() as u64).contains(&d.column), "column {} should point at </titel> (column {col}): {d}", d.column);
+    assert!(
+        (col..col + "</titel>".len() as u64).contains(&d.column),
+        "column {} should point at </titel> (column {col}): {d}",
+        d.column
+    );
     assert!(d.message.contains("titel"), "the message names the bad tag: {d}");
 
     // Nothing of the broken file, not even its 1st activity, which parsed fine.
@@ -96,7 +101,7 @@ fn entity_declarations_are_refused_at_once_and_nothing_is_fetched() {
     // Billion laughs: refused before any expansion, in well under a second.
     let laughs = fixture("billion_laughs.xml");
     let t = Instant::now();
-    let r = import(&mut store, &[laughs.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&laughs));
     let took = t.elapsed();
     assert!(took < Duration::from_secs(1), "billion laughs took {took:?}");
     let d = rejected(&r, &laughs, "entity-declaration");
@@ -117,11 +122,14 @@ fn entity_declarations_are_refused_at_once_and_nothing_is_fetched() {
         1,
     );
     let external = write(dir.path(), "external_entity.xml", &xxe_doc);
-    let dtd_doc = activity_xml("XM-TEST-DTD", "  <title><narrative>External DTD, not fetched</narrative></title>").replacen(
-        "<iati-activities",
-        &format!("<!DOCTYPE iati-activities SYSTEM \"http://127.0.0.1:{port}/iati-activities.dtd\">\n<iati-activities"),
-        1,
-    );
+    let dtd_doc = activity_xml("XM-TEST-DTD", "  <title><narrative>External DTD, not fetched</narrative></title>")
+        .replacen(
+            "<iati-activities",
+            &format!(
+                "<!DOCTYPE iati-activities SYSTEM \"http://127.0.0.1:{port}/iati-activities.dtd\">\n<iati-activities"
+            ),
+            1,
+        );
     let external_dtd = write(dir.path(), "external_dtd.xml", &dtd_doc);
     let declared = fixture("entity_declaration.xml");
 
@@ -161,7 +169,7 @@ fn undeclared_entity_reference_is_refused() {
     let (dir, mut store) = db();
     let content = activity_xml("XM-TEST-UNDECLARED", "  <title><narrative>Hello &nbsp; world</narrative></title>");
     let f = write(dir.path(), "undeclared.xml", &content);
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     let d = rejected(&r, &f, "undefined-entity");
     assert_eq!(d.line, line_of(&content, "&nbsp;"), "{d}");
     assert!(d.message.contains("nbsp"), "{d}");
@@ -175,7 +183,13 @@ fn bom_and_utf16_files_import_without_bom_in_values() {
     let title_es = "Reintegración y protección de la niñez";
 
     let mut utf8 = vec![0xEF, 0xBB, 0xBF];
-    utf8.extend_from_slice(activity_xml("XM-TEST-BOM-UTF8", &format!("  <title><narrative xml:lang=\"es\">{title_es}</narrative></title>")).as_bytes());
+    utf8.extend_from_slice(
+        activity_xml(
+            "XM-TEST-BOM-UTF8",
+            &format!("  <title><narrative xml:lang=\"es\">{title_es}</narrative></title>"),
+        )
+        .as_bytes(),
+    );
     let f8 = write(dir.path(), "bom_utf8.xml", &utf8);
 
     // UTF-16 LE and BE, with BOM and an encoding="UTF-16" declaration. The invalid date checks
@@ -217,7 +231,12 @@ fn bom_and_utf16_files_import_without_bom_in_values() {
         let bad: Vec<_> = diags(&r, "invalid-date").into_iter().filter(|d| Path::new(&d.file) == f.as_path()).collect();
         assert_eq!(bad.len(), 1, "{}", dump(&r));
         assert_located(bad[0], f);
-        assert_eq!((bad[0].line, bad[0].column), (line_of(text, "2011-02-30"), column_of(text, "<activity-date")), "{}", bad[0]);
+        assert_eq!(
+            (bad[0].line, bad[0].column),
+            (line_of(text, "2011-02-30"), column_of(text, "<activity-date")),
+            "{}",
+            bad[0]
+        );
     }
 }
 
@@ -235,9 +254,17 @@ fn transaction_type_codes_of_the_other_version_are_read_with_a_warning() {
         let types: Vec<String> = stored(&store, id).transactions.iter().map(|t| t.transaction_type.clone()).collect();
         assert_eq!(types, ["2", "3", "4"], "{id}");
     }
-    for (file, name, code) in [(&v1, "v1_numeric_types.xml", "transaction-type-v2-code"), (&v2, "v2_letter_types.xml", "transaction-type-v1-code")] {
+    for (file, name, code) in [
+        (&v1, "v1_numeric_types.xml", "transaction-type-v2-code"),
+        (&v2, "v2_letter_types.xml", "transaction-type-v1-code"),
+    ] {
         let text = fixture_text(name);
-        let expected_lines: Vec<u64> = text.lines().enumerate().filter(|(_, l)| l.contains("<transaction-type")).map(|(i, _)| i as u64 + 1).collect();
+        let expected_lines: Vec<u64> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("<transaction-type"))
+            .map(|(i, _)| i as u64 + 1)
+            .collect();
         let found = diags(&r, code);
         assert_eq!(found.len(), 3, "{code}:\n{}", dump(&r));
         for d in &found {
@@ -278,12 +305,16 @@ fn invalid_dates_are_errors_and_never_stored() {
     let (_dir, mut store) = db();
     let f = fixture("dates.xml");
     let text = fixture_text("dates.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     assert_eq!(r.files_imported, 1, "{}", dump(&r));
 
     let a = stored(&store, "XM-TEST-DATES");
     let dates: Vec<(&str, time::Date)> = a.dates.iter().map(|d| (d.date_type.as_str(), d.date)).collect();
-    assert_eq!(dates, [("1", date!(2011 - 05 - 06)), ("2", date!(2011 - 05 - 06))], "only the valid dates are stored, the Z one included");
+    assert_eq!(
+        dates,
+        [("1", date!(2011 - 05 - 06)), ("2", date!(2011 - 05 - 06))],
+        "only the valid dates are stored, the Z one included"
+    );
     assert_eq!(a.transactions.len(), 2, "a transaction with a bad date is kept");
     assert_eq!(a.transactions[0].date, None, "2011-02-30 is not stored");
     assert_eq!(a.transactions[1].date, Some(date!(2011 - 05 - 06)));
@@ -310,13 +341,17 @@ fn invalid_dates_are_errors_and_never_stored() {
 
     // 1.0x: the date as element text is accepted, with a warning.
     let f1 = fixture("dates_v1_text.xml");
-    let r = import(&mut store, &[f1.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f1));
     let w = one_diag(&r, "date-in-text", &f1);
     assert_diag(w, Severity::Warning, "iati-activity/activity-date");
     assert_eq!(w.line, line_of(&fixture_text("dates_v1_text.xml"), "start-actual"));
     let a = stored(&store, "XM-TEST-DATES-V1");
     assert_eq!(a.dates.len(), 1);
-    assert_eq!((a.dates[0].date_type.as_str(), a.dates[0].date), ("2", date!(2011 - 05 - 06)), "start-actual is type 2");
+    assert_eq!(
+        (a.dates[0].date_type.as_str(), a.dates[0].date),
+        ("2", date!(2011 - 05 - 06)),
+        "start-actual is type 2"
+    );
     assert_eq!(r.errors, 0, "{}", dump(&r));
 }
 
@@ -325,7 +360,7 @@ fn invalid_dates_are_errors_and_never_stored() {
 fn invalid_country_code_is_an_error_and_its_money_goes_to_unknown() {
     let (_dir, mut store) = db();
     let f = fixture("invalid_country.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     let d = one_diag(&r, "invalid-country", &f);
     assert_diag(d, Severity::Error, "iati-activity/recipient-country");
     assert_eq!(d.line, line_of(&fixture_text("invalid_country.xml"), "KE UG"));
@@ -356,7 +391,11 @@ fn country_and_region_percentages_split_money_exactly() {
     let regional = row(&rep, "REGIONAL").usd.disbursements;
     assert_eq!(gt, dec("600.01"));
     assert_eq!(regional, dec("400.00"));
-    assert_eq!((gt.to_string(), regional.to_string()), ("600.01".to_owned(), "400.00".to_owned()), "exact cents as printed");
+    assert_eq!(
+        (gt.to_string(), regional.to_string()),
+        ("600.01".to_owned(), "400.00".to_owned()),
+        "exact cents as printed"
+    );
     assert_eq!(gt + regional, dec("1000.01"));
     assert_eq!(rep.total.usd.disbursements, dec("1000.01"));
     assert_eq!(rep.total.activities, 1);
@@ -365,7 +404,7 @@ fn country_and_region_percentages_split_money_exactly() {
     // Percentages adding to 110: a warning, and the money is scaled, not inflated.
     let mut store = db_in(dir.path(), "110.db");
     let f = fixture("percentages_110.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     let w = one_diag(&r, "percentages-not-100", &f);
     assert_eq!(w.severity, Severity::Warning);
     assert!(w.message.contains("110"), "{w}");
@@ -383,10 +422,11 @@ fn sector_percentage_500_is_an_error_and_money_is_never_multiplied() {
     let (_dir, mut store) = db();
     let f = fixture("sector_percentage.xml");
     let text = fixture_text("sector_percentage.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     let bad = diags(&r, "invalid-percentage");
     assert_eq!(bad.len(), 2, "{}", dump(&r));
-    let lines: Vec<u64> = text.lines().enumerate().filter(|(_, l)| l.contains("percentage=\"500\"")).map(|(i, _)| i as u64 + 1).collect();
+    let lines: Vec<u64> =
+        text.lines().enumerate().filter(|(_, l)| l.contains("percentage=\"500\"")).map(|(i, _)| i as u64 + 1).collect();
     for (d, line) in bad.iter().zip(lines) {
         assert_located(d, &f);
         assert_diag(d, Severity::Error, "iati-activity/sector");
@@ -398,7 +438,8 @@ fn sector_percentage_500_is_an_error_and_money_is_never_multiplied() {
     assert_eq!(a.sectors.len(), 1, "the sector is kept");
     assert_eq!(a.sectors[0].percentage, None, "its bad percentage is not");
 
-    for dims in [vec![], vec![Dimension::Sector], vec![Dimension::Country], vec![Dimension::Sector, Dimension::Country]] {
+    for dims in [vec![], vec![Dimension::Sector], vec![Dimension::Country], vec![Dimension::Sector, Dimension::Country]]
+    {
         let rep = report(&store, dims.clone());
         assert_eq!(rep.total.usd.disbursements, dec("1334.55"), "{dims:?}: 1234.56 + 99.99");
         assert_eq!(rep.total.usd.commitments, dec("2000"), "{dims:?}");
@@ -417,11 +458,15 @@ fn sector_percentage_500_is_an_error_and_money_is_never_multiplied() {
 fn markup_in_narratives_is_reduced_to_text_and_escaped_markup_is_kept_literally() {
     let (_dir, mut store) = db();
     let f = fixture("narratives.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     let w = one_diag(&r, "markup-in-narrative", &f);
     assert_eq!(w.severity, Severity::Warning);
     assert!(w.element.as_deref().is_some_and(|e| e.starts_with("iati-activity/title/narrative")), "{w}");
-    assert_eq!((w.line, w.column), (line_of(&fixture_text("narratives.xml"), "<b>"), column_of(&fixture_text("narratives.xml"), "<b>")), "{w}");
+    assert_eq!(
+        (w.line, w.column),
+        (line_of(&fixture_text("narratives.xml"), "<b>"), column_of(&fixture_text("narratives.xml"), "<b>")),
+        "{w}"
+    );
     assert!(w.message.contains("<b>"), "{w}");
 
     let a = stored(&store, "XM-TEST-MARKUP");
@@ -441,12 +486,20 @@ fn namespaced_extension_elements_and_attributes_are_kept() {
     let a = stored(&store, "XM-TEST-EXT");
     let ns = Some("http://www.usaid.gov/iati/extensions".to_owned());
 
-    let attr = a.extensions.iter().find(|e| e.name == "@usg:foo").unwrap_or_else(|| panic!("usg:foo kept: {:?}", a.extensions));
+    let attr = a
+        .extensions
+        .iter()
+        .find(|e| e.name == "@usg:foo")
+        .unwrap_or_else(|| panic!("usg:foo kept: {:?}", a.extensions));
     assert_eq!(attr.namespace, ns);
     assert_eq!(attr.value, "bar");
     assert_eq!(attr.parent, "iati-activity");
 
-    let el = a.extensions.iter().find(|e| e.name == "usg:treasury-account").unwrap_or_else(|| panic!("treasury-account kept: {:?}", a.extensions));
+    let el = a
+        .extensions
+        .iter()
+        .find(|e| e.name == "usg:treasury-account")
+        .unwrap_or_else(|| panic!("treasury-account kept: {:?}", a.extensions));
     assert_eq!(el.namespace, ns);
     assert_eq!(el.value, "Text");
     assert_eq!(el.attributes, [("code".to_owned(), "x".to_owned())]);
@@ -464,7 +517,7 @@ fn location_points_with_comma_or_out_of_range() {
     let (_dir, mut store) = db();
     let f = fixture("points.xml");
     let text = fixture_text("points.xml");
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
 
     let w = one_diag(&r, "point-comma", &f);
     assert_diag(w, Severity::Warning, "iati-activity/location/point/pos");
@@ -491,7 +544,10 @@ fn activity_with_200000_transactions() {
     let mut cents = [0i64; 3];
     {
         let mut w = BufWriter::new(std::fs::File::create(&path).expect("create"));
-        let head = activity_xml("XM-TEST-HUGE", "  <title><narrative>Very many transactions</narrative></title>\n  <recipient-country code=\"GT\"/>\n@@TX@@");
+        let head = activity_xml(
+            "XM-TEST-HUGE",
+            "  <title><narrative>Very many transactions</narrative></title>\n  <recipient-country code=\"GT\"/>\n@@TX@@",
+        );
         let (before, after) = head.split_once("@@TX@@").expect("marker");
         w.write_all(before.as_bytes()).expect("write");
         for i in 0..N {
@@ -512,7 +568,7 @@ fn activity_with_200000_transactions() {
     }
     let path = canonical(&path);
     let t = Instant::now();
-    let r = import(&mut store, &[path.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&path));
     eprintln!("200,000 transactions imported in {:?}", t.elapsed());
     assert_eq!(r.files_imported, 1, "{}", dump(&r));
     assert_eq!(r.diagnostics.len(), 0, "{}", dump(&r));
@@ -537,7 +593,8 @@ fn empty_html_binary_and_zip_files_are_rejected_with_a_clear_message() {
     let empty = write(dir.path(), "empty.xml", "");
     let blank = write(dir.path(), "blank.xml", " \n\t\n");
     let html = fixture("html_root.xml");
-    let binary = write(dir.path(), "binary.xml", [0x7F, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3E, 0]);
+    let binary =
+        write(dir.path(), "binary.xml", [0x7F, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0x3E, 0]);
     let mut zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00".to_vec();
     zip.extend_from_slice(b"activities.xml");
     zip.extend(std::iter::repeat_n(0xA5u8, 64));
@@ -582,11 +639,15 @@ fn importing_twice_changes_nothing_and_duplicates_resolve_the_same_in_any_order(
     ];
     assert_eq!(ids_and_titles(&store), expected);
     for id in ["XM-TEST-DUP-A", "XM-TEST-DUP-B", "XM-TEST-DUP-C"] {
-        let w: Vec<_> = diags(&r1, "duplicate-identifier").into_iter().filter(|d| d.identifier.as_deref() == Some(id)).collect();
+        let w: Vec<_> =
+            diags(&r1, "duplicate-identifier").into_iter().filter(|d| d.identifier.as_deref() == Some(id)).collect();
         assert!(!w.is_empty(), "a duplicate-identifier warning for {id}:\n{}", dump(&r1));
         assert!(w.iter().all(|d| d.severity == Severity::Warning));
     }
-    assert!(diags(&r1, "duplicate-identifier").iter().any(|d| Path::new(&d.file) == fixture("duplicates_other.xml")), "the losing copy in the other file is reported");
+    assert!(
+        diags(&r1, "duplicate-identifier").iter().any(|d| Path::new(&d.file) == fixture("duplicates_other.xml")),
+        "the losing copy in the other file is reported"
+    );
 
     // Same files again: nothing changes.
     let r2 = import(&mut store, &files);
@@ -614,7 +675,9 @@ fn importing_twice_changes_nothing_and_duplicates_resolve_the_same_in_any_order(
 #[test]
 fn a_file_broken_in_its_third_activity_leaves_nothing_and_counts_tell_the_truth() {
     let (dir, mut store) = db();
-    let act = |id: &str, t: &str| activity(id, &format!("  <title><narrative>{t}</narrative></title>\n{}", transaction("3", "2023-01-01", "10")));
+    let act = |id: &str, t: &str| {
+        activity(id, &format!("  <title><narrative>{t}</narrative></title>\n{}", transaction("3", "2023-01-01", "10")))
+    };
     let broken = |v: &str| {
         doc(
             "2.03",
@@ -641,13 +704,16 @@ fn a_file_broken_in_its_third_activity_leaves_nothing_and_counts_tell_the_truth(
     }
 
     // A good version, then a broken edit of it: the good version stays whole.
-    let good_version = doc("2.03", &format!("{}{}{}", act("XM-TEST-ATOM-1", "v1"), act("XM-TEST-ATOM-2", "v1"), act("XM-TEST-ATOM-3", "v1")));
+    let good_version = doc(
+        "2.03",
+        &format!("{}{}{}", act("XM-TEST-ATOM-1", "v1"), act("XM-TEST-ATOM-2", "v1"), act("XM-TEST-ATOM-3", "v1")),
+    );
     write(dir.path(), "atom.xml", good_version);
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     assert_eq!(r.created, 3, "{}", dump(&r));
     let before = count(&store);
     write(dir.path(), "atom.xml", broken("v2"));
-    let r = import(&mut store, &[f.clone()]);
+    let r = import(&mut store, std::slice::from_ref(&f));
     rejected(&r, &f, "not-well-formed");
     assert_eq!((r.created, r.updated, r.unchanged, r.removed, r.transactions), (0, 0, 0, 0, 0), "{r:?}");
     assert_eq!(count(&store), before);
@@ -655,4 +721,17 @@ fn a_file_broken_in_its_third_activity_leaves_nothing_and_counts_tell_the_truth(
         assert_eq!(title(&store, id), "v1", "{id} keeps its last good version");
     }
     assert_eq!(by_country(&store).total.usd.disbursements, dec("3530.50"), "good.xml 3500.50 + 3 x 10");
+}
+
+// 15b. Counts of a first import of a file with duplicate identifiers.
+#[test]
+fn first_import_of_in_file_duplicates_counts_each_activity_once() {
+    let (_dir, mut store) = db();
+    let r = import(&mut store, &[fixture("duplicates.xml")]);
+    assert_eq!(count(&store), 3);
+    assert_eq!(
+        (r.created, r.updated, r.unchanged, r.superseded),
+        (3, 0, 0, 3),
+        "fresh database: 3 activities created, 3 copies superseded"
+    );
 }

@@ -1,4 +1,5 @@
 //! Integration tests of the `senda` crate, one binary (`cargo test -p senda --test it`).
 
 mod bad_input;
+mod real_data;
 mod support;

@@ -51,7 +51,9 @@ pub fn fixture_text(name: &str) -> String {
 
 /// 1-based number of the first line of `text` containing `needle` (panics if none).
 pub fn line_of(text: &str, needle: &str) -> u64 {
-    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not found in the test file")) as u64 + 1
+    text.lines().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle:?} not found in the test file"))
+        as u64
+        + 1
 }
 
 /// A minimal valid `iati-activities` 2.03 document around `activities` (already XML).
@@ -164,9 +166,10 @@ pub fn by_country(store: &SqliteStore) -> Report {
 
 /// The row whose (first) key is `key`.
 pub fn row<'r>(r: &'r Report, key: &str) -> &'r Row {
-    r.rows.iter().find(|x| x.key.first().map(String::as_str) == Some(key)).unwrap_or_else(|| {
-        panic!("no row {key:?}; rows: {:?}", r.rows.iter().map(|x| &x.key).collect::<Vec<_>>())
-    })
+    r.rows
+        .iter()
+        .find(|x| x.key.first().map(String::as_str) == Some(key))
+        .unwrap_or_else(|| panic!("no row {key:?}; rows: {:?}", r.rows.iter().map(|x| &x.key).collect::<Vec<_>>()))
 }
 
 /// Checks that the rows of a report add up to its total, for every transaction type.
