@@ -56,15 +56,19 @@ if command -v /usr/bin/time >/dev/null 2>&1; then HAVE_TIME=1; else
 fi
 
 RUN="$W/run"
+if [[ -e "$RUN" && ! -f "$RUN/results.tsv" ]]; then
+  echo "error: $RUN exists and is not a previous benchmark run; set SENDA_BENCH_DIR to another folder" >&2
+  exit 2
+fi
 rm -rf "$RUN"
 mkdir -p "$RUN/logs"
 RESULTS="$RUN/results.tsv"
-printf 'step\trep\twall_s\trss_kb\texit\tlog\n' > "$RESULTS"
+printf 'step\trep\twall_s\trss_kb\tcpu_pct\texit\tlog\n' > "$RESULTS"
 
 # measure STEP REP STDOUT_FILE CMD...: wall time (ns clock), peak RSS via /usr/bin/time -v.
 measure() {
   local step="$1" rep="$2" out="$3"; shift 3
-  local base="$RUN/logs/$step-$rep" t0 t1 rc=0 rss=""
+  local base="$RUN/logs/$step-$rep" t0 t1 rc=0 rss="" cpu=""
   t0=$(date +%s%N)
   if [[ $HAVE_TIME == 1 ]]; then
     /usr/bin/time -v -o "$base.time" "$@" >"$out" 2>"$base.err" || rc=$?
@@ -74,8 +78,9 @@ measure() {
   t1=$(date +%s%N)
   if [[ $HAVE_TIME == 1 ]]; then
     rss=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$base.time")
+    cpu=$(sed -n 's/^[[:space:]]*Percent of CPU this job got: \([0-9]*\)%.*/\1/p' "$base.time")
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$step" "$rep" "$(( (t1 - t0) / 1000 ))e-6" "${rss:-}" "$rc" "$base" >> "$RESULTS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$step" "$rep" "$(( (t1 - t0) / 1000 ))e-6" "${rss:-}" "${cpu:-}" "$rc" "$base" >> "$RESULTS"
   printf '  %-12s rep %s: %8.3f s%s\n' "$step" "$rep" "$(( (t1 - t0) / 1000 ))e-6" "$( [[ $rc != 0 ]] && echo "  (exit $rc, see $base.err)" )" >&2
 }
 
@@ -138,6 +143,9 @@ def wall(name):
 def rss_mb(name):
     return med([int(r["rss_kb"]) / 1024 for r in steps(name) if r["rss_kb"]])
 
+def cpu_pct(name):
+    return med([int(r["cpu_pct"]) for r in steps(name) if r["cpu_pct"]])
+
 def self_mbs(name):
     vals = []
     for r in steps(name):
@@ -184,7 +192,7 @@ print(f"repetitions: {len({r['rep'] for r in rows})}; median wall time shown (mi
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"machine: {os.cpu_count()} CPUs ({cpu}); {bin_info}")
 print()
-hdr = f"{'step':<38} {'wall s':>9} {'min-max':>15} {'MB/s':>8} {'self MB/s':>10} {'peak RSS MB':>12}"
+hdr = f"{'step':<38} {'wall s':>9} {'min-max':>15} {'MB/s':>8} {'self MB/s':>10} {'peak RSS MB':>12} {'CPU %':>6}"
 print(hdr)
 print("-" * len(hdr))
 mbs = {}
@@ -194,7 +202,9 @@ for key, label, nbytes in table:
         continue
     w = wall(key)
     mbs[key] = nbytes / 1e6 / w if nbytes else None
-    print(f"{label:<38} {w:>9.3f} {spread(key):>15} {fmt(mbs[key], '>8.1f')} {fmt(self_mbs(key), '>10.1f')} {fmt(rss_mb(key), '>12.0f')}")
+    print(f"{label:<38} {w:>9.3f} {spread(key):>15} {fmt(mbs[key], '>8.1f')} {fmt(self_mbs(key), '>10.1f')} {fmt(rss_mb(key), '>12.0f')} {fmt(cpu_pct(key), '>6.0f')}")
+print("MB/s = input bytes / median wall time of the whole process; self MB/s = the tool's own figure;")
+print("CPU % from /usr/bin/time (over 100 = more than one core busy).")
 print()
 def ratio(a, b):
     if not (mbs.get(a) and mbs.get(b)):
