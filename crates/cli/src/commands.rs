@@ -4,9 +4,9 @@ use crate::cli::*;
 use crate::format::{clip, count, table, thousands};
 use crate::import::{ImportReport, import};
 use anyhow::{Context, Result, bail};
+use senda_core::Strategy;
 use senda_core::mapping::Mapper;
 use senda_core::report::{Dimension, Filters as ReportFilters, Report, ReportBuilder};
-use senda_core::{Severity, Strategy};
 use senda_store::{ActivityFilter, Override, SqliteStore, Store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -611,7 +611,6 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
         db.display(),
         db.display()
     )?;
-    let _ = Severity::Warning;
     Ok(())
 }
 

@@ -410,6 +410,8 @@ pub struct ActivityReader<R: BufRead> {
     porg: Option<ParticipatingOrg>,
     sector: Option<Sector>,
     tag: Option<Tag>,
+    /// `activity-date/@type` of the date being read.
+    date_type: Option<String>,
     tx: Option<Transaction>,
     value: Option<(Option<String>, Option<String>)>,
     budget: Option<Budget>,
@@ -450,6 +452,7 @@ impl<R: BufRead> ActivityReader<R> {
             porg: None,
             sector: None,
             tag: None,
+            date_type: None,
             tx: None,
             value: None,
             budget: None,
@@ -480,17 +483,31 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn file_diag(&mut self, severity: Severity, code: &str, message: String, offset: u64) {
-        self.file_diagnostics.push(Diagnostic {
+    /// A diagnostic of this file whose position (byte `offset`) is resolved later.
+    fn new_diag(
+        &self,
+        severity: Severity,
+        code: &str,
+        message: String,
+        offset: u64,
+        identifier: Option<String>,
+        element: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
             severity,
             code: code.into(),
             message,
             file: self.file.clone(),
             line: offset,
             column: UNRESOLVED,
-            identifier: None,
-            element: Some("iati-activities".into()),
-        });
+            identifier,
+            element,
+        }
+    }
+
+    fn file_diag(&mut self, severity: Severity, code: &str, message: String, offset: u64) {
+        let d = self.new_diag(severity, code, message, offset, None, Some("iati-activities".into()));
+        self.file_diagnostics.push(d);
     }
 
     /// The next activity, `Ok(None)` at the end of the document, or the fatal error that
@@ -563,8 +580,6 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Event::Start(_) => {
                     // Another element under the root: read past it.
-                    let end = self.buf.clone();
-                    let _ = end;
                     self.skip_subtree()?;
                 }
                 Event::Eof => {
@@ -580,9 +595,6 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Event::End(_) => {
                     // The root closes; anything after it is an error the next read reports.
-                }
-                Event::GeneralRef(r) if !self.root_seen => {
-                    let _ = r;
                 }
                 _ => {}
             }
@@ -634,16 +646,8 @@ impl<R: BufRead> ActivityReader<R> {
             })
         });
         let identifier = self.act.as_ref().filter(|_| self.id_ok).map(|a| a.iati_identifier.to_string());
-        self.diags.push(Diagnostic {
-            severity,
-            code: code.into(),
-            message,
-            file: self.file.clone(),
-            line: offset,
-            column: UNRESOLVED,
-            identifier,
-            element,
-        });
+        let d = self.new_diag(severity, code, message, offset, identifier, element);
+        self.diags.push(d);
     }
 
     fn code_diag(&mut self, e: CodeError, offset: u64) {
@@ -734,18 +738,15 @@ impl<R: BufRead> ActivityReader<R> {
         if !pcts.is_empty() {
             let sum: rust_decimal::Decimal = pcts.iter().copied().sum();
             if (sum - rust_decimal::Decimal::ONE_HUNDRED).abs() > rust_decimal::Decimal::new(1, 2) {
-                self.act = None;
-                let id = a.iati_identifier.to_string();
-                self.diags.push(Diagnostic {
-                    severity: Severity::Warning,
-                    code: "percentages-not-100".into(),
-                    message: format!("recipient-country and recipient-region percentages add up to {sum}, not 100; money is split in proportion"),
-                    file: self.file.clone(),
-                    line: pos,
-                    column: UNRESOLVED,
-                    identifier: Some(id),
-                    element: Some("iati-activity/recipient-country".into()),
-                });
+                let d = self.new_diag(
+                    Severity::Warning,
+                    "percentages-not-100",
+                    format!("recipient-country and recipient-region percentages add up to {sum}, not 100; money is split in proportion"),
+                    pos,
+                    Some(a.iati_identifier.to_string()),
+                    Some("iati-activity/recipient-country".into()),
+                );
+                self.diags.push(d);
             }
         }
     }
@@ -1017,7 +1018,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, "activity-date") => {
                 *attr = nonempty("iso-date");
                 let t = nonempty("type").map(|t| v1_date_type(&t)).unwrap_or_default();
-                self.text_attr_stash(t);
+                self.date_type = Some(t);
                 ActivityDate
             }
             (Activity | Transaction, "recipient-country") => {
@@ -1246,12 +1247,6 @@ impl<R: BufRead> ActivityReader<R> {
         })
     }
 
-    fn text_attr_stash(&mut self, t: String) {
-        // activity-date keeps its type in `porg`-free slot: a small dedicated field would do;
-        // we reuse the tag slot's name, which is free while reading an activity-date.
-        self.tag = Some(senda_core::Tag { vocabulary: String::new(), code: t, name: None });
-    }
-
     fn pct(&mut self, raw: Option<String>, pos: u64) -> Option<Percentage> {
         let raw = raw?;
         if raw.trim().is_empty() {
@@ -1372,7 +1367,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             ActivityDate => {
-                let ty = self.tag.take().map(|t| t.code).unwrap_or_default();
+                let ty = self.date_type.take().unwrap_or_default();
                 if let Some(d) = self.date_or_text(f.attr.clone(), text, pos)
                     && let Some(a) = self.act.as_mut()
                 {

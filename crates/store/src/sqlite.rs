@@ -5,7 +5,7 @@ use crate::*;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use senda_core::report::ActivityInfo;
-use senda_core::{Severity, attribution, report::NOT_MAPPED};
+use senda_core::{Severity, report::NOT_MAPPED};
 use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -691,9 +691,4 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
         identifier: Some(ident.to_owned()),
         element: Some("iati-activity/iati-identifier".into()),
     }
-}
-
-#[allow(dead_code)]
-fn _unused() -> &'static str {
-    attribution::REGIONAL
 }
