@@ -162,38 +162,28 @@ pub fn map_all(a: &senda_core::Activity, mappers: &[Mapper]) -> Vec<(String, sen
     mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map_folded(a, &folded))).collect()
 }
 
-/// Prepares one parsed and mapped activity for the store (writer thread): facts, JSON documents
-/// and fingerprint. `None` when the activity was rejected by the reader.
+/// Prepares one parsed and mapped activity for the store (writer thread): facts, the stored
+/// encoding and its fingerprint. `None` when the activity was rejected by the reader.
 pub fn prepare(
     p: ParsedActivity,
     mappings: Vec<(String, senda_core::mapping::Mapping)>,
 ) -> (Option<ImportItem>, Vec<Diagnostic>) {
     let Some(a) = p.activity else { return (None, p.diagnostics) };
-    let (Ok(doc_json), Ok(transactions_json)) = (serde_json::to_string(&a), serde_json::to_string(&a.transactions))
-    else {
+    let Ok(encoded) = senda_store::codec::encode(&a) else {
         return (None, p.diagnostics);
     };
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(doc_json.as_bytes());
+    h.update(&encoded.doc);
     h.update(&[0]);
-    h.update(transactions_json.as_bytes());
+    h.update(&encoded.transactions);
     let fingerprint = format!("{:032x}", h.digest128());
-    let f = facts(&a);
+    let f = senda_core::attribution::compact(facts(&a));
     let synthetic = a
         .extensions
         .iter()
         .any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
     (
-        Some(ImportItem {
-            activity: a,
-            ordinal: p.ordinal,
-            fingerprint,
-            doc_json,
-            transactions_json,
-            facts: f,
-            mappings,
-            synthetic,
-        }),
+        Some(ImportItem { activity: a, ordinal: p.ordinal, fingerprint, encoded, facts: f, mappings, synthetic }),
         p.diagnostics,
     )
 }

@@ -7,8 +7,9 @@ use crate::attribution::UNSPECIFIED;
 use crate::codes::FiscalYear;
 use crate::money::allocate;
 use rust_decimal::Decimal;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 use time::Date;
@@ -179,7 +180,7 @@ pub type Filters = HashMap<Dimension, Vec<String>>;
 struct Acc {
     usd: Totals,
     other: BTreeMap<String, Totals>,
-    activities: HashSet<u32>,
+    activities: FxHashSet<u32>,
 }
 
 /// Accumulates facts into a report. Feed facts with [`ReportBuilder::add`], then [`ReportBuilder::finish`].
@@ -188,13 +189,18 @@ pub struct ReportBuilder<'i> {
     calendar_year: bool,
     filters: Filters,
     activities: &'i HashMap<u32, ActivityInfo>,
-    interner: Vec<HashMap<String, u32>>,
+    interner: Vec<FxHashMap<String, u32>>,
+    years: FxHashMap<i64, u32>,
     names: Vec<Vec<String>>,
-    groups: HashMap<[u32; 7], Acc>,
+    groups: FxHashMap<[u32; 7], Acc>,
     total: Acc,
 }
 
 const NONE: u32 = u32::MAX;
+
+fn year_text(year: i64) -> String {
+    if year == i64::MIN { NO_DATE.to_owned() } else { year.to_string() }
+}
 
 impl<'i> ReportBuilder<'i> {
     /// A builder grouping by `dims`, keeping only facts whose values pass `filters`.
@@ -209,9 +215,10 @@ impl<'i> ReportBuilder<'i> {
             calendar_year,
             filters,
             activities,
-            interner: vec![HashMap::new(); 7],
+            interner: vec![FxHashMap::default(); 7],
+            years: FxHashMap::default(),
             names: vec![Vec::new(); 7],
-            groups: HashMap::new(),
+            groups: FxHashMap::default(),
             total: Acc::default(),
         }
     }
@@ -233,48 +240,73 @@ impl<'i> ReportBuilder<'i> {
 
     /// Adds one fact. Facts of activities unknown to the builder are ignored.
     pub fn add(&mut self, f: FactRef<'_>) {
-        let Some(info) = self.activities.get(&f.activity) else { return };
-        let year = match f.date {
-            Some(d) if self.calendar_year => d.year().to_string(),
-            Some(d) => FiscalYear::of(d).0.to_string(),
-            None => NO_DATE.to_owned(),
+        let activities = self.activities;
+        let Some(info) = activities.get(&f.activity) else { return };
+        // Years are kept as numbers; their text is made once per distinct year.
+        let year: i64 = match f.date {
+            Some(d) if self.calendar_year => i64::from(d.year()),
+            Some(d) => i64::from(FiscalYear::of(d).0),
+            None => i64::MIN,
         };
-        let fixed: [(Dimension, &str); 6] = [
+        if self.filters.contains_key(&Dimension::FiscalYear) && !self.passes(Dimension::FiscalYear, &year_text(year)) {
+            return;
+        }
+        let fixed: [(Dimension, &str); 5] = [
             (Dimension::Country, f.country),
-            (Dimension::FiscalYear, &year),
             (Dimension::ReportingOrg, &info.reporting_org),
             (Dimension::ImplementingOrg, f.implementing_org),
             (Dimension::Instrument, &info.instrument),
             (Dimension::Sector, if f.sector.is_empty() { UNSPECIFIED } else { f.sector }),
         ];
-        if fixed.iter().any(|(d, v)| !self.passes(*d, v)) {
+        if !self.filters.is_empty() && fixed.iter().any(|(d, v)| !self.passes(*d, v)) {
             return;
         }
-        let want_loe =
-            self.dims.contains(&Dimension::LineOfEffort) || self.filters.contains_key(&Dimension::LineOfEffort);
         let mut base = [NONE; 7];
         for (d, v) in fixed {
             if self.dims.contains(&d) {
                 base[d.idx()] = self.intern(d, v);
             }
         }
+        if self.dims.contains(&Dimension::FiscalYear) {
+            base[Dimension::FiscalYear.idx()] = self.intern_year(year);
+        }
+        let want_loe =
+            self.dims.contains(&Dimension::LineOfEffort) || self.filters.contains_key(&Dimension::LineOfEffort);
         if !want_loe {
             self.accumulate(base, &f, f.amount);
             return;
         }
-        let loes: Vec<String> =
-            if info.lines_of_effort.is_empty() { vec![NOT_MAPPED.to_owned()] } else { info.lines_of_effort.clone() };
-        let parts = allocate(f.amount, &vec![Decimal::ONE; loes.len()]);
-        for (l, amt) in loes.iter().zip(parts) {
-            if !self.passes(Dimension::LineOfEffort, l) {
-                continue;
-            }
-            let mut key = base;
-            if self.dims.contains(&Dimension::LineOfEffort) {
-                key[Dimension::LineOfEffort.idx()] = self.intern(Dimension::LineOfEffort, l);
-            }
-            self.accumulate(key, &f, amt);
+        let lines = &info.lines_of_effort;
+        if lines.len() <= 1 {
+            let l = lines.first().map(String::as_str).unwrap_or(NOT_MAPPED);
+            self.accumulate_line(base, &f, l, f.amount);
+            return;
         }
+        let parts = allocate(f.amount, &vec![Decimal::ONE; lines.len()]);
+        for (l, amt) in lines.iter().zip(parts) {
+            self.accumulate_line(base, &f, l, amt);
+        }
+    }
+
+    fn accumulate_line(&mut self, mut key: [u32; 7], f: &FactRef<'_>, line: &str, amount: Decimal) {
+        if !self.passes(Dimension::LineOfEffort, line) {
+            return;
+        }
+        if self.dims.contains(&Dimension::LineOfEffort) {
+            key[Dimension::LineOfEffort.idx()] = self.intern(Dimension::LineOfEffort, line);
+        }
+        self.accumulate(key, f, amount);
+    }
+
+    fn intern_year(&mut self, year: i64) -> u32 {
+        if let Some(&id) = self.years.get(&year) {
+            return id;
+        }
+        let i = Dimension::FiscalYear.idx();
+        let id = self.names[i].len() as u32;
+        self.names[i].push(year_text(year));
+        self.years.insert(year, id);
+        id
     }
 
     fn accumulate(&mut self, key: [u32; 7], f: &FactRef<'_>, amount: Decimal) {

@@ -9,6 +9,7 @@
 //! database transaction; if the file's stream of activities ends in an error, nothing of it
 //! stays.
 
+pub mod codec;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
@@ -16,7 +17,7 @@ pub use sqlite::SqliteStore;
 use senda_core::attribution::Fact;
 use senda_core::mapping::{Evidence, Mapping};
 use senda_core::report::{ActivityInfo, FactRef};
-use senda_core::{Activity, Diagnostic, Transaction};
+use senda_core::{Activity, Diagnostic};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -85,10 +86,8 @@ pub struct ImportItem {
     pub ordinal: u64,
     /// Hash of its stored form; equal fingerprints mean "unchanged".
     pub fingerprint: String,
-    /// JSON of the activity (without transactions).
-    pub doc_json: String,
-    /// JSON of its transactions.
-    pub transactions_json: String,
+    /// The activity and its transactions encoded for storage ([`codec::encode`]).
+    pub encoded: codec::Encoded,
     /// Attributed facts.
     pub facts: Vec<Fact>,
     /// The rules' mapping for each built-in strategy: `(strategy id, fingerprint, mapping)`.
@@ -272,9 +271,4 @@ pub trait Store {
 
     /// Number of activities stored.
     fn count_activities(&self) -> Result<u64, StoreError>;
-}
-
-/// Reads transactions back from their stored JSON.
-pub fn transactions_from_json(record: &str, json: &str) -> Result<Vec<Transaction>, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt { record: record.into(), message: e.to_string() })
 }

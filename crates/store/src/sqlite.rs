@@ -153,19 +153,25 @@ impl Store for SqliteStore {
         {
             let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, doc, transactions)
-                 VALUES (?23,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)",
+                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic)
+                 VALUES (?21,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
             )?;
             let mut update = tx.prepare_cached(
-                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20, doc=?21, transactions=?22 WHERE id=?1",
+                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20 WHERE id=?1",
             )?;
             let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
             let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
             let mut ins_fact = tx.prepare_cached(
                 "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
             )?;
+            let mut ins_doc = tx.prepare_cached(
+                "INSERT OR REPLACE INTO activity_doc (activity_id, doc, transactions) VALUES (?1, ?2, ?3)",
+            )?;
             let mut ins_map = tx.prepare_cached(
-                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)",
+                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)",
+            )?;
+            let mut ins_ev = tx.prepare_cached(
+                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
             )?;
             for item in items {
                 let item = match item {
@@ -270,18 +276,17 @@ impl Store for SqliteStore {
                     totals[1].to_string(),
                     totals[2].to_string(),
                     i64::from(item.synthetic),
-                    item.doc_json,
-                    item.transactions_json,
                     ident,
                 ];
                 let id = if let Some(id) = write_id {
-                    update.execute(&p[..22])?;
+                    update.execute(&p[..20])?;
                     del_facts.execute([id])?;
                     id
                 } else {
                     insert.execute(p)?;
                     tx.last_insert_rowid()
                 };
+                ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
                 seen.push(id);
                 if let Some(prev_tx) = written.get(&id) {
                     out.superseded += 1;
@@ -309,7 +314,8 @@ impl Store for SqliteStore {
                 }
                 for (s, m) in &item.mappings {
                     let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
-                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort), ev])?;
+                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort)])?;
+                    ins_ev.execute(params![id, s, ev])?;
                 }
             }
         }
@@ -407,17 +413,26 @@ impl Store for SqliteStore {
 
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
         let overrides = self.overrides(strategy)?;
-        let mut st = self.conn.prepare(
-            "SELECT a.id, a.iati_identifier, a.reporting_org_name, m.lines FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1",
-        )?;
-        let mut rows = st.query([strategy])?;
+        // Two sequential scans (mappings, then activities) instead of one index seek per activity.
+        let mut lines: HashMap<i64, String> = HashMap::new();
+        {
+            let mut st = self.conn.prepare("SELECT activity_id, lines FROM activity_mapping WHERE strategy = ?1")?;
+            let mut rows = st.query([strategy])?;
+            while let Some(r) = rows.next()? {
+                let l = r.get_ref(1)?.as_str()?;
+                if !l.is_empty() {
+                    lines.insert(r.get(0)?, l.to_owned());
+                }
+            }
+        }
+        let mut st = self.conn.prepare("SELECT id, iati_identifier, reporting_org_name FROM activity")?;
+        let mut rows = st.query([])?;
         let mut out = HashMap::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let ident: String = r.get(1)?;
-            let lines = match overrides.get(&ident) {
+            let lines = match overrides.get(r.get_ref(1)?.as_str()?) {
                 Some(o) => o.lines_of_effort.clone(),
-                None => lines_split(&r.get::<_, Option<String>>(3)?.unwrap_or_default()),
+                None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
             };
             out.insert(
                 id as u32,
@@ -529,12 +544,12 @@ impl Store for SqliteStore {
         let row = self
             .conn
             .query_row(
-                "SELECT a.doc, a.transactions, a.source_path, a.source_ordinal, m.lines, m.evidence, a.synthetic FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 WHERE a.iati_identifier = ?1",
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
                 params![iati_identifier, strategy],
                 |r| {
                     Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, i64>(3)?,
                         r.get::<_, Option<String>>(4)?,
@@ -547,8 +562,7 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
         let corrupt =
             |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
-        let mut activity: Activity = serde_json::from_str(&row.0).map_err(corrupt)?;
-        activity.transactions = transactions_from_json(iati_identifier, &row.1)?;
+        let activity = crate::codec::decode(iati_identifier, &row.0, &row.1)?;
         let evidence: Vec<Evidence> = match row.5 {
             Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
             None => Vec::new(),
@@ -580,22 +594,22 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         let mut n = 0;
         {
-            let mut st = tx.prepare("SELECT id, iati_identifier, doc, transactions FROM activity")?;
-            let mut ins = tx.prepare(
-                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, evidence) VALUES (?1,?2,?3,?4)",
+            let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
+            let mut ins =
+                tx.prepare("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)")?;
+            let mut ins_ev = tx.prepare(
+                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
             )?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 let id: i64 = r.get(0)?;
                 let ident: String = r.get(1)?;
-                let mut a: Activity = serde_json::from_str(r.get_ref(2)?.as_str()?)
-                    .map_err(|e| StoreError::Corrupt { record: ident.clone(), message: e.to_string() })?;
-                a.transactions = transactions_from_json(&ident, r.get_ref(3)?.as_str()?)?;
+                let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
                 let m = map(&a);
-                ins.execute(params![
+                ins.execute(params![id, strategy, lines_join(&m.lines_of_effort)])?;
+                ins_ev.execute(params![
                     id,
                     strategy,
-                    lines_join(&m.lines_of_effort),
                     serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())
                 ])?;
                 n += 1;

@@ -21,11 +21,16 @@ CREATE TABLE activity (
     commitments_usd    TEXT NOT NULL DEFAULT '0',
     disbursements_usd  TEXT NOT NULL DEFAULT '0',
     expenditures_usd   TEXT NOT NULL DEFAULT '0',
-    synthetic          INTEGER NOT NULL DEFAULT 0,
-    doc                TEXT NOT NULL,              -- JSON of the activity without transactions
-    transactions       TEXT NOT NULL               -- JSON array of transactions
+    synthetic          INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX activity_source ON activity(source_path);
+
+-- activity_doc: the full activity, apart from the row above so that scans of `activity` stay small.
+CREATE TABLE activity_doc (
+    activity_id  INTEGER PRIMARY KEY REFERENCES activity(id) ON DELETE CASCADE,
+    doc          BLOB NOT NULL,              -- the activity without transactions (senda_store::codec)
+    transactions BLOB NOT NULL               -- its transactions (senda_store::codec)
+);
 
 -- fact: attributed slices of commitments, disbursements and expenditures (see senda_core::attribution).
 CREATE TABLE fact (
@@ -41,14 +46,22 @@ CREATE TABLE fact (
 );
 CREATE INDEX fact_activity ON fact(activity_id);
 
--- activity_mapping: the rules' result per strategy, with evidence (JSON).
+-- activity_mapping: the rules' result per strategy (narrow: reports scan it).
 CREATE TABLE activity_mapping (
     activity_id INTEGER NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
     strategy    TEXT NOT NULL,
     lines       TEXT NOT NULL,        -- 'LOE1;LOE5', '' when not mapped
+    PRIMARY KEY (strategy, activity_id)
+) WITHOUT ROWID;
+CREATE INDEX activity_mapping_activity ON activity_mapping(activity_id);
+
+-- mapping_evidence: why (rule, field, matched value), JSON; read one activity at a time.
+CREATE TABLE mapping_evidence (
+    activity_id INTEGER NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
+    strategy    TEXT NOT NULL,
     evidence    TEXT NOT NULL,
     PRIMARY KEY (activity_id, strategy)
-) WITHOUT ROWID;
+);
 
 -- mapping_override: an analyst's decision; keyed by identifier so it survives re-imports.
 CREATE TABLE mapping_override (
