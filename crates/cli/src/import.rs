@@ -152,22 +152,24 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 enum Msg {
-    Item(Box<(ParsedActivity, Vec<(String, senda_core::mapping::Mapping)>)>),
-    End { diagnostics: Vec<Diagnostic>, fatal: Option<Diagnostic> },
+    /// A prepared activity (`None`: rejected by the reader) and its diagnostics.
+    Item(Box<(Option<ImportItem>, Vec<Diagnostic>)>),
+    End {
+        diagnostics: Vec<Diagnostic>,
+        fatal: Option<Diagnostic>,
+    },
 }
 
-/// Maps one parsed activity with every strategy (parser thread).
+/// Maps one activity with every strategy (writer thread; needs the activity's transactions).
 pub fn map_all(a: &senda_core::Activity, mappers: &[Mapper]) -> Vec<(String, senda_core::mapping::Mapping)> {
     let folded = senda_core::mapping::Folded::of(a, mappers.iter().any(Mapper::uses_transaction_descriptions));
     mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map_folded(a, &folded))).collect()
 }
 
-/// Prepares one parsed and mapped activity for the store (writer thread): facts, the stored
-/// encoding and its fingerprint. `None` when the activity was rejected by the reader.
-pub fn prepare(
-    p: ParsedActivity,
-    mappings: Vec<(String, senda_core::mapping::Mapping)>,
-) -> (Option<ImportItem>, Vec<Diagnostic>) {
+/// Prepares one parsed activity for the store (parser thread): facts, the stored encoding and
+/// its fingerprint; `mappings` are left empty for [`map_all`]. `None` when the reader rejected
+/// the activity.
+pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
     let Some(a) = p.activity else { return (None, p.diagnostics) };
     let Ok(encoded) = senda_store::codec::encode(&a) else {
         return (None, p.diagnostics);
@@ -178,17 +180,29 @@ pub fn prepare(
     h.update(&encoded.transactions);
     let fingerprint = format!("{:032x}", h.digest128());
     let f = senda_core::attribution::compact(facts(&a));
+    let transaction_count = a.transactions.len() as u64;
+    let countries = a.all_countries();
     let synthetic = a
         .extensions
         .iter()
         .any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
     (
-        Some(ImportItem { activity: a, ordinal: p.ordinal, fingerprint, encoded, facts: f, mappings, synthetic }),
+        Some(ImportItem {
+            activity: a,
+            ordinal: p.ordinal,
+            fingerprint,
+            encoded,
+            transaction_count,
+            countries,
+            facts: f,
+            mappings: Vec::new(),
+            synthetic,
+        }),
         p.diagnostics,
     )
 }
 
-fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSender<Msg>) {
+fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
@@ -199,8 +213,7 @@ fn parse_file(path: &Path, display: &str, mappers: &[Mapper], tx: &mpsc::SyncSen
     loop {
         match reader.next_activity() {
             Ok(Some(p)) => {
-                let mappings = p.activity.as_ref().map(|a| map_all(a, mappers)).unwrap_or_default();
-                if tx.send(Msg::Item(Box::new((p, mappings)))).is_err() {
+                if tx.send(Msg::Item(Box::new(prepare(p)))).is_err() {
                     return;
                 }
             }
@@ -309,7 +322,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         let rx = rx;
         scope.spawn(move || {
             for (p, display) in &paths_for_parser {
-                parse_file(p, display, &mappers, &tx);
+                parse_file(p, display, &tx);
             }
         });
         let mut done_bytes = 0u64;
@@ -322,9 +335,12 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                 loop {
                     match rx.recv() {
                         Ok(Msg::Item(b)) => {
-                            let (p, mappings) = *b;
-                            match prepare(p, mappings) {
-                                (Some(item), d) => {
+                            match *b {
+                                (Some(mut item), d) => {
+                                    item.mappings = map_all(&item.activity, &mappers);
+                                    // Mapped, encoded and attributed: the transactions are not
+                                    // needed any more (an activity can have hundreds of thousands).
+                                    item.activity.transactions = Vec::new();
                                     diags.extend(d);
                                     activities_seen += 1;
                                     return Some(Ok(item));

@@ -14,6 +14,9 @@ use time::Date;
 /// Marks a diagnostic whose `line` still holds a byte offset (see [`resolve_positions`]).
 const UNRESOLVED: u64 = u64::MAX;
 
+/// Attributes of one element: (name, value), borrowed from the event buffer where possible.
+type Attrs<'e> = Vec<(&'e str, std::borrow::Cow<'e, str>)>;
+
 /// Why a whole file was rejected. `offset` is a byte offset into the decoded stream; the
 /// caller turns it into line:column with [`resolve_positions`].
 #[derive(Debug, Clone, thiserror::Error)]
@@ -228,7 +231,9 @@ struct Frame {
     attr: Option<String>,
 }
 
-/// IATI element names Senda knows but does not model: read past, not kept as extensions.
+/// IATI element names Senda knows (modelled or read past, never kept as extensions); the
+/// list [`known_name`] must match (checked by a test).
+#[cfg(test)]
 const KNOWN: &[&str] = &[
     "iati-identifier",
     "reporting-org",
@@ -333,7 +338,109 @@ const KNOWN: &[&str] = &[
 ];
 
 fn known_name(n: &str) -> Option<&'static str> {
-    KNOWN.iter().copied().find(|k| *k == n)
+    Some(match n {
+        "iati-identifier" => "iati-identifier",
+        "reporting-org" => "reporting-org",
+        "participating-org" => "participating-org",
+        "title" => "title",
+        "description" => "description",
+        "narrative" => "narrative",
+        "activity-status" => "activity-status",
+        "activity-scope" => "activity-scope",
+        "activity-date" => "activity-date",
+        "contact-info" => "contact-info",
+        "organisation" => "organisation",
+        "department" => "department",
+        "person-name" => "person-name",
+        "job-title" => "job-title",
+        "telephone" => "telephone",
+        "email" => "email",
+        "website" => "website",
+        "mailing-address" => "mailing-address",
+        "recipient-country" => "recipient-country",
+        "recipient-region" => "recipient-region",
+        "location" => "location",
+        "location-reach" => "location-reach",
+        "location-id" => "location-id",
+        "name" => "name",
+        "activity-description" => "activity-description",
+        "administrative" => "administrative",
+        "point" => "point",
+        "pos" => "pos",
+        "exactness" => "exactness",
+        "location-class" => "location-class",
+        "feature-designation" => "feature-designation",
+        "sector" => "sector",
+        "tag" => "tag",
+        "country-budget-items" => "country-budget-items",
+        "budget-item" => "budget-item",
+        "humanitarian-scope" => "humanitarian-scope",
+        "policy-marker" => "policy-marker",
+        "collaboration-type" => "collaboration-type",
+        "default-flow-type" => "default-flow-type",
+        "default-finance-type" => "default-finance-type",
+        "default-aid-type" => "default-aid-type",
+        "default-tied-status" => "default-tied-status",
+        "budget" => "budget",
+        "period-start" => "period-start",
+        "period-end" => "period-end",
+        "value" => "value",
+        "planned-disbursement" => "planned-disbursement",
+        "provider-org" => "provider-org",
+        "receiver-org" => "receiver-org",
+        "capital-spend" => "capital-spend",
+        "transaction" => "transaction",
+        "transaction-type" => "transaction-type",
+        "transaction-date" => "transaction-date",
+        "disbursement-channel" => "disbursement-channel",
+        "flow-type" => "flow-type",
+        "finance-type" => "finance-type",
+        "aid-type" => "aid-type",
+        "tied-status" => "tied-status",
+        "document-link" => "document-link",
+        "category" => "category",
+        "language" => "language",
+        "document-date" => "document-date",
+        "related-activity" => "related-activity",
+        "legacy-data" => "legacy-data",
+        "conditions" => "conditions",
+        "condition" => "condition",
+        "result" => "result",
+        "indicator" => "indicator",
+        "reference" => "reference",
+        "baseline" => "baseline",
+        "period" => "period",
+        "target" => "target",
+        "actual" => "actual",
+        "comment" => "comment",
+        "dimension" => "dimension",
+        "crs-add" => "crs-add",
+        "other-flags" => "other-flags",
+        "loan-terms" => "loan-terms",
+        "repayment-type" => "repayment-type",
+        "repayment-plan" => "repayment-plan",
+        "commitment-date" => "commitment-date",
+        "repayment-first-date" => "repayment-first-date",
+        "repayment-final-date" => "repayment-final-date",
+        "loan-status" => "loan-status",
+        "interest-received" => "interest-received",
+        "principal-outstanding" => "principal-outstanding",
+        "principal-arrears" => "principal-arrears",
+        "interest-arrears" => "interest-arrears",
+        "channel-code" => "channel-code",
+        "fss" => "fss",
+        "forecast" => "forecast",
+        "other-identifier" => "other-identifier",
+        "owner-org" => "owner-org",
+        "activity-website" => "activity-website",
+        "iati-activity" => "iati-activity",
+        "iati-activities" => "iati-activities",
+        "default-currency" => "default-currency",
+        "title-es" => "title-es",
+        "code" => "code",
+        "vocabulary-uri" => "vocabulary-uri",
+        _ => return None,
+    })
 }
 
 fn v1_role(r: &str) -> String {
@@ -686,7 +793,7 @@ impl<R: BufRead> ActivityReader<R> {
         let attrs = self.attrs(&start, pos)?;
         for (k, v) in attrs {
             let a = self.act.as_mut().ok_or_else(internal)?;
-            match k.as_str() {
+            match k {
                 "default-currency" => match CurrencyCode::parse(&v) {
                     Ok(c) => a.default_currency = Some(c),
                     Err(e) => self.code_diag(e, pos),
@@ -695,7 +802,7 @@ impl<R: BufRead> ActivityReader<R> {
                 "last-updated-datetime" => a.last_updated = Some(v.trim().to_owned()),
                 "hierarchy" => a.hierarchy = v.trim().parse().ok(),
                 "humanitarian" => a.humanitarian = parse_bool(&v),
-                _ => self.keep_attr(&k, v, "iati-activity"),
+                _ => self.keep_attr(k, v.into_owned(), "iati-activity"),
             }
         }
         if !empty {
@@ -769,33 +876,36 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn attrs(&mut self, e: &BytesStart<'_>, pos: u64) -> Result<Vec<(String, String)>, FatalError> {
-        let mut out = Vec::new();
-        for a in e.attributes().with_checks(true) {
+    /// The element's attributes, borrowed from the event buffer (no allocation unless a value
+    /// contains entity references). Records `xmlns:` declarations.
+    fn attrs<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<Attrs<'e>, FatalError> {
+        let mut out: Attrs<'e> = Vec::new();
+        // quick-xml's own duplicate check allocates per element; this one does not.
+        for a in e.attributes().with_checks(false) {
             let a = a.map_err(|err| FatalError {
                 code: "not-well-formed",
                 message: format!("XML is not well-formed: {err}"),
                 offset: pos,
             })?;
-            let key = std::str::from_utf8(a.key.as_ref())
-                .map_err(|_| FatalError {
+            let key = std::str::from_utf8(a.key.into_inner()).map_err(|_| FatalError {
+                code: "not-well-formed",
+                message: "attribute name is not UTF-8".into(),
+                offset: pos,
+            })?;
+            let val = a.unescape_value().map_err(|err| FatalError {
+                code: "not-well-formed",
+                message: format!("attribute {key}: {err}"),
+                offset: pos,
+            })?;
+            if out.iter().any(|(k, _)| *k == key) {
+                return Err(FatalError {
                     code: "not-well-formed",
-                    message: "attribute name is not UTF-8".into(),
+                    message: format!("XML is not well-formed: attribute {key} appears twice in one element"),
                     offset: pos,
-                })?
-                .to_owned();
-            let val = a
-                .unescape_value()
-                .map_err(|err| FatalError {
-                    code: "not-well-formed",
-                    message: format!("attribute {key}: {err}"),
-                    offset: pos,
-                })?
-                .into_owned();
-            {
-                if let Some(prefix) = key.strip_prefix("xmlns:") {
-                    self.namespaces.push((prefix.to_owned(), val.clone()));
-                }
+                });
+            }
+            if let Some(prefix) = key.strip_prefix("xmlns:") {
+                self.namespaces.push((prefix.to_owned(), val.to_string()));
             }
             out.push((key, val));
         }
@@ -892,16 +1002,14 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
-        let raw_name = std::str::from_utf8(e.name().as_ref())
-            .map_err(|_| FatalError {
-                code: "not-well-formed",
-                message: "element name is not UTF-8".into(),
-                offset: pos,
-            })?
-            .to_owned();
+        let raw_name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
+            code: "not-well-formed",
+            message: "element name is not UTF-8".into(),
+            offset: pos,
+        })?;
         let attrs = self.attrs(e, pos)?;
         let parent = self.parent();
-        let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
         let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
         let namespaced = raw_name.contains(':');
         if parent == Kind::Narrative {
@@ -913,7 +1021,7 @@ impl<R: BufRead> ActivityReader<R> {
                 None,
             );
         }
-        let known = if namespaced { None } else { known_name(&raw_name) };
+        let known = if namespaced { None } else { known_name(raw_name) };
         let mut attr = None;
         let kind = match (known, parent) {
             (_, Kind::Narrative) => Kind::Ignored,
@@ -926,9 +1034,9 @@ impl<R: BufRead> ActivityReader<R> {
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.extensions.push(Extension {
                     namespace: ns,
-                    name: raw_name.clone(),
+                    name: raw_name.to_owned(),
                     value: String::new(),
-                    attributes: attrs.clone(),
+                    attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                     parent: parent_path,
                 });
                 Kind::Extension(a.extensions.len() - 1)
@@ -946,7 +1054,7 @@ impl<R: BufRead> ActivityReader<R> {
             for (k, v) in &attrs {
                 if k.contains(':') && !k.starts_with("xml:") && !k.starts_with("xmlns:") {
                     let p = format!("{}/{}", self.path(), raw_name);
-                    self.keep_attr(k, v.clone(), &p);
+                    self.keep_attr(k, v.to_string(), &p);
                 }
             }
         }
@@ -979,11 +1087,11 @@ impl<R: BufRead> ActivityReader<R> {
         &mut self,
         n: &'static str,
         p: Kind,
-        attrs: &[(String, String)],
+        attrs: &[(&str, std::borrow::Cow<'_, str>)],
         pos: u64,
         attr: &mut Option<String>,
     ) -> Result<Kind, FatalError> {
-        let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.clone());
+        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
         let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         use Kind::*;
         Ok(match (p, n) {
@@ -1313,8 +1421,10 @@ impl<R: BufRead> ActivityReader<R> {
     fn close(&mut self) -> Result<(), FatalError> {
         let Some(f) = self.frames.pop() else { return Ok(()) };
         self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name);
-        let text_owned: String = self.text[f.text_start.min(self.text.len())..].to_owned();
-        let text = text_owned.as_str();
+        // The text buffer is moved out while the element is handled (nothing below writes to
+        // it), so the element's text is borrowed, not copied.
+        let text_buf = std::mem::take(&mut self.text);
+        let text = &text_buf[f.text_start.min(text_buf.len())..];
         let pos = f.offset;
         use Kind::*;
         match f.kind {
@@ -1598,6 +1708,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             Country | Region | Point | Activity | Ignored => {}
         }
+        self.text = text_buf;
         // Text is kept for a narrative's markup children and for extensions; otherwise dropped.
         let keep_text = matches!(self.parent(), Kind::Narrative | Kind::Extension(_));
         if !keep_text {
@@ -1690,4 +1801,18 @@ impl<R: BufRead> ActivityReader<R> {
 
 fn internal() -> FatalError {
     FatalError { code: "internal", message: "internal reader state error".into(), offset: 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_names_match_the_list() {
+        for n in KNOWN {
+            assert_eq!(known_name(n), Some(*n));
+        }
+        assert_eq!(known_name("usg:treasury-account"), None);
+        assert_eq!(known_name("not-an-iati-element"), None);
+    }
 }

@@ -80,8 +80,13 @@ pub struct StoredFile {
 /// One activity ready to store: the parsed activity plus everything derived from it.
 #[derive(Debug)]
 pub struct ImportItem {
-    /// The activity.
+    /// The activity. Its `transactions` may have been dropped already (they are in
+    /// `encoded`); use `transaction_count` and `countries`.
     pub activity: Activity,
+    /// Number of transactions.
+    pub transaction_count: u64,
+    /// Every country named at activity or transaction level (see [`Activity::all_countries`]).
+    pub countries: Vec<senda_core::CountryCode>,
     /// Position in its file.
     pub ordinal: u64,
     /// Hash of its stored form; equal fingerprints mean "unchanged".

@@ -204,7 +204,7 @@ impl Store for SqliteStore {
                         seen.push(e.id);
                         if e.fingerprint == item.fingerprint {
                             out.unchanged += 1;
-                            file_transactions += a.transactions.len() as u64;
+                            file_transactions += item.transaction_count;
                             continue;
                         }
                         write_id = Some(e.id);
@@ -245,7 +245,7 @@ impl Store for SqliteStore {
                     }
                 }
                 let countries: String = {
-                    let c = a.all_countries();
+                    let c = &item.countries;
                     if c.is_empty() {
                         String::new()
                     } else {
@@ -271,7 +271,7 @@ impl Store for SqliteStore {
                     file.path,
                     item.ordinal as i64,
                     item.fingerprint,
-                    a.transactions.len() as i64,
+                    item.transaction_count as i64,
                     totals[0].to_string(),
                     totals[1].to_string(),
                     totals[2].to_string(),
@@ -296,9 +296,9 @@ impl Store for SqliteStore {
                 } else {
                     out.created += 1;
                 }
-                written.insert(id, a.transactions.len() as u64);
-                out.transactions += a.transactions.len() as u64;
-                file_transactions += a.transactions.len() as u64;
+                written.insert(id, item.transaction_count);
+                out.transactions += item.transaction_count;
+                file_transactions += item.transaction_count;
                 for f in &item.facts {
                     ins_fact.execute(params![
                         id,
