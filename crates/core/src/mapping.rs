@@ -201,11 +201,24 @@ impl Mapper {
                             && (r.codes.contains(&s.code)
                                 || r.code_prefixes.iter().any(|p| s.code.starts_with(p.as_str())))
                     };
-                    for s in a.sectors.iter().filter(|s| hit(s)) {
-                        push(&mut ev, r, format!("sector[@vocabulary={voc}]"), sector_value(s));
+                    // At most 3 distinct codes are kept as evidence: stop scanning (an activity
+                    // can have thousands of transactions) once they are found.
+                    let mut hits: Vec<(&Sector, &str)> = Vec::new();
+                    let all = a
+                        .sectors
+                        .iter()
+                        .map(|s| (s, "sector"))
+                        .chain(a.transactions.iter().flat_map(|t| &t.sectors).map(|s| (s, "transaction/sector")));
+                    for (s, path) in all {
+                        if hits.len() >= 3 {
+                            break;
+                        }
+                        if hit(s) && !hits.iter().any(|(h, _)| h.code == s.code) {
+                            hits.push((s, path));
+                        }
                     }
-                    for s in a.transactions.iter().flat_map(|t| &t.sectors).filter(|s| hit(s)) {
-                        push(&mut ev, r, format!("transaction/sector[@vocabulary={voc}]"), sector_value(s));
+                    for (s, path) in hits {
+                        push(&mut ev, r, format!("{path}[@vocabulary={voc}]"), sector_value(s));
                     }
                 }
                 "policy_marker" => {
@@ -259,12 +272,13 @@ impl Mapper {
                         }
                     }
                     if r.roles.is_empty() || r.roles.iter().any(|x| x == "4") {
-                        for o in a.transactions.iter().filter_map(|t| t.receiver_org.as_ref()) {
-                            if let Some(rf) = &o.r#ref
-                                && r.refs.contains(rf)
-                            {
-                                push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.clone());
-                            }
+                        let receiver = a
+                            .transactions
+                            .iter()
+                            .filter_map(|t| t.receiver_org.as_ref()?.r#ref.as_ref())
+                            .find(|rf| r.refs.contains(rf));
+                        if let Some(rf) = receiver {
+                            push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.clone());
                         }
                     }
                 }

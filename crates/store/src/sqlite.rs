@@ -161,6 +161,8 @@ impl Store for SqliteStore {
             )?;
             let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
             let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
+            let mut del_map = tx.prepare_cached("DELETE FROM activity_mapping WHERE activity_id = ?1")?;
+            let mut del_ev = tx.prepare_cached("DELETE FROM mapping_evidence WHERE activity_id = ?1")?;
             let mut ins_fact = tx.prepare_cached(
                 "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
             )?;
@@ -281,6 +283,8 @@ impl Store for SqliteStore {
                 let id = if let Some(id) = write_id {
                     update.execute(&p[..20])?;
                     del_facts.execute([id])?;
+                    del_map.execute([id])?;
+                    del_ev.execute([id])?;
                     id
                 } else {
                     insert.execute(p)?;
@@ -312,7 +316,8 @@ impl Store for SqliteStore {
                         f.amount.to_string()
                     ])?;
                 }
-                for (s, m) in &item.mappings {
+                // "Not mapped" is the absence of rows: most activities map to no line of effort.
+                for (s, m) in item.mappings.iter().filter(|(_, m)| !m.lines_of_effort.is_empty()) {
                     let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
                     ins_map.execute(params![id, s, lines_join(&m.lines_of_effort)])?;
                     ins_ev.execute(params![id, s, ev])?;
@@ -592,6 +597,8 @@ impl Store for SqliteStore {
         map: &dyn Fn(&Activity) -> Mapping,
     ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM activity_mapping WHERE strategy = ?1", [strategy])?;
+        tx.execute("DELETE FROM mapping_evidence WHERE strategy = ?1", [strategy])?;
         let mut n = 0;
         {
             let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
@@ -606,13 +613,16 @@ impl Store for SqliteStore {
                 let ident: String = r.get(1)?;
                 let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
                 let m = map(&a);
+                n += 1;
+                if m.lines_of_effort.is_empty() {
+                    continue;
+                }
                 ins.execute(params![id, strategy, lines_join(&m.lines_of_effort)])?;
                 ins_ev.execute(params![
                     id,
                     strategy,
                     serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())
                 ])?;
-                n += 1;
             }
         }
         tx.execute(

@@ -1,0 +1,205 @@
+//! The `senda` binary end to end: exit statuses, CSV/JSON/table outputs, overrides surviving
+//! re-imports, explanations, re-mapping after a strategy change, unconverted currencies, demo.
+
+use crate::support::*;
+use senda_store::Store;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn senda(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_senda"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("SENDA_DB")
+        .output()
+        .expect("run senda")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Two activities: one about returned migrants (maps to LOE5), one about coffee (not mapped),
+/// and one EUR transaction.
+fn portfolio() -> String {
+    doc(
+        "2.03",
+        r#"<iati-activity last-updated-datetime="2024-01-01T00:00:00Z" default-currency="USD" xml:lang="en">
+  <iati-identifier>XM-T-RET</iati-identifier>
+  <reporting-org ref="XM-T" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <title><narrative>Reintegration of returned migrants</narrative></title>
+  <recipient-country code="HN" percentage="100"/>
+  <transaction><transaction-type code="2"/><transaction-date iso-date="2022-11-01"/><value>1234567.89</value></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-01-10"/><value>1000</value></transaction>
+ </iati-activity>
+ <iati-activity last-updated-datetime="2024-01-01T00:00:00Z" default-currency="USD" xml:lang="en">
+  <iati-identifier>XM-T-COFFEE</iati-identifier>
+  <reporting-org ref="XM-T" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <title><narrative>Coffee value chain competitiveness</narrative></title>
+  <recipient-country code="GT" percentage="100"/>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2022-09-30"/><value>500</value></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2022-09-30"/><value currency="EUR">70</value></transaction>
+ </iati-activity>"#,
+    )
+}
+
+#[test]
+fn import_exit_status_tells_scripts_whether_a_file_was_rejected() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let good = write(dir.path(), "good.xml", portfolio());
+    let o = senda(&db, &["import", "--no-progress", good.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("2 created"), "{}", stderr(&o));
+    let o = senda(&db, &["import", "--no-progress", good.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("nothing changed in the database"), "{}", stderr(&o));
+    let bad = write(dir.path(), "bad.xml", "<iati-activities><iati-activity></iati-activities>");
+    let o = senda(&db, &["import", "--no-progress", bad.to_str().expect("utf8"), good.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(1), "a rejected file gives exit status 1");
+    assert!(stderr(&o).contains("rejected:"), "{}", stderr(&o));
+}
+
+#[test]
+fn report_formats_columns_filters_and_unconverted_money() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    assert!(senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+
+    let csv = stdout(&senda(&db, &["report", "--by", "country", "--format", "csv"]));
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("country,activities,commitments_usd,disbursements_usd,expenditures_usd,unconverted"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.contains(&"GT,1,0,500,0,EUR commitments 0 disbursements 70 expenditures 0"), "{csv}");
+    assert!(rows.contains(&"HN,1,1234567.89,1000,0,"), "{csv}");
+
+    let by_loe = stdout(&senda(&db, &["report", "--by", "line_of_effort,fiscal_year", "--format", "csv"]));
+    assert!(by_loe.contains("LOE5,2023,1,1234567.89,1000,0"), "FY2023 starts on 1 October 2022: {by_loe}");
+    assert!(by_loe.contains("NOT_MAPPED,2022,1,0,500,0"), "{by_loe}");
+    let cal = stdout(&senda(&db, &["report", "--by", "fiscal_year", "--calendar-year", "--format", "csv"]));
+    assert!(cal.starts_with("calendar_year,"), "{cal}");
+    assert!(cal.contains("\n2022,2,1234567.89,500,0"), "{cal}");
+
+    let only_gt = stdout(&senda(&db, &["report", "--by", "country", "--country", "GT", "--format", "csv"]));
+    assert_eq!(only_gt.lines().count(), 2, "{only_gt}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&senda(&db, &["report", "--by", "country", "--format", "json"]))).expect("JSON");
+    assert_eq!(json["total"]["usd"]["commitments"], "1234567.89");
+    assert_eq!(json["total"]["activities"], 2);
+
+    let table = stdout(&senda(&db, &["report", "--by", "country"]));
+    assert!(table.contains("1,234,568"), "thousands separators: {table}");
+    assert!(table.contains("Unconverted amounts"), "{table}");
+    assert!(table.contains("Grand total"), "{table}");
+
+    let o = senda(&db, &["report", "--by", "galaxy"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("unknown dimension"), "{}", stderr(&o));
+}
+
+#[test]
+fn activities_csv_has_every_row_and_the_required_columns() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    assert!(senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+    let csv = stdout(&senda(&db, &["activities", "--format", "csv"]));
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let headers = r.headers().expect("header").clone();
+    for col in ["iati_identifier", "title", "reporting_org", "countries", "lines_of_effort"] {
+        assert!(headers.iter().any(|h| h == col), "missing column {col}");
+    }
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+    assert_eq!(rows.len(), 2);
+    let loe = headers.iter().position(|h| h == "lines_of_effort").expect("col");
+    let by_id = |id: &str| rows.iter().find(|x| &x[0] == id).expect("row").clone();
+    assert_eq!(&by_id("XM-T-RET")[loe], "LOE5");
+    assert_eq!(&by_id("XM-T-COFFEE")[loe], "", "empty when not mapped");
+    let only = stdout(&senda(&db, &["activities", "--format", "csv", "--line-of-effort", "NOT_MAPPED"]));
+    assert_eq!(only.lines().count(), 2, "{only}");
+}
+
+#[test]
+fn override_wins_survives_reimport_and_is_explained() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let fs = f.to_str().expect("utf8");
+    assert!(senda(&db, &["import", "--no-progress", fs]).status.success());
+
+    let e = stdout(&senda(&db, &["explain", "XM-T-RET"]));
+    assert!(e.contains("LOE5") && e.contains("returned migrant"), "{e}");
+    let e = stdout(&senda(&db, &["explain", "XM-T-COFFEE"]));
+    assert!(e.contains("not mapped"), "{e}");
+
+    let o = senda(&db, &["map", "set", "XM-T-COFFEE", "LOE9", "--note", "typo"]);
+    assert!(!o.status.success() && stderr(&o).contains("unknown line of effort"), "{}", stderr(&o));
+    let o = senda(&db, &["map", "set", "XM-T-COFFEE", "LOE4", "--note", "coffee pickers recruited under H-2A"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    // Re-read the file (forced) and change it: the override stays.
+    assert!(senda(&db, &["import", "--no-progress", "--force", fs]).status.success());
+    std::fs::write(&f, portfolio().replace("Coffee value chain", "Coffee value chains")).expect("edit");
+    assert!(senda(&db, &["import", "--no-progress", fs]).status.success());
+    let csv = stdout(&senda(&db, &["report", "--by", "line_of_effort", "--format", "csv"]));
+    assert!(csv.contains("LOE4,1,0,500,0"), "{csv}");
+    let e = stdout(&senda(&db, &["explain", "XM-T-COFFEE"]));
+    assert!(e.contains("ANALYST'S OVERRIDE") && e.contains("H-2A"), "{e}");
+
+    assert!(senda(&db, &["map", "unset", "XM-T-COFFEE"]).status.success());
+    let csv = stdout(&senda(&db, &["report", "--by", "line_of_effort", "--format", "csv"]));
+    assert!(!csv.contains("LOE4"), "{csv}");
+    let o = senda(&db, &["explain", "NO-SUCH-ID"]);
+    assert!(!o.status.success() && stderr(&o).contains("no activity"), "{}", stderr(&o));
+}
+
+#[test]
+fn stale_mappings_are_recomputed_when_a_strategy_definition_changes() {
+    let (dir, mut store) = db();
+    let f = write(dir.path(), "p.xml", portfolio());
+    senda::import::import(&mut store, &[f], false, false).expect("import");
+    senda::commands::ensure_mappings(&mut store).expect("fingerprints recorded");
+    // Pretend the stored mappings came from another version of the definition, with another result.
+    let n = store
+        .remap(STRATEGY, "stale-fingerprint", &|_| senda_core::mapping::Mapping {
+            lines_of_effort: vec!["LOE7".into()],
+            evidence: vec![],
+        })
+        .expect("remap");
+    assert_eq!(n, 2);
+    let infos = store.activity_infos(STRATEGY).expect("infos");
+    assert!(infos.values().all(|i| i.lines_of_effort == ["LOE7"]));
+    senda::commands::ensure_mappings(&mut store).expect("re-map");
+    let rows = store
+        .list_activities(&senda_store::ActivityFilter { strategy: STRATEGY.into(), ..Default::default() })
+        .expect("list");
+    let ret = rows.iter().find(|r| r.iati_identifier == "XM-T-RET").expect("row");
+    assert_eq!(ret.lines_of_effort, "LOE5");
+    let coffee = rows.iter().find(|r| r.iati_identifier == "XM-T-COFFEE").expect("row");
+    assert_eq!(coffee.lines_of_effort, "");
+}
+
+#[test]
+fn demo_builds_a_labelled_synthetic_database() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let o = senda(&db, &["demo", "--activities", "60"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("SYNTHETIC DEMO DATA"), "{out}");
+    assert!(out.contains("Grand total"), "{out}");
+    let csv = stdout(&senda(&db, &["activities", "--format", "csv"]));
+    assert_eq!(csv.lines().count(), 61);
+    assert!(csv.lines().skip(1).all(|l| l.contains("XX-SENDA-SYNTHETIC") && l.ends_with(",true")), "{csv}");
+    // Deterministic: the same seed and size give the same report.
+    let db2 = dir.path().join("demo2.db");
+    let o2 = senda(&db2, &["demo", "--activities", "60"]);
+    assert_eq!(stdout(&o2), out.replace(db.to_str().expect("utf8"), db2.to_str().expect("utf8")));
+}
