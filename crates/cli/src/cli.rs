@@ -10,7 +10,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "senda", version, about, long_about = None)]
 pub struct Cli {
-    /// SQLite database file. Default: ./senda.db (./senda-demo.db for `senda demo`).
+    /// SQLite database file. Default: ./senda.db (./senda-demo.db for `senda demo`). Commands
+    /// that only read refuse a path that does not exist. Not used by `strategy` and `generate`.
     #[arg(long, global = true, env = "SENDA_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
     /// Log more (debug level). `SENDA_LOG` accepts a tracing filter too.
@@ -239,4 +240,7 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 2021)]
     pub seed: u64,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }

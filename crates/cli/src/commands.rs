@@ -15,9 +15,18 @@ fn db_path(cli_db: &Option<PathBuf>, default: &str) -> PathBuf {
     cli_db.clone().unwrap_or_else(|| PathBuf::from(default))
 }
 
-/// Opens the store and brings stored mappings up to date with the built-in strategies.
+/// Opens (creating if needed) the store and brings stored mappings up to date with the
+/// built-in strategies. For commands that write (`import`, `demo`).
 pub fn open_store(path: &std::path::Path) -> Result<SqliteStore> {
-    let mut s = SqliteStore::open(path).with_context(|| format!("cannot open database {}", path.display()))?;
+    let mut s = SqliteStore::open(path)?;
+    ensure_mappings(&mut s)?;
+    Ok(s)
+}
+
+/// Opens an existing store (commands that read: a mistyped `--db` is an error, not a new
+/// empty database).
+pub fn open_existing_store(path: &std::path::Path) -> Result<SqliteStore> {
+    let mut s = SqliteStore::open_existing(path)?;
     ensure_mappings(&mut s)?;
     Ok(s)
 }
@@ -53,6 +62,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
         Command::Generate(a) => {
+            if a.out.exists() && !a.force {
+                bail!("{} exists: give --force to overwrite it", a.out.display());
+            }
             crate::generate::write_file(&a.out, a.activities, a.transactions_per_activity, a.seed)?;
             eprintln!("wrote {} synthetic activities to {}", a.activities, a.out.display());
             Ok(0)
@@ -68,7 +80,8 @@ fn cmd_import(db: &std::path::Path, a: ImportArgs) -> Result<i32> {
     } else {
         print_import_report(&report, &mut std::io::stderr())?;
     }
-    Ok(if report.files_rejected > 0 { 1 } else { 0 })
+    // 1 when anything was refused: a whole file, or activities inside a file.
+    Ok(if report.files_rejected > 0 || report.rejected > 0 { 1 } else { 0 })
 }
 
 /// Prints an import report: summary, per-file problems and every diagnostic.
@@ -98,8 +111,8 @@ pub fn print_import_report(r: &ImportReport, out: &mut dyn Write) -> Result<()> 
         count(r.superseded),
         count(r.removed),
         count(r.transactions),
-        r.warnings,
-        r.errors
+        count(r.warnings),
+        count(r.errors)
     )?;
     if r.created + r.updated + r.removed == 0 && r.files_rejected == 0 {
         writeln!(out, "nothing changed in the database")?;
@@ -156,9 +169,19 @@ pub fn build_report(
     if let Some(y) = &f.fiscal_year {
         filters.insert(Dimension::FiscalYear, parse_years(y)?);
     }
-    for l in &f.line_of_effort {
-        if l != senda_core::report::NOT_MAPPED && st.line_of_effort(l).is_none() {
-            bail!("unknown line of effort {l:?} in strategy {strategy}");
+    if let Some(lines) = filters.get_mut(&Dimension::LineOfEffort) {
+        for l in lines.iter_mut() {
+            if l.eq_ignore_ascii_case(senda_core::report::NOT_MAPPED) {
+                *l = senda_core::report::NOT_MAPPED.to_owned();
+                continue;
+            }
+            match st.lines_of_effort.iter().find(|x| x.id.eq_ignore_ascii_case(l)) {
+                Some(x) => *l = x.id.clone(),
+                None => bail!(
+                    "unknown line of effort {l:?} in strategy {strategy} (known: {}, NOT_MAPPED)",
+                    st.lines_of_effort.iter().map(|x| x.id.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            }
         }
     }
     let infos = store.activity_infos(&st.id)?;
@@ -168,25 +191,22 @@ pub fn build_report(
 }
 
 fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
-    let dims: Vec<Dimension> =
-        a.by.iter()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.parse::<Dimension>().map_err(anyhow::Error::msg))
-            .collect::<Result<_>>()?;
-    let store = open_store(db)?;
+    let mut dims: Vec<Dimension> = Vec::new();
+    for s in a.by.iter().filter(|s| !s.trim().is_empty()) {
+        let d = s.parse::<Dimension>().map_err(anyhow::Error::msg)?;
+        if dims.contains(&d) {
+            bail!("--by names {d} twice");
+        }
+        dims.push(d);
+    }
+    if dims.is_empty() {
+        bail!("--by needs at least one of: {}", Dimension::ALL.map(|d| d.name()).join(", "));
+    }
+    let store = open_existing_store(db)?;
     let r = build_report(&store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
-    write_report(
-        &r,
-        &st,
-        a.format,
-        store
-            .list_activities(&ActivityFilter { strategy: st.id.clone(), limit: Some(1), ..Default::default() })?
-            .first()
-            .is_some_and(|x| x.synthetic),
-        &mut out,
-    )
+    write_report(&r, &st, a.format, store.synthetic_counts()?.0 > 0, &mut out)
 }
 
 /// Writes a report in the chosen format.
@@ -246,7 +266,10 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
         }
         Format::Table => {
             if synthetic {
-                writeln!(out, "SYNTHETIC DEMO DATA: generated by `senda demo`, not real activities.\n")?;
+                writeln!(
+                    out,
+                    "SYNTHETIC DEMO DATA: this database holds activities generated by `senda demo`, not real ones.\n"
+                )?;
             }
             writeln!(
                 out,
@@ -323,7 +346,7 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
 }
 
 fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
-    let store = open_store(db)?;
+    let store = open_existing_store(db)?;
     Strategy::builtin(&a.strategy)?;
     let limit = a.limit.or(if a.format == Format::Table { Some(50) } else { None });
     let rows = store.list_activities(&ActivityFilter {
@@ -454,12 +477,12 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
 }
 
 fn cmd_explain(db: &std::path::Path, a: ExplainArgs) -> Result<()> {
-    let store = open_store(db)?;
+    let store = open_existing_store(db)?;
     explain(&store, &a.identifier, &a.strategy, &mut std::io::stdout().lock())
 }
 
 fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
-    let mut store = open_store(db)?;
+    let mut store = open_existing_store(db)?;
     match m {
         MapCommand::Set { identifier, lines_of_effort, none, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
@@ -533,8 +556,10 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
                 st.focus_countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
             );
             for l in &st.lines_of_effort {
-                let n = st.rules.iter().filter(|r| r.line_of_effort == l.id).count();
-                println!("{}  {}\n    scope: {}\n    {} mapping rules", l.id, l.title, l.scope, n);
+                println!("{}  {}\n    scope: {}", l.id, l.title, l.scope);
+                for r in st.rules.iter().filter(|r| r.line_of_effort == l.id) {
+                    println!("    rule {} ({}): {}", r.id, r.kind, r.note);
+                }
             }
             println!("\ninstruments: {}", st.instruments.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
             println!(
@@ -547,7 +572,7 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
 }
 
 fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
-    let store = open_store(db)?;
+    let store = open_existing_store(db)?;
     if let Some(id) = a.run {
         let run = store
             .runs(u64::MAX >> 1)?
@@ -582,8 +607,15 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
 fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let dir = tempfile_dir()?;
     let file = dir.join("senda-synthetic-demo.xml");
-    crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let mut store = open_store(db)?;
+    let (_, real) = store.synthetic_counts()?;
+    if real > 0 {
+        bail!(
+            "{} holds {real} real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
+            db.display()
+        );
+    }
+    crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let report = import(&mut store, std::slice::from_ref(&file), false, false)?;
     let _ = std::fs::remove_file(&file);
     let _ = std::fs::remove_dir(&dir);

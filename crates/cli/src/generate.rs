@@ -3,7 +3,7 @@
 //! names end with `(synthetic)`, and every activity carries `senda:synthetic="1"`.
 //! The same generator, given a size, makes benchmark corpora.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -116,7 +116,7 @@ fn amount(rng: &mut fastrand::Rng) -> String {
 
 /// Writes `n` synthetic activities to `out` as one IATI 2.03 file.
 pub fn write_file(out: &Path, n: u64, tx_per_activity: Option<u64>, seed: u64) -> Result<()> {
-    let f = std::fs::File::create(out)?;
+    let f = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, f);
     write(&mut w, n, tx_per_activity, seed)?;
     w.flush()?;

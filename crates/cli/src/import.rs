@@ -105,15 +105,22 @@ pub struct ImportReport {
 /// explicitly is taken whatever its extension.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    // Folders already walked (canonical), so that symbolic-link loops end.
+    let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<PathBuf>) -> Result<()> {
+        let canon = std::fs::canonicalize(dir).with_context(|| format!("cannot read folder {}", dir.display()))?;
+        if !seen.insert(canon) {
+            return Ok(());
+        }
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read folder {}", dir.display()))?
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("cannot read folder {}", dir.display()))?;
         entries.sort_by_key(|e| e.path());
         for e in entries {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, out)?;
+                walk(&p, out, seen)?;
             } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")) {
                 out.push(p);
             }
@@ -122,12 +129,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out)?;
+            walk(p, &mut out, &mut seen)?;
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            anyhow::bail!("{}: no such file or folder", p.display());
+            anyhow::bail!("{}: no such file or folder (or it cannot be read)", p.display());
         }
+    }
+    if out.is_empty() {
+        let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("no IATI files (*.xml) found in {}", given.join(", "));
     }
     let mut canon: Vec<PathBuf> = out.into_iter().map(|p| std::fs::canonicalize(&p).unwrap_or(p)).collect();
     canon.sort();

@@ -12,8 +12,8 @@ pub enum CodeError {
     /// `iati-identifier` empty or containing whitespace inside.
     #[error("invalid iati-identifier {0:?}: must be non-empty and contain no whitespace")]
     Identifier(String),
-    /// Not an ISO 3166-1 alpha-2 code (two ASCII letters).
-    #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\"")]
+    /// Not a code of the IATI Country codelist (ISO 3166-1 alpha-2).
+    #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\" (IATI Country codelist)")]
     Country(String),
     /// Not a number between 0 and 100.
     #[error("invalid percentage {0:?}: expected a number from 0 to 100")]
@@ -27,6 +27,9 @@ pub enum CodeError {
     /// Not a decimal number.
     #[error("invalid amount {0:?}: expected a decimal number such as 1500.25")]
     Amount(String),
+    /// A decimal number too large for exact arithmetic.
+    #[error("amount {0:?} is too large: exact amounts hold at most 28 significant digits")]
+    AmountRange(String),
 }
 
 /// An activity's `iati-identifier` (IATI element `iati-activity/iati-identifier`), trimmed.
@@ -62,14 +65,17 @@ impl fmt::Display for IatiIdentifier {
 pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
-    /// Parses two ASCII letters (any case). `"KE UG"`, `"GTM"` and `""` are errors.
+    /// Parses a code of the IATI Country codelist (any case). `"KE UG"`, `"GTM"`, `"XX"` and
+    /// `""` are errors.
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         let t = raw.trim().as_bytes();
         if t.len() == 2 && t.iter().all(u8::is_ascii_alphabetic) {
-            Ok(Self([t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase()]))
-        } else {
-            Err(CodeError::Country(raw.to_owned()))
+            let c = Self([t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase()]);
+            if crate::country_codes::IATI_COUNTRY_CODES.binary_search(&c.as_str()).is_ok() {
+                return Ok(c);
+            }
         }
+        Err(CodeError::Country(raw.to_owned()))
     }
     /// The code as a `&str`, e.g. `"GT"`.
     pub fn as_str(&self) -> &str {
@@ -195,6 +201,8 @@ mod tests {
         assert_eq!(CountryCode::parse("gt").map(|c| c.to_string()).ok(), Some("GT".into()));
         assert!(CountryCode::parse("KE UG").is_err());
         assert!(CountryCode::parse("MWI").is_err());
+        assert!(CountryCode::parse("XX").is_err(), "not in the IATI Country codelist");
+        assert!(CountryCode::parse("xk").is_ok(), "Kosovo is in the IATI codelist");
         assert!(Percentage::parse("500").is_err());
         assert!(Percentage::parse("-1").is_err());
         assert_eq!(Percentage::parse("60").map(Percentage::value).ok(), Some(Decimal::from(60)));

@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod attribution;
 pub mod codes;
+pub mod country_codes;
 pub mod diagnostic;
 pub mod mapping;
 pub mod money;

@@ -70,7 +70,7 @@ pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     if !ok {
         return Err(CodeError::Amount(raw.to_owned()));
     }
-    t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::Amount(raw.to_owned()))
+    t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::AmountRange(raw.to_owned()))
 }
 
 /// Splits `amount` into parts proportional to `weights` so that the parts add up to `amount`
@@ -150,5 +150,7 @@ mod tests {
         for bad in ["1,234", "$5", "1e6", "", "N/A", "1.2.3", "-"] {
             assert!(parse_amount(bad).is_err(), "{bad}");
         }
+        let huge = "99999999999999999999999999999999999.5";
+        assert_eq!(parse_amount(huge), Err(CodeError::AmountRange(huge.into())));
     }
 }

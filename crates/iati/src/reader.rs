@@ -765,6 +765,7 @@ impl<R: BufRead> ActivityReader<R> {
             CodeError::Date(_) => "invalid-date",
             CodeError::Currency(_) => "invalid-currency",
             CodeError::Amount(_) => "invalid-amount",
+            CodeError::AmountRange(_) => "amount-out-of-range",
         };
         self.diag(Severity::Error, code, e.to_string(), offset, None);
     }
@@ -818,7 +819,7 @@ impl<R: BufRead> ActivityReader<R> {
             self.run()?;
         }
         let mut act = self.act.take().ok_or_else(internal)?;
-        if !self.id_ok {
+        if !self.id_ok && !self.diags.iter().any(|d| d.code == "invalid-identifier") {
             self.diag(
                 Severity::Error,
                 "missing-identifier",
@@ -848,7 +849,11 @@ impl<R: BufRead> ActivityReader<R> {
                 let d = self.new_diag(
                     Severity::Warning,
                     "percentages-not-100",
-                    format!("recipient-country and recipient-region percentages add up to {sum}, not 100; money is split in proportion"),
+                    if sum < rust_decimal::Decimal::ONE_HUNDRED {
+                        format!("recipient-country and recipient-region percentages add up to {sum}, not 100; the rest is attributed to REGIONAL")
+                    } else {
+                        format!("recipient-country and recipient-region percentages add up to {sum}, not 100; shares are scaled down in proportion")
+                    },
                     pos,
                     Some(a.iati_identifier.to_string()),
                     Some("iati-activity/recipient-country".into()),

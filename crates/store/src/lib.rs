@@ -46,6 +46,19 @@ pub enum StoreError {
         /// Newest version known.
         supported: i64,
     },
+    /// The database file cannot be opened.
+    #[error("cannot open database {path}: {message}")]
+    Open {
+        /// The path given.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The file is an SQLite database of another program: Senda leaves it alone.
+    #[error(
+        "this SQLite file belongs to another program (it has tables but no Senda schema); Senda did not change it: choose another --db"
+    )]
+    NotSenda,
     /// No activity with this identifier.
     #[error("no activity with iati-identifier {0:?} in the database")]
     NotFound(String),
@@ -115,7 +128,8 @@ pub struct FileOutcome {
     /// Identifiers found identical to what was stored.
     pub unchanged: u64,
     /// Activities not stored because another activity with the same identifier wins
-    /// (latest `last-updated-datetime`, then document order).
+    /// (latest `last-updated-datetime`, then document order), or because they are identical
+    /// to the stored copy of another file.
     pub superseded: u64,
     /// Activities of an earlier version of this file that are gone from it, deleted.
     pub removed: u64,
@@ -276,4 +290,7 @@ pub trait Store {
 
     /// Number of activities stored.
     fn count_activities(&self) -> Result<u64, StoreError>;
+
+    /// Activities stored as `(synthetic, real)` counts.
+    fn synthetic_counts(&self) -> Result<(u64, u64), StoreError>;
 }

@@ -2,7 +2,7 @@
 //! applied in order and recorded in `PRAGMA user_version`).
 
 use crate::*;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 use senda_core::report::ActivityInfo;
 use senda_core::{Severity, report::NOT_MAPPED};
@@ -40,9 +40,27 @@ fn normalise_datetime(s: Option<&str>) -> String {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
+    /// Errors: [`StoreError::NotSenda`] for another program's SQLite file (never modified),
+    /// [`StoreError::TooNew`], or SQLite's own error (the message names the path).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
+        if path.is_dir() {
+            return Err(StoreError::Open { path: path.display().to_string(), message: "it is a folder".into() });
+        }
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
         Self::init(conn)
+    }
+
+    /// Opens an existing database only (for commands that read): a mistyped `--db` must not
+    /// silently create an empty database.
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                message: "no such database; import data first (`senda import PATH`) or give --db".into(),
+            });
+        }
+        Self::open(path)
     }
 
     /// An in-memory database (tests).
@@ -68,8 +86,23 @@ impl SqliteStore {
         if v > supported {
             return Err(StoreError::TooNew { found: v, supported });
         }
+        if v == 0 {
+            let tables: i64 = self.conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::NotSenda);
+            }
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-            let tx = self.conn.transaction()?;
+            // IMMEDIATE: a second process waits (busy timeout) instead of racing on the schema.
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
@@ -141,7 +174,7 @@ impl Store for SqliteStore {
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
         // Rows written by this file's transaction: id -> transactions counted for it. A later
@@ -221,9 +254,10 @@ impl Store for SqliteStore {
                             }
                             out.diagnostics.push(dup_diag(file, ident, &item, e, true));
                             if e.fingerprint == item.fingerprint {
+                                // An identical copy: nothing to write but where it now comes from.
                                 touch.execute(params![e.id, file.path, item.ordinal as i64])?;
                                 seen.push(e.id);
-                                out.unchanged += 1;
+                                out.superseded += 1;
                                 continue;
                             }
                             write_id = Some(e.id);
@@ -352,7 +386,7 @@ impl Store for SqliteStore {
         report: &serde_json::Value,
         diagnostics: &[Diagnostic],
     ) -> Result<i64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO import_run (started_at, finished_at, report) VALUES (?1, ?2, ?3)",
             params![started_at, finished_at, report.to_string()],
@@ -522,6 +556,9 @@ impl Store for SqliteStore {
                     continue;
                 }
             }
+            if filter.limit.is_some_and(|l| out.len() as u64 >= l) {
+                break;
+            }
             let countries: String = r.get(3)?;
             out.push(ActivityRow {
                 iati_identifier: ident,
@@ -538,9 +575,6 @@ impl Store for SqliteStore {
                 expenditures_usd: r.get(10)?,
                 synthetic: r.get::<_, i64>(11)? != 0,
             });
-            if filter.limit.is_some_and(|l| out.len() as u64 >= l) {
-                break;
-            }
         }
         Ok(out)
     }
@@ -596,7 +630,7 @@ impl Store for SqliteStore {
         fingerprint: &str,
         map: &dyn Fn(&Activity) -> Mapping,
     ) -> Result<u64, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM activity_mapping WHERE strategy = ?1", [strategy])?;
         tx.execute("DELETE FROM mapping_evidence WHERE strategy = ?1", [strategy])?;
         let mut n = 0;
@@ -631,6 +665,14 @@ impl Store for SqliteStore {
         )?;
         tx.commit()?;
         Ok(n)
+    }
+
+    fn synthetic_counts(&self) -> Result<(u64, u64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT coalesce(sum(synthetic != 0), 0), coalesce(sum(synthetic = 0), 0) FROM activity",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?)
     }
 
     fn count_activities(&self) -> Result<u64, StoreError> {
