@@ -70,6 +70,19 @@ impl SqliteStore {
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Before anything writes (even the journal mode): leave other programs' files alone.
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if v == 0 {
+            let tables: i64 = conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::NotSenda);
+            }
+        }
+
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -85,16 +98,6 @@ impl SqliteStore {
         let supported = MIGRATIONS.len() as i64;
         if v > supported {
             return Err(StoreError::TooNew { found: v, supported });
-        }
-        if v == 0 {
-            let tables: i64 = self.conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-                [],
-                |r| r.get(0),
-            )?;
-            if tables > 0 {
-                return Err(StoreError::NotSenda);
-            }
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
             // IMMEDIATE: a second process waits (busy timeout) instead of racing on the schema.

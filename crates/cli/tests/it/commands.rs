@@ -203,3 +203,160 @@ fn demo_builds_a_labelled_synthetic_database() {
     let o2 = senda(&db2, &["demo", "--activities", "60"]);
     assert_eq!(stdout(&o2), out.replace(db.to_str().expect("utf8"), db2.to_str().expect("utf8")));
 }
+
+// ---- Bad input met by a new user (each one pinned) ----
+
+#[test]
+fn a_closed_stderr_never_stops_an_import_half_way() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_senda"))
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "--no-progress"])
+        .arg(&f)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stderr.take()); // the reader goes away: writes to stderr fail with EPIPE
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "no panic (exit 101)");
+    let store = senda_store::SqliteStore::open(&db).expect("db");
+    assert_eq!(store.count_activities().expect("count"), 2);
+    assert_eq!(store.runs(10).expect("runs").len(), 1, "the run and its report are stored");
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_senda"))
+        .args(["generate", "--activities", "2000", "--out"])
+        .arg(dir.path().join("g.xml"))
+        .output()
+        .expect("generate");
+    assert!(out.status.success());
+    let db = dir.path().join("s.db");
+    assert!(
+        senda(&db, &["import", "--no-progress", dir.path().join("g.xml").to_str().expect("utf8")]).status.success()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_senda"))
+        .arg("--db")
+        .arg(&db)
+        .args(["activities", "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // like `| head -1`
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn folders_symlink_loops_and_empty_folders() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write(&data, "p.xml", portfolio());
+    std::os::unix::fs::symlink(".", data.join("a")).expect("symlink");
+    std::os::unix::fs::symlink(".", data.join("b")).expect("symlink");
+    let o = senda(&db, &["import", "--no-progress", data.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0), "a symlink loop ends: {}", stderr(&o));
+    assert!(stderr(&o).contains("1 files"), "{}", stderr(&o));
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    write(&empty, "notes.txt", "not IATI");
+    let o = senda(&db, &["import", empty.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no IATI files (*.xml) found"), "{}", stderr(&o));
+}
+
+#[test]
+fn databases_are_never_created_by_mistake_or_taken_over() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let typo = dir.path().join("typo.db");
+    let o = senda(&typo, &["report"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no such database"), "{}", stderr(&o));
+    assert!(!typo.exists(), "a read command must not create a database");
+
+    let foreign = dir.path().join("other.sqlite");
+    {
+        let c = rusqlite::Connection::open(&foreign).expect("open");
+        c.execute_batch("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('mine');").expect("create");
+    }
+    let before = std::fs::read(&foreign).expect("read");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let o = senda(&foreign, &["import", f.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("belongs to another program"), "{}", stderr(&o));
+    assert!(std::fs::read(&foreign).expect("read") == before, "the foreign file is untouched");
+
+    let o = senda(dir.path(), &["import", f.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("it is a folder"), "{}", stderr(&o));
+}
+
+#[test]
+fn demo_never_mixes_synthetic_into_real_data_and_generate_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let real = dir.path().join("real.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    assert!(senda(&real, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+    let o = senda(&real, &["demo", "--activities", "10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("real (non-synthetic) activities"), "{}", stderr(&o));
+    let csv = stdout(&senda(&real, &["activities", "--format", "csv"]));
+    assert_eq!(csv.lines().count(), 3, "still only the 2 real activities: {csv}");
+
+    let o = Command::new(env!("CARGO_BIN_EXE_senda")).args(["generate", "--out"]).arg(&real).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--force"));
+    assert_eq!(senda(&real, &["activities", "--format", "csv"]).stdout, csv.as_bytes(), "database intact");
+}
+
+#[test]
+fn unknown_country_codes_and_huge_amounts_are_errors_not_guesses() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let xml = doc(
+        "2.03",
+        r#"<iati-activity default-currency="USD"><iati-identifier>XM-T-CODES</iati-identifier>
+  <reporting-org ref="XM-T"><narrative>T</narrative></reporting-org><title><narrative>t</narrative></title>
+  <recipient-country code="XX"/>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-01-01"/><value>10</value></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-01-01"/><value>99999999999999999999999999999999999.5</value></transaction>
+ </iati-activity>"#,
+    );
+    let f = write(dir.path(), "codes.xml", xml);
+    let o = senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]);
+    let err = stderr(&o);
+    assert!(err.contains("[invalid-country]") && err.contains("\"XX\""), "{err}");
+    assert!(err.contains("[amount-out-of-range]") && err.contains("28 significant digits"), "{err}");
+    let csv = stdout(&senda(&db, &["report", "--by", "country", "--format", "csv"]));
+    assert!(csv.contains("\nUNKNOWN,1,0,10,0"), "{csv}");
+    assert!(!csv.contains("XX,"), "{csv}");
+}
+
+#[test]
+fn report_options_are_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    assert!(senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+    let o = senda(&db, &["report", "--by", "country,country"]);
+    assert!(!o.status.success() && stderr(&o).contains("twice"), "{}", stderr(&o));
+    let o = senda(&db, &["report", "--by", ""]);
+    assert!(!o.status.success() && stderr(&o).contains("at least one"), "{}", stderr(&o));
+    let o = senda(&db, &["report", "--line-of-effort", "LOE42"]);
+    assert!(!o.status.success() && stderr(&o).contains("known: LOE1"), "{}", stderr(&o));
+    let lower = stdout(&senda(&db, &["report", "--line-of-effort", "loe5", "--format", "csv"]));
+    assert!(lower.contains("LOE5,1,"), "{lower}");
+    let none = stdout(&senda(&db, &["activities", "--limit", "0"]));
+    assert!(none.contains("0 activities shown"), "{none}");
+}
