@@ -132,8 +132,11 @@ fn parse_years(s: &str) -> Result<Vec<String>> {
                 a.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
             let b: i32 =
                 b.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
-            if b < a || b - a > 200 {
-                bail!("bad year range {part:?}");
+            if b < a {
+                bail!("bad year range {part:?}: the end comes before the start");
+            }
+            if b - a > 200 {
+                bail!("bad year range {part:?}: more than 200 years");
             }
             out.extend((a..=b).map(|y| y.to_string()));
         } else if !part.is_empty() {

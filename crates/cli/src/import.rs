@@ -201,6 +201,7 @@ pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
         Some(ImportItem {
             activity: a,
             ordinal: p.ordinal,
+            offset: p.offset,
             fingerprint,
             encoded,
             transaction_count,
@@ -281,7 +282,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                     superseded: 0,
                     removed: 0,
                     transactions: 0,
-                    error: Some(d.message.clone()),
+                    error: Some(d.to_string()),
                 });
                 report.diagnostics.push(d);
                 report.files_rejected += 1;
@@ -393,9 +394,6 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             if let Some(f) = fatal.take() {
                 diags.push(f);
             }
-            if !diags.is_empty() {
-                resolve_positions(path, &mut diags);
-            }
             let mut fr = FileReport {
                 path: rec.path.clone(),
                 status: FileStatus::Imported,
@@ -425,6 +423,12 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                     fr.rejected = rejected + activities_seen;
                     fr.error = diags.iter().find(|d| d.severity == Severity::Fatal).map(|d| d.to_string());
                     report.files_rejected += 1;
+                }
+            }
+            if !diags.is_empty() {
+                resolve_positions(path, &mut diags);
+                if fr.status == FileStatus::Rejected {
+                    fr.error = diags.iter().find(|d| d.severity == Severity::Fatal).map(|d| d.to_string());
                 }
             }
             report.created += fr.created;

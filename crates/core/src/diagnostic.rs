@@ -26,6 +26,10 @@ impl fmt::Display for Severity {
     }
 }
 
+/// `column` value of a diagnostic whose `line` still holds a byte offset into the (decoded)
+/// file; `senda_iati::resolve_positions` turns it into line and column.
+pub const UNRESOLVED_COLUMN: u64 = u64::MAX;
+
 /// One problem found in an input file. Shape: `file:line:column: severity [code] identifier
 /// element: message`. `code` is stable and machine-readable (e.g. `invalid-date`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

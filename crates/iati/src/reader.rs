@@ -12,7 +12,7 @@ use std::path::Path;
 use time::Date;
 
 /// Marks a diagnostic whose `line` still holds a byte offset (see [`resolve_positions`]).
-const UNRESOLVED: u64 = u64::MAX;
+const UNRESOLVED: u64 = senda_core::diagnostic::UNRESOLVED_COLUMN;
 
 /// Attributes of one element: (name, value), borrowed from the event buffer where possible.
 type Attrs<'e> = Vec<(&'e str, std::borrow::Cow<'e, str>)>;
@@ -53,6 +53,8 @@ pub struct ParsedActivity {
     pub activity: Option<Activity>,
     /// 0-based position of the `iati-activity` element in the file (document order).
     pub ordinal: u64,
+    /// Byte offset of the `iati-activity` start tag in the decoded file.
+    pub offset: u64,
     /// Problems found in this activity (positions unresolved until [`resolve_positions`]).
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -827,12 +829,17 @@ impl<R: BufRead> ActivityReader<R> {
                 pos,
                 Some("iati-activity/iati-identifier".into()),
             );
-            return Ok(ParsedActivity { activity: None, ordinal, diagnostics: std::mem::take(&mut self.diags) });
+            return Ok(ParsedActivity {
+                activity: None,
+                ordinal,
+                offset: pos,
+                diagnostics: std::mem::take(&mut self.diags),
+            });
         }
         self.act = None;
         self.check_percentages(&act, pos);
         act.extensions.shrink_to_fit();
-        Ok(ParsedActivity { activity: Some(act), ordinal, diagnostics: std::mem::take(&mut self.diags) })
+        Ok(ParsedActivity { activity: Some(act), ordinal, offset: pos, diagnostics: std::mem::take(&mut self.diags) })
     }
 
     fn check_percentages(&mut self, a: &Activity, pos: u64) {

@@ -102,6 +102,8 @@ pub struct ImportItem {
     pub countries: Vec<senda_core::CountryCode>,
     /// Position in its file.
     pub ordinal: u64,
+    /// Byte offset of its `iati-activity` element in the file (for diagnostics).
+    pub offset: u64,
     /// Hash of its stored form; equal fingerprints mean "unchanged".
     pub fingerprint: String,
     /// The activity and its transactions encoded for storage ([`codec::encode`]).

@@ -755,8 +755,8 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
         code: "duplicate-identifier".into(),
         message: msg,
         file: file.path.clone(),
-        line: 0,
-        column: 0,
+        line: item.offset,
+        column: senda_core::diagnostic::UNRESOLVED_COLUMN,
         identifier: Some(ident.to_owned()),
         element: Some("iati-activity/iati-identifier".into()),
     }

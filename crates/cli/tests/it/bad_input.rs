@@ -643,6 +643,7 @@ fn importing_twice_changes_nothing_and_duplicates_resolve_the_same_in_any_order(
             diags(&r1, "duplicate-identifier").into_iter().filter(|d| d.identifier.as_deref() == Some(id)).collect();
         assert!(!w.is_empty(), "a duplicate-identifier warning for {id}:\n{}", dump(&r1));
         assert!(w.iter().all(|d| d.severity == Severity::Warning));
+        assert!(w.iter().all(|d| d.line > 0 && d.column > 0), "positioned at the activity: {w:?}");
     }
     assert!(
         diags(&r1, "duplicate-identifier").iter().any(|d| Path::new(&d.file) == fixture("duplicates_other.xml")),
