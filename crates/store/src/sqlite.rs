@@ -715,19 +715,6 @@ impl SqliteStore {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
-
-    /// Sum of every stored fact amount per (transaction type, currency): a cross-check that
-    /// does not go through the report code.
-    pub fn fact_sums(&self) -> Result<Vec<(String, String, Decimal)>, StoreError> {
-        let mut st = self.conn.prepare("SELECT transaction_type, currency, amount FROM fact")?;
-        let mut rows = st.query([])?;
-        let mut m: std::collections::BTreeMap<(String, String), Decimal> = Default::default();
-        while let Some(r) = rows.next()? {
-            let a: Decimal = r.get_ref(2)?.as_str()?.parse().unwrap_or_default();
-            *m.entry((r.get(0)?, r.get(1)?)).or_default() += a;
-        }
-        Ok(m.into_iter().map(|((t, c), a)| (t, c, a)).collect())
-    }
 }
 
 fn now() -> String {
@@ -759,5 +746,32 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
         column: senda_core::diagnostic::UNRESOLVED_COLUMN,
         identifier: Some(ident.to_owned()),
         element: Some("iati-activity/iati-identifier".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_versioned_and_reopening_keeps_the_version() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        let s = SqliteStore::open(&path).expect("open");
+        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        drop(s);
+        let s = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).expect("open"));
+        Connection::open(&path).expect("raw").pragma_update(None, "user_version", 99).expect("bump");
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
     }
 }
