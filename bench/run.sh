@@ -92,7 +92,7 @@ find "$CORPUS" -type f -name '*.xml' -exec cat {} + > /dev/null
 
 GEN="$W/gen-1x${GEN_TX}.xml"
 echo "generating $GEN (1 activity, $GEN_TX transactions)..." >&2
-"$SENDA" generate --out "$GEN" --activities 1 --transactions-per-activity "$GEN_TX" 2>"$RUN/logs/generate.err"
+"$SENDA" generate --force --out "$GEN" --activities 1 --transactions-per-activity "$GEN_TX" 2>"$RUN/logs/generate.err"
 cat "$GEN" > /dev/null
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
