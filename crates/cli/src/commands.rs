@@ -209,7 +209,7 @@ fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
     let r = build_report(&store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
-    write_report(&r, &st, a.format, store.synthetic_counts()?.0 > 0, &mut out)
+    write_report(&r, &st, a.format, store.synthetic_presence()?.0, &mut out)
 }
 
 /// Writes a report in the chosen format.
@@ -611,10 +611,10 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let dir = tempfile_dir()?;
     let file = dir.join("senda-synthetic-demo.xml");
     let mut store = open_store(db)?;
-    let (_, real) = store.synthetic_counts()?;
-    if real > 0 {
+    let (_, real) = store.synthetic_presence()?;
+    if real {
         bail!(
-            "{} holds {real} real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
+            "{} holds real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
             db.display()
         );
     }

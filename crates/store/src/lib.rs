@@ -293,6 +293,6 @@ pub trait Store {
     /// Number of activities stored.
     fn count_activities(&self) -> Result<u64, StoreError>;
 
-    /// Activities stored as `(synthetic, real)` counts.
-    fn synthetic_counts(&self) -> Result<(u64, u64), StoreError>;
+    /// Whether the database holds `(any synthetic, any real)` activities.
+    fn synthetic_presence(&self) -> Result<(bool, bool), StoreError>;
 }

@@ -472,7 +472,8 @@ impl Store for SqliteStore {
         let mut out = HashMap::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let lines = match overrides.get(r.get_ref(1)?.as_str()?) {
+            let over = if overrides.is_empty() { None } else { overrides.get(r.get_ref(1)?.as_str()?) };
+            let lines = match over {
                 Some(o) => o.lines_of_effort.clone(),
                 None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
             };
@@ -670,12 +671,13 @@ impl Store for SqliteStore {
         Ok(n)
     }
 
-    fn synthetic_counts(&self) -> Result<(u64, u64), StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT coalesce(sum(synthetic != 0), 0), coalesce(sum(synthetic = 0), 0) FROM activity",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )?)
+    fn synthetic_presence(&self) -> Result<(bool, bool), StoreError> {
+        // Both answered from an index (`activity_synthetic`) or the first rows: no scan.
+        let synthetic: bool =
+            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM activity WHERE synthetic != 0)", [], |r| r.get(0))?;
+        let real: bool =
+            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM activity WHERE synthetic = 0)", [], |r| r.get(0))?;
+        Ok((synthetic, real))
     }
 
     fn count_activities(&self) -> Result<u64, StoreError> {

@@ -24,6 +24,7 @@ CREATE TABLE activity (
     synthetic          INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX activity_source ON activity(source_path);
+CREATE INDEX activity_synthetic ON activity(synthetic) WHERE synthetic != 0;
 
 -- activity_doc: the full activity, apart from the row above so that scans of `activity` stay small.
 CREATE TABLE activity_doc (
