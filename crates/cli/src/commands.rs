@@ -188,8 +188,11 @@ pub fn build_report(
         }
     }
     let infos = store.activity_infos(&st.id)?;
+    // Dimensions grouped or filtered on: only their columns are read.
+    let dims_used: Vec<Dimension> = dims.iter().copied().chain(filters.keys().copied()).collect();
     let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
-    store.for_each_fact(&mut |f| b.add(f))?;
+    let needs = |d: Dimension| dims_used.contains(&d);
+    store.for_each_fact(needs(Dimension::Sector), needs(Dimension::ImplementingOrg), &mut |f| b.add(f))?;
     Ok(b.finish())
 }
 

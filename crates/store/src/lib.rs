@@ -271,7 +271,14 @@ pub trait Store {
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError>;
 
     /// Streams every fact to `f`.
-    fn for_each_fact(&self, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError>;
+    /// `sector` and `implementing_org` are read only when asked (`with_sector`,
+    /// `with_implementing_org`); otherwise they are `""`, which keeps big reports fast.
+    fn for_each_fact(
+        &self,
+        with_sector: bool,
+        with_implementing_org: bool,
+        f: &mut dyn FnMut(FactRef<'_>),
+    ) -> Result<(), StoreError>;
 
     /// Lists activities (sorted by identifier).
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError>;

@@ -489,10 +489,18 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn for_each_fact(&self, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact",
-        )?;
+    fn for_each_fact(
+        &self,
+        with_sector: bool,
+        with_implementing_org: bool,
+        f: &mut dyn FnMut(FactRef<'_>),
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT activity_id, transaction_type, date, currency, country, {}, {}, amount FROM fact",
+            if with_sector { "sector" } else { "''" },
+            if with_implementing_org { "implementing_org" } else { "''" }
+        );
+        let mut st = self.conn.prepare(&sql)?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let date: Option<&str> = r.get_ref(2)?.as_str_or_null()?;
