@@ -189,11 +189,11 @@ impl Store for SqliteStore {
         {
             let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
             let mut insert = tx.prepare_cached(
-                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic)
-                 VALUES (?21,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es)
+                 VALUES (?21,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?22)",
             )?;
             let mut update = tx.prepare_cached(
-                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20 WHERE id=?1",
+                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20, title_es=?22 WHERE id=?1",
             )?;
             let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
             let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
@@ -291,6 +291,17 @@ impl Store for SqliteStore {
                         format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";"))
                     }
                 };
+                // The Spanish title, when one is published in Spanish (searchable by `--text`).
+                let title_es = senda_core::text::pick_narrative(&a.title, Some("es"), a.default_language.as_deref())
+                    .filter(|_| {
+                        a.title.iter().any(|n| {
+                            n.lang
+                                .as_deref()
+                                .or(a.default_language.as_deref())
+                                .is_some_and(|l| l.eq_ignore_ascii_case("es"))
+                        })
+                    })
+                    .unwrap_or("");
                 let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
                 let start = by("2").or_else(|| by("1"));
                 let end = by("4").or_else(|| by("3"));
@@ -316,9 +327,10 @@ impl Store for SqliteStore {
                     totals[2].to_string(),
                     i64::from(item.synthetic),
                     ident,
+                    title_es,
                 ];
                 let id = if let Some(id) = write_id {
-                    update.execute(&p[..20])?;
+                    update.execute(p)?;
                     del_facts.execute([id])?;
                     del_map.execute([id])?;
                     del_ev.execute([id])?;
@@ -542,7 +554,10 @@ impl Store for SqliteStore {
         }
         if let Some(t) = &filter.text {
             args.push(format!("%{}%", t.to_lowercase()));
-            sql.push_str(&format!(" AND (lower(a.title) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})", args.len()));
+            sql.push_str(&format!(
+                " AND (lower(a.title) LIKE ?{0} OR lower(a.title_es) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})",
+                args.len()
+            ));
         }
         if let Some(s) = &filter.status {
             args.push(s.clone());

@@ -360,3 +360,21 @@ fn report_options_are_checked() {
     let none = stdout(&senda(&db, &["activities", "--limit", "0"]));
     assert!(none.contains("0 activities shown"), "{none}");
 }
+
+#[test]
+fn spanish_titles_are_searchable() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let xml = doc(
+        "2.03",
+        r#"<iati-activity default-currency="USD" xml:lang="en"><iati-identifier>XM-T-ES</iati-identifier>
+  <reporting-org ref="XM-T"><narrative>T</narrative></reporting-org>
+  <title><narrative>Support to returnees</narrative><narrative xml:lang="es">Apoyo a personas retornadas: necesidades urgentes</narrative></title>
+ </iati-activity>"#,
+    );
+    let f = write(dir.path(), "es.xml", xml);
+    assert!(senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+    let csv = stdout(&senda(&db, &["activities", "--text", "NECESIDADES", "--format", "csv"]));
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains("XM-T-ES,Support to returnees"), "the English title is shown: {csv}");
+}

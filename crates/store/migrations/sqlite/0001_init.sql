@@ -5,7 +5,8 @@ CREATE TABLE activity (
     iati_identifier    TEXT NOT NULL UNIQUE,
     reporting_org_ref  TEXT,
     reporting_org_name TEXT NOT NULL DEFAULT '',
-    title              TEXT NOT NULL DEFAULT '',
+    title              TEXT NOT NULL DEFAULT '',   -- in English (else the default language)
+    title_es           TEXT NOT NULL DEFAULT '',   -- in Spanish, when published
     status             TEXT,
     hierarchy          INTEGER,
     humanitarian       INTEGER,
