@@ -613,14 +613,26 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
 fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let dir = tempfile_dir()?;
     let file = dir.join("senda-synthetic-demo.xml");
-    let mut store = open_store(db)?;
-    let (_, real) = store.synthetic_presence()?;
-    if real {
-        bail!(
-            "{} holds real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
-            db.display()
-        );
+    if db.exists() {
+        let store = SqliteStore::open(db)?;
+        let (_, real) = store.synthetic_presence()?;
+        if real {
+            bail!(
+                "{} holds real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
+                db.display()
+            );
+        }
+        // A demo database holds nothing but an earlier demo: it is rebuilt from scratch, so
+        // every run gives the same database and the same report.
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = PathBuf::from(format!("{}{suffix}", db.display()));
+            if p.exists() {
+                std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
+            }
+        }
     }
+    let mut store = open_store(db)?;
     crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let report = import(&mut store, std::slice::from_ref(&file), false, false)?;
     let _ = std::fs::remove_file(&file);

@@ -378,3 +378,14 @@ fn spanish_titles_are_searchable() {
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.contains("XM-T-ES,Support to returnees"), "the English title is shown: {csv}");
 }
+
+#[test]
+fn running_the_demo_twice_rebuilds_the_same_database() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("demo.db");
+    let first = senda(&db, &["demo", "--activities", "30"]);
+    let second = senda(&db, &["demo", "--activities", "30"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(stderr(&second).contains("(30 created, 0 updated, 0 unchanged), 0 warnings"), "{}", stderr(&second));
+    assert_eq!(stdout(&first), stdout(&second));
+}
