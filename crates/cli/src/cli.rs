@@ -54,7 +54,10 @@ pub enum Command {
     Strategy(StrategyCommand),
     /// Past import runs and their reports.
     Imports(ImportsArgs),
-    /// Build a demo database from a deterministic synthetic sample and print the portfolio report.
+    /// Serve the dashboard (English/Spanish) and the JSON API (/api/v1) over the database.
+    Serve(ServeArgs),
+    /// Build a demo database from a deterministic synthetic sample, print the portfolio report
+    /// and serve the dashboard over it (until Ctrl-C; `--no-serve` to stop after the report).
     Demo(DemoArgs),
     /// Write a synthetic IATI file (labelled synthetic) for demos, tests and benchmarks.
     Generate(GenerateArgs),
@@ -223,6 +226,21 @@ pub struct DemoArgs {
     /// Random seed (the sample is deterministic for a given seed and size).
     #[arg(long, default_value_t = 2021)]
     pub seed: u64,
+    /// Address to serve the dashboard on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Build the database and print the report, but do not serve it.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// `senda serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port). Senda has no
+    /// accounts yet: bind to a public address only behind an authenticating proxy.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `senda generate`.

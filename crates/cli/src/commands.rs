@@ -6,7 +6,7 @@ use crate::import::{ImportReport, import};
 use anyhow::{Context, Result, bail};
 use senda_core::Strategy;
 use senda_core::mapping::Mapper;
-use senda_core::report::{Dimension, Filters as ReportFilters, Report, ReportBuilder};
+use senda_core::report::{Dimension, Filters as ReportFilters, Report};
 use senda_store::{ActivityFilter, Override, SqliteStore, Store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +61,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Strategy(s) => cmd_strategy(s).map(|_| 0),
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
+        Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen).map(|_| 0),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());
@@ -187,13 +188,7 @@ pub fn build_report(
             }
         }
     }
-    let infos = store.activity_infos(&st.id)?;
-    // Dimensions grouped or filtered on: only their columns are read.
-    let dims_used: Vec<Dimension> = dims.iter().copied().chain(filters.keys().copied()).collect();
-    let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
-    let needs = |d: Dimension| dims_used.contains(&d);
-    store.for_each_fact(needs(Dimension::Sector), needs(Dimension::ImplementingOrg), &mut |f| b.add(f))?;
-    Ok(b.finish())
+    Ok(senda_store::build_report(store, &st.id, dims, calendar_year, filters)?)
 }
 
 fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
@@ -363,6 +358,7 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
         text: a.text,
         status: a.status,
         limit,
+        ..Default::default()
     })?;
     let mut out = std::io::stdout().lock();
     match a.format {
@@ -661,7 +657,27 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
         db.display(),
         db.display()
     )?;
-    Ok(())
+    drop(out);
+    if a.no_serve {
+        return Ok(());
+    }
+    drop(store);
+    cmd_serve(db, a.listen)
+}
+
+/// Serves the dashboard and API over `db` until Ctrl-C.
+pub fn cmd_serve(db: &std::path::Path, listen: std::net::SocketAddr) -> Result<()> {
+    {
+        // Check the database and bring stored mappings up to date before serving.
+        let mut store = open_existing_store(db)?;
+        ensure_mappings(&mut store)?;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
+    rt.block_on(senda_web::serve(db.to_path_buf(), listen, |addr| {
+        println!("Senda is serving {} on http://{addr}/ (Ctrl-C to stop)", db.display());
+        let _ = std::io::stdout().flush();
+    }))
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn tempfile_dir() -> Result<PathBuf> {

@@ -17,7 +17,13 @@ pub fn pick_narrative<'a>(
     {
         return Some(&n.text);
     }
+    // The activity's default language: narratives without `xml:lang`, or tagged with it.
     if let Some(n) = narratives.iter().find(|n| n.lang.is_none()) {
+        return Some(&n.text);
+    }
+    if let Some(d) = default_lang
+        && let Some(n) = narratives.iter().find(|n| n.lang.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(d)))
+    {
         return Some(&n.text);
     }
     narratives.first().map(|n| n.text.as_str())

@@ -171,8 +171,103 @@ pub struct ActivityFilter {
     pub text: Option<String>,
     /// `activity-status/@code`.
     pub status: Option<String>,
+    /// Implementing organisation as attributed in the facts (exact name or ref, case-insensitive).
+    pub implementing_org: Option<String>,
+    /// U.S. fiscal years, inclusive (`(2022, 2024)` = FY2022 to FY2024): activities with a
+    /// commitment, disbursement or expenditure dated in that range.
+    pub fiscal_years: Option<(i32, i32)>,
+    /// Order of the rows.
+    pub sort: ActivitySort,
+    /// Keyset pagination: only rows after this one in the chosen order.
+    pub after: Option<ActivityCursor>,
     /// At most this many rows (`None` = all).
     pub limit: Option<u64>,
+}
+
+/// Orders of the activity list. Ties are broken by `iati-identifier`, so every order is total
+/// and keyset pagination never skips or repeats a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivitySort {
+    /// `iati-identifier`, ascending (default).
+    #[default]
+    Identifier,
+    /// Title, ascending (case-insensitive).
+    Title,
+    /// Start date, newest first (activities without one last).
+    StartDate,
+    /// USD disbursements, largest first.
+    Disbursements,
+    /// USD commitments, largest first.
+    Commitments,
+}
+
+impl ActivitySort {
+    /// All orders, for help texts and the API schema.
+    pub const ALL: [ActivitySort; 5] = [
+        ActivitySort::Identifier,
+        ActivitySort::Title,
+        ActivitySort::StartDate,
+        ActivitySort::Disbursements,
+        ActivitySort::Commitments,
+    ];
+    /// The snake_case name used in URLs.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActivitySort::Identifier => "identifier",
+            ActivitySort::Title => "title",
+            ActivitySort::StartDate => "start_date",
+            ActivitySort::Disbursements => "disbursements",
+            ActivitySort::Commitments => "commitments",
+        }
+    }
+    /// Parses a URL name; `None` when unknown.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.name() == s)
+    }
+    /// The value of `row` this order sorts on (what a cursor keeps).
+    pub fn value_of(self, row: &ActivityRow) -> String {
+        match self {
+            ActivitySort::Identifier => String::new(),
+            ActivitySort::Title => row.title.to_lowercase(),
+            ActivitySort::StartDate => row.start_date.clone(),
+            ActivitySort::Disbursements => row.disbursements_usd.clone(),
+            ActivitySort::Commitments => row.commitments_usd.clone(),
+        }
+    }
+}
+
+/// Where the previous page ended: the sort value and identifier of its last row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityCursor {
+    /// [`ActivitySort::value_of`] the last row.
+    pub sort_value: String,
+    /// `iati-identifier` of the last row.
+    pub iati_identifier: String,
+}
+
+/// Diagnostics of one publisher and severity.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualityRow {
+    /// `reporting-org` name, else the file path.
+    pub publisher: String,
+    /// `warning` or `error`.
+    pub severity: String,
+    /// How many.
+    pub count: u64,
+}
+
+/// Activities with an admin-1 location (department) in one country.
+#[derive(Debug, Clone, Serialize)]
+pub struct Department {
+    /// `location/administrative[@level=1]/@vocabulary`.
+    pub vocabulary: String,
+    /// `location/administrative[@level=1]/@code`.
+    pub code: String,
+    /// Location names published for it (distinct, up to 3, `; `-separated).
+    pub names: String,
+    /// Distinct activities with a location there.
+    pub activities: u64,
 }
 
 /// One row of the activity list.
@@ -283,6 +378,22 @@ pub trait Store {
     /// Lists activities (sorted by identifier).
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError>;
 
+    /// How many activities match `filter` (its `after`, `sort` and `limit` are ignored).
+    fn count_activities_matching(&self, filter: &ActivityFilter) -> Result<u64, StoreError>;
+
+    /// A number that grows with every committed write (import, override, remap): equal numbers
+    /// mean equal data, so readers may cache what they computed from it.
+    fn generation(&self) -> Result<i64, StoreError>;
+
+    /// Admin-1 locations (departments) of activities in `country` (ISO 3166-1 alpha-2), most
+    /// activities first.
+    fn departments(&self, country: &str) -> Result<Vec<Department>, StoreError>;
+
+    /// Warnings and errors of all import runs by publisher and severity (a diagnostic repeated
+    /// by several runs counts once), most first. The publisher is the `reporting-org` name of
+    /// the activity the diagnostic names, else the file.
+    fn data_quality(&self) -> Result<Vec<QualityRow>, StoreError>;
+
     /// One activity with its mapping for `strategy`.
     fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError>;
 
@@ -302,4 +413,25 @@ pub trait Store {
 
     /// Whether the database holds `(any synthetic, any real)` activities.
     fn synthetic_presence(&self) -> Result<(bool, bool), StoreError>;
+}
+
+/// Builds a portfolio report from any store: facts of the activities the strategy maps (after
+/// overrides), grouped by `dims`, kept when they pass `filters` (values already canonical:
+/// line-of-effort ids as in the strategy, years as text). Reads the sector and implementer
+/// columns only when grouped or filtered on.
+pub fn build_report(
+    store: &dyn Store,
+    strategy: &str,
+    dims: Vec<senda_core::report::Dimension>,
+    calendar_year: bool,
+    filters: senda_core::report::Filters,
+) -> Result<senda_core::report::Report, StoreError> {
+    use senda_core::report::{Dimension, ReportBuilder};
+    let infos = store.activity_infos(strategy)?;
+    let dims_used: Vec<Dimension> = dims.iter().copied().chain(filters.keys().copied()).collect();
+    let needs = |d: Dimension| dims_used.contains(&d);
+    let (with_sector, with_impl) = (needs(Dimension::Sector), needs(Dimension::ImplementingOrg));
+    let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
+    store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
+    Ok(b.finish())
 }

@@ -10,7 +10,13 @@ use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_generation_locations.sql"),
+];
+
+/// Bumps the data generation inside a write transaction (see [`Store::generation`]).
+const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -107,6 +113,9 @@ impl SqliteStore {
                 continue;
             }
             tx.execute_batch(sql)?;
+            if i + 1 == 2 {
+                backfill_locations(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
@@ -199,6 +208,10 @@ impl Store for SqliteStore {
             let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
             let mut del_map = tx.prepare_cached("DELETE FROM activity_mapping WHERE activity_id = ?1")?;
             let mut del_ev = tx.prepare_cached("DELETE FROM mapping_evidence WHERE activity_id = ?1")?;
+            let mut del_loc = tx.prepare_cached("DELETE FROM activity_location WHERE activity_id = ?1")?;
+            let mut ins_loc = tx.prepare_cached(
+                "INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)",
+            )?;
             let mut ins_fact = tx.prepare_cached(
                 "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
             )?;
@@ -334,12 +347,16 @@ impl Store for SqliteStore {
                     del_facts.execute([id])?;
                     del_map.execute([id])?;
                     del_ev.execute([id])?;
+                    del_loc.execute([id])?;
                     id
                 } else {
                     insert.execute(p)?;
                     tx.last_insert_rowid()
                 };
                 ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
+                for (country, vocabulary, code, name) in admin1_locations(a) {
+                    ins_loc.execute(params![id, country, vocabulary, code, name])?;
+                }
                 seen.push(id);
                 if let Some(prev_tx) = written.get(&id) {
                     out.superseded += 1;
@@ -390,6 +407,7 @@ impl Store for SqliteStore {
             "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
             params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
         )?;
+        tx.execute(BUMP_GENERATION, [])?;
         tx.commit()?;
         Ok(Some(out))
     }
@@ -451,18 +469,25 @@ impl Store for SqliteStore {
         if exists.is_none() {
             return Err(StoreError::NotFound(o.iati_identifier.clone()));
         }
-        self.conn.execute(
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
             "INSERT OR REPLACE INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES (?1,?2,?3,?4,?5)",
             params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
         )?;
+        tx.execute(BUMP_GENERATION, [])?;
+        tx.commit()?;
         Ok(())
     }
 
     fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError> {
-        Ok(self.conn.execute(
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = tx.execute(
             "DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2",
             params![iati_identifier, strategy],
-        )? > 0)
+        )?;
+        tx.execute(BUMP_GENERATION, [])?;
+        tx.commit()?;
+        Ok(n > 0)
     }
 
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
@@ -537,33 +562,44 @@ impl Store for SqliteStore {
 
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
         let overrides = self.overrides(&filter.strategy)?;
+        let (where_sql, mut args) = activity_where(filter, &overrides);
         let mut sql = String::from(
             "SELECT a.iati_identifier, a.title, a.reporting_org_name, a.countries, m.lines, a.status, a.start_date, a.end_date, a.commitments_usd, a.disbursements_usd, a.expenditures_usd, a.synthetic
-             FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE 1=1",
+             FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE ",
         );
-        let mut args: Vec<String> = vec![filter.strategy.clone()];
-        if let Some(c) = &filter.country {
-            args.push(format!("%;{};%", c.to_ascii_uppercase()));
-            sql.push_str(&format!(" AND a.countries LIKE ?{}", args.len()));
+        sql.push_str(&where_sql);
+        // Sort expression, direction, and the keyset condition "after the cursor".
+        let (expr, desc, cast) = match filter.sort {
+            ActivitySort::Identifier => ("", false, false),
+            ActivitySort::Title => ("lower(a.title)", false, false),
+            ActivitySort::StartDate => ("coalesce(a.start_date, '')", true, false),
+            // Sorting only: doubles order decimals of up to 15 significant digits exactly, and
+            // the money itself is never read as a double.
+            ActivitySort::Disbursements => ("CAST(a.disbursements_usd AS REAL)", true, true),
+            ActivitySort::Commitments => ("CAST(a.commitments_usd AS REAL)", true, true),
+        };
+        if let Some(c) = &filter.after {
+            args.push(c.iati_identifier.clone());
+            let id_arg = args.len();
+            if expr.is_empty() {
+                sql.push_str(&format!(" AND a.iati_identifier > ?{id_arg}"));
+            } else {
+                args.push(c.sort_value.clone());
+                let v = if cast { format!("CAST(?{} AS REAL)", args.len()) } else { format!("?{}", args.len()) };
+                let op = if desc { "<" } else { ">" };
+                sql.push_str(&format!(
+                    " AND ({expr} {op} {v} OR ({expr} = {v} AND a.iati_identifier > ?{id_arg}))"
+                ));
+            }
         }
-        if let Some(o) = &filter.reporting_org {
-            args.push(o.clone());
-            let n = args.len();
-            args.push(format!("%{}%", o.to_lowercase()));
-            sql.push_str(&format!(" AND (a.reporting_org_ref = ?{n} OR lower(a.reporting_org_name) LIKE ?{})", n + 1));
+        if expr.is_empty() {
+            sql.push_str(" ORDER BY a.iati_identifier");
+        } else {
+            sql.push_str(&format!(" ORDER BY {expr} {}, a.iati_identifier", if desc { "DESC" } else { "ASC" }));
         }
-        if let Some(t) = &filter.text {
-            args.push(format!("%{}%", t.to_lowercase()));
-            sql.push_str(&format!(
-                " AND (lower(a.title) LIKE ?{0} OR lower(a.title_es) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})",
-                args.len()
-            ));
+        if let Some(l) = filter.limit {
+            sql.push_str(&format!(" LIMIT {l}"));
         }
-        if let Some(s) = &filter.status {
-            args.push(s.clone());
-            sql.push_str(&format!(" AND a.status = ?{}", args.len()));
-        }
-        sql.push_str(" ORDER BY a.iati_identifier");
         let mut st = self.conn.prepare(&sql)?;
         let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
         let mut out = Vec::new();
@@ -573,19 +609,6 @@ impl Store for SqliteStore {
                 Some(o) => (o.lines_of_effort.clone(), true),
                 None => (lines_split(&r.get::<_, Option<String>>(4)?.unwrap_or_default()), false),
             };
-            if let Some(l) = &filter.line_of_effort {
-                let ok = if l.eq_ignore_ascii_case(NOT_MAPPED) {
-                    lines.is_empty()
-                } else {
-                    lines.iter().any(|x| x.eq_ignore_ascii_case(l))
-                };
-                if !ok {
-                    continue;
-                }
-            }
-            if filter.limit.is_some_and(|l| out.len() as u64 >= l) {
-                break;
-            }
             let countries: String = r.get(3)?;
             out.push(ActivityRow {
                 iati_identifier: ident,
@@ -604,6 +627,51 @@ impl Store for SqliteStore {
             });
         }
         Ok(out)
+    }
+
+    fn count_activities_matching(&self, filter: &ActivityFilter) -> Result<u64, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let (where_sql, args) = activity_where(filter, &overrides);
+        let sql = format!(
+            "SELECT count(*) FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE {where_sql}"
+        );
+        let n: i64 = self.conn.query_row(&sql, rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn generation(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT generation FROM store_generation WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    fn data_quality(&self) -> Result<Vec<QualityRow>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT coalesce(nullif(a.reporting_org_name, ''), d.file) AS publisher, d.severity, count(*)
+             FROM (SELECT DISTINCT file, line, col, code, severity, identifier FROM diagnostic) d
+             LEFT JOIN activity a ON a.iati_identifier = d.identifier
+             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(QualityRow { publisher: r.get(0)?, severity: r.get(1)?, count: r.get::<_, i64>(2)? as u64 })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn departments(&self, country: &str) -> Result<Vec<Department>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT vocabulary, code, count(DISTINCT activity_id), group_concat(DISTINCT name) FROM activity_location
+             WHERE country = ?1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code",
+        )?;
+        let rows = st.query_map([country.to_ascii_uppercase()], |r| {
+            let names: Option<String> = r.get(3)?;
+            let names: Vec<&str> = names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
+            Ok(Department {
+                vocabulary: r.get(0)?,
+                code: r.get(1)?,
+                activities: r.get::<_, i64>(2)? as u64,
+                names: names.join("; "),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
@@ -690,6 +758,7 @@ impl Store for SqliteStore {
             "INSERT OR REPLACE INTO strategy_state (strategy, fingerprint) VALUES (?1, ?2)",
             params![strategy, fingerprint],
         )?;
+        tx.execute(BUMP_GENERATION, [])?;
         tx.commit()?;
         Ok(n)
     }
@@ -799,4 +868,118 @@ mod tests {
         Connection::open(&path).expect("raw").pragma_update(None, "user_version", 99).expect("bump");
         assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
     }
+}
+
+/// The WHERE clause (after `WHERE`) and its arguments for an activity filter; `?1` is the strategy.
+fn activity_where(filter: &ActivityFilter, overrides: &HashMap<String, Override>) -> (String, Vec<String>) {
+    let mut sql = String::from("1=1");
+    let mut args: Vec<String> = vec![filter.strategy.clone()];
+    if let Some(c) = &filter.country {
+        args.push(format!("%;{};%", c.to_ascii_uppercase()));
+        sql.push_str(&format!(" AND a.countries LIKE ?{}", args.len()));
+    }
+    if let Some(o) = &filter.reporting_org {
+        args.push(o.clone());
+        let n = args.len();
+        args.push(format!("%{}%", o.to_lowercase()));
+        sql.push_str(&format!(" AND (a.reporting_org_ref = ?{n} OR lower(a.reporting_org_name) LIKE ?{})", n + 1));
+    }
+    if let Some(t) = &filter.text {
+        args.push(format!("%{}%", t.to_lowercase()));
+        sql.push_str(&format!(
+            " AND (lower(a.title) LIKE ?{0} OR lower(a.title_es) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})",
+            args.len()
+        ));
+    }
+    if let Some(s) = &filter.status {
+        args.push(s.clone());
+        sql.push_str(&format!(" AND a.status = ?{}", args.len()));
+    }
+    if let Some(o) = &filter.implementing_org {
+        args.push(o.to_lowercase());
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND lower(f.implementing_org) = ?{})",
+            args.len()
+        ));
+    }
+    if let Some((from, to)) = filter.fiscal_years {
+        // U.S. fiscal year N runs from 1 October of N-1 to 30 September of N.
+        args.push(format!("{:04}-10-01", from - 1));
+        args.push(format!("{to:04}-09-30"));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND f.transaction_type IN ('2','3','4') AND f.date >= ?{} AND f.date <= ?{})",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(l) = &filter.line_of_effort {
+        // Overrides decide for their activities; the rules' rows decide for the others.
+        let not_mapped = l.eq_ignore_ascii_case(NOT_MAPPED);
+        let matches = |lines: &[String]| {
+            if not_mapped { lines.is_empty() } else { lines.iter().any(|x| x.eq_ignore_ascii_case(l)) }
+        };
+        let all: Vec<&str> = overrides.keys().map(String::as_str).collect();
+        let hit: Vec<&str> =
+            overrides.iter().filter(|(_, o)| matches(&o.lines_of_effort)).map(|(k, _)| k.as_str()).collect();
+        let rule = if not_mapped {
+            "coalesce(m.lines, '') = ''".to_owned()
+        } else {
+            args.push(format!("%;{};%", l.to_ascii_uppercase()));
+            format!("(';' || coalesce(m.lines, '') || ';') LIKE ?{}", args.len())
+        };
+        if all.is_empty() {
+            sql.push_str(&format!(" AND {rule}"));
+        } else {
+            args.push(serde_json::to_string(&all).unwrap_or_else(|_| "[]".into()));
+            let all_arg = args.len();
+            args.push(serde_json::to_string(&hit).unwrap_or_else(|_| "[]".into()));
+            sql.push_str(&format!(
+                " AND ((a.iati_identifier NOT IN (SELECT value FROM json_each(?{all_arg})) AND {rule}) OR a.iati_identifier IN (SELECT value FROM json_each(?{})))",
+                args.len()
+            ));
+        }
+    }
+    (sql, args)
+}
+
+/// Admin-1 locations of an activity: (country, vocabulary, code, name) per `location` with an
+/// `administrative[@level=1]`. The country is the location's level-0 A4 code, else the
+/// activity's only `recipient-country`, else empty.
+fn admin1_locations(a: &Activity) -> Vec<(String, String, String, String)> {
+    let only_country = match a.recipient_countries.as_slice() {
+        [one] => one.code.as_str().to_owned(),
+        _ => String::new(),
+    };
+    let mut out = Vec::new();
+    for l in &a.locations {
+        let country = l
+            .administratives
+            .iter()
+            .find(|x| x.level.as_deref() == Some("0") && x.vocabulary.as_deref() == Some("A4"))
+            .map(|x| x.code.to_ascii_uppercase())
+            .unwrap_or_else(|| only_country.clone());
+        let name = senda_core::text::pick_narrative(&l.name, Some("en"), a.default_language.as_deref()).unwrap_or("");
+        for adm in l.administratives.iter().filter(|x| x.level.as_deref() == Some("1")) {
+            out.push((country.clone(), adm.vocabulary.clone().unwrap_or_default(), adm.code.clone(), name.to_owned()));
+        }
+    }
+    out
+}
+
+/// Fills `activity_location` for databases made before schema version 2 (their activities are
+/// decoded once; runs inside the migration's transaction).
+fn backfill_locations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
+    let mut ins =
+        tx.prepare("INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let ident: String = r.get(1)?;
+        let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
+        for (country, vocabulary, code, name) in admin1_locations(&a) {
+            ins.execute(params![id, country, vocabulary, code, name])?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,82 @@
+//! Senda's web dashboard and JSON API over the same database the CLI uses.
+//!
+//! - Pages (server-rendered HTML, no JavaScript needed): overview, line of effort, country,
+//!   activities (filters, sort, keyset pages, CSV), activity (every field, evidence in words),
+//!   organisation, imports and data quality. English and Spanish ([`i18n`]).
+//! - JSON API under `/api/v1` ([`api`]), described by an OpenAPI 3.1 document generated from
+//!   the code at `/api/v1/openapi.json`. Errors are `application/problem+json`.
+//! - Safety: everything from imported data is escaped (maud escapes by default), a strict
+//!   Content-Security-Policy, request body and time limits, generic error texts.
+
+pub mod api;
+pub mod charts;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod query;
+pub mod state;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::WebError;
+pub use state::AppState;
+
+/// The Content-Security-Policy of every response: only Senda's own styles, no scripts at all,
+/// images only from Senda or inline data, no framing, forms only to Senda.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Largest request body accepted (bytes): the API reads no bodies yet.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Longest time a request may take before a 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The whole application (pages, API, static files) with its safety layers.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .with_state(state)
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+}
+
+/// Serves the database at `db` on `listen` until Ctrl-C. `on_ready` gets the bound address
+/// (useful with port 0).
+pub async fn serve(db: PathBuf, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
+    let state = Arc::new(AppState::new(db)?);
+    // Warm the overview's reports in the background: the first visitor should not wait.
+    {
+        let st = Arc::clone(&state);
+        tokio::spawn(async move {
+            if let Err(e) = pages::warm(&st).await {
+                tracing::warn!(error = %e, "warming the report cache failed");
+            }
+        });
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| WebError::Internal(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?;
+    on_ready(addr);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("server: {e}")))
+}
