@@ -223,3 +223,4 @@ mapping-by-override = Mapped by an analyst's decision.
 narrative-lang-note = Shown in { $lang }.
 other-narratives = Other languages
 activities-with-money = Activities with money in the period
+usd-millions = millions of U.S. dollars

@@ -223,3 +223,4 @@ mapping-by-override = Asignada por decisión de un analista.
 narrative-lang-note = Mostrado en { $lang }.
 other-narratives = Otros idiomas
 activities-with-money = Actividades con fondos en el período
+usd-millions = millones de dólares estadounidenses

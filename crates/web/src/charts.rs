@@ -82,11 +82,12 @@ pub fn columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Mar
     let mut chart = BarChart::new(series, c.categories.clone());
     chart.width = 760.0;
     chart.height = 360.0;
-    chart.title_text = y_label.to_owned();
-    chart.title_font_size = 13.0;
+    chart.title_text = String::new();
+    chart.sub_title_text = String::new();
+    let _ = y_label;
     chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
     let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg)
+    figure(c, cat, loc, svg, y_label)
 }
 
 /// Horizontal bars (categories on the y axis), values in millions of USD.
@@ -99,18 +100,19 @@ pub fn bars(c: &ChartData, cat: &Catalogs, loc: Locale, x_label: &str) -> Markup
     let mut chart = HorizontalBarChart::new(series, c.categories.clone());
     chart.width = 760.0;
     chart.height = (80.0 + 28.0 * c.categories.len() as f32).max(160.0);
-    chart.title_text = x_label.to_owned();
-    chart.title_font_size = 13.0;
+    chart.title_text = String::new();
+    chart.legend_show = Some(c.series.len() > 1);
+    let _ = x_label;
     chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
     let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg)
+    figure(c, cat, loc, svg, x_label)
 }
 
-fn figure(c: &ChartData, cat: &Catalogs, loc: Locale, svg: String) -> Markup {
+fn figure(c: &ChartData, cat: &Catalogs, loc: Locale, svg: String, unit: &str) -> Markup {
     let desc = cat.t(loc.lang, "chart-desc");
     html! {
         figure class="chart-figure" id=(c.id) {
-            figcaption { (c.title) }
+            figcaption { (c.title) " · " (unit) }
             @if c.categories.is_empty() {
                 p { (cat.t(loc.lang, "no-data")) }
             } @else {

@@ -459,13 +459,13 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
             p { (ctx.usd(not_mapped_disb)) " / " (ctx.usd(total_disb)) " · "
                 a href=(format!("/activities?line_of_effort={NOT_MAPPED}")) { (ctx.t("activities")) } }
         }
-        section { (charts::columns(&chart, ctx.cat(), ctx.loc, "USD (millions)")) }
+        section { (charts::columns(&chart, ctx.cat(), ctx.loc, &ctx.t("usd-millions"))) }
         section aria-labelledby="country-h" {
             h2 id="country-h" { (ctx.t("split-by-country")) }
-            (charts::bars(&country_chart, ctx.cat(), ctx.loc, "USD (millions)"))
+            (charts::bars(&country_chart, ctx.cat(), ctx.loc, &ctx.t("usd-millions")))
             (money_table(&ctx, &data.by_country, |k| html! {
-                @if k[0].len() == 2 { a href=(format!("/country/{}", k[0])) { (ctx.country_label(&k[0])) } }
-                @else { (ctx.country_label(&k[0])) }
+                td { @if k[0].len() == 2 { a href=(format!("/country/{}", k[0])) { (ctx.country_label(&k[0])) } }
+                @else { (ctx.country_label(&k[0])) } }
             }, &[ctx.t("country")]))
         }
     };
@@ -665,7 +665,7 @@ async fn country(
     };
     let body = html! {
         (fy_form(&ctx, &sel, &years, &[]))
-        section { (charts::columns(&chart, ctx.cat(), ctx.loc, "USD (millions)")) }
+        section { (charts::columns(&chart, ctx.cat(), ctx.loc, &ctx.t("usd-millions"))) }
         section {
             h2 { (ctx.t("country-money-loe-fy")) }
             (money_table(&ctx, &by_lfy, |k| html! {

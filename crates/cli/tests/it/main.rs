@@ -4,3 +4,4 @@ mod bad_input;
 mod commands;
 mod real_data;
 mod support;
+mod web;

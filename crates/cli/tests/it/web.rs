@@ -1,0 +1,265 @@
+//! The web dashboard and JSON API, driven in-process (tower `oneshot`) over databases built by
+//! the real import: pages in both languages, escaping of imported text, problem+json errors,
+//! keyset pagination, the CSV download, the strategy switch and the safety headers.
+
+use crate::support::*;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use senda_store::{SqliteStore, Store};
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
+}
+
+fn app(db: &Path) -> axum::Router {
+    senda_web::router(Arc::new(senda_web::AppState::new(db.to_path_buf()).expect("state")))
+}
+
+fn get(rt: &tokio::runtime::Runtime, app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut req = Request::builder().uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = req.body(Body::empty()).expect("request");
+    rt.block_on(async {
+        let r = app.clone().oneshot(req).await.expect("response");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    })
+}
+
+/// A database with `n` synthetic activities (the demo generator) in a temporary folder.
+fn synthetic_db(n: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, mut store) = db();
+    let file = dir.path().join("synthetic.xml");
+    senda::generate::write_file(&file, n, None, 7).expect("generate");
+    senda::import::import(&mut store, &[file], false, false).expect("import");
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    let path = dir.path().join("senda.db");
+    (dir, path)
+}
+
+fn json(r: &Resp) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", &r.body[..r.body.len().min(300)]))
+}
+
+#[test]
+fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
+    let (_dir, db) = synthetic_db(80);
+    let rt = runtime();
+    let app = app(&db);
+    let store = SqliteStore::open_existing(&db).expect("open");
+    let first = store
+        .list_activities(&senda_store::ActivityFilter { strategy: STRATEGY.into(), limit: Some(1), ..Default::default() })
+        .expect("list")
+        .remove(0);
+    let pages = [
+        "/".to_owned(),
+        "/loe/LOE5".into(),
+        "/country/GT".into(),
+        "/activities".into(),
+        "/activities?line_of_effort=LOE6&country=HN&fy_from=2020&fy_to=2024&sort=disbursements".into(),
+        format!("/activity/{}", first.iati_identifier),
+        format!("/organisation?name={}", senda_web::query::enc(&first.reporting_org)),
+        "/imports".into(),
+        "/imports/1".into(),
+    ];
+    for (lang, marker) in [("en", "The strategy at a glance"), ("es-GT,es;q=0.9", "La estrategia de un vistazo")] {
+        for p in &pages {
+            let r = get(&rt, &app, p, &[("accept-language", lang)]);
+            assert_eq!(r.status, StatusCode::OK, "{p} ({lang}): {}", &r.body[..r.body.len().min(400)]);
+            assert!(!r.body.contains('⟦'), "{p} ({lang}) shows a missing message key");
+            let code = &lang[..2];
+            assert!(r.body.contains(&format!("<html lang=\"{code}\"")), "{p} is not in {code}");
+            assert!(r.body.contains("SYNTHETIC") || r.body.contains("SINTÉTICOS"), "{p}: synthetic banner");
+        }
+        let home = get(&rt, &app, "/", &[("accept-language", lang)]);
+        assert!(home.body.contains(marker), "overview in {lang}");
+    }
+    // Numbers in the reader's locale: Spanish (CLDR es) groups with dots, English with commas.
+    let es = get(&rt, &app, "/activities?lang=es", &[]);
+    let en = get(&rt, &app, "/activities?lang=en", &[]);
+    assert!(es.body.contains("US$"), "Spanish money format");
+    assert!(en.body.contains("actividades coinciden") == false && es.body.contains("actividades coinciden"));
+    // The switch is remembered in a cookie.
+    let cookie = es.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(cookie.starts_with("senda_lang=es"), "{cookie}");
+    let again = get(&rt, &app, "/", &[("cookie", "senda_lang=es"), ("accept-language", "en")]);
+    assert!(again.body.contains("La estrategia de un vistazo"), "cookie wins over Accept-Language");
+}
+
+#[test]
+fn script_like_text_from_imported_data_is_shown_as_text_and_never_runs() {
+    let (dir, mut store) = db();
+    let evil = "&lt;script&gt;alert('x')&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
+    let inner = format!(
+        "<title><narrative>Returnee reintegration {evil}</narrative></title>\n<description><narrative>{evil}</narrative></description>\n<participating-org role=\"4\"><narrative>Org {evil}</narrative></participating-org>\n<recipient-country code=\"GT\"/>\n{}",
+        transaction("3", "2023-01-15", "1000")
+    );
+    let f = write(dir.path(), "evil.xml", activity_xml("XM-TEST-EVIL", &inner));
+    senda::import::import(&mut store, &[f], false, false).expect("import");
+    drop(store);
+    let rt = runtime();
+    let app = app(&dir.path().join("senda.db"));
+    for uri in ["/activity/XM-TEST-EVIL", "/activities?q=reintegration", "/activities?lang=es", "/loe/LOE5"] {
+        let r = get(&rt, &app, uri, &[]);
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(!r.body.contains("<script"), "{uri}: a script element reached the page");
+        assert!(!r.body.contains("<img src=x"), "{uri}: an img element reached the page");
+        let csp = r.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(csp.contains("script-src 'none'") && csp.contains("default-src 'none'"), "{uri}: CSP {csp}");
+        assert_eq!(r.headers.get(header::X_CONTENT_TYPE_OPTIONS).and_then(|v| v.to_str().ok()), Some("nosniff"));
+    }
+    let page = get(&rt, &app, "/activity/XM-TEST-EVIL", &[]);
+    assert!(page.body.contains("&lt;script&gt;alert('x')&lt;/script&gt;"), "shown as text");
+}
+
+#[test]
+fn api_errors_are_problem_json_naming_the_parameter_without_internals() {
+    let (_dir, db) = synthetic_db(20);
+    let rt = runtime();
+    let app = app(&db);
+    let cases = [
+        ("/api/v1/activities?country=Guatemala", StatusCode::BAD_REQUEST, "country:"),
+        ("/api/v1/activities?line_of_effort=LOE9", StatusCode::BAD_REQUEST, "line_of_effort:"),
+        ("/api/v1/activities?limit=1001", StatusCode::BAD_REQUEST, "limit:"),
+        ("/api/v1/activities?cursor=zz", StatusCode::BAD_REQUEST, "cursor:"),
+        ("/api/v1/activities?sort=random", StatusCode::BAD_REQUEST, "sort:"),
+        ("/api/v1/activities?fiscal_year=2024..2020", StatusCode::BAD_REQUEST, "fiscal_year:"),
+        ("/api/v1/report?by=planet", StatusCode::BAD_REQUEST, "by:"),
+        ("/api/v1/activities/XM-NOT-THERE", StatusCode::NOT_FOUND, "not found"),
+        ("/api/v1/strategies/nope", StatusCode::NOT_FOUND, "not found"),
+        ("/api/v1/imports/abc", StatusCode::BAD_REQUEST, "id:"),
+        ("/api/v1/nothing-here", StatusCode::NOT_FOUND, "not found"),
+    ];
+    for (uri, status, detail) in cases {
+        let r = get(&rt, &app, uri, &[]);
+        assert_eq!(r.status, status, "{uri}: {}", r.body);
+        let ct = r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "{uri}");
+        let v = json(&r);
+        assert_eq!(v["status"].as_u64(), Some(u64::from(status.as_u16())), "{uri}");
+        assert!(v["detail"].as_str().unwrap_or("").starts_with(detail), "{uri}: {}", v["detail"]);
+        for leak in ["SELECT", "sqlite", "panicked", ".rs:"] {
+            assert!(!r.body.contains(leak), "{uri} leaks {leak}: {}", r.body);
+        }
+    }
+    // Pages answer bad input with a page, not a stack trace.
+    let r = get(&rt, &app, "/activities?country=Narnia", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("country:") && !r.body.contains("SELECT"));
+    assert_eq!(get(&rt, &app, "/country/XX", &[]).status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&rt, &app, "/loe/LOE42", &[]).status, StatusCode::NOT_FOUND);
+    assert_eq!(get(&rt, &app, "/no/such/page", &[]).status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn keyset_pages_visit_every_matching_activity_exactly_once_in_every_order() {
+    let (_dir, db) = synthetic_db(90);
+    let rt = runtime();
+    let app = app(&db);
+    for filter in ["", "&country=GT", "&line_of_effort=NOT_MAPPED"] {
+        for sort in ["identifier", "title", "start_date", "disbursements", "commitments"] {
+            let mut seen: Vec<String> = Vec::new();
+            let mut cursor = String::new();
+            let mut total = 0;
+            for _ in 0..100 {
+                let r = get(&rt, &app, &format!("/api/v1/activities?limit=7&sort={sort}{filter}{cursor}"), &[]);
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                let v = json(&r);
+                total = v["total"].as_u64().expect("total");
+                for it in v["items"].as_array().expect("items") {
+                    seen.push(it["iati_identifier"].as_str().expect("id").to_owned());
+                }
+                match v["next_cursor"].as_str() {
+                    Some(c) => cursor = format!("&cursor={c}"),
+                    None => break,
+                }
+            }
+            let unique: HashSet<&String> = seen.iter().collect();
+            assert_eq!(unique.len(), seen.len(), "{sort}{filter}: a row came twice");
+            assert_eq!(seen.len() as u64, total, "{sort}{filter}: pages do not add up to the total");
+            assert!(total > 0, "{filter}: the test needs matching rows");
+        }
+    }
+}
+
+#[test]
+fn csv_download_holds_every_row_of_the_current_view() {
+    let (_dir, db) = synthetic_db(60);
+    let rt = runtime();
+    let app = app(&db);
+    let api = json(&get(&rt, &app, "/api/v1/activities?country=HN&limit=1", &[]));
+    let r = get(&rt, &app, "/activities.csv?country=HN", &[]);
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::CONTENT_DISPOSITION).is_some());
+    let mut rd = csv::Reader::from_reader(r.body.as_bytes());
+    assert_eq!(rd.headers().expect("header").iter().collect::<Vec<_>>(), senda_web::api::CSV_COLUMNS.to_vec());
+    let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().expect("csv");
+    assert_eq!(rows.len() as u64, api["total"].as_u64().expect("total"));
+    assert!(rows.iter().all(|r| r[3].split(';').any(|c| c == "HN")), "every row is in Honduras");
+}
+
+#[test]
+fn strategy_switch_rereads_pages_and_reports_agree_with_each_other() {
+    let (_dir, db) = synthetic_db(60);
+    let rt = runtime();
+    let app = app(&db);
+    let rc = get(&rt, &app, "/?strategy=rc-2021", &[]);
+    assert_eq!(rc.status, StatusCode::OK);
+    assert!(rc.body.contains("RC1"), "root-causes lines of effort shown");
+    let cookie = rc.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(cookie.starts_with("senda_strategy=rc-2021"), "{cookie}");
+    let next = get(&rt, &app, "/activities", &[("cookie", "senda_strategy=rc-2021")]);
+    assert!(next.body.contains("RC1"), "the next page follows the switch");
+    assert_eq!(get(&rt, &app, "/?strategy=nope", &[]).status, StatusCode::NOT_FOUND);
+    // Every grouping of the same filters has the same grand total.
+    let totals: Vec<String> = ["line_of_effort", "country", "fiscal_year", "line_of_effort,country"]
+        .iter()
+        .map(|by| json(&get(&rt, &app, &format!("/api/v1/report?by={by}"), &[]))["total"]["usd"]["disbursements"].to_string())
+        .collect();
+    assert!(totals.windows(2).all(|w| w[0] == w[1]), "{totals:?}");
+    // The API report equals the CLI's for the same question.
+    let store = SqliteStore::open_existing(&db).expect("open");
+    let cli = senda_store::build_report(
+        &store,
+        STRATEGY,
+        vec![senda_core::report::Dimension::Country],
+        false,
+        Default::default(),
+    )
+    .expect("report");
+    let api = json(&get(&rt, &app, "/api/v1/report?by=country", &[]));
+    assert_eq!(api["total"]["usd"]["disbursements"].as_str(), Some(cli.total.usd.disbursements.to_string().as_str()));
+}
+
+#[test]
+fn request_limits_and_unknown_routes() {
+    let (_dir, db) = synthetic_db(5);
+    let rt = runtime();
+    let app = app(&db);
+    let big = vec![b'x'; senda_web::MAX_BODY + 1];
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/activities")
+        .header(header::CONTENT_LENGTH, big.len())
+        .body(Body::from(big))
+        .expect("req");
+    let status = rt.block_on(async { app.clone().oneshot(req).await.expect("response").status() });
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let spec = json(&get(&rt, &app, "/api/v1/openapi.json", &[]));
+    assert_eq!(spec["openapi"].as_str(), Some("3.1.0"));
+}
