@@ -672,7 +672,8 @@ pub fn cmd_serve(db: &std::path::Path, listen: std::net::SocketAddr) -> Result<(
         let mut store = open_existing_store(db)?;
         ensure_mappings(&mut store)?;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
+    let rt =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
     rt.block_on(senda_web::serve(db.to_path_buf(), listen, |addr| {
         println!("Senda is serving {} on http://{addr}/ (Ctrl-C to stop)", db.display());
         let _ = std::io::stdout().flush();

@@ -587,9 +587,7 @@ impl Store for SqliteStore {
                 args.push(c.sort_value.clone());
                 let v = if cast { format!("CAST(?{} AS REAL)", args.len()) } else { format!("?{}", args.len()) };
                 let op = if desc { "<" } else { ">" };
-                sql.push_str(&format!(
-                    " AND ({expr} {op} {v} OR ({expr} = {v} AND a.iati_identifier > ?{id_arg}))"
-                ));
+                sql.push_str(&format!(" AND ({expr} {op} {v} OR ({expr} = {v} AND a.iati_identifier > ?{id_arg}))"));
             }
         }
         if expr.is_empty() {
@@ -663,7 +661,8 @@ impl Store for SqliteStore {
         )?;
         let rows = st.query_map([country.to_ascii_uppercase()], |r| {
             let names: Option<String> = r.get(3)?;
-            let names: Vec<&str> = names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
+            let names: Vec<&str> =
+                names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
             Ok(Department {
                 vocabulary: r.get(0)?,
                 code: r.get(1)?,
@@ -843,33 +842,6 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn migrations_are_versioned_and_reopening_keeps_the_version() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("s.db");
-        let s = SqliteStore::open(&path).expect("open");
-        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
-        drop(s);
-        let s = SqliteStore::open(&path).expect("reopen");
-        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
-        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
-        assert_eq!(mode, "wal");
-    }
-
-    #[test]
-    fn a_newer_schema_is_refused() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("s.db");
-        drop(SqliteStore::open(&path).expect("open"));
-        Connection::open(&path).expect("raw").pragma_update(None, "user_version", 99).expect("bump");
-        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
-    }
-}
-
 /// The WHERE clause (after `WHERE`) and its arguments for an activity filter; `?1` is the strategy.
 fn activity_where(filter: &ActivityFilter, overrides: &HashMap<String, Override>) -> (String, Vec<String>) {
     let mut sql = String::from("1=1");
@@ -970,8 +942,9 @@ fn admin1_locations(a: &Activity) -> Vec<(String, String, String, String)> {
 /// decoded once; runs inside the migration's transaction).
 fn backfill_locations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
     let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
-    let mut ins =
-        tx.prepare("INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)")?;
+    let mut ins = tx.prepare(
+        "INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)",
+    )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
@@ -982,4 +955,31 @@ fn backfill_locations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_versioned_and_reopening_keeps_the_version() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        let s = SqliteStore::open(&path).expect("open");
+        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        drop(s);
+        let s = SqliteStore::open(&path).expect("reopen");
+        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).expect("open"));
+        Connection::open(&path).expect("raw").pragma_update(None, "user_version", 99).expect("bump");
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+    }
 }

@@ -224,3 +224,7 @@ narrative-lang-note = Shown in { $lang }.
 other-narratives = Other languages
 activities-with-money = Activities with money in the period
 usd-millions = millions of U.S. dollars
+datetype-1 = Planned start
+datetype-2 = Actual start
+datetype-3 = Planned end
+datetype-4 = Actual end

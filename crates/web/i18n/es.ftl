@@ -224,3 +224,7 @@ narrative-lang-note = Mostrado en { $lang }.
 other-narratives = Otros idiomas
 activities-with-money = Actividades con fondos en el período
 usd-millions = millones de dólares estadounidenses
+datetype-1 = Inicio previsto
+datetype-2 = Inicio real
+datetype-3 = Fin previsto
+datetype-4 = Fin real

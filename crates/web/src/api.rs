@@ -45,7 +45,22 @@ pub fn routes() -> Router<Arc<AppState>> {
         version = "1"
     ),
     paths(strategies, strategy, activities, activity, report, organisations, imports, import_run),
-    components(schemas(Problem, StrategyDto, LineOfEffortDto, InstrumentDto, ActivityItem, ActivityPage, ActivityDetailDto, EvidenceDto, OverrideDto, ReportDto, ReportRowDto, TotalsDto, OrganisationDto, RunDto))
+    components(schemas(
+        Problem,
+        StrategyDto,
+        LineOfEffortDto,
+        InstrumentDto,
+        ActivityItem,
+        ActivityPage,
+        ActivityDetailDto,
+        EvidenceDto,
+        OverrideDto,
+        ReportDto,
+        ReportRowDto,
+        TotalsDto,
+        OrganisationDto,
+        RunDto
+    ))
 )]
 pub struct ApiDoc;
 
@@ -58,8 +73,7 @@ pub fn openapi_document() -> String {
 
 async fn openapi_json() -> Response {
     let mut r = openapi_document().into_response();
-    r.headers_mut()
-        .insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
     r
 }
 
@@ -270,7 +284,10 @@ async fn activities(State(state): St, Query(raw): Query<RawQuery>) -> ApiResult<
     let cf = sel.activity_filter(sort, None, None);
     let total = state.cached(format!("count|{:?}", sel.pairs()), move |s| s.count_activities_matching(&cf)).await?;
     let next_cursor = (rows.len() as u64 == limit).then(|| rows.last()).flatten().map(|last| {
-        encode_cursor(&ActivityCursor { sort_value: sort.value_of(last), iati_identifier: last.iati_identifier.clone() })
+        encode_cursor(&ActivityCursor {
+            sort_value: sort.value_of(last),
+            iati_identifier: last.iati_identifier.clone(),
+        })
     });
     Ok(Json(ActivityPage { items: rows.iter().map(ActivityItem::from).collect(), next_cursor, total: *total }))
 }
@@ -337,7 +354,11 @@ struct StrategyParam {
 /// One activity by `iati-identifier`.
 #[utoipa::path(get, path = "/activities/{id}", params(("id" = String, Path, description = "iati-identifier"), StrategyParam),
     responses((status = 200, body = ActivityDetailDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
-async fn activity(State(state): St, Path(id): Path<String>, Query(p): Query<StrategyParam>) -> ApiResult<ActivityDetailDto> {
+async fn activity(
+    State(state): St,
+    Path(id): Path<String>,
+    Query(p): Query<StrategyParam>,
+) -> ApiResult<ActivityDetailDto> {
     let st = pick_strategy(&state, &p.strategy)?.clone();
     let sid = st.id.clone();
     let d = state.pool.run(move |s| s.activity(&id, &sid)).await?;

@@ -74,11 +74,8 @@ fn table(c: &ChartData, cat: &Catalogs, loc: Locale) -> Markup {
 
 /// Grouped columns (categories on the x axis), values in millions of USD on the y axis.
 pub fn columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Markup {
-    let series: Vec<Series> = c
-        .series
-        .iter()
-        .map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect()))
-        .collect();
+    let series: Vec<Series> =
+        c.series.iter().map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect())).collect();
     let mut chart = BarChart::new(series, c.categories.clone());
     chart.width = 760.0;
     chart.height = 360.0;
@@ -92,11 +89,8 @@ pub fn columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Mar
 
 /// Horizontal bars (categories on the y axis), values in millions of USD.
 pub fn bars(c: &ChartData, cat: &Catalogs, loc: Locale, x_label: &str) -> Markup {
-    let series: Vec<Series> = c
-        .series
-        .iter()
-        .map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect()))
-        .collect();
+    let series: Vec<Series> =
+        c.series.iter().map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect())).collect();
     let mut chart = HorizontalBarChart::new(series, c.categories.clone());
     chart.width = 760.0;
     chart.height = (80.0 + 28.0 * c.categories.len() as f32).max(160.0);

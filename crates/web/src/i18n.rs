@@ -83,9 +83,8 @@ impl Locale {
         for (i, part) in accept_language.split(',').enumerate() {
             let mut it = part.split(';');
             let tag = it.next().unwrap_or("").trim();
-            let q = it
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q =
+                it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok())).unwrap_or(1.0);
             if let Some(l) = Locale::from_tag(tag)
                 && q > 0.0
                 && best.is_none_or(|(bq, bi, _)| q > bq || (q == bq && i < bi))

@@ -8,7 +8,7 @@
 use crate::charts::{self, ChartData};
 use crate::error::WebError;
 use crate::i18n::{Catalogs, Lang, Locale};
-use crate::query::{RawQuery, Selection, encode_cursor, enc, query_string};
+use crate::query::{RawQuery, Selection, enc, encode_cursor, query_string};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -42,6 +42,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/imports", get(imports))
         .route("/imports/{id}", get(import_run))
         .route("/static/senda.css", get(css))
+        .route("/favicon.ico", get(favicon))
+        .route("/static/favicon.svg", get(favicon))
         .fallback(not_found)
 }
 
@@ -78,9 +80,9 @@ impl Ctx {
             }
             None => match cookie(headers, "senda_lang").as_deref().and_then(Locale::from_tag) {
                 Some(l) => l,
-                None => Locale::negotiate(
-                    headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""),
-                ),
+                None => {
+                    Locale::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or(""))
+                }
             },
         };
         let strategy_id = match raw.strategy.as_deref().filter(|s| !s.is_empty()) {
@@ -179,6 +181,7 @@ impl Ctx {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · Senda" }
                     link rel="stylesheet" href="/static/senda.css";
+                    link rel="icon" type="image/svg+xml" href="/static/favicon.svg";
                 }
                 body {
                     a class="skip" href="#main" { (self.t("skip-to-content")) }
@@ -288,6 +291,13 @@ async fn not_found(State(state): St, headers: HeaderMap, uri: Uri) -> PageError 
     perr(&state, &headers)(WebError::NotFound(format!("page {}", uri.path())))
 }
 
+async fn favicon() -> Response {
+    let mut r = include_str!("../static/favicon.svg").into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    r
+}
+
 async fn css() -> Response {
     let mut r = include_str!("../static/senda.css").into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
@@ -373,20 +383,18 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
     let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
     let data = overview_reports(&state, &sel).await.map_err(&pe)?;
     // All years with data (unfiltered) for the range form.
-    let all_years = state
-        .report(&sel.strategy, vec![Dimension::FiscalYear], false, Default::default())
-        .await
-        .map_err(&pe)?;
+    let all_years =
+        state.report(&sel.strategy, vec![Dimension::FiscalYear], false, Default::default()).await.map_err(&pe)?;
     let years = years_of(&all_years, 0);
     let per_loe = by_first_key(&data.by_loe_fy);
-    let loe_counts = state
-        .report(&sel.strategy, vec![Dimension::LineOfEffort], false, sel.report_filters())
-        .await
-        .map_err(&pe)?;
+    let loe_counts =
+        state.report(&sel.strategy, vec![Dimension::LineOfEffort], false, sel.report_filters()).await.map_err(&pe)?;
     let count_of = |id: &str| loe_counts.rows.iter().find(|r| r.key[0] == id).map(|r| r.activities).unwrap_or(0);
     let mut top: BTreeMap<String, Vec<(String, Decimal)>> = BTreeMap::new();
     for row in &data.by_loe_org.rows {
-        top.entry(row.key[0].clone()).or_default().push((row.key[1].clone(), row.usd.disbursements + row.usd.expenditures));
+        top.entry(row.key[0].clone())
+            .or_default()
+            .push((row.key[1].clone(), row.usd.disbursements + row.usd.expenditures));
     }
     for v in top.values_mut() {
         v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -721,7 +729,10 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
         pairs.push(("sort", sort.name().to_owned()));
     }
     let next = (rows.len() as u64 == limit).then(|| rows.last()).flatten().map(|last| {
-        let c = senda_store::ActivityCursor { sort_value: sort.value_of(last), iati_identifier: last.iati_identifier.clone() };
+        let c = senda_store::ActivityCursor {
+            sort_value: sort.value_of(last),
+            iati_identifier: last.iati_identifier.clone(),
+        };
         let mut p = pairs.clone();
         p.push(("cursor", encode_cursor(&c)));
         if limit != 50 {
@@ -841,7 +852,8 @@ fn narrative_block(ctx: &Ctx, a: &Activity, ns: &[senda_core::Narrative]) -> Mar
 fn evidence_words(ctx: &Ctx, e: &Evidence) -> String {
     let field_kind = e.kind.as_str();
     let key = format!("field-{field_kind}");
-    let field = if ctx.cat().has(ctx.lang(), &key) { format!("{} ({})", ctx.t(&key), e.field) } else { e.field.clone() };
+    let field =
+        if ctx.cat().has(ctx.lang(), &key) { format!("{} ({})", ctx.t(&key), e.field) } else { e.field.clone() };
     ctx.ta(
         "evidence-rule",
         &[
@@ -853,16 +865,25 @@ fn evidence_words(ctx: &Ctx, e: &Evidence) -> String {
     )
 }
 
-async fn activity(State(state): St, headers: HeaderMap, uri: Uri, Path(id): Path<String>, Query(raw): Query<RawQuery>) -> PageResult {
+async fn activity(
+    State(state): St,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    Query(raw): Query<RawQuery>,
+) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
     let sid = ctx.strategy.id.clone();
     let ident = id.clone();
     let d: ActivityDetail = state.pool.run(move |s| s.activity(&ident, &sid)).await.map_err(&pe)?;
     let a = &d.activity;
-    let title = pick_narrative(&a.title, Some(ctx.lang().code()), a.default_language.as_deref()).unwrap_or(a.iati_identifier.as_str()).to_owned();
+    let title = pick_narrative(&a.title, Some(ctx.lang().code()), a.default_language.as_deref())
+        .unwrap_or(a.iati_identifier.as_str())
+        .to_owned();
     let rule_of = |rid: &str| ctx.strategy.rules.iter().find(|r| r.id == rid).map(|r| r.note.clone());
-    let effective: Vec<String> = d.override_.as_ref().map(|o| o.lines_of_effort.clone()).unwrap_or_else(|| d.rule_lines.clone());
+    let effective: Vec<String> =
+        d.override_.as_ref().map(|o| o.lines_of_effort.clone()).unwrap_or_else(|| d.rule_lines.clone());
     let labels = |ls: &[String]| ls.iter().map(|l| ctx.loe_label(l)).collect::<Vec<_>>().join("; ");
     let body = html! {
         section aria-labelledby="map-h" class="mapping" {
@@ -894,7 +915,7 @@ async fn activity(State(state): St, headers: HeaderMap, uri: Uri, Path(id): Path
                 dt { (ctx.t("title")) } dd { (narrative_block(&ctx, a, &a.title)) }
                 @for dsc in &a.descriptions { dt { (ctx.t("description")) @if let Some(t) = &dsc.description_type { " (" (t) ")" } } dd { (narrative_block(&ctx, a, &dsc.narratives)) } }
                 dt { (ctx.t("status")) } dd { (ctx.status_label(a.status.as_deref().unwrap_or(""))) }
-                dt { (ctx.t("dates")) } dd { ul { @for dt_ in &a.dates { li { (dt_.date_type) ": " (ctx.date(&dt_.date.to_string())) } } } }
+                dt { (ctx.t("dates")) } dd { ul { @for dt_ in &a.dates { li { (ctx.t(&format!("datetype-{}", dt_.date_type))) ": " (ctx.date(&dt_.date.to_string())) } } } }
                 dt { (ctx.t("humanitarian")) } dd { (match a.humanitarian { Some(true) => ctx.t("yes"), Some(false) => ctx.t("no"), None => String::new() }) }
                 @if let Some(v) = &a.iati_version { dt { "iati-version" } dd { (v) } }
                 @if let Some(v) = &a.default_language { dt { "default-language" } dd { (v) } }
@@ -989,7 +1010,10 @@ async fn organisation(State(state): St, headers: HeaderMap, uri: Uri, Query(q): 
     let pe = perr(&state, &headers);
     let raw = RawQuery { strategy: q.strategy.clone(), lang: q.lang.clone(), ..Default::default() };
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
-    let name = q.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| pe(WebError::BadRequest("name: give the organisation's name (?name=...)".into())))?;
+    let name = q
+        .name
+        .filter(|n| !n.trim().is_empty())
+        .ok_or_else(|| pe(WebError::BadRequest("name: give the organisation's name (?name=...)".into())))?;
     let sid = ctx.strategy.id.clone();
     let f_rep = [(Dimension::ReportingOrg, vec![name.clone()])].into_iter().collect();
     let f_imp = [(Dimension::ImplementingOrg, vec![name.clone()])].into_iter().collect();
@@ -1001,9 +1025,11 @@ async fn organisation(State(state): St, headers: HeaderMap, uri: Uri, Query(q): 
     if rep.rows.is_empty() && imp.rows.is_empty() {
         return Err(pe(WebError::NotFound(format!("organisation {name:?}"))));
     }
-    let key = |k: &[String]| html! {
-        td { @if k[0] == NOT_MAPPED { (ctx.loe_label(&k[0])) } @else { a href=(format!("/loe/{}", k[0])) { (ctx.loe_label(&k[0])) } } }
-        td { (ctx.fy(&k[1])) }
+    let key = |k: &[String]| {
+        html! {
+            td { @if k[0] == NOT_MAPPED { (ctx.loe_label(&k[0])) } @else { a href=(format!("/loe/{}", k[0])) { (ctx.loe_label(&k[0])) } } }
+            td { (ctx.fy(&k[1])) }
+        }
     };
     let heads = [ctx.t("line-of-effort"), ctx.t("fy-range")];
     let body = html! {
@@ -1052,15 +1078,24 @@ async fn imports(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Que
     Ok(ctx.page(&ctx.t("imports-title"), body))
 }
 
-async fn import_run(State(state): St, headers: HeaderMap, uri: Uri, Path(id): Path<String>, Query(raw): Query<RawQuery>) -> PageResult {
+async fn import_run(
+    State(state): St,
+    headers: HeaderMap,
+    uri: Uri,
+    Path(id): Path<String>,
+    Query(raw): Query<RawQuery>,
+) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
     let id: i64 = id.parse().map_err(|_| pe(WebError::NotFound(format!("import run {id:?}"))))?;
     let runs = state.pool.run(|s| s.runs(u64::MAX >> 1)).await.map_err(&pe)?;
-    let run = runs.into_iter().find(|r| r.id == id).ok_or_else(|| pe(WebError::NotFound(format!("import run {id}"))))?;
+    let run =
+        runs.into_iter().find(|r| r.id == id).ok_or_else(|| pe(WebError::NotFound(format!("import run {id}"))))?;
     let files = run.report.get("file_reports").and_then(|v| v.as_array()).cloned().unwrap_or_default();
     let diags = run.report.get("diagnostics").and_then(|v| v.as_array()).cloned().unwrap_or_default();
-    let s = |v: &serde_json::Value, k: &str| v.get(k).map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default();
+    let s = |v: &serde_json::Value, k: &str| {
+        v.get(k).map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default()
+    };
     let body = html! {
         p { (ctx.t("started")) ": " (run.started_at) " · " (ctx.t("finished")) ": " (run.finished_at) }
         h2 { (ctx.t("files")) }

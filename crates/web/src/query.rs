@@ -163,9 +163,7 @@ impl RawQuery {
             None => None,
             Some(s) if matches!(s.as_str(), "1" | "2" | "3" | "4" | "5" | "6") => Some(s),
             Some(s) => {
-                return Err(WebError::BadRequest(format!(
-                    "status: {s:?} is not an IATI ActivityStatus code (1 to 6)"
-                )));
+                return Err(WebError::BadRequest(format!("status: {s:?} is not an IATI ActivityStatus code (1 to 6)")));
             }
         };
         Ok(Selection {
@@ -198,9 +196,11 @@ impl RawQuery {
     pub fn limit(&self, max: u64) -> Result<u64, WebError> {
         match nonempty(&self.limit) {
             None => Ok(50.min(max)),
-            Some(s) => s.parse::<u64>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
-                WebError::BadRequest(format!("limit: {s:?} is not a number from 1 to {max}"))
-            }),
+            Some(s) => s
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| WebError::BadRequest(format!("limit: {s:?} is not a number from 1 to {max}"))),
         }
     }
 
@@ -219,7 +219,7 @@ pub fn encode_cursor(c: &ActivityCursor) -> String {
 /// Reads a cursor made by [`encode_cursor`].
 pub fn decode_cursor(s: &str) -> Result<ActivityCursor, WebError> {
     let bad = || WebError::BadRequest(format!("cursor: {s:?} is not a cursor from a previous page"));
-    if s.len() % 2 != 0 || s.len() > 4096 {
+    if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return Err(bad());
     }
     let bytes: Result<Vec<u8>, _> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16)).collect();

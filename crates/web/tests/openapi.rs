@@ -17,5 +17,9 @@ fn openapi_document_matches_the_snapshot() {
         std::fs::write(&path, &doc).expect("write snapshot");
     }
     let want = std::fs::read_to_string(&path).expect("snapshot exists (UPDATE_SNAPSHOTS=1 makes it)");
-    assert!(want == doc, "the OpenAPI document changed; review and refresh with UPDATE_SNAPSHOTS=1 (see {})", path.display());
+    assert!(
+        want == doc,
+        "the OpenAPI document changed; review and refresh with UPDATE_SNAPSHOTS=1 (see {})",
+        path.display()
+    );
 }

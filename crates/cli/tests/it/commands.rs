@@ -190,7 +190,7 @@ fn stale_mappings_are_recomputed_when_a_strategy_definition_changes() {
 fn demo_builds_a_labelled_synthetic_database() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("demo.db");
-    let o = senda(&db, &["demo", "--activities", "60"]);
+    let o = senda(&db, &["demo", "--no-serve", "--activities", "60"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("SYNTHETIC DEMO DATA"), "{out}");
@@ -200,7 +200,7 @@ fn demo_builds_a_labelled_synthetic_database() {
     assert!(csv.lines().skip(1).all(|l| l.contains("XX-SENDA-SYNTHETIC") && l.ends_with(",true")), "{csv}");
     // Deterministic: the same seed and size give the same report.
     let db2 = dir.path().join("demo2.db");
-    let o2 = senda(&db2, &["demo", "--activities", "60"]);
+    let o2 = senda(&db2, &["demo", "--no-serve", "--activities", "60"]);
     assert_eq!(stdout(&o2), out.replace(db.to_str().expect("utf8"), db2.to_str().expect("utf8")));
 }
 
@@ -308,7 +308,7 @@ fn demo_never_mixes_synthetic_into_real_data_and_generate_never_overwrites() {
     let real = dir.path().join("real.db");
     let f = write(dir.path(), "p.xml", portfolio());
     assert!(senda(&real, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
-    let o = senda(&real, &["demo", "--activities", "10"]);
+    let o = senda(&real, &["demo", "--no-serve", "--activities", "10"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("real (non-synthetic) activities"), "{}", stderr(&o));
     let csv = stdout(&senda(&real, &["activities", "--format", "csv"]));
@@ -383,9 +383,28 @@ fn spanish_titles_are_searchable() {
 fn running_the_demo_twice_rebuilds_the_same_database() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("demo.db");
-    let first = senda(&db, &["demo", "--activities", "30"]);
-    let second = senda(&db, &["demo", "--activities", "30"]);
+    let first = senda(&db, &["demo", "--no-serve", "--activities", "30"]);
+    let second = senda(&db, &["demo", "--no-serve", "--activities", "30"]);
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(stderr(&second).contains("(30 created, 0 updated, 0 unchanged), 0 warnings"), "{}", stderr(&second));
     assert_eq!(stdout(&first), stdout(&second));
+}
+
+#[test]
+fn serve_refuses_a_missing_database_and_a_busy_port_with_one_clear_line() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let missing = dir.path().join("nothing.db");
+    let o = senda(&missing, &["serve", "--listen", "127.0.0.1:0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no such database"), "{}", stderr(&o));
+    assert!(!missing.exists(), "serve never creates a database");
+    // A port already taken: the error names the address.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let db = dir.path().join("demo.db");
+    assert!(senda(&db, &["demo", "--no-serve", "--activities", "5"]).status.success());
+    let o = senda(&db, &["serve", "--listen", &addr]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("cannot listen on {addr}")), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().filter(|l| l.starts_with("error")).count(), 1);
 }

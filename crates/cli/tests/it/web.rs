@@ -63,7 +63,11 @@ fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
     let app = app(&db);
     let store = SqliteStore::open_existing(&db).expect("open");
     let first = store
-        .list_activities(&senda_store::ActivityFilter { strategy: STRATEGY.into(), limit: Some(1), ..Default::default() })
+        .list_activities(&senda_store::ActivityFilter {
+            strategy: STRATEGY.into(),
+            limit: Some(1),
+            ..Default::default()
+        })
         .expect("list")
         .remove(0);
     let pages = [
@@ -93,7 +97,7 @@ fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
     let es = get(&rt, &app, "/activities?lang=es", &[]);
     let en = get(&rt, &app, "/activities?lang=en", &[]);
     assert!(es.body.contains("US$"), "Spanish money format");
-    assert!(en.body.contains("actividades coinciden") == false && es.body.contains("actividades coinciden"));
+    assert!(!en.body.contains("actividades coinciden") && es.body.contains("actividades coinciden"));
     // The switch is remembered in a cookie.
     let cookie = es.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     assert!(cookie.starts_with("senda_lang=es"), "{cookie}");
@@ -229,7 +233,9 @@ fn strategy_switch_rereads_pages_and_reports_agree_with_each_other() {
     // Every grouping of the same filters has the same grand total.
     let totals: Vec<String> = ["line_of_effort", "country", "fiscal_year", "line_of_effort,country"]
         .iter()
-        .map(|by| json(&get(&rt, &app, &format!("/api/v1/report?by={by}"), &[]))["total"]["usd"]["disbursements"].to_string())
+        .map(|by| {
+            json(&get(&rt, &app, &format!("/api/v1/report?by={by}"), &[]))["total"]["usd"]["disbursements"].to_string()
+        })
         .collect();
     assert!(totals.windows(2).all(|w| w[0] == w[1]), "{totals:?}");
     // The API report equals the CLI's for the same question.

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every test of Senda: the Rust tests (unit, integration, real data, OpenAPI snapshot), then
+# the browser tests (Playwright from npm driving Debian's chromium; screenshots in
+# target/e2e-screenshots/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo test --workspace
+
+# The browser tests serve the debug binary (already built by the tests above).
+cargo build -p senda
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update && apt-get install -y chromium
+  else
+    echo "error: the browser tests need Debian's chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)" >&2
+    exit 1
+  fi
+fi
+(cd e2e && npm ci --no-audit --no-fund && npm test)
