@@ -83,5 +83,9 @@ mod tests {
         assert_eq!(pick_narrative(&v, Some("es"), Some("en")), Some("hola"));
         assert_eq!(pick_narrative(&v, Some("en"), Some("en")), Some("hello"));
         assert_eq!(pick_narrative(&v, Some("de"), Some("en")), Some("hello"));
+        // Every narrative tagged: the one in the default language, not simply the first.
+        let tagged = vec![n(Some("fr"), "bonjour"), n(Some("es"), "hola")];
+        assert_eq!(pick_narrative(&tagged, Some("en"), Some("es")), Some("hola"));
+        assert_eq!(pick_narrative(&tagged, Some("en"), None), Some("bonjour"), "no better choice: the first");
     }
 }

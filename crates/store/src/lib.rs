@@ -229,7 +229,8 @@ impl ActivitySort {
     pub fn value_of(self, row: &ActivityRow) -> String {
         match self {
             ActivitySort::Identifier => String::new(),
-            ActivitySort::Title => row.title.to_lowercase(),
+            // SQLite's lower() folds ASCII letters only; the cursor must compare the same way.
+            ActivitySort::Title => row.title.to_ascii_lowercase(),
             ActivitySort::StartDate => row.start_date.clone(),
             ActivitySort::Disbursements => row.disbursements_usd.clone(),
             ActivitySort::Commitments => row.commitments_usd.clone(),
@@ -244,6 +245,10 @@ pub struct ActivityCursor {
     pub sort_value: String,
     /// `iati-identifier` of the last row.
     pub iati_identifier: String,
+    /// Database id of the last row ([`ActivityRow::db_id`]), when known: finds the row in a
+    /// cached list without a query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub db_id: Option<i64>,
 }
 
 /// Diagnostics of one publisher and severity.
@@ -299,6 +304,9 @@ pub struct ActivityRow {
     pub expenditures_usd: String,
     /// Synthetic (demo) data.
     pub synthetic: bool,
+    /// Row id in this database (not stable across databases; not exported).
+    #[serde(skip)]
+    pub db_id: i64,
 }
 
 /// Everything stored about one activity.
@@ -377,6 +385,15 @@ pub trait Store {
 
     /// Lists activities (sorted by identifier).
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError>;
+
+    /// The database ids and identifiers of the activities matching `filter`, in its order
+    /// (`after` honoured), at most `filter.limit` of them: what a reader keeps to page through
+    /// a filtered list without re-running the filter.
+    fn matching_activity_ids(&self, filter: &ActivityFilter) -> Result<Vec<i64>, StoreError>;
+
+    /// List rows of the activities with these database ids, in the order given (ids that do not
+    /// exist are skipped).
+    fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError>;
 
     /// How many activities match `filter` (its `after`, `sort` and `limit` are ignored).
     fn count_activities_matching(&self, filter: &ActivityFilter) -> Result<u64, StoreError>;

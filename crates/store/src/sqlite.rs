@@ -69,6 +69,14 @@ impl SqliteStore {
         Self::open(path)
     }
 
+    /// Sets this connection's page cache (KiB). The default (64 MiB) suits imports and
+    /// reports; a server holding several read connections gives each less (the operating
+    /// system caches the file for all of them).
+    pub fn set_cache_kib(&self, kib: u32) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(())
+    }
+
     /// An in-memory database (tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory()?)
@@ -562,67 +570,36 @@ impl Store for SqliteStore {
 
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
         let overrides = self.overrides(&filter.strategy)?;
-        let (where_sql, mut args) = activity_where(filter, &overrides);
-        let mut sql = String::from(
-            "SELECT a.iati_identifier, a.title, a.reporting_org_name, a.countries, m.lines, a.status, a.start_date, a.end_date, a.commitments_usd, a.disbursements_usd, a.expenditures_usd, a.synthetic
-             FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE ",
-        );
-        sql.push_str(&where_sql);
-        // Sort expression, direction, and the keyset condition "after the cursor".
-        let (expr, desc, cast) = match filter.sort {
-            ActivitySort::Identifier => ("", false, false),
-            ActivitySort::Title => ("lower(a.title)", false, false),
-            ActivitySort::StartDate => ("coalesce(a.start_date, '')", true, false),
-            // Sorting only: doubles order decimals of up to 15 significant digits exactly, and
-            // the money itself is never read as a double.
-            ActivitySort::Disbursements => ("CAST(a.disbursements_usd AS REAL)", true, true),
-            ActivitySort::Commitments => ("CAST(a.commitments_usd AS REAL)", true, true),
-        };
-        if let Some(c) = &filter.after {
-            args.push(c.iati_identifier.clone());
-            let id_arg = args.len();
-            if expr.is_empty() {
-                sql.push_str(&format!(" AND a.iati_identifier > ?{id_arg}"));
-            } else {
-                args.push(c.sort_value.clone());
-                let v = if cast { format!("CAST(?{} AS REAL)", args.len()) } else { format!("?{}", args.len()) };
-                let op = if desc { "<" } else { ">" };
-                sql.push_str(&format!(" AND ({expr} {op} {v} OR ({expr} = {v} AND a.iati_identifier > ?{id_arg}))"));
-            }
-        }
-        if expr.is_empty() {
-            sql.push_str(" ORDER BY a.iati_identifier");
-        } else {
-            sql.push_str(&format!(" ORDER BY {expr} {}, a.iati_identifier", if desc { "DESC" } else { "ASC" }));
-        }
-        if let Some(l) = filter.limit {
-            sql.push_str(&format!(" LIMIT {l}"));
-        }
+        let (sql, args) = list_sql(filter, &overrides, ROW_COLUMNS);
         let mut st = self.conn.prepare(&sql)?;
         let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let ident: String = r.get(0)?;
-            let (lines, overridden) = match overrides.get(&ident) {
-                Some(o) => (o.lines_of_effort.clone(), true),
-                None => (lines_split(&r.get::<_, Option<String>>(4)?.unwrap_or_default()), false),
-            };
-            let countries: String = r.get(3)?;
-            out.push(ActivityRow {
-                iati_identifier: ident,
-                title: r.get(1)?,
-                reporting_org: r.get(2)?,
-                countries: countries.trim_matches(';').to_owned(),
-                lines_of_effort: lines.join(";"),
-                overridden,
-                status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
-                start_date: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
-                end_date: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
-                commitments_usd: r.get(8)?,
-                disbursements_usd: r.get(9)?,
-                expenditures_usd: r.get(10)?,
-                synthetic: r.get::<_, i64>(11)? != 0,
-            });
+            out.push(row_of(r, &overrides)?);
+        }
+        Ok(out)
+    }
+
+    fn matching_activity_ids(&self, filter: &ActivityFilter) -> Result<Vec<i64>, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let (sql, args) = list_sql(filter, &overrides, "a.id");
+        let mut st = self.conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE a.id = ?2"
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut rows = st.query(params![strategy, id])?;
+            if let Some(r) = rows.next()? {
+                out.push(row_of(r, &overrides)?);
+            }
         }
         Ok(out)
     }
@@ -840,6 +817,73 @@ fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new
         identifier: Some(ident.to_owned()),
         element: Some("iati-activity/iati-identifier".into()),
     }
+}
+
+/// Columns of an activity list row (see [`row_of`]).
+const ROW_COLUMNS: &str = "a.iati_identifier, a.title, a.reporting_org_name, a.countries, m.lines, a.status, a.start_date, a.end_date, a.commitments_usd, a.disbursements_usd, a.expenditures_usd, a.synthetic, a.id";
+
+fn row_of(r: &rusqlite::Row<'_>, overrides: &HashMap<String, Override>) -> Result<ActivityRow, StoreError> {
+    let ident: String = r.get(0)?;
+    let (lines, overridden) = match overrides.get(&ident) {
+        Some(o) => (o.lines_of_effort.clone(), true),
+        None => (lines_split(&r.get::<_, Option<String>>(4)?.unwrap_or_default()), false),
+    };
+    let countries: String = r.get(3)?;
+    Ok(ActivityRow {
+        iati_identifier: ident,
+        title: r.get(1)?,
+        reporting_org: r.get(2)?,
+        countries: countries.trim_matches(';').to_owned(),
+        lines_of_effort: lines.join(";"),
+        overridden,
+        status: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+        start_date: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+        end_date: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+        commitments_usd: r.get(8)?,
+        disbursements_usd: r.get(9)?,
+        expenditures_usd: r.get(10)?,
+        synthetic: r.get::<_, i64>(11)? != 0,
+        db_id: r.get(12)?,
+    })
+}
+
+/// The keyset list query selecting `columns`: filter, order (sort key, then identifier), cursor, limit.
+fn list_sql(filter: &ActivityFilter, overrides: &HashMap<String, Override>, columns: &str) -> (String, Vec<String>) {
+    let (where_sql, mut args) = activity_where(filter, overrides);
+    let mut sql = format!(
+        "SELECT {columns} FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1 WHERE {where_sql}"
+    );
+    // Sort expression, direction, and the keyset condition "after the cursor".
+    let (expr, desc, cast) = match filter.sort {
+        ActivitySort::Identifier => ("", false, false),
+        ActivitySort::Title => ("lower(a.title)", false, false),
+        ActivitySort::StartDate => ("coalesce(a.start_date, '')", true, false),
+        // Sorting only: doubles order decimals of up to 15 significant digits exactly, and
+        // the money itself is never read as a double.
+        ActivitySort::Disbursements => ("CAST(a.disbursements_usd AS REAL)", true, true),
+        ActivitySort::Commitments => ("CAST(a.commitments_usd AS REAL)", true, true),
+    };
+    if let Some(c) = &filter.after {
+        args.push(c.iati_identifier.clone());
+        let id_arg = args.len();
+        if expr.is_empty() {
+            sql.push_str(&format!(" AND a.iati_identifier > ?{id_arg}"));
+        } else {
+            args.push(c.sort_value.clone());
+            let v = if cast { format!("CAST(?{} AS REAL)", args.len()) } else { format!("?{}", args.len()) };
+            let op = if desc { "<" } else { ">" };
+            sql.push_str(&format!(" AND ({expr} {op} {v} OR ({expr} = {v} AND a.iati_identifier > ?{id_arg}))"));
+        }
+    }
+    if expr.is_empty() {
+        sql.push_str(" ORDER BY a.iati_identifier");
+    } else {
+        sql.push_str(&format!(" ORDER BY {expr} {}, a.iati_identifier", if desc { "DESC" } else { "ASC" }));
+    }
+    if let Some(l) = filter.limit {
+        sql.push_str(&format!(" LIMIT {l}"));
+    }
+    (sql, args)
 }
 
 /// The WHERE clause (after `WHERE`) and its arguments for an activity filter; `?1` is the strategy.

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use senda_core::report::{Dimension, Report, Row, Totals};
 use senda_core::strategy::{DEFAULT_STRATEGY, Strategy};
-use senda_store::{ActivityCursor, ActivityRow, Store};
+use senda_store::{ActivityRow, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -77,7 +77,7 @@ async fn openapi_json() -> Response {
     r
 }
 
-fn pick_strategy<'a>(state: &'a AppState, s: &Option<String>) -> Result<&'a Strategy, WebError> {
+fn pick_strategy<'a>(state: &'a AppState, s: &Option<String>) -> Result<&'a Arc<Strategy>, WebError> {
     state.strategy(s.as_deref().filter(|x| !x.is_empty()).unwrap_or(DEFAULT_STRATEGY))
 }
 
@@ -155,7 +155,7 @@ fn strategy_dto(s: &Strategy) -> StrategyDto {
 /// The built-in strategies.
 #[utoipa::path(get, path = "/strategies", responses((status = 200, body = Vec<StrategyDto>)))]
 async fn strategies(State(state): St) -> Json<Vec<StrategyDto>> {
-    Json(state.strategies.iter().map(strategy_dto).collect())
+    Json(state.strategies.iter().map(|s| strategy_dto(s)).collect())
 }
 
 /// One strategy.
@@ -276,20 +276,10 @@ async fn activities(State(state): St, Query(raw): Query<RawQuery>) -> ApiResult<
     let sort = raw.sort()?;
     let limit = raw.limit(1000)?;
     let cursor = raw.cursor()?;
-    if sel.excludes_iati() {
-        return Ok(Json(ActivityPage { items: Vec::new(), next_cursor: None, total: 0 }));
-    }
-    let filter = sel.activity_filter(sort, cursor, Some(limit));
-    let rows = state.pool.run(move |s| s.list_activities(&filter)).await?;
-    let cf = sel.activity_filter(sort, None, None);
-    let total = state.cached(format!("count|{:?}", sel.pairs()), move |s| s.count_activities_matching(&cf)).await?;
-    let next_cursor = (rows.len() as u64 == limit).then(|| rows.last()).flatten().map(|last| {
-        encode_cursor(&ActivityCursor {
-            sort_value: sort.value_of(last),
-            iati_identifier: last.iati_identifier.clone(),
-        })
-    });
-    Ok(Json(ActivityPage { items: rows.iter().map(ActivityItem::from).collect(), next_cursor, total: *total }))
+    let p = crate::list::page(&state, &sel, sort, cursor, limit).await?;
+    let (rows, total) = (p.rows, p.total);
+    let next_cursor = p.next.as_ref().map(encode_cursor);
+    Ok(Json(ActivityPage { items: rows.iter().map(ActivityItem::from).collect(), next_cursor, total }))
 }
 
 /// Why a rule mapped the activity.
@@ -359,7 +349,7 @@ async fn activity(
     Path(id): Path<String>,
     Query(p): Query<StrategyParam>,
 ) -> ApiResult<ActivityDetailDto> {
-    let st = pick_strategy(&state, &p.strategy)?.clone();
+    let st = Arc::clone(pick_strategy(&state, &p.strategy)?);
     let sid = st.id.clone();
     let d = state.pool.run(move |s| s.activity(&id, &sid)).await?;
     let lines = d.override_.as_ref().map(|o| o.lines_of_effort.clone()).unwrap_or_else(|| d.rule_lines.clone());

@@ -12,6 +12,7 @@ pub mod api;
 pub mod charts;
 pub mod error;
 pub mod i18n;
+pub mod list;
 pub mod pages;
 pub mod query;
 pub mod state;

@@ -52,7 +52,7 @@ pub struct Ctx {
     /// The reader's locale.
     pub loc: Locale,
     /// The strategy pages are read through.
-    pub strategy: Strategy,
+    pub strategy: Arc<Strategy>,
     /// Path of this page (for the switches).
     pub path: String,
     /// Query pairs of this page other than `lang` and `strategy`.
@@ -95,7 +95,7 @@ impl Ctx {
                 .filter(|s| state.strategy(s).is_ok())
                 .unwrap_or_else(|| DEFAULT_STRATEGY.to_owned()),
         };
-        let strategy = state.strategy(&strategy_id)?.clone();
+        let strategy = Arc::clone(state.strategy(&strategy_id)?);
         let rest = uri
             .query()
             .unwrap_or("")
@@ -641,7 +641,7 @@ async fn country(
     );
     let (by_lfy, by_org) = (by_lfy.map_err(&pe)?, by_org.map_err(&pe)?);
     let cc = c.clone();
-    let depts = state.pool.run(move |s| s.departments(&cc)).await.map_err(&pe)?;
+    let depts = state.cached(format!("departments|{c}"), move |s| s.departments(&cc)).await.map_err(&pe)?;
     let years = years_of(&by_lfy, 1);
     let fy_keys = years.clone();
     let series: Vec<(String, Vec<Decimal>)> = ctx
@@ -685,9 +685,10 @@ async fn country(
         section {
             h2 { (ctx.t("departments")) }
             @if depts.is_empty() { p { (ctx.t("no-departments")) } } @else {
+                @let depts = &depts[..depts.len().min(100)];
                 table {
                     thead { tr { th scope="col" { (ctx.t("vocabulary")) } th scope="col" { (ctx.t("department-code")) } th scope="col" { (ctx.t("department-names")) } th scope="col" class="num" { (ctx.t("activities")) } } }
-                    tbody { @for d in &depts { tr { td { (d.vocabulary) } td { (d.code) } td { (d.names) } td class="num" { (ctx.int(d.activities)) } } } }
+                    tbody { @for d in depts { tr { td { (d.vocabulary) } td { (d.code) } td { (d.names) } td class="num" { (ctx.int(d.activities)) } } } }
                 }
             }
         }
@@ -714,25 +715,13 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
     let sort = raw.sort().map_err(&pe)?;
     let limit = raw.limit(1000).map_err(&pe)?;
     let cursor = raw.cursor().map_err(&pe)?;
-    let (rows, total) = if sel.excludes_iati() {
-        (Vec::new(), 0)
-    } else {
-        let filter = sel.activity_filter(sort, cursor.clone(), Some(limit));
-        let rows = state.pool.run(move |s| s.list_activities(&filter)).await.map_err(&pe)?;
-        let cf = sel.activity_filter(sort, None, None);
-        let key = format!("count|{:?}", sel.pairs());
-        let total = state.cached(key, move |s| s.count_activities_matching(&cf)).await.map_err(&pe)?;
-        (rows, *total)
-    };
+    let lp = crate::list::page(&state, &sel, sort, cursor.clone(), limit).await.map_err(&pe)?;
+    let (rows, total) = (lp.rows, lp.total);
     let mut pairs = sel.pairs();
     if sort != ActivitySort::Identifier {
         pairs.push(("sort", sort.name().to_owned()));
     }
-    let next = (rows.len() as u64 == limit).then(|| rows.last()).flatten().map(|last| {
-        let c = senda_store::ActivityCursor {
-            sort_value: sort.value_of(last),
-            iati_identifier: last.iati_identifier.clone(),
-        };
+    let next = lp.next.map(|c| {
         let mut p = pairs.clone();
         p.push(("cursor", encode_cursor(&c)));
         if limit != 50 {
@@ -815,6 +804,7 @@ async fn activities_csv(State(state): St, headers: HeaderMap, uri: Uri, Query(ra
                     after = Some(senda_store::ActivityCursor {
                         sort_value: sort.value_of(last),
                         iati_identifier: last.iati_identifier.clone(),
+                        db_id: Some(last.db_id),
                     })
                 }
                 _ => return,

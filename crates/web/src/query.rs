@@ -320,7 +320,11 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let c = ActivityCursor { sort_value: "1234.50".into(), iati_identifier: "US-GOV-1-ÑANDÚ/2".into() };
+        let c = ActivityCursor {
+            sort_value: "1234.50".into(),
+            iati_identifier: "US-GOV-1-ÑANDÚ/2".into(),
+            db_id: Some(42),
+        };
         assert_eq!(decode_cursor(&encode_cursor(&c)).expect("decode"), c);
         for bad in ["zz", "abc", "7b7d", "<script>"] {
             assert!(decode_cursor(bad).is_err(), "{bad}");

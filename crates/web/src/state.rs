@@ -12,32 +12,39 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 
-/// A small pool of SQLite connections (one per concurrent request, kept for reuse).
+/// A bounded pool of SQLite connections: at most [`MAX_CONNECTIONS`] exist; a request waits
+/// for a free one (so a burst of clients cannot open hundreds of connections, each with its own
+/// page cache). Connections are opened lazily and kept.
 pub struct Pool {
     path: PathBuf,
     idle: Mutex<Vec<SqliteStore>>,
+    permits: Semaphore,
 }
 
-/// Connections kept idle at most.
-const MAX_IDLE: usize = 16;
+/// Connections at most (reads run in parallel in WAL mode; more than a few per core only adds
+/// memory).
+pub const MAX_CONNECTIONS: usize = 8;
+
+/// SQLite page cache per pooled connection (KiB).
+pub const CONNECTION_CACHE_KIB: u32 = 8 * 1024;
 
 impl Pool {
     /// A pool over the database at `path` (opened lazily; the file must exist).
     pub fn new(path: PathBuf) -> Self {
-        Self { path, idle: Mutex::new(Vec::new()) }
+        Self { path, idle: Mutex::new(Vec::new()), permits: Semaphore::new(MAX_CONNECTIONS) }
     }
 
     fn take(&self) -> Result<SqliteStore, StoreError> {
         if let Some(s) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(s);
         }
-        SqliteStore::open_existing(&self.path)
+        let s = SqliteStore::open_existing(&self.path)?;
+        s.set_cache_kib(CONNECTION_CACHE_KIB)?;
+        Ok(s)
     }
 
     fn give(&self, s: SqliteStore) {
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < MAX_IDLE
-        {
+        if let Ok(mut idle) = self.idle.lock() {
             idle.push(s);
         }
     }
@@ -48,6 +55,7 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
     {
+        let _permit = self.permits.acquire().await.map_err(|_| WebError::Internal("pool closed".into()))?;
         let pool = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let s = pool.take()?;
@@ -67,16 +75,22 @@ type Slot = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 /// ([`Store::generation`]). Concurrent requests for the same key wait for one computation.
 pub struct Cache {
     inner: Mutex<(i64, HashMap<String, Slot>)>,
+    /// The generation last read and when: read again after [`GENERATION_TTL`].
+    seen: Mutex<Option<(i64, std::time::Instant)>>,
     /// At most this many computations run at once (each may scan every fact).
     permits: Semaphore,
 }
 
+/// How long a generation read from the database is trusted: a write becomes visible to cached
+/// pages at most this long after it commits.
+pub const GENERATION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Entries kept at most per generation (beyond it the cache starts over).
-const MAX_ENTRIES: usize = 512;
+const MAX_ENTRIES: usize = 256;
 
 impl Cache {
     fn new() -> Self {
-        Self { inner: Mutex::new((i64::MIN, HashMap::new())), permits: Semaphore::new(2) }
+        Self { inner: Mutex::new((i64::MIN, HashMap::new())), seen: Mutex::new(None), permits: Semaphore::new(2) }
     }
 
     fn slot(&self, generation: i64, key: &str) -> Result<Slot, WebError> {
@@ -94,7 +108,7 @@ pub struct AppState {
     /// The database.
     pub pool: Arc<Pool>,
     /// Built-in strategies, in `senda strategy list` order.
-    pub strategies: Vec<Strategy>,
+    pub strategies: Vec<Arc<Strategy>>,
     /// Message catalogues.
     pub catalogs: Catalogs,
     /// Computed results.
@@ -111,7 +125,11 @@ impl AppState {
         drop(store);
         Ok(Self {
             pool: Arc::new(Pool::new(db)),
-            strategies: Strategy::all_builtin().map_err(|e| WebError::Internal(e.to_string()))?,
+            strategies: Strategy::all_builtin()
+                .map_err(|e| WebError::Internal(e.to_string()))?
+                .into_iter()
+                .map(Arc::new)
+                .collect(),
             catalogs: Catalogs::load().map_err(|e| WebError::Internal(e.to_string()))?,
             cache: Cache::new(),
             synthetic,
@@ -119,7 +137,7 @@ impl AppState {
     }
 
     /// The strategy `id`, or a 404 naming the known ones.
-    pub fn strategy(&self, id: &str) -> Result<&Strategy, WebError> {
+    pub fn strategy(&self, id: &str) -> Result<&Arc<Strategy>, WebError> {
         self.strategies.iter().find(|s| s.id == id).ok_or_else(|| {
             WebError::NotFound(format!(
                 "strategy {id:?} (known: {})",
@@ -128,9 +146,19 @@ impl AppState {
         })
     }
 
-    /// The data generation now.
+    /// The data generation (read again at most every [`GENERATION_TTL`]).
     pub async fn generation(&self) -> Result<i64, WebError> {
-        self.pool.run(|s| s.generation()).await
+        if let Ok(seen) = self.cache.seen.lock()
+            && let Some((g, at)) = *seen
+            && at.elapsed() < GENERATION_TTL
+        {
+            return Ok(g);
+        }
+        let g = self.pool.run(|s| s.generation()).await?;
+        if let Ok(mut seen) = self.cache.seen.lock() {
+            *seen = Some((g, std::time::Instant::now()));
+        }
+        Ok(g)
     }
 
     /// A value computed once per data generation and `key`.
