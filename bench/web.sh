@@ -37,17 +37,23 @@ echo "server RSS after warm-up: $(ps -o rss= -p "$SERVER") KiB"
 
 # A cursor deep in the filtered list: the identifier 90% of the way through the activities
 # (identifier order), and 2,000 identifiers drawn at random for the one-activity runs.
-read -r DEEP IDS_LUA < <(python3 - "$DB" "$WORK/ids.lua" <<'PY'
+read -r DEEP STALE IDS_LUA < <(python3 - "$DB" "$WORK/ids.lua" <<'PY'
 import json, random, sqlite3, sys
 c = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
 n = c.execute("SELECT count(*) FROM activity").fetchone()[0]
-deep = c.execute("SELECT iati_identifier FROM activity ORDER BY iati_identifier LIMIT 1 OFFSET ?", (n * 9 // 10,)).fetchone()[0]
+# The LOE5 + GT list (as the server filters it), and the row 90% of the way through it.
+hits = [r[0] for r in c.execute("SELECT a.iati_identifier FROM activity a JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = 'cmms-2021' WHERE a.countries LIKE '%;GT;%' AND (';' || m.lines || ';') LIKE '%;LOE5;%' ORDER BY a.iati_identifier")]
+deep = hits[len(hits) * 9 // 10]
+# A cursor that is not a row of that list (the row 90% through all activities): the server
+# must place it with the keyset query instead of its cached list.
+stale = c.execute("SELECT iati_identifier FROM activity ORDER BY iati_identifier LIMIT 1 OFFSET ?", (n * 9 // 10,)).fetchone()[0]
 random.seed(42)
 ids = [c.execute("SELECT iati_identifier FROM activity WHERE id = ?", (random.randint(1, n),)).fetchone() for _ in range(2000)]
 ids = [i[0] for i in ids if i]
 with open(sys.argv[2], "w") as f:
     f.write("ids = {" + ",".join(json.dumps(i) for i in ids) + "}\n")
-print(json.dumps({"sort_value": "", "iati_identifier": deep}, separators=(",", ":")).encode().hex(), sys.argv[2])
+cur = lambda i: json.dumps({"sort_value": "", "iati_identifier": i}, separators=(",", ":")).encode().hex()
+print(cur(deep), cur(stale), sys.argv[2])
 PY
 )
 
@@ -88,6 +94,7 @@ run "list page LOE5+GT, first" "/activities?line_of_effort=LOE5&country=GT"
 run "list API LOE5+GT, first" "/api/v1/activities?line_of_effort=LOE5&country=GT&limit=50"
 run "list page LOE5+GT, deep (90%)" "/activities?line_of_effort=LOE5&country=GT&cursor=$DEEP"
 run "list API LOE5+GT, deep (90%)" "/api/v1/activities?line_of_effort=LOE5&country=GT&limit=50&cursor=$DEEP"
+run "list API, cursor off the list" "/api/v1/activities?line_of_effort=LOE5&country=GT&limit=50&cursor=$STALE"
 run "one activity page (random)" "/activity/" "$WORK/random.lua"
 run "one activity API (random)" "/api/v1/activities/" "$WORK/random.lua"
 run "one activity page, 10 clients" "/activity/" "$WORK/random.lua" 10

@@ -12,6 +12,7 @@ pub mod attribution;
 pub mod codes;
 pub mod country_codes;
 pub mod diagnostic;
+pub mod facts;
 pub mod mapping;
 pub mod money;
 pub mod report;

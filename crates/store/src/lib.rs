@@ -391,6 +391,9 @@ pub trait Store {
     /// a filtered list without re-running the filter.
     fn matching_activity_ids(&self, filter: &ActivityFilter) -> Result<Vec<i64>, StoreError>;
 
+    /// The database id of the activity with this `iati-identifier`, if stored.
+    fn activity_db_id(&self, iati_identifier: &str) -> Result<Option<i64>, StoreError>;
+
     /// List rows of the activities with these database ids, in the order given (ids that do not
     /// exist are skipped).
     fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError>;
@@ -451,4 +454,12 @@ pub fn build_report(
     let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
     store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
     Ok(b.finish())
+}
+
+/// Loads every fact of the store into memory (all columns), for readers that report many
+/// times over the same data generation.
+pub fn load_facts(store: &dyn Store) -> Result<senda_core::facts::FactTable, StoreError> {
+    let mut t = senda_core::facts::FactTable::new();
+    store.for_each_fact(true, true, &mut |f| t.push(f))?;
+    Ok(t)
 }

@@ -588,6 +588,13 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn activity_db_id(&self, iati_identifier: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [iati_identifier], |r| r.get(0))
+            .optional()?)
+    }
+
     fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError> {
         let overrides = self.overrides(strategy)?;
         let sql = format!(

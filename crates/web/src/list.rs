@@ -45,7 +45,17 @@ pub async fn page(
     if ids.len() <= ID_LIST_CAP {
         let start = match &cursor {
             None => Some(0),
-            Some(c) => c.db_id.and_then(|id| ids.iter().position(|x| *x == id)).map(|p| p + 1),
+            Some(c) => {
+                // A cursor written by hand or by an older Senda has no row id: look it up.
+                let id = match c.db_id {
+                    Some(id) => Some(id),
+                    None => {
+                        let ident = c.iati_identifier.clone();
+                        state.pool.run(move |s| s.activity_db_id(&ident)).await?
+                    }
+                };
+                id.and_then(|id| ids.iter().position(|x| *x == id)).map(|p| p + 1)
+            }
         };
         if let Some(start) = start {
             let end = (start + limit as usize).min(ids.len());

@@ -3,7 +3,8 @@
 
 use crate::error::WebError;
 use crate::i18n::Catalogs;
-use senda_core::report::{Dimension, Filters, Report};
+use senda_core::facts::FactTable;
+use senda_core::report::{ActivityInfo, Dimension, Filters, Report};
 use senda_core::strategy::Strategy;
 use senda_store::{SqliteStore, Store, StoreError};
 use std::any::Any;
@@ -161,23 +162,52 @@ impl AppState {
         Ok(g)
     }
 
-    /// A value computed once per data generation and `key`.
-    pub async fn cached<T, F>(&self, key: String, f: F) -> Result<Arc<T>, WebError>
+    /// A value computed once per data generation and `key` by `init` (which should take a
+    /// permit of `cache.permits` around heavy work).
+    async fn cached_with<T, Fut>(&self, key: String, init: impl FnOnce() -> Fut) -> Result<Arc<T>, WebError>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, WebError>>,
     {
         let generation = self.generation().await?;
         let slot = self.cache.slot(generation, &key)?;
         let v = slot
             .get_or_try_init(|| async {
-                let _permit =
-                    self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
-                let v = self.pool.run(f).await?;
+                let v = init().await?;
                 Ok::<_, WebError>(Arc::new(v) as Arc<dyn Any + Send + Sync>)
             })
             .await?;
         Arc::clone(v).downcast::<T>().map_err(|_| WebError::Internal(format!("cache type for {key}")))
+    }
+
+    /// A value computed from the store once per data generation and `key`.
+    pub async fn cached<T, F>(&self, key: String, f: F) -> Result<Arc<T>, WebError>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.cached_with(key, || async {
+            let _permit =
+                self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
+            self.pool.run(f).await
+        })
+        .await
+    }
+
+    /// Every fact of the database in memory (loaded once per generation).
+    pub async fn facts(&self) -> Result<Arc<FactTable>, WebError> {
+        self.cached("facts".into(), |s| {
+            let t = senda_store::load_facts(s)?;
+            tracing::info!(facts = t.len(), mib = t.heap_bytes() >> 20, "facts loaded into memory");
+            Ok(t)
+        })
+        .await
+    }
+
+    /// What reports need to know of each activity under `strategy` (once per generation).
+    pub async fn infos(&self, strategy: &str) -> Result<Arc<HashMap<u32, ActivityInfo>>, WebError> {
+        let st = strategy.to_owned();
+        self.cached(format!("infos|{strategy}"), move |s| s.activity_infos(&st)).await
     }
 
     /// A report (cached per generation and query).
@@ -192,7 +222,14 @@ impl AppState {
             filters.iter().map(|(d, v)| (d.name().to_owned(), v.clone())).collect();
         fk.sort();
         let key = format!("report|{strategy}|{dims:?}|{calendar_year}|{fk:?}");
-        let strategy = strategy.to_owned();
-        self.cached(key, move |s| senda_store::build_report(s, &strategy, dims, calendar_year, filters)).await
+        let (facts, infos) = tokio::try_join!(self.facts(), self.infos(strategy))?;
+        self.cached_with(key, || async {
+            let _permit =
+                self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
+            tokio::task::spawn_blocking(move || facts.report(&infos, dims, calendar_year, filters))
+                .await
+                .map_err(|e| WebError::Internal(format!("worker: {e}")))
+        })
+        .await
     }
 }

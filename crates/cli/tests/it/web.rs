@@ -270,6 +270,45 @@ fn strategy_switch_rereads_pages_and_reports_agree_with_each_other() {
     .expect("report");
     let api = json(&get(&rt, &app, "/api/v1/report?by=country", &[]));
     assert_eq!(api["total"]["usd"]["disbursements"].as_str(), Some(cli.total.usd.disbursements.to_string().as_str()));
+    // The server reports from facts held in memory; the CLI streams them from SQLite. Every
+    // row must be the same, for groupings and filters of every kind.
+    use senda_core::report::Dimension as D;
+    let cases: Vec<(&str, Vec<D>, senda_core::report::Filters)> = vec![
+        ("line_of_effort,fiscal_year", vec![D::LineOfEffort, D::FiscalYear], Default::default()),
+        (
+            "sector,implementing_org&country=GT",
+            vec![D::Sector, D::ImplementingOrg],
+            [(D::Country, vec!["GT".to_owned()])].into_iter().collect(),
+        ),
+        (
+            "reporting_org&line_of_effort=LOE5&fiscal_year=2021..2024",
+            vec![D::ReportingOrg],
+            [
+                (D::LineOfEffort, vec!["LOE5".to_owned()]),
+                (D::FiscalYear, (2021..=2024).map(|y| y.to_string()).collect()),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+    ];
+    for (q, dims, filters) in cases {
+        let cli = senda_store::build_report(&store, STRATEGY, dims, false, filters).expect("report");
+        let api = json(&get(&rt, &app, &format!("/api/v1/report?by={q}"), &[]));
+        let rows = api["rows"].as_array().expect("rows");
+        assert_eq!(rows.len(), cli.rows.len(), "{q}");
+        assert!(!rows.is_empty(), "{q}: the comparison needs rows");
+        for (a, c) in rows.iter().zip(&cli.rows) {
+            let key: Vec<&str> = a["key"].as_array().expect("key").iter().filter_map(|k| k.as_str()).collect();
+            assert_eq!(key, c.key.iter().map(String::as_str).collect::<Vec<_>>(), "{q}");
+            assert_eq!(a["activities"].as_u64(), Some(c.activities), "{q} {key:?}");
+            assert_eq!(
+                a["usd"]["disbursements"].as_str(),
+                Some(c.usd.disbursements.to_string().as_str()),
+                "{q} {key:?}"
+            );
+            assert_eq!(a["usd"]["commitments"].as_str(), Some(c.usd.commitments.to_string().as_str()), "{q} {key:?}");
+        }
+    }
 }
 
 #[test]
