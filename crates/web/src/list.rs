@@ -11,8 +11,8 @@ use crate::query::Selection;
 use crate::state::AppState;
 use senda_store::{ActivityCursor, ActivityRow, ActivitySort, Store};
 
-/// Most ids kept for one filter (8 bytes each: 1.6 MB).
-pub const ID_LIST_CAP: usize = 200_000;
+/// Most ids kept for one filter (8 bytes each: 8 MB).
+pub const ID_LIST_CAP: usize = 1_000_000;
 
 /// A page of rows, the total and the cursor of the next page.
 pub struct ListPage {

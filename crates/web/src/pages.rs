@@ -591,8 +591,8 @@ async fn line_of_effort(
         state.report(&sel.strategy, vec![Dimension::ImplementingOrg], false, f.clone()),
     );
     let (by_cfy, by_org, by_impl) = (by_cfy.map_err(&pe)?, by_org.map_err(&pe)?, by_impl.map_err(&pe)?);
-    let filter = sel.activity_filter(ActivitySort::Disbursements, None, Some(20));
-    let rows = state.pool.run(move |s| s.list_activities(&filter)).await.map_err(&pe)?;
+    // The 20 largest by disbursements: a slice of the cached, ordered id list.
+    let rows = crate::list::page(&state, &sel, ActivitySort::Disbursements, None, 20).await.map_err(&pe)?.rows;
     let scope = match ctx.lang() {
         Lang::Es => loe.scope_es.as_deref().unwrap_or(&loe.scope),
         Lang::En => &loe.scope,
@@ -613,7 +613,7 @@ async fn line_of_effort(
         section {
             h2 { (ctx.t("loe-activities")) }
             (activity_table(&ctx, &rows))
-            p { a href=(format!("/activities?line_of_effort={}", loe.id)) { (ctx.t("see-all-activities")) } }
+            p { a href=(format!("/activities?line_of_effort={}&sort=disbursements", loe.id)) { (ctx.t("see-all-activities")) } }
         }
     };
     Ok(ctx.page(&ctx.loe_label(&loe.id), body))

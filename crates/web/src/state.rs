@@ -87,7 +87,7 @@ pub struct Cache {
 pub const GENERATION_TTL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Entries kept at most per generation (beyond it the cache starts over).
-const MAX_ENTRIES: usize = 256;
+const MAX_ENTRIES: usize = 128;
 
 impl Cache {
     fn new() -> Self {
