@@ -658,10 +658,13 @@ impl Store for SqliteStore {
     }
 
     fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
+        // Cached statements: the web server asks for single activities at a high rate.
         let row = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
+            )?
+            .query_row(
                 params![iati_identifier, strategy],
                 |r| {
                     Ok((
@@ -684,7 +687,21 @@ impl Store for SqliteStore {
             Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
             None => Vec::new(),
         };
-        let override_ = self.overrides(strategy)?.remove(iati_identifier);
+        let override_ = self
+            .conn
+            .prepare_cached(
+                "SELECT lines, note, created_at FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2",
+            )?
+            .query_row(params![iati_identifier, strategy], |r| {
+                Ok(Override {
+                    iati_identifier: iati_identifier.to_owned(),
+                    strategy: strategy.to_owned(),
+                    lines_of_effort: lines_split(&r.get::<_, String>(0)?),
+                    note: r.get(1)?,
+                    created_at: r.get(2)?,
+                })
+            })
+            .optional()?;
         Ok(ActivityDetail {
             activity,
             source: (row.2, row.3 as u64),
@@ -893,24 +910,42 @@ fn list_sql(filter: &ActivityFilter, overrides: &HashMap<String, Override>, colu
     (sql, args)
 }
 
+/// `s` matched literally by `LIKE ... ESCAPE '\'`: `%`, `_` and `\` lose their special meaning.
+fn like_literal(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 /// The WHERE clause (after `WHERE`) and its arguments for an activity filter; `?1` is the strategy.
 fn activity_where(filter: &ActivityFilter, overrides: &HashMap<String, Override>) -> (String, Vec<String>) {
     let mut sql = String::from("1=1");
     let mut args: Vec<String> = vec![filter.strategy.clone()];
     if let Some(c) = &filter.country {
-        args.push(format!("%;{};%", c.to_ascii_uppercase()));
-        sql.push_str(&format!(" AND a.countries LIKE ?{}", args.len()));
+        let c = c.to_ascii_uppercase();
+        if c == "REGIONAL" || c == "UNKNOWN" {
+            // Attribution labels (money to no country / to an invalid code): they are in the facts.
+            args.push(c);
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND f.country = ?{})",
+                args.len()
+            ));
+        } else {
+            args.push(format!("%;{c};%"));
+            sql.push_str(&format!(" AND a.countries LIKE ?{}", args.len()));
+        }
     }
     if let Some(o) = &filter.reporting_org {
         args.push(o.clone());
         let n = args.len();
-        args.push(format!("%{}%", o.to_lowercase()));
-        sql.push_str(&format!(" AND (a.reporting_org_ref = ?{n} OR lower(a.reporting_org_name) LIKE ?{})", n + 1));
+        args.push(format!("%{}%", like_literal(&o.to_lowercase())));
+        sql.push_str(&format!(
+            " AND (a.reporting_org_ref = ?{n} OR lower(a.reporting_org_name) LIKE ?{} ESCAPE '\\')",
+            n + 1
+        ));
     }
     if let Some(t) = &filter.text {
-        args.push(format!("%{}%", t.to_lowercase()));
+        args.push(format!("%{}%", like_literal(&t.to_lowercase())));
         sql.push_str(&format!(
-            " AND (lower(a.title) LIKE ?{0} OR lower(a.title_es) LIKE ?{0} OR lower(a.iati_identifier) LIKE ?{0})",
+            " AND (lower(a.title) LIKE ?{0} ESCAPE '\\' OR lower(a.title_es) LIKE ?{0} ESCAPE '\\' OR lower(a.iati_identifier) LIKE ?{0} ESCAPE '\\')",
             args.len()
         ));
     }

@@ -248,12 +248,19 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "synthetic",
 ];
 
+/// A text cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage
+/// return first) gets a leading `'` (OWASP's advice for CSV injection). Money columns are
+/// numbers and are written as they are.
+pub fn csv_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
+}
+
 /// One CSV record in [`CSV_COLUMNS`] order.
 pub fn csv_record(r: &ActivityRow) -> [String; 13] {
     [
-        r.iati_identifier.clone(),
-        r.title.clone(),
-        r.reporting_org.clone(),
+        csv_text(&r.iati_identifier),
+        csv_text(&r.title),
+        csv_text(&r.reporting_org),
         r.countries.clone(),
         r.lines_of_effort.clone(),
         r.overridden.to_string(),
@@ -313,10 +320,13 @@ pub struct OverrideDto {
 /// One activity with everything imported and its mapping.
 #[derive(Serialize, ToSchema)]
 pub struct ActivityDetailDto {
-    /// The activity as imported (every modelled IATI element, transactions included, and the
-    /// unmodelled ones under `extensions`).
+    /// The activity as imported (every modelled IATI element, and the unmodelled ones under
+    /// `extensions`); dates ISO 8601, amounts exact decimal strings.
     #[schema(value_type = Object)]
     pub activity: serde_json::Value,
+    /// Its `transaction` elements, in document order.
+    #[schema(value_type = Vec<Object>)]
+    pub transactions: serde_json::Value,
     /// Lines of effort in effect (after an override).
     pub lines_of_effort: Vec<String>,
     /// Lines of effort the rules found.
@@ -326,7 +336,7 @@ pub struct ActivityDetailDto {
     /// The override, if any.
     #[serde(rename = "override")]
     pub override_: Option<OverrideDto>,
-    /// File it was imported from.
+    /// Name of the file it was imported from (without the server's folders).
     pub source_file: String,
     /// Position of the activity in that file (1-based).
     pub source_position: u64,
@@ -355,6 +365,7 @@ async fn activity(
     let lines = d.override_.as_ref().map(|o| o.lines_of_effort.clone()).unwrap_or_else(|| d.rule_lines.clone());
     Ok(Json(ActivityDetailDto {
         activity: serde_json::to_value(&d.activity).map_err(|e| WebError::Internal(e.to_string()))?,
+        transactions: serde_json::to_value(&d.activity.transactions).map_err(|e| WebError::Internal(e.to_string()))?,
         lines_of_effort: lines,
         rule_lines: d.rule_lines.clone(),
         evidence: d
@@ -374,7 +385,7 @@ async fn activity(
             note: o.note.clone(),
             created_at: o.created_at.clone(),
         }),
-        source_file: d.source.0.clone(),
+        source_file: d.source.0.rsplit(['/', '\\']).next().unwrap_or("").to_owned(),
         source_position: d.source.1,
         synthetic: d.synthetic,
     }))

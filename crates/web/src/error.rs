@@ -95,3 +95,58 @@ pub fn problem(status: StatusCode, detail: String) -> Response {
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     r
 }
+
+/// The text of an error response that did not come from Senda's handlers (axum's own
+/// rejections: a repeated or malformed parameter, a bad path, a method not allowed), capped.
+async fn rejection_text(r: Response) -> (StatusCode, String) {
+    let status = r.status();
+    let bytes = axum::body::to_bytes(r.into_body(), 4096).await.unwrap_or_default();
+    let mut text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    if text.is_empty() {
+        text = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "method not allowed: Senda answers GET and HEAD".to_owned(),
+            s => s.canonical_reason().unwrap_or("error").to_lowercase(),
+        };
+    }
+    (status, text)
+}
+
+fn is(r: &Response, content_type: &str) -> bool {
+    r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(content_type))
+}
+
+/// API layer: every error answer is `application/problem+json`, including axum's own rejections.
+pub async fn api_errors(r: Response) -> Response {
+    if r.status().as_u16() < 400 || is(&r, "application/problem+json") {
+        return r;
+    }
+    let allow = r.headers().get(header::ALLOW).cloned();
+    let (status, text) = rejection_text(r).await;
+    let mut p = problem(status, text);
+    if let Some(a) = allow {
+        p.headers_mut().insert(header::ALLOW, a);
+    }
+    p
+}
+
+/// Page layer: every error answer is a small HTML page, including axum's own rejections.
+pub async fn page_errors(r: Response) -> Response {
+    if r.status().as_u16() < 400 || is(&r, "text/html") {
+        return r;
+    }
+    let allow = r.headers().get(header::ALLOW).cloned();
+    let (status, text) = rejection_text(r).await;
+    let title = status.canonical_reason().unwrap_or("Error");
+    let page = maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { (title) " · Senda" } link rel="stylesheet" href="/static/senda.css"; }
+            body { main id="main" { h1 { (title) } p class="problem" { (text) } p { a href="/" { "Senda" } } } }
+        }
+    };
+    let mut out = (status, page).into_response();
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
+}

@@ -136,9 +136,11 @@ impl Locale {
 
     /// U.S. dollars in whole dollars: `$1,234,568` / `US$ 1.234.568`.
     pub fn usd(self, d: Decimal) -> String {
+        let (sign, abs) =
+            if d.round_dp(0).is_sign_negative() && !d.round_dp(0).is_zero() { ("-", d.abs()) } else { ("", d) };
         match self.lang {
-            Lang::En => format!("${}", self.decimal(d, 0)),
-            Lang::Es => format!("US$\u{a0}{}", self.decimal(d, 0)),
+            Lang::En => format!("{sign}${}", self.decimal(abs, 0)),
+            Lang::Es => format!("{sign}US$\u{a0}{}", self.decimal(abs, 0)),
         }
     }
 
@@ -154,10 +156,11 @@ impl Locale {
         } else {
             return self.usd(d);
         };
-        let v = self.decimal(d / div, 1);
+        let v = self.decimal(abs / div, 1);
+        let sign = if d.is_sign_negative() { "-" } else { "" };
         match self.lang {
-            Lang::En => format!("${v}\u{a0}{unit_en}"),
-            Lang::Es => format!("US$\u{a0}{v}\u{a0}{unit_es}"),
+            Lang::En => format!("{sign}${v}\u{a0}{unit_en}"),
+            Lang::Es => format!("{sign}US$\u{a0}{v}\u{a0}{unit_es}"),
         }
     }
 
@@ -294,6 +297,8 @@ mod tests {
         assert_eq!(Locale::ES.usd_compact(d), "US$\u{a0}1,2\u{a0}M");
         assert_eq!(Locale::EN.decimal("-0.004".parse().expect("d"), 2), "0.00");
         assert_eq!(Locale::EN.percent("12.34".parse().expect("d")), "12.3%");
+        assert_eq!(Locale::EN.usd("-433098.2".parse().expect("d")), "-$433,098");
+        assert_eq!(Locale::EN.usd_compact("-433098.2".parse().expect("d")), "-$433.1\u{a0}K");
     }
 
     #[test]

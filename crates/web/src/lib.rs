@@ -42,8 +42,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The whole application (pages, API, static files) with its safety layers.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(pages::routes().layer(axum::middleware::map_response(error::page_errors)))
+        .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state)
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

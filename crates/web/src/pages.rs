@@ -193,8 +193,9 @@ impl Ctx {
                             a href="/imports" { (self.t("nav-imports")) }
                             a href="/api/v1/openapi.json" { (self.t("nav-api")) }
                         }
-                        form class="switch" method="get" action=(self.path) {
-                            @for (k, v) in &self.rest { input type="hidden" name=(k) value=(decode(v)); }
+                        form class="switch" method="get" action=(if self.path.starts_with("/loe/") { "/" } else { self.path.as_str() }) {
+                            // Lines of effort belong to one strategy: the switch drops them.
+                            @for (k, v) in self.rest.iter().filter(|(k, _)| k != "line_of_effort" && !self.path.starts_with("/loe/")) { input type="hidden" name=(k) value=(decode(v)); }
                             label for="strategy-switch" { (self.t("strategy-switch")) }
                             select id="strategy-switch" name="strategy" {
                                 @for s in &self.state.strategies {
@@ -628,11 +629,16 @@ async fn country(
 ) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
+    let known = code.eq_ignore_ascii_case("REGIONAL")
+        || code.eq_ignore_ascii_case("UNKNOWN")
+        || senda_core::CountryCode::parse(&code).is_ok();
+    if !known {
+        return Err(pe(WebError::NotFound(format!(
+            "country {code:?} (an ISO 3166-1 alpha-2 code, REGIONAL or UNKNOWN)"
+        ))));
+    }
     raw.country = Some(code.clone());
-    let sel = raw.selection(&ctx.strategy).map_err(|e| match e {
-        WebError::BadRequest(m) => pe(WebError::NotFound(m)),
-        other => pe(other),
-    })?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
     let c = sel.country.clone().unwrap_or_default();
     let f = sel.report_filters();
     let (by_lfy, by_org) = tokio::join!(
@@ -701,7 +707,7 @@ fn select_opts(name: &str, label: String, current: Option<&str>, opts: Vec<(Stri
     html! {
         label { (label) " "
             select name=(name) {
-                option value="" { (all) }
+                @if !all.is_empty() { option value="" { (all) } }
                 @for (v, l) in opts { option value=(v) selected[current == Some(v.as_str())] { (l) } }
             }
         }
@@ -748,7 +754,7 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
                 (select_opts("fy_to", ctx.t("fy-to"), fy.as_ref().map(|x| x.1.as_str()), years.iter().map(|y| (y.clone(), ctx.fy(y))).collect(), ctx.t("all-years")))
                 (select_opts("status", ctx.t("status"), sel.status.as_deref(), (1..=6).map(|c| (c.to_string(), ctx.status_label(&c.to_string()))).collect(), ctx.t("all")))
                 label { (ctx.t("free-text")) " " input type="search" name="q" value=[sel.text.as_deref()]; }
-                (select_opts("sort", ctx.t("sort"), Some(sort.name()), ActivitySort::ALL.iter().map(|s| (s.name().to_owned(), ctx.t(&format!("sort-{}", s.name())))).collect(), ctx.t("sort-identifier")))
+                (select_opts("sort", ctx.t("sort"), Some(sort.name()), ActivitySort::ALL.iter().map(|s| (s.name().to_owned(), ctx.t(&format!("sort-{}", s.name())))).collect(), String::new()))
                 button type="submit" { (ctx.t("apply")) }
                 " " a href="/activities" { (ctx.t("reset")) }
             }
@@ -1047,7 +1053,7 @@ async fn imports(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Que
                     th scope="col" class="num" { (ctx.t("rejected")) } th scope="col" class="num" { (ctx.t("warnings")) } th scope="col" class="num" { (ctx.t("errors")) } } }
                 tbody { @for r in &runs { tr {
                     td { a href=(format!("/imports/{}", r.id)) { (ctx.ta("run", &[("id", r.id.to_string())])) } }
-                    td { (r.started_at) }
+                    td { (r.started_at.get(..19).unwrap_or(&r.started_at).replace('T', " ")) " UTC" }
                     td class="num" { (ctx.int(num(&r.report, "files"))) }
                     td class="num" { (ctx.int(num(&r.report, "created"))) }
                     td class="num" { (ctx.int(num(&r.report, "updated"))) }

@@ -13,7 +13,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RawQuery {
-    /// Strategy id (`cmms-2021`, `rc-2021`); default: the `senda_strategy` cookie, else `cmms-2021`.
+    /// Strategy id (`cmms-2021`, `rc-2021`); default `cmms-2021` (pages also remember the
+    /// last choice in the `senda_strategy` cookie; the API does not read cookies).
     pub strategy: Option<String>,
     /// Line of effort id (e.g. `LOE5`), or `NOT_MAPPED`.
     pub line_of_effort: Option<String>,
@@ -218,7 +219,13 @@ pub fn encode_cursor(c: &ActivityCursor) -> String {
 
 /// Reads a cursor made by [`encode_cursor`].
 pub fn decode_cursor(s: &str) -> Result<ActivityCursor, WebError> {
-    let bad = || WebError::BadRequest(format!("cursor: {s:?} is not a cursor from a previous page"));
+    let shown: String = s.chars().take(40).collect();
+    let bad = || {
+        WebError::BadRequest(format!(
+            "cursor: {shown:?}{} is not a cursor from a previous page",
+            if s.len() > 40 { "…" } else { "" }
+        ))
+    };
     if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return Err(bad());
     }

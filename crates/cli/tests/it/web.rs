@@ -328,3 +328,65 @@ fn request_limits_and_unknown_routes() {
     let spec = json(&get(&rt, &app, "/api/v1/openapi.json", &[]));
     assert_eq!(spec["openapi"].as_str(), Some("3.1.0"));
 }
+
+#[test]
+fn findings_of_the_bad_input_trial_stay_fixed() {
+    let (dir, mut store) = db();
+    let inner = format!(
+        "<title><narrative>=HYPERLINK(\"http://evil\",\"x\") border_camp 100%</narrative></title>\n{}\n{}",
+        transaction("3", "2023-01-15", "1000"),
+        transaction("2", "2022-11-15", "5000")
+    );
+    // No recipient country: the money is REGIONAL.
+    let f = write(dir.path(), "odd.xml", activity_xml("XM-TEST-ODD", &inner));
+    senda::import::import(&mut store, &[f], false, false).expect("import");
+    drop(store);
+    let rt = runtime();
+    let app = app(&dir.path().join("senda.db"));
+    // REGIONAL (money to no country) filters activity lists as it filters reports.
+    let v = json(&get(&rt, &app, "/api/v1/activities?country=REGIONAL", &[]));
+    assert_eq!(v["total"].as_u64(), Some(1), "{v}");
+    // Words are literal: % and _ are not wildcards.
+    assert_eq!(json(&get(&rt, &app, "/api/v1/activities?q=_camp", &[]))["total"].as_u64(), Some(1));
+    assert_eq!(json(&get(&rt, &app, "/api/v1/activities?q=x_y", &[]))["total"].as_u64(), Some(0));
+    assert_eq!(json(&get(&rt, &app, "/api/v1/activities?q=%25%25", &[]))["total"].as_u64(), Some(0));
+    // CSV cells that a spreadsheet would run are neutralised.
+    let csv = get(&rt, &app, "/activities.csv", &[]).body;
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    // The API's activity: ISO dates, transactions, no server folders.
+    let d = json(&get(&rt, &app, "/api/v1/activities/XM-TEST-ODD", &[]));
+    assert_eq!(d["transactions"].as_array().map(Vec::len), Some(2), "{d}");
+    assert_eq!(d["transactions"][0]["date"].as_str(), Some("2023-01-15"));
+    assert_eq!(d["source_file"].as_str(), Some("odd.xml"));
+    // axum's own rejections come out as problem+json (API) or a page (pages).
+    for (uri, status) in [
+        ("/api/v1/activities?limit=1&limit=2", StatusCode::BAD_REQUEST),
+        ("/api/v1/report?by=country&calendar_year=yes", StatusCode::BAD_REQUEST),
+    ] {
+        let r = get(&rt, &app, uri, &[]);
+        assert_eq!(r.status, status, "{uri}");
+        assert_eq!(r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    }
+    let post = rt.block_on(async {
+        let req = Request::builder().method("DELETE").uri("/api/v1/activities").body(Body::empty()).expect("req");
+        app.clone().oneshot(req).await.expect("response")
+    });
+    assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        post.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    assert!(post.headers().get(header::ALLOW).is_some());
+    let r = get(&rt, &app, "/activity/%C3%28", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("text/html"));
+    // A bad year on the country page is a bad request, not "no such country".
+    assert_eq!(get(&rt, &app, "/country/GT?fy_from=abc", &[]).status, StatusCode::BAD_REQUEST);
+    // The strategy switch on a line-of-effort page goes to the overview (LoE ids differ).
+    let loe = get(&rt, &app, "/loe/LOE5", &[]).body;
+    assert!(loe.contains("<form class=\"switch\" method=\"get\" action=\"/\">"), "switch form");
+    // Long cursors are not echoed back whole.
+    let long = "ab".repeat(3000);
+    let r = get(&rt, &app, &format!("/api/v1/activities?cursor={long}"), &[]);
+    assert!(r.body.len() < 600, "{}", r.body.len());
+}
