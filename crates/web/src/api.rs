@@ -572,7 +572,11 @@ async fn imports(State(state): St) -> ApiResult<Vec<RunDto>> {
     responses((status = 200, body = RunDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn import_run(State(state): St, Path(id): Path<String>) -> ApiResult<RunDto> {
     let id: i64 = id.parse().map_err(|_| WebError::BadRequest(format!("id: {id:?} is not a run number")))?;
-    let runs = state.pool.run(|s| s.runs(u64::MAX >> 1)).await?;
-    let r = runs.into_iter().find(|r| r.id == id).ok_or_else(|| WebError::NotFound(format!("import run {id}")))?;
+    let (runs, diags) = state.pool.run(move |s| Ok((s.runs(u64::MAX >> 1)?, s.run_diagnostics(id)?))).await?;
+    let mut r = runs.into_iter().find(|r| r.id == id).ok_or_else(|| WebError::NotFound(format!("import run {id}")))?;
+    // Diagnostics live in their own table; the single-run answer carries them all.
+    if let Some(obj) = r.report.as_object_mut() {
+        obj.insert("diagnostics".into(), serde_json::to_value(&diags).unwrap_or_default());
+    }
     Ok(Json(RunDto { id: r.id, started_at: r.started_at, finished_at: r.finished_at, report: r.report }))
 }

@@ -1084,11 +1084,13 @@ async fn import_run(
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
     let id: i64 = id.parse().map_err(|_| pe(WebError::NotFound(format!("import run {id:?}"))))?;
-    let runs = state.pool.run(|s| s.runs(u64::MAX >> 1)).await.map_err(&pe)?;
+    let (runs, diags) =
+        state.pool.run(move |s| Ok((s.runs(u64::MAX >> 1)?, s.run_diagnostics(id)?))).await.map_err(&pe)?;
     let run =
         runs.into_iter().find(|r| r.id == id).ok_or_else(|| pe(WebError::NotFound(format!("import run {id}"))))?;
     let files = run.report.get("file_reports").and_then(|v| v.as_array()).cloned().unwrap_or_default();
-    let diags = run.report.get("diagnostics").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    // Diagnostics live in their own table (the stored report keeps the counts).
+    let diags: Vec<serde_json::Value> = diags.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
     let s = |v: &serde_json::Value, k: &str| {
         v.get(k).map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default()
     };

@@ -385,6 +385,19 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     // The strategy switch on a line-of-effort page goes to the overview (LoE ids differ).
     let loe = get(&rt, &app, "/loe/LOE5", &[]).body;
     assert!(loe.contains("<form class=\"switch\" method=\"get\" action=\"/\">"), "switch form");
+    // A run's page and API answer list its diagnostics (kept in their own table).
+    let (dir2, mut store2) = db();
+    let bad = format!("{}", activity_xml("XM-TEST-BADDATE", "<activity-date type=\"2\" iso-date=\"2023-13-45\"/>"));
+    let f2 = write(dir2.path(), "bad-date.xml", bad);
+    senda::import::import(&mut store2, &[f2], false, false).expect("import");
+    drop(store2);
+    let app2 = senda_web::router(Arc::new(senda_web::AppState::new(dir2.path().join("senda.db")).expect("state")));
+    let run = json(&get(&rt, &app2, "/api/v1/imports/1", &[]));
+    let diags = run["report"]["diagnostics"].as_array().expect("diagnostics");
+    assert!(!diags.is_empty(), "{run}");
+    assert!(diags.iter().any(|d| d["message"].as_str().unwrap_or("").contains("2023-13-45")), "{diags:?}");
+    let page = get(&rt, &app2, "/imports/1", &[]).body;
+    assert!(page.contains("2023-13-45"), "the run page shows the diagnostic");
     // Long cursors are not echoed back whole.
     let long = "ab".repeat(3000);
     let r = get(&rt, &app, &format!("/api/v1/activities?cursor={long}"), &[]);
