@@ -387,7 +387,7 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     assert!(loe.contains("<form class=\"switch\" method=\"get\" action=\"/\">"), "switch form");
     // A run's page and API answer list its diagnostics (kept in their own table).
     let (dir2, mut store2) = db();
-    let bad = format!("{}", activity_xml("XM-TEST-BADDATE", "<activity-date type=\"2\" iso-date=\"2023-13-45\"/>"));
+    let bad = activity_xml("XM-TEST-BADDATE", "<activity-date type=\"2\" iso-date=\"2023-13-45\"/>");
     let f2 = write(dir2.path(), "bad-date.xml", bad);
     senda::import::import(&mut store2, &[f2], false, false).expect("import");
     drop(store2);
