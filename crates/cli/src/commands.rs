@@ -364,21 +364,8 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
     match a.format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut out);
-            w.write_record([
-                "iati_identifier",
-                "title",
-                "reporting_org",
-                "countries",
-                "lines_of_effort",
-                "overridden",
-                "status",
-                "start_date",
-                "end_date",
-                "commitments_usd",
-                "disbursements_usd",
-                "expenditures_usd",
-                "synthetic",
-            ])?;
+            // The same columns as the dashboard's CSV download.
+            w.write_record(senda_web::api::CSV_COLUMNS)?;
             for r in &rows {
                 w.write_record([
                     &r.iati_identifier,

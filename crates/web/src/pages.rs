@@ -331,6 +331,28 @@ async fn overview_reports(state: &Arc<AppState>, sel: &Selection) -> Result<Over
     Ok(OverviewData { by_loe_fy: a?, by_loe_org: b?, by_country: c? })
 }
 
+/// Chart series from a report grouped by (line of effort, fiscal year): one series of
+/// disbursements (USD) per line of effort of `strategy`, one value per year of `years`.
+fn disbursement_series(strategy: &Strategy, r: &Report, years: &[String]) -> Vec<(String, Vec<Decimal>)> {
+    strategy
+        .lines_of_effort
+        .iter()
+        .map(|l| {
+            let vals = years
+                .iter()
+                .map(|y| {
+                    r.rows
+                        .iter()
+                        .find(|row| row.key[0] == l.id && &row.key[1] == y)
+                        .map(|row| row.usd.disbursements)
+                        .unwrap_or_default()
+                })
+                .collect();
+            (l.id.clone(), vals)
+        })
+        .collect()
+}
+
 /// Per line of effort: distinct activities and totals (from a report grouped by line of effort first).
 fn by_first_key(r: &Report) -> BTreeMap<String, (u64, senda_core::report::Totals)> {
     let mut m: BTreeMap<String, (u64, senda_core::report::Totals)> = BTreeMap::new();
@@ -406,21 +428,7 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
     let share = if total_disb.is_zero() { Decimal::ZERO } else { not_mapped_disb * Decimal::from(100) / total_disb };
     // Chart: disbursements by fiscal year (x) and line of effort (series).
     let fy_keys = years_of(&data.by_loe_fy, 1);
-    let mut series = Vec::new();
-    for l in &ctx.strategy.lines_of_effort {
-        let vals = fy_keys
-            .iter()
-            .map(|y| {
-                data.by_loe_fy
-                    .rows
-                    .iter()
-                    .find(|r| r.key[0] == l.id && &r.key[1] == y)
-                    .map(|r| r.usd.disbursements)
-                    .unwrap_or_default()
-            })
-            .collect();
-        series.push((l.id.clone(), vals));
-    }
+    let series = disbursement_series(&ctx.strategy, &data.by_loe_fy, &fy_keys);
     let chart = ChartData {
         id: "chart-fy-loe".into(),
         title: ctx.t("chart-disb-fy-loe"),
@@ -649,32 +657,11 @@ async fn country(
     let cc = c.clone();
     let depts = state.cached(format!("departments|{c}"), move |s| s.departments(&cc)).await.map_err(&pe)?;
     let years = years_of(&by_lfy, 1);
-    let fy_keys = years.clone();
-    let series: Vec<(String, Vec<Decimal>)> = ctx
-        .strategy
-        .lines_of_effort
-        .iter()
-        .map(|l| {
-            (
-                l.id.clone(),
-                fy_keys
-                    .iter()
-                    .map(|y| {
-                        by_lfy
-                            .rows
-                            .iter()
-                            .find(|r| r.key[0] == l.id && &r.key[1] == y)
-                            .map(|r| r.usd.disbursements)
-                            .unwrap_or_default()
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
+    let series = disbursement_series(&ctx.strategy, &by_lfy, &years);
     let chart = ChartData {
         id: "chart-country-fy".into(),
         title: format!("{} · {}", ctx.t("chart-disb-fy-loe"), ctx.country_label(&c)),
-        categories: fy_keys.iter().map(|y| ctx.fy(y)).collect(),
+        categories: years.iter().map(|y| ctx.fy(y)).collect(),
         series,
     };
     let body = html! {
