@@ -155,6 +155,9 @@ pub struct Strategy {
     /// Mapping rules.
     #[serde(default)]
     pub rules: Vec<RuleDef>,
+    /// Indicators, each tied to one line of effort (`[[indicators]]`).
+    #[serde(default)]
+    pub indicators: Vec<crate::indicator::IndicatorDef>,
 }
 
 const KINDS: &[&str] = &["sector", "policy_marker", "tag", "humanitarian", "participating_org", "keyword"];
@@ -209,6 +212,22 @@ impl Strategy {
                 return Err(invalid(format!("rule {} ({}) has nothing to match", r.id, r.kind)));
             }
         }
+        let mut codes = std::collections::HashSet::new();
+        for i in &s.indicators {
+            if !codes.insert(i.code.as_str()) {
+                return Err(invalid(format!("indicator {} defined twice", i.code)));
+            }
+            if !seen.contains(i.line_of_effort.as_str()) {
+                return Err(invalid(format!("indicator {} names unknown line of effort {}", i.code, i.line_of_effort)));
+            }
+            let context = i.kind == crate::indicator::IndicatorKind::Context;
+            if context != i.series.is_some() {
+                return Err(invalid(format!(
+                    "indicator {}: a context indicator needs `series` (the statistic that feeds it), a result indicator has none",
+                    i.code
+                )));
+            }
+        }
         Ok(s)
     }
 
@@ -229,9 +248,25 @@ impl Strategy {
         self.lines_of_effort.iter().find(|l| l.id == id)
     }
 
-    /// A fingerprint of the definition (to know when stored mappings are stale).
+    /// The indicators of one line of effort, in the file's order.
+    pub fn indicators_of<'a>(&'a self, loe: &'a str) -> impl Iterator<Item = &'a crate::indicator::IndicatorDef> + 'a {
+        self.indicators.iter().filter(move |i| i.line_of_effort == loe)
+    }
+
+    /// The indicator with this code.
+    pub fn indicator(&self, code: &str) -> Option<&crate::indicator::IndicatorDef> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+
+    /// A fingerprint of what the mapping depends on (to know when stored mappings are stale):
+    /// everything but the indicators, which have their own versions
+    /// ([`crate::indicator::IndicatorDef::measurement_fingerprint`]).
     pub fn fingerprint(&self) -> u64 {
-        let s = serde_json::to_string(self).unwrap_or_default();
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("indicators");
+        }
+        let s = v.to_string();
         // FNV-1a: stable across builds and platforms.
         s.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3))
     }
