@@ -283,6 +283,17 @@ mod tests {
         assert_eq!(ids, ["LOE1", "LOE2", "LOE3", "LOE4", "LOE5", "LOE6", "LOE7", "LOE8"]);
         assert_eq!(c.instruments.len(), 4);
         assert!(!c.rules.is_empty());
+        // Every line of effort declares at least one indicator; LOE4, LOE5 and LOE6 have context
+        // indicators fed by statistics.
+        for l in &c.lines_of_effort {
+            assert!(c.indicators_of(&l.id).next().is_some(), "{} has no indicator", l.id);
+        }
+        for loe in ["LOE4", "LOE5", "LOE6"] {
+            assert!(
+                c.indicators_of(loe).any(|i| i.kind == crate::indicator::IndicatorKind::Context),
+                "{loe} has no context indicator"
+            );
+        }
         let r = Strategy::builtin("rc-2021").expect("rc loads");
         let ids: Vec<&str> = r.lines_of_effort.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(ids, ["RC1", "RC2", "RC3", "RC4", "RC5"]);

@@ -11,8 +11,10 @@
 
 pub mod codec;
 mod sqlite;
+pub mod values;
 
 pub use sqlite::SqliteStore;
+pub use values::*;
 
 use senda_core::attribution::Fact;
 use senda_core::mapping::{Evidence, Mapping};
@@ -433,6 +435,41 @@ pub trait Store {
 
     /// Whether the database holds `(any synthetic, any real)` activities.
     fn synthetic_presence(&self) -> Result<(bool, bool), StoreError>;
+
+    /// Writes one file's (or API call's) statistics or indicator values atomically. For a
+    /// file: values of its previous import that it no longer has are deleted; if the content
+    /// hash is unchanged nothing is written (`same_file`). A key already stored from another
+    /// file or the API is replaced, with a warning in `replaced`.
+    fn import_values(&mut self, batch: &ValueBatch) -> Result<ValuesOutcome, StoreError>;
+
+    /// The stored version of `def` (strategy, code, measurement fingerprint), created as the
+    /// next version when its measurement fingerprint is new.
+    fn ensure_indicator_definition(
+        &mut self,
+        strategy: &str,
+        def: &senda_core::indicator::IndicatorDef,
+    ) -> Result<DefinitionVersion, StoreError>;
+
+    /// Every stored definition version of the strategy's indicators, by code, oldest first.
+    fn indicator_versions(&self, strategy: &str) -> Result<HashMap<String, Vec<DefinitionVersion>>, StoreError>;
+
+    /// Stored values, ordered by series, place, period.
+    fn observations(&self, filter: &ObservationFilter) -> Result<Vec<StoredObservation>, StoreError>;
+
+    /// Statistic series with counts and period range.
+    fn stat_series(&self) -> Result<Vec<SeriesSummary>, StoreError>;
+
+    /// Imported statistics/results files, newest first.
+    fn value_files(&self) -> Result<Vec<ValueFileRecord>, StoreError>;
+
+    /// `iati-identifier`s of activities with IATI results, mapped by `strategy` to
+    /// `line_of_effort` (after overrides) when given and naming `country` when given.
+    fn activities_with_results(
+        &self,
+        strategy: &str,
+        line_of_effort: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<Vec<String>, StoreError>;
 }
 
 /// Builds a portfolio report from any store: facts of the activities the strategy maps (after

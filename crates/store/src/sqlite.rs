@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_generation_locations.sql"),
+    include_str!("../migrations/sqlite/0003_indicators_statistics.sql"),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -124,6 +125,9 @@ impl SqliteStore {
             if i + 1 == 2 {
                 backfill_locations(&tx)?;
             }
+            if i + 1 == 3 {
+                backfill_results(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
@@ -217,6 +221,9 @@ impl Store for SqliteStore {
             let mut del_map = tx.prepare_cached("DELETE FROM activity_mapping WHERE activity_id = ?1")?;
             let mut del_ev = tx.prepare_cached("DELETE FROM mapping_evidence WHERE activity_id = ?1")?;
             let mut del_loc = tx.prepare_cached("DELETE FROM activity_location WHERE activity_id = ?1")?;
+            let mut del_res = tx.prepare_cached("DELETE FROM activity_result WHERE activity_id = ?1")?;
+            let mut ins_res =
+                tx.prepare_cached("INSERT INTO activity_result (activity_id, indicators) VALUES (?1, ?2)")?;
             let mut ins_loc = tx.prepare_cached(
                 "INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)",
             )?;
@@ -356,6 +363,7 @@ impl Store for SqliteStore {
                     del_map.execute([id])?;
                     del_ev.execute([id])?;
                     del_loc.execute([id])?;
+                    del_res.execute([id])?;
                     id
                 } else {
                     insert.execute(p)?;
@@ -364,6 +372,10 @@ impl Store for SqliteStore {
                 ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
                 for (country, vocabulary, code, name) in admin1_locations(a) {
                     ins_loc.execute(params![id, country, vocabulary, code, name])?;
+                }
+                let n_ind: usize = a.results.iter().map(|r| r.indicators.len()).sum();
+                if n_ind > 0 {
+                    ins_res.execute(params![id, n_ind as i64])?;
                 }
                 seen.push(id);
                 if let Some(prev_tx) = written.get(&id) {
@@ -775,6 +787,357 @@ impl Store for SqliteStore {
     fn count_activities(&self) -> Result<u64, StoreError> {
         Ok(self.conn.query_row("SELECT count(*) FROM activity", [], |r| r.get::<_, i64>(0))? as u64)
     }
+    fn import_values(&mut self, batch: &ValueBatch) -> Result<ValuesOutcome, StoreError> {
+        let mut out = ValuesOutcome::default();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        let report = batch.report.to_string();
+        let mut previous: std::collections::HashSet<(String, String, String, String, String)> = Default::default();
+        let file_id: Option<i64> = match &batch.path {
+            None => None,
+            Some(path) => {
+                let existing: Option<(i64, String)> = tx
+                    .query_row(
+                        "SELECT id, content_hash FROM value_file WHERE dataset = ?1 AND path = ?2",
+                        params![batch.dataset, path],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match existing {
+                    Some((id, hash)) if hash == batch.content_hash => {
+                        out.same_file = true;
+                        out.unchanged = tx.query_row(
+                            "SELECT count(*) FROM observation WHERE file_id = ?1",
+                            [id],
+                            |r| r.get::<_, i64>(0),
+                        )? as u64;
+                        return Ok(out); // nothing written; tx dropped
+                    }
+                    Some((id, _)) => {
+                        let mut st = tx.prepare(
+                            "SELECT series, place, period, disaggregation, kind FROM observation WHERE file_id = ?1",
+                        )?;
+                        let mut rows = st.query([id])?;
+                        while let Some(r) = rows.next()? {
+                            previous.insert((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
+                        }
+                        tx.execute(
+                            "UPDATE value_file SET format = ?2, content_hash = ?3, imported_at = ?4, report = ?5 WHERE id = ?1",
+                            params![id, batch.format, batch.content_hash, now, report],
+                        )?;
+                        Some(id)
+                    }
+                    None => {
+                        tx.execute(
+                            "INSERT INTO value_file (dataset, path, format, content_hash, imported_at, report) VALUES (?1,?2,?3,?4,?5,?6)",
+                            params![batch.dataset, path, batch.format, batch.content_hash, now, report],
+                        )?;
+                        Some(tx.last_insert_rowid())
+                    }
+                }
+            }
+        };
+        {
+            let mut ins_series = tx.prepare_cached(
+                "INSERT INTO stat_series (code, name, name_es, unit, source) VALUES (?1,?2,?3,?4,?5)
+                 ON CONFLICT(code) DO UPDATE SET name=excluded.name, name_es=excluded.name_es, unit=excluded.unit, source=excluded.source",
+            )?;
+            for se in &batch.series {
+                ins_series.execute(params![se.code, se.name, se.name_es, se.unit, se.source])?;
+            }
+            let mut find = tx.prepare_cached(
+                "SELECT value, denominator, definition_id, file_id, origin FROM observation
+                 WHERE series = ?1 AND place = ?2 AND period = ?3 AND disaggregation = ?4 AND kind = ?5",
+            )?;
+            let mut upsert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO observation (series, place, country, period, period_start, disaggregation, kind, value, denominator, definition_id, file_id, origin)
+                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+            )?;
+            let mut touch = tx.prepare_cached(
+                "UPDATE observation SET file_id = ?6, origin = ?7 WHERE series = ?1 AND place = ?2 AND period = ?3 AND disaggregation = ?4 AND kind = ?5",
+            )?;
+            for (o, def_id) in &batch.observations {
+                let key = (
+                    o.series.clone(),
+                    o.place.to_string(),
+                    o.period.to_string(),
+                    senda_core::observation::disaggregation_key(&o.disaggregation),
+                    o.kind.as_str().to_owned(),
+                );
+                previous.remove(&key);
+                let origin = match &batch.path {
+                    Some(p) => format!("{p}:{}", o.row),
+                    None => "api".to_owned(),
+                };
+                let value = o.value.normalize().to_string();
+                let den = o.denominator.map(|d| d.normalize().to_string());
+                type Found = (String, Option<String>, Option<i64>, Option<i64>, String);
+                let found: Option<Found> = find
+                    .query_row(params![key.0, key.1, key.2, key.3, key.4], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .optional()?;
+                match &found {
+                    Some((v, d, di, _, _)) if *v == value && *d == den && di == def_id => {
+                        out.unchanged += 1;
+                        touch.execute(params![key.0, key.1, key.2, key.3, key.4, file_id, origin])?;
+                        continue;
+                    }
+                    Some((_, _, _, fid, other)) => {
+                        if file_id.is_none() || *fid != file_id {
+                            out.replaced.push(Diagnostic {
+                                severity: Severity::Warning,
+                                code: "value-replaced".into(),
+                                message: format!(
+                                    "{} {} {} {} ({}): replaces the value stored from {other}",
+                                    key.0, key.1, key.2, key.4, key.3
+                                ),
+                                file: batch.path.clone().unwrap_or_else(|| "api".into()),
+                                line: o.row,
+                                column: 0,
+                                identifier: None,
+                                element: None,
+                            });
+                        }
+                        out.updated += 1;
+                    }
+                    None => out.inserted += 1,
+                }
+                let country = o.place.country().map(|c| c.as_str().to_owned()).unwrap_or_default();
+                upsert.execute(params![
+                    key.0,
+                    key.1,
+                    country,
+                    key.2,
+                    o.period.start().to_string(),
+                    key.3,
+                    key.4,
+                    value,
+                    den,
+                    def_id,
+                    file_id,
+                    origin
+                ])?;
+            }
+            let mut del = tx.prepare_cached(
+                "DELETE FROM observation WHERE series = ?1 AND place = ?2 AND period = ?3 AND disaggregation = ?4 AND kind = ?5 AND file_id = ?6",
+            )?;
+            for k in &previous {
+                out.removed += del.execute(params![k.0, k.1, k.2, k.3, k.4, file_id])? as u64;
+            }
+        }
+        tx.execute(BUMP_GENERATION, [])?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn ensure_indicator_definition(
+        &mut self,
+        strategy: &str,
+        def: &senda_core::indicator::IndicatorDef,
+    ) -> Result<DefinitionVersion, StoreError> {
+        let fp = def.measurement_fingerprint();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found: Option<(i64, i64, String, String)> = tx
+            .query_row(
+                "SELECT id, version, definition, first_used FROM indicator_definition WHERE strategy = ?1 AND code = ?2 AND fingerprint = ?3",
+                params![strategy, def.code, fp],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        if let Some((id, version, json, first_used)) = found {
+            let definition = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt { record: format!("indicator {}", def.code), message: e.to_string() })?;
+            return Ok(DefinitionVersion { id, version, definition, first_used });
+        }
+        let version: i64 = tx.query_row(
+            "SELECT coalesce(max(version), 0) + 1 FROM indicator_definition WHERE strategy = ?1 AND code = ?2",
+            params![strategy, def.code],
+            |r| r.get(0),
+        )?;
+        let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+        let json = serde_json::to_string(def).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO indicator_definition (strategy, code, version, fingerprint, definition, first_used) VALUES (?1,?2,?3,?4,?5,?6)",
+            params![strategy, def.code, version, fp, json, now],
+        )?;
+        let id = tx.last_insert_rowid();
+        tx.execute(BUMP_GENERATION, [])?;
+        tx.commit()?;
+        Ok(DefinitionVersion { id, version, definition: def.clone(), first_used: now })
+    }
+
+    fn indicator_versions(&self, strategy: &str) -> Result<HashMap<String, Vec<DefinitionVersion>>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, code, version, definition, first_used FROM indicator_definition WHERE strategy = ?1 ORDER BY code, version",
+        )?;
+        let mut rows = st.query([strategy])?;
+        let mut out: HashMap<String, Vec<DefinitionVersion>> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let code: String = r.get(1)?;
+            let json: String = r.get(3)?;
+            let definition = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt { record: format!("indicator {code}"), message: e.to_string() })?;
+            out.entry(code).or_default().push(DefinitionVersion {
+                id: r.get(0)?,
+                version: r.get(2)?,
+                definition,
+                first_used: r.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn observations(&self, filter: &ObservationFilter) -> Result<Vec<StoredObservation>, StoreError> {
+        let mut sql = String::from(
+            "SELECT o.series, o.place, o.period, o.disaggregation, o.kind, o.value, o.denominator, o.definition_id, o.origin
+             FROM observation o WHERE 1=1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if !filter.series.is_empty() {
+            sql.push_str(" AND o.series IN (");
+            for (i, s) in filter.series.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                args.push(s.clone());
+                sql.push_str(&format!("?{}", args.len()));
+            }
+            sql.push(')');
+        }
+        if let Some(c) = &filter.country {
+            args.push(c.clone());
+            sql.push_str(&format!(" AND o.country = ?{}", args.len()));
+        }
+        if !filter.kinds.is_empty() {
+            sql.push_str(" AND o.kind IN (");
+            for (i, k) in filter.kinds.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                args.push(k.as_str().to_owned());
+                sql.push_str(&format!("?{}", args.len()));
+            }
+            sql.push(')');
+        }
+        sql.push_str(" ORDER BY o.series, o.place, o.period_start, o.period, o.disaggregation, o.kind");
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let corrupt = |what: &str, m: String| StoreError::Corrupt { record: format!("observation {what}"), message: m };
+            let place: String = r.get(1)?;
+            let period: String = r.get(2)?;
+            let value: String = r.get(5)?;
+            let den: Option<String> = r.get(6)?;
+            let kind: String = r.get(4)?;
+            out.push(StoredObservation {
+                observation: senda_core::Observation {
+                    series: r.get(0)?,
+                    place: senda_core::Place::parse(&place).map_err(|e| corrupt(&place, e.to_string()))?,
+                    period: senda_core::Period::parse(&period).map_err(|e| corrupt(&period, e.to_string()))?,
+                    disaggregation: senda_core::observation::parse_disaggregation_key(r.get_ref(3)?.as_str()?),
+                    kind: senda_core::ValueKind::parse(&kind).ok_or_else(|| corrupt(&kind, "unknown kind".into()))?,
+                    value: value.parse().map_err(|e: rust_decimal::Error| corrupt(&value, e.to_string()))?,
+                    denominator: match den {
+                        Some(d) => Some(d.parse().map_err(|e: rust_decimal::Error| corrupt(&d, e.to_string()))?),
+                        None => None,
+                    },
+                    row: 0,
+                },
+                definition_version: r.get(7)?,
+                origin: r.get(8)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn stat_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT s.code, s.name, s.name_es, s.unit, s.source,
+                    (SELECT count(*) FROM observation o WHERE o.series = s.code),
+                    (SELECT min(period_start) FROM observation o WHERE o.series = s.code),
+                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC LIMIT 1),
+                    (SELECT group_concat(country, ';') FROM (SELECT DISTINCT country FROM observation o WHERE o.series = s.code AND country != '' ORDER BY country))
+             FROM stat_series s ORDER BY s.code",
+        )?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let countries: Option<String> = r.get(8)?;
+            out.push(SeriesSummary {
+                series: senda_core::StatSeries {
+                    code: r.get(0)?,
+                    name: r.get(1)?,
+                    name_es: r.get(2)?,
+                    unit: r.get(3)?,
+                    source: r.get(4)?,
+                },
+                values: r.get::<_, i64>(5)? as u64,
+                first_period: r.get(6)?,
+                last_period: r.get(7)?,
+                countries: countries.as_deref().map(lines_split).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn value_files(&self) -> Result<Vec<ValueFileRecord>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, dataset, path, format, imported_at, report FROM value_file ORDER BY imported_at DESC, id DESC")?;
+        let mut rows = st.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let report: String = r.get(5)?;
+            out.push(ValueFileRecord {
+                id: r.get(0)?,
+                dataset: r.get(1)?,
+                path: r.get(2)?,
+                format: r.get(3)?,
+                imported_at: r.get(4)?,
+                report: serde_json::from_str(&report).unwrap_or(serde_json::Value::Null),
+            });
+        }
+        Ok(out)
+    }
+
+    fn activities_with_results(
+        &self,
+        strategy: &str,
+        line_of_effort: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT a.iati_identifier, coalesce(m.lines, ''), a.countries FROM activity_result r
+             JOIN activity a ON a.id = r.activity_id
+             LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?1
+             ORDER BY a.iati_identifier",
+        )?;
+        let mut rows = st.query([strategy])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let ident: String = r.get(0)?;
+            let lines = match overrides.get(&ident) {
+                Some(o) => o.lines_of_effort.clone(),
+                None => lines_split(r.get_ref(1)?.as_str()?),
+            };
+            if let Some(l) = line_of_effort {
+                if !lines.iter().any(|x| x == l) {
+                    continue;
+                }
+            }
+            if let Some(c) = country {
+                let countries: String = r.get(2)?;
+                if !countries.contains(&format!(";{c};")) {
+                    continue;
+                }
+            }
+            out.push(ident);
+        }
+        Ok(out)
+    }
 }
 
 impl SqliteStore {
@@ -1038,6 +1401,23 @@ fn backfill_locations(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> 
         let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
         for (country, vocabulary, code, name) in admin1_locations(&a) {
             ins.execute(params![id, country, vocabulary, code, name])?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills `activity_result` for databases made before schema version 3.
+fn backfill_results(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
+    let mut ins = tx.prepare("INSERT INTO activity_result (activity_id, indicators) VALUES (?1, ?2)")?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let ident: String = r.get(1)?;
+        let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
+        let n: usize = a.results.iter().map(|r| r.indicators.len()).sum();
+        if n > 0 {
+            ins.execute(params![id, n as i64])?;
         }
     }
     Ok(())
