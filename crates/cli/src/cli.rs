@@ -61,6 +61,117 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a synthetic IATI file (labelled synthetic) for demos, tests and benchmarks.
     Generate(GenerateArgs),
+    /// Migration statistics (CBP and DHS OHSS encounters, any HXL-tagged CSV): import, list, export.
+    #[command(subcommand)]
+    Stats(StatsCommand),
+    /// Indicator values (baselines, targets, actuals) from CSV or HXL-tagged CSV: import, export.
+    #[command(subcommand)]
+    Results(ResultsCommand),
+    /// Progress of the strategy's indicators (latest actual against baseline and target, on
+    /// track or not) and their context statistics.
+    Indicators(IndicatorsArgs),
+}
+
+/// `senda stats ...`.
+#[derive(Debug, Subcommand)]
+pub enum StatsCommand {
+    /// Import statistics files: the CBP southwest border encounters CSV, the CBP nationwide
+    /// encounters CSV, the DHS OHSS encounters workbook (XLSX, sheet "Monthly Citizenship"), or
+    /// an HXL-tagged CSV (#date, #country+code or +name, #adm1, #indicator+code, #indicator+value).
+    /// The format is detected from the content. Each file is atomic; re-importing a changed
+    /// file replaces its values. Exit status 1 when a file was refused.
+    Import {
+        /// Files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print the report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the statistic series held: code, name, unit, number of values, period range, countries.
+    List {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write stored statistics: CSV columns series, country (ISO 3166-1 alpha-2), admin1,
+    /// place, period (2023-10, 2023-Q4, FY2024), period_start, disaggregation, kind, value,
+    /// denominator, origin (file:row).
+    Export {
+        /// Only these series (comma-separated codes, see `senda stats list`).
+        #[arg(long, value_delimiter = ',')]
+        series: Vec<String>,
+        /// Only this country (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// csv or json.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
+}
+
+/// Export formats of values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV, exact values.
+    Csv,
+    /// JSON, exact values as strings.
+    Json,
+}
+
+/// `senda results ...`.
+#[derive(Debug, Subcommand)]
+pub enum ResultsCommand {
+    /// Import baselines, targets and actuals of the strategy's indicators from CSV (columns
+    /// indicator, country, admin1, period, kind, value, denominator, sex, age_group,
+    /// population_group) or HXL-tagged CSV (#indicator+code, #country+code, #adm1+code, #date,
+    /// #indicator+value+baseline / +target / +actual, disaggregation attributes +f +m
+    /// +children +adults +returnees +refugees +asylum_seekers +idps +migrants). Values are tied
+    /// to the indicator definition version they are reported under. Exit status 1 when a file
+    /// was refused.
+    Import {
+        /// Files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Strategy whose indicators the values belong to.
+        #[arg(long, default_value = "cmms-2021")]
+        strategy: String,
+        /// Print the report as JSON on standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write stored indicator values (same columns as `senda stats export`).
+    Export {
+        /// Only these indicators (comma-separated codes).
+        #[arg(long, value_delimiter = ',')]
+        indicator: Vec<String>,
+        /// Only this country (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: Option<String>,
+        /// csv or json.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+    },
+}
+
+/// `senda indicators`.
+#[derive(Debug, Args)]
+pub struct IndicatorsArgs {
+    /// Strategy whose indicators are shown.
+    #[arg(long, default_value = "cmms-2021")]
+    pub strategy: String,
+    /// One country (ISO 3166-1 alpha-2); default: the strategy's focus countries together.
+    #[arg(long)]
+    pub country: Option<String>,
+    /// One department (ISO 3166-2, e.g. GT-GU).
+    #[arg(long, conflicts_with = "country")]
+    pub department: Option<String>,
+    /// Only this line of effort.
+    #[arg(long)]
+    pub line_of_effort: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `senda import`.
@@ -118,12 +229,50 @@ pub struct ReportArgs {
     /// Years are calendar years instead of U.S. fiscal years (October-September).
     #[arg(long)]
     pub calendar_year: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format. `html`, `pdf` and `xlsx` write the printable progress report (a fixed
+    /// layout: `--by`, `--calendar-year` and the filters do not apply) to `--output`.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// File the printable report is written to (html, pdf, xlsx). Default:
+    /// senda-report.html, senda-report.pdf or senda-report.xlsx.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Language of the printable report: en or es (es-GT, es-HN, es-SV write 1,234.5 as their
+    /// CLDR locales do; es writes 1.234,5).
+    #[arg(long, default_value = "en", value_name = "LANG")]
+    pub lang: String,
     /// Filters.
     #[command(flatten)]
     pub filters: Filters,
+}
+
+/// Output formats of `senda report`: the tables of [`Format`], and the printable report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Aligned terminal table with thousands separators (money rounded to the dollar).
+    Table,
+    /// CSV with snake_case columns, exact amounts.
+    Csv,
+    /// JSON, exact amounts as strings.
+    Json,
+    /// The printable progress report: one self-contained HTML file.
+    Html,
+    /// The printable progress report as PDF (A4), printed by headless Chromium.
+    Pdf,
+    /// The report's tables as an Excel workbook (Summary, Money, Indicators, Context, Activities).
+    Xlsx,
+}
+
+impl ReportFormat {
+    /// The table format, for `table`, `csv` and `json`; `None` for the printable formats.
+    pub fn table_format(self) -> Option<Format> {
+        match self {
+            ReportFormat::Table => Some(Format::Table),
+            ReportFormat::Csv => Some(Format::Csv),
+            ReportFormat::Json => Some(Format::Json),
+            ReportFormat::Html | ReportFormat::Pdf | ReportFormat::Xlsx => None,
+        }
+    }
 }
 
 /// `senda activities`.

@@ -62,6 +62,16 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
         Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen).map(|_| 0),
+        Command::Stats(c) => cmd_stats(&db_path(&cli.db, "senda.db"), c),
+        Command::Results(c) => cmd_results(&db_path(&cli.db, "senda.db"), c),
+        Command::Indicators(a) => {
+            let st = Strategy::builtin(&a.strategy)?;
+            let scope = crate::values::scope_of(&st, a.country.as_deref(), a.department.as_deref())?;
+            let db = db_path(&cli.db, "senda.db");
+            let mut out = std::io::stdout().lock();
+            crate::values::cmd_indicators(&db, &st, &scope, a.line_of_effort.as_deref(), a.format, &mut out)?;
+            Ok(0)
+        }
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());
@@ -192,6 +202,9 @@ pub fn build_report(
 }
 
 fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
+    let Some(format) = a.format.table_format() else {
+        return crate::printable::write(db, &a);
+    };
     let mut dims: Vec<Dimension> = Vec::new();
     for s in a.by.iter().filter(|s| !s.trim().is_empty()) {
         let d = s.parse::<Dimension>().map_err(anyhow::Error::msg)?;
@@ -207,7 +220,7 @@ fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
     let r = build_report(&store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
-    write_report(&r, &st, a.format, store.synthetic_presence()?.0, &mut out)
+    write_report(&r, &st, format, store.synthetic_presence()?.0, &mut out)
 }
 
 /// Writes a report in the chosen format.
@@ -619,6 +632,21 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let report = import(&mut store, std::slice::from_ref(&file), false, false)?;
     let _ = std::fs::remove_file(&file);
+    // Synthetic statistics and indicator values, through the same importers as real files.
+    let stats = dir.join("senda-synthetic-statistics.hxl.csv");
+    let results = dir.join("senda-synthetic-results.csv");
+    let cmms = Strategy::builtin("cmms-2021")?;
+    crate::generate::write_demo_stats(&stats, a.seed)?;
+    crate::generate::write_demo_results(&results, &cmms, a.seed)?;
+    for (path, dataset) in [(&stats, crate::values::Dataset::Stats), (&results, crate::values::Dataset::Results(&cmms))] {
+        let r = crate::values::import_values(&mut store, std::slice::from_ref(path), &dataset)?;
+        if r.files_rejected() > 0 || !r.diagnostics.is_empty() {
+            let mut msg = Vec::new();
+            crate::values::print_values_report(&r, &mut msg)?;
+            bail!("synthetic demo values did not import cleanly: {}", String::from_utf8_lossy(&msg));
+        }
+        let _ = std::fs::remove_file(path);
+    }
     let _ = std::fs::remove_dir(&dir);
     eprintln!(
         "demo database {}: {} synthetic activities ({} created, {} updated, {} unchanged), {} warnings",
@@ -672,4 +700,46 @@ fn tempfile_dir() -> Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("senda-demo-{}", std::process::id()));
     std::fs::create_dir_all(&d)?;
     Ok(d)
+}
+
+fn cmd_stats(db: &std::path::Path, c: StatsCommand) -> Result<i32> {
+    use crate::values::*;
+    let mut out = std::io::stdout().lock();
+    match c {
+        StatsCommand::Import { files, json } => cmd_import_values(db, &files, &Dataset::Stats, json),
+        StatsCommand::List { json } => cmd_stats_list(db, json, &mut out).map(|_| 0),
+        StatsCommand::Export { series, country, format } => {
+            let country = country.map(|c| country_arg(&c).map(|c| c.as_str().to_owned())).transpose()?;
+            let filter = senda_store::ObservationFilter {
+                series,
+                country,
+                kinds: vec![senda_core::ValueKind::Observed],
+            };
+            cmd_export(db, &filter, format == ExportFormat::Json, &mut out).map(|_| 0)
+        }
+    }
+}
+
+fn cmd_results(db: &std::path::Path, c: ResultsCommand) -> Result<i32> {
+    use crate::values::*;
+    match c {
+        ResultsCommand::Import { files, strategy, json } => {
+            let st = Strategy::builtin(&strategy)?;
+            cmd_import_values(db, &files, &Dataset::Results(&st), json)
+        }
+        ResultsCommand::Export { indicator, country, format } => {
+            let country = country.map(|c| country_arg(&c).map(|c| c.as_str().to_owned())).transpose()?;
+            let filter = senda_store::ObservationFilter {
+                series: indicator,
+                country,
+                kinds: vec![
+                    senda_core::ValueKind::Baseline,
+                    senda_core::ValueKind::Target,
+                    senda_core::ValueKind::Actual,
+                ],
+            };
+            let mut out = std::io::stdout().lock();
+            cmd_export(db, &filter, format == ExportFormat::Json, &mut out).map(|_| 0)
+        }
+    }
 }

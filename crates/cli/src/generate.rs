@@ -231,3 +231,88 @@ pub fn write(w: &mut dyn Write, n: u64, tx_per_activity: Option<u64>, seed: u64)
     writeln!(w, "</iati-activities>")?;
     Ok(())
 }
+
+/// Writes the synthetic demo statistics as an HXL-tagged CSV (`senda stats import` reads it
+/// like any HXL file): monthly encounters FY2022–FY2025 for SV, GT and HN in the series the
+/// `cmms-2021` context indicators read (`cbp-swb-encounters` by demographic and encounter type,
+/// `ohss-usbp-encounters`, `cbp-nationwide-encounters`, `dos-h2-visas`). Every series name
+/// starts with "SYNTHETIC": these are not real figures.
+pub fn write_demo_stats(out: &Path, seed: u64) -> Result<()> {
+    let f = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = BufWriter::new(f);
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x5747);
+    writeln!(w, "Month,Country,Series,Series name,Demographic,Encounter type,Value")?;
+    writeln!(w, "#date,#country+code,#indicator+code,#indicator+name,#demographic,#encounter_type,#indicator+value")?;
+    let countries = [("SV", 9_000.0), ("GT", 20_000.0), ("HN", 16_000.0)];
+    for fy in 2022..=2025 {
+        for m in [10u8, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9] {
+            if fy == 2025 && m == 9 {
+                continue; // the latest fiscal year is partial, as in the real CBP file
+            }
+            let year = if m >= 10 { fy - 1 } else { fy };
+            let trend = 1.0 - 0.12 * f64::from(fy - 2022) + 0.05 * f64::from(m % 4);
+            for (cc, base) in countries {
+                let total = base * trend * (0.85 + 0.3 * rng.f64());
+                for (demo, share) in [("Single Adults", 0.55), ("FMUA", 0.3), ("UAC", 0.1), ("Accompanied Minors", 0.05)] {
+                    for (ty, tshare) in [("Apprehensions", 0.8), ("Expulsions", 0.2)] {
+                        let v = (total * share * tshare).round() as u64;
+                        writeln!(
+                            w,
+                            "{year}-{m:02},{cc},cbp-swb-encounters,SYNTHETIC southwest border encounters,{demo},{ty},{v}"
+                        )?;
+                    }
+                }
+                let usbp = (total * 0.93).round() as u64;
+                writeln!(w, "{year}-{m:02},{cc},ohss-usbp-encounters,SYNTHETIC U.S. Border Patrol encounters,,,{usbp}")?;
+                let nation = (total * 1.04).round() as u64;
+                writeln!(w, "{year}-{m:02},{cc},cbp-nationwide-encounters,SYNTHETIC nationwide encounters,,,{nation}")?;
+                let visas = (base * 0.02 * (1.0 + 0.25 * f64::from(fy - 2022)) * (0.8 + 0.4 * rng.f64())).round() as u64;
+                writeln!(w, "{year}-{m:02},{cc},dos-h2-visas,SYNTHETIC H-2A and H-2B visas issued,,,{visas}")?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes synthetic demo results (plain CSV for `senda results import`): a baseline (FY2021),
+/// a target (FY2025) and actuals (FY2022–FY2024) per focus country for every result indicator
+/// of `cmms-2021`, some by sex, some on track and some not. Not real figures.
+pub fn write_demo_results(out: &Path, strategy: &senda_core::Strategy, seed: u64) -> Result<()> {
+    use senda_core::indicator::{Aggregation, IndicatorKind};
+    let f = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = BufWriter::new(f);
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x7e5);
+    writeln!(w, "indicator,country,admin1,period,kind,value,denominator,sex,note")?;
+    for (n, def) in strategy.indicators.iter().filter(|d| d.kind == IndicatorKind::Result).enumerate() {
+        let ratio = def.over_places == Aggregation::RatioOfSums;
+        for (ci, cc) in ["SV", "GT", "HN"].iter().enumerate() {
+            let scale = 1000.0 * (1.0 + ci as f64) * (1.0 + n as f64 % 3.0);
+            // Pace: > 1 ahead of the straight line, < 1 behind.
+            let pace = [1.35, 1.05, 0.55][n % 3] * (0.97 + 0.03 * ci as f64);
+            let (base, target) = match def.direction {
+                senda_core::indicator::Direction::Up => (scale * 0.2, scale),
+                senda_core::indicator::Direction::Down => (scale, scale * 0.5),
+            };
+            let den = |_v: f64| if ratio { format!("{}", (scale * 1.2).round()) } else { String::new() };
+            let note = "SYNTHETIC demo value";
+            writeln!(w, "{},{cc},,FY2021,baseline,{},{},,{note}", def.code, base.round(), den(base))?;
+            writeln!(w, "{},{cc},,FY2025,target,{},{},,{note}", def.code, target.round(), den(target))?;
+            for (k, fy) in (2022..=2024).enumerate() {
+                let share = ((k + 1) as f64 / 4.0 * pace).min(1.2);
+                let v = base + (target - base) * share * (0.95 + 0.1 * rng.f64());
+                let by_sex = def.disaggregations.contains(&senda_core::indicator::DisaggregationDim::Sex) && !ratio;
+                if by_sex {
+                    let female = (v * 0.52).round();
+                    let male = v.round() - female;
+                    writeln!(w, "{},{cc},,FY{fy},actual,{female},,female,{note}", def.code)?;
+                    writeln!(w, "{},{cc},,FY{fy},actual,{male},,male,{note}", def.code)?;
+                } else {
+                    writeln!(w, "{},{cc},,FY{fy},actual,{},{},,{note}", def.code, v.round(), den(v))?;
+                }
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -6,6 +6,8 @@ pub mod commands;
 pub mod format;
 pub mod generate;
 pub mod import;
+pub mod printable;
+pub mod values;
 
 use anyhow::Result;
 

@@ -33,6 +33,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/organisations", get(organisations))
         .route("/imports", get(imports))
         .route("/imports/{id}", get(import_run))
+        .route("/indicators", get(indicators))
+        .route("/statistics", get(statistics))
+        .route("/statistics/{series}", get(statistic_values))
+        .route("/results", axum::routing::post(post_results))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
 
@@ -44,7 +48,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         description = "A strategy's portfolio (lines of effort, activities, money by country and fiscal year) from imported IATI data. Money: exact decimal strings, U.S. dollars unless a currency is named. Years: U.S. fiscal years (FY2023 = 1 Oct 2022 to 30 Sep 2023).",
         version = "1"
     ),
-    paths(strategies, strategy, activities, activity, report, organisations, imports, import_run),
+    paths(strategies, strategy, activities, activity, report, organisations, imports, import_run, indicators, statistics, statistic_values, post_results),
     components(schemas(
         Problem,
         StrategyDto,
@@ -57,6 +61,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         OverrideDto,
         ReportDto,
         ReportRowDto,
+        ResultValueIn,
+        ResultsIn,
+        ResultsOut,
         TotalsDto,
         OrganisationDto,
         RunDto
@@ -579,4 +586,256 @@ async fn import_run(State(state): St, Path(id): Path<String>) -> ApiResult<RunDt
         obj.insert("diagnostics".into(), serde_json::to_value(&diags).unwrap_or_default());
     }
     Ok(Json(RunDto { id: r.id, started_at: r.started_at, finished_at: r.finished_at, report: r.report }))
+}
+
+/// Which indicators to show.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IndicatorQuery {
+    /// Strategy id (default cmms-2021).
+    pub strategy: Option<String>,
+    /// One country (ISO 3166-1 alpha-2); default: the strategy's focus countries together.
+    pub country: Option<String>,
+    /// One department (ISO 3166-2, e.g. GT-GU).
+    pub department: Option<String>,
+    /// Only this line of effort.
+    pub line_of_effort: Option<String>,
+}
+
+/// Progress of the strategy's indicators: for result indicators, the baseline, target and
+/// latest actual (values as exact decimal strings in the indicator's unit, periods as
+/// `2023-10`, `2023-Q4`, `FY2024`), percent of target and status; for context indicators, the
+/// statistic per month (`progress.actuals`) and per fiscal year (`by_fiscal_year`).
+#[utoipa::path(get, path = "/indicators", params(IndicatorQuery),
+    responses((status = 200, description = "Indicator views (see senda_store::IndicatorView)", body = Object),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result<Json<serde_json::Value>, ApiError> {
+    let st = Arc::clone(pick_strategy(&state, &q.strategy)?);
+    let scope = match (&q.country, &q.department) {
+        (Some(_), Some(_)) => return Err(WebError::BadRequest("give country or department, not both".into()).into()),
+        (None, Some(d)) => match senda_core::Place::parse(d).ok().and_then(|p| p.admin1().map(str::to_owned)) {
+            Some(code) => senda_core::indicator::Scope::Admin1(code),
+            None => return Err(WebError::BadRequest(format!("department: {d:?} is not an ISO 3166-2 code such as GT-GU")).into()),
+        },
+        (Some(c), None) => match senda_core::CountryCode::parse(c) {
+            Ok(cc) => senda_core::indicator::Scope::Countries(vec![cc]),
+            Err(_) => return Err(WebError::BadRequest(format!("country: {c:?} is not an ISO 3166-1 alpha-2 code")).into()),
+        },
+        (None, None) => senda_core::indicator::Scope::Countries(st.focus_countries.clone()),
+    };
+    if let Some(l) = &q.line_of_effort {
+        if st.line_of_effort(l).is_none() {
+            return Err(WebError::BadRequest(format!("line_of_effort: {l:?} is not a line of effort of {}", st.id)).into());
+        }
+    }
+    let key = format!("api-indicators|{}|{scope:?}", st.id);
+    let views = state.cached(key, move |s| senda_store::indicator_views(s, &st, &scope)).await?;
+    let list: Vec<&senda_store::IndicatorView> =
+        views.iter().filter(|v| q.line_of_effort.as_ref().is_none_or(|l| &v.def.line_of_effort == l)).collect();
+    Ok(Json(serde_json::to_value(list).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+/// The statistic series held (code, name, unit, source, number of values, period range,
+/// countries).
+#[utoipa::path(get, path = "/statistics", responses((status = 200, description = "Series", body = Object)))]
+async fn statistics(State(state): St) -> Result<Json<serde_json::Value>, ApiError> {
+    let series = state.pool.run(|s| s.stat_series()).await?;
+    Ok(Json(serde_json::to_value(series).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+/// Which statistic values to return.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticQuery {
+    /// One country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+}
+
+/// The values of one statistic series: place, period, disaggregation, value (exact decimal
+/// string) and origin (file:row).
+#[utoipa::path(get, path = "/statistics/{series}", params(("series" = String, Path, description = "Series code"), StatisticQuery),
+    responses((status = 200, description = "Values", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn statistic_values(
+    State(state): St,
+    Path(series): Path<String>,
+    Query(q): Query<StatisticQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let country = match &q.country {
+        Some(c) => Some(
+            senda_core::CountryCode::parse(c)
+                .map_err(|_| WebError::BadRequest(format!("country: {c:?} is not an ISO 3166-1 alpha-2 code")))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let s2 = series.clone();
+    let (known, rows) = state
+        .pool
+        .run(move |s| {
+            let known = s.stat_series()?.iter().any(|x| x.series.code == s2);
+            let rows = s.observations(&senda_store::ObservationFilter {
+                series: vec![s2],
+                country,
+                kinds: vec![senda_core::ValueKind::Observed],
+            })?;
+            Ok((known, rows))
+        })
+        .await?;
+    if !known {
+        return Err(WebError::NotFound(format!("statistic series {series:?} (see /api/v1/statistics)")).into());
+    }
+    Ok(Json(serde_json::to_value(rows).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+/// One indicator value sent to `POST /results`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultValueIn {
+    /// Indicator code of the strategy (a result indicator).
+    pub indicator: String,
+    /// Place: country `GT` or department `GT-GU`.
+    pub place: String,
+    /// Period: `2023-10`, `2023-Q4`, `FY2024`, `2023`.
+    pub period: String,
+    /// `baseline`, `target` or `actual`.
+    pub kind: String,
+    /// The value as a decimal string (`"1234.5"`), in the indicator's unit.
+    pub value: String,
+    /// Ratio indicators: the denominator as a decimal string.
+    pub denominator: Option<String>,
+    /// Disaggregation, e.g. `{"sex": "female"}`.
+    #[serde(default)]
+    pub disaggregation: BTreeMap<String, String>,
+}
+
+/// A batch of indicator values.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsIn {
+    /// Strategy id (default cmms-2021).
+    pub strategy: Option<String>,
+    /// The values (at most 1,000; the request body is limited to 64 KiB).
+    pub values: Vec<ResultValueIn>,
+}
+
+/// What a results upload changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultsOut {
+    /// Values new in the database.
+    pub inserted: u64,
+    /// Values changed.
+    pub updated: u64,
+    /// Values already stored with the same value.
+    pub unchanged: u64,
+    /// Values of a file or an earlier upload that were replaced, one line each.
+    pub replaced: Vec<String>,
+}
+
+/// Adds or replaces indicator values (baselines, targets, actuals). Needs
+/// `Authorization: Bearer <token>` where the token is the `SENDA_API_TOKEN` the server was
+/// started with; without that variable, writes are disabled (403). The batch is all or
+/// nothing: one invalid value refuses it (400 naming `values[i].field`).
+#[utoipa::path(post, path = "/results", request_body = ResultsIn,
+    responses((status = 200, body = ResultsOut),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn post_results(
+    State(state): St,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<ResultsOut>, ApiError> {
+    use axum::http::StatusCode;
+    let token = std::env::var("SENDA_API_TOKEN").ok().filter(|t| t.len() >= 16);
+    let Some(token) = token else {
+        return Err(WebError::Denied(
+            StatusCode::FORBIDDEN,
+            "writes are disabled: start `senda serve` with SENDA_API_TOKEN set (at least 16 characters)".into(),
+        )
+        .into());
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Constant-time comparison: the time taken does not tell how much of the token matched.
+    let same = given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    if !same {
+        return Err(WebError::Denied(StatusCode::UNAUTHORIZED, "Authorization: Bearer <SENDA_API_TOKEN> required".into()).into());
+    }
+    let input: ResultsIn = serde_json::from_slice(&body)
+        .map_err(|e| WebError::BadRequest(format!("body: not a results batch: {e}")))?;
+    let st = Arc::clone(pick_strategy(&state, &input.strategy)?);
+    if input.values.len() > 1000 {
+        return Err(WebError::BadRequest("values: at most 1000 per request".into()).into());
+    }
+    let mut obs = Vec::with_capacity(input.values.len());
+    for (i, v) in input.values.iter().enumerate() {
+        let bad = |field: &str, m: String| WebError::BadRequest(format!("values[{i}].{field}: {m}"));
+        let def = st.indicator(&v.indicator).ok_or_else(|| bad("indicator", format!("{:?} is not an indicator of {}", v.indicator, st.id)))?;
+        if def.kind != senda_core::indicator::IndicatorKind::Result {
+            return Err(bad("indicator", format!("{} is a context indicator, fed by statistics", def.code)).into());
+        }
+        let place = senda_core::Place::parse(&v.place).map_err(|e| bad("place", e.to_string()))?;
+        if place.country().is_none() {
+            return Err(bad("place", "a country (GT) or a department (GT-GU)".into()).into());
+        }
+        let period = senda_core::Period::parse(&v.period).map_err(|e| bad("period", e.to_string()))?;
+        let kind = senda_core::ValueKind::parse(&v.kind)
+            .filter(|k| *k != senda_core::ValueKind::Observed)
+            .ok_or_else(|| bad("kind", format!("{:?}: expected baseline, target or actual", v.kind)))?;
+        let value: rust_decimal::Decimal =
+            v.value.trim().parse().map_err(|_| bad("value", format!("{:?} is not a decimal number", v.value)))?;
+        let denominator = match &v.denominator {
+            Some(d) => Some(d.trim().parse().map_err(|_| bad("denominator", format!("{d:?} is not a decimal number")))?),
+            None => None,
+        };
+        let ratio = def.over_places == senda_core::indicator::Aggregation::RatioOfSums;
+        if ratio && denominator.is_none() {
+            return Err(bad("denominator", format!("{} is a ratio: the denominator is required", def.code)).into());
+        }
+        def.check_disaggregation(&v.disaggregation).map_err(|m| bad("disaggregation", m))?;
+        obs.push((
+            senda_core::Observation {
+                series: def.code.clone(),
+                place,
+                period,
+                disaggregation: v.disaggregation.clone(),
+                kind,
+                value,
+                denominator: if ratio { denominator } else { None },
+                row: i as u64 + 1,
+            },
+            def.clone(),
+        ));
+    }
+    let st_id = st.id.clone();
+    let out = state
+        .pool
+        .write(move |s| {
+            let mut with_ids = Vec::with_capacity(obs.len());
+            for (o, def) in obs {
+                let v = s.ensure_indicator_definition(&st_id, &def)?;
+                with_ids.push((o, Some(v.id)));
+            }
+            s.import_values(&senda_store::ValueBatch {
+                dataset: "results",
+                path: None,
+                format: "api".into(),
+                content_hash: String::new(),
+                series: vec![],
+                observations: with_ids,
+                report: serde_json::Value::Null,
+            })
+        })
+        .await?;
+    Ok(Json(ResultsOut {
+        inserted: out.inserted,
+        updated: out.updated,
+        unchanged: out.unchanged,
+        replaced: out.replaced.iter().map(|d| d.message.clone()).collect(),
+    }))
 }

@@ -17,7 +17,7 @@ pub struct ChartData {
     pub title: String,
     /// Category labels (x axis for columns, y axis for horizontal bars).
     pub categories: Vec<String>,
-    /// Series: name and one value per category (USD).
+    /// Series: name and one value per category (USD, or counts for [`count_columns`]).
     pub series: Vec<(String, Vec<Decimal>)>,
 }
 
@@ -48,7 +48,7 @@ fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
     s
 }
 
-fn table(c: &ChartData, cat: &Catalogs, loc: Locale) -> Markup {
+fn table(c: &ChartData, cat: &Catalogs, loc: Locale, fmt: &dyn Fn(Decimal) -> String) -> Markup {
     html! {
         details class="chart-data" {
             summary { (cat.t(loc.lang, "chart-data")) }
@@ -61,7 +61,7 @@ fn table(c: &ChartData, cat: &Catalogs, loc: Locale) -> Markup {
                             tr {
                                 th scope="row" { (label) }
                                 @for (_, vals) in &c.series {
-                                    td class="num" { (loc.usd(vals.get(i).copied().unwrap_or_default())) }
+                                    td class="num" { (fmt(vals.get(i).copied().unwrap_or_default())) }
                                 }
                             }
                         }
@@ -84,7 +84,7 @@ pub fn columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Mar
     let _ = y_label;
     chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
     let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg, y_label)
+    figure(c, cat, loc, svg, y_label, &|v| loc.usd(v))
 }
 
 /// Horizontal bars (categories on the y axis), values in millions of USD.
@@ -99,10 +99,36 @@ pub fn bars(c: &ChartData, cat: &Catalogs, loc: Locale, x_label: &str) -> Markup
     let _ = x_label;
     chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
     let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg, x_label)
+    figure(c, cat, loc, svg, x_label, &|v| loc.usd(v))
 }
 
-fn figure(c: &ChartData, cat: &Catalogs, loc: Locale, svg: String, unit: &str) -> Markup {
+/// Grouped columns of counts (encounters, people, visas): values drawn as they are, the table
+/// in the locale's integer format (one decimal when a value has a fraction).
+pub fn count_columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Markup {
+    let series: Vec<Series> = c
+        .series
+        .iter()
+        .map(|(name, vals)| Series::new(name.clone(), vals.iter().map(|v| v.to_f32().unwrap_or(0.0)).collect()))
+        .collect();
+    let mut chart = BarChart::new(series, c.categories.clone());
+    chart.width = 760.0;
+    chart.height = 320.0;
+    chart.title_text = String::new();
+    chart.sub_title_text = String::new();
+    chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
+    let svg = chart.svg().unwrap_or_default();
+    let dp = if c.series.iter().flat_map(|(_, v)| v).all(|v| v.fract().is_zero()) { 0 } else { 1 };
+    figure(c, cat, loc, svg, y_label, &|v| loc.decimal(v, dp))
+}
+
+fn figure(
+    c: &ChartData,
+    cat: &Catalogs,
+    loc: Locale,
+    svg: String,
+    unit: &str,
+    fmt: &dyn Fn(Decimal) -> String,
+) -> Markup {
     let desc = cat.t(loc.lang, "chart-desc");
     html! {
         figure class="chart-figure" id=(c.id) {
@@ -111,7 +137,7 @@ fn figure(c: &ChartData, cat: &Catalogs, loc: Locale, svg: String, unit: &str) -
                 p { (cat.t(loc.lang, "no-data")) }
             } @else {
                 (PreEscaped(accessible(svg, &c.id, &c.title, &desc)))
-                (table(c, cat, loc))
+                (table(c, cat, loc, fmt))
             }
         }
     }

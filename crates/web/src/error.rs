@@ -18,6 +18,9 @@ pub enum WebError {
     /// A fault of the server (500); the text is logged, never sent.
     #[error("{0}")]
     Internal(String),
+    /// A write without the right credentials (401), or writes disabled (403); the text says which.
+    #[error("{1}")]
+    Denied(StatusCode, String),
 }
 
 impl From<StoreError> for WebError {
@@ -36,13 +39,14 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            WebError::Denied(s, _) => *s,
         }
     }
 
     /// The text a client may see.
     pub fn public_detail(&self) -> String {
         match self {
-            WebError::BadRequest(m) => m.clone(),
+            WebError::BadRequest(m) | WebError::Denied(_, m) => m.clone(),
             WebError::NotFound(m) => format!("not found: {m}"),
             WebError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");

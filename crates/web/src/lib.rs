@@ -12,8 +12,10 @@ pub mod api;
 pub mod charts;
 pub mod error;
 pub mod i18n;
+pub mod indicators;
 pub mod list;
 pub mod pages;
+pub mod printable;
 pub mod query;
 pub mod state;
 
@@ -34,6 +36,10 @@ pub use state::AppState;
 /// images only from Senda or inline data, no framing, forms only to Senda.
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The Content-Security-Policy of the printable report (`/report`): a self-contained document
+/// whose styles are inline; still no script, no external resource of any kind.
+pub const PRINT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Largest request body accepted (bytes): the API reads no bodies yet.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest time a request may take before a 408.
@@ -45,7 +51,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(pages::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state)
-        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        // `if_not_present`: only the printable report sets its own (stricter on sources) policy.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(

@@ -23,7 +23,8 @@ use senda_core::mapping::Evidence;
 use senda_core::report::{Dimension, NOT_MAPPED, Report};
 use senda_core::strategy::{DEFAULT_STRATEGY, Strategy};
 use senda_core::text::pick_narrative;
-use senda_store::{ActivityDetail, ActivityRow, ActivitySort, Store};
+use senda_core::indicator::Scope;
+use senda_store::{ActivityDetail, ActivityRow, ActivitySort, IndicatorView, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -41,6 +42,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/organisation", get(organisation))
         .route("/imports", get(imports))
         .route("/imports/{id}", get(import_run))
+        .route("/report", get(printable_report))
         .route("/static/senda.css", get(css))
         .route("/favicon.ico", get(favicon))
         .route("/static/favicon.svg", get(favicon))
@@ -110,6 +112,12 @@ impl Ctx {
 
     fn lang(&self) -> Lang {
         self.loc.lang
+    }
+    fn lang_code(&self) -> &'static str {
+        match self.loc.lang {
+            Lang::Es => "es",
+            Lang::En => "en",
+        }
     }
     fn cat(&self) -> &Catalogs {
         &self.state.catalogs
@@ -333,7 +341,7 @@ async fn overview_reports(state: &Arc<AppState>, sel: &Selection) -> Result<Over
 
 /// Chart series from a report grouped by (line of effort, fiscal year): one series of
 /// disbursements (USD) per line of effort of `strategy`, one value per year of `years`.
-fn disbursement_series(strategy: &Strategy, r: &Report, years: &[String]) -> Vec<(String, Vec<Decimal>)> {
+pub(crate) fn disbursement_series(strategy: &Strategy, r: &Report, years: &[String]) -> Vec<(String, Vec<Decimal>)> {
     strategy
         .lines_of_effort
         .iter()
@@ -392,7 +400,7 @@ fn fy_form(ctx: &Ctx, sel: &Selection, years: &[String], hidden: &[(&str, String
     }
 }
 
-fn years_of(r: &Report, idx: usize) -> Vec<String> {
+pub(crate) fn years_of(r: &Report, idx: usize) -> Vec<String> {
     let mut ys: Vec<String> =
         r.rows.iter().filter_map(|row| row.key.get(idx)).filter(|k| k.len() == 4).cloned().collect();
     ys.sort();
@@ -607,8 +615,36 @@ async fn line_of_effort(
         Lang::En => &loe.scope,
     };
     let years = years_of(&by_cfy, 1);
+    let (region_views, per_country) = indicator_views_by_country(&state, &ctx.strategy).await.map_err(&pe)?;
+    let own: Vec<&IndicatorView> = region_views.iter().filter(|v| v.def.line_of_effort == loe.id).collect();
+    let per_country_loe: Vec<(String, Vec<IndicatorView>)> = per_country
+        .iter()
+        .map(|(c, vs)| (ctx.country_label(c), vs.iter().filter(|v| v.def.line_of_effort == loe.id).cloned().collect()))
+        .collect();
+    let (st_id, loe_id, lang) = (ctx.strategy.id.clone(), loe.id.clone(), ctx.lang_code().to_owned());
+    let iati = state
+        .cached(format!("iati-results|{st_id}|{loe_id}|{lang}"), move |s| {
+            senda_store::iati_indicator_views(s, &st_id, Some(&loe_id), None, &lang)
+        })
+        .await
+        .map_err(&pe)?;
     let body = html! {
         section { h2 { (ctx.t("loe-scope")) } p class="scope" { (scope) } }
+        section {
+            h2 { (ctx.t("ind-heading")) }
+            p class="note" { (ctx.t("ind-region-note")) }
+            (crate::indicators::progress_table(ctx.cat(), ctx.loc, &own))
+        }
+        section {
+            h2 { (ctx.t("ind-context-heading")) }
+            (crate::indicators::context_charts(ctx.cat(), ctx.loc, &format!("ctx-{}", loe.id.to_lowercase()), &per_country_loe))
+        }
+        @if !iati.is_empty() {
+            section {
+                h2 { (ctx.t("ind-iati-heading")) }
+                (iati_results_table(&ctx, &iati, 25))
+            }
+        }
         (fy_form(&ctx, &sel, &years, &[]))
         section {
             h2 { (ctx.t("loe-money-country-fy")) }
@@ -664,9 +700,42 @@ async fn country(
         categories: years.iter().map(|y| ctx.fy(y)).collect(),
         series,
     };
+    let (views, iati) = match senda_core::CountryCode::parse(&c) {
+        Ok(cc) => {
+            let st = Arc::clone(&ctx.strategy);
+            let key = format!("indicators|{}|{c}", st.id);
+            let v = state
+                .cached(key, move |s| senda_store::indicator_views(s, &st, &Scope::Countries(vec![cc])))
+                .await
+                .map_err(&pe)?;
+            let (st_id, lang, c2) = (ctx.strategy.id.clone(), ctx.lang_code().to_owned(), c.clone());
+            let iati = state
+                .cached(format!("iati-results|{st_id}|country:{c2}|{lang}"), move |s| {
+                    senda_store::iati_indicator_views(s, &st_id, None, Some(&c2), &lang)
+                })
+                .await
+                .map_err(&pe)?;
+            (Some(v), iati)
+        }
+        Err(_) => (None, Arc::new(Vec::new())),
+    };
     let body = html! {
         (fy_form(&ctx, &sel, &years, &[]))
         section { (charts::columns(&chart, ctx.cat(), ctx.loc, &ctx.t("usd-millions"))) }
+        @if let Some(views) = &views {
+            section {
+                h2 { (ctx.t("ind-context-heading")) }
+                p class="note" { (ctx.t("ind-context-country-note")) }
+                (crate::indicators::context_charts(ctx.cat(), ctx.loc, "ctx-country", &[(ctx.country_label(&c), views.as_ref().clone())]))
+            }
+            section {
+                h2 { (ctx.t("ind-heading")) }
+                (crate::indicators::progress_table(ctx.cat(), ctx.loc, &views.iter().collect::<Vec<_>>()))
+            }
+        }
+        @if !iati.is_empty() {
+            section { h2 { (ctx.t("ind-iati-heading")) } (iati_results_table(&ctx, &iati, 25)) }
+        }
         section {
             h2 { (ctx.t("country-money-loe-fy")) }
             (money_table(&ctx, &by_lfy, |k| html! {
@@ -688,6 +757,86 @@ async fn country(
         p { a href=(format!("/activities?country={c}")) { (ctx.t("see-all-activities")) } }
     };
     Ok(ctx.page(&ctx.country_label(&c), body))
+}
+
+/// Indicator views over the focus countries together, and per focus country (cached per
+/// data generation).
+type PerCountryViews = Vec<(String, Vec<IndicatorView>)>;
+async fn indicator_views_by_country(
+    state: &Arc<AppState>,
+    strategy: &Arc<Strategy>,
+) -> Result<(Arc<Vec<IndicatorView>>, Arc<PerCountryViews>), WebError> {
+    let st = Arc::clone(strategy);
+    let region = state
+        .cached(format!("indicators|{}|region", st.id), move |s| {
+            senda_store::indicator_views(s, &st, &Scope::Countries(st.focus_countries.clone()))
+        })
+        .await?;
+    let st = Arc::clone(strategy);
+    let per = state
+        .cached(format!("indicators|{}|per-country", st.id), move |s| {
+            st.focus_countries
+                .iter()
+                .map(|c| Ok((c.as_str().to_owned(), senda_store::indicator_views(s, &st, &Scope::Countries(vec![*c]))?)))
+                .collect::<Result<Vec<_>, senda_store::StoreError>>()
+        })
+        .await?;
+    Ok((region, per))
+}
+
+fn iati_results_table(ctx: &Ctx, rows: &[senda_store::IatiIndicatorView], cap: usize) -> Markup {
+    html! {
+        p class="note" { (ctx.ta("ind-iati-note", &[("count", rows.len().to_string())])) }
+        table {
+            thead { tr {
+                th scope="col" { (ctx.t("activity")) }
+                th scope="col" { (ctx.t("ind-indicator")) }
+                th scope="col" class="num" { (ctx.t("ind-baseline")) }
+                th scope="col" class="num" { (ctx.t("ind-target")) }
+                th scope="col" class="num" { (ctx.t("ind-latest-actual")) }
+                th scope="col" class="num" { (ctx.t("ind-percent-of-target")) }
+            } }
+            tbody {
+                @for r in rows.iter().take(cap) {
+                    tr {
+                        td { a href=(format!("/activity/{}", r.iati_identifier)) { (r.iati_identifier) } }
+                        td { (r.indicator_title) }
+                        td class="num" { @if let Some((y, v)) = &r.baseline { (ctx.loc.decimal(*v, if v.fract().is_zero() { 0 } else { 2 })) @if let Some(y) = y { " (" (y) ")" } } @else { "—" } }
+                        td class="num" { @if let Some((_, v)) = &r.target { (ctx.loc.decimal(*v, if v.fract().is_zero() { 0 } else { 2 })) } @else { "—" } }
+                        td class="num" { @if let Some((d, v)) = &r.actual { (ctx.loc.decimal(*v, if v.fract().is_zero() { 0 } else { 2 })) " (" (ctx.date(d)) ")" } @else { "—" } }
+                        td class="num" { @if let Some(p) = r.percent_of_target { (format!("{} %", ctx.loc.decimal(p, 1))) } @else { "—" } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /report`: the printable progress report ([`crate::printable`]) in the reader's locale
+/// and strategy. Self-contained (inline styles and SVG), so this response alone allows inline
+/// styles; scripts stay forbidden.
+async fn printable_report(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Query<RawQuery>) -> PageResult {
+    let pe = perr(&state, &headers);
+    let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
+    let (strategy, lang) = (Arc::clone(&ctx.strategy), ctx.loc.lang);
+    let opts = crate::printable::PrintOptions::default();
+    let o = opts.clone();
+    let data = state
+        .cached(format!("printable|{}|{}", strategy.id, lang.code()), move |s| {
+            crate::printable::collect(s, &strategy, lang, &o)
+        })
+        .await
+        .map_err(&pe)?;
+    let html = crate::printable::render(&data, &ctx.strategy, ctx.cat(), ctx.loc, &opts);
+    let mut r = html.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(crate::PRINT_CSP));
+    for c in &ctx.set_cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(r)
 }
 
 fn select_opts(name: &str, label: String, current: Option<&str>, opts: Vec<(String, String)>, all: String) -> Markup {

@@ -50,6 +50,22 @@ impl Pool {
         }
     }
 
+    /// Runs a write `f` on a connection of its own (writes are rare: API result uploads).
+    pub async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut SqliteStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = SqliteStore::open_existing(&path)?;
+            f(&mut s)
+        })
+        .await
+        .map_err(|e| WebError::Internal(format!("worker: {e}")))?
+        .map_err(WebError::from)
+    }
+
     /// Runs `f` with a connection on the blocking thread pool.
     pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
