@@ -748,8 +748,7 @@ async fn post_results(
     body: axum::body::Bytes,
 ) -> Result<Json<ResultsOut>, ApiError> {
     use axum::http::StatusCode;
-    let token = std::env::var("SENDA_API_TOKEN").ok().filter(|t| t.len() >= 16);
-    let Some(token) = token else {
+    let Some(token) = state.write_token.clone() else {
         return Err(WebError::Denied(
             StatusCode::FORBIDDEN,
             "writes are disabled: start `senda serve` with SENDA_API_TOKEN set (at least 16 characters)".into(),

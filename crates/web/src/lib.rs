@@ -66,7 +66,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Serves the database at `db` on `listen` until Ctrl-C. `on_ready` gets the bound address
 /// (useful with port 0).
 pub async fn serve(db: PathBuf, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
-    let state = Arc::new(AppState::new(db)?);
+    let state = Arc::new(AppState::new(db)?.with_write_token(std::env::var("SENDA_API_TOKEN").ok()));
+    if state.write_token.is_some() {
+        tracing::info!("SENDA_API_TOKEN is set: POST /api/v1/results accepts requests bearing it");
+    }
     // Warm the overview's reports in the background: the first visitor should not wait.
     {
         let st = Arc::clone(&state);

@@ -132,9 +132,19 @@ pub struct AppState {
     pub cache: Cache,
     /// True when the database holds synthetic (demo) data.
     pub synthetic: bool,
+    /// The bearer token that allows writes (`POST /api/v1/results`); `None`: writes disabled.
+    /// `senda serve` takes it from the `SENDA_API_TOKEN` environment variable; tokens shorter
+    /// than 16 characters are refused (writes stay disabled).
+    pub write_token: Option<String>,
 }
 
 impl AppState {
+    /// Enables writes for requests bearing `token` (ignored when shorter than 16 characters).
+    pub fn with_write_token(mut self, token: Option<String>) -> Self {
+        self.write_token = token.filter(|t| t.len() >= 16);
+        self
+    }
+
     /// State over an existing database at `db`.
     pub fn new(db: PathBuf) -> Result<Self, WebError> {
         let store = SqliteStore::open_existing(&db)?;
@@ -148,6 +158,7 @@ impl AppState {
                 .map(Arc::new)
                 .collect(),
             catalogs: Catalogs::load().map_err(|e| WebError::Internal(e.to_string()))?,
+            write_token: None,
             cache: Cache::new(),
             synthetic,
         })

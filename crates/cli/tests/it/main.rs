@@ -4,4 +4,5 @@ mod bad_input;
 mod commands;
 mod real_data;
 mod support;
+mod values;
 mod web;

@@ -12,21 +12,21 @@ use std::path::Path;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-struct Resp {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
+pub(crate) struct Resp {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) body: String,
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime")
 }
 
-fn app(db: &Path) -> axum::Router {
+pub(crate) fn app(db: &Path) -> axum::Router {
     senda_web::router(Arc::new(senda_web::AppState::new(db.to_path_buf()).expect("state")))
 }
 
-fn get(rt: &tokio::runtime::Runtime, app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
+pub(crate) fn get(rt: &tokio::runtime::Runtime, app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
     let mut req = Request::builder().uri(uri);
     for (k, v) in headers {
         req = req.header(*k, *v);

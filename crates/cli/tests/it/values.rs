@@ -1,0 +1,382 @@
+//! Statistics and indicator values end to end: `senda stats import` of the real CBP and DHS
+//! OHSS files (read from ../shared/data/migration-stats, never copied), results import with bad
+//! rows, definition versions, progress, the pages and the API.
+
+use crate::support::*;
+use crate::web::{app, get, runtime};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use rust_decimal::Decimal;
+use senda::values::{Dataset, import_values};
+use senda_core::indicator::{Scope, Status};
+use senda_core::{CountryCode, Strategy};
+use senda_store::{ObservationFilter, SqliteStore, Store};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt;
+
+fn stats_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/migration-stats")
+}
+
+fn cmms() -> Strategy {
+    Strategy::builtin("cmms-2021").expect("cmms")
+}
+
+fn cc(s: &str) -> CountryCode {
+    CountryCode::parse(s).expect("country")
+}
+
+/// Independent sum over the southwest border CSV: split each line on commas (the file has no
+/// quoted fields, checked below), take column 0 (fiscal year, "2025 (FYTD)" → 2025), column 5
+/// (citizenship grouping) and column 8 (count), and add counts per (citizenship, fiscal year).
+fn independent_swb_totals() -> BTreeMap<(String, i32), i64> {
+    let text = std::fs::read_to_string(stats_dir().join("cbp/sbo-encounters-fy22-fy25-aug.csv")).expect("csv");
+    assert!(!text.contains('"'), "the method assumes no quoted fields");
+    let mut out = BTreeMap::new();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let fy: i32 = f[0][..4].parse().expect("fy");
+        let code = match f[5] {
+            "El Salvador" => "SV",
+            "Guatemala" => "GT",
+            "Honduras" => "HN",
+            _ => continue,
+        };
+        *out.entry((code.to_owned(), fy)).or_insert(0) += f[8].trim().parse::<i64>().expect("count");
+    }
+    out
+}
+
+#[test]
+fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
+    let (dir, mut store) = db();
+    let files = vec![
+        stats_dir().join("cbp/sbo-encounters-fy22-fy25-aug.csv"),
+        stats_dir().join("cbp/cbp-nationwide-encounters-fy20-fy23-state.csv"),
+        stats_dir().join("dhs-ohss/khsm-encounters-usbp-fy25m11.xlsx"),
+    ];
+    let r = import_values(&mut store, &files, &Dataset::Stats).expect("import");
+    assert_eq!(r.files_rejected(), 0, "{:?}", r.files);
+    for f in &r.files {
+        assert!(f.inserted > 0, "{} stored nothing", f.file);
+        assert_eq!(f.rows_rejected, 0, "{}: {:?}", f.file, r.diagnostics.iter().take(5).collect::<Vec<_>>());
+    }
+    let series: Vec<String> = store.stat_series().expect("series").into_iter().map(|s| s.series.code).collect();
+    assert_eq!(series, ["cbp-nationwide-encounters", "cbp-swb-encounters", "ohss-usbp-encounters"]);
+
+    // The stored values, summed per citizenship and fiscal year, equal the independent sum.
+    let rows = store
+        .observations(&ObservationFilter { series: vec!["cbp-swb-encounters".into()], ..Default::default() })
+        .expect("rows");
+    let mut stored: BTreeMap<(String, i32), i64> = BTreeMap::new();
+    for r in &rows {
+        if let Some(c) = r.observation.place.country().filter(|c| ["SV", "GT", "HN"].contains(&c.as_str())) {
+            let v: i64 = r.observation.value.try_into().expect("integer");
+            *stored.entry((c.as_str().to_owned(), r.observation.period.fiscal_year())).or_insert(0) += v;
+        }
+    }
+    let expected = independent_swb_totals();
+    assert_eq!(stored, expected);
+    eprintln!("SWB encounters per citizenship and FY (stored = independent): {expected:?}");
+
+    // The context indicator LOE6-C1 for Guatemala, per fiscal year, is the same sum.
+    let views = senda_store::indicator_views(&store, &cmms(), &Scope::Countries(vec![cc("GT")])).expect("views");
+    let loe6 = views.iter().find(|v| v.def.code == "LOE6-C1").expect("LOE6-C1");
+    for p in &loe6.by_fiscal_year {
+        let want = expected[&("GT".to_owned(), p.period.fiscal_year())];
+        assert_eq!(p.value.value(), Some(Decimal::from(want)), "{}", p.period);
+    }
+    // FY2025 is partial (October to August): 11 months, and the view says so.
+    let i = loe6.by_fiscal_year.iter().position(|p| p.period.to_string() == "FY2025").expect("FY2025");
+    assert_eq!(loe6.fiscal_year_months[i], 11);
+
+    // Re-importing the same files changes nothing and says so.
+    let again = import_values(&mut store, &files, &Dataset::Stats).expect("again");
+    assert!(again.files.iter().all(|f| f.same_file && f.inserted + f.updated + f.removed == 0));
+
+    // `senda stats export --format csv` gives ISO countries and periods; its GT FY2024 rows add up.
+    let db = dir.path().join("senda.db");
+    let mut out = Vec::new();
+    let filter = ObservationFilter {
+        series: vec!["cbp-swb-encounters".into()],
+        country: Some("GT".into()),
+        kinds: vec![senda_core::ValueKind::Observed],
+    };
+    senda::values::cmd_export(&db, &filter, false, &mut out).expect("export");
+    let mut rdr = csv::Reader::from_reader(out.as_slice());
+    let headers = rdr.headers().expect("headers").clone();
+    for col in ["series", "country", "period", "value"] {
+        assert!(headers.iter().any(|h| h == col), "{col} missing in {headers:?}");
+    }
+    let (pi, vi, ci) = (
+        headers.iter().position(|h| h == "period").expect("p"),
+        headers.iter().position(|h| h == "value").expect("v"),
+        headers.iter().position(|h| h == "country").expect("c"),
+    );
+    let mut fy2024 = 0i64;
+    for rec in rdr.records() {
+        let rec = rec.expect("record");
+        assert_eq!(&rec[ci], "GT");
+        let p = senda_core::Period::parse(&rec[pi]).expect("ISO period");
+        assert!(matches!(p, senda_core::Period::Month { .. }), "{}", &rec[pi]);
+        if p.fiscal_year() == 2024 {
+            fy2024 += rec[vi].parse::<i64>().expect("value");
+        }
+    }
+    assert_eq!(fy2024, expected[&("GT".to_owned(), 2024)]);
+}
+
+#[test]
+fn a_changed_statistics_file_replaces_its_values_and_a_bad_file_leaves_nothing() {
+    let (dir, mut store) = db();
+    let hxl = |rows: &str| format!("Month,Country,Series,Value\n#date,#country+code,#indicator+code,#indicator+value\n{rows}");
+    let a = write(dir.path(), "a.csv", hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,20\n2023-12,GT,test-series,30\n"));
+    let bad = write(dir.path(), "bad.csv", "this is not,a statistics file\n1,2\n");
+    let r = import_values(&mut store, &[a.clone(), bad.clone()], &Dataset::Stats).expect("import");
+    assert_eq!(r.files[0].inserted, 3);
+    assert!(r.files[1].error.as_deref().is_some_and(|e| e.contains("bad.csv")), "{:?}", r.files[1]);
+    assert_eq!(r.files_rejected(), 1);
+    // The changed file: one value changed, one removed, one new. Counts equal the change.
+    std::fs::write(&a, hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,25\n2024-01,GT,test-series,5\n"))
+        .expect("rewrite");
+    let r = import_values(&mut store, std::slice::from_ref(&a), &Dataset::Stats).expect("again");
+    let f = &r.files[0];
+    assert_eq!((f.inserted, f.updated, f.unchanged, f.removed), (1, 1, 1, 1));
+    let rows = store.observations(&ObservationFilter::default()).expect("rows");
+    let got: Vec<(String, String)> =
+        rows.iter().map(|r| (r.observation.period.to_string(), r.observation.value.to_string())).collect();
+    assert_eq!(got, [("2023-10".into(), "10".into()), ("2023-11".into(), "25".into()), ("2024-01".into(), "5".into())]);
+}
+
+const RESULTS_CSV: &str = "indicator,country,admin1,period,kind,value,denominator,sex,note
+LOE5-1,GT,,FY2021,baseline,100,,,
+LOE5-1,GT,,FY2025,target,500,,,
+LOE5-1,Guatemala,,FY2023,actual,380,,,reached in two departments
+LOE5-1,Atlantis,,FY2023,actual,50,,,
+LOE5-1,HN,,FY2023,actual,N/A,,,
+LOE5-1,HN,,FY2023,actual,<5,,,
+LOE5-1,SV,,FY2023,actual,\"1,234\",,,
+LOE9-9,GT,,FY2023,actual,1,,,
+LOE5-1,GT,GT-QZ,FY2023,actual,40,,female,
+LOE5-1,GT,GT-QZ,FY2023,actual,45,,female,
+LOE5-1,GT,,FY2023,actual,1,,unknown,
+LOE6-C1,GT,,FY2023,actual,1,,,
+";
+
+#[test]
+fn results_import_reports_each_bad_row_and_keeps_the_good_ones() {
+    let (dir, mut store) = db();
+    let f = write(dir.path(), "results.csv", RESULTS_CSV);
+    let r = import_values(&mut store, std::slice::from_ref(&f), &Dataset::Results(&cmms())).expect("import");
+    let by_code = |code: &str| r.diagnostics.iter().filter(|d| d.code == code).collect::<Vec<_>>();
+    // Unknown country: listed with its row and column, not guessed, not stored.
+    let unknown = by_code("unknown-country");
+    assert_eq!(unknown.len(), 1);
+    assert_eq!((unknown[0].line, unknown[0].column), (5, 2));
+    assert!(unknown[0].message.contains("Atlantis") && unknown[0].file.ends_with("results.csv"));
+    // N/A and <5: refused with row and column, never 0.
+    let bad_numbers: Vec<(u64, u64)> = by_code("invalid-number").iter().map(|d| (d.line, d.column)).collect();
+    assert_eq!(bad_numbers, [(6, 6), (7, 6)]);
+    assert!(by_code("unknown-indicator").iter().any(|d| d.line == 9 && d.message.contains("LOE9-9")));
+    assert!(by_code("context-indicator").iter().any(|d| d.line == 13));
+    assert!(by_code("invalid-disaggregation").iter().any(|d| d.line == 12 && d.message.contains("unknown")));
+    // The same key twice: the later row kept, with a warning naming both rows.
+    let dup = by_code("duplicate-key");
+    assert_eq!(dup.len(), 1);
+    assert!(dup[0].line == 11 && dup[0].message.contains("row 10"), "{}", dup[0]);
+    let stored = store.observations(&ObservationFilter::default()).expect("rows");
+    let values: Vec<(String, String, String)> = stored
+        .iter()
+        .map(|s| (s.observation.place.to_string(), s.observation.period.to_string(), s.observation.value.to_string()))
+        .collect();
+    assert!(values.contains(&("SV".into(), "FY2023".into(), "1234".into())), "1,234 is 1234: {values:?}");
+    assert!(values.contains(&("GT-QZ".into(), "FY2023".into(), "45".into())));
+    assert!(!values.iter().any(|v| v.0 == "HN"), "refused values are not stored: {values:?}");
+    assert_eq!(stored.len(), 5, "{values:?}");
+
+    // Progress for Guatemala: baseline 100, target 500, actual 380 in FY2023 = 70 % of the way;
+    // half-way in time (FY2021 end → FY2025 end, FY2023 end) is 50 %: on track.
+    let views = senda_store::indicator_views(&store, &cmms(), &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("LOE5-1");
+    assert_eq!(v.progress.percent_of_target, Some(Decimal::from(70)));
+    assert_eq!(v.progress.status, Status::OnTrack);
+    assert_eq!(v.version, 1);
+}
+
+#[test]
+fn hxl_results_skip_blank_rows_and_report_a_bad_attribute_column() {
+    let (dir, mut store) = db();
+    let text = "\n\nIndicator,Country,Period,Baseline,Target,Women reached,Men reached,Year column\n\
+                #indicator+code,#country+code,#date,#indicator+value+baseline,#indicator+value+target,#indicator+value+actual+f,#indicator+value+actual+m,#meta+2020\n\
+                LOE7-1,GT,FY2023,,,600,400,x\n\
+                \n\
+                LOE7-1,HN,FY2023,,,300,200,y\n\
+                LOE7-1,GT,FY2021,1000,,,,\n";
+    let f = write(dir.path(), "reach.hxl.csv", text);
+    let r = import_values(&mut store, std::slice::from_ref(&f), &Dataset::Results(&cmms())).expect("import");
+    assert_eq!(r.files_rejected(), 0, "{:?}", r.files);
+    assert_eq!(r.files[0].blank_rows, 3, "two before the headers, one inside the data");
+    assert!(
+        r.diagnostics.iter().any(|d| d.column == 8 && d.message.contains("2020")),
+        "the +2020 column is reported: {:?}",
+        r.diagnostics
+    );
+    assert_eq!(r.files[0].inserted, 5, "{:?}", r.diagnostics);
+    // The region (SV, GT, HN) total of actuals by sex: 600 + 400 + 300 + 200.
+    let views = senda_store::indicator_views(&store, &cmms(), &Scope::Countries(cmms().focus_countries)).expect("v");
+    let v = views.iter().find(|v| v.def.code == "LOE7-1").expect("LOE7-1");
+    assert_eq!(v.progress.latest_actual.as_ref().and_then(|p| p.value.value()), Some(Decimal::from(1500)));
+}
+
+#[test]
+fn a_changed_definition_keeps_old_values_under_their_version() {
+    let (_dir, mut store) = db();
+    let st = cmms();
+    let def = st.indicator("LOE5-1").expect("def").clone();
+    let v1 = store.ensure_indicator_definition(&st.id, &def).expect("v1");
+    let obs = |value: i64| senda_core::Observation {
+        series: "LOE5-1".into(),
+        place: senda_core::Place::Country(cc("GT")),
+        period: senda_core::Period::FiscalYear(2023),
+        disaggregation: Default::default(),
+        kind: senda_core::ValueKind::Actual,
+        value: Decimal::from(value),
+        denominator: None,
+        row: 1,
+    };
+    let batch = |o, id| senda_store::ValueBatch {
+        dataset: "results",
+        path: None,
+        format: "api".into(),
+        content_hash: String::new(),
+        series: vec![],
+        observations: vec![(o, Some(id))],
+        report: serde_json::Value::Null,
+    };
+    store.import_values(&batch(obs(380), v1.id)).expect("store v1 value");
+    // The definition changes what it measures (households instead of people): version 2.
+    let mut changed = st.clone();
+    let d = changed.indicators.iter_mut().find(|d| d.code == "LOE5-1").expect("d");
+    d.unit = "households".into();
+    // A name change alone is not a new version.
+    let mut renamed = def.clone();
+    renamed.name = "Returned persons assisted".into();
+    assert_eq!(store.ensure_indicator_definition(&st.id, &renamed).expect("same").version, 1);
+    let v2 = store.ensure_indicator_definition(&st.id, &changed.indicators[changed.indicators.iter().position(|d| d.code == "LOE5-1").expect("i")]).expect("v2");
+    assert_eq!(v2.version, 2);
+    let views = senda_store::indicator_views(&store, &changed, &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("view");
+    assert_eq!(v.version, 2);
+    assert_eq!(v.older_version_values, 1, "the v1 value is kept apart");
+    assert!(v.progress.latest_actual.is_none(), "and not combined with v2 values");
+    // The stored value still points at version 1.
+    let stored = store.observations(&ObservationFilter::default()).expect("rows");
+    assert_eq!(stored[0].definition_version, Some(v1.id));
+    // Under the original definition it is the current value.
+    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("view");
+    assert_eq!(v.progress.latest_actual.as_ref().and_then(|p| p.value.value()), Some(Decimal::from(380)));
+}
+
+/// A demo-like database: synthetic activities, plus synthetic statistics and results.
+fn demo_db() -> (tempfile::TempDir, PathBuf) {
+    let (dir, mut store) = db();
+    let file = dir.path().join("synthetic.xml");
+    senda::generate::write_file(&file, 60, None, 7).expect("generate");
+    senda::import::import(&mut store, &[file], false, false).expect("import");
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    let stats = dir.path().join("stats.csv");
+    let results = dir.path().join("results.csv");
+    senda::generate::write_demo_stats(&stats, 7).expect("stats");
+    senda::generate::write_demo_results(&results, &cmms(), 7).expect("results");
+    let r = import_values(&mut store, &[stats], &Dataset::Stats).expect("stats import");
+    assert!(r.diagnostics.is_empty() && r.files_rejected() == 0, "{:?}", r.diagnostics);
+    let r = import_values(&mut store, &[results], &Dataset::Results(&cmms())).expect("results import");
+    assert!(r.diagnostics.is_empty() && r.files_rejected() == 0, "{:?}", r.diagnostics);
+    let path = dir.path().join("senda.db");
+    (dir, path)
+}
+
+#[test]
+fn country_and_line_of_effort_pages_show_money_indicators_and_encounters_together() {
+    let (_dir, db) = demo_db();
+    let rt = runtime();
+    let app = app(&db);
+    for (lang, heading, status) in [("en", "Migration context", "On track"), ("es", "Contexto migratorio", "En camino")] {
+        let r = get(&rt, &app, &format!("/country/GT?lang={lang}"), &[]);
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains(heading), "{lang}: context heading");
+        assert!(r.body.contains("LOE6-C1") && r.body.contains("LOE5-1"), "{lang}: indicators");
+        assert!(r.body.contains(status), "{lang}: a status word");
+        assert!(r.body.contains("chart-country-fy"), "{lang}: the money chart is there too");
+        assert!(!r.body.contains('⟦'), "{lang}: missing message");
+        let r = get(&rt, &app, &format!("/loe/LOE6?lang={lang}"), &[]);
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("ctx-loe6-loe6-c1"), "{lang}: the LOE6 encounters chart");
+        // LOE6-2 is not additive: the three countries together are "not aggregable".
+        let na = if lang == "en" { "not aggregable" } else { "no agregable" };
+        assert!(r.body.contains(na), "{lang}: not aggregable shown as such");
+    }
+}
+
+fn post(rt: &tokio::runtime::Runtime, app: &axum::Router, body: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::builder().method("POST").uri("/api/v1/results").header("content-type", "application/json");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = req.body(Body::from(body.to_owned())).expect("request");
+    rt.block_on(async {
+        let r = app.clone().oneshot(req).await.expect("response");
+        let status = r.status();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    })
+}
+
+#[test]
+fn api_shows_indicators_and_statistics_and_accepts_results_with_the_token_only() {
+    let (_dir, db) = demo_db();
+    let rt = runtime();
+    let token = "test-token-0123456789";
+    let writable = senda_web::router(Arc::new(
+        senda_web::AppState::new(db.clone()).expect("state").with_write_token(Some(token.into())),
+    ));
+    let r = get(&rt, &writable, "/api/v1/indicators?country=GT&line_of_effort=LOE6", &[]);
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let codes: Vec<&str> = v.as_array().expect("array").iter().filter_map(|x| x["def"]["code"].as_str()).collect();
+    assert_eq!(codes, ["LOE6-1", "LOE6-2", "LOE6-C1", "LOE6-C2"]);
+    let r = get(&rt, &writable, "/api/v1/statistics", &[]);
+    assert!(r.body.contains("cbp-swb-encounters"));
+    let r = get(&rt, &writable, "/api/v1/statistics/cbp-swb-encounters?country=HN", &[]);
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("\"place\":\"HN\"") && !r.body.contains("\"place\":\"GT\""));
+    for bad in ["/api/v1/statistics/nope", "/api/v1/indicators?country=XX", "/api/v1/indicators?line_of_effort=LOE99"] {
+        let r = get(&rt, &writable, bad, &[]);
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+        assert!(r.headers["content-type"].to_str().unwrap_or("").contains("problem+json"), "{bad}");
+    }
+
+    let body = r#"{"values":[{"indicator":"LOE6-1","place":"GT-QZ","period":"FY2026","kind":"actual","value":"77","disaggregation":{"sex":"female"}}]}"#;
+    // No token configured: writes disabled.
+    let read_only = app(&db);
+    assert_eq!(post(&rt, &read_only, body, Some(token)).0, StatusCode::FORBIDDEN);
+    // Wrong or missing token: 401.
+    assert_eq!(post(&rt, &writable, body, Some("wrong-token-0123456789")).0, StatusCode::UNAUTHORIZED);
+    assert_eq!(post(&rt, &writable, body, None).0, StatusCode::UNAUTHORIZED);
+    // Bad value: 400 naming the field, nothing stored.
+    let (s, b) = post(&rt, &writable, &body.replace("\"77\"", "\"N/A\""), Some(token));
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(b.contains("values[0].value"), "{b}");
+    let (s, b) = post(&rt, &writable, body, Some(token));
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.contains("\"inserted\":1"), "{b}");
+    let store = SqliteStore::open_existing(&db).expect("open");
+    let stored = store
+        .observations(&ObservationFilter { series: vec!["LOE6-1".into()], country: Some("GT".into()), kinds: vec![] })
+        .expect("rows");
+    assert!(stored.iter().any(|s| s.origin == "api" && s.observation.place.to_string() == "GT-QZ"));
+}
