@@ -140,8 +140,20 @@ pub(crate) fn fiscal_year(raw: &str) -> Option<i32> {
     (s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
 }
 
-const MONTHS: [&str; 12] =
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
 
 /// `OCT`, `Oct`, `October` → 10.
 pub(crate) fn month_number(raw: &str) -> Option<u8> {
@@ -265,7 +277,11 @@ fn parse_with(file: &str, bytes: &[u8], spec: &'static [Col], series: StatSeries
                 },
                 Role::Dim(key) => {
                     if raw.is_empty() {
-                        err(&mut out, "missing-value", format!("empty {head} in column {column}; the row is not stored"));
+                        err(
+                            &mut out,
+                            "missing-value",
+                            format!("empty {head} in column {column}; the row is not stored"),
+                        );
                     } else {
                         dis.insert(key.to_owned(), raw.to_owned());
                     }

@@ -57,7 +57,8 @@ pub struct HxlTag {
 
 fn valid_name(s: &str) -> bool {
     let mut b = s.bytes();
-    matches!(b.next(), Some(c) if c.is_ascii_lowercase()) && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+    matches!(b.next(), Some(c) if c.is_ascii_lowercase())
+        && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
 impl HxlTag {
@@ -75,7 +76,10 @@ impl HxlTag {
         let mut attributes = Vec::new();
         for a in parts {
             if !valid_name(&a) {
-                return Err(format!("attribute {:?} is not a letter followed by letters, digits or _", format!("+{a}")));
+                return Err(format!(
+                    "attribute {:?} is not a letter followed by letters, digits or _",
+                    format!("+{a}")
+                ));
             }
             attributes.push(a);
         }
@@ -210,7 +214,11 @@ pub fn read_hxl(file_name: &str, bytes: &[u8]) -> Result<HxlTable, StatsError> {
             diagnostics.push(diag(
                 Severity::Error,
                 "ragged-row",
-                format!("row {} has {} fields, the hashtag row has {width}; the row is not stored", r.line, r.cells.len()),
+                format!(
+                    "row {} has {} fields, the hashtag row has {width}; the row is not stored",
+                    r.line,
+                    r.cells.len()
+                ),
                 r.line,
                 0,
                 None,
@@ -248,7 +256,8 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
     let col = |h: &str, a: Option<&str>| table.find(|t| t.is(h) && a.is_none_or(|a| t.has(a)));
     let date = col("date", None);
     let country_code = col("country", Some("code"));
-    let country_name = col("country", Some("name")).or_else(|| table.find(|t| t.is("country") && t.attributes.is_empty()));
+    let country_name =
+        col("country", Some("name")).or_else(|| table.find(|t| t.is("country") && t.attributes.is_empty()));
     let adm1_code = col("adm1", Some("code"));
     let adm1_name = col("adm1", Some("name")).or_else(|| table.find(|t| t.is("adm1") && t.attributes.is_empty()));
     let ind_code = col("indicator", Some("code"));
@@ -282,7 +291,8 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
     let mut out = Collector::new(file_name, None);
     out.parsed.diagnostics = table.diagnostics.clone();
     out.parsed.blank_rows = table.blank_rows;
-    let used = [Some(date), country_code, country_name, adm1_code, adm1_name, Some(ind_code), ind_name, ind_unit, Some(value)];
+    let used =
+        [Some(date), country_code, country_name, adm1_code, adm1_name, Some(ind_code), ind_name, ind_unit, Some(value)];
     let mut dims: Vec<(usize, String)> = Vec::new();
     for (i, c) in table.columns.iter().enumerate() {
         let Some(tag) = c else { continue };
@@ -303,7 +313,10 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
         }
         let mut key = tag.hashtag.clone();
         if dims.iter().any(|(_, k)| *k == key) {
-            key = std::iter::once(tag.hashtag.as_str()).chain(tag.attributes.iter().map(String::as_str)).collect::<Vec<_>>().join("_");
+            key = std::iter::once(tag.hashtag.as_str())
+                .chain(tag.attributes.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("_");
         }
         if dims.iter().any(|(_, k)| *k == key) {
             out.diag(
@@ -346,7 +359,15 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
             }
             None => {
                 let raw = get(date);
-                err(&mut out, date, "invalid-period", format!("date {raw:?} in column {}: expected YYYY-MM, YYYY-MM-DD, YYYY-Qn, FYYYYY or YYYY", date + 1));
+                err(
+                    &mut out,
+                    date,
+                    "invalid-period",
+                    format!(
+                        "date {raw:?} in column {}: expected YYYY-MM, YYYY-MM-DD, YYYY-Qn, FYYYYY or YYYY",
+                        date + 1
+                    ),
+                );
                 None
             }
         };
@@ -374,14 +395,20 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
         }
         let mut place = country.map(Place::Country);
         if let Some(cc) = country {
-            let adm = adm1_code.filter(|i| !get(*i).is_empty()).map(|i| (i, true)).or_else(|| adm1_name.filter(|i| !get(*i).is_empty()).map(|i| (i, false)));
+            let adm = adm1_code
+                .filter(|i| !get(*i).is_empty())
+                .map(|i| (i, true))
+                .or_else(|| adm1_name.filter(|i| !get(*i).is_empty()).map(|i| (i, false)));
             if let Some((i, is_code)) = adm {
                 let raw = get(i);
                 let code = if is_code {
                     if has_admin1_table(cc) {
                         admin1_code(cc, raw).map(str::to_owned)
                     } else {
-                        Place::parse(raw).ok().filter(|p| p.country() == Some(cc)).and_then(|p| p.admin1().map(str::to_owned))
+                        Place::parse(raw)
+                            .ok()
+                            .filter(|p| p.country() == Some(cc))
+                            .and_then(|p| p.admin1().map(str::to_owned))
                     }
                 } else {
                     admin1_from_name(cc, raw).map(str::to_owned)
@@ -407,7 +434,12 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
         }
         let code = get(ind_code);
         if code.is_empty() {
-            err(&mut out, ind_code, "missing-value", format!("empty #indicator+code in column {}; the row is not stored", ind_code + 1));
+            err(
+                &mut out,
+                ind_code,
+                "missing-value",
+                format!("empty #indicator+code in column {}; the row is not stored", ind_code + 1),
+            );
         }
         let raw = get(value);
         let v = match parse_number(raw) {

@@ -233,11 +233,24 @@ pub(crate) struct Collector {
 
 impl Collector {
     pub fn new(file: &str, sheet: Option<&str>) -> Self {
-        Collector { file: file.to_owned(), sheet: sheet.map(str::to_owned), parsed: Parsed::default(), index: HashMap::new() }
+        Collector {
+            file: file.to_owned(),
+            sheet: sheet.map(str::to_owned),
+            parsed: Parsed::default(),
+            index: HashMap::new(),
+        }
     }
 
     /// Adds a diagnostic at `line`:`column` (0 = unknown), `element` = the column header.
-    pub fn diag(&mut self, severity: Severity, code: &str, message: String, line: u64, column: u64, element: Option<&str>) {
+    pub fn diag(
+        &mut self,
+        severity: Severity,
+        code: &str,
+        message: String,
+        line: u64,
+        column: u64,
+        element: Option<&str>,
+    ) {
         self.parsed.diagnostics.push(Diagnostic {
             severity,
             code: code.to_owned(),
@@ -251,7 +264,15 @@ impl Collector {
     }
 
     /// Stores an observed value, resolving a duplicate key (last row wins, with a warning).
-    pub fn push(&mut self, series: &str, place: Place, period: Period, disaggregation: Disaggregation, value: Decimal, row: u64) {
+    pub fn push(
+        &mut self,
+        series: &str,
+        place: Place,
+        period: Period,
+        disaggregation: Disaggregation,
+        value: Decimal,
+        row: u64,
+    ) {
         let obs = Observation {
             series: series.to_owned(),
             place,

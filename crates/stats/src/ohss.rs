@@ -122,7 +122,8 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         let (found, missing) = match best {
             Some((i, _)) => {
                 let keys: Vec<String> = rows[i].iter().map(|c| header_key(c)).collect();
-                let missing = COLUMNS.iter().filter(|(_, k)| !keys.contains(&k.to_string())).map(|(n, _)| n.to_string());
+                let missing =
+                    COLUMNS.iter().filter(|(_, k)| !keys.contains(&k.to_string())).map(|(n, _)| n.to_string());
                 (rows[i].iter().filter(|c| !c.trim().is_empty()).cloned().collect(), missing.collect())
             }
             None => (
@@ -142,7 +143,11 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
             out.diag(
                 Severity::Warning,
                 "extra-column",
-                format!("column {} ({:?}) is not a column of this sheet's format; ignored", col0 + i as u64 + 1, header[i]),
+                format!(
+                    "column {} ({:?}) is not a column of this sheet's format; ignored",
+                    col0 + i as u64 + 1,
+                    header[i]
+                ),
                 header_line,
                 col0 + i as u64 + 1,
                 Some(&header[i]),
@@ -171,20 +176,45 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         let fy = fiscal_year(get(c_fy));
         if fy.is_none() {
             let raw = get(c_fy);
-            out.diag(Severity::Error, "invalid-period", format!("fiscal year {raw:?} in column {} ({}): expected YYYY", col(c_fy), name(c_fy)), line, col(c_fy), Some(&name(c_fy)));
+            out.diag(
+                Severity::Error,
+                "invalid-period",
+                format!("fiscal year {raw:?} in column {} ({}): expected YYYY", col(c_fy), name(c_fy)),
+                line,
+                col(c_fy),
+                Some(&name(c_fy)),
+            );
             ok = false;
         }
         let month = ohss_month(get(c_month));
         if month.is_none() {
             let raw = get(c_month);
-            out.diag(Severity::Error, "invalid-period", format!("month {raw:?} in column {} ({}): expected 01 October .. 12 September", col(c_month), name(c_month)), line, col(c_month), Some(&name(c_month)));
+            out.diag(
+                Severity::Error,
+                "invalid-period",
+                format!(
+                    "month {raw:?} in column {} ({}): expected 01 October .. 12 September",
+                    col(c_month),
+                    name(c_month)
+                ),
+                line,
+                col(c_month),
+                Some(&name(c_month)),
+            );
             ok = false;
         }
         let raw = get(c_cit);
         let place = match *cache.entry(raw.to_owned()).or_insert_with(|| country_from_name(raw)) {
             Some(cc) => Some(Place::Country(cc)),
             None => {
-                out.diag(Severity::Error, "unknown-country", country_message(raw, col(c_cit), &name(c_cit)), line, col(c_cit), Some(&name(c_cit)));
+                out.diag(
+                    Severity::Error,
+                    "unknown-country",
+                    country_message(raw, col(c_cit), &name(c_cit)),
+                    line,
+                    col(c_cit),
+                    Some(&name(c_cit)),
+                );
                 None
             }
         };
@@ -192,7 +222,14 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         let value = match parse_number(raw) {
             Ok(v) => Some(v),
             Err(why) => {
-                out.diag(Severity::Error, "invalid-number", number_message(raw, col(c_qty), &name(c_qty), &why), line, col(c_qty), Some(&name(c_qty)));
+                out.diag(
+                    Severity::Error,
+                    "invalid-number",
+                    number_message(raw, col(c_qty), &name(c_qty), &why),
+                    line,
+                    col(c_qty),
+                    Some(&name(c_qty)),
+                );
                 None
             }
         };
@@ -205,7 +242,10 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         out.diag(
             Severity::Warning,
             "note-rows",
-            format!("{} row(s) with a single text cell after the data (notes), first at row {first}; skipped", notes.len()),
+            format!(
+                "{} row(s) with a single text cell after the data (notes), first at row {first}; skipped",
+                notes.len()
+            ),
             *first,
             0,
             None,

@@ -51,10 +51,15 @@ pub(crate) fn records(file: &str, text: &str) -> Result<Vec<(u64, Record)>, Stat
         // over them to find the record's own line.
         let (mut byte, mut line) = rec.position().map(|p| (p.byte() as usize, p.line())).unwrap_or((0, 1));
         let mut skipped = 0u64;
+        // After a CRLF record terminator the reader stands on its `\n`: not a blank line.
+        let mut crlf_tail = byte > 0 && bytes.get(byte - 1) == Some(&b'\r') && bytes.get(byte) == Some(&b'\n');
         while let Some(b) = bytes.get(byte) {
             match b {
                 b'\n' => {
-                    skipped += 1;
+                    if !crlf_tail {
+                        skipped += 1;
+                    }
+                    crlf_tail = false;
                     line += 1;
                 }
                 b'\r' => {}
