@@ -638,7 +638,8 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let cmms = Strategy::builtin("cmms-2021")?;
     crate::generate::write_demo_stats(&stats, a.seed)?;
     crate::generate::write_demo_results(&results, &cmms, a.seed)?;
-    for (path, dataset) in [(&stats, crate::values::Dataset::Stats), (&results, crate::values::Dataset::Results(&cmms))] {
+    for (path, dataset) in [(&stats, crate::values::Dataset::Stats), (&results, crate::values::Dataset::Results(&cmms))]
+    {
         let r = crate::values::import_values(&mut store, std::slice::from_ref(path), &dataset)?;
         if r.files_rejected() > 0 || !r.diagnostics.is_empty() {
             let mut msg = Vec::new();
@@ -710,11 +711,8 @@ fn cmd_stats(db: &std::path::Path, c: StatsCommand) -> Result<i32> {
         StatsCommand::List { json } => cmd_stats_list(db, json, &mut out).map(|_| 0),
         StatsCommand::Export { series, country, format } => {
             let country = country.map(|c| country_arg(&c).map(|c| c.as_str().to_owned())).transpose()?;
-            let filter = senda_store::ObservationFilter {
-                series,
-                country,
-                kinds: vec![senda_core::ValueKind::Observed],
-            };
+            let filter =
+                senda_store::ObservationFilter { series, country, kinds: vec![senda_core::ValueKind::Observed] };
             cmd_export(db, &filter, format == ExportFormat::Json, &mut out).map(|_| 0)
         }
     }

@@ -66,6 +66,16 @@ pub fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// Formats an exact value with thousands separators, keeping its decimals: `1234.5` -> `1,234.5`.
+pub fn thousands_exact(d: Decimal) -> String {
+    let n = d.normalize();
+    let frac = n.fract().abs().to_string();
+    let frac = frac.strip_prefix('0').unwrap_or("");
+    let int = thousands(n.trunc());
+    let int = if n.is_sign_negative() && n.trunc().is_zero() && !n.is_zero() { format!("-{int}") } else { int };
+    format!("{int}{frac}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,14 +86,4 @@ mod tests {
         assert_eq!(thousands("999".parse().expect("d")), "999");
         assert_eq!(thousands(Decimal::ZERO), "0");
     }
-}
-
-/// Formats an exact value with thousands separators, keeping its decimals: `1234.5` -> `1,234.5`.
-pub fn thousands_exact(d: Decimal) -> String {
-    let n = d.normalize();
-    let frac = n.fract().abs().to_string();
-    let frac = frac.strip_prefix('0').unwrap_or("");
-    let int = thousands(n.trunc());
-    let int = if n.is_sign_negative() && n.trunc().is_zero() && !n.is_zero() { format!("-{int}") } else { int };
-    format!("{int}{frac}")
 }

@@ -253,7 +253,9 @@ pub fn write_demo_stats(out: &Path, seed: u64) -> Result<()> {
             let trend = 1.0 - 0.12 * f64::from(fy - 2022) + 0.05 * f64::from(m % 4);
             for (cc, base) in countries {
                 let total = base * trend * (0.85 + 0.3 * rng.f64());
-                for (demo, share) in [("Single Adults", 0.55), ("FMUA", 0.3), ("UAC", 0.1), ("Accompanied Minors", 0.05)] {
+                for (demo, share) in
+                    [("Single Adults", 0.55), ("FMUA", 0.3), ("UAC", 0.1), ("Accompanied Minors", 0.05)]
+                {
                     for (ty, tshare) in [("Apprehensions", 0.8), ("Expulsions", 0.2)] {
                         let v = (total * share * tshare).round() as u64;
                         writeln!(
@@ -263,10 +265,14 @@ pub fn write_demo_stats(out: &Path, seed: u64) -> Result<()> {
                     }
                 }
                 let usbp = (total * 0.93).round() as u64;
-                writeln!(w, "{year}-{m:02},{cc},ohss-usbp-encounters,SYNTHETIC U.S. Border Patrol encounters,,,{usbp}")?;
+                writeln!(
+                    w,
+                    "{year}-{m:02},{cc},ohss-usbp-encounters,SYNTHETIC U.S. Border Patrol encounters,,,{usbp}"
+                )?;
                 let nation = (total * 1.04).round() as u64;
                 writeln!(w, "{year}-{m:02},{cc},cbp-nationwide-encounters,SYNTHETIC nationwide encounters,,,{nation}")?;
-                let visas = (base * 0.02 * (1.0 + 0.25 * f64::from(fy - 2022)) * (0.8 + 0.4 * rng.f64())).round() as u64;
+                let visas =
+                    (base * 0.02 * (1.0 + 0.25 * f64::from(fy - 2022)) * (0.8 + 0.4 * rng.f64())).round() as u64;
                 writeln!(w, "{year}-{m:02},{cc},dos-h2-visas,SYNTHETIC H-2A and H-2B visas issued,,,{visas}")?;
             }
         }

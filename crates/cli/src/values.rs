@@ -138,8 +138,12 @@ pub fn import_values(store: &mut SqliteStore, paths: &[PathBuf], dataset: &Datas
         fr.rows_read = parsed.rows_read;
         fr.blank_rows = parsed.blank_rows;
         fr.rows_rejected = {
-            let mut r: Vec<u64> =
-                parsed.diagnostics.iter().filter(|d| d.severity >= Severity::Error && d.line > 0).map(|d| d.line).collect();
+            let mut r: Vec<u64> = parsed
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity >= Severity::Error && d.line > 0)
+                .map(|d| d.line)
+                .collect();
             r.sort_unstable();
             r.dedup();
             r.len() as u64
@@ -202,9 +206,12 @@ pub fn print_values_report(r: &ValuesReport, out: &mut dyn Write) -> Result<()> 
     for f in &r.files {
         match &f.error {
             Some(e) => writeln!(out, "rejected: {e} (nothing of it was stored)")?,
-            None if f.same_file => {
-                writeln!(out, "{}: unchanged since the last import ({} values), nothing written", f.file, count(f.unchanged))?
-            }
+            None if f.same_file => writeln!(
+                out,
+                "{}: unchanged since the last import ({} values), nothing written",
+                f.file,
+                count(f.unchanged)
+            )?,
             None => writeln!(
                 out,
                 "{} ({}): {} rows read, {} rejected, {} blank skipped; values: {} new, {} updated, {} unchanged, {} removed",
@@ -278,8 +285,19 @@ pub fn cmd_stats_list(db: &Path, json: bool, out: &mut dyn Write) -> Result<()> 
 }
 
 /// Export columns of `senda stats export --format csv` (and `senda results export`).
-pub const EXPORT_COLUMNS: &[&str] =
-    &["series", "country", "admin1", "place", "period", "period_start", "disaggregation", "kind", "value", "denominator", "origin"];
+pub const EXPORT_COLUMNS: &[&str] = &[
+    "series",
+    "country",
+    "admin1",
+    "place",
+    "period",
+    "period_start",
+    "disaggregation",
+    "kind",
+    "value",
+    "denominator",
+    "origin",
+];
 
 /// `senda stats export` / `senda results export`: every stored value matching the filter, as CSV
 /// (columns [`EXPORT_COLUMNS`]) or JSON.
@@ -350,10 +368,8 @@ pub fn cmd_indicators(
     out: &mut dyn Write,
 ) -> Result<()> {
     let store = open_existing_store(db)?;
-    if let Some(l) = line_of_effort {
-        if strategy.line_of_effort(l).is_none() {
-            bail!("--line-of-effort {l:?}: not a line of effort of {}", strategy.id);
-        }
+    if let Some(l) = line_of_effort.filter(|l| strategy.line_of_effort(l).is_none()) {
+        bail!("--line-of-effort {l:?}: not a line of effort of {}", strategy.id);
     }
     let views: Vec<senda_store::IndicatorView> = senda_store::indicator_views(&store, strategy, scope)?
         .into_iter()

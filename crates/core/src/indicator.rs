@@ -151,9 +151,11 @@ impl IndicatorDef {
     /// Checks a value's disaggregation against the declared dimensions; returns what is wrong.
     pub fn check_disaggregation(&self, d: &Disaggregation) -> Result<(), String> {
         for (k, v) in d {
-            let dim = self.disaggregations.iter().find(|x| x.key() == k).ok_or_else(|| {
-                format!("indicator {} does not declare the disaggregation {k:?}", self.code)
-            })?;
+            let dim = self
+                .disaggregations
+                .iter()
+                .find(|x| x.key() == k)
+                .ok_or_else(|| format!("indicator {} does not declare the disaggregation {k:?}", self.code))?;
             let ok = match dim {
                 DisaggregationDim::Sex => SEX_CATEGORIES.contains(&v.as_str()),
                 DisaggregationDim::PopulationGroup => POPULATION_GROUPS.contains(&v.as_str()),
@@ -260,8 +262,7 @@ fn place_total(def: &IndicatorDef, rows: &[&Observation]) -> Option<Result<Part,
     // Only disaggregated rows: combine the categories of one single dimension.
     let single: Vec<&&Observation> = rows.iter().filter(|o| o.disaggregation.len() == 1).collect();
     let dim = single.first()?.disaggregation.keys().next()?.clone();
-    let parts: Vec<Part> =
-        single.iter().filter(|o| o.disaggregation.contains_key(&dim)).map(|o| part_of(o)).collect();
+    let parts: Vec<Part> = single.iter().filter(|o| o.disaggregation.contains_key(&dim)).map(|o| part_of(o)).collect();
     combine_parts(def.over_places, &parts)
 }
 
@@ -274,8 +275,7 @@ fn combine_period_part(def: &IndicatorDef, values: &[&Observation], scope: &Scop
         Scope::Countries(countries) => {
             let mut per_country = Vec::new();
             for c in countries {
-                let own: Vec<&Observation> =
-                    values.iter().copied().filter(|o| o.place == Place::Country(*c)).collect();
+                let own: Vec<&Observation> = values.iter().copied().filter(|o| o.place == Place::Country(*c)).collect();
                 let total = match place_total(def, &own) {
                     Some(t) => Some(t),
                     None => {

@@ -75,9 +75,9 @@ impl Period {
     /// Last day of the period.
     pub fn end(&self) -> Date {
         let next = match *self {
-            Period::Month { year, month } if month == 12 => date(year + 1, 1, 1),
+            Period::Month { year, month: 12 } => date(year + 1, 1, 1),
             Period::Month { year, month } => date(year, month + 1, 1),
-            Period::Quarter { year, quarter } if quarter == 4 => date(year + 1, 1, 1),
+            Period::Quarter { year, quarter: 4 } => date(year + 1, 1, 1),
             Period::Quarter { year, quarter } => date(year, quarter * 3 + 1, 1),
             Period::FiscalYear(fy) => date(fy, 10, 1),
             Period::Year(y) => date(y + 1, 1, 1),

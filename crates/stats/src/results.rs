@@ -204,13 +204,20 @@ fn hxl_layout(file: &str, table: &crate::hxl::HxlTable, diags: &mut Vec<Diagnost
         if is_den {
             denominators.push((i, kind, d));
         } else {
-            values.push(ValueColumn { col: i, kind: Some(kind.unwrap_or(ValueKind::Actual)), disaggregation: d, denominator_col: None });
+            values.push(ValueColumn {
+                col: i,
+                kind: Some(kind.unwrap_or(ValueKind::Actual)),
+                disaggregation: d,
+                denominator_col: None,
+            });
         }
     }
     for v in &mut values {
         v.denominator_col = denominators
             .iter()
-            .find(|(_, k, d)| k.unwrap_or(ValueKind::Actual) == v.kind.unwrap_or(ValueKind::Actual) && *d == v.disaggregation)
+            .find(|(_, k, d)| {
+                k.unwrap_or(ValueKind::Actual) == v.kind.unwrap_or(ValueKind::Actual) && *d == v.disaggregation
+            })
             .map(|(i, _, _)| *i);
     }
     let mut missing = Vec::new();
@@ -349,10 +356,8 @@ pub fn parse_results(file: &str, bytes: &[u8], strategy: &Strategy) -> Result<Pa
             (l, t.rows, t.blank_rows, "results-hxl")
         }
         Err(_) => {
-            let text = std::str::from_utf8(bytes).map_err(|e| StatsError::NotUtf8 {
-                file: file.into(),
-                offset: e.valid_up_to() as u64,
-            })?;
+            let text = std::str::from_utf8(bytes)
+                .map_err(|e| StatsError::NotUtf8 { file: file.into(), offset: e.valid_up_to() as u64 })?;
             let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
             let mut rows = Vec::new();
             let mut header: Option<Vec<String>> = None;
@@ -541,7 +546,13 @@ pub fn parse_results(file: &str, bytes: &[u8], strategy: &Strategy) -> Result<Pa
                 denominator,
                 row,
             };
-            let key = (o.series.clone(), o.place.to_string(), o.period.to_string(), disaggregation_key(&o.disaggregation), kind);
+            let key = (
+                o.series.clone(),
+                o.place.to_string(),
+                o.period.to_string(),
+                disaggregation_key(&o.disaggregation),
+                kind,
+            );
             if let Some(&i) = by_key.get(&key) {
                 diags.push(diag(
                     Severity::Warning,

@@ -806,11 +806,10 @@ impl Store for SqliteStore {
                 match existing {
                     Some((id, hash)) if hash == batch.content_hash => {
                         out.same_file = true;
-                        out.unchanged = tx.query_row(
-                            "SELECT count(*) FROM observation WHERE file_id = ?1",
-                            [id],
-                            |r| r.get::<_, i64>(0),
-                        )? as u64;
+                        out.unchanged =
+                            tx.query_row("SELECT count(*) FROM observation WHERE file_id = ?1", [id], |r| {
+                                r.get::<_, i64>(0)
+                            })? as u64;
                         return Ok(out); // nothing written; tx dropped
                     }
                     Some((id, _)) => {
@@ -946,8 +945,10 @@ impl Store for SqliteStore {
             )
             .optional()?;
         if let Some((id, version, json, first_used)) = found {
-            let definition = serde_json::from_str(&json)
-                .map_err(|e| StoreError::Corrupt { record: format!("indicator {}", def.code), message: e.to_string() })?;
+            let definition = serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
+                record: format!("indicator {}", def.code),
+                message: e.to_string(),
+            })?;
             return Ok(DefinitionVersion { id, version, definition, first_used });
         }
         let version: i64 = tx.query_row(
@@ -1025,7 +1026,8 @@ impl Store for SqliteStore {
         let mut rows = st.query(rusqlite::params_from_iter(args.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
-            let corrupt = |what: &str, m: String| StoreError::Corrupt { record: format!("observation {what}"), message: m };
+            let corrupt =
+                |what: &str, m: String| StoreError::Corrupt { record: format!("observation {what}"), message: m };
             let place: String = r.get(1)?;
             let period: String = r.get(2)?;
             let value: String = r.get(5)?;
@@ -1083,9 +1085,9 @@ impl Store for SqliteStore {
     }
 
     fn value_files(&self) -> Result<Vec<ValueFileRecord>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, dataset, path, format, imported_at, report FROM value_file ORDER BY imported_at DESC, id DESC")?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, dataset, path, format, imported_at, report FROM value_file ORDER BY imported_at DESC, id DESC",
+        )?;
         let mut rows = st.query([])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
@@ -1123,10 +1125,8 @@ impl Store for SqliteStore {
                 Some(o) => o.lines_of_effort.clone(),
                 None => lines_split(r.get_ref(1)?.as_str()?),
             };
-            if let Some(l) = line_of_effort {
-                if !lines.iter().any(|x| x == l) {
-                    continue;
-                }
+            if line_of_effort.is_some_and(|l| !lines.iter().any(|x| x == l)) {
+                continue;
             }
             if let Some(c) = country {
                 let countries: String = r.get(2)?;

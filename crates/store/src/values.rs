@@ -176,7 +176,11 @@ fn scope_country(scope: &Scope) -> Option<String> {
 /// Progress of every indicator of `strategy` (in the file's order) over `scope`, from the
 /// stored values: result indicators from their baselines, targets and actuals reported under
 /// the current definition version; context indicators from their statistic series.
-pub fn indicator_views(store: &dyn Store, strategy: &Strategy, scope: &Scope) -> Result<Vec<IndicatorView>, StoreError> {
+pub fn indicator_views(
+    store: &dyn Store,
+    strategy: &Strategy,
+    scope: &Scope,
+) -> Result<Vec<IndicatorView>, StoreError> {
     let versions = store.indicator_versions(&strategy.id)?;
     let country = scope_country(scope);
     let mut out = Vec::new();
@@ -209,11 +213,8 @@ pub fn indicator_views(store: &dyn Store, strategy: &Strategy, scope: &Scope) ->
             }
         };
         let progress = indicator::progress(def, &values, scope);
-        let (by_fiscal_year, fiscal_year_months) = if def.kind == IndicatorKind::Context {
-            fiscal_years(def, &progress.actuals)
-        } else {
-            (vec![], vec![])
-        };
+        let (by_fiscal_year, fiscal_year_months) =
+            if def.kind == IndicatorKind::Context { fiscal_years(def, &progress.actuals) } else { (vec![], vec![]) };
         out.push(IndicatorView {
             def: def.clone(),
             version: current.map_or(0, |c| c.1),
@@ -238,8 +239,12 @@ fn fiscal_years(def: &IndicatorDef, monthly: &[SeriesPoint]) -> (Vec<SeriesPoint
         let vals: Option<Vec<Decimal>> = pts.iter().map(|p| p.value.value()).collect();
         let value = match (vals, def.over_time) {
             (Some(v), indicator::Aggregation::Sum) => Combined::Value(v.iter().sum()),
-            (Some(v), indicator::Aggregation::Maximum) => v.iter().max().map_or(Combined::NotAggregable, |m| Combined::Value(*m)),
-            (Some(v), indicator::Aggregation::Latest) => v.last().map_or(Combined::NotAggregable, |m| Combined::Value(*m)),
+            (Some(v), indicator::Aggregation::Maximum) => {
+                v.iter().max().map_or(Combined::NotAggregable, |m| Combined::Value(*m))
+            }
+            (Some(v), indicator::Aggregation::Latest) => {
+                v.last().map_or(Combined::NotAggregable, |m| Combined::Value(*m))
+            }
             _ => Combined::NotAggregable,
         };
         points.push(SeriesPoint { period: Period::FiscalYear(fy), value });
@@ -309,7 +314,9 @@ pub fn iati_indicator_views(
         let a = &d.activity;
         let title = a.title_in(lang).to_owned();
         for r in &a.results {
-            let rt = senda_core::text::pick_narrative(&r.title, Some(lang), a.default_language.as_deref()).unwrap_or("").to_owned();
+            let rt = senda_core::text::pick_narrative(&r.title, Some(lang), a.default_language.as_deref())
+                .unwrap_or("")
+                .to_owned();
             for ind in &r.indicators {
                 let mut bad = 0u32;
                 let mut num = |v: &Option<String>| -> Option<Decimal> {
@@ -347,9 +354,13 @@ pub fn iati_indicator_views(
                     iati_identifier: ident.clone(),
                     activity_title: title.clone(),
                     result_title: rt.clone(),
-                    indicator_title: senda_core::text::pick_narrative(&ind.title, Some(lang), a.default_language.as_deref())
-                        .unwrap_or("")
-                        .to_owned(),
+                    indicator_title: senda_core::text::pick_narrative(
+                        &ind.title,
+                        Some(lang),
+                        a.default_language.as_deref(),
+                    )
+                    .unwrap_or("")
+                    .to_owned(),
                     measure: ind.measure.clone(),
                     baseline,
                     target,

@@ -48,7 +48,20 @@ pub fn routes() -> Router<Arc<AppState>> {
         description = "A strategy's portfolio (lines of effort, activities, money by country and fiscal year) from imported IATI data. Money: exact decimal strings, U.S. dollars unless a currency is named. Years: U.S. fiscal years (FY2023 = 1 Oct 2022 to 30 Sep 2023).",
         version = "1"
     ),
-    paths(strategies, strategy, activities, activity, report, organisations, imports, import_run, indicators, statistics, statistic_values, post_results),
+    paths(
+        strategies,
+        strategy,
+        activities,
+        activity,
+        report,
+        organisations,
+        imports,
+        import_run,
+        indicators,
+        statistics,
+        statistic_values,
+        post_results
+    ),
     components(schemas(
         Problem,
         StrategyDto,
@@ -615,18 +628,22 @@ async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result
         (Some(_), Some(_)) => return Err(WebError::BadRequest("give country or department, not both".into()).into()),
         (None, Some(d)) => match senda_core::Place::parse(d).ok().and_then(|p| p.admin1().map(str::to_owned)) {
             Some(code) => senda_core::indicator::Scope::Admin1(code),
-            None => return Err(WebError::BadRequest(format!("department: {d:?} is not an ISO 3166-2 code such as GT-GU")).into()),
+            None => {
+                return Err(
+                    WebError::BadRequest(format!("department: {d:?} is not an ISO 3166-2 code such as GT-GU")).into()
+                );
+            }
         },
         (Some(c), None) => match senda_core::CountryCode::parse(c) {
             Ok(cc) => senda_core::indicator::Scope::Countries(vec![cc]),
-            Err(_) => return Err(WebError::BadRequest(format!("country: {c:?} is not an ISO 3166-1 alpha-2 code")).into()),
+            Err(_) => {
+                return Err(WebError::BadRequest(format!("country: {c:?} is not an ISO 3166-1 alpha-2 code")).into());
+            }
         },
         (None, None) => senda_core::indicator::Scope::Countries(st.focus_countries.clone()),
     };
-    if let Some(l) = &q.line_of_effort {
-        if st.line_of_effort(l).is_none() {
-            return Err(WebError::BadRequest(format!("line_of_effort: {l:?} is not a line of effort of {}", st.id)).into());
-        }
+    if let Some(l) = q.line_of_effort.as_ref().filter(|l| st.line_of_effort(l).is_none()) {
+        return Err(WebError::BadRequest(format!("line_of_effort: {l:?} is not a line of effort of {}", st.id)).into());
     }
     let key = format!("api-indicators|{}|{scope:?}", st.id);
     let views = state.cached(key, move |s| senda_store::indicator_views(s, &st, &scope)).await?;
@@ -761,12 +778,17 @@ async fn post_results(
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     // Constant-time comparison: the time taken does not tell how much of the token matched.
-    let same = given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same =
+        given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if !same {
-        return Err(WebError::Denied(StatusCode::UNAUTHORIZED, "Authorization: Bearer <SENDA_API_TOKEN> required".into()).into());
+        return Err(WebError::Denied(
+            StatusCode::UNAUTHORIZED,
+            "Authorization: Bearer <SENDA_API_TOKEN> required".into(),
+        )
+        .into());
     }
-    let input: ResultsIn = serde_json::from_slice(&body)
-        .map_err(|e| WebError::BadRequest(format!("body: not a results batch: {e}")))?;
+    let input: ResultsIn =
+        serde_json::from_slice(&body).map_err(|e| WebError::BadRequest(format!("body: not a results batch: {e}")))?;
     let st = Arc::clone(pick_strategy(&state, &input.strategy)?);
     if input.values.len() > 1000 {
         return Err(WebError::BadRequest("values: at most 1000 per request".into()).into());
@@ -774,7 +796,9 @@ async fn post_results(
     let mut obs = Vec::with_capacity(input.values.len());
     for (i, v) in input.values.iter().enumerate() {
         let bad = |field: &str, m: String| WebError::BadRequest(format!("values[{i}].{field}: {m}"));
-        let def = st.indicator(&v.indicator).ok_or_else(|| bad("indicator", format!("{:?} is not an indicator of {}", v.indicator, st.id)))?;
+        let def = st
+            .indicator(&v.indicator)
+            .ok_or_else(|| bad("indicator", format!("{:?} is not an indicator of {}", v.indicator, st.id)))?;
         if def.kind != senda_core::indicator::IndicatorKind::Result {
             return Err(bad("indicator", format!("{} is a context indicator, fed by statistics", def.code)).into());
         }
@@ -789,7 +813,9 @@ async fn post_results(
         let value: rust_decimal::Decimal =
             v.value.trim().parse().map_err(|_| bad("value", format!("{:?} is not a decimal number", v.value)))?;
         let denominator = match &v.denominator {
-            Some(d) => Some(d.trim().parse().map_err(|_| bad("denominator", format!("{d:?} is not a decimal number")))?),
+            Some(d) => {
+                Some(d.trim().parse().map_err(|_| bad("denominator", format!("{d:?} is not a decimal number")))?)
+            }
             None => None,
         };
         let ratio = def.over_places == senda_core::indicator::Aggregation::RatioOfSums;

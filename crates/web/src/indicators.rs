@@ -94,13 +94,17 @@ pub fn progress_table(cat: &Catalogs, loc: Locale, views: &[&IndicatorView]) -> 
 /// Context indicators as charts: one chart per context indicator with data, the statistic per
 /// fiscal year (categories) for each `(country label, views of that country)` (series).
 /// Partial fiscal years are named in the chart's note.
-pub fn context_charts(cat: &Catalogs, loc: Locale, id_prefix: &str, per_country: &[(String, Vec<IndicatorView>)]) -> Markup {
+pub fn context_charts(
+    cat: &Catalogs,
+    loc: Locale,
+    id_prefix: &str,
+    per_country: &[(String, Vec<IndicatorView>)],
+) -> Markup {
     let Some((_, first)) = per_country.first() else { return html! {} };
     let lang = if loc.lang == Lang::Es { "es" } else { "en" };
     html! {
         @for (i, def) in first.iter().map(|v| &v.def).enumerate().filter(|(_, d)| d.kind == IndicatorKind::Context) {
-            @let mut years: Vec<senda_core::Period> = per_country.iter().flat_map(|(_, vs)| vs[i].by_fiscal_year.iter().map(|p| p.period)).collect();
-            @let _ = { years.sort(); years.dedup(); };
+            @let years: Vec<senda_core::Period> = per_country.iter().flat_map(|(_, vs)| vs[i].by_fiscal_year.iter().map(|p| p.period)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
             @if years.is_empty() {
                 p class="no-data" { strong { (def.code) } " " (def.name_in(lang)) ": " (t(cat, loc, "ind-no-statistics")) }
             } @else {

@@ -132,8 +132,14 @@ fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
 #[test]
 fn a_changed_statistics_file_replaces_its_values_and_a_bad_file_leaves_nothing() {
     let (dir, mut store) = db();
-    let hxl = |rows: &str| format!("Month,Country,Series,Value\n#date,#country+code,#indicator+code,#indicator+value\n{rows}");
-    let a = write(dir.path(), "a.csv", hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,20\n2023-12,GT,test-series,30\n"));
+    let hxl = |rows: &str| {
+        format!("Month,Country,Series,Value\n#date,#country+code,#indicator+code,#indicator+value\n{rows}")
+    };
+    let a = write(
+        dir.path(),
+        "a.csv",
+        hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,20\n2023-12,GT,test-series,30\n"),
+    );
     let bad = write(dir.path(), "bad.csv", "this is not,a statistics file\n1,2\n");
     let r = import_values(&mut store, &[a.clone(), bad.clone()], &Dataset::Stats).expect("import");
     assert_eq!(r.files[0].inserted, 3);
@@ -265,7 +271,12 @@ fn a_changed_definition_keeps_old_values_under_their_version() {
     let mut renamed = def.clone();
     renamed.name = "Returned persons assisted".into();
     assert_eq!(store.ensure_indicator_definition(&st.id, &renamed).expect("same").version, 1);
-    let v2 = store.ensure_indicator_definition(&st.id, &changed.indicators[changed.indicators.iter().position(|d| d.code == "LOE5-1").expect("i")]).expect("v2");
+    let v2 = store
+        .ensure_indicator_definition(
+            &st.id,
+            &changed.indicators[changed.indicators.iter().position(|d| d.code == "LOE5-1").expect("i")],
+        )
+        .expect("v2");
     assert_eq!(v2.version, 2);
     let views = senda_store::indicator_views(&store, &changed, &Scope::Countries(vec![cc("GT")])).expect("views");
     let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("view");
@@ -305,7 +316,8 @@ fn country_and_line_of_effort_pages_show_money_indicators_and_encounters_togethe
     let (_dir, db) = demo_db();
     let rt = runtime();
     let app = app(&db);
-    for (lang, heading, status) in [("en", "Migration context", "On track"), ("es", "Contexto migratorio", "En camino")] {
+    for (lang, heading, status) in [("en", "Migration context", "On track"), ("es", "Contexto migratorio", "En camino")]
+    {
         let r = get(&rt, &app, &format!("/country/GT?lang={lang}"), &[]);
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains(heading), "{lang}: context heading");
