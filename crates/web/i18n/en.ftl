@@ -309,3 +309,5 @@ print-iati-results = IATI results of the mapped activities
 print-iati-count = { $shown } of { $total } indicators shown, from { $activities } activities; each belongs to its activity and is never added to others.
 print-iati-none = No mapped activity publishes IATI results.
 print-country-money-note = Money attributed to this country (transaction or activity recipient country, split by percentages).
+print-money-by-country = Money by country, all fiscal years
+print-money-by-loe = Money by line of effort, all fiscal years

@@ -309,3 +309,5 @@ print-iati-results = Resultados IATI de las actividades asignadas
 print-iati-count = Se muestran { $shown } de { $total } indicadores, de { $activities } actividades; cada uno pertenece a su actividad y nunca se suma a otros.
 print-iati-none = Ninguna actividad asignada publica resultados en IATI.
 print-country-money-note = Fondos atribuidos a este país (país receptor de la transacción o de la actividad, repartido según los porcentajes).
+print-money-by-country = Fondos por país, todos los años fiscales
+print-money-by-loe = Fondos por línea de acción, todos los años fiscales

@@ -18,8 +18,8 @@ use crate::i18n::{CatalogError, Catalogs, Lang, Locale};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rust_decimal::Decimal;
 use senda_core::indicator::{Combined, Direction, IndicatorKind, SeriesPoint, Status};
-use senda_core::report::{Dimension, Filters, NOT_MAPPED, Report, Totals};
 use senda_core::indicator::{IndicatorDef, Scope};
+use senda_core::report::{Dimension, Filters, NOT_MAPPED, Report, Totals};
 use senda_core::{Period, Strategy};
 use senda_store::{ActivityFilter, ActivityRow, ActivitySort, IatiIndicatorView, IndicatorView, Store, StoreError};
 use std::collections::BTreeMap;
@@ -61,10 +61,14 @@ pub struct PrintData {
     pub data_as_of: Option<String>,
     /// Money by line of effort (its total is the grand total of `senda report`).
     pub by_loe: Report,
+    /// Money by line of effort and country (`NOT_MAPPED` rows included).
+    pub by_loe_country: Report,
     /// Money by line of effort, country and fiscal year (`NOT_MAPPED` rows included).
     pub by_loe_country_fy: Report,
     /// Per focus country (ISO alpha-2): money by line of effort and fiscal year.
     pub by_country: BTreeMap<String, Report>,
+    /// Per focus country (ISO alpha-2): money by line of effort.
+    pub by_country_loe: BTreeMap<String, Report>,
     /// Indicators over the focus countries together (the region), in the strategy's order.
     pub regional: Vec<IndicatorView>,
     /// Indicators per focus country.
@@ -76,10 +80,16 @@ pub struct PrintData {
 }
 
 /// Reads every figure the report shows. `lang` picks the narratives of IATI results.
-pub fn collect(store: &dyn Store, strategy: &Strategy, lang: Lang, opts: &PrintOptions) -> Result<PrintData, StoreError> {
+pub fn collect(
+    store: &dyn Store,
+    strategy: &Strategy,
+    lang: Lang,
+    opts: &PrintOptions,
+) -> Result<PrintData, StoreError> {
     let facts = senda_store::load_facts(store)?;
     let infos = store.activity_infos(&strategy.id)?;
     let by_loe = facts.report(&infos, vec![Dimension::LineOfEffort], false, Filters::new());
+    let by_loe_country = facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::Country], false, Filters::new());
     let by_loe_country_fy = facts.report(
         &infos,
         vec![Dimension::LineOfEffort, Dimension::Country, Dimension::FiscalYear],
@@ -87,18 +97,18 @@ pub fn collect(store: &dyn Store, strategy: &Strategy, lang: Lang, opts: &PrintO
         Filters::new(),
     );
     let mut by_country = BTreeMap::new();
+    let mut by_country_loe = BTreeMap::new();
     let mut per_country = BTreeMap::new();
     for c in &strategy.focus_countries {
         let mut f = Filters::new();
         f.insert(Dimension::Country, vec![c.as_str().to_owned()]);
         by_country.insert(
             c.as_str().to_owned(),
-            facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::FiscalYear], false, f),
+            facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::FiscalYear], false, f.clone()),
         );
-        per_country.insert(
-            c.as_str().to_owned(),
-            senda_store::indicator_views(store, strategy, &Scope::Countries(vec![*c]))?,
-        );
+        by_country_loe.insert(c.as_str().to_owned(), facts.report(&infos, vec![Dimension::LineOfEffort], false, f));
+        per_country
+            .insert(c.as_str().to_owned(), senda_store::indicator_views(store, strategy, &Scope::Countries(vec![*c]))?);
     }
     let regional = senda_store::indicator_views(store, strategy, &Scope::Countries(strategy.focus_countries.clone()))?;
     let mut top_activities = BTreeMap::new();
@@ -112,8 +122,10 @@ pub fn collect(store: &dyn Store, strategy: &Strategy, lang: Lang, opts: &PrintO
             ..Default::default()
         })?;
         top_activities.insert(l.id.clone(), rows);
-        iati_results
-            .insert(l.id.clone(), senda_store::iati_indicator_views(store, &strategy.id, Some(&l.id), None, lang.code())?);
+        iati_results.insert(
+            l.id.clone(),
+            senda_store::iati_indicator_views(store, &strategy.id, Some(&l.id), None, lang.code())?,
+        );
     }
     let last_run = store.runs(1)?.into_iter().next().map(|r| r.finished_at);
     let last_values = store.value_files()?.into_iter().map(|f| f.imported_at).max();
@@ -121,8 +133,10 @@ pub fn collect(store: &dyn Store, strategy: &Strategy, lang: Lang, opts: &PrintO
         synthetic: store.synthetic_presence()?.0,
         data_as_of: last_run.into_iter().chain(last_values).max(),
         by_loe,
+        by_loe_country,
         by_loe_country_fy,
         by_country,
+        by_country_loe,
         regional,
         per_country,
         top_activities,
@@ -147,6 +161,23 @@ pub fn render_report_html(
 pub fn render(data: &PrintData, strategy: &Strategy, cat: &Catalogs, loc: Locale, opts: &PrintOptions) -> String {
     let p = Printer { cat, loc, st: strategy, data, opts };
     p.document().into_string()
+}
+
+/// Result indicators of line of effort `loe` over the focus countries, by status:
+/// `[achieved, on track, off track, not assessable, no data]`. "Not assessable": values exist
+/// but there is no target or no baseline, or they cannot be combined; "no data": no actual.
+pub fn status_counts(data: &PrintData, loe: &str) -> [u64; 5] {
+    let mut n = [0u64; 5];
+    for v in data.regional.iter().filter(|v| v.def.line_of_effort == loe && v.def.kind == IndicatorKind::Result) {
+        n[match v.progress.status {
+            Status::Achieved => 0,
+            Status::OnTrack => 1,
+            Status::OffTrack => 2,
+            Status::NoTarget | Status::NoBaseline | Status::NotAggregable => 3,
+            Status::NoActual => 4,
+        }] += 1;
+    }
+    n
 }
 
 /// Print and screen styles of the report (inline in the document).
@@ -186,7 +217,9 @@ svg.chart { width: 100%; height: auto; max-height: 95mm; }
 details.chart-data > summary { font-size: 8.5pt; color: #5f6b73; list-style: none; }
 .table-scroll { overflow: visible; }
 .toc ol { columns: 2; padding-left: 5mm; }
-.toc a { color: inherit; text-decoration: none; }
+a { color: inherit; text-decoration: none; }
+svg.chart text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+table.loe-summary th[scope=row] { width: 34%; }
 .scope { color: #3d474f; font-size: 9pt; }
 .ident { font-size: 7.5pt; color: #5f6b73; word-break: break-all; }
 @media screen { body { padding: 8mm; } section.part { border-top: 6px solid #e8eef2; margin-top: 10mm; padding-top: 4mm; } }
@@ -295,21 +328,6 @@ impl Printer<'_> {
         }
     }
 
-    fn status_counts(&self, loe: &str) -> [u64; 5] {
-        let mut n = [0u64; 5];
-        for v in self.data.regional.iter().filter(|v| v.def.line_of_effort == loe && v.def.kind == IndicatorKind::Result) {
-            let i = match v.progress.status {
-                Status::Achieved => 0,
-                Status::OnTrack => 1,
-                Status::OffTrack => 2,
-                Status::NoActual => 4,
-                Status::NoTarget | Status::NoBaseline | Status::NotAggregable => 3,
-            };
-            n[i] += 1;
-        }
-        n
-    }
-
     fn cover(&self) -> Markup {
         let d = self.data;
         let total = &d.by_loe.total;
@@ -364,7 +382,7 @@ impl Printer<'_> {
                                 td class="num" { (self.int(row.map_or(0, |r| r.activities))) }
                                 td class="num" { (self.usd(t.commitments)) }
                                 td class="num" { (self.usd(t.disbursements)) }
-                                @for n in self.status_counts(&l.id) { td class="num" { (self.int(n)) } }
+                                @for n in status_counts(self.data, &l.id) { td class="num" { (self.int(n)) } }
                             }
                         }
                         @if let Some(row) = d.by_loe.rows.iter().find(|r| r.key[0] == NOT_MAPPED) {
@@ -420,7 +438,13 @@ impl Printer<'_> {
     }
 
     /// A money table: key cells, activities, commitments, disbursements, expenditures, total.
-    fn money_table(&self, caption: &str, heads: &[String], rows: &[(Vec<String>, u64, Totals)], total: Option<(u64, Totals)>) -> Markup {
+    fn money_table(
+        &self,
+        caption: &str,
+        heads: &[String],
+        rows: &[(Vec<String>, u64, Totals)],
+        total: Option<(u64, Totals)>,
+    ) -> Markup {
         html! {
             table class="money" {
                 caption { (caption) }
@@ -462,9 +486,12 @@ impl Printer<'_> {
         let d = self.data;
         let rows: Vec<&senda_core::report::Row> = d.by_loe_country_fy.rows.iter().filter(|r| r.key[0] == loe).collect();
         let total = d.by_loe.rows.iter().find(|r| r.key[0] == loe).map(|r| (r.activities, r.usd));
-        let table_rows: Vec<(Vec<String>, u64, Totals)> = rows
+        let table_rows: Vec<(Vec<String>, u64, Totals)> = d
+            .by_loe_country
+            .rows
             .iter()
-            .map(|r| (vec![self.country_label(&r.key[1]), self.fy(&r.key[2])], r.activities, r.usd))
+            .filter(|r| r.key[0] == loe)
+            .map(|r| (vec![self.country_label(&r.key[1])], r.activities, r.usd))
             .collect();
         // Chart: fiscal years on x, one series per country (the six largest; the rest summed).
         let mut years: Vec<String> = rows.iter().map(|r| r.key[2].clone()).filter(|y| y.len() == 4).collect();
@@ -482,7 +509,9 @@ impl Printer<'_> {
             .map(|c| {
                 let vals = years
                     .iter()
-                    .map(|y| rows.iter().filter(|r| r.key[1] == *c && &r.key[2] == y).map(|r| r.usd.disbursements).sum())
+                    .map(|y| {
+                        rows.iter().filter(|r| r.key[1] == *c && &r.key[2] == y).map(|r| r.usd.disbursements).sum()
+                    })
                     .collect();
                 (self.country_name(c), vals)
             })
@@ -516,7 +545,7 @@ impl Printer<'_> {
                 @if let Some(s) = scope { p class="scope" { (s) } }
                 h3 { (self.t("loe-money-country-fy")) }
                 (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-millions"))))
-                (self.money_table(&self.t("loe-money-country-fy"), &[self.t("country"), self.t("fy-range")], &table_rows, total))
+                (self.money_table(&self.t("print-money-by-country"), &[self.t("country")], &table_rows, total))
                 (self.interventions(loe))
                 (self.indicator_table(&self.t("print-indicators"), self.data.regional.iter().filter(|v| v.def.line_of_effort == loe && v.def.kind == IndicatorKind::Result), true))
                 (self.context_trends(loe))
@@ -560,7 +589,12 @@ impl Printer<'_> {
         }
     }
 
-    fn indicator_table<'v>(&self, heading: &str, views: impl Iterator<Item = &'v IndicatorView>, regional: bool) -> Markup {
+    fn indicator_table<'v>(
+        &self,
+        heading: &str,
+        views: impl Iterator<Item = &'v IndicatorView>,
+        regional: bool,
+    ) -> Markup {
         let views: Vec<&IndicatorView> = views.collect();
         let countries: Vec<String> = self.st.focus_countries.iter().map(|c| self.country_name(c.as_str())).collect();
         html! {
@@ -652,7 +686,10 @@ impl Printer<'_> {
             id: format!("chart-{}", def.code),
             title: format!("{} · {}", def.code, def.name_in(self.loc.lang.code())),
             categories: years.iter().map(|y| self.fy(&y.to_string())).collect(),
-            series: per.iter().map(|(name, v)| (name.clone(), years.iter().map(|y| value_of(v, *y)).collect())).collect(),
+            series: per
+                .iter()
+                .map(|(name, v)| (name.clone(), years.iter().map(|y| value_of(v, *y)).collect()))
+                .collect(),
         };
         let unit = format!("{} · {}", def.unit, self.t("print-per-fiscal-year"));
         html! {
@@ -679,7 +716,9 @@ impl Printer<'_> {
         };
         let pair = |p: &Option<(String, Decimal)>| -> Markup {
             match p {
-                Some((date, v)) => html! { (self.loc.decimal(*v, if v.fract().is_zero() { 0 } else { 2 })) @if !date.is_empty() { br; span class="note" { (self.cat.date(self.loc.lang, date)) } } },
+                Some((date, v)) => {
+                    html! { (self.loc.decimal(*v, if v.fract().is_zero() { 0 } else { 2 })) @if !date.is_empty() { br; span class="note" { (self.cat.date(self.loc.lang, date)) } } }
+                }
                 None => html! { span class="na" { "—" } },
             }
         };
@@ -719,7 +758,17 @@ impl Printer<'_> {
 
     fn country_section(&self, code: &str) -> Markup {
         let r = self.data.by_country.get(code);
-        let empty = Report { dimensions: vec![], calendar_year: false, rows: vec![], total: senda_core::report::Row { key: vec![], activities: 0, usd: Totals::default(), unconverted: BTreeMap::new() } };
+        let empty = Report {
+            dimensions: vec![],
+            calendar_year: false,
+            rows: vec![],
+            total: senda_core::report::Row {
+                key: vec![],
+                activities: 0,
+                usd: Totals::default(),
+                unconverted: BTreeMap::new(),
+            },
+        };
         let r = r.unwrap_or(&empty);
         let years = crate::pages::years_of(r, 1);
         let chart = ChartData {
@@ -728,8 +777,12 @@ impl Printer<'_> {
             categories: years.iter().map(|y| self.fy(y)).collect(),
             series: crate::pages::disbursement_series(self.st, r, &years),
         };
-        let rows: Vec<(Vec<String>, u64, Totals)> =
-            r.rows.iter().map(|row| (vec![self.loe_label(&row.key[0]), self.fy(&row.key[1])], row.activities, row.usd)).collect();
+        let rows: Vec<(Vec<String>, u64, Totals)> = self
+            .data
+            .by_country_loe
+            .get(code)
+            .map(|r| r.rows.iter().map(|row| (vec![self.loe_label(&row.key[0])], row.activities, row.usd)).collect())
+            .unwrap_or_default();
         let views = self.data.per_country.get(code).map(Vec::as_slice).unwrap_or(&[]);
         html! {
             section class="part country-section" id=(format!("country-{code}")) aria-labelledby=(format!("country-{code}-h")) {
@@ -743,7 +796,7 @@ impl Printer<'_> {
                 }
                 h3 { (self.t("country-money-loe-fy")) }
                 (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-millions"))))
-                (self.money_table(&self.t("country-money-loe-fy"), &[self.t("line-of-effort"), self.t("fy-range")], &rows, Some((r.total.activities, r.total.usd))))
+                (self.money_table(&self.t("print-money-by-loe"), &[self.t("line-of-effort")], &rows, Some((r.total.activities, r.total.usd))))
                 p class="note" { (self.t("print-country-money-note")) }
                 (self.indicator_table(&self.t("print-indicators"), views.iter().filter(|v| v.def.kind == IndicatorKind::Result), false))
                 (self.country_context(views))
