@@ -142,6 +142,27 @@ test('switching to Spanish translates the interface and formats numbers', async 
   assert.equal(await es.locator('h1').innerText(), 'La estrategia de un vistazo');
 });
 
+test('the Guatemala page shows money, indicators and border encounters together', async () => {
+  const page = await newPage();
+  await page.goto(base + '/country/GT');
+  assert.match(await page.locator('h1').innerText(), /Guatemala/);
+  assert.ok(await page.locator('#chart-country-fy svg[role="img"]').isVisible(), 'money by fiscal year');
+  const headings = await page.locator('h2').allInnerTexts();
+  assert.ok(headings.includes('Migration context'), headings.join(' | '));
+  assert.ok(headings.includes('Indicators: progress against targets'), headings.join(' | '));
+  // The encounters chart of Guatemalan citizens, with its data table reachable by keyboard.
+  const enc = page.locator('[id="ctx-country-loe6-c1"]');
+  assert.match(await enc.locator('figcaption').innerText(), /Southwest land border encounters/);
+  await enc.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  assert.ok(await enc.locator('table').isVisible());
+  // Indicators against targets, with a status word for each row that has data.
+  const rows = page.locator('table.indicators tbody tr');
+  assert.ok((await rows.count()) >= 8);
+  assert.match(await rows.first().innerText(), /On track|Off track|Achieved/);
+  await page.screenshot({ path: join(shots, 'country-gt-en.png'), fullPage: true });
+});
+
 test('no page logged a console error', () => {
   assert.deepEqual(consoleErrors, []);
 });
