@@ -87,6 +87,9 @@ mod tests {
         let r = records("t.csv", t).expect("records");
         let got: Vec<(u64, u64, bool)> = r.iter().map(|(s, r)| (*s, r.line, r.is_blank())).collect();
         assert_eq!(got, [(0, 1, false), (2, 4, false), (0, 5, true), (0, 6, false), (1, 9, false)]);
+        let r = records("t.csv", "a,b\r\nc,d\r\n\r\n\r\ne,f\r\n").expect("records");
+        let got: Vec<(u64, u64)> = r.iter().map(|(s, r)| (*s, r.line)).collect();
+        assert_eq!(got, [(0, 1), (0, 2), (2, 5)]);
     }
 
     #[test]

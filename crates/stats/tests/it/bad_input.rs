@@ -235,6 +235,17 @@ fn hxl_invalid_attribute_leaves_column_untagged() {
 }
 
 #[test]
+fn hxl_ragged_row_is_a_row_error_others_kept() {
+    let text = "#date,#country+code,#indicator+code,#value\n2023,SV,returns,5\n2023,GT,returns\n2023,HN,returns,6,,\n";
+    let t = read_hxl("h.csv", text.as_bytes()).expect("reads");
+    assert_eq!(t.rows.iter().map(|(l, c)| (*l, c.len())).collect::<Vec<_>>(), [(2, 4), (4, 4)]);
+    let d: Vec<(&str, Severity, u64)> = t.diagnostics.iter().map(|d| (d.code.as_str(), d.severity, d.line)).collect();
+    assert_eq!(d, [("ragged-row", Severity::Error, 3)]);
+    let p = parse("h.csv", text.as_bytes()).expect("parses");
+    assert_eq!(p.observations.iter().map(|o| o.place.to_string()).collect::<Vec<_>>(), ["SV", "HN"]);
+}
+
+#[test]
 fn hxl_statistics_places_periods_and_series() {
     let text = "#date,#country+code,#adm1+name,#indicator+code,#indicator+name,#indicator+unit,#indicator+value,#population+type\n\
                 2023-10-15,GTM,Petén,returns,Returned persons,people,7,returnee\n\
