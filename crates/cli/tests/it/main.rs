@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod commands;
+mod printable;
 mod real_data;
 mod support;
 mod values;
