@@ -264,29 +264,20 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
     let ind_name = col("indicator", Some("name"));
     let ind_unit = col("indicator", Some("unit"));
     let value = col("indicator", Some("value")).or_else(|| col("value", None));
-    let mut missing = Vec::new();
-    if date.is_none() {
-        missing.push("#date");
-    }
-    if country_code.is_none() && country_name.is_none() {
-        missing.push("#country+code or #country+name");
-    }
-    if ind_code.is_none() {
-        missing.push("#indicator+code");
-    }
-    if value.is_none() {
-        missing.push("#indicator+value or #value");
-    }
-    if !missing.is_empty() {
+    let has_country = country_code.is_some() || country_name.is_some();
+    let (Some(date), Some(ind_code), Some(value), true) = (date, ind_code, value, has_country) else {
+        let missing = [
+            (date.is_none(), "#date"),
+            (!has_country, "#country+code or #country+name"),
+            (ind_code.is_none(), "#indicator+code"),
+            (value.is_none(), "#indicator+value or #value"),
+        ];
         return Err(StatsError::MissingColumns {
             file: file_name.to_owned(),
             sheet: None,
-            missing: missing.into_iter().map(str::to_owned).collect(),
+            missing: missing.iter().filter(|(m, _)| *m).map(|(_, t)| (*t).to_owned()).collect(),
             found: table.columns.iter().flatten().map(|t| t.to_string()).collect(),
         });
-    }
-    let (Some(date), Some(ind_code), Some(value)) = (date, ind_code, value) else {
-        return Err(StatsError::Empty { file: file_name.to_owned() });
     };
     let mut out = Collector::new(file_name, None);
     out.parsed.diagnostics = table.diagnostics.clone();
