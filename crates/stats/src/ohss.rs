@@ -19,8 +19,10 @@
 //! Other sheets are ignored.
 //! - period: `Fiscal Year` + `Month` (its name; a leading number must be its fiscal-month order,
 //!   01 = October) → [`Period::fiscal_month`];
-//! - place: `Citizenship` → country. OHSS documents no residual group, so `Unknown` and former
-//!   countries (`Serbia and Montenegro (former)`) are `unknown-country` errors, not stored;
+//! - place: `Citizenship` → country. `Unknown` (encounters whose citizenship was not recorded,
+//!   the workbook's own category) → `Place::Other("Unknown")`: kept so that totals stay complete,
+//!   never guessed into a country. Names without a current ISO code (`Serbia and Montenegro
+//!   (former)`) are `unknown-country` errors, not stored;
 //! - value: `Quantity`; a numeric cell is read through its shortest decimal text (`10`), a text
 //!   cell by the [`crate::number`] rule: suppression marks (`D`, `-`, `*`) are refused, never 0;
 //! - disaggregation: none.
@@ -206,6 +208,7 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         let raw = get(c_cit);
         let place = match *cache.entry(raw.to_owned()).or_insert_with(|| country_from_name(raw)) {
             Some(cc) => Some(Place::Country(cc)),
+            None if raw.trim().eq_ignore_ascii_case("unknown") => Some(Place::Other("Unknown".to_owned())),
             None => {
                 out.diag(
                     Severity::Error,

@@ -62,8 +62,12 @@ fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
     assert_eq!(r.files_rejected(), 0, "{:?}", r.files);
     for f in &r.files {
         assert!(f.inserted > 0, "{} stored nothing", f.file);
-        assert_eq!(f.rows_rejected, 0, "{}: {:?}", f.file, r.diagnostics.iter().take(5).collect::<Vec<_>>());
     }
+    // Every row is stored but for the OHSS workbook's 10 rows of "Serbia and Montenegro
+    // (former)", which has no current ISO code: each is an error naming its row, not stored.
+    let rejected: Vec<u64> = r.files.iter().map(|f| f.rows_rejected).collect();
+    assert_eq!(rejected, [0, 0, 10]);
+    assert!(r.diagnostics.iter().all(|d| d.code == "unknown-country" && d.message.contains("Serbia and Montenegro")));
     let series: Vec<String> = store.stat_series().expect("series").into_iter().map(|s| s.series.code).collect();
     assert_eq!(series, ["cbp-nationwide-encounters", "cbp-swb-encounters", "ohss-usbp-encounters"]);
 

@@ -330,6 +330,7 @@ fn workbook_with_title_rows_and_suppressed_values() {
             ("2024", "01 October", "Honduras", None, "D"),
             ("2024", "02 November", "El Salvador", None, "-"),
             ("2024", "02 November", "Unknown", Some(10.0), ""),
+            ("2024", "02 November", "Atlantis", Some(10.0), ""),
             ("2024", "02 November", "Mexico", None, "1,230"),
         ],
     );
@@ -341,14 +342,15 @@ fn workbook_with_title_rows_and_suppressed_values() {
         got,
         [
             ("GT".into(), "2023-10".into(), Decimal::from(120), 4),
-            ("MX".into(), "2023-11".into(), Decimal::from(1230), 8)
+            ("other:Unknown".into(), "2023-11".into(), Decimal::from(10), 7),
+            ("MX".into(), "2023-11".into(), Decimal::from(1230), 9)
         ]
     );
     let d: Vec<(&str, u64, u64)> = p.diagnostics.iter().map(|d| (d.code.as_str(), d.line, d.column)).collect();
-    assert_eq!(d, [("invalid-number", 5, 4), ("invalid-number", 6, 4), ("unknown-country", 7, 3)]);
+    assert_eq!(d, [("invalid-number", 5, 4), ("invalid-number", 6, 4), ("unknown-country", 8, 3)]);
     assert!(p.diagnostics[0].message.contains("\"D\""), "{}", p.diagnostics[0].message);
     assert!(p.diagnostics.iter().all(|d| d.identifier.as_deref() == Some("Monthly Citizenship")));
-    assert_eq!(p.rows_read, 5);
+    assert_eq!(p.rows_read, 6);
 }
 
 #[test]

@@ -166,16 +166,17 @@ fn ohss_parses_into_real_months_with_sv_gt_hn() {
         let months = p.observations.iter().filter(|o| country(&o.place) == Some(c)).count();
         assert_eq!(months, 302, "{c}: every month from FY2000 to FY2025 month 2");
     }
-    // Only two names do not resolve: OHSS's "Unknown" (no documented residual group) and a
-    // former country without a current ISO code. They are errors, not stored.
+    // Only one name does not resolve: a former country without a current ISO code. It is an
+    // error, not stored. OHSS's "Unknown" citizenship is kept as the residual place other:Unknown.
     let unknown: BTreeSet<String> = p
         .diagnostics
         .iter()
         .filter(|d| d.code == "unknown-country")
         .map(|d| d.message.split('"').nth(1).unwrap_or("").to_owned())
         .collect();
-    assert_eq!(unknown.into_iter().collect::<Vec<_>>(), ["Serbia and Montenegro (former)", "Unknown"]);
-    assert_eq!(p.count(Severity::Error), 94);
+    assert_eq!(unknown.into_iter().collect::<Vec<_>>(), ["Serbia and Montenegro (former)"]);
+    assert_eq!(p.count(Severity::Error), 10);
+    assert_eq!(p.observations.iter().filter(|o| o.place.to_string() == "other:Unknown").count(), 84);
     assert!(p.diagnostics.iter().all(|d| d.identifier.as_deref() == Some("Monthly Citizenship") && d.column == 3));
 }
 
