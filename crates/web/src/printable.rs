@@ -219,7 +219,9 @@ details.chart-data > summary { font-size: 8.5pt; color: #5f6b73; list-style: non
 .toc ol { columns: 2; padding-left: 5mm; }
 a { color: inherit; text-decoration: none; }
 svg.chart text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-table.loe-summary th[scope=row] { width: 34%; }
+table.loe-summary { font-size: 8pt; }
+table.loe-summary th[scope=row] { width: 30%; }
+table.loe-summary thead th { white-space: normal; }
 .scope { color: #3d474f; font-size: 9pt; }
 .ident { font-size: 7.5pt; color: #5f6b73; word-break: break-all; }
 @media screen { body { padding: 8mm; } section.part { border-top: 6px solid #e8eef2; margin-top: 10mm; padding-top: 4mm; } }
