@@ -174,6 +174,8 @@ LOE5-1,GT,GT-QZ,FY2023,actual,40,,female,
 LOE5-1,GT,GT-QZ,FY2023,actual,45,,female,
 LOE5-1,GT,,FY2023,actual,1,,unknown,
 LOE6-C1,GT,,FY2023,actual,1,,,
+LOE5-1,GT,Atlántida,FY2023,actual,9,,,
+LOE5-1,HN,Atlántida,FY2023,actual,12,,,
 ";
 
 #[test]
@@ -193,6 +195,11 @@ fn results_import_reports_each_bad_row_and_keeps_the_good_ones() {
     assert!(by_code("unknown-indicator").iter().any(|d| d.line == 9 && d.message.contains("LOE9-9")));
     assert!(by_code("context-indicator").iter().any(|d| d.line == 13));
     assert!(by_code("invalid-disaggregation").iter().any(|d| d.line == 12 && d.message.contains("unknown")));
+    // A department name of another country: an error with its row and column, not guessed.
+    let dept = by_code("unknown-department");
+    assert_eq!(dept.len(), 1);
+    assert_eq!((dept[0].line, dept[0].column), (14, 3));
+    assert!(dept[0].message.contains("Atlántida") && dept[0].message.contains("GT"));
     // The same key twice: the later row kept, with a warning naming both rows.
     let dup = by_code("duplicate-key");
     assert_eq!(dup.len(), 1);
@@ -204,8 +211,10 @@ fn results_import_reports_each_bad_row_and_keeps_the_good_ones() {
         .collect();
     assert!(values.contains(&("SV".into(), "FY2023".into(), "1234".into())), "1,234 is 1234: {values:?}");
     assert!(values.contains(&("GT-QZ".into(), "FY2023".into(), "45".into())));
+    // Atlántida is a department of Honduras (HN-AT): found by name within the row's country.
+    assert!(values.contains(&("HN-AT".into(), "FY2023".into(), "12".into())), "{values:?}");
     assert!(!values.iter().any(|v| v.0 == "HN"), "refused values are not stored: {values:?}");
-    assert_eq!(stored.len(), 5, "{values:?}");
+    assert_eq!(stored.len(), 6, "{values:?}");
 
     // Progress for Guatemala: baseline 100, target 500, actual 380 in FY2023 = 70 % of the way;
     // half-way in time (FY2021 end → FY2025 end, FY2023 end) is 50 %: on track.
