@@ -408,3 +408,42 @@ fn serve_refuses_a_missing_database_and_a_busy_port_with_one_clear_line() {
     assert!(stderr(&o).contains(&format!("cannot listen on {addr}")), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().filter(|l| l.starts_with("error")).count(), 1);
 }
+
+#[test]
+fn stats_and_results_commands_exit_statuses_and_outputs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let good = write(
+        dir.path(),
+        "good.csv",
+        "#date,#country+name,#indicator+code,#indicator+value\n2024-01,EL SALVADOR,test-series,7\n2024-02,\"Salvador, El\",test-series,8\n",
+    );
+    let bad = write(dir.path(), "bad.xlsx", b"PK\x03\x04 not really a workbook");
+    // One good, one refused file: exit 1, the good file's values are stored.
+    let o = senda(&db, &["stats", "import", good.to_str().unwrap_or(""), bad.to_str().unwrap_or("")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("bad.xlsx") && stderr(&o).contains("rejected"), "{}", stderr(&o));
+    let o = senda(&db, &["stats", "list"]);
+    assert!(stdout(&o).contains("test-series") && stdout(&o).contains("SV"), "{}", stdout(&o));
+    let o = senda(&db, &["stats", "export", "--format", "csv"]);
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert!(lines.next().unwrap_or("").starts_with("series,country,admin1,place,period"), "{out}");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows[0].starts_with("test-series,SV,,SV,2024-01,2024-01-01,,observed,7,"), "{}", rows[0]);
+    // Only good files: exit 0; again unchanged: says so.
+    let o = senda(&db, &["stats", "import", good.to_str().unwrap_or("")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("unchanged since the last import"), "{}", stderr(&o));
+    // Results: an unknown indicator is an error line with file:row:column; exit 0 (rows, not files).
+    let res = write(dir.path(), "r.csv", "indicator,country,period,kind,value\nLOE5-1,GT,FY2023,actual,10\nNOPE,GT,FY2023,actual,1\n");
+    let o = senda(&db, &["results", "import", res.to_str().unwrap_or("")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("r.csv:3:1: error [unknown-indicator]"), "{}", stderr(&o));
+    let o = senda(&db, &["indicators", "--country", "GT", "--line-of-effort", "LOE5", "--format", "csv"]);
+    assert!(stdout(&o).lines().any(|l| l.starts_with("LOE5-1,LOE5,result,people,up,,,10,FY2023,,no_target")), "{}", stdout(&o));
+    let o = senda(&db, &["indicators", "--line-of-effort", "LOE99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("LOE99"), "{}", stderr(&o));
+}
