@@ -25,7 +25,7 @@ pub mod text;
 pub use activity::*;
 pub use codes::*;
 pub use diagnostic::{Diagnostic, Severity};
+pub use money::{CurrencyCode, Money, allocate};
 pub use observation::{Observation, Place, StatSeries, ValueKind};
 pub use period::Period;
-pub use money::{CurrencyCode, Money, allocate};
 pub use strategy::{LineOfEffort, Strategy, StrategyError};

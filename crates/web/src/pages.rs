@@ -19,11 +19,11 @@ use axum::routing::get;
 use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
 use senda_core::Activity;
+use senda_core::indicator::Scope;
 use senda_core::mapping::Evidence;
 use senda_core::report::{Dimension, NOT_MAPPED, Report};
 use senda_core::strategy::{DEFAULT_STRATEGY, Strategy};
 use senda_core::text::pick_narrative;
-use senda_core::indicator::Scope;
 use senda_store::{ActivityDetail, ActivityRow, ActivitySort, IndicatorView, Store};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -777,7 +777,9 @@ async fn indicator_views_by_country(
         .cached(format!("indicators|{}|per-country", st.id), move |s| {
             st.focus_countries
                 .iter()
-                .map(|c| Ok((c.as_str().to_owned(), senda_store::indicator_views(s, &st, &Scope::Countries(vec![*c]))?)))
+                .map(|c| {
+                    Ok((c.as_str().to_owned(), senda_store::indicator_views(s, &st, &Scope::Countries(vec![*c]))?))
+                })
                 .collect::<Result<Vec<_>, senda_store::StoreError>>()
         })
         .await?;

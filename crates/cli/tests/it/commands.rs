@@ -437,12 +437,20 @@ fn stats_and_results_commands_exit_statuses_and_outputs() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stderr(&o).contains("unchanged since the last import"), "{}", stderr(&o));
     // Results: an unknown indicator is an error line with file:row:column; exit 0 (rows, not files).
-    let res = write(dir.path(), "r.csv", "indicator,country,period,kind,value\nLOE5-1,GT,FY2023,actual,10\nNOPE,GT,FY2023,actual,1\n");
+    let res = write(
+        dir.path(),
+        "r.csv",
+        "indicator,country,period,kind,value\nLOE5-1,GT,FY2023,actual,10\nNOPE,GT,FY2023,actual,1\n",
+    );
     let o = senda(&db, &["results", "import", res.to_str().unwrap_or("")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("r.csv:3:1: error [unknown-indicator]"), "{}", stderr(&o));
     let o = senda(&db, &["indicators", "--country", "GT", "--line-of-effort", "LOE5", "--format", "csv"]);
-    assert!(stdout(&o).lines().any(|l| l.starts_with("LOE5-1,LOE5,result,people,up,,,10,FY2023,,no_target")), "{}", stdout(&o));
+    assert!(
+        stdout(&o).lines().any(|l| l.starts_with("LOE5-1,LOE5,result,people,up,,,10,FY2023,,no_target")),
+        "{}",
+        stdout(&o)
+    );
     let o = senda(&db, &["indicators", "--line-of-effort", "LOE99"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("LOE99"), "{}", stderr(&o));
