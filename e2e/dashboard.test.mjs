@@ -163,6 +163,16 @@ test('the Guatemala page shows money, indicators and border encounters together'
   await page.screenshot({ path: join(shots, 'country-gt-en.png'), fullPage: true });
 });
 
+test('the printable progress report opens from the header, in the chosen language', async () => {
+  const page = await newPage();
+  await page.goto(base + '/?lang=es');
+  await Promise.all([page.waitForNavigation(), page.getByRole('link', { name: 'Informe de avance' }).click()]);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'es');
+  assert.equal(await page.locator('script').count(), 0);
+  assert.ok((await page.locator('svg[role="img"]').count()) >= 8, 'charts');
+  await page.goto(base + '/?lang=en');
+});
+
 test('no page logged a console error', () => {
   assert.deepEqual(consoleErrors, []);
 });

@@ -3,6 +3,7 @@ app-name = Senda
 app-tagline = Strategy portfolio monitor
 nav-overview = Overview
 nav-activities = Activities
+nav-report = Progress report
 nav-imports = Imports
 nav-api = JSON API
 skip-to-content = Skip to content

@@ -3,6 +3,7 @@ app-name = Senda
 app-tagline = Monitor de la cartera de la estrategia
 nav-overview = Resumen
 nav-activities = Actividades
+nav-report = Informe de avance
 nav-imports = Importaciones
 nav-api = API JSON
 skip-to-content = Ir al contenido

@@ -198,6 +198,7 @@ impl Ctx {
                         nav aria-label=(self.t("nav-overview")) {
                             a href="/" { (self.t("nav-overview")) }
                             a href="/activities" { (self.t("nav-activities")) }
+                            a href="/report" { (self.t("nav-report")) }
                             a href="/imports" { (self.t("nav-imports")) }
                             a href="/api/v1/openapi.json" { (self.t("nav-api")) }
                         }
