@@ -133,3 +133,40 @@ pub fn context_charts(
         }
     }
 }
+
+fn progress_chart_data(cat: &Catalogs, loc: Locale, id_prefix: &str, v: &IndicatorView) -> Option<ChartData> {
+    let lang = if loc.lang == Lang::Es { "es" } else { "en" };
+    let actuals: Vec<(senda_core::Period, Decimal)> =
+        v.progress.actuals.iter().filter_map(|p| p.value.value().map(|x| (p.period, x))).collect();
+    if actuals.is_empty() {
+        return None;
+    }
+    let targets: Option<Vec<Decimal>> = actuals
+        .iter()
+        .map(|(period, _)| v.progress.targets.iter().find(|t| t.period == *period).and_then(|t| t.value.value()))
+        .collect();
+    let mut series = vec![(t(cat, loc, "ind-actual"), actuals.iter().map(|(_, x)| *x).collect::<Vec<_>>())];
+    if let Some(tv) = targets {
+        series.push((t(cat, loc, "ind-target"), tv));
+    }
+    Some(ChartData {
+        id: format!("{id_prefix}-{}", v.def.code.to_lowercase()),
+        title: format!("{} {} ({})", v.def.code, v.def.name_in(lang), v.def.unit),
+        categories: actuals.iter().map(|(p, _)| period_label(cat, loc, p)).collect(),
+        series,
+    })
+}
+
+/// One time-series chart per result indicator with actuals: the actual per period, and the
+/// target per period when every charted period has one. Periods whose value the rules cannot
+/// combine are left out of the chart (the progress table says "not aggregable"); an indicator
+/// with no numeric actual has no chart.
+pub fn progress_charts(cat: &Catalogs, loc: Locale, id_prefix: &str, views: &[&IndicatorView]) -> Markup {
+    html! {
+        @for v in views.iter().filter(|v| v.def.kind == IndicatorKind::Result) {
+            @if let Some(chart) = progress_chart_data(cat, loc, id_prefix, v) {
+                div class="progress-chart" { (charts::count_columns(&chart, cat, loc, &v.def.unit)) }
+            }
+        }
+    }
+}

@@ -635,6 +635,10 @@ async fn line_of_effort(
             h2 { (ctx.t("ind-heading")) }
             p class="note" { (ctx.t("ind-region-note")) }
             (crate::indicators::progress_table(ctx.cat(), ctx.loc, &own))
+            details class="progress-charts" {
+                summary { (ctx.t("ind-charts-heading")) }
+                (crate::indicators::progress_charts(ctx.cat(), ctx.loc, &format!("ind-{}", loe.id.to_lowercase()), &own))
+            }
         }
         section {
             h2 { (ctx.t("ind-context-heading")) }
@@ -732,6 +736,10 @@ async fn country(
             section {
                 h2 { (ctx.t("ind-heading")) }
                 (crate::indicators::progress_table(ctx.cat(), ctx.loc, &views.iter().collect::<Vec<_>>()))
+                details class="progress-charts" {
+                    summary { (ctx.t("ind-charts-heading")) }
+                    (crate::indicators::progress_charts(ctx.cat(), ctx.loc, "ind-country", &views.iter().collect::<Vec<_>>()))
+                }
             }
         }
         @if !iati.is_empty() {

@@ -550,6 +550,8 @@ impl Printer<'_> {
                 (self.money_table(&self.t("print-money-by-country"), &[self.t("country")], &table_rows, total))
                 (self.interventions(loe))
                 (self.indicator_table(&self.t("print-indicators"), self.data.regional.iter().filter(|v| v.def.line_of_effort == loe && v.def.kind == IndicatorKind::Result), true))
+                (printable_chart(crate::indicators::progress_charts(self.cat, self.loc, &format!("print-ind-{}", loe.to_lowercase()),
+                    &self.data.regional.iter().filter(|v| v.def.line_of_effort == loe).collect::<Vec<_>>())))
                 (self.context_trends(loe))
                 (self.iati_results(loe))
             }

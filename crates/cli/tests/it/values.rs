@@ -341,6 +341,8 @@ fn country_and_line_of_effort_pages_show_money_indicators_and_encounters_togethe
         let r = get(&rt, &app, &format!("/loe/LOE6?lang={lang}"), &[]);
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("ctx-loe6-loe6-c1"), "{lang}: the LOE6 encounters chart");
+        // A time-series chart of the result indicator LOE6-1 (actual and target per period).
+        assert!(r.body.contains("id=\"ind-loe6-loe6-1\""), "{lang}: the LOE6-1 progress chart");
         // LOE6-2 is not additive: the three countries together are "not aggregable".
         let na = if lang == "en" { "not aggregable" } else { "no agregable" };
         assert!(r.body.contains(na), "{lang}: not aggregable shown as such");
