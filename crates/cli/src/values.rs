@@ -60,7 +60,7 @@ impl ValuesReport {
 fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.is_dir() {
-        return Err(format!("{}: is a folder (give the statistics files themselves)", path.display()));
+        return Err(format!("{}: is a folder (give the files themselves)", path.display()));
     }
     if meta.len() > MAX_VALUE_FILE_BYTES {
         return Err(format!(
@@ -70,7 +70,20 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
             MAX_VALUE_FILE_BYTES / 1024 / 1024
         ));
     }
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    // Read at most one byte more than allowed: a device or a file growing while it is read
+    // (`/dev/zero`, a pipe) has no trustworthy size in its metadata.
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_VALUE_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.len() as u64 > MAX_VALUE_FILE_BYTES {
+        return Err(format!(
+            "{}: more than the {} MiB a statistics file may have",
+            path.display(),
+            MAX_VALUE_FILE_BYTES / 1024 / 1024
+        ));
+    }
+    Ok(bytes)
 }
 
 fn content_hash(bytes: &[u8]) -> String {
@@ -304,6 +317,12 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 pub fn cmd_export(db: &Path, filter: &ObservationFilter, json: bool, out: &mut dyn Write) -> Result<()> {
     let store = open_existing_store(db)?;
     let rows = store.observations(filter)?;
+    if rows.is_empty() && !filter.series.is_empty() {
+        eprintln!(
+            "no stored values for {} (see `senda stats list` or the strategy's indicators)",
+            filter.series.join(", ")
+        );
+    }
     if json {
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
@@ -313,14 +332,17 @@ pub fn cmd_export(db: &Path, filter: &ObservationFilter, json: bool, out: &mut d
     for r in rows {
         let o = &r.observation;
         let country = o.place.country().map(|c| c.as_str().to_owned()).unwrap_or_default();
+        // Text cells that a spreadsheet would run as a formula get a leading `'` (as in the
+        // dashboard's CSV downloads); numbers and codes are written as they are.
+        let text = senda_web::api::csv_text;
         w.write_record([
-            o.series.as_str(),
+            text(&o.series).as_str(),
             &country,
             o.place.admin1().unwrap_or(""),
-            &o.place.to_string(),
+            &text(&o.place.to_string()),
             &o.period.to_string(),
             &o.period.start().to_string(),
-            &senda_core::observation::disaggregation_key(&o.disaggregation),
+            &text(&senda_core::observation::disaggregation_key(&o.disaggregation)),
             o.kind.as_str(),
             &o.value.normalize().to_string(),
             &o.denominator.map(|d| d.normalize().to_string()).unwrap_or_default(),
@@ -339,10 +361,14 @@ pub fn country_arg(s: &str) -> Result<CountryCode> {
 /// The scope of `senda indicators`: a department, one country, or the strategy's focus countries.
 pub fn scope_of(strategy: &Strategy, country: Option<&str>, department: Option<&str>) -> Result<Scope> {
     if let Some(d) = department {
-        let p = senda_core::Place::parse(d).map_err(|e| anyhow::anyhow!("--department: {e}"))?;
-        return match p.admin1() {
-            Some(code) => Ok(Scope::Admin1(code.to_owned())),
-            None => bail!("--department {d:?}: expected an ISO 3166-2 code such as GT-GU"),
+        let known = senda_core::Place::parse(d)
+            .ok()
+            .filter(|p| p.admin1().is_some())
+            .and_then(|p| p.country())
+            .and_then(|cc| senda_stats::countries::canonical_admin1(cc, d));
+        return match known {
+            Some(code) => Ok(Scope::Admin1(code)),
+            None => bail!("--department {d:?}: not a department Senda knows (an ISO 3166-2 code such as GT-16)"),
         };
     }
     Ok(match country {

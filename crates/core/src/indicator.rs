@@ -162,7 +162,12 @@ impl IndicatorDef {
                 DisaggregationDim::AgeGroup => !v.trim().is_empty(),
             };
             if !ok {
-                return Err(format!("{k}={v:?} is not a category of {k}"));
+                let known = match dim {
+                    DisaggregationDim::Sex => SEX_CATEGORIES.join(", "),
+                    DisaggregationDim::PopulationGroup => POPULATION_GROUPS.join(", "),
+                    DisaggregationDim::AgeGroup => "any non-empty text".to_owned(),
+                };
+                return Err(format!("{k}={v:?} is not a category of {k} (expected: {known})"));
             }
         }
         Ok(())
@@ -203,8 +208,20 @@ fn combine_parts(rule: Aggregation, parts: &[Part]) -> Option<Result<Part, ()>> 
         return Some(Ok(first));
     }
     let latest_period = parts.iter().map(|p| p.period).max().unwrap_or(first.period);
+    // Checked sums: values too large to add (beyond Decimal's 28 digits) are "not aggregable",
+    // never a panic or a wrapped number.
+    fn sum(xs: &mut dyn Iterator<Item = Decimal>) -> Option<Decimal> {
+        let mut acc = Decimal::ZERO;
+        for x in xs {
+            acc = acc.checked_add(x)?;
+        }
+        Some(acc)
+    }
     Some(match rule {
-        Aggregation::Sum => Ok(Part { num: parts.iter().map(|p| p.num).sum(), den: None, period: latest_period }),
+        Aggregation::Sum => match sum(&mut parts.iter().map(|p| p.num)) {
+            Some(num) => Ok(Part { num, den: None, period: latest_period }),
+            None => Err(()),
+        },
         Aggregation::Maximum => {
             Ok(Part { num: parts.iter().map(|p| p.num).max().unwrap_or(first.num), den: None, period: latest_period })
         }
@@ -216,11 +233,10 @@ fn combine_parts(rule: Aggregation, parts: &[Part]) -> Option<Result<Part, ()>> 
             if parts.iter().any(|p| p.den.is_none()) {
                 Err(())
             } else {
-                Ok(Part {
-                    num: parts.iter().map(|p| p.num).sum(),
-                    den: Some(parts.iter().filter_map(|p| p.den).sum()),
-                    period: latest_period,
-                })
+                match (sum(&mut parts.iter().map(|p| p.num)), sum(&mut parts.iter().filter_map(|p| p.den))) {
+                    (Some(num), Some(den)) => Ok(Part { num, den: Some(den), period: latest_period }),
+                    _ => Err(()),
+                }
             }
         }
         Aggregation::NotAdditive => Err(()),
@@ -230,7 +246,10 @@ fn combine_parts(rule: Aggregation, parts: &[Part]) -> Option<Result<Part, ()>> 
 fn finish(p: Part) -> Combined {
     match p.den {
         Some(d) if d.is_zero() => Combined::NotAggregable,
-        Some(d) => Combined::Value((p.num / d * Decimal::ONE_HUNDRED).round_dp(4)),
+        Some(d) => match p.num.checked_div(d).and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED)) {
+            Some(v) => Combined::Value(v.round_dp(4)),
+            None => Combined::NotAggregable,
+        },
         None => Combined::Value(p.num),
     }
 }
@@ -385,6 +404,13 @@ pub fn series(def: &IndicatorDef, values: &[Observation], kind: ValueKind, scope
         .collect()
 }
 
+/// `part / whole × 100`, 1 decimal; `None` when an operand is missing, `whole` is zero or the
+/// result does not fit in a Decimal (values beyond 28 digits).
+pub fn percent(part: Option<Decimal>, whole: Option<Decimal>) -> Option<Decimal> {
+    let (p, w) = (part?, whole?);
+    p.checked_div(w)?.checked_mul(Decimal::ONE_HUNDRED).map(|x| x.round_dp(1))
+}
+
 /// Progress of `def` in `scope` from its baseline, target and actual values.
 pub fn progress(def: &IndicatorDef, values: &[Observation], scope: &Scope) -> Progress {
     let baselines = series(def, values, ValueKind::Baseline, scope);
@@ -406,10 +432,8 @@ pub fn progress(def: &IndicatorDef, values: &[Observation], scope: &Scope) -> Pr
                     Direction::Down => x <= y,
                 };
                 percent_of_target = match b_v {
-                    Some(b_v) if t_v != b_v => Some(((a_v - b_v) / (t_v - b_v) * Decimal::ONE_HUNDRED).round_dp(1)),
-                    None if def.direction == Direction::Up && !t_v.is_zero() => {
-                        Some((a_v / t_v * Decimal::ONE_HUNDRED).round_dp(1))
-                    }
+                    Some(b_v) if t_v != b_v => percent(a_v.checked_sub(b_v), t_v.checked_sub(b_v)),
+                    None if def.direction == Direction::Up && !t_v.is_zero() => percent(Some(a_v), Some(t_v)),
                     _ => None,
                 };
                 if better_or_equal(a_v, t_v) {
@@ -552,6 +576,32 @@ mod tests {
         assert_eq!(p.status, Status::OffTrack);
         assert_eq!(progress(&down, &v[..2], &gt).status, Status::NoActual);
         assert_eq!(progress(&down, &[v[2].clone()], &gt).status, Status::NoTarget);
+    }
+
+    #[test]
+    fn huge_values_are_not_aggregable_never_a_panic() {
+        let big = Decimal::MAX;
+        let d = def(Aggregation::Sum, Direction::Up);
+        let mut a = obs("GT", "FY2023", ValueKind::Actual, 0, &[]);
+        a.value = big;
+        let mut b = obs("HN", "FY2023", ValueKind::Actual, 0, &[]);
+        b.value = big;
+        let both = Scope::Countries(vec![cc("GT"), cc("HN")]);
+        assert_eq!(series(&d, &[a.clone(), b], ValueKind::Actual, &both)[0].value, Combined::NotAggregable);
+        // Percent of target beyond Decimal's range: none, and the status still says where it stands.
+        let v =
+            vec![obs("GT", "FY2021", ValueKind::Baseline, 0, &[]), obs("GT", "FY2025", ValueKind::Target, 1, &[]), a];
+        let p = progress(&d, &v, &Scope::Countries(vec![cc("GT")]));
+        assert_eq!(p.percent_of_target, None);
+        assert_eq!(p.status, Status::Achieved);
+        let r = def(Aggregation::RatioOfSums, Direction::Up);
+        let mut x = obs("GT", "FY2023", ValueKind::Actual, 0, &[]);
+        x.value = big;
+        x.denominator = Some(Decimal::new(1, 2));
+        assert_eq!(
+            series(&r, &[x], ValueKind::Actual, &Scope::Countries(vec![cc("GT")]))[0].value,
+            Combined::NotAggregable
+        );
     }
 
     #[test]

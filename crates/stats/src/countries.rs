@@ -138,12 +138,84 @@ pub fn admin1_code(country: CountryCode, raw: &str) -> Option<&'static str> {
     ADMIN1_NAMES.iter().find(|(c, _, code)| *c == country.as_str() && *code == up).map(|(_, _, code)| *code)
 }
 
+/// Guatemala's former ISO 3166-2 codes (alphabetic, replaced by numeric codes `GT-01`..`GT-22`
+/// in 2021) with their department names; [`canonical_admin1`] maps them to the current code
+/// through the name, so both spellings of a department are one place.
+const FORMER_GT_CODES: &[(&str, &str)] = &[
+    ("AV", "Alta Verapaz"),
+    ("BV", "Baja Verapaz"),
+    ("CM", "Chimaltenango"),
+    ("CQ", "Chiquimula"),
+    ("ES", "Escuintla"),
+    ("GU", "Guatemala"),
+    ("HU", "Huehuetenango"),
+    ("IZ", "Izabal"),
+    ("JA", "Jalapa"),
+    ("JU", "Jutiapa"),
+    ("PE", "Peten"),
+    ("PR", "El Progreso"),
+    ("QC", "Quiche"),
+    ("QZ", "Quetzaltenango"),
+    ("RE", "Retalhuleu"),
+    ("SA", "Sacatepequez"),
+    ("SM", "San Marcos"),
+    ("SO", "Solola"),
+    ("SR", "Santa Rosa"),
+    ("SU", "Suchitepequez"),
+    ("TO", "Totonicapan"),
+    ("ZA", "Zacapa"),
+];
+
+/// The canonical ISO 3166-2 code of a department code of `country` (`gt-16` → `GT-16`; a
+/// former Guatemalan code `GT-GU` → `GT-01`). For GT, HN and SV the code must be in the
+/// department list; for other countries a well-formed code with the country's prefix is kept
+/// as given (upper case). `None`: not a department of `country`.
+pub fn canonical_admin1(country: CountryCode, raw: &str) -> Option<String> {
+    let up = raw.trim().to_uppercase();
+    if has_admin1_table(country) {
+        if let Some(c) = admin1_code(country, &up) {
+            return Some(c.to_owned());
+        }
+        let sub = up.strip_prefix(country.as_str())?.strip_prefix('-')?;
+        if country.as_str() == "GT" {
+            let name = FORMER_GT_CODES.iter().find(|(c, _)| *c == sub)?.1;
+            return admin1_from_name(country, name).map(str::to_owned);
+        }
+        return None;
+    }
+    let sub = up.strip_prefix(country.as_str())?.strip_prefix('-')?;
+    ((1..=3).contains(&sub.len()) && sub.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(up)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn code(s: &str) -> Option<String> {
         country_from_name(s).map(|c| c.as_str().to_owned())
+    }
+
+    #[test]
+    fn department_codes_are_canonical_and_former_guatemalan_codes_map_to_current_ones() {
+        let gt = CountryCode::parse("GT").expect("GT");
+        let hn = CountryCode::parse("HN").expect("HN");
+        let mx = CountryCode::parse("MX").expect("MX");
+        assert_eq!(canonical_admin1(gt, "GT-GU").as_deref(), admin1_from_name(gt, "Guatemala"));
+        assert_eq!(canonical_admin1(gt, "gt-qz").as_deref(), admin1_from_name(gt, "Quetzaltenango"));
+        assert_eq!(canonical_admin1(gt, "GT-01").as_deref(), Some("GT-01"));
+        // Every former code maps to a distinct current department.
+        let mut seen = std::collections::BTreeSet::new();
+        for (c, _) in FORMER_GT_CODES {
+            let code = canonical_admin1(gt, &format!("GT-{c}")).unwrap_or_else(|| panic!("GT-{c}"));
+            assert!(seen.insert(code), "GT-{c}");
+        }
+        assert_eq!(seen.len(), 22);
+        for bad in ["GT-XX", "GT-99", "HN-01", "garbage", ""] {
+            assert_eq!(canonical_admin1(gt, bad), None, "{bad}");
+        }
+        assert_eq!(canonical_admin1(hn, "HN-AT").as_deref(), Some("HN-AT"));
+        assert_eq!(canonical_admin1(mx, "mx-cmx").as_deref(), Some("MX-CMX"));
+        assert_eq!(canonical_admin1(mx, "GT-01"), None);
     }
 
     #[test]

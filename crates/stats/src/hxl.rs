@@ -37,7 +37,7 @@
 //!
 //! Missing `#date`, a country column, `#indicator+code` or a value column → [`StatsError::MissingColumns`].
 
-use crate::countries::{admin1_code, admin1_from_name, country_from_name, has_admin1_table};
+use crate::countries::{admin1_from_name, country_from_name};
 use crate::number::parse_number;
 use crate::text;
 use crate::{Collector, Parsed, StatsError, country_message, number_message};
@@ -138,6 +138,10 @@ pub(crate) fn is_hashtag_row(r: &text::Record) -> bool {
     !filled.is_empty() && filled.iter().all(|c| c.starts_with('#'))
 }
 
+/// Most columns an HXL table may have (a statistics table has a handful; thousands of tagged
+/// columns are a broken or hostile file, and each becomes a disaggregation).
+pub const MAX_COLUMNS: usize = 1000;
+
 /// Reads an HXL-tagged CSV (rules in the module doc). Errors: empty, not UTF-8, unreadable
 /// CSV, or no hashtag row ([`StatsError::MissingColumns`]).
 pub fn read_hxl(file_name: &str, bytes: &[u8]) -> Result<HxlTable, StatsError> {
@@ -169,6 +173,15 @@ pub fn read_hxl(file_name: &str, bytes: &[u8]) -> Result<HxlTable, StatsError> {
         }
     };
     let width = tags.cells.len();
+    if width > MAX_COLUMNS {
+        return Err(StatsError::Csv {
+            file: file_name.to_owned(),
+            message: format!(
+                "the hashtag row on line {} has {width} columns, more than the {MAX_COLUMNS} Senda reads",
+                tags.line
+            ),
+        });
+    }
     labels.resize(width, String::new());
     let mut diagnostics = Vec::new();
     let diag = |severity, code: &str, message: String, line, column, element: Option<String>| Diagnostic {
@@ -393,14 +406,7 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
             if let Some((i, is_code)) = adm {
                 let raw = get(i);
                 let code = if is_code {
-                    if has_admin1_table(cc) {
-                        admin1_code(cc, raw).map(str::to_owned)
-                    } else {
-                        Place::parse(raw)
-                            .ok()
-                            .filter(|p| p.country() == Some(cc))
-                            .and_then(|p| p.admin1().map(str::to_owned))
-                    }
+                    crate::countries::canonical_admin1(cc, raw)
                 } else {
                     admin1_from_name(cc, raw).map(str::to_owned)
                 };

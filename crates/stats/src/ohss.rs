@@ -90,12 +90,41 @@ fn ohss_month(raw: &str) -> Option<u8> {
     }
 }
 
+/// Most bytes a workbook may unpack to (all its zip entries together). The OHSS workbook
+/// unpacks to a few MB; a small file that unpacks to gigabytes (a "zip bomb") is refused before
+/// anything is decompressed.
+pub const MAX_UNPACKED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Refuses a workbook whose entries declare more than [`MAX_UNPACKED_BYTES`] in total (the zip
+/// reader also stops at each entry's declared size, so a lying header cannot exceed it).
+fn check_unpacked_size(file_name: &str, bytes: &[u8]) -> Result<(), StatsError> {
+    check_unpacked_size_below(file_name, bytes, MAX_UNPACKED_BYTES)
+}
+
+fn check_unpacked_size_below(file_name: &str, bytes: &[u8], max: u64) -> Result<(), StatsError> {
+    let zerr = |m: String| StatsError::Xlsx { file: file_name.to_owned(), message: m };
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| zerr(e.to_string()))?;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|e| zerr(e.to_string()))?;
+        total = total.saturating_add(entry.size());
+    }
+    if total > max {
+        return Err(zerr(format!(
+            "it unpacks to {total} bytes, more than the {} MiB Senda reads from a workbook",
+            max >> 20
+        )));
+    }
+    Ok(())
+}
+
 /// Reads the workbook (see the module doc).
 pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsError> {
     let xerr = |e: calamine::XlsxError| StatsError::Xlsx { file: file_name.to_owned(), message: e.to_string() };
     if bytes.is_empty() {
         return Err(StatsError::Empty { file: file_name.to_owned() });
     }
+    check_unpacked_size(file_name, bytes)?;
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(xerr)?;
     let names = wb.sheet_names();
     let Some(sheet) = names.iter().find(|n| header_key(n) == header_key(SHEET)).cloned() else {
@@ -272,5 +301,20 @@ mod tests {
         assert_eq!(ohss_month("October"), Some(10));
         assert_eq!(ohss_month("02 October"), None);
         assert_eq!(ohss_month("13"), None);
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_beyond_the_limit_is_refused_before_reading() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let _ = ws.set_name(SHEET);
+        for r in 0..200u32 {
+            let _ = ws.write_string(r, 0, "a cell of text that repeats and compresses well");
+        }
+        let bytes = wb.save_to_buffer().expect("xlsx");
+        assert!(check_unpacked_size_below("w.xlsx", &bytes, MAX_UNPACKED_BYTES).is_ok());
+        let err = check_unpacked_size_below("w.xlsx", &bytes, 1024).expect_err("over the limit");
+        assert!(err.to_string().contains("unpacks to"), "{err}");
+        assert_eq!(err.code(), "invalid-xlsx");
     }
 }

@@ -92,7 +92,27 @@ fn norm(h: &str) -> String {
 }
 
 fn plain_layout(file: &str, header: &[String], diags: &mut Vec<Diagnostic>) -> Result<Layout, StatsError> {
+    if header.len() == 1 && header[0].contains(';') {
+        return Err(StatsError::Csv {
+            file: file.into(),
+            message: "the header is one column holding `;`: Senda reads comma-separated files (save the file as CSV with commas)"
+                .into(),
+        });
+    }
     let find = |n: &str| header.iter().position(|h| norm(h) == n);
+    for (i, h) in header.iter().enumerate() {
+        if let Some(first) = header[..i].iter().position(|x| norm(x) == norm(h) && !norm(h).is_empty()) {
+            diags.push(diag(
+                Severity::Warning,
+                "duplicate-column",
+                file,
+                1,
+                i as u64 + 1,
+                h,
+                format!("column {} repeats column {} ({h:?}): only the first is read", i + 1, first + 1),
+            ));
+        }
+    }
     let mut missing = Vec::new();
     for n in ["indicator", "country", "period", "kind", "value"] {
         if find(n).is_none() {
@@ -104,7 +124,18 @@ fn plain_layout(file: &str, header: &[String], diags: &mut Vec<Diagnostic>) -> R
             file: file.into(),
             sheet: None,
             missing: missing.iter().map(|s| s.to_string()).collect(),
-            found: header.to_vec(),
+            // At most 20 headers of at most 40 characters: a broken file may have a huge header.
+            found: header
+                .iter()
+                .take(20)
+                .map(|h| {
+                    if h.chars().count() > 40 {
+                        format!("{}…", h.chars().take(39).collect::<String>())
+                    } else {
+                        h.clone()
+                    }
+                })
+                .collect(),
         });
     }
     let known = [
@@ -295,10 +326,14 @@ fn resolve_place(
     match admin_raw {
         Some(raw) => {
             let col = layout.admin1.unwrap_or(0);
-            let by_code = Place::parse(raw).ok().filter(|p| p.admin1().is_some());
-            let place = match (by_code, country) {
-                (Some(p), Some(c)) if p.country() != Some(c) => None,
-                (Some(p), _) => Some(p),
+            // A code (`GT-16`, or a former `GT-AV`) or a name within the row's country; a code
+            // alone names its country.
+            let code_country = Place::parse(raw).ok().and_then(|p| p.admin1().and_then(|_| p.country()));
+            let place = match (code_country, country) {
+                (Some(cc), Some(c)) if cc != c => None,
+                (Some(cc), _) => {
+                    crate::countries::canonical_admin1(cc, raw).map(|code| Place::Admin1 { country: cc, code })
+                }
                 (None, Some(c)) => crate::countries::admin1_from_name(c, raw)
                     .map(|code| Place::Admin1 { country: c, code: code.to_owned() }),
                 (None, None) => None,
@@ -356,24 +391,20 @@ pub fn parse_results(file: &str, bytes: &[u8], strategy: &Strategy) -> Result<Pa
             (l, t.rows, t.blank_rows, "results-hxl")
         }
         Err(_) => {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|e| StatsError::NotUtf8 { file: file.into(), offset: e.valid_up_to() as u64 })?;
-            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+            let text = crate::text::decode(file, bytes)?;
             let mut rows = Vec::new();
             let mut header: Option<Vec<String>> = None;
             let mut blank = 0u64;
-            for rec in rdr.records() {
-                let rec = rec.map_err(|e| StatsError::Csv { file: file.into(), message: e.to_string() })?;
-                let line = rec.position().map_or(0, |p| p.line());
-                let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
-                if cells.iter().all(|c| c.trim().is_empty()) {
+            for (skipped, rec) in crate::text::records(file, text)? {
+                blank += skipped;
+                if rec.is_blank() {
                     blank += 1;
                     continue;
                 }
                 if header.is_none() {
-                    header = Some(cells);
+                    header = Some(rec.cells);
                 } else {
-                    rows.push((line, cells));
+                    rows.push((rec.line, rec.cells));
                 }
             }
             let header = header.ok_or_else(|| StatsError::Empty { file: file.into() })?;

@@ -37,6 +37,29 @@ impl Record {
 /// before each (so blank lines can be counted). Records of only empty fields are returned
 /// (check [`Record::is_blank`]).
 pub(crate) fn records(file: &str, text: &str) -> Result<Vec<(u64, Record)>, StatsError> {
+    // A quote that is never closed would make the CSV reader swallow the rest of the file into
+    // one field, silently: refuse the file, naming the line where that quote opened.
+    let (mut open, mut line, mut opened_on) = (false, 1u64, 0u64);
+    for b in text.bytes() {
+        match b {
+            b'"' => {
+                open = !open;
+                if open {
+                    opened_on = line;
+                }
+            }
+            b'\n' => line += 1,
+            _ => {}
+        }
+    }
+    if open {
+        return Err(StatsError::Csv {
+            file: file.to_owned(),
+            message: format!(
+                "the quoted field opened on line {opened_on} is never closed (a \" is missing); nothing of the file was read"
+            ),
+        });
+    }
     let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut rec = csv::StringRecord::new();
     let mut out = Vec::new();

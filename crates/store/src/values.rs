@@ -134,35 +134,50 @@ pub struct IndicatorView {
 }
 
 /// Context series: statistic observations that pass the indicator's `series_filter`,
-/// collapsed over their other disaggregations into place totals per period (only when the
-/// indicator's `over_places` rule is `sum`; otherwise they are not aggregable and the series
-/// stays empty of values).
+/// collapsed into one total per place and period:
+/// - a row reported without any other disaggregation (a total) wins over parts;
+/// - otherwise the rows whose disaggregation has the fewest dimensions (ties: the first set of
+///   dimension names in order) are summed: one source's rows partition the population by its
+///   own dimensions, and rows split by another set of dimensions (from another file) would
+///   count the same people twice;
+/// - summing needs the indicator's `over_places` rule to be `sum`; otherwise, or when the sum
+///   overflows, the period is left out (not aggregable), never summed.
 fn collapse_context(def: &IndicatorDef, rows: Vec<StoredObservation>) -> Vec<Observation> {
-    let mut sums: BTreeMap<(String, Period), (Observation, bool)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Period), Vec<Observation>> = BTreeMap::new();
     for r in rows {
         let o = r.observation;
         if !def.series_filter.iter().all(|(k, v)| o.disaggregation.get(k) == Some(v)) {
             continue;
         }
-        let key = (o.place.to_string(), o.period);
-        match sums.get_mut(&key) {
-            Some((acc, ok)) => {
-                if def.over_places == indicator::Aggregation::Sum {
-                    acc.value += o.value;
-                } else {
-                    *ok = false;
-                }
-            }
-            None => {
-                let mut t = o.clone();
-                t.series = def.code.clone();
-                t.kind = ValueKind::Actual;
-                t.disaggregation.clear();
-                sums.insert(key, (t, true));
-            }
+        groups.entry((o.place.to_string(), o.period)).or_default().push(o);
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (_, rows) in groups {
+        let other_dims = |o: &Observation| -> Vec<String> {
+            o.disaggregation.keys().filter(|k| !def.series_filter.contains_key(*k)).cloned().collect()
+        };
+        let Some(chosen) = rows.iter().map(&other_dims).min_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))
+        else {
+            continue;
+        };
+        let parts: Vec<&Observation> = rows.iter().filter(|o| other_dims(o) == chosen).collect();
+        let total = if parts.len() == 1 {
+            Some(parts[0].value)
+        } else if def.over_places == indicator::Aggregation::Sum {
+            parts.iter().try_fold(Decimal::ZERO, |a, o| a.checked_add(o.value))
+        } else {
+            None
+        };
+        if let Some(value) = total {
+            let mut t = parts[0].clone();
+            t.series = def.code.clone();
+            t.kind = ValueKind::Actual;
+            t.disaggregation.clear();
+            t.value = value;
+            out.push(t);
         }
     }
-    sums.into_values().filter(|(_, ok)| *ok).map(|(o, _)| o).collect()
+    out
 }
 
 fn scope_country(scope: &Scope) -> Option<String> {
@@ -238,7 +253,10 @@ fn fiscal_years(def: &IndicatorDef, monthly: &[SeriesPoint]) -> (Vec<SeriesPoint
     for (fy, pts) in by {
         let vals: Option<Vec<Decimal>> = pts.iter().map(|p| p.value.value()).collect();
         let value = match (vals, def.over_time) {
-            (Some(v), indicator::Aggregation::Sum) => Combined::Value(v.iter().sum()),
+            (Some(v), indicator::Aggregation::Sum) => v
+                .iter()
+                .try_fold(Decimal::ZERO, |a, b| a.checked_add(*b))
+                .map_or(Combined::NotAggregable, Combined::Value),
             (Some(v), indicator::Aggregation::Maximum) => {
                 v.iter().max().map_or(Combined::NotAggregable, |m| Combined::Value(*m))
             }
@@ -343,9 +361,9 @@ pub fn iati_indicator_views(
                 let percent_of_target = match (&actual, &target) {
                     (Some((_, a_v)), Some((_, t_v))) => match &baseline {
                         Some((_, b_v)) if t_v != b_v => {
-                            Some(((*a_v - *b_v) / (*t_v - *b_v) * Decimal::ONE_HUNDRED).round_dp(1))
+                            indicator::percent(a_v.checked_sub(*b_v), t_v.checked_sub(*b_v))
                         }
-                        None if !descending && !t_v.is_zero() => Some((*a_v / *t_v * Decimal::ONE_HUNDRED).round_dp(1)),
+                        None if !descending && !t_v.is_zero() => indicator::percent(Some(*a_v), Some(*t_v)),
                         _ => None,
                     },
                     _ => None,

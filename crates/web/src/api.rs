@@ -626,12 +626,13 @@ async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result
     let st = Arc::clone(pick_strategy(&state, &q.strategy)?);
     let scope = match (&q.country, &q.department) {
         (Some(_), Some(_)) => return Err(WebError::BadRequest("give country or department, not both".into()).into()),
-        (None, Some(d)) => match senda_core::Place::parse(d).ok().and_then(|p| p.admin1().map(str::to_owned)) {
+        (None, Some(d)) => match department(d) {
             Some(code) => senda_core::indicator::Scope::Admin1(code),
             None => {
-                return Err(
-                    WebError::BadRequest(format!("department: {d:?} is not an ISO 3166-2 code such as GT-GU")).into()
-                );
+                return Err(WebError::BadRequest(format!(
+                    "department: {d:?} is not a department code Senda knows (ISO 3166-2, e.g. GT-16)"
+                ))
+                .into());
             }
         },
         (Some(c), None) => match senda_core::CountryCode::parse(c) {
@@ -650,6 +651,14 @@ async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result
     let list: Vec<&senda_store::IndicatorView> =
         views.iter().filter(|v| q.line_of_effort.as_ref().is_none_or(|l| &v.def.line_of_effort == l)).collect();
     Ok(Json(serde_json::to_value(list).map_err(|e| WebError::Internal(e.to_string()))?))
+}
+
+/// The canonical ISO 3166-2 code of a department code (`GT-16`, or a former `GT-AV`), checked
+/// against the department lists of GT, HN and SV; `None` when it is not a department.
+fn department(raw: &str) -> Option<String> {
+    let p = senda_core::Place::parse(raw).ok()?;
+    p.admin1()?;
+    senda_stats::countries::canonical_admin1(p.country()?, raw)
 }
 
 /// The statistic series held (code, name, unit, source, number of values, period range,
@@ -803,19 +812,22 @@ async fn post_results(
             return Err(bad("indicator", format!("{} is a context indicator, fed by statistics", def.code)).into());
         }
         let place = senda_core::Place::parse(&v.place).map_err(|e| bad("place", e.to_string()))?;
-        if place.country().is_none() {
-            return Err(bad("place", "a country (GT) or a department (GT-GU)".into()).into());
-        }
+        let place = match (&place, place.country()) {
+            (senda_core::Place::Country(_), _) => place,
+            (senda_core::Place::Admin1 { .. }, Some(cc)) => match department(&v.place) {
+                Some(code) => senda_core::Place::Admin1 { country: cc, code },
+                None => return Err(bad("place", format!("{:?} is not a department Senda knows", v.place)).into()),
+            },
+            _ => return Err(bad("place", "a country (GT) or a department (GT-16)".into()).into()),
+        };
         let period = senda_core::Period::parse(&v.period).map_err(|e| bad("period", e.to_string()))?;
         let kind = senda_core::ValueKind::parse(&v.kind)
             .filter(|k| *k != senda_core::ValueKind::Observed)
             .ok_or_else(|| bad("kind", format!("{:?}: expected baseline, target or actual", v.kind)))?;
-        let value: rust_decimal::Decimal =
-            v.value.trim().parse().map_err(|_| bad("value", format!("{:?} is not a decimal number", v.value)))?;
+        // The same number rule as files (docs/indicators.md): `1234.5`, `1,234`; never `1e5`.
+        let value = senda_stats::number::parse_number(&v.value).map_err(|e| bad("value", e.to_string()))?;
         let denominator = match &v.denominator {
-            Some(d) => {
-                Some(d.trim().parse().map_err(|_| bad("denominator", format!("{d:?} is not a decimal number")))?)
-            }
+            Some(d) => Some(senda_stats::number::parse_number(d).map_err(|e| bad("denominator", e.to_string()))?),
             None => None,
         };
         let ratio = def.over_places == senda_core::indicator::Aggregation::RatioOfSums;

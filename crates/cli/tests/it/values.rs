@@ -210,7 +210,7 @@ fn results_import_reports_each_bad_row_and_keeps_the_good_ones() {
         .map(|s| (s.observation.place.to_string(), s.observation.period.to_string(), s.observation.value.to_string()))
         .collect();
     assert!(values.contains(&("SV".into(), "FY2023".into(), "1234".into())), "1,234 is 1234: {values:?}");
-    assert!(values.contains(&("GT-QZ".into(), "FY2023".into(), "45".into())));
+    assert!(values.contains(&("GT-09".into(), "FY2023".into(), "45".into())), "GT-QZ is GT-09 since 2021: {values:?}");
     // Atlántida is a department of Honduras (HN-AT): found by name within the row's country.
     assert!(values.contains(&("HN-AT".into(), "FY2023".into(), "12".into())), "{values:?}");
     assert!(!values.iter().any(|v| v.0 == "HN"), "refused values are not stored: {values:?}");
@@ -405,5 +405,162 @@ fn api_shows_indicators_and_statistics_and_accepts_results_with_the_token_only()
     let stored = store
         .observations(&ObservationFilter { series: vec!["LOE6-1".into()], country: Some("GT".into()), kinds: vec![] })
         .expect("rows");
-    assert!(stored.iter().any(|s| s.origin == "api" && s.observation.place.to_string() == "GT-QZ"));
+    // GT-QZ is Quetzaltenango's former code: stored under the current one, GT-09.
+    assert!(stored.iter().any(|s| s.origin == "api" && s.observation.place.to_string() == "GT-09"));
+}
+
+/// Each finding of the bad-input trial on statistics and results (see the issue note) as a test.
+#[test]
+fn findings_of_the_bad_input_trial_stay_fixed() {
+    let (dir, mut store) = db();
+    let st = cmms();
+    let results = |store: &mut SqliteStore, name: &str, text: &str| {
+        let f = write(dir.path(), name, text);
+        import_values(store, std::slice::from_ref(&f), &Dataset::Results(&st)).expect("import")
+    };
+    let h = "indicator,country,admin1,period,kind,value,denominator,sex,age_group,population_group,note\n";
+
+    // 1. Values near Decimal's limit: progress is "not aggregable" or without percent, never a panic.
+    let nines = "9999999999999999999999999999";
+    let mut text = format!(
+        "{h}LOE6-1,GT,,FY2023,baseline,0,,,,,\nLOE6-1,GT,,FY2025,target,1,,,,,\nLOE6-1,HN,,2024-01,actual,{nines},,,,,\n"
+    );
+    for d in 1..=9 {
+        text.push_str(&format!("LOE6-1,GT,GT-{d:02},2024-01,actual,{nines},,,,,\n"));
+    }
+    text.push_str("LOE3-2,GT,,2024-01,actual,1000000000000000000000000000,1,,,,\n");
+    let r = results(&mut store, "huge.csv", &text);
+    assert_eq!(r.files[0].inserted, 13, "{:?}", r.diagnostics);
+    // Nine departments of 28 nines each do not fit in a Decimal: Guatemala is "not aggregable".
+    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE6-1").expect("LOE6-1");
+    assert_eq!(
+        v.progress.latest_actual.as_ref().map(|p| &p.value),
+        Some(&senda_core::indicator::Combined::NotAggregable)
+    );
+    // Honduras alone: baseline 0, target 1, actual 28 nines: achieved, the percent does not fit.
+    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("HN")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE6-1").expect("LOE6-1");
+    assert_eq!(v.progress.status, Status::NoTarget, "HN has no target of its own");
+    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE3-2").expect("LOE3-2");
+    assert_eq!(
+        v.progress.latest_actual.as_ref().map(|p| &p.value),
+        Some(&senda_core::indicator::Combined::NotAggregable)
+    );
+    let rt = runtime();
+    let a = app(&dir.path().join("senda.db"));
+    for page in ["/loe/LOE6", "/loe/LOE3", "/country/GT", "/report", "/api/v1/indicators?country=HN"] {
+        assert_eq!(get(&rt, &a, page, &[]).status, StatusCode::OK, "{page}");
+    }
+
+    // 2. A former Guatemalan department code and the department's name are one place.
+    let r = results(
+        &mut store,
+        "depts.csv",
+        "indicator,country,admin1,period,kind,value\nLOE6-1,GT,GT-GU,2025-01,actual,10\nLOE6-1,GT,Guatemala,2025-01,actual,30\n",
+    );
+    assert_eq!(r.files[0].inserted, 1, "{:?}", r.diagnostics);
+    assert!(r.diagnostics.iter().any(|d| d.code == "duplicate-key" && d.line == 3), "{:?}", r.diagnostics);
+    let gu = senda_stats::countries::admin1_from_name(cc("GT"), "Guatemala").expect("GT-01");
+    let views = senda_store::indicator_views(&store, &st, &Scope::Admin1(gu.to_owned())).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE6-1").expect("LOE6-1");
+    assert_eq!(v.progress.latest_actual.as_ref().and_then(|p| p.value.value()), Some(Decimal::from(30)));
+
+    // 3. A context series with a total row and its parts: the total wins (100, not 200).
+    let f = write(
+        dir.path(),
+        "visas.csv",
+        "#date,#country+code,#indicator+code,#indicator+value,#sex\n2024-05,GT,dos-h2-visas,100,\n2024-05,GT,dos-h2-visas,60,f\n2024-05,GT,dos-h2-visas,40,m\n2024-06,GT,dos-h2-visas,7,f\n2024-06,GT,dos-h2-visas,8,m\n",
+    );
+    import_values(&mut store, &[f], &Dataset::Stats).expect("stats");
+    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
+    let v = views.iter().find(|v| v.def.code == "LOE4-C1").expect("LOE4-C1");
+    let got: Vec<(String, Option<Decimal>)> =
+        v.progress.actuals.iter().map(|p| (p.period.to_string(), p.value.value())).collect();
+    assert_eq!(got, [("2024-05".into(), Some(Decimal::from(100))), ("2024-06".into(), Some(Decimal::from(15)))]);
+
+    // 4. An unclosed quote: the file is refused (naming the line), nothing stored.
+    let r = results(
+        &mut store,
+        "quote.csv",
+        &format!("{h}LOE6-1,GT,,2026-01,actual,1,,,,,\"oops\nLOE6-1,GT,,2026-02,actual,2,,,,,\n"),
+    );
+    let err = r.files[0].error.as_deref().unwrap_or("");
+    assert!(err.contains("quote.csv") && err.contains("line 2") && err.contains("never closed"), "{err}");
+
+    // 5. CRLF line endings: rows are numbered as an editor shows them.
+    let r = results(
+        &mut store,
+        "crlf.csv",
+        &format!("{}\r\nLOE6-1,GT,,2026-02,actual,11,,,,,\r\nLOE6-1,GT,,2026-04,actual,N/A,,,,,\r\n", h.trim_end()),
+    );
+    let bad: Vec<u64> = r.diagnostics.iter().filter(|d| d.code == "invalid-number").map(|d| d.line).collect();
+    assert_eq!(bad, [3]);
+
+    // 6. An HXL file with thousands of tagged columns is refused at once.
+    let mut wide = String::from("#date,#country+code,#indicator+code,#indicator+value");
+    for i in 0..5000 {
+        wide.push_str(&format!(",#x_{i}"));
+    }
+    wide.push_str("\n2024-01,GT,wide,1\n");
+    let f = write(dir.path(), "wide.csv", wide);
+    let started = std::time::Instant::now();
+    let r = import_values(&mut store, &[f], &Dataset::Stats).expect("stats");
+    assert!(r.files[0].error.as_deref().is_some_and(|e| e.contains("5004 columns")), "{:?}", r.files[0]);
+    assert!(started.elapsed().as_secs() < 10);
+
+    // 8. Unknown departments are refused by the CLI scope, the API and the API's writes.
+    assert!(senda::values::scope_of(&st, None, Some("GT-XX")).is_err());
+    assert!(senda::values::scope_of(&st, None, Some("GT-AV")).is_ok(), "a former code is known");
+    let r = get(&rt, &a, "/api/v1/indicators?department=GT-XX", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let token = "test-token-0123456789";
+    let writable = senda_web::router(Arc::new(
+        senda_web::AppState::new(dir.path().join("senda.db")).expect("state").with_write_token(Some(token.into())),
+    ));
+    let body = |place: &str, value: &str| {
+        format!(
+            r#"{{"values":[{{"indicator":"LOE6-1","place":"{place}","period":"FY2026","kind":"actual","value":"{value}"}}]}}"#
+        )
+    };
+    let (s, b) = post(&rt, &writable, &body("GT-XX", "1"), Some(token));
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(b.contains("values[0].place"), "{b}");
+    // 9. The API reads numbers by the files' rule: 1e5 is refused, 1,234 is 1234.
+    for bad in ["1e5", "1_000", "+5", ".5"] {
+        let (s, b) = post(&rt, &writable, &body("GT", bad), Some(token));
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
+        assert!(b.contains("values[0].value"), "{b}");
+    }
+    let (s, b) = post(&rt, &writable, &body("GT-AV", "1,234"), Some(token));
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // 10. A repeated value column warns; a semicolon file gets a clear message.
+    let r =
+        results(&mut store, "dupcol.csv", "indicator,country,period,kind,value,value\nLOE6-1,SV,FY2026,actual,10,99\n");
+    assert!(r.diagnostics.iter().any(|d| d.code == "duplicate-column" && d.column == 6), "{:?}", r.diagnostics);
+    let r = results(&mut store, "semi.csv", "indicator;country;period;kind;value\nLOE6-1;SV;FY2026;actual;10\n");
+    assert!(r.files[0].error.as_deref().is_some_and(|e| e.contains("comma-separated")), "{:?}", r.files[0]);
+    let r = results(&mut store, "sex.csv", "indicator,country,period,kind,value,sex\nLOE6-1,SV,FY2026,actual,10,f\n");
+    assert!(r.diagnostics.iter().any(|d| d.message.contains("female, male")), "{:?}", r.diagnostics);
+
+    // 11. Exported text cells that a spreadsheet would run as formulas get a leading '.
+    let f = write(
+        dir.path(),
+        "formula.csv",
+        "#date,#country+code,#indicator+code,#indicator+value\n2024-01,GT,=HYPERLINK(1),5\n",
+    );
+    import_values(&mut store, &[f], &Dataset::Stats).expect("stats");
+    let mut out = Vec::new();
+    let filter = ObservationFilter { series: vec!["=HYPERLINK(1)".into()], ..Default::default() };
+    senda::values::cmd_export(&dir.path().join("senda.db"), &filter, false, &mut out).expect("export");
+    assert!(
+        String::from_utf8_lossy(&out)
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("\"'=HYPERLINK(1)\"") || l.starts_with("'=HYPERLINK(1)")),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
 }
