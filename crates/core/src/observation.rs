@@ -183,8 +183,14 @@ pub struct Observation {
     pub value: rust_decimal::Decimal,
     /// For a ratio indicator (aggregation `ratio_of_sums`): the denominator.
     pub denominator: Option<Decimal>,
-    /// 1-based row (line for CSV, sheet row for XLSX) it was read from; 0 when not from a file.
+    /// 1-based row (line for CSV, sheet row for XLSX) it was read from; 0 when not from a file
+    /// or read back from the store (where `origin` says `file:row`): then not serialized.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub row: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A statistic series: what a code in [`Observation::series`] means.

@@ -381,6 +381,8 @@ fn api_shows_indicators_and_statistics_and_accepts_results_with_the_token_only()
     let r = get(&rt, &writable, "/api/v1/statistics/cbp-swb-encounters?country=HN", &[]);
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("\"place\":\"HN\"") && !r.body.contains("\"place\":\"GT\""));
+    // Stored values carry their origin (file:row), not a meaningless `"row": 0`.
+    assert!(r.body.contains("\"origin\":") && !r.body.contains("\"row\":0"), "{}", &r.body[..r.body.len().min(300)]);
     for bad in ["/api/v1/statistics/nope", "/api/v1/indicators?country=XX", "/api/v1/indicators?line_of_effort=LOE99"] {
         let r = get(&rt, &writable, bad, &[]);
         assert!(r.status.is_client_error(), "{bad}: {}", r.status);
