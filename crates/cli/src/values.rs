@@ -353,6 +353,21 @@ pub fn cmd_export(db: &Path, filter: &ObservationFilter, json: bool, out: &mut d
     Ok(())
 }
 
+/// Columns of `senda indicators --format csv` and of its table.
+pub const INDICATOR_COLUMNS: &[&str] = &[
+    "code",
+    "line_of_effort",
+    "kind",
+    "unit",
+    "direction",
+    "baseline",
+    "target",
+    "latest_actual",
+    "period",
+    "percent_of_target",
+    "status",
+];
+
 /// Parses a `--country` value for the filters: ISO alpha-2, checked.
 pub fn country_arg(s: &str) -> Result<CountryCode> {
     CountryCode::parse(s).map_err(|e| anyhow::anyhow!("--country {s:?}: {e}"))
@@ -404,22 +419,7 @@ pub fn cmd_indicators(
     match format {
         crate::cli::Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&views)?)?,
         crate::cli::Format::Csv | crate::cli::Format::Table => {
-            let headers: Vec<String> = [
-                "code",
-                "line_of_effort",
-                "kind",
-                "unit",
-                "direction",
-                "baseline",
-                "target",
-                "latest_actual",
-                "period",
-                "percent_of_target",
-                "status",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            let headers: Vec<String> = INDICATOR_COLUMNS.iter().map(|s| s.to_string()).collect();
             let rows: Vec<Vec<String>> = views
                 .iter()
                 .map(|v| {

@@ -233,6 +233,31 @@ impl Catalogs {
         b.format_pattern(pattern, Some(&fa), &mut errors).into_owned()
     }
 
+    /// A U.S. fiscal year label (`FY 2024` / `AF 2024`) for a four-digit year text; "unknown"
+    /// in the language for anything else.
+    pub fn fy_label(&self, lang: Lang, year: &str) -> String {
+        if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) {
+            self.t_args(lang, "fy", &[("year", year.to_owned())])
+        } else {
+            self.t(lang, "unknown")
+        }
+    }
+
+    /// The title of line of effort `id` of `strategy` in `lang` (Spanish falls back to English);
+    /// "Not mapped" for NOT_MAPPED; the id itself when the strategy has no such line.
+    pub fn loe_title(&self, lang: Lang, strategy: &senda_core::Strategy, id: &str) -> String {
+        if id == senda_core::report::NOT_MAPPED {
+            return self.t(lang, "not-mapped");
+        }
+        match strategy.line_of_effort(id) {
+            Some(l) => match lang {
+                Lang::Es => l.title_es.clone().unwrap_or_else(|| l.title.clone()),
+                Lang::En => l.title.clone(),
+            },
+            None => id.to_owned(),
+        }
+    }
+
     /// The message `key` in `lang`.
     pub fn t(&self, lang: Lang, key: &str) -> String {
         self.t_args(lang, key, &[])

@@ -26,14 +26,18 @@ pub fn combined(cat: &Catalogs, loc: Locale, c: &Combined, unit: &str) -> String
     }
 }
 
-/// A period label: `FY2024` → "FY 2024"/"AF 2024", a month → "Oct 2023", others as written.
+/// A period label in the locale: `FY 2024` / `AF 2024`, `Oct 2023`, `Q4 2023` / `T4 2023`, `2023`.
 pub fn period_label(cat: &Catalogs, loc: Locale, p: &senda_core::Period) -> String {
     match p {
-        senda_core::Period::FiscalYear(y) => cat.t_args(loc.lang, "fy", &[("year", y.to_string())]),
+        senda_core::Period::FiscalYear(y) => cat.fy_label(loc.lang, &y.to_string()),
         senda_core::Period::Month { year, month } => {
             format!("{} {year}", cat.t(loc.lang, &format!("month-{month}")))
         }
-        other => other.to_string(),
+        senda_core::Period::Quarter { year, quarter } => match loc.lang {
+            Lang::Es => format!("T{quarter} {year}"),
+            Lang::En => format!("Q{quarter} {year}"),
+        },
+        senda_core::Period::Year(y) => y.to_string(),
     }
 }
 

@@ -140,27 +140,12 @@ impl Ctx {
         if iso.is_empty() { String::new() } else { self.cat().date(self.lang(), iso) }
     }
     fn fy(&self, y: &str) -> String {
-        if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) {
-            self.ta("fy", &[("year", y.to_owned())])
-        } else {
-            self.t("unknown")
-        }
+        self.cat().fy_label(self.lang(), y)
     }
     /// `LOE5: Title` in the reader's language; `Not mapped` for NOT_MAPPED.
     fn loe_label(&self, id: &str) -> String {
-        if id == NOT_MAPPED {
-            return self.t("not-mapped");
-        }
-        match self.strategy.line_of_effort(id) {
-            Some(l) => {
-                let title = match self.lang() {
-                    Lang::Es => l.title_es.as_deref().unwrap_or(&l.title),
-                    Lang::En => &l.title,
-                };
-                format!("{}: {}", l.id, title)
-            }
-            None => id.to_owned(),
-        }
+        let title = self.cat().loe_title(self.lang(), &self.strategy, id);
+        if id == NOT_MAPPED || self.strategy.line_of_effort(id).is_none() { title } else { format!("{id}: {title}") }
     }
     fn country_label(&self, code: &str) -> String {
         let key = format!("country-{code}");

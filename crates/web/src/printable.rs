@@ -249,23 +249,10 @@ impl Printer<'_> {
         self.loc.int(i64::try_from(n).unwrap_or(i64::MAX))
     }
     fn fy(&self, y: &str) -> String {
-        if y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()) {
-            self.ta("fy", &[("year", y.to_owned())])
-        } else {
-            self.t("unknown")
-        }
+        self.cat.fy_label(self.loc.lang, y)
     }
     fn loe_title(&self, id: &str) -> String {
-        if id == NOT_MAPPED {
-            return self.t("not-mapped");
-        }
-        match self.st.line_of_effort(id) {
-            Some(l) => match self.loc.lang {
-                Lang::Es => l.title_es.clone().unwrap_or_else(|| l.title.clone()),
-                Lang::En => l.title.clone(),
-            },
-            None => id.to_owned(),
-        }
+        self.cat.loe_title(self.loc.lang, self.st, id)
     }
     fn loe_label(&self, id: &str) -> String {
         if id == NOT_MAPPED { self.loe_title(id) } else { format!("{id}: {}", self.loe_title(id)) }
@@ -275,15 +262,7 @@ impl Printer<'_> {
         if self.cat.has(self.loc.lang, &key) { self.t(&key) } else { code.to_owned() }
     }
     fn period(&self, p: &Period) -> String {
-        match p {
-            Period::FiscalYear(y) => self.fy(&y.to_string()),
-            Period::Month { year, month } => format!("{} {year}", self.t(&format!("month-{month}"))),
-            Period::Quarter { year, quarter } => match self.loc.lang {
-                Lang::Es => format!("T{quarter} {year}"),
-                Lang::En => format!("Q{quarter} {year}"),
-            },
-            Period::Year(y) => y.to_string(),
-        }
+        crate::indicators::period_label(self.cat, self.loc, p)
     }
     fn value(&self, unit: &str, v: Decimal) -> String {
         let dp = if v.fract().is_zero() { 0 } else { 1 };
