@@ -171,7 +171,7 @@ enum Msg {
     },
 }
 
-/// Maps one activity with every strategy (writer thread; needs the activity's transactions).
+/// Maps one activity with every strategy (parser threads; needs the activity's transactions).
 pub fn map_all(a: &senda_core::Activity, mappers: &[Mapper]) -> Vec<(String, senda_core::mapping::Mapping)> {
     let folded = senda_core::mapping::Folded::of(a, mappers.iter().any(Mapper::uses_transaction_descriptions));
     mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map_folded(a, &folded))).collect()
@@ -214,7 +214,7 @@ pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
     )
 }
 
-fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>) {
+fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &[Mapper]) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
@@ -225,7 +225,14 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>) {
     loop {
         match reader.next_activity() {
             Ok(Some(p)) => {
-                if tx.send(Msg::Item(Box::new(prepare(p)))).is_err() {
+                let (mut item, d) = prepare(p);
+                if let Some(item) = item.as_mut() {
+                    item.mappings = map_all(&item.activity, mappers);
+                    // Mapped, encoded and attributed: the transactions are not needed any more
+                    // (an activity can have hundreds of thousands); freed on this thread.
+                    item.activity.transactions = Vec::new();
+                }
+                if tx.send(Msg::Item(Box::new((item, d)))).is_err() {
                     return;
                 }
             }
@@ -315,7 +322,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         }
     }
 
-    // 2. Parse on a helper thread, write here.
+    // 2. Parse on helper threads, write here.
     let total_bytes: u64 = todo.iter().map(|(_, r)| r.size).sum();
     let bar = if progress && std::io::stderr().is_terminal() && !todo.is_empty() {
         let b = ProgressBar::new(total_bytes);
@@ -327,32 +334,45 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     } else {
         None
     };
-    let (tx, rx) = mpsc::sync_channel::<Msg>(512);
-    let paths_for_parser: Vec<(PathBuf, String)> = todo.iter().map(|(p, r)| (p.clone(), r.path.clone())).collect();
+    // Files are read, encoded, attributed and mapped by `workers` threads (file i by worker
+    // i % workers, in order), and written here in sorted file order: the writer takes file i
+    // from worker i % workers' channel, so the database never depends on the thread timing.
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(todo.len().max(1));
+    let mut senders = Vec::with_capacity(workers);
+    let mut receivers = Vec::with_capacity(workers);
+    for _ in 0..workers {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(256);
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    let mut paths_for_parsers: Vec<Vec<(PathBuf, String)>> = vec![Vec::new(); workers];
+    for (i, (p, r)) in todo.iter().enumerate() {
+        paths_for_parsers[i % workers].push((p.clone(), r.path.clone()));
+    }
+    let mappers = &mappers;
     std::thread::scope(|scope| -> Result<()> {
-        // Owned by this closure: if writing fails, dropping it unblocks the parser thread.
-        let rx = rx;
-        scope.spawn(move || {
-            for (p, display) in &paths_for_parser {
-                parse_file(p, display, &tx);
-            }
-        });
+        // Owned by this closure: if writing fails, dropping them unblocks the parser threads.
+        let receivers = receivers;
+        for (tx, paths) in senders.into_iter().zip(paths_for_parsers) {
+            scope.spawn(move || {
+                for (p, display) in &paths {
+                    parse_file(p, display, &tx, mappers);
+                }
+            });
+        }
         let mut done_bytes = 0u64;
         for (i, (path, rec)) in todo.iter().enumerate() {
             let mut diags: Vec<Diagnostic> = Vec::new();
             let mut rejected = 0u64;
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
+            let rx = &receivers[i % workers];
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
                         Ok(Msg::Item(b)) => {
                             match *b {
-                                (Some(mut item), d) => {
-                                    item.mappings = map_all(&item.activity, &mappers);
-                                    // Mapped, encoded and attributed: the transactions are not
-                                    // needed any more (an activity can have hundreds of thousands).
-                                    item.activity.transactions = Vec::new();
+                                (Some(item), d) => {
                                     diags.extend(d);
                                     activities_seen += 1;
                                     return Some(Ok(item));

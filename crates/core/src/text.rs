@@ -49,8 +49,15 @@ pub fn fold(text: &str) -> String {
         }
     };
     if text.is_ascii() {
-        for c in text.chars() {
-            push_char(c, &mut out, &mut last_space);
+        // The same rule on bytes: ASCII letters and digits lower-cased, every other run one space.
+        for &b in text.as_bytes() {
+            if b.is_ascii_alphanumeric() {
+                out.push(char::from(b.to_ascii_lowercase()));
+                last_space = false;
+            } else if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
         }
     } else {
         for c in text.nfd() {

@@ -59,7 +59,26 @@ pub struct ParsedActivity {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-type Decoded = BufReader<DecodeReaderBytes<File, Vec<u8>>>;
+/// The bytes of an opened file: UTF-8 read as they are (the usual case: no copy through a
+/// decoder), or another encoding transcoded to UTF-8.
+#[derive(Debug)]
+pub enum Input {
+    /// UTF-8 without BOM, or with its BOM already read past.
+    Utf8(File),
+    /// UTF-16 (BOM) or a declared single-byte encoding, transcoded to UTF-8.
+    Decoded(Box<DecodeReaderBytes<File, Vec<u8>>>),
+}
+
+impl Read for Input {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Utf8(f) => f.read(buf),
+            Input::Decoded(d) => d.read(buf),
+        }
+    }
+}
+
+type Decoded = BufReader<Input>;
 
 /// Opens a file for reading: sniffs a BOM (UTF-8 or UTF-16, transcoded to UTF-8, BOM removed)
 /// or a declared single-byte encoding, and refuses empty, zip and binary files at once.
@@ -82,14 +101,27 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     let head = &head[..n];
     sniff(head)?;
     let declared = declared_encoding(head);
-    let f = File::open(path).map_err(io_err)?;
-    let dec = DecodeReaderBytesBuilder::new()
-        .encoding(declared)
-        .utf8_passthru(true)
-        .strip_bom(true)
-        .bom_override(true)
-        .build(f);
-    Ok(ActivityReader::new(BufReader::with_capacity(256 * 1024, dec), display_name))
+    let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    let mut f = File::open(path).map_err(io_err)?;
+    let input = if declared.is_none() && !utf16 {
+        // UTF-8 (declared, or nothing declared): the decoder would pass the bytes through
+        // unchanged after its BOM; read them directly, with the same offsets.
+        if head.starts_with(&[0xef, 0xbb, 0xbf]) {
+            let mut bom = [0u8; 3];
+            f.read_exact(&mut bom).map_err(io_err)?;
+        }
+        Input::Utf8(f)
+    } else {
+        Input::Decoded(Box::new(
+            DecodeReaderBytesBuilder::new()
+                .encoding(declared)
+                .utf8_passthru(true)
+                .strip_bom(true)
+                .bom_override(true)
+                .build(f),
+        ))
+    };
+    Ok(ActivityReader::new(BufReader::with_capacity(256 * 1024, input), display_name))
 }
 
 fn sniff(head: &[u8]) -> Result<(), FatalError> {
@@ -465,8 +497,8 @@ fn v1_date_type(t: &str) -> String {
     }
 }
 
-fn sector_vocabulary(v: Option<String>) -> String {
-    match v.as_deref().map(str::trim) {
+fn sector_vocabulary(v: Option<&str>) -> String {
+    match v.map(str::trim) {
         None | Some("") | Some("DAC") | Some("1") => "1".into(),
         Some("DAC-3") | Some("2") => "2".into(),
         Some("RO") => "99".into(),
@@ -1087,12 +1119,31 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn ext_parent_path(&self) -> String {
-        let mut p = self.path();
-        if self.tx.is_some() {
-            let n = self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0);
-            p = p.replacen("iati-activity/transaction", &format!("iati-activity/transaction[{n}]"), 1);
+        // As `path()`, with the transaction's index: `iati-activity/transaction[n]/...`.
+        let in_tx = self.tx.is_some()
+            && self.frames.first().is_some_and(|f| f.kind == Kind::Activity)
+            && self.frames.get(1).is_some_and(|f| f.kind == Kind::Transaction);
+        if !in_tx {
+            return self.path();
         }
-        p
+        let n = self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0);
+        let mut s = String::with_capacity(64);
+        for (i, f) in self.frames.iter().enumerate() {
+            if i > 0 {
+                s.push('/');
+            }
+            match f.kind {
+                Kind::Extension(idx) => s.push_str(
+                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                ),
+                _ => s.push_str(f.name),
+            }
+            if i == 1 {
+                use std::fmt::Write;
+                let _ = write!(s, "[{n}]");
+            }
+        }
+        s
     }
 
     fn kind_for(
@@ -1103,8 +1154,8 @@ impl<R: BufRead> ActivityReader<R> {
         pos: u64,
         attr: &mut Option<String>,
     ) -> Result<Kind, FatalError> {
-        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
-        let nonempty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
+        let nonempty = |k: &str| get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
         use Kind::*;
         Ok(match (p, n) {
             (_, "narrative") => Narrative,
@@ -1144,7 +1195,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity | Transaction, "recipient-country") => {
                 let code = get("code").unwrap_or_default();
                 let in_tx = p == Transaction;
-                match CountryCode::parse(&code) {
+                match CountryCode::parse(code) {
                     Ok(c) => {
                         let pct = self.pct(get("percentage"), pos);
                         let rc = RecipientCountry { code: c, percentage: pct };
@@ -1367,12 +1418,12 @@ impl<R: BufRead> ActivityReader<R> {
         })
     }
 
-    fn pct(&mut self, raw: Option<String>, pos: u64) -> Option<Percentage> {
+    fn pct(&mut self, raw: Option<&str>, pos: u64) -> Option<Percentage> {
         let raw = raw?;
         if raw.trim().is_empty() {
             return None;
         }
-        match Percentage::parse(&raw) {
+        match Percentage::parse(raw) {
             Ok(p) => Some(p),
             Err(e) => {
                 self.code_diag(e, pos);
