@@ -96,8 +96,6 @@ fn build(pats: Vec<Pattern>) -> Option<(AhoCorasick, Vec<Pattern>)> {
     }
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        // A DFA scans fastest; the rule sets are small (hundreds of phrases), so it stays small.
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(pats.iter().map(|p| to_pattern(&p.phrase)))
         .ok()?;
     Some((ac, pats))

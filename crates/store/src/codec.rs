@@ -22,9 +22,25 @@ fn corrupt(record: &str, e: impl std::fmt::Display) -> StoreError {
 /// Encodes an activity. Errors only if a value cannot be serialised (never for valid activities).
 pub fn encode(a: &Activity) -> Result<Encoded, StoreError> {
     let id = a.iati_identifier.as_str();
-    let doc = postcard::to_stdvec(a).map_err(|e| corrupt(id, e))?;
-    let tx = postcard::to_stdvec(&a.transactions).map_err(|e| corrupt(id, e))?;
-    Ok(Encoded { doc: lz4_flex::compress_prepend_size(&doc), transactions: lz4_flex::compress_prepend_size(&tx) })
+    Ok(Encoded { doc: pack(a, id)?, transactions: pack(&a.transactions, id)? })
+}
+
+thread_local! {
+    /// The postcard form before compression, reused from one activity to the next (no growing
+    /// of a fresh buffer for every activity).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// postcard, then LZ4 with size prefix (the same bytes as `compress_prepend_size(to_stdvec(v))`).
+fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str) -> Result<Vec<u8>, StoreError> {
+    SCRATCH.with_borrow_mut(|buf| {
+        let mut b = std::mem::take(buf);
+        b.clear();
+        let b = postcard::to_extend(v, b).map_err(|e| corrupt(id, e))?;
+        let out = lz4_flex::compress_prepend_size(&b);
+        *buf = b;
+        Ok(out)
+    })
 }
 
 /// Decodes an activity stored by [`encode`]; `record` names it in errors.
