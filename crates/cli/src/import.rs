@@ -370,19 +370,17 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
-                        Ok(Msg::Item(b)) => {
-                            match *b {
-                                (Some(item), d) => {
-                                    diags.extend(d);
-                                    activities_seen += 1;
-                                    return Some(Ok(item));
-                                }
-                                (None, d) => {
-                                    diags.extend(d);
-                                    rejected += 1;
-                                }
+                        Ok(Msg::Item(b)) => match *b {
+                            (Some(item), d) => {
+                                diags.extend(d);
+                                activities_seen += 1;
+                                return Some(Ok(item));
                             }
-                        }
+                            (None, d) => {
+                                diags.extend(d);
+                                rejected += 1;
+                            }
+                        },
                         Ok(Msg::End { diagnostics, fatal: f, .. }) => {
                             diags.extend(diagnostics);
                             if let Some(f) = f {
