@@ -1329,7 +1329,7 @@ impl<R: BufRead> ActivityReader<R> {
                     invalid_country: false,
                     sectors: vec![],
                     aid_types: vec![],
-                    humanitarian: get("humanitarian").and_then(|h| parse_bool(&h)),
+                    humanitarian: get("humanitarian").and_then(parse_bool),
                 });
                 Transaction
             }
@@ -1386,7 +1386,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Result, "indicator") => {
                 self.indicator = Some(senda_core::Indicator {
                     measure: nonempty("measure"),
-                    ascending: get("ascending").and_then(|a| parse_bool(&a)),
+                    ascending: get("ascending").and_then(parse_bool),
                     title: vec![],
                     baselines: vec![],
                     periods: vec![],
