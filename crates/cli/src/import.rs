@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Instant;
 
+/// Input bytes per database commit (see `Store::begin_import_batch`): large enough that commits
+/// cost little, small enough that a crash loses little work.
+const BATCH_BYTES: u64 = 32 * 1000 * 1000;
+
 /// Namespace of Senda's own extension attributes (e.g. `senda:synthetic="1"` on demo data).
 pub const SENDA_NS: &str = "https://senda.example.org/ns/1";
 
@@ -214,6 +218,24 @@ pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
     )
 }
 
+/// Frees, on the worker thread, what the writer no longer needs once an activity is mapped,
+/// encoded and attributed: its transactions (an activity can have hundreds of thousands) and
+/// every part the activity row does not show. The writer reads the identifier, dates,
+/// reporting-org, title, status, hierarchy, humanitarian flag, recipient countries, locations
+/// and results; the full activity is in `encoded`.
+fn slim(a: &mut senda_core::Activity) {
+    a.transactions = Vec::new();
+    a.extensions = Vec::new();
+    a.descriptions = Vec::new();
+    a.participating_orgs = Vec::new();
+    a.sectors = Vec::new();
+    a.budgets = Vec::new();
+    a.tags = Vec::new();
+    a.policy_markers = Vec::new();
+    a.related_activities = Vec::new();
+    a.recipient_regions = Vec::new();
+}
+
 fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &[Mapper]) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
@@ -228,9 +250,7 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &
                 let (mut item, d) = prepare(p);
                 if let Some(item) = item.as_mut() {
                     item.mappings = map_all(&item.activity, mappers);
-                    // Mapped, encoded and attributed: the transactions are not needed any more
-                    // (an activity can have hundreds of thousands); freed on this thread.
-                    item.activity.transactions = Vec::new();
+                    slim(&mut item.activity);
                 }
                 if tx.send(Msg::Item(Box::new((item, d)))).is_err() {
                     return;
@@ -350,7 +370,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         paths_for_parsers[i % workers].push((p.clone(), r.path.clone()));
     }
     let mappers = &mappers;
-    std::thread::scope(|scope| -> Result<()> {
+    let written = std::thread::scope(|scope| -> Result<()> {
         // Owned by this closure: if writing fails, dropping them unblocks the parser threads.
         let receivers = receivers;
         for (tx, paths) in senders.into_iter().zip(paths_for_parsers) {
@@ -361,6 +381,10 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             });
         }
         let mut done_bytes = 0u64;
+        // Files are committed in batches of about BATCH_BYTES of input (each file still atomic
+        // inside its batch: see `Store::begin_import_batch`).
+        let mut batch_bytes = 0u64;
+        store.begin_import_batch()?;
         for (i, (path, rec)) in todo.iter().enumerate() {
             let mut diags: Vec<Diagnostic> = Vec::new();
             let mut rejected = 0u64;
@@ -471,9 +495,20 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             }
             report.file_reports.push(fr);
             report.diagnostics.extend(diags);
+            batch_bytes += rec.size;
+            if batch_bytes >= BATCH_BYTES {
+                store.end_import_batch()?;
+                store.begin_import_batch()?;
+                batch_bytes = 0;
+            }
         }
         Ok(())
-    })?;
+    });
+    // The files of the open batch are complete (a failing file was rolled back alone): keep
+    // them even when the run stops on an error.
+    let ended = store.end_import_batch();
+    written?;
+    ended?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

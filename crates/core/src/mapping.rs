@@ -45,28 +45,59 @@ struct Pattern {
     phrase: String,
 }
 
-/// An activity's narratives folded once for keyword matching (see [`crate::text::fold`]),
-/// shared by every mapper: `(language, folded text)`.
+/// An activity prepared once for every mapper: its narratives folded for keyword matching (see
+/// [`crate::text::fold`]) as `(language, folded text)`, its sectors and participating-org names.
+///
+/// Repeats are dropped where they cannot change the result: transaction descriptions with the
+/// same language and text are folded and scanned once (evidence is kept once per rule and
+/// phrase anyway), and the sectors of the activity and its transactions are kept once per
+/// (vocabulary, code), in document order, activity level first (the evidence keeps the first
+/// occurrence of each code). Activities with thousands of transactions usually repeat both.
 #[derive(Debug, Default)]
-pub struct Folded {
+pub struct Folded<'a> {
     title: Vec<(Option<String>, String)>,
     description: Vec<(Option<String>, String)>,
     transaction_description: Vec<(Option<String>, String)>,
+    /// Distinct sectors with the IATI path they come from (`sector` or `transaction/sector`).
+    sectors: Vec<(&'a Sector, &'static str)>,
+    /// Per participating-org, its names: (as published, folded).
+    org_names: Vec<Vec<(&'a str, String)>>,
 }
 
-impl Folded {
-    /// Folds the title and descriptions, and transaction descriptions when `with_transactions`.
-    pub fn of(a: &Activity, with_transactions: bool) -> Self {
+impl<'a> Folded<'a> {
+    /// Prepares `a`; transaction descriptions are folded only when `with_transactions`.
+    pub fn of(a: &'a Activity, with_transactions: bool) -> Self {
         let lang = |n: &Narrative| n.lang.as_deref().or(a.default_language.as_deref()).map(|l| l.to_ascii_lowercase());
         let f = |n: &Narrative| (lang(n), fold(&n.text));
+        let transaction_description = if with_transactions {
+            let mut seen: std::collections::HashSet<(Option<&str>, &str)> = std::collections::HashSet::new();
+            a.transactions
+                .iter()
+                .flat_map(|t| &t.description)
+                .filter(|n| seen.insert((n.lang.as_deref(), n.text.as_str())))
+                .map(f)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut seen_sectors: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        let sectors = a
+            .sectors
+            .iter()
+            .map(|s| (s, "sector"))
+            .chain(a.transactions.iter().flat_map(|t| &t.sectors).map(|s| (s, "transaction/sector")))
+            .filter(|(s, _)| seen_sectors.insert((s.vocabulary.as_str(), s.code.as_str())))
+            .collect();
         Self {
             title: a.title.iter().map(f).collect(),
             description: a.descriptions.iter().flat_map(|d| &d.narratives).map(f).collect(),
-            transaction_description: if with_transactions {
-                a.transactions.iter().flat_map(|t| &t.description).map(f).collect()
-            } else {
-                Vec::new()
-            },
+            transaction_description,
+            sectors,
+            org_names: a
+                .participating_orgs
+                .iter()
+                .map(|p| p.org.names.iter().map(|n| (n.text.as_str(), fold(&n.text))).collect())
+                .collect(),
         }
     }
 }
@@ -204,12 +235,7 @@ impl Mapper {
                     // At most 3 distinct codes are kept as evidence: stop scanning (an activity
                     // can have thousands of transactions) once they are found.
                     let mut hits: Vec<(&Sector, &str)> = Vec::new();
-                    let all = a
-                        .sectors
-                        .iter()
-                        .map(|s| (s, "sector"))
-                        .chain(a.transactions.iter().flat_map(|t| &t.sectors).map(|s| (s, "transaction/sector")));
-                    for (s, path) in all {
+                    for &(s, path) in &folded.sectors {
                         if hits.len() >= 3 {
                             break;
                         }
@@ -250,7 +276,7 @@ impl Mapper {
                     }
                 }
                 "participating_org" => {
-                    for p in &a.participating_orgs {
+                    for (p, names) in a.participating_orgs.iter().zip(&folded.org_names) {
                         if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.contains(x)) {
                             continue;
                         }
@@ -259,14 +285,13 @@ impl Mapper {
                         {
                             push(&mut ev, r, "participating-org/@ref".into(), rf.clone());
                         }
-                        for n in &p.org.names {
-                            let f = fold(&n.text);
+                        for (text, f) in names {
                             if let Some(hit) = self.folded_names[i].iter().find(|pat| f.contains(pat.as_str())) {
                                 push(
                                     &mut ev,
                                     r,
                                     "participating-org/narrative".into(),
-                                    format!("{} (matched \"{}\")", n.text, hit.trim()),
+                                    format!("{text} (matched \"{}\")", hit.trim()),
                                 );
                             }
                         }

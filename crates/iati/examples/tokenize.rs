@@ -6,7 +6,11 @@
 //!
 //! ```text
 //! cargo run --release --example tokenize -p senda-iati -- DIR [DIR...]
+//! cargo run --release --example tokenize -p senda-iati -- --read DIR [DIR...]
 //! ```
+//!
+//! With `--read`, Senda's own `ActivityReader` reads every activity into the model and drops it
+//! (no encoding, mapping or database): the reader's cost alone, next to the bare tokenizer.
 //!
 //! Used by `bench/run.sh`; see `docs/benchmarks.md`.
 
@@ -32,7 +36,12 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let read_model = args.first().is_some_and(|a| a == "--read");
+    if read_model {
+        args.remove(0);
+    }
+    let roots: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
     if roots.is_empty() {
         return Err("usage: tokenize DIR [DIR...]".into());
     }
@@ -43,6 +52,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let (mut bytes, mut events) = (0u64, 0u64);
     let mut buf = Vec::with_capacity(64 * 1024);
+    if read_model {
+        let mut activities = 0u64;
+        for path in &files {
+            let display = path.display().to_string();
+            let mut reader = senda_iati::open_file(path, &display).map_err(|e| format!("{display}: {e:?}"))?;
+            while let Some(p) = reader.next_activity().map_err(|e| format!("{display}: {e:?}"))? {
+                activities += u64::from(p.activity.is_some());
+            }
+            bytes += std::fs::metadata(path)?.len();
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "read: {} files, {:.1} MB, {activities} activities in {secs:.3} s ({:.1} MB/s)",
+            files.len(),
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs.max(1e-9)
+        );
+        return Ok(());
+    }
     for path in &files {
         let mut reader = Reader::from_reader(BufReader::with_capacity(256 * 1024, File::open(path)?));
         loop {

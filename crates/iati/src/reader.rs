@@ -15,7 +15,7 @@ use time::Date;
 const UNRESOLVED: u64 = senda_core::diagnostic::UNRESOLVED_COLUMN;
 
 /// Attributes of one element: (name, value), borrowed from the event buffer where possible.
-type Attrs<'e> = Vec<(&'e str, std::borrow::Cow<'e, str>)>;
+type Attrs<'e> = smallvec::SmallVec<[(&'e str, std::borrow::Cow<'e, str>); 6]>;
 
 /// Why a whole file was rejected. `offset` is a byte offset into the decoded stream; the
 /// caller turns it into line:column with [`resolve_positions`].
@@ -923,7 +923,7 @@ impl<R: BufRead> ActivityReader<R> {
     /// The element's attributes, borrowed from the event buffer (no allocation unless a value
     /// contains entity references). Records `xmlns:` declarations.
     fn attrs<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<Attrs<'e>, FatalError> {
-        let mut out: Attrs<'e> = Vec::new();
+        let mut out: Attrs<'e> = Attrs::new();
         // quick-xml's own duplicate check allocates per element; this one does not.
         for a in e.attributes().with_checks(false) {
             let a = a.map_err(|err| FatalError {
@@ -977,6 +977,9 @@ impl<R: BufRead> ActivityReader<R> {
                 Event::Start(e) => self.open(&e, pos, false)?,
                 Event::Empty(e) => self.open(&e, pos, true)?,
                 Event::End(_) => self.close()?,
+                // Text no element reads (the indentation between elements, mostly) is skipped
+                // unread: see `text_wanted`.
+                Event::Text(_) if !self.text_wanted() => {}
                 Event::Text(t) => {
                     let s = std::str::from_utf8(&t).map_err(|_| FatalError {
                         code: "not-well-formed",
@@ -1039,6 +1042,23 @@ impl<R: BufRead> ActivityReader<R> {
             }
         }
         Ok(())
+    }
+
+    /// False when the text of the innermost open element can never be used: containers whose
+    /// own text IATI does not define (activity, transaction, budget, location, result,
+    /// indicator, period, baseline, target, actual, point, recipient-country and -region), and
+    /// ignored elements outside a narrative or extension (their text is dropped on close).
+    fn text_wanted(&self) -> bool {
+        use Kind::*;
+        let n = self.frames.len();
+        match self.frames.last().map(|f| f.kind) {
+            Some(
+                Activity | Transaction | Budget | Location | Result | Indicator | Period | Baseline | Target | Actual
+                | Point | Country | Region,
+            ) => false,
+            Some(Ignored) => n >= 2 && matches!(self.frames[n - 2].kind, Narrative | Extension(_)),
+            _ => true,
+        }
     }
 
     fn parent(&self) -> Kind {

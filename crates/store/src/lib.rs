@@ -346,6 +346,16 @@ pub trait Store {
     /// What was imported from this file before, if anything.
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError>;
 
+    /// Starts an import batch: the files imported until [`Store::end_import_batch`] are
+    /// committed together (fewer commits: faster bulk imports). Each file stays atomic inside
+    /// the batch: a rejected file is rolled back alone and the others of the batch are kept.
+    /// A crash before the batch ends loses the whole batch (never part of a file); the next
+    /// import reads those files again. Without a batch every file commits on its own.
+    fn begin_import_batch(&mut self) -> Result<(), StoreError>;
+
+    /// Commits the open import batch (no-op without one).
+    fn end_import_batch(&mut self) -> Result<(), StoreError>;
+
     /// Imports one file atomically: pulls items until the iterator ends (commit) or yields a
     /// [`FileAbort`] (rollback; returns `Ok(None)`). Resolves duplicate identifiers.
     fn import_file(

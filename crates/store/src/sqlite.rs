@@ -17,11 +17,18 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
+/// Tables whose rows belong to one activity (`activity_id`), deleted with it.
+const CHILD_TABLES: [&str; 6] =
+    ["fact", "activity_doc", "activity_mapping", "mapping_evidence", "activity_location", "activity_result"];
+
 const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
 
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Connection,
+    /// True between [`Store::begin_import_batch`] and [`Store::end_import_batch`]: files are
+    /// savepoints inside one open transaction.
+    in_batch: bool,
 }
 
 fn lines_join(v: &[String]) -> String {
@@ -78,133 +85,14 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// An in-memory database (tests).
-    pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
-    }
-
-    fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Before anything writes (even the journal mode): leave other programs' files alone.
-        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if v == 0 {
-            let tables: i64 = conn.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-                [],
-                |r| r.get(0),
-            )?;
-            if tables > 0 {
-                return Err(StoreError::NotSenda);
-            }
-        }
-
-        if v == 0 {
-            // A new database: larger pages than SQLite's 4 KiB make bulk imports cheaper (fewer
-            // pages to write and checkpoint, activity documents rarely overflow). Only takes
-            // effect before the first table is created.
-            conn.pragma_update(None, "page_size", 16384)?;
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.pragma_update(None, "cache_size", -65536)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        let mut s = Self { conn };
-        s.migrate()?;
-        Ok(s)
-    }
-
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let v: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let supported = MIGRATIONS.len() as i64;
-        if v > supported {
-            return Err(StoreError::TooNew { found: v, supported });
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-            // IMMEDIATE: a second process waits (busy timeout) instead of racing on the schema.
-            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if now > i as i64 {
-                continue;
-            }
-            tx.execute_batch(sql)?;
-            if i + 1 == 2 {
-                backfill_locations(&tx)?;
-            }
-            if i + 1 == 3 {
-                backfill_results(&tx)?;
-            }
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-            tx.commit()?;
-        }
-        Ok(())
-    }
-
-    /// The schema version (number of migrations applied).
-    pub fn schema_version(&self) -> Result<i64, StoreError> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = ?1",
-        )?;
-        let rows = st.query_map([strategy], |r| {
-            Ok(Override {
-                iati_identifier: r.get(0)?,
-                strategy: strategy.to_owned(),
-                lines_of_effort: lines_split(&r.get::<_, String>(1)?),
-                note: r.get(2)?,
-                created_at: r.get(3)?,
-            })
-        })?;
-        let mut m = HashMap::new();
-        for o in rows {
-            let o = o?;
-            m.insert(o.iati_identifier.clone(), o);
-        }
-        Ok(m)
-    }
-}
-
-struct Existing {
-    id: i64,
-    fingerprint: String,
-    last_updated_utc: String,
-    source_path: String,
-    source_ordinal: u64,
-}
-
-impl Store for SqliteStore {
-    fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                // Counted now, not as stored at import time: duplicates superseded in the file,
-                // or taken over since by another file, are not the file's activities.
-                "SELECT f.content_hash, f.reader_version,
-                        (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
-                        (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path)
-                 FROM source_file f WHERE f.path = ?1",
-                [path],
-                |r| {
-                    Ok(StoredFile {
-                        content_hash: r.get(0)?,
-                        reader_version: r.get(1)?,
-                        activities: r.get(2)?,
-                        transactions: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
-    }
-
-    fn import_file(
-        &mut self,
+    /// The body of [`Store::import_file`], inside the file's savepoint. `Ok(None)`: the file
+    /// was rejected (the caller rolls the savepoint back).
+    fn import_file_body(
+        &self,
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = &self.conn;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
         // Rows written by this file's transaction: id -> transactions counted for it. A later
@@ -249,7 +137,7 @@ impl Store for SqliteStore {
                 let item = match item {
                     Ok(i) => i,
                     Err(_) => {
-                        return Ok(None); // tx dropped: rollback
+                        return Ok(None); // rolled back by the caller
                     }
                 };
                 file_activities += 1;
@@ -421,10 +309,17 @@ impl Store for SqliteStore {
             seen.sort_unstable();
             let mut st = tx.prepare_cached("SELECT id FROM activity WHERE source_path = ?1")?;
             let ids: Vec<i64> = st.query_map([&file.path], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            let mut del = tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?;
+            // Child rows are deleted explicitly: foreign keys are off inside an import batch.
+            let mut del = Vec::new();
+            for table in CHILD_TABLES {
+                del.push(tx.prepare_cached(&format!("DELETE FROM {table} WHERE activity_id = ?1"))?);
+            }
+            del.push(tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?);
             for id in ids {
                 if seen.binary_search(&id).is_err() {
-                    del.execute([id])?;
+                    for d in &mut del {
+                        d.execute([id])?;
+                    }
                     out.removed += 1;
                 }
             }
@@ -434,8 +329,175 @@ impl Store for SqliteStore {
             params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
         )?;
         tx.execute(BUMP_GENERATION, [])?;
-        tx.commit()?;
         Ok(Some(out))
+    }
+
+    /// An in-memory database (tests).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Before anything writes (even the journal mode): leave other programs' files alone.
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if v == 0 {
+            let tables: i64 = conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::NotSenda);
+            }
+        }
+
+        if v == 0 {
+            // A new database: larger pages than SQLite's 4 KiB make bulk imports cheaper (fewer
+            // pages to write and checkpoint, activity documents rarely overflow). Only takes
+            // effect before the first table is created.
+            conn.pragma_update(None, "page_size", 16384)?;
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        let mut s = Self { conn, in_batch: false };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let v: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if v > supported {
+            return Err(StoreError::TooNew { found: v, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+            // IMMEDIATE: a second process waits (busy timeout) instead of racing on the schema.
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
+            tx.execute_batch(sql)?;
+            if i + 1 == 2 {
+                backfill_locations(&tx)?;
+            }
+            if i + 1 == 3 {
+                backfill_results(&tx)?;
+            }
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// The schema version (number of migrations applied).
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = ?1",
+        )?;
+        let rows = st.query_map([strategy], |r| {
+            Ok(Override {
+                iati_identifier: r.get(0)?,
+                strategy: strategy.to_owned(),
+                lines_of_effort: lines_split(&r.get::<_, String>(1)?),
+                note: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?;
+        let mut m = HashMap::new();
+        for o in rows {
+            let o = o?;
+            m.insert(o.iati_identifier.clone(), o);
+        }
+        Ok(m)
+    }
+}
+
+struct Existing {
+    id: i64,
+    fingerprint: String,
+    last_updated_utc: String,
+    source_path: String,
+    source_ordinal: u64,
+}
+
+impl Store for SqliteStore {
+    fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                // Counted now, not as stored at import time: duplicates superseded in the file,
+                // or taken over since by another file, are not the file's activities.
+                "SELECT f.content_hash, f.reader_version,
+                        (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
+                        (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path)
+                 FROM source_file f WHERE f.path = ?1",
+                [path],
+                |r| {
+                    Ok(StoredFile {
+                        content_hash: r.get(0)?,
+                        reader_version: r.get(1)?,
+                        activities: r.get(2)?,
+                        transactions: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn begin_import_batch(&mut self) -> Result<(), StoreError> {
+        if !self.in_batch {
+            // Foreign keys are not enforced inside a batch: every row written refers to the
+            // activity written just before, and removals delete their rows explicitly (see
+            // `import_file_body`). Without them SQLite needs no statement journal per insert.
+            // (The pragma has no effect inside a transaction: it is set before BEGIN.)
+            self.conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")?;
+            self.in_batch = true;
+        }
+        Ok(())
+    }
+
+    fn end_import_batch(&mut self) -> Result<(), StoreError> {
+        if self.in_batch {
+            self.in_batch = false;
+            let r = self.conn.execute_batch("COMMIT");
+            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            r?;
+        }
+        Ok(())
+    }
+
+    fn import_file(
+        &mut self,
+        file: &FileRecord,
+        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    ) -> Result<Option<FileOutcome>, StoreError> {
+        // One savepoint per file, inside the batch's transaction (or a transaction of its own):
+        // a rejected file, or any error, rolls back this file and nothing else.
+        let own = !self.in_batch;
+        if own {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        self.conn.execute_batch("SAVEPOINT senda_file")?;
+        let r = self.import_file_body(file, items);
+        let end = match &r {
+            Ok(Some(_)) => self.conn.execute_batch("RELEASE senda_file"),
+            _ => self.conn.execute_batch("ROLLBACK TO senda_file; RELEASE senda_file"),
+        };
+        let end = end.and_then(|()| if own { self.conn.execute_batch("COMMIT") } else { Ok(()) });
+        if own && end.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        end?;
+        r
     }
 
     fn save_run(

@@ -4,6 +4,7 @@ mod bad_input;
 mod commands;
 mod printable;
 mod real_data;
+mod reimport;
 mod support;
 mod values;
 mod web;

@@ -1,0 +1,111 @@
+//! Re-imports and commit batches: what a user checks after importing a changed file again, and
+//! after a run where one file of a batch was bad.
+
+use crate::support::*;
+use senda::import::FileStatus;
+
+/// Rows per table that belong to activity `id` (by `activity_id`), read with plain SQL.
+fn child_rows(db: &std::path::Path, iati_identifier: &str) -> Vec<(String, i64)> {
+    let conn = rusqlite::Connection::open(db).expect("open database");
+    let id: Option<i64> =
+        conn.query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [iati_identifier], |r| r.get(0)).ok();
+    let tables =
+        ["fact", "activity_doc", "activity_mapping", "mapping_evidence", "activity_location", "activity_result"];
+    tables
+        .iter()
+        .map(|t| {
+            let n: i64 = match id {
+                Some(id) => {
+                    conn.query_row(&format!("SELECT count(*) FROM {t} WHERE activity_id = ?1"), [id], |r| r.get(0))
+                }
+                // Gone: count rows pointing at no activity at all.
+                None => conn.query_row(
+                    &format!("SELECT count(*) FROM {t} WHERE activity_id NOT IN (SELECT id FROM activity)"),
+                    [],
+                    |r| r.get(0),
+                ),
+            }
+            .expect("count rows");
+            ((*t).to_owned(), n)
+        })
+        .collect()
+}
+
+/// An activity with a transaction in Guatemala, a keyword that maps it onto a line of effort,
+/// a department location and a result indicator: a row in every per-activity table.
+fn rich(id: &str, amount: &str) -> String {
+    activity(
+        id,
+        &format!(
+            r#"  <title><narrative>Reintegration of returned migrants</narrative></title>
+  <recipient-country code="GT" percentage="100"/>
+  <location><name><narrative>Huehuetenango</narrative></name><administrative vocabulary="G1" level="1" code="GT-HU"/></location>
+  <result type="1"><title><narrative>Returnees assisted</narrative></title><indicator measure="1"><title><narrative>People</narrative></title></indicator></result>
+{}"#,
+            transaction("3", "2023-11-15", amount)
+        ),
+    )
+}
+
+#[test]
+fn an_activity_gone_from_a_file_is_removed_with_all_its_rows() {
+    let (dir, mut store) = db();
+    let db_path = dir.path().join("senda.db");
+    let f = write(dir.path(), "a.xml", doc("2.03", &(rich("XM-RE-1", "100") + &rich("XM-RE-2", "250"))));
+    let r1 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r1.created, r1.removed), (2, 0), "{}", dump(&r1));
+    let before = child_rows(&db_path, "XM-RE-2");
+    for (t, n) in &before {
+        assert!(*n > 0, "the test activity has rows in {t}: {before:?}");
+    }
+
+    // The publisher drops XM-RE-2 from the file.
+    write(dir.path(), "a.xml", doc("2.03", &rich("XM-RE-1", "100")));
+    let r2 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r2.created, r2.updated, r2.unchanged, r2.removed), (0, 0, 1, 1), "{}", dump(&r2));
+    assert!(!exists(&store, "XM-RE-2"));
+    assert!(exists(&store, "XM-RE-1"));
+    for (t, n) in child_rows(&db_path, "XM-RE-2") {
+        assert_eq!(n, 0, "no row of the removed activity is left in {t}");
+    }
+    // Its money is gone from the report; the other activity's stays.
+    let rep = by_country(&store);
+    assert_eq!(row(&rep, "GT").usd.disbursements, dec("100"));
+    assert_reconciles(&rep);
+}
+
+#[test]
+fn a_bad_file_in_the_middle_of_a_commit_batch_is_rolled_back_alone() {
+    // Files are committed in batches; a rejected file must not take the files before or after
+    // it in the same batch with it, and must leave nothing of its own.
+    let (dir, mut store) = db();
+    let a = write(dir.path(), "a.xml", doc("2.03", &rich("XM-B-1", "10")));
+    // Well-formed until the second activity: its first activity reaches the store before the
+    // error is found.
+    let b = write(
+        dir.path(),
+        "b.xml",
+        format!("{}<iati-activity><iati-identifier>XM-B-3</iati-identifier><title></iati-activity>", {
+            let d = doc("2.03", &rich("XM-B-2", "20"));
+            d.trim_end().trim_end_matches("</iati-activities>").to_owned()
+        }),
+    );
+    let c = write(dir.path(), "c.xml", doc("2.03", &rich("XM-B-4", "40")));
+    let r = import(&mut store, &[a.clone(), b.clone(), c.clone()]);
+    assert_eq!(status_of(&r, &a), Some(FileStatus::Imported), "{}", dump(&r));
+    assert_eq!(status_of(&r, &b), Some(FileStatus::Rejected), "{}", dump(&r));
+    assert_eq!(status_of(&r, &c), Some(FileStatus::Imported), "{}", dump(&r));
+    assert!(exists(&store, "XM-B-1") && exists(&store, "XM-B-4"));
+    assert!(!exists(&store, "XM-B-2"), "nothing of the rejected file is stored");
+    assert_eq!(count(&store), 2);
+    let rep = by_country(&store);
+    assert_eq!(row(&rep, "GT").usd.disbursements, dec("50"));
+    // The rejected file is read again next time (it is not recorded as imported).
+    let again = import(&mut store, &[a, b.clone(), c]);
+    assert_eq!(status_of(&again, &b), Some(FileStatus::Rejected));
+    assert_eq!(again.files_unchanged, 2, "{}", dump(&again));
+}
+
+fn status_of(r: &senda::import::ImportReport, p: &std::path::Path) -> Option<FileStatus> {
+    r.file_reports.iter().find(|f| std::path::Path::new(&f.path) == p).map(|f| f.status.clone())
+}
