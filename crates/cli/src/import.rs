@@ -8,7 +8,7 @@
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use senda_core::attribution::facts;
-use senda_core::mapping::Mapper;
+use senda_core::mapping::MapperSet;
 use senda_core::{Diagnostic, Severity, Strategy};
 use senda_iati::{ParsedActivity, open_file, resolve_positions};
 use senda_store::{FileAbort, FileRecord, ImportItem, Store};
@@ -175,14 +175,8 @@ enum Msg {
     },
 }
 
-/// Maps one activity with every strategy (parser threads; needs the activity's transactions).
-pub fn map_all(a: &senda_core::Activity, mappers: &[Mapper]) -> Vec<(String, senda_core::mapping::Mapping)> {
-    let folded = senda_core::mapping::Folded::of(a, mappers.iter().any(Mapper::uses_transaction_descriptions));
-    mappers.iter().map(|m| (m.strategy_id().to_owned(), m.map_folded(a, &folded))).collect()
-}
-
 /// Prepares one parsed activity for the store (parser thread): facts, the stored encoding and
-/// its fingerprint; `mappings` are left empty for [`map_all`]. `None` when the reader rejected
+/// its fingerprint; `mappings` are left empty for [`MapperSet::map_all`]. `None` when the reader rejected
 /// the activity.
 pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
     let Some(a) = p.activity else { return (None, p.diagnostics) };
@@ -236,7 +230,7 @@ fn slim(a: &mut senda_core::Activity) {
     a.recipient_regions = Vec::new();
 }
 
-fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &[Mapper]) {
+fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &MapperSet) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
@@ -249,7 +243,7 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &
             Ok(Some(p)) => {
                 let (mut item, d) = prepare(p);
                 if let Some(item) = item.as_mut() {
-                    item.mappings = map_all(&item.activity, mappers);
+                    item.mappings = mappers.map_all(&item.activity);
                     slim(&mut item.activity);
                 }
                 if tx.send(Msg::Item(Box::new((item, d)))).is_err() {
@@ -277,7 +271,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     let started = Instant::now();
     let started_at = now();
     let strategies = Strategy::all_builtin()?;
-    let mappers: Vec<Mapper> = strategies.iter().map(Mapper::new).collect();
+    let mappers = MapperSet::new(&strategies);
     let files = discover(paths)?;
     let mut report = ImportReport { files: files.len() as u64, ..Default::default() };
 
@@ -506,7 +500,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     });
     // The files of the open batch are complete (a failing file was rolled back alone): keep
     // them even when the run stops on an error.
-    let ended = store.end_import_batch();
+    let ended = store.finish_import_batches();
     written?;
     ended?;
     if let Some(b) = bar {

@@ -45,6 +45,29 @@ struct Pattern {
     phrase: String,
 }
 
+/// The three keyword lists of a strategy's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Set {
+    /// Vetoes (`unless`): searched in title and descriptions, any language.
+    Unless,
+    /// English phrases.
+    En,
+    /// Spanish phrases.
+    Es,
+}
+
+/// Keyword matches in one folded text: (list, index of the phrase in that list), ordered by
+/// list (vetoes, English, Spanish), then as the overlapping scan found them.
+type Hits = Vec<(Set, usize)>;
+
+/// The keyword matches of every folded text of an activity (aligned with [`Folded`]).
+#[derive(Debug, Default)]
+struct Scans {
+    title: Vec<Hits>,
+    description: Vec<Hits>,
+    transaction_description: Vec<Hits>,
+}
+
 /// An activity prepared once for every mapper: its narratives folded for keyword matching (see
 /// [`crate::text::fold`]) as `(language, folded text)`, its sectors and participating-org names.
 ///
@@ -196,6 +219,40 @@ impl Mapper {
     /// Maps one activity whose narratives were folded already (see [`Folded::of`]; fold with
     /// transactions when [`Mapper::uses_transaction_descriptions`]).
     pub fn map_folded(&self, a: &Activity, folded: &Folded) -> Mapping {
+        let scan = |texts: &[(Option<String>, String)]| -> Vec<Hits> {
+            texts
+                .iter()
+                .map(|(_, f)| {
+                    let mut hits = Hits::new();
+                    for (set, list) in [(Set::Unless, &self.unless), (Set::En, &self.en), (Set::Es, &self.es)] {
+                        if let Some((ac, _)) = list {
+                            hits.extend(ac.find_overlapping_iter(f.as_str()).map(|m| (set, m.pattern().as_usize())));
+                        }
+                    }
+                    hits
+                })
+                .collect()
+        };
+        let scans = Scans {
+            title: scan(&folded.title),
+            description: scan(&folded.description),
+            transaction_description: scan(&folded.transaction_description),
+        };
+        self.map_scanned(a, folded, &scans)
+    }
+
+    /// The phrases of one keyword list.
+    fn patterns(&self, set: Set) -> &[Pattern] {
+        let list = match set {
+            Set::Unless => &self.unless,
+            Set::En => &self.en,
+            Set::Es => &self.es,
+        };
+        list.as_ref().map(|(_, p)| p.as_slice()).unwrap_or(&[])
+    }
+
+    /// Maps one activity whose texts were folded and scanned already.
+    fn map_scanned(&self, a: &Activity, folded: &Folded, scans: &Scans) -> Mapping {
         let mut ev: Vec<Evidence> = Vec::new();
         let push = |ev: &mut Vec<Evidence>, rule: &RuleDef, field: String, value: String| {
             let n = ev.iter().filter(|e| e.rule == rule.id).count();
@@ -212,10 +269,11 @@ impl Mapper {
 
         // Vetoes: phrases found anywhere in title or descriptions.
         let mut vetoed = vec![false; self.rules.len()];
-        if let Some((ac, pats)) = &self.unless {
-            for (_, f) in folded.title.iter().chain(&folded.description) {
-                for m in ac.find_overlapping_iter(f) {
-                    vetoed[pats[m.pattern().as_usize()].rule] = true;
+        let unless = self.patterns(Set::Unless);
+        for hits in scans.title.iter().chain(&scans.description) {
+            for &(set, k) in hits {
+                if set == Set::Unless {
+                    vetoed[unless[k].rule] = true;
                 }
             }
         }
@@ -311,37 +369,113 @@ impl Mapper {
             }
         }
 
-        // Keywords.
-        let scan = |ev: &mut Vec<Evidence>, lang: &Option<String>, f: &str, field: Field, path: &str| {
-            let sets: Vec<&(AhoCorasick, Vec<Pattern>)> = match lang.as_deref() {
-                Some("en") => self.en.iter().collect(),
-                Some("es") => self.es.iter().collect(),
-                _ => self.en.iter().chain(self.es.iter()).collect(),
+        // Keywords: English phrases in English text, Spanish in Spanish, both when the language
+        // is not English or Spanish (or not given).
+        let scan = |ev: &mut Vec<Evidence>, lang: &Option<String>, hits: &Hits, field: Field, path: &str| {
+            let allowed = |set: Set| match lang.as_deref() {
+                Some("en") => set == Set::En,
+                Some("es") => set == Set::Es,
+                _ => set != Set::Unless,
             };
-            for (ac, pats) in sets {
-                for m in ac.find_overlapping_iter(f) {
-                    let p = &pats[m.pattern().as_usize()];
-                    if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
-                        continue;
-                    }
-                    let lang_s = lang.as_deref().unwrap_or("?");
-                    push(ev, &self.rules[p.rule], format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone());
+            for &(set, k) in hits.iter().filter(|(set, _)| allowed(*set)) {
+                let p = &self.patterns(set)[k];
+                if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
+                    continue;
                 }
+                let lang_s = lang.as_deref().unwrap_or("?");
+                push(ev, &self.rules[p.rule], format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone());
             }
         };
-        for (l, f) in &folded.title {
-            scan(&mut ev, l, f, Field::Title, "title");
+        for ((l, _), hits) in folded.title.iter().zip(&scans.title) {
+            scan(&mut ev, l, hits, Field::Title, "title");
         }
-        for (l, f) in &folded.description {
-            scan(&mut ev, l, f, Field::Description, "description");
+        for ((l, _), hits) in folded.description.iter().zip(&scans.description) {
+            scan(&mut ev, l, hits, Field::Description, "description");
         }
-        for (l, f) in &folded.transaction_description {
-            scan(&mut ev, l, f, Field::TransactionDescription, "transaction/description");
+        for ((l, _), hits) in folded.transaction_description.iter().zip(&scans.transaction_description) {
+            scan(&mut ev, l, hits, Field::TransactionDescription, "transaction/description");
         }
 
         let lines = self.loe_order.iter().filter(|l| ev.iter().any(|e| &e.line_of_effort == *l)).cloned().collect();
         ev.sort_by_key(|e| self.loe_order.iter().position(|l| *l == e.line_of_effort));
         Mapping { lines_of_effort: lines, evidence: ev }
+    }
+}
+
+/// The mappers of several strategies with their keyword lists merged into one automaton: each
+/// text of an activity is folded and scanned once for every strategy and language (the import
+/// maps every activity onto every built-in strategy). Gives the same mappings as each
+/// [`Mapper::map`].
+pub struct MapperSet {
+    mappers: Vec<Mapper>,
+    /// Every phrase of every mapper's vetoes, English and Spanish lists.
+    keywords: Option<AhoCorasick>,
+    /// For each phrase of `keywords`: (mapper, list, index in that mapper's list).
+    owners: Vec<(usize, Set, usize)>,
+    with_transactions: bool,
+}
+
+impl MapperSet {
+    /// Compiles the rules of `strategies`.
+    pub fn new(strategies: &[Strategy]) -> Self {
+        let mappers: Vec<Mapper> = strategies.iter().map(Mapper::new).collect();
+        let mut phrases = Vec::new();
+        let mut owners = Vec::new();
+        for (i, m) in mappers.iter().enumerate() {
+            for set in [Set::Unless, Set::En, Set::Es] {
+                for (k, p) in m.patterns(set).iter().enumerate() {
+                    phrases.push(to_pattern(&p.phrase));
+                    owners.push((i, set, k));
+                }
+            }
+        }
+        let keywords = if phrases.is_empty() {
+            None
+        } else {
+            AhoCorasick::builder().match_kind(MatchKind::Standard).build(&phrases).ok()
+        };
+        let with_transactions = mappers.iter().any(Mapper::uses_transaction_descriptions);
+        Self { mappers, keywords, owners, with_transactions }
+    }
+
+    /// The mappers, in the order of the strategies given to [`MapperSet::new`].
+    pub fn mappers(&self) -> &[Mapper] {
+        &self.mappers
+    }
+
+    /// Maps `a` onto every strategy: `(strategy id, mapping)`, in the order of the strategies.
+    pub fn map_all(&self, a: &Activity) -> Vec<(String, Mapping)> {
+        let folded = Folded::of(a, self.with_transactions);
+        let mut scans: Vec<Scans> = self.mappers.iter().map(|_| Scans::default()).collect();
+        let scan_into =
+            |texts: &[(Option<String>, String)], scans: &mut Vec<Scans>, pick: fn(&mut Scans) -> &mut Vec<Hits>| {
+                for (_, f) in texts {
+                    for s in scans.iter_mut() {
+                        pick(s).push(Hits::new());
+                    }
+                    let Some(ac) = &self.keywords else { continue };
+                    for m in ac.find_overlapping_iter(f.as_str()) {
+                        let (i, set, k) = self.owners[m.pattern().as_usize()];
+                        if let Some(h) = pick(&mut scans[i]).last_mut() {
+                            h.push((set, k));
+                        }
+                    }
+                    for s in scans.iter_mut() {
+                        if let Some(h) = pick(s).last_mut() {
+                            // By list, then in scan order (the sort is stable).
+                            h.sort_by_key(|(set, _)| *set);
+                        }
+                    }
+                }
+            };
+        scan_into(&folded.title, &mut scans, |s| &mut s.title);
+        scan_into(&folded.description, &mut scans, |s| &mut s.description);
+        scan_into(&folded.transaction_description, &mut scans, |s| &mut s.transaction_description);
+        self.mappers
+            .iter()
+            .zip(&scans)
+            .map(|(m, sc)| (m.strategy_id().to_owned(), m.map_scanned(a, &folded, sc)))
+            .collect()
     }
 }
 

@@ -356,6 +356,10 @@ pub trait Store {
     /// Commits the open import batch (no-op without one).
     fn end_import_batch(&mut self) -> Result<(), StoreError>;
 
+    /// Ends the last batch of an import (commits it) and whatever the store runs during
+    /// imports (the SQLite store checkpoints its write-ahead log on a thread of its own).
+    fn finish_import_batches(&mut self) -> Result<(), StoreError>;
+
     /// Imports one file atomically: pulls items until the iterator ends (commit) or yields a
     /// [`FileAbort`] (rollback; returns `Ok(None)`). Resolves duplicate identifiers.
     fn import_file(

@@ -29,6 +29,63 @@ pub struct SqliteStore {
     /// True between [`Store::begin_import_batch`] and [`Store::end_import_batch`]: files are
     /// savepoints inside one open transaction.
     in_batch: bool,
+    /// Checkpoints the write-ahead log on its own thread while an import writes (see
+    /// [`Checkpointer`]); `None` outside imports and for in-memory databases.
+    checkpointer: Option<Checkpointer>,
+}
+
+/// A thread with its own connection that copies the write-ahead log into the database file
+/// (`PRAGMA wal_checkpoint(PASSIVE)`) after each committed import batch, so that the writer
+/// never waits for those writes and their `fsync`. The writer's automatic checkpoints are off
+/// meanwhile and come back when the checkpointer stops (at the end of the import, or when the
+/// store is dropped).
+struct Checkpointer {
+    signal: Option<std::sync::mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread for the database at `path`; `None` if it cannot open it (imports then
+    /// checkpoint as usual).
+    fn start(path: &str) -> Option<Self> {
+        let conn = Connection::open(path).ok()?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).ok()?;
+        let (signal, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("senda-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // PASSIVE never blocks the writer; whatever it leaves is done next time, by
+                    // the final checkpoint or by SQLite when the last connection closes.
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                        tracing::debug!(error = %e, "background checkpoint skipped");
+                    }
+                }
+            })
+            .ok()?;
+        Some(Self { signal: Some(signal), thread: Some(thread) })
+    }
+
+    /// Asks for a checkpoint (ignored while one is pending).
+    fn poke(&self) {
+        if let Some(s) = &self.signal {
+            let _ = s.try_send(());
+        }
+    }
+
+    /// Stops the thread after its current checkpoint.
+    fn stop(&mut self) {
+        self.signal = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 fn lines_join(v: &[String]) -> String {
@@ -363,7 +420,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        let mut s = Self { conn, in_batch: false };
+        let mut s = Self { conn, in_batch: false, checkpointer: None };
         s.migrate()?;
         Ok(s)
     }
@@ -459,6 +516,14 @@ impl Store for SqliteStore {
             // activity written just before, and removals delete their rows explicitly (see
             // `import_file_body`). Without them SQLite needs no statement journal per insert.
             // (The pragma has no effect inside a transaction: it is set before BEGIN.)
+            if self.checkpointer.is_none()
+                && let Some(path) = self.conn.path().filter(|p| !p.is_empty())
+            {
+                self.checkpointer = Checkpointer::start(path);
+                if self.checkpointer.is_some() {
+                    self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+                }
+            }
             self.conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")?;
             self.in_batch = true;
         }
@@ -471,6 +536,18 @@ impl Store for SqliteStore {
             let r = self.conn.execute_batch("COMMIT");
             self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
             r?;
+            if let Some(c) = &self.checkpointer {
+                c.poke();
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_import_batches(&mut self) -> Result<(), StoreError> {
+        self.end_import_batch()?;
+        if let Some(mut c) = self.checkpointer.take() {
+            c.stop();
+            self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
         }
         Ok(())
     }

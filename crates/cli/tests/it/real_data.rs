@@ -289,3 +289,36 @@ fn country_totals_equal_an_independent_computation() {
         assert_eq!(v.total.usd, r.total.usd);
     }
 }
+
+/// The import maps with [`senda_core::mapping::MapperSet`] (one keyword scan per text for
+/// every strategy and language); `senda explain` and re-mapping use each [`Mapper`] alone.
+/// Over every real activity both give the same lines of effort and the same evidence, in the
+/// same order, for both built-in strategies.
+#[test]
+fn one_scan_for_all_strategies_maps_like_each_strategy_alone() {
+    let strategies = Strategy::all_builtin().expect("strategies");
+    let set = senda_core::mapping::MapperSet::new(&strategies);
+    let alone: Vec<Mapper> = strategies.iter().map(Mapper::new).collect();
+    let (mut activities, mut mapped) = (0u32, 0u32);
+    for folder in ["us-gov", "us-gov-region"] {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(shared().join(folder)).expect("data folder").map(|e| e.expect("entry").path()).collect();
+        files.sort();
+        for f in files {
+            let name = f.display().to_string();
+            let mut r = senda_iati::open_file(&f, &name).expect("opens");
+            while let Some(p) = r.next_activity().expect("well-formed real file") {
+                let Some(a) = p.activity else { continue };
+                let together = set.map_all(&a);
+                assert_eq!(together.len(), alone.len());
+                for ((id, m), single) in together.iter().zip(&alone) {
+                    assert_eq!(id, single.strategy_id());
+                    assert_eq!(m, &single.map(&a), "{} in {name}, strategy {id}", a.iati_identifier);
+                    mapped += u32::from(!m.lines_of_effort.is_empty());
+                }
+                activities += 1;
+            }
+        }
+    }
+    assert!(activities > 2000 && mapped > 500, "{activities} activities, {mapped} mapped");
+}
