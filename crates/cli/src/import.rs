@@ -64,6 +64,25 @@ pub struct FileReport {
     pub error: Option<String>,
 }
 
+impl FileReport {
+    /// A report line with every count at zero.
+    fn new(path: String, status: FileStatus, bytes: u64) -> Self {
+        Self {
+            path,
+            status,
+            bytes,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            superseded: 0,
+            removed: 0,
+            transactions: 0,
+            error: None,
+        }
+    }
+}
+
 /// The import report (printed and stored with the run).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImportReport {
@@ -166,7 +185,30 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((format!("{:032x}", h.digest128()), n))
 }
 
+/// One file to import: where it is, how the report names it, what the database knows of it
+/// (content hash, reader version and activities of its last import; `None` with `--force`
+/// or when new) and its size on disk (for the progress bar).
+struct Job {
+    path: PathBuf,
+    display: String,
+    known: Option<(String, u32, u64)>,
+    size: u64,
+}
+
+/// What a worker sends for one file: first `Start` (then its activities and `End`),
+/// `Unchanged` or `Unreadable`.
 enum Msg {
+    /// The file is read: its content hash and size.
+    Start {
+        hash: String,
+        size: u64,
+    },
+    /// Same bytes and reader version as last time: not read.
+    Unchanged {
+        size: u64,
+    },
+    /// The file could not be read (I/O error text).
+    Unreadable(String),
     /// A prepared activity (`None`: rejected by the reader) and its diagnostics.
     Item(Box<(Option<ImportItem>, Vec<Diagnostic>)>),
     End {
@@ -275,70 +317,23 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     let files = discover(paths)?;
     let mut report = ImportReport { files: files.len() as u64, ..Default::default() };
 
-    // 1. Hash every file; decide which need reading.
-    let mut todo: Vec<(PathBuf, FileRecord)> = Vec::new();
+    // 1. What the database knows of each file (its content hash, to skip unchanged files).
+    //    Hashing happens on the worker threads, in parallel with the writing.
+    let mut jobs: Vec<Job> = Vec::with_capacity(files.len());
     for p in &files {
         let display = p.display().to_string();
-        let (hash, size) = match hash_file(p) {
-            Ok(x) => x,
-            Err(e) => {
-                let d = Diagnostic {
-                    severity: Severity::Fatal,
-                    code: "io".into(),
-                    message: format!("cannot read: {e}"),
-                    file: display.clone(),
-                    line: 0,
-                    column: 0,
-                    identifier: None,
-                    element: None,
-                };
-                report.file_reports.push(FileReport {
-                    path: display,
-                    status: FileStatus::Rejected,
-                    bytes: 0,
-                    created: 0,
-                    updated: 0,
-                    unchanged: 0,
-                    rejected: 0,
-                    superseded: 0,
-                    removed: 0,
-                    transactions: 0,
-                    error: Some(d.to_string()),
-                });
-                report.diagnostics.push(d);
-                report.files_rejected += 1;
-                continue;
-            }
+        let known = if force {
+            None
+        } else {
+            store.file_state(&display)?.map(|s| (s.content_hash, s.reader_version, s.activities))
         };
-        let rec =
-            FileRecord { path: display.clone(), content_hash: hash, size, reader_version: senda_iati::READER_VERSION };
-        let state = store.file_state(&display)?;
-        match state {
-            Some(s) if !force && s.content_hash == rec.content_hash && s.reader_version == rec.reader_version => {
-                report.files_unchanged += 1;
-                report.unchanged += s.activities;
-                report.bytes += size;
-                report.file_reports.push(FileReport {
-                    path: display,
-                    status: FileStatus::Unchanged,
-                    bytes: size,
-                    created: 0,
-                    updated: 0,
-                    unchanged: s.activities,
-                    rejected: 0,
-                    superseded: 0,
-                    removed: 0,
-                    transactions: 0,
-                    error: None,
-                });
-            }
-            _ => todo.push((p.clone(), rec)),
-        }
+        let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        jobs.push(Job { path: p.clone(), display, known, size });
     }
 
     // 2. Parse on helper threads, write here.
-    let total_bytes: u64 = todo.iter().map(|(_, r)| r.size).sum();
-    let bar = if progress && std::io::stderr().is_terminal() && !todo.is_empty() {
+    let total_bytes: u64 = jobs.iter().map(|j| j.size).sum();
+    let bar = if progress && std::io::stderr().is_terminal() && !jobs.is_empty() {
         let b = ProgressBar::new(total_bytes);
         b.set_style(
             ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {msg}")
@@ -351,7 +346,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     // Files are read, encoded, attributed and mapped by `workers` threads (file i by worker
     // i % workers, in order), and written here in sorted file order: the writer takes file i
     // from worker i % workers' channel, so the database never depends on the thread timing.
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(todo.len().max(1));
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(jobs.len().max(1));
     let mut senders = Vec::with_capacity(workers);
     let mut receivers = Vec::with_capacity(workers);
     for _ in 0..workers {
@@ -359,18 +354,34 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         senders.push(tx);
         receivers.push(rx);
     }
-    let mut paths_for_parsers: Vec<Vec<(PathBuf, String)>> = vec![Vec::new(); workers];
-    for (i, (p, r)) in todo.iter().enumerate() {
-        paths_for_parsers[i % workers].push((p.clone(), r.path.clone()));
+    let mut jobs_for_workers: Vec<Vec<&Job>> = vec![Vec::new(); workers];
+    for (i, j) in jobs.iter().enumerate() {
+        jobs_for_workers[i % workers].push(j);
     }
     let mappers = &mappers;
     let written = std::thread::scope(|scope| -> Result<()> {
         // Owned by this closure: if writing fails, dropping them unblocks the parser threads.
         let receivers = receivers;
-        for (tx, paths) in senders.into_iter().zip(paths_for_parsers) {
+        for (tx, mine) in senders.into_iter().zip(jobs_for_workers) {
             scope.spawn(move || {
-                for (p, display) in &paths {
-                    parse_file(p, display, &tx, mappers);
+                for job in mine {
+                    let header = match hash_file(&job.path) {
+                        Err(e) => Msg::Unreadable(e.to_string()),
+                        Ok((hash, size)) => {
+                            let unchanged = job
+                                .known
+                                .as_ref()
+                                .is_some_and(|(h, v, _)| *h == hash && *v == senda_iati::READER_VERSION);
+                            if unchanged { Msg::Unchanged { size } } else { Msg::Start { hash, size } }
+                        }
+                    };
+                    let read = matches!(header, Msg::Start { .. });
+                    if tx.send(header).is_err() {
+                        return;
+                    }
+                    if read {
+                        parse_file(&job.path, &job.display, &tx, mappers);
+                    }
                 }
             });
         }
@@ -379,12 +390,59 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         // inside its batch: see `Store::begin_import_batch`).
         let mut batch_bytes = 0u64;
         store.begin_import_batch()?;
-        for (i, (path, rec)) in todo.iter().enumerate() {
+        for (i, job) in jobs.iter().enumerate() {
+            let rx = &receivers[i % workers];
+            let path = &job.path;
+            let display = job.display.clone();
+            // First message of each file: read or skipped, and its content hash.
+            let rec = match rx.recv() {
+                Ok(Msg::Start { hash, size }) => {
+                    FileRecord { path: display, content_hash: hash, size, reader_version: senda_iati::READER_VERSION }
+                }
+                Ok(Msg::Unchanged { size }) => {
+                    let activities = job.known.as_ref().map(|k| k.2).unwrap_or(0);
+                    report.files_unchanged += 1;
+                    report.unchanged += activities;
+                    report.bytes += size;
+                    report.file_reports.push(FileReport {
+                        unchanged: activities,
+                        ..FileReport::new(display, FileStatus::Unchanged, size)
+                    });
+                    done_bytes += job.size;
+                    if let Some(b) = &bar {
+                        b.set_position(done_bytes);
+                    }
+                    continue;
+                }
+                other => {
+                    let message = match other {
+                        Ok(Msg::Unreadable(e)) => format!("cannot read: {e}"),
+                        _ => "reader thread stopped".to_owned(),
+                    };
+                    let d = Diagnostic {
+                        severity: Severity::Fatal,
+                        code: "io".into(),
+                        message,
+                        file: display.clone(),
+                        line: 0,
+                        column: 0,
+                        identifier: None,
+                        element: None,
+                    };
+                    report.file_reports.push(FileReport {
+                        error: Some(d.to_string()),
+                        ..FileReport::new(display, FileStatus::Rejected, 0)
+                    });
+                    report.diagnostics.push(d);
+                    report.files_rejected += 1;
+                    continue;
+                }
+            };
+            let rec = &rec;
             let mut diags: Vec<Diagnostic> = Vec::new();
             let mut rejected = 0u64;
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
-            let rx = &receivers[i % workers];
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
@@ -407,7 +465,9 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                             }
                             return None;
                         }
-                        Err(_) => {
+                        // A header of the next file before this one ended, or no more messages:
+                        // the worker stopped (never happens unless it panicked).
+                        Ok(Msg::Start { .. } | Msg::Unchanged { .. } | Msg::Unreadable(_)) | Err(_) => {
                             let d = Diagnostic {
                                 severity: Severity::Fatal,
                                 code: "internal".into(),
@@ -475,17 +535,17 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             report.removed += fr.removed;
             report.transactions += fr.transactions;
             report.bytes += rec.size;
-            done_bytes += rec.size;
+            done_bytes += job.size;
             if let Some(b) = &bar {
                 b.set_position(done_bytes);
                 b.set_message(format!(
                     "files {}/{} activities {}",
                     i + 1,
-                    todo.len(),
+                    jobs.len(),
                     report.created + report.updated + report.unchanged
                 ));
             } else {
-                tracing::info!(file = %rec.path, status = ?fr.status, created = fr.created, updated = fr.updated, unchanged = fr.unchanged, rejected = fr.rejected, "file {}/{}", i + 1, todo.len());
+                tracing::info!(file = %rec.path, status = ?fr.status, created = fr.created, updated = fr.updated, unchanged = fr.unchanged, rejected = fr.rejected, "file {}/{}", i + 1, jobs.len());
             }
             report.file_reports.push(fr);
             report.diagnostics.extend(diags);
