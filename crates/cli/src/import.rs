@@ -15,8 +15,21 @@ use senda_store::{FileAbort, FileRecord, ImportItem, Store};
 use serde::Serialize;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
+
+/// How many files the workers may read ahead of the file being written.
+const LOOKAHEAD: usize = 8;
+
+/// Sets the flag when dropped (tells workers that the writer has stopped).
+struct SetOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
 
 /// Input bytes per database commit (see `Store::begin_import_batch`): large enough that commits
 /// cost little, small enough that a crash loses little work.
@@ -343,28 +356,40 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     } else {
         None
     };
-    // Files are read, encoded, attributed and mapped by `workers` threads (file i by worker
-    // i % workers, in order), and written here in sorted file order: the writer takes file i
-    // from worker i % workers' channel, so the database never depends on the thread timing.
+    // Files are hashed, read, encoded, attributed and mapped by `workers` threads, each taking
+    // the next file as soon as it is free (files of very different sizes keep every core busy),
+    // at most LOOKAHEAD files ahead of the writer; each file has its own channel and the writer
+    // (this thread) takes them in sorted file order, so the database never depends on the
+    // thread timing.
     let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(jobs.len().max(1));
-    let mut senders = Vec::with_capacity(workers);
-    let mut receivers = Vec::with_capacity(workers);
-    for _ in 0..workers {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(256);
+    let mut senders = Vec::with_capacity(jobs.len());
+    let mut receivers = Vec::with_capacity(jobs.len());
+    for _ in &jobs {
+        let (tx, rx) = mpsc::sync_channel::<Msg>(64);
         senders.push(tx);
         receivers.push(rx);
     }
-    let mut jobs_for_workers: Vec<Vec<&Job>> = vec![Vec::new(); workers];
-    for (i, j) in jobs.iter().enumerate() {
-        jobs_for_workers[i % workers].push(j);
-    }
+    let next_job = AtomicUsize::new(0);
+    let writing = AtomicUsize::new(0);
+    let stopped = AtomicBool::new(false);
     let mappers = &mappers;
     let written = std::thread::scope(|scope| -> Result<()> {
-        // Owned by this closure: if writing fails, dropping them unblocks the parser threads.
+        // Owned by this closure: if writing fails, dropping them unblocks the workers, and
+        // `_stop` tells workers waiting for the writer to catch up to give up.
         let receivers = receivers;
-        for (tx, mine) in senders.into_iter().zip(jobs_for_workers) {
+        let _stop = SetOnDrop(&stopped);
+        for _ in 0..workers {
+            let (jobs, senders, next_job, writing, stopped) = (&jobs, &senders, &next_job, &writing, &stopped);
             scope.spawn(move || {
-                for job in mine {
+                loop {
+                    let i = next_job.fetch_add(1, Ordering::Relaxed);
+                    let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
+                    while i > writing.load(Ordering::Acquire) + LOOKAHEAD {
+                        if stopped.load(Ordering::Acquire) {
+                            return;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
                     let header = match hash_file(&job.path) {
                         Err(e) => Msg::Unreadable(e.to_string()),
                         Ok((hash, size)) => {
@@ -380,7 +405,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                         return;
                     }
                     if read {
-                        parse_file(&job.path, &job.display, &tx, mappers);
+                        parse_file(&job.path, &job.display, tx, mappers);
                     }
                 }
             });
@@ -390,8 +415,8 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         // inside its batch: see `Store::begin_import_batch`).
         let mut batch_bytes = 0u64;
         store.begin_import_batch()?;
-        for (i, job) in jobs.iter().enumerate() {
-            let rx = &receivers[i % workers];
+        for ((i, job), rx) in jobs.iter().enumerate().zip(&receivers) {
+            writing.store(i, Ordering::Release);
             let path = &job.path;
             let display = job.display.clone();
             // First message of each file: read or skipped, and its content hash.
