@@ -380,7 +380,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         let _stop = SetOnDrop(&stopped);
         for _ in 0..workers {
             let (jobs, senders, next_job, writing, stopped) = (&jobs, &senders, &next_job, &writing, &stopped);
-            scope.spawn(move || {
+            let worker = std::thread::Builder::new().name("senda-worker".into()).spawn_scoped(scope, move || {
                 loop {
                     let i = next_job.fetch_add(1, Ordering::Relaxed);
                     let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
@@ -409,6 +409,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                     }
                 }
             });
+            worker.context("cannot start a worker thread")?;
         }
         let mut done_bytes = 0u64;
         // Files are committed in batches of about BATCH_BYTES of input (each file still atomic

@@ -238,31 +238,54 @@ pub fn period_start(d: Date) -> Date {
 }
 
 /// What makes two facts mergeable: type, period, currency, country, sector, implementer.
-type FactKey = (String, Option<Date>, String, String, String, String);
+type FactKey<'a> = (&'a str, Option<Date>, &'a str, &'a str, &'a str, &'a str);
+
+fn fact_key(f: &Fact, period: Option<Date>) -> FactKey<'_> {
+    (&f.transaction_type, period, &f.currency, &f.country, &f.sector, &f.implementing_org)
+}
 
 /// Merges facts that differ only in their date within one reporting period (see
 /// [`period_start`]) and in their transaction: amounts are summed exactly, the date becomes the
 /// period start and `transaction_index` the first transaction's. This keeps the fact table, and
-/// so every report, small without changing any total.
+/// so every report, small without changing any total. Output order: first occurrence.
 pub fn compact(facts: Vec<Fact>) -> Vec<Fact> {
+    let periods: Vec<Option<Date>> = facts.iter().map(|f| f.date.map(period_start)).collect();
+    // For each fact, the index of the merged fact it goes to (assigned in order of first
+    // occurrence, so a new index is always the next one). Keys borrow the facts: no copies.
+    let mut target: Vec<usize> = Vec::with_capacity(facts.len());
+    {
+        let mut firsts: Vec<FactKey<'_>> = Vec::new();
+        let mut index: std::collections::HashMap<FactKey<'_>, usize> = std::collections::HashMap::new();
+        for (f, p) in facts.iter().zip(&periods) {
+            let key = fact_key(f, *p);
+            // Most activities have a handful of facts: a linear scan beats hashing them.
+            let found = if index.is_empty() {
+                let hit = firsts.iter().position(|k| *k == key);
+                if hit.is_none() && firsts.len() == 32 {
+                    index = firsts.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+                }
+                hit
+            } else {
+                index.get(&key).copied()
+            };
+            let t = found.unwrap_or_else(|| {
+                let t = firsts.len();
+                firsts.push(key);
+                if !index.is_empty() {
+                    index.insert(key, t);
+                }
+                t
+            });
+            target.push(t);
+        }
+    }
     let mut out: Vec<Fact> = Vec::with_capacity(facts.len());
-    let mut index: std::collections::HashMap<FactKey, usize> = std::collections::HashMap::new();
-    for mut f in facts {
-        f.date = f.date.map(period_start);
-        let key = (
-            f.transaction_type.clone(),
-            f.date,
-            f.currency.clone(),
-            f.country.clone(),
-            f.sector.clone(),
-            f.implementing_org.clone(),
-        );
-        match index.get(&key) {
-            Some(&i) => out[i].amount += f.amount,
-            None => {
-                index.insert(key, out.len());
-                out.push(f);
-            }
+    for ((mut f, p), t) in facts.into_iter().zip(periods).zip(target) {
+        if t == out.len() {
+            f.date = p;
+            out.push(f);
+        } else if let Some(o) = out.get_mut(t) {
+            o.amount += f.amount;
         }
     }
     out
@@ -310,6 +333,42 @@ mod tests {
             c.iter().filter(|f| fy(f) == Some(crate::codes::FiscalYear(2023))).map(|f| f.amount).sum::<Decimal>(),
             Decimal::from(8)
         );
+    }
+
+    #[test]
+    fn compacting_many_facts_equals_a_plain_sum_per_key() {
+        // 300 transactions over 3 years, 2 types and 12 countries (more keys than the linear
+        // scan handles: the hashed path runs too), against a BTreeMap sum.
+        let mut a = Activity::new(IatiIdentifier::parse("A").expect("id"));
+        let countries = ["GT", "HN", "SV", "MX", "CO", "PE", "EC", "BR", "AR", "CL", "BO", "PY"];
+        for i in 0..300u32 {
+            let mut t = tx(&format!("{}.{:02}", i * 7 % 1000, i % 100));
+            t.transaction_type = if (i / 36) % 2 == 0 { "2" } else { "3" }.into();
+            t.date = crate::codes::parse_iso_date(&format!("{}-{:02}-15", 2020 + (i / 12) % 3, 1 + i % 12)).ok();
+            let code = countries[(i as usize * 5) % countries.len()];
+            t.recipient_countries
+                .push(RecipientCountry { code: CountryCode::parse(code).expect("c"), percentage: None });
+            a.transactions.push(t);
+        }
+        let all = facts(&a);
+        let mut expected: std::collections::BTreeMap<(String, Option<Date>, String), Decimal> = Default::default();
+        for f in &all {
+            *expected.entry((f.transaction_type.clone(), f.date.map(period_start), f.country.clone())).or_default() +=
+                f.amount;
+        }
+        let c = compact(all);
+        assert!(c.len() > 32, "{} merged facts", c.len());
+        assert_eq!(c.len(), expected.len());
+        for f in &c {
+            assert_eq!(
+                Some(&f.amount),
+                expected.get(&(f.transaction_type.clone(), f.date, f.country.clone())),
+                "{f:?}"
+            );
+        }
+        // Order: first occurrence; each merged fact keeps its first transaction's index.
+        let firsts: Vec<usize> = c.iter().filter_map(|f| f.transaction_index).collect();
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]), "{firsts:?}");
     }
 
     #[test]
