@@ -182,13 +182,18 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(canon)
 }
 
-fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+/// The file's content hash (xxh3-128, hex) and size; `buf` is the worker's read buffer, reused
+/// from file to file (most files are small: a fresh zeroed buffer each time cost more than
+/// the hashing).
+fn hash_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<(String, u64)> {
     let mut f = std::fs::File::open(path)?;
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
+    if buf.len() < 256 * 1024 {
+        buf.resize(256 * 1024, 0);
+    }
     let mut n = 0u64;
     loop {
-        let k = f.read(&mut buf)?;
+        let k = f.read(buf)?;
         if k == 0 {
             break;
         }
@@ -381,6 +386,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         for _ in 0..workers {
             let (jobs, senders, next_job, writing, stopped) = (&jobs, &senders, &next_job, &writing, &stopped);
             let worker = std::thread::Builder::new().name("senda-worker".into()).spawn_scoped(scope, move || {
+                let mut buf = Vec::new();
                 loop {
                     let i = next_job.fetch_add(1, Ordering::Relaxed);
                     let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
@@ -390,7 +396,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                         }
                         std::thread::sleep(std::time::Duration::from_millis(1));
                     }
-                    let header = match hash_file(&job.path) {
+                    let header = match hash_file(&job.path, &mut buf) {
                         Err(e) => Msg::Unreadable(e.to_string()),
                         Ok((hash, size)) => {
                             let unchanged = job
