@@ -68,6 +68,9 @@ struct Scans {
     transaction_description: Vec<Hits>,
 }
 
+/// A narrative's language code in lower case (borrowed when already lower case).
+type Lang<'a> = std::borrow::Cow<'a, str>;
+
 /// An activity prepared once for every mapper: its narratives folded for keyword matching (see
 /// [`crate::text::fold`]) as `(language, folded text)`, its sectors and participating-org names.
 ///
@@ -78,9 +81,9 @@ struct Scans {
 /// occurrence of each code). Activities with thousands of transactions usually repeat both.
 #[derive(Debug, Default)]
 pub struct Folded<'a> {
-    title: Vec<(Option<String>, String)>,
-    description: Vec<(Option<String>, String)>,
-    transaction_description: Vec<(Option<String>, String)>,
+    title: Vec<(Option<Lang<'a>>, String)>,
+    description: Vec<(Option<Lang<'a>>, String)>,
+    transaction_description: Vec<(Option<Lang<'a>>, String)>,
     /// Distinct sectors with the IATI path they come from (`sector` or `transaction/sector`).
     sectors: Vec<(&'a Sector, &'static str)>,
     /// Per participating-org, its names: (as published, folded).
@@ -90,8 +93,16 @@ pub struct Folded<'a> {
 impl<'a> Folded<'a> {
     /// Prepares `a`; transaction descriptions are folded only when `with_transactions`.
     pub fn of(a: &'a Activity, with_transactions: bool) -> Self {
-        let lang = |n: &Narrative| n.lang.as_deref().or(a.default_language.as_deref()).map(|l| l.to_ascii_lowercase());
-        let f = |n: &Narrative| (lang(n), fold(&n.text));
+        let lang = |n: &'a Narrative| {
+            n.lang.as_deref().or(a.default_language.as_deref()).map(|l| {
+                if l.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Lang::Owned(l.to_ascii_lowercase())
+                } else {
+                    Lang::Borrowed(l)
+                }
+            })
+        };
+        let f = |n: &'a Narrative| (lang(n), fold(&n.text));
         let transaction_description = if with_transactions {
             let mut seen: std::collections::HashSet<(Option<&str>, &str)> = std::collections::HashSet::new();
             a.transactions
@@ -219,7 +230,7 @@ impl Mapper {
     /// Maps one activity whose narratives were folded already (see [`Folded::of`]; fold with
     /// transactions when [`Mapper::uses_transaction_descriptions`]).
     pub fn map_folded(&self, a: &Activity, folded: &Folded) -> Mapping {
-        let scan = |texts: &[(Option<String>, String)]| -> Vec<Hits> {
+        let scan = |texts: &[(Option<Lang<'_>>, String)]| -> Vec<Hits> {
             texts
                 .iter()
                 .map(|(_, f)| {
@@ -371,7 +382,7 @@ impl Mapper {
 
         // Keywords: English phrases in English text, Spanish in Spanish, both when the language
         // is not English or Spanish (or not given).
-        let scan = |ev: &mut Vec<Evidence>, lang: &Option<String>, hits: &Hits, field: Field, path: &str| {
+        let scan = |ev: &mut Vec<Evidence>, lang: &Option<Lang<'_>>, hits: &Hits, field: Field, path: &str| {
             let allowed = |set: Set| match lang.as_deref() {
                 Some("en") => set == Set::En,
                 Some("es") => set == Set::Es,
@@ -448,7 +459,7 @@ impl MapperSet {
         let folded = Folded::of(a, self.with_transactions);
         let mut scans: Vec<Scans> = self.mappers.iter().map(|_| Scans::default()).collect();
         let scan_into =
-            |texts: &[(Option<String>, String)], scans: &mut Vec<Scans>, pick: fn(&mut Scans) -> &mut Vec<Hits>| {
+            |texts: &[(Option<Lang<'_>>, String)], scans: &mut Vec<Scans>, pick: fn(&mut Scans) -> &mut Vec<Hits>| {
                 for (_, f) in texts {
                     for s in scans.iter_mut() {
                         pick(s).push(Hits::new());
