@@ -825,7 +825,7 @@ impl<R: BufRead> ActivityReader<R> {
         let mut act = Activity::new(placeholder);
         act.iati_version = self.version.clone();
         self.act = Some(act);
-        let attrs = self.attrs(&start, pos)?;
+        let (_, attrs) = self.tag(&start, pos)?;
         for (k, v) in attrs {
             let a = self.act.as_mut().ok_or_else(internal)?;
             match k {
@@ -920,8 +920,31 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    /// The element's attributes, borrowed from the event buffer (no allocation unless a value
-    /// contains entity references). Records `xmlns:` declarations.
+    /// The element's name and attributes, borrowed from the event buffer (no allocation unless
+    /// a value contains entity references). Records `xmlns:` declarations.
+    ///
+    /// The usual well-formed tag takes [`parse_tag`]'s fast path; anything it does not accept
+    /// (invalid UTF-8, a malformed or duplicated attribute, a bad entity reference) goes through
+    /// the quick-xml path below, which reports the problem exactly as before.
+    fn tag<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<(&'e str, Attrs<'e>), FatalError> {
+        let name_len = e.name().into_inner().len();
+        if let Some((name, attrs)) = parse_tag(e, name_len) {
+            for (k, v) in &attrs {
+                if let Some(prefix) = k.strip_prefix("xmlns:") {
+                    self.namespaces.push((prefix.to_owned(), v.to_string()));
+                }
+            }
+            return Ok((name, attrs));
+        }
+        let name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
+            code: "not-well-formed",
+            message: "element name is not UTF-8".into(),
+            offset: pos,
+        })?;
+        Ok((name, self.attrs(e, pos)?))
+    }
+
+    /// The element's attributes through quick-xml (see [`Self::tag`]).
     fn attrs<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<Attrs<'e>, FatalError> {
         let mut out: Attrs<'e> = Attrs::new();
         // quick-xml's own duplicate check allocates per element; this one does not.
@@ -1066,12 +1089,7 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
-        let raw_name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
-            code: "not-well-formed",
-            message: "element name is not UTF-8".into(),
-            offset: pos,
-        })?;
-        let attrs = self.attrs(e, pos)?;
+        let (raw_name, attrs) = self.tag(e, pos)?;
         let parent = self.parent();
         let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
         let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
@@ -1882,6 +1900,73 @@ impl<R: BufRead> ActivityReader<R> {
     }
 }
 
+/// XML whitespace, as quick-xml reads it between attributes.
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\r' | b'\n' | b'\t')
+}
+
+/// Name and attributes of a start tag's bytes `raw` (name first, `name_len` bytes long), when
+/// the tag is valid UTF-8 and every attribute is `key = "value"` (or single-quoted), no key twice
+/// and every entity reference in a value is a predefined or character reference: then the result
+/// is what quick-xml's `attributes().with_checks(false)` and `unescape_value` return, with one
+/// UTF-8 check for the whole tag instead of one per name and value. `None` for anything else
+/// (the caller then takes quick-xml's path, which reports the error).
+fn parse_tag(raw: &[u8], name_len: usize) -> Option<(&str, Attrs<'_>)> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let name = s.get(..name_len)?;
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut out = Attrs::new();
+    let mut i = name_len;
+    loop {
+        // Same scan as quick-xml's attribute iterator (XML mode).
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        if i == n {
+            return Some((name, out));
+        }
+        let key_start = i;
+        while i < n && b[i] != b'=' && !is_xml_space(b[i]) {
+            i += 1;
+        }
+        let key_end = i;
+        if key_end == key_start {
+            // quick-xml reads a key starting with `=` differently: leave it to quick-xml.
+            return None;
+        }
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        if i == n || b[i] != b'=' {
+            return None;
+        }
+        i += 1;
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        let quote = *b.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = i + 1;
+        let value_end = value_start + b[value_start..].iter().position(|&c| c == quote)?;
+        i = value_end + 1;
+        // The delimiters are ASCII, hence char boundaries of the validated `s`.
+        let key = s.get(key_start..key_end)?;
+        let raw_value = s.get(value_start..value_end)?;
+        let value = if raw_value.as_bytes().contains(&b'&') {
+            quick_xml::escape::unescape(raw_value).ok()?
+        } else {
+            std::borrow::Cow::Borrowed(raw_value)
+        };
+        if out.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        out.push((key, value));
+    }
+}
+
 fn internal() -> FatalError {
     FatalError { code: "internal", message: "internal reader state error".into(), offset: 0 }
 }
@@ -1897,5 +1982,88 @@ mod tests {
         }
         assert_eq!(known_name("usg:treasury-account"), None);
         assert_eq!(known_name("not-an-iati-element"), None);
+    }
+
+    /// quick-xml's reading of a tag: name and attributes, or None when it reports an error.
+    fn quick_xml_tag(raw: &[u8]) -> Option<(String, Vec<(String, String)>)> {
+        let doc = [b"<", raw, b"/>"].concat();
+        let mut reader = Reader::from_reader(&doc[..]);
+        let mut buf = Vec::new();
+        let Ok(Event::Empty(e)) = reader.read_event_into(&mut buf) else {
+            // Not a tag quick-xml can read (unbalanced quotes): never reaches `parse_tag`.
+            return Some((String::new(), vec![(String::new(), String::new())]));
+        };
+        assert_eq!(&*e, raw);
+        let name = std::str::from_utf8(e.name().into_inner()).ok()?.to_owned();
+        let mut out: Vec<(String, String)> = Vec::new();
+        for a in e.attributes().with_checks(false) {
+            let a = a.ok()?;
+            let key = std::str::from_utf8(a.key.into_inner()).ok()?.to_owned();
+            let value = a.unescape_value().ok()?.into_owned();
+            if out.iter().any(|(k, _)| *k == key) {
+                return None;
+            }
+            out.push((key, value));
+        }
+        Some((name, out))
+    }
+
+    #[test]
+    fn fast_tag_parse_agrees_with_quick_xml() {
+        let fixed: &[&[u8]] = &[
+            b"a",
+            b"a ",
+            b"a x=\"1\"",
+            b"a x='1' y=\"2\"",
+            b"a x = \"1\"\ty\n=\r'2' ",
+            b"a x=\"1\"y=\"2\"",
+            b"a x=\"1\" x=\"2\"",
+            b"a x",
+            b"a x=",
+            b"a x=1",
+            b"a x=\"1",
+            b"a =\"1\"",
+            b"a ==\"1\"",
+            b"a x=\"&amp;&lt;&#65;&#x42;\"",
+            b"a x=\"&bogus;\"",
+            b"a x=\"&amp\"",
+            b"a x=\"a;b\"",
+            b"a x=\"\xff\"",
+            b"\xff x=\"1\"",
+            b"a x=\"\xc3\xa9\" xml:lang=\"EN\" xmlns:usg=\"u\"",
+        ];
+        let mut cases: Vec<Vec<u8>> = fixed.iter().map(|c| c.to_vec()).collect();
+        let alphabet: &[u8] = b"ab:= \t\"'&;#x1\xc3\xa9\xff";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            let mut c = b"e ".to_vec();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 14) as usize;
+            for k in 0..len {
+                c.push(alphabet[((seed >> (4 + 4 * k)) % alphabet.len() as u64) as usize]);
+            }
+            cases.push(c);
+        }
+        for ok in [&b"a x='1' y=\"2\""[..], b"a x=\"&amp;&#65;\" xml:lang=\"en\"", b"a x=\"a;b\""] {
+            assert!(parse_tag(ok, 1).is_some(), "{:?}", String::from_utf8_lossy(ok));
+        }
+        let (mut compared, mut fast_accepted) = (0, 0);
+        for c in &cases {
+            let name_len = c.iter().position(|&b| is_xml_space(b)).unwrap_or(c.len());
+            let expected = quick_xml_tag(c);
+            if expected.as_ref().is_some_and(|(n, a)| n.is_empty() && a.len() == 1) {
+                continue;
+            }
+            compared += 1;
+            if let Some((name, attrs)) = parse_tag(c, name_len) {
+                fast_accepted += 1;
+                let fast =
+                    (name.to_owned(), attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
+                assert_eq!(Some(fast), expected, "{:?}", String::from_utf8_lossy(c));
+            }
+        }
+        assert!(compared > 100_000 && fast_accepted > 10_000, "{compared} {fast_accepted}");
     }
 }
