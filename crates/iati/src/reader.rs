@@ -265,216 +265,140 @@ struct Frame {
     attr: Option<String>,
 }
 
-/// IATI element names Senda knows (modelled or read past, never kept as extensions); the
-/// list [`known_name`] must match (checked by a test).
-#[cfg(test)]
-const KNOWN: &[&str] = &[
-    "iati-identifier",
-    "reporting-org",
-    "participating-org",
-    "title",
-    "description",
-    "narrative",
-    "activity-status",
-    "activity-scope",
-    "activity-date",
-    "contact-info",
-    "organisation",
-    "department",
-    "person-name",
-    "job-title",
-    "telephone",
-    "email",
-    "website",
-    "mailing-address",
-    "recipient-country",
-    "recipient-region",
-    "location",
-    "location-reach",
-    "location-id",
-    "name",
-    "activity-description",
-    "administrative",
-    "point",
-    "pos",
-    "exactness",
-    "location-class",
-    "feature-designation",
-    "sector",
-    "tag",
-    "country-budget-items",
-    "budget-item",
-    "humanitarian-scope",
-    "policy-marker",
-    "collaboration-type",
-    "default-flow-type",
-    "default-finance-type",
-    "default-aid-type",
-    "default-tied-status",
-    "budget",
-    "period-start",
-    "period-end",
-    "value",
-    "planned-disbursement",
-    "provider-org",
-    "receiver-org",
-    "capital-spend",
-    "transaction",
-    "transaction-type",
-    "transaction-date",
-    "disbursement-channel",
-    "flow-type",
-    "finance-type",
-    "aid-type",
-    "tied-status",
-    "document-link",
-    "category",
-    "language",
-    "document-date",
-    "related-activity",
-    "legacy-data",
-    "conditions",
-    "condition",
-    "result",
-    "indicator",
-    "reference",
-    "baseline",
-    "period",
-    "target",
-    "actual",
-    "comment",
-    "dimension",
-    "crs-add",
-    "other-flags",
-    "loan-terms",
-    "repayment-type",
-    "repayment-plan",
-    "commitment-date",
-    "repayment-first-date",
-    "repayment-final-date",
-    "loan-status",
-    "interest-received",
-    "principal-outstanding",
-    "principal-arrears",
-    "interest-arrears",
-    "channel-code",
-    "fss",
-    "forecast",
-    "other-identifier",
-    "owner-org",
-    "activity-website",
-    "iati-activity",
-    "iati-activities",
-    "default-currency",
-    "title-es",
-    "code",
-    "vocabulary-uri",
-];
+/// Declares [`Elem`] (one variant per IATI element name Senda knows: modelled or read past,
+/// never kept as extensions), [`NAMES`] (their spellings, in variant order) and [`known_name`].
+macro_rules! known_names {
+    ($($variant:ident = $name:literal,)*) => {
+        /// An IATI element name Senda knows (see [`known_name`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Elem {
+            $($variant,)*
+        }
+        /// The spelling of each [`Elem`], in variant order.
+        const NAMES: &[&str] = &[$($name,)*];
+        /// Every [`Elem`], in variant order.
+        #[cfg(test)]
+        const ALL_NAMES: &[Elem] = &[$(Elem::$variant,)*];
 
-fn known_name(n: &str) -> Option<&'static str> {
-    Some(match n {
-        "iati-identifier" => "iati-identifier",
-        "reporting-org" => "reporting-org",
-        "participating-org" => "participating-org",
-        "title" => "title",
-        "description" => "description",
-        "narrative" => "narrative",
-        "activity-status" => "activity-status",
-        "activity-scope" => "activity-scope",
-        "activity-date" => "activity-date",
-        "contact-info" => "contact-info",
-        "organisation" => "organisation",
-        "department" => "department",
-        "person-name" => "person-name",
-        "job-title" => "job-title",
-        "telephone" => "telephone",
-        "email" => "email",
-        "website" => "website",
-        "mailing-address" => "mailing-address",
-        "recipient-country" => "recipient-country",
-        "recipient-region" => "recipient-region",
-        "location" => "location",
-        "location-reach" => "location-reach",
-        "location-id" => "location-id",
-        "name" => "name",
-        "activity-description" => "activity-description",
-        "administrative" => "administrative",
-        "point" => "point",
-        "pos" => "pos",
-        "exactness" => "exactness",
-        "location-class" => "location-class",
-        "feature-designation" => "feature-designation",
-        "sector" => "sector",
-        "tag" => "tag",
-        "country-budget-items" => "country-budget-items",
-        "budget-item" => "budget-item",
-        "humanitarian-scope" => "humanitarian-scope",
-        "policy-marker" => "policy-marker",
-        "collaboration-type" => "collaboration-type",
-        "default-flow-type" => "default-flow-type",
-        "default-finance-type" => "default-finance-type",
-        "default-aid-type" => "default-aid-type",
-        "default-tied-status" => "default-tied-status",
-        "budget" => "budget",
-        "period-start" => "period-start",
-        "period-end" => "period-end",
-        "value" => "value",
-        "planned-disbursement" => "planned-disbursement",
-        "provider-org" => "provider-org",
-        "receiver-org" => "receiver-org",
-        "capital-spend" => "capital-spend",
-        "transaction" => "transaction",
-        "transaction-type" => "transaction-type",
-        "transaction-date" => "transaction-date",
-        "disbursement-channel" => "disbursement-channel",
-        "flow-type" => "flow-type",
-        "finance-type" => "finance-type",
-        "aid-type" => "aid-type",
-        "tied-status" => "tied-status",
-        "document-link" => "document-link",
-        "category" => "category",
-        "language" => "language",
-        "document-date" => "document-date",
-        "related-activity" => "related-activity",
-        "legacy-data" => "legacy-data",
-        "conditions" => "conditions",
-        "condition" => "condition",
-        "result" => "result",
-        "indicator" => "indicator",
-        "reference" => "reference",
-        "baseline" => "baseline",
-        "period" => "period",
-        "target" => "target",
-        "actual" => "actual",
-        "comment" => "comment",
-        "dimension" => "dimension",
-        "crs-add" => "crs-add",
-        "other-flags" => "other-flags",
-        "loan-terms" => "loan-terms",
-        "repayment-type" => "repayment-type",
-        "repayment-plan" => "repayment-plan",
-        "commitment-date" => "commitment-date",
-        "repayment-first-date" => "repayment-first-date",
-        "repayment-final-date" => "repayment-final-date",
-        "loan-status" => "loan-status",
-        "interest-received" => "interest-received",
-        "principal-outstanding" => "principal-outstanding",
-        "principal-arrears" => "principal-arrears",
-        "interest-arrears" => "interest-arrears",
-        "channel-code" => "channel-code",
-        "fss" => "fss",
-        "forecast" => "forecast",
-        "other-identifier" => "other-identifier",
-        "owner-org" => "owner-org",
-        "activity-website" => "activity-website",
-        "iati-activity" => "iati-activity",
-        "iati-activities" => "iati-activities",
-        "default-currency" => "default-currency",
-        "title-es" => "title-es",
-        "code" => "code",
-        "vocabulary-uri" => "vocabulary-uri",
-        _ => return None,
-    })
+        /// The known element name spelled `n` (exactly), if any.
+        fn known_name(n: &str) -> Option<Elem> {
+            // rustc compiles a `match` on strings to a switch on the length and then a few
+            // comparisons: cheaper than hashing.
+            Some(match n {
+                $($name => Elem::$variant,)*
+                _ => return None,
+            })
+        }
+    };
+}
+
+known_names! {
+    IatiIdentifier = "iati-identifier",
+    ReportingOrg = "reporting-org",
+    ParticipatingOrg = "participating-org",
+    Title = "title",
+    Description = "description",
+    Narrative = "narrative",
+    ActivityStatus = "activity-status",
+    ActivityScope = "activity-scope",
+    ActivityDate = "activity-date",
+    ContactInfo = "contact-info",
+    Organisation = "organisation",
+    Department = "department",
+    PersonName = "person-name",
+    JobTitle = "job-title",
+    Telephone = "telephone",
+    Email = "email",
+    Website = "website",
+    MailingAddress = "mailing-address",
+    RecipientCountry = "recipient-country",
+    RecipientRegion = "recipient-region",
+    Location = "location",
+    LocationReach = "location-reach",
+    LocationId = "location-id",
+    Name = "name",
+    ActivityDescription = "activity-description",
+    Administrative = "administrative",
+    Point = "point",
+    Pos = "pos",
+    Exactness = "exactness",
+    LocationClass = "location-class",
+    FeatureDesignation = "feature-designation",
+    Sector = "sector",
+    Tag = "tag",
+    CountryBudgetItems = "country-budget-items",
+    BudgetItem = "budget-item",
+    HumanitarianScope = "humanitarian-scope",
+    PolicyMarker = "policy-marker",
+    CollaborationType = "collaboration-type",
+    DefaultFlowType = "default-flow-type",
+    DefaultFinanceType = "default-finance-type",
+    DefaultAidType = "default-aid-type",
+    DefaultTiedStatus = "default-tied-status",
+    Budget = "budget",
+    PeriodStart = "period-start",
+    PeriodEnd = "period-end",
+    Value = "value",
+    PlannedDisbursement = "planned-disbursement",
+    ProviderOrg = "provider-org",
+    ReceiverOrg = "receiver-org",
+    CapitalSpend = "capital-spend",
+    Transaction = "transaction",
+    TransactionType = "transaction-type",
+    TransactionDate = "transaction-date",
+    DisbursementChannel = "disbursement-channel",
+    FlowType = "flow-type",
+    FinanceType = "finance-type",
+    AidType = "aid-type",
+    TiedStatus = "tied-status",
+    DocumentLink = "document-link",
+    Category = "category",
+    Language = "language",
+    DocumentDate = "document-date",
+    RelatedActivity = "related-activity",
+    LegacyData = "legacy-data",
+    Conditions = "conditions",
+    Condition = "condition",
+    Result = "result",
+    Indicator = "indicator",
+    Reference = "reference",
+    Baseline = "baseline",
+    Period = "period",
+    Target = "target",
+    Actual = "actual",
+    Comment = "comment",
+    Dimension = "dimension",
+    CrsAdd = "crs-add",
+    OtherFlags = "other-flags",
+    LoanTerms = "loan-terms",
+    RepaymentType = "repayment-type",
+    RepaymentPlan = "repayment-plan",
+    CommitmentDate = "commitment-date",
+    RepaymentFirstDate = "repayment-first-date",
+    RepaymentFinalDate = "repayment-final-date",
+    LoanStatus = "loan-status",
+    InterestReceived = "interest-received",
+    PrincipalOutstanding = "principal-outstanding",
+    PrincipalArrears = "principal-arrears",
+    InterestArrears = "interest-arrears",
+    ChannelCode = "channel-code",
+    Fss = "fss",
+    Forecast = "forecast",
+    OtherIdentifier = "other-identifier",
+    OwnerOrg = "owner-org",
+    ActivityWebsite = "activity-website",
+    IatiActivity = "iati-activity",
+    IatiActivities = "iati-activities",
+    DefaultCurrency = "default-currency",
+    TitleEs = "title-es",
+    Code = "code",
+    VocabularyUri = "vocabulary-uri",
+}
+
+impl Elem {
+    fn as_str(self) -> &'static str {
+        NAMES[self as usize]
+    }
 }
 
 fn v1_role(r: &str) -> String {
@@ -1125,7 +1049,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
             (Some(n), p) => {
-                self.current = Some(n);
+                self.current = Some(n.as_str());
                 let k = self.kind_for(n, p, &attrs, pos, &mut attr);
                 self.current = None;
                 k?
@@ -1140,7 +1064,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
         }
-        let name = known.unwrap_or("extension");
+        let name = known.map_or("extension", Elem::as_str);
         self.frames.push(Frame {
             kind,
             name,
@@ -1186,7 +1110,7 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn kind_for(
         &mut self,
-        n: &'static str,
+        n: Elem,
         p: Kind,
         attrs: &[(&str, std::borrow::Cow<'_, str>)],
         pos: u64,
@@ -1194,15 +1118,16 @@ impl<R: BufRead> ActivityReader<R> {
     ) -> Result<Kind, FatalError> {
         let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
         let nonempty = |k: &str| get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        use Elem as N;
         use Kind::*;
         Ok(match (p, n) {
-            (_, "narrative") => Narrative,
-            (Activity, "iati-identifier") => Identifier,
-            (Activity, "reporting-org") => {
+            (_, N::Narrative) => Narrative,
+            (Activity, N::IatiIdentifier) => Identifier,
+            (Activity, N::ReportingOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ReportingOrg
             }
-            (Activity, "participating-org") => {
+            (Activity, N::ParticipatingOrg) => {
                 self.porg = Some(senda_core::ParticipatingOrg {
                     role: nonempty("role").map(|r| v1_role(&r)),
                     org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] },
@@ -1210,27 +1135,27 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 ParticipatingOrg
             }
-            (Activity, "title") => Title,
-            (Activity, "description") => {
+            (Activity, N::Title) => Title,
+            (Activity, N::Description) => {
                 *attr = nonempty("type");
                 Description
             }
-            (Activity, "activity-status") => {
+            (Activity, N::ActivityStatus) => {
                 *attr = nonempty("code");
                 Status
             }
-            (Activity, "activity-scope") => {
+            (Activity, N::ActivityScope) => {
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.scope = nonempty("code");
                 Ignored
             }
-            (Activity, "activity-date") => {
+            (Activity, N::ActivityDate) => {
                 *attr = nonempty("iso-date");
                 let t = nonempty("type").map(|t| v1_date_type(&t)).unwrap_or_default();
                 self.date_type = Some(t);
                 ActivityDate
             }
-            (Activity | Transaction, "recipient-country") => {
+            (Activity | Transaction, N::RecipientCountry) => {
                 let code = get("code").unwrap_or_default();
                 let in_tx = p == Transaction;
                 match CountryCode::parse(code) {
@@ -1258,7 +1183,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Country
             }
-            (Activity | Transaction, "recipient-region") => {
+            (Activity | Transaction, N::RecipientRegion) => {
                 let pct = self.pct(get("percentage"), pos);
                 let rr = RecipientRegion {
                     code: get("code").unwrap_or_default().trim().to_owned(),
@@ -1274,7 +1199,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Region
             }
-            (Activity | Transaction, "sector") => {
+            (Activity | Transaction, N::Sector) => {
                 let pct = self.pct(get("percentage"), pos);
                 self.sector = Some(senda_core::Sector {
                     vocabulary: sector_vocabulary(get("vocabulary")),
@@ -1284,7 +1209,7 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Sector
             }
-            (Activity, "tag") => {
+            (Activity, N::Tag) => {
                 self.tag = Some(senda_core::Tag {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
                     code: get("code").unwrap_or_default().trim().to_owned(),
@@ -1292,7 +1217,7 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Tag
             }
-            (Activity, "policy-marker") => {
+            (Activity, N::PolicyMarker) => {
                 let pm = PolicyMarker {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
                     code: get("code").unwrap_or_default().trim().to_owned(),
@@ -1301,25 +1226,25 @@ impl<R: BufRead> ActivityReader<R> {
                 self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
                 Ignored
             }
-            (Activity, "default-aid-type") => {
+            (Activity, N::DefaultAidType) => {
                 if let Some(c) = nonempty("code") {
                     self.act.as_mut().ok_or_else(internal)?.default_aid_types.push(c);
                 }
                 Ignored
             }
-            (Activity, "default-flow-type") => {
+            (Activity, N::DefaultFlowType) => {
                 self.act.as_mut().ok_or_else(internal)?.default_flow_type = nonempty("code");
                 Ignored
             }
-            (Activity, "default-finance-type") => {
+            (Activity, N::DefaultFinanceType) => {
                 self.act.as_mut().ok_or_else(internal)?.default_finance_type = nonempty("code");
                 Ignored
             }
-            (Activity, "collaboration-type") => {
+            (Activity, N::CollaborationType) => {
                 self.act.as_mut().ok_or_else(internal)?.collaboration_type = nonempty("code");
                 Ignored
             }
-            (Activity, "related-activity") => {
+            (Activity, N::RelatedActivity) => {
                 if let Some(r) = nonempty("ref") {
                     self.act
                         .as_mut()
@@ -1329,7 +1254,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Ignored
             }
-            (Activity, "budget") => {
+            (Activity, N::Budget) => {
                 self.budget = Some(senda_core::Budget {
                     budget_type: nonempty("type"),
                     status: nonempty("status"),
@@ -1339,7 +1264,7 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Budget
             }
-            (Activity, "location") => {
+            (Activity, N::Location) => {
                 self.location = Some(senda_core::Location {
                     r#ref: nonempty("ref"),
                     name: vec![],
@@ -1349,11 +1274,11 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Location
             }
-            (Activity, "result") => {
+            (Activity, N::Result) => {
                 self.result = Some(ResultItem { result_type: nonempty("type"), title: vec![], indicators: vec![] });
                 Result
             }
-            (Activity, "transaction") => {
+            (Activity, N::Transaction) => {
                 self.tx = Some(senda_core::Transaction {
                     r#ref: nonempty("ref"),
                     transaction_type: String::new(),
@@ -1371,44 +1296,44 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Transaction
             }
-            (Transaction, "transaction-type") => {
+            (Transaction, N::TransactionType) => {
                 *attr = nonempty("code");
                 TxType
             }
-            (Transaction, "transaction-date") => {
+            (Transaction, N::TransactionDate) => {
                 *attr = nonempty("iso-date");
                 TxDate
             }
-            (Transaction | Budget, "value") => {
+            (Transaction | Budget, N::Value) => {
                 self.value = Some((nonempty("currency"), nonempty("value-date")));
                 Value
             }
-            (Transaction, "description") => TxDescription,
-            (Transaction, "provider-org") => {
+            (Transaction, N::Description) => TxDescription,
+            (Transaction, N::ProviderOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ProviderOrg
             }
-            (Transaction, "receiver-org") => {
+            (Transaction, N::ReceiverOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ReceiverOrg
             }
-            (Transaction, "aid-type") => {
+            (Transaction, N::AidType) => {
                 if let (Some(c), Some(t)) = (nonempty("code"), self.tx.as_mut()) {
                     t.aid_types.push(c);
                 }
                 Ignored
             }
-            (Budget | Period, "period-start") => {
+            (Budget | Period, N::PeriodStart) => {
                 *attr = nonempty("iso-date");
                 PeriodStart
             }
-            (Budget | Period, "period-end") => {
+            (Budget | Period, N::PeriodEnd) => {
                 *attr = nonempty("iso-date");
                 PeriodEnd
             }
-            (Location, "name") => LocName,
-            (Location, "description") => LocDescription,
-            (Location, "administrative") => {
+            (Location, N::Name) => LocName,
+            (Location, N::Description) => LocDescription,
+            (Location, N::Administrative) => {
                 if let (Some(c), Some(l)) = (nonempty("code"), self.location.as_mut()) {
                     l.administratives.push(Administrative {
                         vocabulary: nonempty("vocabulary"),
@@ -1418,10 +1343,10 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Ignored
             }
-            (Location, "point") => Point,
-            (Point, "pos") => Pos,
-            (Result, "title") => ResultTitle,
-            (Result, "indicator") => {
+            (Location, N::Point) => Point,
+            (Point, N::Pos) => Pos,
+            (Result, N::Title) => ResultTitle,
+            (Result, N::Indicator) => {
                 self.indicator = Some(senda_core::Indicator {
                     measure: nonempty("measure"),
                     ascending: get("ascending").and_then(parse_bool),
@@ -1431,8 +1356,8 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Indicator
             }
-            (Indicator, "title") => IndicatorTitle,
-            (Indicator, "baseline") => {
+            (Indicator, N::Title) => IndicatorTitle,
+            (Indicator, N::Baseline) => {
                 let date = self.date_attr(nonempty("iso-date"), pos);
                 self.ivalue = Some(IndicatorValue {
                     value: nonempty("value"),
@@ -1442,16 +1367,16 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Baseline
             }
-            (Indicator, "period") => {
+            (Indicator, N::Period) => {
                 self.period = Some(IndicatorPeriod { start: None, end: None, targets: vec![], actuals: vec![] });
                 Period
             }
-            (Period, "target") | (Period, "actual") => {
+            (Period, N::Target) | (Period, N::Actual) => {
                 self.ivalue =
                     Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
-                if n == "target" { Target } else { Actual }
+                if n == N::Target { Target } else { Actual }
             }
-            (Baseline | Target | Actual, "comment") => Comment,
+            (Baseline | Target | Actual, N::Comment) => Comment,
             _ => Ignored,
         })
     }
@@ -1977,8 +1902,11 @@ mod tests {
 
     #[test]
     fn known_names_match_the_list() {
-        for n in KNOWN {
-            assert_eq!(known_name(n), Some(*n));
+        assert_eq!(NAMES.len(), ALL_NAMES.len());
+        for (i, n) in NAMES.iter().enumerate() {
+            assert_eq!(known_name(n).map(Elem::as_str), Some(*n));
+            assert_eq!(ALL_NAMES[i] as usize, i);
+            assert!(!NAMES[..i].contains(n), "{n} twice");
         }
         assert_eq!(known_name("usg:treasury-account"), None);
         assert_eq!(known_name("not-an-iati-element"), None);
