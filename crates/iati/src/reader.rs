@@ -401,24 +401,55 @@ impl Elem {
     }
 }
 
-fn v1_role(r: &str) -> String {
-    match r.to_ascii_lowercase().as_str() {
-        "funding" => "1".into(),
-        "accountable" => "2".into(),
-        "extending" => "3".into(),
-        "implementing" => "4".into(),
-        _ => r.to_owned(),
+/// The 2.0x code of a 1.0x organisation role (any case), else the role as it is. Reuses `r`'s
+/// allocation.
+fn v1_role(mut r: String) -> String {
+    let code = ["funding", "accountable", "extending", "implementing"]
+        .iter()
+        .position(|v| r.eq_ignore_ascii_case(v))
+        .map(|i| ["1", "2", "3", "4"][i]);
+    if let Some(c) = code {
+        r.clear();
+        r.push_str(c);
     }
+    r
 }
 
-fn v1_date_type(t: &str) -> String {
-    match t {
-        "start-planned" => "1".into(),
-        "start-actual" => "2".into(),
-        "end-planned" => "3".into(),
-        "end-actual" => "4".into(),
-        _ => t.to_owned(),
-    }
+/// The 2.0x code of a 1.0x activity date type, else the type as it is. Reuses `t`'s allocation.
+fn v1_date_type(mut t: String) -> String {
+    let code = match t.as_str() {
+        "start-planned" => "1",
+        "start-actual" => "2",
+        "end-planned" => "3",
+        "end-actual" => "4",
+        _ => return t,
+    };
+    t.clear();
+    t.push_str(code);
+    t
+}
+
+/// Whether an element of this kind reads the narratives (or, 1.0x, the text) inside it: only
+/// then are its narratives kept and its `xml:lang` read.
+fn takes_narratives(k: Kind) -> bool {
+    use Kind::*;
+    matches!(
+        k,
+        ReportingOrg
+            | ParticipatingOrg
+            | Title
+            | Description
+            | Sector
+            | Tag
+            | TxDescription
+            | ProviderOrg
+            | ReceiverOrg
+            | LocName
+            | LocDescription
+            | ResultTitle
+            | IndicatorTitle
+            | Comment
+    )
 }
 
 fn sector_vocabulary(v: Option<&str>) -> String {
@@ -1015,8 +1046,6 @@ impl<R: BufRead> ActivityReader<R> {
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
         let (raw_name, attrs) = self.tag(e, pos)?;
         let parent = self.parent();
-        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
-        let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
         let namespaced = raw_name.contains(':');
         if parent == Kind::Narrative {
             self.diag(
@@ -1065,6 +1094,12 @@ impl<R: BufRead> ActivityReader<R> {
             }
         }
         let name = known.map_or("extension", Elem::as_str);
+        // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
+        let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
+            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim().to_ascii_lowercase())
+        } else {
+            None
+        };
         self.frames.push(Frame {
             kind,
             name,
@@ -1129,7 +1164,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity, N::ParticipatingOrg) => {
                 self.porg = Some(senda_core::ParticipatingOrg {
-                    role: nonempty("role").map(|r| v1_role(&r)),
+                    role: nonempty("role").map(v1_role),
                     org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] },
                     activity_id: nonempty("activity-id"),
                 });
@@ -1151,7 +1186,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity, N::ActivityDate) => {
                 *attr = nonempty("iso-date");
-                let t = nonempty("type").map(|t| v1_date_type(&t)).unwrap_or_default();
+                let t = nonempty("type").map(v1_date_type).unwrap_or_default();
                 self.date_type = Some(t);
                 ActivityDate
             }
@@ -1433,19 +1468,27 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn take_narratives(&mut self, f: &Frame, text: &str) -> Vec<Narrative> {
+    fn take_narratives(&mut self, f: &mut Frame, text: &str) -> Vec<Narrative> {
         let mut v: Vec<Narrative> = self.narrs.drain(f.narr_start..).collect();
         if v.is_empty() {
             let t = text.trim();
             if !t.is_empty() {
-                v.push(Narrative { lang: f.lang.clone(), text: t.to_owned() });
+                v.push(Narrative { lang: f.lang.take(), text: t.to_owned() });
             }
         }
         v
     }
 
+    /// The text of the first narrative of `f` (or its 1.0x text), as
+    /// `take_narratives(f, text).into_iter().next().map(|n| n.text)` without the vector.
+    fn first_narrative_text(&mut self, f: &Frame, text: &str) -> Option<String> {
+        let first = self.narrs.get_mut(f.narr_start).map(|n| std::mem::take(&mut n.text));
+        self.narrs.truncate(f.narr_start);
+        first.or_else(|| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned))
+    }
+
     fn close(&mut self) -> Result<(), FatalError> {
-        let Some(f) = self.frames.pop() else { return Ok(()) };
+        let Some(mut f) = self.frames.pop() else { return Ok(()) };
         self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name);
         // The text buffer is moved out while the element is handled (nothing below writes to
         // it), so the element's text is borrowed, not copied.
@@ -1456,9 +1499,11 @@ impl<R: BufRead> ActivityReader<R> {
         match f.kind {
             Narrative => {
                 let t = text.trim();
-                if !t.is_empty() {
+                // A narrative in an element that does not read narratives is dropped when that
+                // element closes: not built at all.
+                if !t.is_empty() && takes_narratives(self.parent()) {
                     self.narrs.truncate(f.narr_start);
-                    self.narrs.push(senda_core::Narrative { lang: f.lang.clone(), text: t.to_owned() });
+                    self.narrs.push(senda_core::Narrative { lang: f.lang.take(), text: t.to_owned() });
                 }
             }
             Identifier => match IatiIdentifier::parse(text) {
@@ -1471,47 +1516,47 @@ impl<R: BufRead> ActivityReader<R> {
                 Err(e) => self.code_diag(e, pos),
             },
             ReportingOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut o), Some(a)) = (self.org.take(), self.act.as_mut()) {
                     o.names = names;
                     a.reporting_org = o;
                 }
             }
             ParticipatingOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut p), Some(a)) = (self.porg.take(), self.act.as_mut()) {
                     p.org.names = names;
                     a.participating_orgs.push(p);
                 }
             }
             Title => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
                     a.title.extend(n);
                 }
             }
             Description => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.descriptions.push(senda_core::Description { description_type: f.attr.clone(), narratives: n });
+                    a.descriptions.push(senda_core::Description { description_type: f.attr.take(), narratives: n });
                 }
             }
             Status => {
-                let code = f.attr.clone().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()));
+                let code = f.attr.take().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()));
                 if let Some(a) = self.act.as_mut() {
                     a.status = code;
                 }
             }
             ActivityDate => {
                 let ty = self.date_type.take().unwrap_or_default();
-                if let Some(d) = self.date_or_text(f.attr.clone(), text, pos)
+                if let Some(d) = self.date_or_text(f.attr.take(), text, pos)
                     && let Some(a) = self.act.as_mut()
                 {
                     a.dates.push(senda_core::ActivityDate { date_type: ty, date: d });
                 }
             }
             Sector => {
-                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                let name = self.first_narrative_text(&f, text);
                 if let Some(mut s) = self.sector.take() {
                     s.name = name;
                     let in_tx = self.parent() == Transaction;
@@ -1523,7 +1568,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Tag => {
-                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                let name = self.first_narrative_text(&f, text);
                 if let (Some(mut t), Some(a)) = (self.tag.take(), self.act.as_mut()) {
                     t.name = name;
                     a.tags.push(t);
@@ -1558,7 +1603,7 @@ impl<R: BufRead> ActivityReader<R> {
             TxType => {
                 let raw = f
                     .attr
-                    .clone()
+                    .take()
                     .or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()))
                     .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
@@ -1590,7 +1635,7 @@ impl<R: BufRead> ActivityReader<R> {
                             None,
                         );
                     }
-                    raw.trim().to_owned()
+                    if raw.trim().len() == raw.len() { raw } else { raw.trim().to_owned() }
                 } else {
                     self.diag(
                         Severity::Error,
@@ -1606,7 +1651,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxDate => {
-                let d = self.date_or_text(f.attr.clone(), text, pos);
+                let d = self.date_or_text(f.attr.take(), text, pos);
                 if let Some(t) = self.tx.as_mut() {
                     t.date = d;
                 }
@@ -1629,13 +1674,13 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxDescription => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(t) = self.tx.as_mut() {
                     t.description.extend(n);
                 }
             }
             ProviderOrg | ReceiverOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut o), Some(t)) = (self.org.take(), self.tx.as_mut()) {
                     o.names = names;
                     if f.kind == ProviderOrg {
@@ -1651,7 +1696,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             PeriodStart | PeriodEnd => {
-                let d = self.date_or_text(f.attr.clone(), text, pos);
+                let d = self.date_or_text(f.attr.take(), text, pos);
                 let start = f.kind == PeriodStart;
                 match self.parent() {
                     Budget => {
@@ -1673,7 +1718,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             LocName | LocDescription => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(l) = self.location.as_mut() {
                     if f.kind == LocName { l.name = n } else { l.description = n }
                 }
@@ -1690,7 +1735,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             ResultTitle => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(r) = self.result.as_mut() {
                     r.title = n;
                 }
@@ -1701,7 +1746,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             IndicatorTitle => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(i) = self.indicator.as_mut() {
                     i.title = n;
                 }
@@ -1722,7 +1767,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Comment => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(v) = self.ivalue.as_mut() {
                     v.comment = n;
                 }
