@@ -262,7 +262,45 @@ struct Frame {
     offset: u64,
     lang: Option<String>,
     /// A date or code attribute read at start (`iso-date`, `code`), for elements whose text is the v1 fallback.
-    attr: Option<String>,
+    attr: StartAttr,
+}
+
+/// A value read from an element's start tag for use at its end tag.
+#[derive(Default)]
+enum StartAttr {
+    #[default]
+    None,
+    /// A code or type attribute (`code`, `type`), trimmed and non-empty.
+    Code(String),
+    /// `@iso-date` (trimmed, non-empty), parsed at once so that no copy of it is kept; its
+    /// diagnostic, if any, is reported at the end tag as before.
+    Date(Result<Date, Box<CodeError>>),
+}
+
+impl StartAttr {
+    fn code(v: Option<String>) -> Self {
+        v.map_or(StartAttr::None, StartAttr::Code)
+    }
+
+    fn date(v: Option<&str>) -> Self {
+        v.map_or(StartAttr::None, |d| StartAttr::Date(parse_iso_date(d).map_err(Box::new)))
+    }
+
+    /// The code attribute (taken).
+    fn take_code(&mut self) -> Option<String> {
+        match std::mem::take(self) {
+            StartAttr::Code(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The parsed date attribute (taken).
+    fn take_date(&mut self) -> Option<Result<Date, CodeError>> {
+        match std::mem::take(self) {
+            StartAttr::Date(d) => Some(d.map_err(|e| *e)),
+            _ => None,
+        }
+    }
 }
 
 /// Declares [`Elem`] (one variant per IATI element name Senda knows: modelled or read past,
@@ -453,7 +491,7 @@ fn takes_narratives(k: Kind) -> bool {
 }
 
 fn sector_vocabulary(v: Option<&str>) -> String {
-    match v.map(str::trim) {
+    match v.map(str::trim_ws) {
         None | Some("") | Some("DAC") | Some("1") => "1".into(),
         Some("DAC-3") | Some("2") => "2".into(),
         Some("RO") => "99".into(),
@@ -476,7 +514,7 @@ const TX_LETTERS: &[(&str, &str)] = &[
 ];
 
 fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
+    match s.trim_ws() {
         "1" | "true" => Some(true),
         "0" | "false" => Some(false),
         _ => None,
@@ -509,7 +547,9 @@ pub struct ActivityReader<R: BufRead> {
     /// `activity-date/@type` of the date being read.
     date_type: Option<String>,
     tx: Option<Transaction>,
-    value: Option<(Option<String>, Option<String>)>,
+    /// `value/@currency` and `@value-date`, parsed at the start tag (diagnostics reported at
+    /// the end tag, in the same order as before).
+    value: Option<(Option<Result<CurrencyCode, CodeError>>, Option<Result<Date, CodeError>>)>,
     budget: Option<Budget>,
     location: Option<Location>,
     result: Option<ResultItem>,
@@ -658,7 +698,7 @@ impl<R: BufRead> ActivityReader<R> {
                         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
-                            self.version = Some(val.trim().to_owned()).filter(|v| !v.is_empty());
+                            self.version = Some(val.trim_ws().to_owned()).filter(|v| !v.is_empty());
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
                             self.namespaces.push((p.to_owned(), val));
                         }
@@ -780,7 +820,8 @@ impl<R: BufRead> ActivityReader<R> {
         let mut act = Activity::new(placeholder);
         act.iati_version = self.version.clone();
         self.act = Some(act);
-        let (_, attrs) = self.tag(&start, pos)?;
+        let mut attrs = Attrs::new();
+        self.tag(&start, pos, &mut attrs)?;
         for (k, v) in attrs {
             let a = self.act.as_mut().ok_or_else(internal)?;
             match k {
@@ -788,9 +829,9 @@ impl<R: BufRead> ActivityReader<R> {
                     Ok(c) => a.default_currency = Some(c),
                     Err(e) => self.code_diag(e, pos),
                 },
-                "xml:lang" => a.default_language = Some(v.trim().to_ascii_lowercase()),
-                "last-updated-datetime" => a.last_updated = Some(v.trim().to_owned()),
-                "hierarchy" => a.hierarchy = v.trim().parse().ok(),
+                "xml:lang" => a.default_language = Some(v.trim_ws().to_ascii_lowercase()),
+                "last-updated-datetime" => a.last_updated = Some(v.trim_ws().to_owned()),
+                "hierarchy" => a.hierarchy = v.trim_ws().parse().ok(),
                 "humanitarian" => a.humanitarian = parse_bool(&v),
                 _ => self.keep_attr(k, v.into_owned(), "iati-activity"),
             }
@@ -803,7 +844,7 @@ impl<R: BufRead> ActivityReader<R> {
                 narr_start: 0,
                 offset: pos,
                 lang: None,
-                attr: None,
+                attr: StartAttr::None,
             });
             self.run()?;
         }
@@ -881,22 +922,34 @@ impl<R: BufRead> ActivityReader<R> {
     /// The usual well-formed tag takes [`parse_tag`]'s fast path; anything it does not accept
     /// (invalid UTF-8, a malformed or duplicated attribute, a bad entity reference) goes through
     /// the quick-xml path below, which reports the problem exactly as before.
-    fn tag<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<(&'e str, Attrs<'e>), FatalError> {
+    ///
+    /// The attributes go to `attrs` (empty on entry; filled in place: no copy of the vector);
+    /// returns the name and whether an attribute name has a `:`.
+    fn tag<'e>(
+        &mut self,
+        e: &'e BytesStart<'_>,
+        pos: u64,
+        attrs: &mut Attrs<'e>,
+    ) -> Result<(&'e str, bool), FatalError> {
         let name_len = e.name().into_inner().len();
-        if let Some((name, attrs)) = parse_tag(e, name_len) {
-            for (k, v) in &attrs {
-                if let Some(prefix) = k.strip_prefix("xmlns:") {
-                    self.namespaces.push((prefix.to_owned(), v.to_string()));
+        if let Some((name, colon)) = parse_tag(e, name_len, attrs) {
+            if colon {
+                for (k, v) in attrs.iter() {
+                    if let Some(prefix) = k.strip_prefix("xmlns:") {
+                        self.namespaces.push((prefix.to_owned(), v.to_string()));
+                    }
                 }
             }
-            return Ok((name, attrs));
+            return Ok((name, colon));
         }
+        attrs.clear();
         let name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
             code: "not-well-formed",
             message: "element name is not UTF-8".into(),
             offset: pos,
         })?;
-        Ok((name, self.attrs(e, pos)?))
+        *attrs = self.attrs(e, pos)?;
+        Ok((name, attrs.iter().any(|(k, _)| k.contains(':'))))
     }
 
     /// The element's attributes through quick-xml (see [`Self::tag`]).
@@ -1044,9 +1097,10 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
-        let (raw_name, attrs) = self.tag(e, pos)?;
+        let mut attrs = Attrs::new();
+        let (raw_name, colon_attr) = self.tag(e, pos, &mut attrs)?;
         let parent = self.parent();
-        let namespaced = raw_name.contains(':');
+        let namespaced = raw_name.bytes().any(|b| b == b':');
         if parent == Kind::Narrative {
             self.diag(
                 Severity::Warning,
@@ -1057,7 +1111,7 @@ impl<R: BufRead> ActivityReader<R> {
             );
         }
         let known = if namespaced { None } else { known_name(raw_name) };
-        let mut attr = None;
+        let mut attr = StartAttr::None;
         let kind = match (known, parent) {
             (_, Kind::Narrative) => Kind::Ignored,
             (None, _) => {
@@ -1085,7 +1139,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
         };
         // Namespaced attributes on known elements are kept.
-        if !matches!(kind, Kind::Extension(_)) {
+        if colon_attr && !matches!(kind, Kind::Extension(_)) {
             for (k, v) in &attrs {
                 if k.contains(':') && !k.starts_with("xml:") && !k.starts_with("xmlns:") {
                     let p = format!("{}/{}", self.path(), raw_name);
@@ -1096,7 +1150,7 @@ impl<R: BufRead> ActivityReader<R> {
         let name = known.map_or("extension", Elem::as_str);
         // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
         let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
-            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim().to_ascii_lowercase())
+            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim_ws().to_ascii_lowercase())
         } else {
             None
         };
@@ -1149,10 +1203,11 @@ impl<R: BufRead> ActivityReader<R> {
         p: Kind,
         attrs: &[(&str, std::borrow::Cow<'_, str>)],
         pos: u64,
-        attr: &mut Option<String>,
+        attr: &mut StartAttr,
     ) -> Result<Kind, FatalError> {
         let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
-        let nonempty = |k: &str| get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let nonempty_str = |k: &str| get(k).map(str::trim_ws).filter(|v| !v.is_empty());
+        let nonempty = |k: &str| nonempty_str(k).map(str::to_owned);
         use Elem as N;
         use Kind::*;
         Ok(match (p, n) {
@@ -1172,11 +1227,11 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity, N::Title) => Title,
             (Activity, N::Description) => {
-                *attr = nonempty("type");
+                *attr = StartAttr::code(nonempty("type"));
                 Description
             }
             (Activity, N::ActivityStatus) => {
-                *attr = nonempty("code");
+                *attr = StartAttr::code(nonempty("code"));
                 Status
             }
             (Activity, N::ActivityScope) => {
@@ -1185,7 +1240,7 @@ impl<R: BufRead> ActivityReader<R> {
                 Ignored
             }
             (Activity, N::ActivityDate) => {
-                *attr = nonempty("iso-date");
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 let t = nonempty("type").map(v1_date_type).unwrap_or_default();
                 self.date_type = Some(t);
                 ActivityDate
@@ -1221,7 +1276,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity | Transaction, N::RecipientRegion) => {
                 let pct = self.pct(get("percentage"), pos);
                 let rr = RecipientRegion {
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
                     percentage: pct,
                 };
@@ -1238,7 +1293,7 @@ impl<R: BufRead> ActivityReader<R> {
                 let pct = self.pct(get("percentage"), pos);
                 self.sector = Some(senda_core::Sector {
                     vocabulary: sector_vocabulary(get("vocabulary")),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     percentage: pct,
                     name: None,
                 });
@@ -1247,7 +1302,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::Tag) => {
                 self.tag = Some(senda_core::Tag {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     name: None,
                 });
                 Tag
@@ -1255,8 +1310,8 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::PolicyMarker) => {
                 let pm = PolicyMarker {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
-                    significance: get("significance").and_then(|s| s.trim().parse().ok()),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    significance: get("significance").and_then(|s| s.trim_ws().parse().ok()),
                 };
                 self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
                 Ignored
@@ -1332,15 +1387,18 @@ impl<R: BufRead> ActivityReader<R> {
                 Transaction
             }
             (Transaction, N::TransactionType) => {
-                *attr = nonempty("code");
+                *attr = StartAttr::code(nonempty("code"));
                 TxType
             }
             (Transaction, N::TransactionDate) => {
-                *attr = nonempty("iso-date");
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 TxDate
             }
             (Transaction | Budget, N::Value) => {
-                self.value = Some((nonempty("currency"), nonempty("value-date")));
+                self.value = Some((
+                    nonempty_str("currency").map(CurrencyCode::parse),
+                    nonempty_str("value-date").map(parse_iso_date),
+                ));
                 Value
             }
             (Transaction, N::Description) => TxDescription,
@@ -1359,11 +1417,11 @@ impl<R: BufRead> ActivityReader<R> {
                 Ignored
             }
             (Budget | Period, N::PeriodStart) => {
-                *attr = nonempty("iso-date");
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 PeriodStart
             }
             (Budget | Period, N::PeriodEnd) => {
-                *attr = nonempty("iso-date");
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 PeriodEnd
             }
             (Location, N::Name) => LocName,
@@ -1393,10 +1451,10 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Indicator, N::Title) => IndicatorTitle,
             (Indicator, N::Baseline) => {
-                let date = self.date_attr(nonempty("iso-date"), pos);
+                let date = self.date_attr(nonempty_str("iso-date").map(parse_iso_date), pos);
                 self.ivalue = Some(IndicatorValue {
                     value: nonempty("value"),
-                    year: get("year").and_then(|y| y.trim().parse().ok()),
+                    year: get("year").and_then(|y| y.trim_ws().parse().ok()),
                     date,
                     comment: vec![],
                 });
@@ -1418,7 +1476,7 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn pct(&mut self, raw: Option<&str>, pos: u64) -> Option<Percentage> {
         let raw = raw?;
-        if raw.trim().is_empty() {
+        if raw.trim_ws().is_empty() {
             return None;
         }
         match Percentage::parse(raw) {
@@ -1430,9 +1488,8 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn date_attr(&mut self, raw: Option<String>, pos: u64) -> Option<Date> {
-        let raw = raw?;
-        match parse_iso_date(&raw) {
+    fn date_attr(&mut self, parsed: Option<Result<Date, CodeError>>, pos: u64) -> Option<Date> {
+        match parsed? {
             Ok(d) => Some(d),
             Err(e) => {
                 self.code_diag(e, pos);
@@ -1442,11 +1499,11 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     /// A date from `@iso-date`, or (1.0x) from the element text with a warning.
-    fn date_or_text(&mut self, attr: Option<String>, text: &str, pos: u64) -> Option<Date> {
+    fn date_or_text(&mut self, attr: Option<Result<Date, CodeError>>, text: &str, pos: u64) -> Option<Date> {
         if attr.is_some() {
             return self.date_attr(attr, pos);
         }
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return None;
         }
@@ -1471,7 +1528,7 @@ impl<R: BufRead> ActivityReader<R> {
     fn take_narratives(&mut self, f: &mut Frame, text: &str) -> Vec<Narrative> {
         let mut v: Vec<Narrative> = self.narrs.drain(f.narr_start..).collect();
         if v.is_empty() {
-            let t = text.trim();
+            let t = text.trim_ws();
             if !t.is_empty() {
                 v.push(Narrative { lang: f.lang.take(), text: t.to_owned() });
             }
@@ -1484,7 +1541,7 @@ impl<R: BufRead> ActivityReader<R> {
     fn first_narrative_text(&mut self, f: &Frame, text: &str) -> Option<String> {
         let first = self.narrs.get_mut(f.narr_start).map(|n| std::mem::take(&mut n.text));
         self.narrs.truncate(f.narr_start);
-        first.or_else(|| Some(text.trim()).filter(|t| !t.is_empty()).map(str::to_owned))
+        first.or_else(|| Some(text.trim_ws()).filter(|t| !t.is_empty()).map(str::to_owned))
     }
 
     fn close(&mut self) -> Result<(), FatalError> {
@@ -1498,7 +1555,7 @@ impl<R: BufRead> ActivityReader<R> {
         use Kind::*;
         match f.kind {
             Narrative => {
-                let t = text.trim();
+                let t = text.trim_ws();
                 // A narrative in an element that does not read narratives is dropped when that
                 // element closes: not built at all.
                 if !t.is_empty() && takes_narratives(self.parent()) {
@@ -1538,18 +1595,18 @@ impl<R: BufRead> ActivityReader<R> {
             Description => {
                 let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.descriptions.push(senda_core::Description { description_type: f.attr.take(), narratives: n });
+                    a.descriptions.push(senda_core::Description { description_type: f.attr.take_code(), narratives: n });
                 }
             }
             Status => {
-                let code = f.attr.take().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()));
+                let code = f.attr.take_code().or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()));
                 if let Some(a) = self.act.as_mut() {
                     a.status = code;
                 }
             }
             ActivityDate => {
                 let ty = self.date_type.take().unwrap_or_default();
-                if let Some(d) = self.date_or_text(f.attr.take(), text, pos)
+                if let Some(d) = self.date_or_text(f.attr.take_date(), text, pos)
                     && let Some(a) = self.act.as_mut()
                 {
                     a.dates.push(senda_core::ActivityDate { date_type: ty, date: d });
@@ -1603,11 +1660,11 @@ impl<R: BufRead> ActivityReader<R> {
             TxType => {
                 let raw = f
                     .attr
-                    .take()
-                    .or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()))
+                    .take_code()
+                    .or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()))
                     .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
-                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim())) {
+                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim_ws())) {
                     if !v1 {
                         self.diag(
                             Severity::Warning,
@@ -1621,7 +1678,7 @@ impl<R: BufRead> ActivityReader<R> {
                         );
                     }
                     (*c).to_owned()
-                } else if raw.trim().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
+                } else if raw.trim_ws().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
                     if v1 {
                         self.diag(
                             Severity::Warning,
@@ -1629,13 +1686,13 @@ impl<R: BufRead> ActivityReader<R> {
                             format!(
                                 "2.0x numeric transaction type {raw:?} in a version {} file: read as {}",
                                 self.version.clone().unwrap_or_default(),
-                                raw.trim()
+                                raw.trim_ws()
                             ),
                             pos,
                             None,
                         );
                     }
-                    if raw.trim().len() == raw.len() { raw } else { raw.trim().to_owned() }
+                    if raw.trim_ws().len() == raw.len() { raw } else { raw.trim_ws().to_owned() }
                 } else {
                     self.diag(
                         Severity::Error,
@@ -1651,7 +1708,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxDate => {
-                let d = self.date_or_text(f.attr.take(), text, pos);
+                let d = self.date_or_text(f.attr.take_date(), text, pos);
                 if let Some(t) = self.tx.as_mut() {
                     t.date = d;
                 }
@@ -1696,7 +1753,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             PeriodStart | PeriodEnd => {
-                let d = self.date_or_text(f.attr.take(), text, pos);
+                let d = self.date_or_text(f.attr.take_date(), text, pos);
                 let start = f.kind == PeriodStart;
                 match self.parent() {
                     Budget => {
@@ -1774,7 +1831,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             Extension(idx) => {
                 if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx)) {
-                    e.value = text.trim().to_owned();
+                    e.value = text.trim_ws().to_owned();
                 }
             }
             Country | Region | Point | Activity | Ignored => {}
@@ -1792,7 +1849,13 @@ impl<R: BufRead> ActivityReader<R> {
         Ok(())
     }
 
-    fn money(&mut self, text: &str, cur: Option<String>, vdate: Option<String>, pos: u64) -> Option<Money> {
+    fn money(
+        &mut self,
+        text: &str,
+        cur: Option<Result<CurrencyCode, CodeError>>,
+        vdate: Option<Result<Date, CodeError>>,
+        pos: u64,
+    ) -> Option<Money> {
         let amount = match parse_amount(text) {
             Ok(a) => a,
             Err(e) => {
@@ -1801,7 +1864,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
         };
         let currency = match cur {
-            Some(c) => match CurrencyCode::parse(&c) {
+            Some(c) => match c {
                 Ok(c) => c,
                 Err(e) => {
                     self.code_diag(e, pos);
@@ -1817,7 +1880,7 @@ impl<R: BufRead> ActivityReader<R> {
             },
         };
         let value_date = match vdate {
-            Some(v) => match parse_iso_date(&v) {
+            Some(v) => match v {
                 Ok(d) => Some(d),
                 Err(e) => {
                     self.diag(Severity::Warning, "invalid-value-date", e.to_string(), pos, None);
@@ -1830,7 +1893,7 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn point(&mut self, text: &str, pos: u64) -> Option<senda_core::Point> {
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return None;
         }
@@ -1870,6 +1933,26 @@ impl<R: BufRead> ActivityReader<R> {
     }
 }
 
+/// `str::trim` with a shortcut for the usual value that starts and ends with a visible ASCII
+/// character (nothing to trim): the same result, without the Unicode whitespace tables.
+trait TrimWs {
+    /// Same as `str::trim`.
+    fn trim_ws(&self) -> &str;
+}
+
+impl TrimWs for str {
+    #[inline]
+    fn trim_ws(&self) -> &str {
+        match self.as_bytes() {
+            // Every non-ASCII whitespace character starts with a byte >= 0x80; the ASCII ones
+            // are at most b' '.
+            [first, .., last] if *first > b' ' && *first < 0x80 && *last > b' ' && *last < 0x80 => self,
+            [only] if *only > b' ' && *only < 0x80 => self,
+            _ => self.trim(),
+        }
+    }
+}
+
 /// XML whitespace, as quick-xml reads it between attributes.
 fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
@@ -1881,12 +1964,15 @@ fn is_xml_space(b: u8) -> bool {
 /// is what quick-xml's `attributes().with_checks(false)` and `unescape_value` return, with one
 /// UTF-8 check for the whole tag instead of one per name and value. `None` for anything else
 /// (the caller then takes quick-xml's path, which reports the error).
-fn parse_tag(raw: &[u8], name_len: usize) -> Option<(&str, Attrs<'_>)> {
+///
+/// The attributes are pushed to `out` (partly filled when `None` is returned); the result is the
+/// name and whether an attribute name has a `:`.
+fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<(&'e str, bool)> {
     let s = std::str::from_utf8(raw).ok()?;
     let name = s.get(..name_len)?;
     let b = s.as_bytes();
     let n = b.len();
-    let mut out = Attrs::new();
+    let mut colon = false;
     let mut i = name_len;
     loop {
         // Same scan as quick-xml's attribute iterator (XML mode).
@@ -1894,10 +1980,11 @@ fn parse_tag(raw: &[u8], name_len: usize) -> Option<(&str, Attrs<'_>)> {
             i += 1;
         }
         if i == n {
-            return Some((name, out));
+            return Some((name, colon));
         }
         let key_start = i;
         while i < n && b[i] != b'=' && !is_xml_space(b[i]) {
+            colon |= b[i] == b':';
             i += 1;
         }
         let key_end = i;
@@ -2020,7 +2107,7 @@ mod tests {
             cases.push(c);
         }
         for ok in [&b"a x='1' y=\"2\""[..], b"a x=\"&amp;&#65;\" xml:lang=\"en\"", b"a x=\"a;b\""] {
-            assert!(parse_tag(ok, 1).is_some(), "{:?}", String::from_utf8_lossy(ok));
+            assert!(parse_tag(ok, 1, &mut Attrs::new()).is_some(), "{:?}", String::from_utf8_lossy(ok));
         }
         let (mut compared, mut fast_accepted) = (0, 0);
         for c in &cases {
@@ -2030,7 +2117,9 @@ mod tests {
                 continue;
             }
             compared += 1;
-            if let Some((name, attrs)) = parse_tag(c, name_len) {
+            let mut attrs = Attrs::new();
+            if let Some((name, colon)) = parse_tag(c, name_len, &mut attrs) {
+                assert_eq!(colon, attrs.iter().any(|(k, _)| k.contains(':')));
                 fast_accepted += 1;
                 let fast =
                     (name.to_owned(), attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
