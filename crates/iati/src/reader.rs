@@ -11,6 +11,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use time::Date;
 
+/// An optional attribute, parsed (the error reported later).
+type Parsed<T> = Option<Result<T, CodeError>>;
+
 /// Marks a diagnostic whose `line` still holds a byte offset (see [`resolve_positions`]).
 const UNRESOLVED: u64 = senda_core::diagnostic::UNRESOLVED_COLUMN;
 
@@ -549,7 +552,7 @@ pub struct ActivityReader<R: BufRead> {
     tx: Option<Transaction>,
     /// `value/@currency` and `@value-date`, parsed at the start tag (diagnostics reported at
     /// the end tag, in the same order as before).
-    value: Option<(Option<Result<CurrencyCode, CodeError>>, Option<Result<Date, CodeError>>)>,
+    value: Option<(Parsed<CurrencyCode>, Parsed<Date>)>,
     budget: Option<Budget>,
     location: Option<Location>,
     result: Option<ResultItem>,
@@ -1100,7 +1103,6 @@ impl<R: BufRead> ActivityReader<R> {
         let mut attrs = Attrs::new();
         let (raw_name, colon_attr) = self.tag(e, pos, &mut attrs)?;
         let parent = self.parent();
-        let namespaced = raw_name.bytes().any(|b| b == b':');
         if parent == Kind::Narrative {
             self.diag(
                 Severity::Warning,
@@ -1110,7 +1112,9 @@ impl<R: BufRead> ActivityReader<R> {
                 None,
             );
         }
-        let known = if namespaced { None } else { known_name(raw_name) };
+        // No known name has a `:`, so a namespaced name is never known.
+        let known = known_name(raw_name);
+        let name = known.map(Elem::as_str);
         let mut attr = StartAttr::None;
         let kind = match (known, parent) {
             (_, Kind::Narrative) => Kind::Ignored,
@@ -1119,7 +1123,20 @@ impl<R: BufRead> ActivityReader<R> {
                     .split_once(':')
                     .and_then(|(p, _)| self.namespaces.iter().find(|(q, _)| q == p))
                     .map(|(_, u)| u.clone());
-                let parent_path = self.ext_parent_path();
+                let parent_path = match parent {
+                    // Inside an extension: its own path (what `ext_parent_path` would build).
+                    Kind::Extension(idx) => match self.act.as_ref().and_then(|a| a.extensions.get(idx)) {
+                        Some(p) => {
+                            let mut s = String::with_capacity(p.parent.len() + 1 + p.name.len());
+                            s.push_str(&p.parent);
+                            s.push('/');
+                            s.push_str(&p.name);
+                            s
+                        }
+                        None => self.ext_parent_path(),
+                    },
+                    _ => self.ext_parent_path(),
+                };
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.extensions.push(Extension {
                     namespace: ns,
@@ -1132,7 +1149,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
             (Some(n), p) => {
-                self.current = Some(n.as_str());
+                self.current = name;
                 let k = self.kind_for(n, p, &attrs, pos, &mut attr);
                 self.current = None;
                 k?
@@ -1147,7 +1164,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
         }
-        let name = known.map_or("extension", Elem::as_str);
+        let name = name.unwrap_or("extension");
         // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
         let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
             attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim_ws().to_ascii_lowercase())
@@ -1589,13 +1606,18 @@ impl<R: BufRead> ActivityReader<R> {
             Title => {
                 let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.title.extend(n);
+                    if a.title.is_empty() {
+                        a.title = n;
+                    } else {
+                        a.title.extend(n);
+                    }
                 }
             }
             Description => {
                 let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.descriptions.push(senda_core::Description { description_type: f.attr.take_code(), narratives: n });
+                    a.descriptions
+                        .push(senda_core::Description { description_type: f.attr.take_code(), narratives: n });
                 }
             }
             Status => {
@@ -1664,7 +1686,8 @@ impl<R: BufRead> ActivityReader<R> {
                     .or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()))
                     .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
-                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim_ws())) {
+                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim_ws()))
+                {
                     if !v1 {
                         self.diag(
                             Severity::Warning,
@@ -1733,7 +1756,11 @@ impl<R: BufRead> ActivityReader<R> {
             TxDescription => {
                 let n = self.take_narratives(&mut f, text);
                 if let Some(t) = self.tx.as_mut() {
-                    t.description.extend(n);
+                    if t.description.is_empty() {
+                        t.description = n;
+                    } else {
+                        t.description.extend(n);
+                    }
                 }
             }
             ProviderOrg | ReceiverOrg => {
@@ -1849,13 +1876,7 @@ impl<R: BufRead> ActivityReader<R> {
         Ok(())
     }
 
-    fn money(
-        &mut self,
-        text: &str,
-        cur: Option<Result<CurrencyCode, CodeError>>,
-        vdate: Option<Result<Date, CodeError>>,
-        pos: u64,
-    ) -> Option<Money> {
+    fn money(&mut self, text: &str, cur: Parsed<CurrencyCode>, vdate: Parsed<Date>, pos: u64) -> Option<Money> {
         let amount = match parse_amount(text) {
             Ok(a) => a,
             Err(e) => {
@@ -2039,6 +2060,8 @@ mod tests {
             assert_eq!(known_name(n).map(Elem::as_str), Some(*n));
             assert_eq!(ALL_NAMES[i] as usize, i);
             assert!(!NAMES[..i].contains(n), "{n} twice");
+            // `open` relies on this: a namespaced name is never known.
+            assert!(!n.contains(':'), "{n}");
         }
         assert_eq!(known_name("usg:treasury-account"), None);
         assert_eq!(known_name("not-an-iati-element"), None);
@@ -2066,6 +2089,23 @@ mod tests {
             out.push((key, value));
         }
         Some((name, out))
+    }
+
+    #[test]
+    fn trim_ws_is_trim() {
+        let mut cases: Vec<String> =
+            ["", " ", "a", " a", "a ", "\u{a0}a", "a\u{3000}", "\u{b}a\u{c}", "\u{1}", "é", "a b"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        cases.extend(
+            (0u32..0x3100)
+                .filter_map(char::from_u32)
+                .flat_map(|c| [format!("{c}"), format!("{c}x{c}"), format!("x{c}")]),
+        );
+        for c in &cases {
+            assert_eq!(c.trim_ws(), c.trim(), "{c:?}");
+        }
     }
 
     #[test]
