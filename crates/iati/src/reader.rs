@@ -253,19 +253,31 @@ enum Kind {
     Target,
     Actual,
     Comment,
-    Extension(usize),
+    /// Index into the activity's extensions.
+    Extension(u32),
     Ignored,
 }
 
+// Frames are pushed and popped once per element: keep them small.
+const _: () = assert!(std::mem::size_of::<Frame>() <= 88);
+
 struct Frame {
     kind: Kind,
-    name: &'static str,
+    /// The element's name when known (`None`: an extension, named "extension" in paths).
+    elem: Option<Elem>,
     text_start: usize,
     narr_start: usize,
     offset: u64,
     lang: Option<String>,
     /// A date or code attribute read at start (`iso-date`, `code`), for elements whose text is the v1 fallback.
     attr: StartAttr,
+}
+
+impl Frame {
+    /// The element's name in paths.
+    fn name(&self) -> &'static str {
+        self.elem.map_or("extension", Elem::as_str)
+    }
 }
 
 /// A value read from an element's start tag for use at its end tag.
@@ -769,9 +781,13 @@ impl<R: BufRead> ActivityReader<R> {
             }
             match f.kind {
                 Kind::Extension(idx) => s.push_str(
-                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                    self.act
+                        .as_ref()
+                        .and_then(|a| a.extensions.get(idx as usize))
+                        .map(|e| e.name.as_str())
+                        .unwrap_or("?"),
                 ),
-                _ => s.push_str(f.name),
+                _ => s.push_str(f.name()),
             }
         }
         s
@@ -842,7 +858,7 @@ impl<R: BufRead> ActivityReader<R> {
         if !empty {
             self.frames.push(Frame {
                 kind: Kind::Activity,
-                name: "iati-activity",
+                elem: Some(Elem::IatiActivity),
                 text_start: 0,
                 narr_start: 0,
                 offset: pos,
@@ -1125,7 +1141,7 @@ impl<R: BufRead> ActivityReader<R> {
                     .map(|(_, u)| u.clone());
                 let parent_path = match parent {
                     // Inside an extension: its own path (what `ext_parent_path` would build).
-                    Kind::Extension(idx) => match self.act.as_ref().and_then(|a| a.extensions.get(idx)) {
+                    Kind::Extension(idx) => match self.act.as_ref().and_then(|a| a.extensions.get(idx as usize)) {
                         Some(p) => {
                             let mut s = String::with_capacity(p.parent.len() + 1 + p.name.len());
                             s.push_str(&p.parent);
@@ -1145,7 +1161,7 @@ impl<R: BufRead> ActivityReader<R> {
                     attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                     parent: parent_path,
                 });
-                Kind::Extension(a.extensions.len() - 1)
+                Kind::Extension(u32::try_from(a.extensions.len() - 1).map_err(|_| internal())?)
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
             (Some(n), p) => {
@@ -1164,7 +1180,6 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
         }
-        let name = name.unwrap_or("extension");
         // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
         let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
             attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim_ws().to_ascii_lowercase())
@@ -1173,7 +1188,7 @@ impl<R: BufRead> ActivityReader<R> {
         };
         self.frames.push(Frame {
             kind,
-            name,
+            elem: known,
             text_start: self.text.len(),
             narr_start: self.narrs.len(),
             offset: pos,
@@ -1202,9 +1217,13 @@ impl<R: BufRead> ActivityReader<R> {
             }
             match f.kind {
                 Kind::Extension(idx) => s.push_str(
-                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                    self.act
+                        .as_ref()
+                        .and_then(|a| a.extensions.get(idx as usize))
+                        .map(|e| e.name.as_str())
+                        .unwrap_or("?"),
                 ),
-                _ => s.push_str(f.name),
+                _ => s.push_str(f.name()),
             }
             if i == 1 {
                 use std::fmt::Write;
@@ -1563,7 +1582,7 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn close(&mut self) -> Result<(), FatalError> {
         let Some(mut f) = self.frames.pop() else { return Ok(()) };
-        self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name);
+        self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name());
         // The text buffer is moved out while the element is handled (nothing below writes to
         // it), so the element's text is borrowed, not copied.
         let text_buf = std::mem::take(&mut self.text);
@@ -1857,7 +1876,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Extension(idx) => {
-                if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx)) {
+                if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx as usize)) {
                     e.value = text.trim_ws().to_owned();
                 }
             }
@@ -2028,16 +2047,23 @@ fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<
             return None;
         }
         let value_start = i + 1;
-        let value_end = value_start + b[value_start..].iter().position(|&c| c == quote)?;
+        // One pass finds the closing quote and notes any `&`.
+        let mut amp = false;
+        let mut value_end = None;
+        for (j, &c) in b.iter().enumerate().skip(value_start) {
+            if c == quote {
+                value_end = Some(j);
+                break;
+            }
+            amp |= c == b'&';
+        }
+        let value_end = value_end?;
         i = value_end + 1;
         // The delimiters are ASCII, hence char boundaries of the validated `s`.
         let key = s.get(key_start..key_end)?;
         let raw_value = s.get(value_start..value_end)?;
-        let value = if raw_value.as_bytes().contains(&b'&') {
-            quick_xml::escape::unescape(raw_value).ok()?
-        } else {
-            std::borrow::Cow::Borrowed(raw_value)
-        };
+        let value =
+            if amp { quick_xml::escape::unescape(raw_value).ok()? } else { std::borrow::Cow::Borrowed(raw_value) };
         if out.iter().any(|(k, _)| *k == key) {
             return None;
         }
