@@ -12,6 +12,11 @@
 //! With `--read`, Senda's own `ActivityReader` reads every activity into the model and drops it
 //! (no encoding, mapping or database): the reader's cost alone, next to the bare tokenizer.
 //!
+//! With `--digest`, the reader's whole output (every `ParsedActivity` with its diagnostics, each
+//! file's diagnostics and any fatal error, in `Debug` form, files in sorted order) is hashed with
+//! xxh3 and the hex digest printed: a change to the reader that must not change its output has
+//! to print the same digest before and after.
+//!
 //! Used by `bench/run.sh`; see `docs/benchmarks.md`.
 
 use quick_xml::Reader;
@@ -35,10 +40,45 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// xxh3-128 of the `Debug` form of everything the reader returns for `files`.
+fn digest_of(files: &[PathBuf]) -> u128 {
+    use std::hash::Hasher;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut feed = |s: String| {
+        h.write(s.as_bytes());
+        h.write(b"\n");
+    };
+    for path in files {
+        let display = path.display().to_string();
+        feed(format!("file {display}"));
+        let mut reader = match senda_iati::open_file(path, &display) {
+            Ok(r) => r,
+            Err(e) => {
+                feed(format!("open fatal {e:?}"));
+                continue;
+            }
+        };
+        loop {
+            match reader.next_activity() {
+                Ok(Some(p)) => feed(format!("{p:?}")),
+                Ok(None) => break,
+                Err(e) => {
+                    feed(format!("fatal {e:?}"));
+                    break;
+                }
+            }
+        }
+        feed(format!("version {:?} position {}", reader.version(), reader.position()));
+        feed(format!("file diagnostics {:?}", reader.file_diagnostics));
+    }
+    h.digest128()
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let read_model = args.first().is_some_and(|a| a == "--read");
-    if read_model {
+    let digest = args.first().is_some_and(|a| a == "--digest");
+    if read_model || digest {
         args.remove(0);
     }
     let roots: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
@@ -48,6 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files = Vec::new();
     for r in &roots {
         collect(r, &mut files)?;
+    }
+    if digest {
+        println!("{:032x}", digest_of(&files));
+        return Ok(());
     }
     let start = Instant::now();
     let (mut bytes, mut events) = (0u64, 0u64);

@@ -11,6 +11,9 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use time::Date;
 
+/// An optional attribute, parsed (the error reported later).
+type Parsed<T> = Option<Result<T, CodeError>>;
+
 /// Marks a diagnostic whose `line` still holds a byte offset (see [`resolve_positions`]).
 const UNRESOLVED: u64 = senda_core::diagnostic::UNRESOLVED_COLUMN;
 
@@ -250,255 +253,270 @@ enum Kind {
     Target,
     Actual,
     Comment,
-    Extension(usize),
+    /// Index into the activity's extensions.
+    Extension(u32),
     Ignored,
 }
 
+// Frames are pushed and popped once per element: keep them small.
+const _: () = assert!(std::mem::size_of::<Frame>() <= 88);
+
 struct Frame {
     kind: Kind,
-    name: &'static str,
+    /// The element's name when known (`None`: an extension, named "extension" in paths).
+    elem: Option<Elem>,
     text_start: usize,
     narr_start: usize,
     offset: u64,
     lang: Option<String>,
     /// A date or code attribute read at start (`iso-date`, `code`), for elements whose text is the v1 fallback.
-    attr: Option<String>,
+    attr: StartAttr,
 }
 
-/// IATI element names Senda knows (modelled or read past, never kept as extensions); the
-/// list [`known_name`] must match (checked by a test).
-#[cfg(test)]
-const KNOWN: &[&str] = &[
-    "iati-identifier",
-    "reporting-org",
-    "participating-org",
-    "title",
-    "description",
-    "narrative",
-    "activity-status",
-    "activity-scope",
-    "activity-date",
-    "contact-info",
-    "organisation",
-    "department",
-    "person-name",
-    "job-title",
-    "telephone",
-    "email",
-    "website",
-    "mailing-address",
-    "recipient-country",
-    "recipient-region",
-    "location",
-    "location-reach",
-    "location-id",
-    "name",
-    "activity-description",
-    "administrative",
-    "point",
-    "pos",
-    "exactness",
-    "location-class",
-    "feature-designation",
-    "sector",
-    "tag",
-    "country-budget-items",
-    "budget-item",
-    "humanitarian-scope",
-    "policy-marker",
-    "collaboration-type",
-    "default-flow-type",
-    "default-finance-type",
-    "default-aid-type",
-    "default-tied-status",
-    "budget",
-    "period-start",
-    "period-end",
-    "value",
-    "planned-disbursement",
-    "provider-org",
-    "receiver-org",
-    "capital-spend",
-    "transaction",
-    "transaction-type",
-    "transaction-date",
-    "disbursement-channel",
-    "flow-type",
-    "finance-type",
-    "aid-type",
-    "tied-status",
-    "document-link",
-    "category",
-    "language",
-    "document-date",
-    "related-activity",
-    "legacy-data",
-    "conditions",
-    "condition",
-    "result",
-    "indicator",
-    "reference",
-    "baseline",
-    "period",
-    "target",
-    "actual",
-    "comment",
-    "dimension",
-    "crs-add",
-    "other-flags",
-    "loan-terms",
-    "repayment-type",
-    "repayment-plan",
-    "commitment-date",
-    "repayment-first-date",
-    "repayment-final-date",
-    "loan-status",
-    "interest-received",
-    "principal-outstanding",
-    "principal-arrears",
-    "interest-arrears",
-    "channel-code",
-    "fss",
-    "forecast",
-    "other-identifier",
-    "owner-org",
-    "activity-website",
-    "iati-activity",
-    "iati-activities",
-    "default-currency",
-    "title-es",
-    "code",
-    "vocabulary-uri",
-];
+impl Frame {
+    const BLANK: Frame = Frame {
+        kind: Kind::Ignored,
+        elem: None,
+        text_start: 0,
+        narr_start: 0,
+        offset: 0,
+        lang: None,
+        attr: StartAttr::None,
+    };
 
-fn known_name(n: &str) -> Option<&'static str> {
-    Some(match n {
-        "iati-identifier" => "iati-identifier",
-        "reporting-org" => "reporting-org",
-        "participating-org" => "participating-org",
-        "title" => "title",
-        "description" => "description",
-        "narrative" => "narrative",
-        "activity-status" => "activity-status",
-        "activity-scope" => "activity-scope",
-        "activity-date" => "activity-date",
-        "contact-info" => "contact-info",
-        "organisation" => "organisation",
-        "department" => "department",
-        "person-name" => "person-name",
-        "job-title" => "job-title",
-        "telephone" => "telephone",
-        "email" => "email",
-        "website" => "website",
-        "mailing-address" => "mailing-address",
-        "recipient-country" => "recipient-country",
-        "recipient-region" => "recipient-region",
-        "location" => "location",
-        "location-reach" => "location-reach",
-        "location-id" => "location-id",
-        "name" => "name",
-        "activity-description" => "activity-description",
-        "administrative" => "administrative",
-        "point" => "point",
-        "pos" => "pos",
-        "exactness" => "exactness",
-        "location-class" => "location-class",
-        "feature-designation" => "feature-designation",
-        "sector" => "sector",
-        "tag" => "tag",
-        "country-budget-items" => "country-budget-items",
-        "budget-item" => "budget-item",
-        "humanitarian-scope" => "humanitarian-scope",
-        "policy-marker" => "policy-marker",
-        "collaboration-type" => "collaboration-type",
-        "default-flow-type" => "default-flow-type",
-        "default-finance-type" => "default-finance-type",
-        "default-aid-type" => "default-aid-type",
-        "default-tied-status" => "default-tied-status",
-        "budget" => "budget",
-        "period-start" => "period-start",
-        "period-end" => "period-end",
-        "value" => "value",
-        "planned-disbursement" => "planned-disbursement",
-        "provider-org" => "provider-org",
-        "receiver-org" => "receiver-org",
-        "capital-spend" => "capital-spend",
-        "transaction" => "transaction",
-        "transaction-type" => "transaction-type",
-        "transaction-date" => "transaction-date",
-        "disbursement-channel" => "disbursement-channel",
-        "flow-type" => "flow-type",
-        "finance-type" => "finance-type",
-        "aid-type" => "aid-type",
-        "tied-status" => "tied-status",
-        "document-link" => "document-link",
-        "category" => "category",
-        "language" => "language",
-        "document-date" => "document-date",
-        "related-activity" => "related-activity",
-        "legacy-data" => "legacy-data",
-        "conditions" => "conditions",
-        "condition" => "condition",
-        "result" => "result",
-        "indicator" => "indicator",
-        "reference" => "reference",
-        "baseline" => "baseline",
-        "period" => "period",
-        "target" => "target",
-        "actual" => "actual",
-        "comment" => "comment",
-        "dimension" => "dimension",
-        "crs-add" => "crs-add",
-        "other-flags" => "other-flags",
-        "loan-terms" => "loan-terms",
-        "repayment-type" => "repayment-type",
-        "repayment-plan" => "repayment-plan",
-        "commitment-date" => "commitment-date",
-        "repayment-first-date" => "repayment-first-date",
-        "repayment-final-date" => "repayment-final-date",
-        "loan-status" => "loan-status",
-        "interest-received" => "interest-received",
-        "principal-outstanding" => "principal-outstanding",
-        "principal-arrears" => "principal-arrears",
-        "interest-arrears" => "interest-arrears",
-        "channel-code" => "channel-code",
-        "fss" => "fss",
-        "forecast" => "forecast",
-        "other-identifier" => "other-identifier",
-        "owner-org" => "owner-org",
-        "activity-website" => "activity-website",
-        "iati-activity" => "iati-activity",
-        "iati-activities" => "iati-activities",
-        "default-currency" => "default-currency",
-        "title-es" => "title-es",
-        "code" => "code",
-        "vocabulary-uri" => "vocabulary-uri",
-        _ => return None,
-    })
-}
-
-fn v1_role(r: &str) -> String {
-    match r.to_ascii_lowercase().as_str() {
-        "funding" => "1".into(),
-        "accountable" => "2".into(),
-        "extending" => "3".into(),
-        "implementing" => "4".into(),
-        _ => r.to_owned(),
+    /// The element's name in paths.
+    fn name(&self) -> &'static str {
+        self.elem.map_or("extension", Elem::as_str)
     }
 }
 
-fn v1_date_type(t: &str) -> String {
-    match t {
-        "start-planned" => "1".into(),
-        "start-actual" => "2".into(),
-        "end-planned" => "3".into(),
-        "end-actual" => "4".into(),
-        _ => t.to_owned(),
+/// A value read from an element's start tag for use at its end tag.
+#[derive(Default)]
+enum StartAttr {
+    #[default]
+    None,
+    /// A code or type attribute (`code`, `type`), trimmed and non-empty.
+    Code(String),
+    /// `@iso-date` (trimmed, non-empty), parsed at once so that no copy of it is kept; its
+    /// diagnostic, if any, is reported at the end tag as before.
+    Date(Result<Date, Box<CodeError>>),
+}
+
+impl StartAttr {
+    fn code(v: Option<String>) -> Self {
+        v.map_or(StartAttr::None, StartAttr::Code)
     }
+
+    fn date(v: Option<&str>) -> Self {
+        v.map_or(StartAttr::None, |d| StartAttr::Date(parse_iso_date(d).map_err(Box::new)))
+    }
+
+    /// The code attribute (taken).
+    fn take_code(&mut self) -> Option<String> {
+        match std::mem::take(self) {
+            StartAttr::Code(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The parsed date attribute (taken).
+    fn take_date(&mut self) -> Option<Result<Date, CodeError>> {
+        match std::mem::take(self) {
+            StartAttr::Date(d) => Some(d.map_err(|e| *e)),
+            _ => None,
+        }
+    }
+}
+
+/// Declares [`Elem`] (one variant per IATI element name Senda knows: modelled or read past,
+/// never kept as extensions), [`NAMES`] (their spellings, in variant order) and [`known_name`].
+macro_rules! known_names {
+    ($($variant:ident = $name:literal,)*) => {
+        /// An IATI element name Senda knows (see [`known_name`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Elem {
+            $($variant,)*
+        }
+        /// The spelling of each [`Elem`], in variant order.
+        const NAMES: &[&str] = &[$($name,)*];
+        /// Every [`Elem`], in variant order.
+        #[cfg(test)]
+        const ALL_NAMES: &[Elem] = &[$(Elem::$variant,)*];
+
+        /// The known element name spelled `n` (exactly), if any.
+        fn known_name(n: &str) -> Option<Elem> {
+            // rustc compiles a `match` on strings to a switch on the length and then a few
+            // comparisons: cheaper than hashing.
+            Some(match n {
+                $($name => Elem::$variant,)*
+                _ => return None,
+            })
+        }
+    };
+}
+
+known_names! {
+    IatiIdentifier = "iati-identifier",
+    ReportingOrg = "reporting-org",
+    ParticipatingOrg = "participating-org",
+    Title = "title",
+    Description = "description",
+    Narrative = "narrative",
+    ActivityStatus = "activity-status",
+    ActivityScope = "activity-scope",
+    ActivityDate = "activity-date",
+    ContactInfo = "contact-info",
+    Organisation = "organisation",
+    Department = "department",
+    PersonName = "person-name",
+    JobTitle = "job-title",
+    Telephone = "telephone",
+    Email = "email",
+    Website = "website",
+    MailingAddress = "mailing-address",
+    RecipientCountry = "recipient-country",
+    RecipientRegion = "recipient-region",
+    Location = "location",
+    LocationReach = "location-reach",
+    LocationId = "location-id",
+    Name = "name",
+    ActivityDescription = "activity-description",
+    Administrative = "administrative",
+    Point = "point",
+    Pos = "pos",
+    Exactness = "exactness",
+    LocationClass = "location-class",
+    FeatureDesignation = "feature-designation",
+    Sector = "sector",
+    Tag = "tag",
+    CountryBudgetItems = "country-budget-items",
+    BudgetItem = "budget-item",
+    HumanitarianScope = "humanitarian-scope",
+    PolicyMarker = "policy-marker",
+    CollaborationType = "collaboration-type",
+    DefaultFlowType = "default-flow-type",
+    DefaultFinanceType = "default-finance-type",
+    DefaultAidType = "default-aid-type",
+    DefaultTiedStatus = "default-tied-status",
+    Budget = "budget",
+    PeriodStart = "period-start",
+    PeriodEnd = "period-end",
+    Value = "value",
+    PlannedDisbursement = "planned-disbursement",
+    ProviderOrg = "provider-org",
+    ReceiverOrg = "receiver-org",
+    CapitalSpend = "capital-spend",
+    Transaction = "transaction",
+    TransactionType = "transaction-type",
+    TransactionDate = "transaction-date",
+    DisbursementChannel = "disbursement-channel",
+    FlowType = "flow-type",
+    FinanceType = "finance-type",
+    AidType = "aid-type",
+    TiedStatus = "tied-status",
+    DocumentLink = "document-link",
+    Category = "category",
+    Language = "language",
+    DocumentDate = "document-date",
+    RelatedActivity = "related-activity",
+    LegacyData = "legacy-data",
+    Conditions = "conditions",
+    Condition = "condition",
+    Result = "result",
+    Indicator = "indicator",
+    Reference = "reference",
+    Baseline = "baseline",
+    Period = "period",
+    Target = "target",
+    Actual = "actual",
+    Comment = "comment",
+    Dimension = "dimension",
+    CrsAdd = "crs-add",
+    OtherFlags = "other-flags",
+    LoanTerms = "loan-terms",
+    RepaymentType = "repayment-type",
+    RepaymentPlan = "repayment-plan",
+    CommitmentDate = "commitment-date",
+    RepaymentFirstDate = "repayment-first-date",
+    RepaymentFinalDate = "repayment-final-date",
+    LoanStatus = "loan-status",
+    InterestReceived = "interest-received",
+    PrincipalOutstanding = "principal-outstanding",
+    PrincipalArrears = "principal-arrears",
+    InterestArrears = "interest-arrears",
+    ChannelCode = "channel-code",
+    Fss = "fss",
+    Forecast = "forecast",
+    OtherIdentifier = "other-identifier",
+    OwnerOrg = "owner-org",
+    ActivityWebsite = "activity-website",
+    IatiActivity = "iati-activity",
+    IatiActivities = "iati-activities",
+    DefaultCurrency = "default-currency",
+    TitleEs = "title-es",
+    Code = "code",
+    VocabularyUri = "vocabulary-uri",
+}
+
+impl Elem {
+    fn as_str(self) -> &'static str {
+        NAMES[self as usize]
+    }
+}
+
+/// The 2.0x code of a 1.0x organisation role (any case), else the role as it is. Reuses `r`'s
+/// allocation.
+fn v1_role(mut r: String) -> String {
+    let code = ["funding", "accountable", "extending", "implementing"]
+        .iter()
+        .position(|v| r.eq_ignore_ascii_case(v))
+        .map(|i| ["1", "2", "3", "4"][i]);
+    if let Some(c) = code {
+        r.clear();
+        r.push_str(c);
+    }
+    r
+}
+
+/// The 2.0x code of a 1.0x activity date type, else the type as it is. Reuses `t`'s allocation.
+fn v1_date_type(mut t: String) -> String {
+    let code = match t.as_str() {
+        "start-planned" => "1",
+        "start-actual" => "2",
+        "end-planned" => "3",
+        "end-actual" => "4",
+        _ => return t,
+    };
+    t.clear();
+    t.push_str(code);
+    t
+}
+
+/// Whether an element of this kind reads the narratives (or, 1.0x, the text) inside it: only
+/// then are its narratives kept and its `xml:lang` read.
+fn takes_narratives(k: Kind) -> bool {
+    use Kind::*;
+    matches!(
+        k,
+        ReportingOrg
+            | ParticipatingOrg
+            | Title
+            | Description
+            | Sector
+            | Tag
+            | TxDescription
+            | ProviderOrg
+            | ReceiverOrg
+            | LocName
+            | LocDescription
+            | ResultTitle
+            | IndicatorTitle
+            | Comment
+    )
 }
 
 fn sector_vocabulary(v: Option<&str>) -> String {
-    match v.map(str::trim) {
+    match v.map(str::trim_ws) {
         None | Some("") | Some("DAC") | Some("1") => "1".into(),
         Some("DAC-3") | Some("2") => "2".into(),
         Some("RO") => "99".into(),
@@ -521,7 +539,7 @@ const TX_LETTERS: &[(&str, &str)] = &[
 ];
 
 fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
+    match s.trim_ws() {
         "1" | "true" => Some(true),
         "0" | "false" => Some(false),
         _ => None,
@@ -554,7 +572,9 @@ pub struct ActivityReader<R: BufRead> {
     /// `activity-date/@type` of the date being read.
     date_type: Option<String>,
     tx: Option<Transaction>,
-    value: Option<(Option<String>, Option<String>)>,
+    /// `value/@currency` and `@value-date`, parsed at the start tag (diagnostics reported at
+    /// the end tag, in the same order as before).
+    value: Option<(Parsed<CurrencyCode>, Parsed<Date>)>,
     budget: Option<Budget>,
     location: Option<Location>,
     result: Option<ResultItem>,
@@ -703,7 +723,7 @@ impl<R: BufRead> ActivityReader<R> {
                         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
-                            self.version = Some(val.trim().to_owned()).filter(|v| !v.is_empty());
+                            self.version = Some(val.trim_ws().to_owned()).filter(|v| !v.is_empty());
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
                             self.namespaces.push((p.to_owned(), val));
                         }
@@ -771,9 +791,13 @@ impl<R: BufRead> ActivityReader<R> {
             }
             match f.kind {
                 Kind::Extension(idx) => s.push_str(
-                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                    self.act
+                        .as_ref()
+                        .and_then(|a| a.extensions.get(idx as usize))
+                        .map(|e| e.name.as_str())
+                        .unwrap_or("?"),
                 ),
-                _ => s.push_str(f.name),
+                _ => s.push_str(f.name()),
             }
         }
         s
@@ -825,7 +849,8 @@ impl<R: BufRead> ActivityReader<R> {
         let mut act = Activity::new(placeholder);
         act.iati_version = self.version.clone();
         self.act = Some(act);
-        let attrs = self.attrs(&start, pos)?;
+        let mut attrs = Attrs::new();
+        self.tag(&start, pos, &mut attrs)?;
         for (k, v) in attrs {
             let a = self.act.as_mut().ok_or_else(internal)?;
             match k {
@@ -833,9 +858,9 @@ impl<R: BufRead> ActivityReader<R> {
                     Ok(c) => a.default_currency = Some(c),
                     Err(e) => self.code_diag(e, pos),
                 },
-                "xml:lang" => a.default_language = Some(v.trim().to_ascii_lowercase()),
-                "last-updated-datetime" => a.last_updated = Some(v.trim().to_owned()),
-                "hierarchy" => a.hierarchy = v.trim().parse().ok(),
+                "xml:lang" => a.default_language = Some(v.trim_ws().to_ascii_lowercase()),
+                "last-updated-datetime" => a.last_updated = Some(v.trim_ws().to_owned()),
+                "hierarchy" => a.hierarchy = v.trim_ws().parse().ok(),
                 "humanitarian" => a.humanitarian = parse_bool(&v),
                 _ => self.keep_attr(k, v.into_owned(), "iati-activity"),
             }
@@ -843,12 +868,12 @@ impl<R: BufRead> ActivityReader<R> {
         if !empty {
             self.frames.push(Frame {
                 kind: Kind::Activity,
-                name: "iati-activity",
+                elem: Some(Elem::IatiActivity),
                 text_start: 0,
                 narr_start: 0,
                 offset: pos,
                 lang: None,
-                attr: None,
+                attr: StartAttr::None,
             });
             self.run()?;
         }
@@ -920,8 +945,43 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    /// The element's attributes, borrowed from the event buffer (no allocation unless a value
-    /// contains entity references). Records `xmlns:` declarations.
+    /// The element's name and attributes, borrowed from the event buffer (no allocation unless
+    /// a value contains entity references). Records `xmlns:` declarations.
+    ///
+    /// The usual well-formed tag takes [`parse_tag`]'s fast path; anything it does not accept
+    /// (invalid UTF-8, a malformed or duplicated attribute, a bad entity reference) goes through
+    /// the quick-xml path below, which reports the problem exactly as before.
+    ///
+    /// The attributes go to `attrs` (empty on entry; filled in place: no copy of the vector);
+    /// returns the name and whether an attribute name has a `:`.
+    fn tag<'e>(
+        &mut self,
+        e: &'e BytesStart<'_>,
+        pos: u64,
+        attrs: &mut Attrs<'e>,
+    ) -> Result<(&'e str, bool), FatalError> {
+        let name_len = e.name().into_inner().len();
+        if let Some((name, colon)) = parse_tag(e, name_len, attrs) {
+            if colon {
+                for (k, v) in attrs.iter() {
+                    if let Some(prefix) = k.strip_prefix("xmlns:") {
+                        self.namespaces.push((prefix.to_owned(), v.to_string()));
+                    }
+                }
+            }
+            return Ok((name, colon));
+        }
+        attrs.clear();
+        let name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
+            code: "not-well-formed",
+            message: "element name is not UTF-8".into(),
+            offset: pos,
+        })?;
+        *attrs = self.attrs(e, pos)?;
+        Ok((name, attrs.iter().any(|(k, _)| k.contains(':'))))
+    }
+
+    /// The element's attributes through quick-xml (see [`Self::tag`]).
     fn attrs<'e>(&mut self, e: &'e BytesStart<'_>, pos: u64) -> Result<Attrs<'e>, FatalError> {
         let mut out: Attrs<'e> = Attrs::new();
         // quick-xml's own duplicate check allocates per element; this one does not.
@@ -969,19 +1029,22 @@ impl<R: BufRead> ActivityReader<R> {
         while !self.frames.is_empty() {
             let pos = self.reader.buffer_position();
             buf.clear();
-            let ev = match self.reader.read_event_into(buf) {
-                Ok(ev) => ev,
+            // The event is matched where it was returned, not moved out of the result first:
+            // that copy measured slow (its wide loads stall on the callee's narrow stores).
+            let res = self.reader.read_event_into(buf);
+            let ev = match res {
+                Ok(ref ev) => ev,
                 Err(e) => return Err(self.xml_error(e)),
             };
             match ev {
-                Event::Start(e) => self.open(&e, pos, false)?,
-                Event::Empty(e) => self.open(&e, pos, true)?,
+                Event::Start(e) => self.open(e, pos, false)?,
+                Event::Empty(e) => self.open(e, pos, true)?,
                 Event::End(_) => self.close()?,
                 // Text no element reads (the indentation between elements, mostly) is skipped
                 // unread: see `text_wanted`.
                 Event::Text(_) if !self.text_wanted() => {}
                 Event::Text(t) => {
-                    let s = std::str::from_utf8(&t).map_err(|_| FatalError {
+                    let s = std::str::from_utf8(t).map_err(|_| FatalError {
                         code: "not-well-formed",
                         message: "text is not valid UTF-8 (check the file's encoding declaration)".into(),
                         offset: pos,
@@ -989,7 +1052,7 @@ impl<R: BufRead> ActivityReader<R> {
                     self.text.push_str(s);
                 }
                 Event::CData(t) => {
-                    let s = std::str::from_utf8(&t).map_err(|_| FatalError {
+                    let s = std::str::from_utf8(t).map_err(|_| FatalError {
                         code: "not-well-formed",
                         message: "CDATA is not valid UTF-8".into(),
                         offset: pos,
@@ -1009,7 +1072,7 @@ impl<R: BufRead> ActivityReader<R> {
                             }
                         }
                     } else {
-                        let name = String::from_utf8_lossy(&r).into_owned();
+                        let name = String::from_utf8_lossy(r).into_owned();
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => self.text.push_str(s),
                             None => {
@@ -1066,16 +1129,9 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
-        let raw_name = std::str::from_utf8(e.name().into_inner()).map_err(|_| FatalError {
-            code: "not-well-formed",
-            message: "element name is not UTF-8".into(),
-            offset: pos,
-        })?;
-        let attrs = self.attrs(e, pos)?;
+        let mut attrs = Attrs::new();
+        let (raw_name, colon_attr) = self.tag(e, pos, &mut attrs)?;
         let parent = self.parent();
-        let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.to_string());
-        let lang = get("xml:lang").map(|l| l.trim().to_ascii_lowercase());
-        let namespaced = raw_name.contains(':');
         if parent == Kind::Narrative {
             self.diag(
                 Severity::Warning,
@@ -1085,8 +1141,10 @@ impl<R: BufRead> ActivityReader<R> {
                 None,
             );
         }
-        let known = if namespaced { None } else { known_name(raw_name) };
-        let mut attr = None;
+        // No known name has a `:`, so a namespaced name is never known.
+        let known = known_name(raw_name);
+        let name = known.map(Elem::as_str);
+        let mut attr = StartAttr::None;
         let kind = match (known, parent) {
             (_, Kind::Narrative) => Kind::Ignored,
             (None, _) => {
@@ -1094,7 +1152,20 @@ impl<R: BufRead> ActivityReader<R> {
                     .split_once(':')
                     .and_then(|(p, _)| self.namespaces.iter().find(|(q, _)| q == p))
                     .map(|(_, u)| u.clone());
-                let parent_path = self.ext_parent_path();
+                let parent_path = match parent {
+                    // Inside an extension: its own path (what `ext_parent_path` would build).
+                    Kind::Extension(idx) => match self.act.as_ref().and_then(|a| a.extensions.get(idx as usize)) {
+                        Some(p) => {
+                            let mut s = String::with_capacity(p.parent.len() + 1 + p.name.len());
+                            s.push_str(&p.parent);
+                            s.push('/');
+                            s.push_str(&p.name);
+                            s
+                        }
+                        None => self.ext_parent_path(),
+                    },
+                    _ => self.ext_parent_path(),
+                };
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.extensions.push(Extension {
                     namespace: ns,
@@ -1103,18 +1174,18 @@ impl<R: BufRead> ActivityReader<R> {
                     attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                     parent: parent_path,
                 });
-                Kind::Extension(a.extensions.len() - 1)
+                Kind::Extension(u32::try_from(a.extensions.len() - 1).map_err(|_| internal())?)
             }
             (Some(_), Kind::Extension(_)) | (Some(_), Kind::Ignored) => Kind::Ignored,
             (Some(n), p) => {
-                self.current = Some(n);
+                self.current = name;
                 let k = self.kind_for(n, p, &attrs, pos, &mut attr);
                 self.current = None;
                 k?
             }
         };
         // Namespaced attributes on known elements are kept.
-        if !matches!(kind, Kind::Extension(_)) {
+        if colon_attr && !matches!(kind, Kind::Extension(_)) {
             for (k, v) in &attrs {
                 if k.contains(':') && !k.starts_with("xml:") && !k.starts_with("xmlns:") {
                     let p = format!("{}/{}", self.path(), raw_name);
@@ -1122,16 +1193,25 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
         }
-        let name = known.unwrap_or("extension");
-        self.frames.push(Frame {
-            kind,
-            name,
-            text_start: self.text.len(),
-            narr_start: self.narrs.len(),
-            offset: pos,
-            lang,
-            attr,
-        });
+        // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
+        let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
+            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim_ws().to_ascii_lowercase())
+        } else {
+            None
+        };
+        // Pushed blank and filled in place: building the frame on the stack and copying it
+        // measured slower (the copy's wide loads stall on the narrow stores just made).
+        let (text_start, narr_start) = (self.text.len(), self.narrs.len());
+        self.frames.push(Frame::BLANK);
+        if let Some(f) = self.frames.last_mut() {
+            f.kind = kind;
+            f.elem = known;
+            f.text_start = text_start;
+            f.narr_start = narr_start;
+            f.offset = pos;
+            f.lang = lang;
+            f.attr = attr;
+        }
         if empty {
             self.close()?;
         }
@@ -1154,9 +1234,13 @@ impl<R: BufRead> ActivityReader<R> {
             }
             match f.kind {
                 Kind::Extension(idx) => s.push_str(
-                    self.act.as_ref().and_then(|a| a.extensions.get(idx)).map(|e| e.name.as_str()).unwrap_or("?"),
+                    self.act
+                        .as_ref()
+                        .and_then(|a| a.extensions.get(idx as usize))
+                        .map(|e| e.name.as_str())
+                        .unwrap_or("?"),
                 ),
-                _ => s.push_str(f.name),
+                _ => s.push_str(f.name()),
             }
             if i == 1 {
                 use std::fmt::Write;
@@ -1168,51 +1252,53 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn kind_for(
         &mut self,
-        n: &'static str,
+        n: Elem,
         p: Kind,
         attrs: &[(&str, std::borrow::Cow<'_, str>)],
         pos: u64,
-        attr: &mut Option<String>,
+        attr: &mut StartAttr,
     ) -> Result<Kind, FatalError> {
         let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
-        let nonempty = |k: &str| get(k).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let nonempty_str = |k: &str| get(k).map(str::trim_ws).filter(|v| !v.is_empty());
+        let nonempty = |k: &str| nonempty_str(k).map(str::to_owned);
+        use Elem as N;
         use Kind::*;
         Ok(match (p, n) {
-            (_, "narrative") => Narrative,
-            (Activity, "iati-identifier") => Identifier,
-            (Activity, "reporting-org") => {
+            (_, N::Narrative) => Narrative,
+            (Activity, N::IatiIdentifier) => Identifier,
+            (Activity, N::ReportingOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ReportingOrg
             }
-            (Activity, "participating-org") => {
+            (Activity, N::ParticipatingOrg) => {
                 self.porg = Some(senda_core::ParticipatingOrg {
-                    role: nonempty("role").map(|r| v1_role(&r)),
+                    role: nonempty("role").map(v1_role),
                     org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] },
                     activity_id: nonempty("activity-id"),
                 });
                 ParticipatingOrg
             }
-            (Activity, "title") => Title,
-            (Activity, "description") => {
-                *attr = nonempty("type");
+            (Activity, N::Title) => Title,
+            (Activity, N::Description) => {
+                *attr = StartAttr::code(nonempty("type"));
                 Description
             }
-            (Activity, "activity-status") => {
-                *attr = nonempty("code");
+            (Activity, N::ActivityStatus) => {
+                *attr = StartAttr::code(nonempty("code"));
                 Status
             }
-            (Activity, "activity-scope") => {
+            (Activity, N::ActivityScope) => {
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.scope = nonempty("code");
                 Ignored
             }
-            (Activity, "activity-date") => {
-                *attr = nonempty("iso-date");
-                let t = nonempty("type").map(|t| v1_date_type(&t)).unwrap_or_default();
+            (Activity, N::ActivityDate) => {
+                *attr = StartAttr::date(nonempty_str("iso-date"));
+                let t = nonempty("type").map(v1_date_type).unwrap_or_default();
                 self.date_type = Some(t);
                 ActivityDate
             }
-            (Activity | Transaction, "recipient-country") => {
+            (Activity | Transaction, N::RecipientCountry) => {
                 let code = get("code").unwrap_or_default();
                 let in_tx = p == Transaction;
                 match CountryCode::parse(code) {
@@ -1240,10 +1326,10 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Country
             }
-            (Activity | Transaction, "recipient-region") => {
+            (Activity | Transaction, N::RecipientRegion) => {
                 let pct = self.pct(get("percentage"), pos);
                 let rr = RecipientRegion {
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
                     percentage: pct,
                 };
@@ -1256,52 +1342,52 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Region
             }
-            (Activity | Transaction, "sector") => {
+            (Activity | Transaction, N::Sector) => {
                 let pct = self.pct(get("percentage"), pos);
                 self.sector = Some(senda_core::Sector {
                     vocabulary: sector_vocabulary(get("vocabulary")),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     percentage: pct,
                     name: None,
                 });
                 Sector
             }
-            (Activity, "tag") => {
+            (Activity, N::Tag) => {
                 self.tag = Some(senda_core::Tag {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
                     name: None,
                 });
                 Tag
             }
-            (Activity, "policy-marker") => {
+            (Activity, N::PolicyMarker) => {
                 let pm = PolicyMarker {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim().to_owned(),
-                    significance: get("significance").and_then(|s| s.trim().parse().ok()),
+                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    significance: get("significance").and_then(|s| s.trim_ws().parse().ok()),
                 };
                 self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
                 Ignored
             }
-            (Activity, "default-aid-type") => {
+            (Activity, N::DefaultAidType) => {
                 if let Some(c) = nonempty("code") {
                     self.act.as_mut().ok_or_else(internal)?.default_aid_types.push(c);
                 }
                 Ignored
             }
-            (Activity, "default-flow-type") => {
+            (Activity, N::DefaultFlowType) => {
                 self.act.as_mut().ok_or_else(internal)?.default_flow_type = nonempty("code");
                 Ignored
             }
-            (Activity, "default-finance-type") => {
+            (Activity, N::DefaultFinanceType) => {
                 self.act.as_mut().ok_or_else(internal)?.default_finance_type = nonempty("code");
                 Ignored
             }
-            (Activity, "collaboration-type") => {
+            (Activity, N::CollaborationType) => {
                 self.act.as_mut().ok_or_else(internal)?.collaboration_type = nonempty("code");
                 Ignored
             }
-            (Activity, "related-activity") => {
+            (Activity, N::RelatedActivity) => {
                 if let Some(r) = nonempty("ref") {
                     self.act
                         .as_mut()
@@ -1311,7 +1397,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Ignored
             }
-            (Activity, "budget") => {
+            (Activity, N::Budget) => {
                 self.budget = Some(senda_core::Budget {
                     budget_type: nonempty("type"),
                     status: nonempty("status"),
@@ -1321,7 +1407,7 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Budget
             }
-            (Activity, "location") => {
+            (Activity, N::Location) => {
                 self.location = Some(senda_core::Location {
                     r#ref: nonempty("ref"),
                     name: vec![],
@@ -1331,11 +1417,11 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Location
             }
-            (Activity, "result") => {
+            (Activity, N::Result) => {
                 self.result = Some(ResultItem { result_type: nonempty("type"), title: vec![], indicators: vec![] });
                 Result
             }
-            (Activity, "transaction") => {
+            (Activity, N::Transaction) => {
                 self.tx = Some(senda_core::Transaction {
                     r#ref: nonempty("ref"),
                     transaction_type: String::new(),
@@ -1353,44 +1439,47 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Transaction
             }
-            (Transaction, "transaction-type") => {
-                *attr = nonempty("code");
+            (Transaction, N::TransactionType) => {
+                *attr = StartAttr::code(nonempty("code"));
                 TxType
             }
-            (Transaction, "transaction-date") => {
-                *attr = nonempty("iso-date");
+            (Transaction, N::TransactionDate) => {
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 TxDate
             }
-            (Transaction | Budget, "value") => {
-                self.value = Some((nonempty("currency"), nonempty("value-date")));
+            (Transaction | Budget, N::Value) => {
+                self.value = Some((
+                    nonempty_str("currency").map(CurrencyCode::parse),
+                    nonempty_str("value-date").map(parse_iso_date),
+                ));
                 Value
             }
-            (Transaction, "description") => TxDescription,
-            (Transaction, "provider-org") => {
+            (Transaction, N::Description) => TxDescription,
+            (Transaction, N::ProviderOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ProviderOrg
             }
-            (Transaction, "receiver-org") => {
+            (Transaction, N::ReceiverOrg) => {
                 self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
                 ReceiverOrg
             }
-            (Transaction, "aid-type") => {
+            (Transaction, N::AidType) => {
                 if let (Some(c), Some(t)) = (nonempty("code"), self.tx.as_mut()) {
                     t.aid_types.push(c);
                 }
                 Ignored
             }
-            (Budget | Period, "period-start") => {
-                *attr = nonempty("iso-date");
+            (Budget | Period, N::PeriodStart) => {
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 PeriodStart
             }
-            (Budget | Period, "period-end") => {
-                *attr = nonempty("iso-date");
+            (Budget | Period, N::PeriodEnd) => {
+                *attr = StartAttr::date(nonempty_str("iso-date"));
                 PeriodEnd
             }
-            (Location, "name") => LocName,
-            (Location, "description") => LocDescription,
-            (Location, "administrative") => {
+            (Location, N::Name) => LocName,
+            (Location, N::Description) => LocDescription,
+            (Location, N::Administrative) => {
                 if let (Some(c), Some(l)) = (nonempty("code"), self.location.as_mut()) {
                     l.administratives.push(Administrative {
                         vocabulary: nonempty("vocabulary"),
@@ -1400,10 +1489,10 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Ignored
             }
-            (Location, "point") => Point,
-            (Point, "pos") => Pos,
-            (Result, "title") => ResultTitle,
-            (Result, "indicator") => {
+            (Location, N::Point) => Point,
+            (Point, N::Pos) => Pos,
+            (Result, N::Title) => ResultTitle,
+            (Result, N::Indicator) => {
                 self.indicator = Some(senda_core::Indicator {
                     measure: nonempty("measure"),
                     ascending: get("ascending").and_then(parse_bool),
@@ -1413,34 +1502,34 @@ impl<R: BufRead> ActivityReader<R> {
                 });
                 Indicator
             }
-            (Indicator, "title") => IndicatorTitle,
-            (Indicator, "baseline") => {
-                let date = self.date_attr(nonempty("iso-date"), pos);
+            (Indicator, N::Title) => IndicatorTitle,
+            (Indicator, N::Baseline) => {
+                let date = self.date_attr(nonempty_str("iso-date").map(parse_iso_date), pos);
                 self.ivalue = Some(IndicatorValue {
                     value: nonempty("value"),
-                    year: get("year").and_then(|y| y.trim().parse().ok()),
+                    year: get("year").and_then(|y| y.trim_ws().parse().ok()),
                     date,
                     comment: vec![],
                 });
                 Baseline
             }
-            (Indicator, "period") => {
+            (Indicator, N::Period) => {
                 self.period = Some(IndicatorPeriod { start: None, end: None, targets: vec![], actuals: vec![] });
                 Period
             }
-            (Period, "target") | (Period, "actual") => {
+            (Period, N::Target) | (Period, N::Actual) => {
                 self.ivalue =
                     Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
-                if n == "target" { Target } else { Actual }
+                if n == N::Target { Target } else { Actual }
             }
-            (Baseline | Target | Actual, "comment") => Comment,
+            (Baseline | Target | Actual, N::Comment) => Comment,
             _ => Ignored,
         })
     }
 
     fn pct(&mut self, raw: Option<&str>, pos: u64) -> Option<Percentage> {
         let raw = raw?;
-        if raw.trim().is_empty() {
+        if raw.trim_ws().is_empty() {
             return None;
         }
         match Percentage::parse(raw) {
@@ -1452,9 +1541,8 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn date_attr(&mut self, raw: Option<String>, pos: u64) -> Option<Date> {
-        let raw = raw?;
-        match parse_iso_date(&raw) {
+    fn date_attr(&mut self, parsed: Option<Result<Date, CodeError>>, pos: u64) -> Option<Date> {
+        match parsed? {
             Ok(d) => Some(d),
             Err(e) => {
                 self.code_diag(e, pos);
@@ -1464,11 +1552,11 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     /// A date from `@iso-date`, or (1.0x) from the element text with a warning.
-    fn date_or_text(&mut self, attr: Option<String>, text: &str, pos: u64) -> Option<Date> {
+    fn date_or_text(&mut self, attr: Option<Result<Date, CodeError>>, text: &str, pos: u64) -> Option<Date> {
         if attr.is_some() {
             return self.date_attr(attr, pos);
         }
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return None;
         }
@@ -1490,20 +1578,28 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn take_narratives(&mut self, f: &Frame, text: &str) -> Vec<Narrative> {
+    fn take_narratives(&mut self, f: &mut Frame, text: &str) -> Vec<Narrative> {
         let mut v: Vec<Narrative> = self.narrs.drain(f.narr_start..).collect();
         if v.is_empty() {
-            let t = text.trim();
+            let t = text.trim_ws();
             if !t.is_empty() {
-                v.push(Narrative { lang: f.lang.clone(), text: t.to_owned() });
+                v.push(Narrative { lang: f.lang.take(), text: t.to_owned() });
             }
         }
         v
     }
 
+    /// The text of the first narrative of `f` (or its 1.0x text), as
+    /// `take_narratives(f, text).into_iter().next().map(|n| n.text)` without the vector.
+    fn first_narrative_text(&mut self, f: &Frame, text: &str) -> Option<String> {
+        let first = self.narrs.get_mut(f.narr_start).map(|n| std::mem::take(&mut n.text));
+        self.narrs.truncate(f.narr_start);
+        first.or_else(|| Some(text.trim_ws()).filter(|t| !t.is_empty()).map(str::to_owned))
+    }
+
     fn close(&mut self) -> Result<(), FatalError> {
-        let Some(f) = self.frames.pop() else { return Ok(()) };
-        self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name);
+        let Some(mut f) = self.frames.pop() else { return Ok(()) };
+        self.current = (!matches!(f.kind, Kind::Extension(_))).then_some(f.name());
         // The text buffer is moved out while the element is handled (nothing below writes to
         // it), so the element's text is borrowed, not copied.
         let text_buf = std::mem::take(&mut self.text);
@@ -1512,10 +1608,12 @@ impl<R: BufRead> ActivityReader<R> {
         use Kind::*;
         match f.kind {
             Narrative => {
-                let t = text.trim();
-                if !t.is_empty() {
+                let t = text.trim_ws();
+                // A narrative in an element that does not read narratives is dropped when that
+                // element closes: not built at all.
+                if !t.is_empty() && takes_narratives(self.parent()) {
                     self.narrs.truncate(f.narr_start);
-                    self.narrs.push(senda_core::Narrative { lang: f.lang.clone(), text: t.to_owned() });
+                    self.narrs.push(senda_core::Narrative { lang: f.lang.take(), text: t.to_owned() });
                 }
             }
             Identifier => match IatiIdentifier::parse(text) {
@@ -1528,47 +1626,52 @@ impl<R: BufRead> ActivityReader<R> {
                 Err(e) => self.code_diag(e, pos),
             },
             ReportingOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut o), Some(a)) = (self.org.take(), self.act.as_mut()) {
                     o.names = names;
                     a.reporting_org = o;
                 }
             }
             ParticipatingOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut p), Some(a)) = (self.porg.take(), self.act.as_mut()) {
                     p.org.names = names;
                     a.participating_orgs.push(p);
                 }
             }
             Title => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.title.extend(n);
+                    if a.title.is_empty() {
+                        a.title = n;
+                    } else {
+                        a.title.extend(n);
+                    }
                 }
             }
             Description => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(a) = self.act.as_mut() {
-                    a.descriptions.push(senda_core::Description { description_type: f.attr.clone(), narratives: n });
+                    a.descriptions
+                        .push(senda_core::Description { description_type: f.attr.take_code(), narratives: n });
                 }
             }
             Status => {
-                let code = f.attr.clone().or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()));
+                let code = f.attr.take_code().or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()));
                 if let Some(a) = self.act.as_mut() {
                     a.status = code;
                 }
             }
             ActivityDate => {
                 let ty = self.date_type.take().unwrap_or_default();
-                if let Some(d) = self.date_or_text(f.attr.clone(), text, pos)
+                if let Some(d) = self.date_or_text(f.attr.take_date(), text, pos)
                     && let Some(a) = self.act.as_mut()
                 {
                     a.dates.push(senda_core::ActivityDate { date_type: ty, date: d });
                 }
             }
             Sector => {
-                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                let name = self.first_narrative_text(&f, text);
                 if let Some(mut s) = self.sector.take() {
                     s.name = name;
                     let in_tx = self.parent() == Transaction;
@@ -1580,7 +1683,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Tag => {
-                let name = self.take_narratives(&f, text).into_iter().next().map(|n| n.text);
+                let name = self.first_narrative_text(&f, text);
                 if let (Some(mut t), Some(a)) = (self.tag.take(), self.act.as_mut()) {
                     t.name = name;
                     a.tags.push(t);
@@ -1615,11 +1718,12 @@ impl<R: BufRead> ActivityReader<R> {
             TxType => {
                 let raw = f
                     .attr
-                    .clone()
-                    .or_else(|| Some(text.trim().to_owned()).filter(|s| !s.is_empty()))
+                    .take_code()
+                    .or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()))
                     .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
-                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim())) {
+                let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim_ws()))
+                {
                     if !v1 {
                         self.diag(
                             Severity::Warning,
@@ -1633,7 +1737,7 @@ impl<R: BufRead> ActivityReader<R> {
                         );
                     }
                     (*c).to_owned()
-                } else if raw.trim().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
+                } else if raw.trim_ws().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
                     if v1 {
                         self.diag(
                             Severity::Warning,
@@ -1641,13 +1745,13 @@ impl<R: BufRead> ActivityReader<R> {
                             format!(
                                 "2.0x numeric transaction type {raw:?} in a version {} file: read as {}",
                                 self.version.clone().unwrap_or_default(),
-                                raw.trim()
+                                raw.trim_ws()
                             ),
                             pos,
                             None,
                         );
                     }
-                    raw.trim().to_owned()
+                    if raw.trim_ws().len() == raw.len() { raw } else { raw.trim_ws().to_owned() }
                 } else {
                     self.diag(
                         Severity::Error,
@@ -1663,7 +1767,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxDate => {
-                let d = self.date_or_text(f.attr.clone(), text, pos);
+                let d = self.date_or_text(f.attr.take_date(), text, pos);
                 if let Some(t) = self.tx.as_mut() {
                     t.date = d;
                 }
@@ -1686,13 +1790,17 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             TxDescription => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(t) = self.tx.as_mut() {
-                    t.description.extend(n);
+                    if t.description.is_empty() {
+                        t.description = n;
+                    } else {
+                        t.description.extend(n);
+                    }
                 }
             }
             ProviderOrg | ReceiverOrg => {
-                let names = self.take_narratives(&f, text);
+                let names = self.take_narratives(&mut f, text);
                 if let (Some(mut o), Some(t)) = (self.org.take(), self.tx.as_mut()) {
                     o.names = names;
                     if f.kind == ProviderOrg {
@@ -1708,7 +1816,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             PeriodStart | PeriodEnd => {
-                let d = self.date_or_text(f.attr.clone(), text, pos);
+                let d = self.date_or_text(f.attr.take_date(), text, pos);
                 let start = f.kind == PeriodStart;
                 match self.parent() {
                     Budget => {
@@ -1730,7 +1838,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             LocName | LocDescription => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(l) = self.location.as_mut() {
                     if f.kind == LocName { l.name = n } else { l.description = n }
                 }
@@ -1747,7 +1855,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             ResultTitle => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(r) = self.result.as_mut() {
                     r.title = n;
                 }
@@ -1758,7 +1866,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             IndicatorTitle => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(i) = self.indicator.as_mut() {
                     i.title = n;
                 }
@@ -1779,14 +1887,14 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Comment => {
-                let n = self.take_narratives(&f, text);
+                let n = self.take_narratives(&mut f, text);
                 if let Some(v) = self.ivalue.as_mut() {
                     v.comment = n;
                 }
             }
             Extension(idx) => {
-                if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx)) {
-                    e.value = text.trim().to_owned();
+                if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx as usize)) {
+                    e.value = text.trim_ws().to_owned();
                 }
             }
             Country | Region | Point | Activity | Ignored => {}
@@ -1804,7 +1912,7 @@ impl<R: BufRead> ActivityReader<R> {
         Ok(())
     }
 
-    fn money(&mut self, text: &str, cur: Option<String>, vdate: Option<String>, pos: u64) -> Option<Money> {
+    fn money(&mut self, text: &str, cur: Parsed<CurrencyCode>, vdate: Parsed<Date>, pos: u64) -> Option<Money> {
         let amount = match parse_amount(text) {
             Ok(a) => a,
             Err(e) => {
@@ -1813,7 +1921,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
         };
         let currency = match cur {
-            Some(c) => match CurrencyCode::parse(&c) {
+            Some(c) => match c {
                 Ok(c) => c,
                 Err(e) => {
                     self.code_diag(e, pos);
@@ -1829,7 +1937,7 @@ impl<R: BufRead> ActivityReader<R> {
             },
         };
         let value_date = match vdate {
-            Some(v) => match parse_iso_date(&v) {
+            Some(v) => match v {
                 Ok(d) => Some(d),
                 Err(e) => {
                     self.diag(Severity::Warning, "invalid-value-date", e.to_string(), pos, None);
@@ -1842,7 +1950,7 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn point(&mut self, text: &str, pos: u64) -> Option<senda_core::Point> {
-        let t = text.trim();
+        let t = text.trim_ws();
         if t.is_empty() {
             return None;
         }
@@ -1882,6 +1990,104 @@ impl<R: BufRead> ActivityReader<R> {
     }
 }
 
+/// `str::trim` with a shortcut for the usual value that starts and ends with a visible ASCII
+/// character (nothing to trim): the same result, without the Unicode whitespace tables.
+trait TrimWs {
+    /// Same as `str::trim`.
+    fn trim_ws(&self) -> &str;
+}
+
+impl TrimWs for str {
+    #[inline]
+    fn trim_ws(&self) -> &str {
+        match self.as_bytes() {
+            // Every non-ASCII whitespace character starts with a byte >= 0x80; the ASCII ones
+            // are at most b' '.
+            [first, .., last] if *first > b' ' && *first < 0x80 && *last > b' ' && *last < 0x80 => self,
+            [only] if *only > b' ' && *only < 0x80 => self,
+            _ => self.trim(),
+        }
+    }
+}
+
+/// XML whitespace, as quick-xml reads it between attributes.
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\r' | b'\n' | b'\t')
+}
+
+/// Name and attributes of a start tag's bytes `raw` (name first, `name_len` bytes long), when
+/// the tag is valid UTF-8 and every attribute is `key = "value"` (or single-quoted), no key twice
+/// and every entity reference in a value is a predefined or character reference: then the result
+/// is what quick-xml's `attributes().with_checks(false)` and `unescape_value` return, with one
+/// UTF-8 check for the whole tag instead of one per name and value. `None` for anything else
+/// (the caller then takes quick-xml's path, which reports the error).
+///
+/// The attributes are pushed to `out` (partly filled when `None` is returned); the result is the
+/// name and whether an attribute name has a `:`.
+fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<(&'e str, bool)> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let name = s.get(..name_len)?;
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut colon = false;
+    let mut i = name_len;
+    loop {
+        // Same scan as quick-xml's attribute iterator (XML mode).
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        if i == n {
+            return Some((name, colon));
+        }
+        let key_start = i;
+        while i < n && b[i] != b'=' && !is_xml_space(b[i]) {
+            colon |= b[i] == b':';
+            i += 1;
+        }
+        let key_end = i;
+        if key_end == key_start {
+            // quick-xml reads a key starting with `=` differently: leave it to quick-xml.
+            return None;
+        }
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        if i == n || b[i] != b'=' {
+            return None;
+        }
+        i += 1;
+        while i < n && is_xml_space(b[i]) {
+            i += 1;
+        }
+        let quote = *b.get(i)?;
+        if quote != b'"' && quote != b'\'' {
+            return None;
+        }
+        let value_start = i + 1;
+        // One pass finds the closing quote and notes any `&`.
+        let mut amp = false;
+        let mut value_end = None;
+        for (j, &c) in b.iter().enumerate().skip(value_start) {
+            if c == quote {
+                value_end = Some(j);
+                break;
+            }
+            amp |= c == b'&';
+        }
+        let value_end = value_end?;
+        i = value_end + 1;
+        // The delimiters are ASCII, hence char boundaries of the validated `s`.
+        let key = s.get(key_start..key_end)?;
+        let raw_value = s.get(value_start..value_end)?;
+        let value =
+            if amp { quick_xml::escape::unescape(raw_value).ok()? } else { std::borrow::Cow::Borrowed(raw_value) };
+        if out.iter().any(|(k, _)| *k == key) {
+            return None;
+        }
+        out.push((key, value));
+    }
+}
+
 fn internal() -> FatalError {
     FatalError { code: "internal", message: "internal reader state error".into(), offset: 0 }
 }
@@ -1892,10 +2098,117 @@ mod tests {
 
     #[test]
     fn known_names_match_the_list() {
-        for n in KNOWN {
-            assert_eq!(known_name(n), Some(*n));
+        assert_eq!(NAMES.len(), ALL_NAMES.len());
+        for (i, n) in NAMES.iter().enumerate() {
+            assert_eq!(known_name(n).map(Elem::as_str), Some(*n));
+            assert_eq!(ALL_NAMES[i] as usize, i);
+            assert!(!NAMES[..i].contains(n), "{n} twice");
+            // `open` relies on this: a namespaced name is never known.
+            assert!(!n.contains(':'), "{n}");
         }
         assert_eq!(known_name("usg:treasury-account"), None);
         assert_eq!(known_name("not-an-iati-element"), None);
+    }
+
+    /// quick-xml's reading of a tag: name and attributes, or None when it reports an error.
+    fn quick_xml_tag(raw: &[u8]) -> Option<(String, Vec<(String, String)>)> {
+        let doc = [b"<", raw, b"/>"].concat();
+        let mut reader = Reader::from_reader(&doc[..]);
+        let mut buf = Vec::new();
+        let Ok(Event::Empty(e)) = reader.read_event_into(&mut buf) else {
+            // Not a tag quick-xml can read (unbalanced quotes): never reaches `parse_tag`.
+            return Some((String::new(), vec![(String::new(), String::new())]));
+        };
+        assert_eq!(&*e, raw);
+        let name = std::str::from_utf8(e.name().into_inner()).ok()?.to_owned();
+        let mut out: Vec<(String, String)> = Vec::new();
+        for a in e.attributes().with_checks(false) {
+            let a = a.ok()?;
+            let key = std::str::from_utf8(a.key.into_inner()).ok()?.to_owned();
+            let value = a.unescape_value().ok()?.into_owned();
+            if out.iter().any(|(k, _)| *k == key) {
+                return None;
+            }
+            out.push((key, value));
+        }
+        Some((name, out))
+    }
+
+    #[test]
+    fn trim_ws_is_trim() {
+        let mut cases: Vec<String> =
+            ["", " ", "a", " a", "a ", "\u{a0}a", "a\u{3000}", "\u{b}a\u{c}", "\u{1}", "é", "a b"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        cases.extend(
+            (0u32..0x3100)
+                .filter_map(char::from_u32)
+                .flat_map(|c| [format!("{c}"), format!("{c}x{c}"), format!("x{c}")]),
+        );
+        for c in &cases {
+            assert_eq!(c.trim_ws(), c.trim(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn fast_tag_parse_agrees_with_quick_xml() {
+        let fixed: &[&[u8]] = &[
+            b"a",
+            b"a ",
+            b"a x=\"1\"",
+            b"a x='1' y=\"2\"",
+            b"a x = \"1\"\ty\n=\r'2' ",
+            b"a x=\"1\"y=\"2\"",
+            b"a x=\"1\" x=\"2\"",
+            b"a x",
+            b"a x=",
+            b"a x=1",
+            b"a x=\"1",
+            b"a =\"1\"",
+            b"a ==\"1\"",
+            b"a x=\"&amp;&lt;&#65;&#x42;\"",
+            b"a x=\"&bogus;\"",
+            b"a x=\"&amp\"",
+            b"a x=\"a;b\"",
+            b"a x=\"\xff\"",
+            b"\xff x=\"1\"",
+            b"a x=\"\xc3\xa9\" xml:lang=\"EN\" xmlns:usg=\"u\"",
+        ];
+        let mut cases: Vec<Vec<u8>> = fixed.iter().map(|c| c.to_vec()).collect();
+        let alphabet: &[u8] = b"ab:= \t\"'&;#x1\xc3\xa9\xff";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            let mut c = b"e ".to_vec();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 14) as usize;
+            for k in 0..len {
+                c.push(alphabet[((seed >> (4 + 4 * k)) % alphabet.len() as u64) as usize]);
+            }
+            cases.push(c);
+        }
+        for ok in [&b"a x='1' y=\"2\""[..], b"a x=\"&amp;&#65;\" xml:lang=\"en\"", b"a x=\"a;b\""] {
+            assert!(parse_tag(ok, 1, &mut Attrs::new()).is_some(), "{:?}", String::from_utf8_lossy(ok));
+        }
+        let (mut compared, mut fast_accepted) = (0, 0);
+        for c in &cases {
+            let name_len = c.iter().position(|&b| is_xml_space(b)).unwrap_or(c.len());
+            let expected = quick_xml_tag(c);
+            if expected.as_ref().is_some_and(|(n, a)| n.is_empty() && a.len() == 1) {
+                continue;
+            }
+            compared += 1;
+            let mut attrs = Attrs::new();
+            if let Some((name, colon)) = parse_tag(c, name_len, &mut attrs) {
+                assert_eq!(colon, attrs.iter().any(|(k, _)| k.contains(':')));
+                fast_accepted += 1;
+                let fast =
+                    (name.to_owned(), attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
+                assert_eq!(Some(fast), expected, "{:?}", String::from_utf8_lossy(c));
+            }
+        }
+        assert!(compared > 100_000 && fast_accepted > 10_000, "{compared} {fast_accepted}");
     }
 }
