@@ -20,7 +20,37 @@ use std::sync::mpsc;
 use std::time::Instant;
 
 /// How many files the workers may read ahead of the file being written.
-const LOOKAHEAD: usize = 8;
+const LOOKAHEAD: usize = 64;
+
+/// How many prepared activities may wait for the writer, over all files (bounds memory: a few
+/// KB each, transactions already freed).
+const MAX_IN_FLIGHT: usize = 4096;
+
+/// Back-pressure between the workers and the writer: prepared activities not yet written, and
+/// whether the writer has stopped.
+struct Gate {
+    in_flight: AtomicUsize,
+    stopped: AtomicBool,
+}
+
+impl Gate {
+    /// Waits until an activity may be queued and counts it; false when the writer stopped.
+    fn enter(&self) -> bool {
+        while self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+            if self.stopped.load(Ordering::Acquire) {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        true
+    }
+
+    /// The writer took one activity.
+    fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 /// Sets the flag when dropped (tells workers that the writer has stopped).
 struct SetOnDrop<'a>(&'a AtomicBool);
@@ -290,7 +320,7 @@ fn slim(a: &mut senda_core::Activity) {
     a.recipient_regions = Vec::new();
 }
 
-fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &MapperSet) {
+fn parse_file(path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &MapperSet, gate: &Gate) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
@@ -306,7 +336,7 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::SyncSender<Msg>, mappers: &
                     item.mappings = mappers.map_all(&item.activity);
                     slim(&mut item.activity);
                 }
-                if tx.send(Msg::Item(Box::new((item, d)))).is_err() {
+                if !gate.enter() || tx.send(Msg::Item(Box::new((item, d)))).is_err() {
                     return;
                 }
             }
@@ -370,28 +400,30 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     let mut senders = Vec::with_capacity(jobs.len());
     let mut receivers = Vec::with_capacity(jobs.len());
     for _ in &jobs {
-        let (tx, rx) = mpsc::sync_channel::<Msg>(64);
+        // Unbounded: the gate bounds what waits in all of them together, so a worker is never
+        // held back by one file's share while the writer is busy with an earlier file.
+        let (tx, rx) = mpsc::channel::<Msg>();
         senders.push(tx);
         receivers.push(rx);
     }
     let next_job = AtomicUsize::new(0);
     let writing = AtomicUsize::new(0);
-    let stopped = AtomicBool::new(false);
+    let gate = Gate { in_flight: AtomicUsize::new(0), stopped: AtomicBool::new(false) };
     let mappers = &mappers;
     let written = std::thread::scope(|scope| -> Result<()> {
         // Owned by this closure: if writing fails, dropping them unblocks the workers, and
         // `_stop` tells workers waiting for the writer to catch up to give up.
         let receivers = receivers;
-        let _stop = SetOnDrop(&stopped);
+        let _stop = SetOnDrop(&gate.stopped);
         for _ in 0..workers {
-            let (jobs, senders, next_job, writing, stopped) = (&jobs, &senders, &next_job, &writing, &stopped);
+            let (jobs, senders, next_job, writing, gate) = (&jobs, &senders, &next_job, &writing, &gate);
             let worker = std::thread::Builder::new().name("senda-worker".into()).spawn_scoped(scope, move || {
                 let mut buf = Vec::new();
                 loop {
                     let i = next_job.fetch_add(1, Ordering::Relaxed);
                     let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
                     while i > writing.load(Ordering::Acquire) + LOOKAHEAD {
-                        if stopped.load(Ordering::Acquire) {
+                        if gate.stopped.load(Ordering::Acquire) {
                             return;
                         }
                         std::thread::sleep(std::time::Duration::from_millis(1));
@@ -411,7 +443,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                         return;
                     }
                     if read {
-                        parse_file(&job.path, &job.display, tx, mappers);
+                        parse_file(&job.path, &job.display, tx, mappers, gate);
                     }
                 }
             });
@@ -478,17 +510,20 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
-                        Ok(Msg::Item(b)) => match *b {
-                            (Some(item), d) => {
-                                diags.extend(d);
-                                activities_seen += 1;
-                                return Some(Ok(item));
+                        Ok(Msg::Item(b)) => {
+                            gate.leave();
+                            match *b {
+                                (Some(item), d) => {
+                                    diags.extend(d);
+                                    activities_seen += 1;
+                                    return Some(Ok(item));
+                                }
+                                (None, d) => {
+                                    diags.extend(d);
+                                    rejected += 1;
+                                }
                             }
-                            (None, d) => {
-                                diags.extend(d);
-                                rejected += 1;
-                            }
-                        },
+                        }
                         Ok(Msg::End { diagnostics, fatal: f, .. }) => {
                             diags.extend(diagnostics);
                             if let Some(f) = f {
