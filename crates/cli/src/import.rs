@@ -1,5 +1,7 @@
-//! `senda import`: finds files, skips unchanged ones, reads them on a parser thread and writes
-//! them on this thread, one database transaction per file, and builds the import report.
+//! `senda import`: finds files; worker threads (one per core) hash each file, skip it when
+//! unchanged, else read, encode, attribute and map its activities; this thread writes them in
+//! sorted file order (one savepoint per file, commits in batches of about 32 MB of input) and
+//! builds the import report. See ARCHITECTURE.md, "Walkthrough: one import".
 //!
 //! Order: files are sorted by canonical path before anything is read, so the database never
 //! depends on the order of paths on the command line; "document order" between files is that
@@ -265,7 +267,7 @@ enum Msg {
     },
 }
 
-/// Prepares one parsed activity for the store (parser thread): facts, the stored encoding and
+/// Prepares one parsed activity for the store (worker thread): facts, the stored encoding and
 /// its fingerprint; `mappings` are left empty for [`MapperSet::map_all`]. `None` when the reader rejected
 /// the activity.
 pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
