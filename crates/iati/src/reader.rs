@@ -784,7 +784,13 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn path(&self) -> String {
-        let mut s = String::new();
+        self.path_with(None)
+    }
+
+    /// The open elements as `iati-activity/transaction/...`; with `tx_index`, the second
+    /// element gets it: `iati-activity/transaction[n]/...`.
+    fn path_with(&self, tx_index: Option<usize>) -> String {
+        let mut s = String::with_capacity(64);
         for (i, f) in self.frames.iter().enumerate() {
             if i > 0 {
                 s.push('/');
@@ -798,6 +804,10 @@ impl<R: BufRead> ActivityReader<R> {
                         .unwrap_or("?"),
                 ),
                 _ => s.push_str(f.name()),
+            }
+            if let (1, Some(n)) = (i, tx_index) {
+                use std::fmt::Write;
+                let _ = write!(s, "[{n}]");
             }
         }
         s
@@ -1223,31 +1233,8 @@ impl<R: BufRead> ActivityReader<R> {
         let in_tx = self.tx.is_some()
             && self.frames.first().is_some_and(|f| f.kind == Kind::Activity)
             && self.frames.get(1).is_some_and(|f| f.kind == Kind::Transaction);
-        if !in_tx {
-            return self.path();
-        }
-        let n = self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0);
-        let mut s = String::with_capacity(64);
-        for (i, f) in self.frames.iter().enumerate() {
-            if i > 0 {
-                s.push('/');
-            }
-            match f.kind {
-                Kind::Extension(idx) => s.push_str(
-                    self.act
-                        .as_ref()
-                        .and_then(|a| a.extensions.get(idx as usize))
-                        .map(|e| e.name.as_str())
-                        .unwrap_or("?"),
-                ),
-                _ => s.push_str(f.name()),
-            }
-            if i == 1 {
-                use std::fmt::Write;
-                let _ = write!(s, "[{n}]");
-            }
-        }
-        s
+        let n = in_tx.then(|| self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0));
+        self.path_with(n)
     }
 
     fn kind_for(

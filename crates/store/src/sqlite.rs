@@ -142,253 +142,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// The body of [`Store::import_file`], inside the file's savepoint. `Ok(None)`: the file
-    /// was rejected (the caller rolls the savepoint back).
-    fn import_file_body(
-        &self,
-        file: &FileRecord,
-        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
-    ) -> Result<Option<FileOutcome>, StoreError> {
-        let tx = &self.conn;
-        let mut out = FileOutcome::default();
-        let mut seen: Vec<i64> = Vec::new();
-        // Rows written by this file's transaction: id -> transactions counted for it. A later
-        // copy of the same identifier in the same file replaces it: the earlier copy is then
-        // counted as superseded, not the row as created-then-updated.
-        let mut written: HashMap<i64, u64> = HashMap::new();
-        let mut file_activities = 0u64;
-        let mut file_transactions = 0u64;
-        {
-            let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es)
-                 VALUES (?21,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?22)",
-            )?;
-            let mut update = tx.prepare_cached(
-                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20, title_es=?22 WHERE id=?1",
-            )?;
-            let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
-            let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
-            let mut del_map = tx.prepare_cached("DELETE FROM activity_mapping WHERE activity_id = ?1")?;
-            let mut del_ev = tx.prepare_cached("DELETE FROM mapping_evidence WHERE activity_id = ?1")?;
-            let mut del_loc = tx.prepare_cached("DELETE FROM activity_location WHERE activity_id = ?1")?;
-            let mut del_res = tx.prepare_cached("DELETE FROM activity_result WHERE activity_id = ?1")?;
-            let mut ins_res =
-                tx.prepare_cached("INSERT INTO activity_result (activity_id, indicators) VALUES (?1, ?2)")?;
-            let mut ins_loc = tx.prepare_cached(
-                "INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)",
-            )?;
-            let mut ins_fact = tx.prepare_cached(
-                "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-            )?;
-            let mut ins_doc = tx.prepare_cached(
-                "INSERT OR REPLACE INTO activity_doc (activity_id, doc, transactions) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut ins_map = tx.prepare_cached(
-                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)",
-            )?;
-            let mut ins_ev = tx.prepare_cached(
-                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
-            )?;
-            for item in items {
-                let item = match item {
-                    Ok(i) => i,
-                    Err(_) => {
-                        return Ok(None); // rolled back by the caller
-                    }
-                };
-                file_activities += 1;
-                let a = &item.activity;
-                let ident = a.iati_identifier.as_str();
-                let lu = normalise_datetime(a.last_updated.as_deref());
-                let existing = find
-                    .query_row([ident], |r| {
-                        Ok(Existing {
-                            id: r.get(0)?,
-                            fingerprint: r.get(1)?,
-                            last_updated_utc: r.get(2)?,
-                            source_path: r.get(3)?,
-                            source_ordinal: r.get(4)?,
-                        })
-                    })
-                    .optional()?;
-                let new_key = (lu.as_str(), file.path.as_str(), item.ordinal);
-                let mut write_id: Option<i64> = None;
-                let mut is_update = false;
-                match &existing {
-                    None => {}
-                    Some(e) if e.source_path == file.path && e.source_ordinal == item.ordinal => {
-                        seen.push(e.id);
-                        if e.fingerprint == item.fingerprint {
-                            out.unchanged += 1;
-                            file_transactions += item.transaction_count;
-                            continue;
-                        }
-                        write_id = Some(e.id);
-                        is_update = true;
-                    }
-                    Some(e) => {
-                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
-                        let same_file = e.source_path == file.path;
-                        if new_key > old_key {
-                            if same_file {
-                                seen.push(e.id);
-                            }
-                            out.diagnostics.push(dup_diag(file, ident, &item, e, true));
-                            if e.fingerprint == item.fingerprint {
-                                // An identical copy: nothing to write but where it now comes from.
-                                touch.execute(params![e.id, file.path, item.ordinal as i64])?;
-                                seen.push(e.id);
-                                out.superseded += 1;
-                                continue;
-                            }
-                            write_id = Some(e.id);
-                            is_update = true;
-                        } else {
-                            out.diagnostics.push(dup_diag(file, ident, &item, e, false));
-                            out.superseded += 1;
-                            continue;
-                        }
-                    }
-                }
-                let mut totals = [Decimal::ZERO; 3];
-                for f in &item.facts {
-                    if f.currency == "USD" {
-                        match f.transaction_type.as_str() {
-                            "2" => totals[0] += f.amount,
-                            "3" => totals[1] += f.amount,
-                            "4" => totals[2] += f.amount,
-                            _ => {}
-                        }
-                    }
-                }
-                let countries: String = {
-                    let c = &item.countries;
-                    if c.is_empty() {
-                        String::new()
-                    } else {
-                        format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";"))
-                    }
-                };
-                // The Spanish title, when one is published in Spanish (searchable by `--text`).
-                let title_es = senda_core::text::pick_narrative(&a.title, Some("es"), a.default_language.as_deref())
-                    .filter(|_| {
-                        a.title.iter().any(|n| {
-                            n.lang
-                                .as_deref()
-                                .or(a.default_language.as_deref())
-                                .is_some_and(|l| l.eq_ignore_ascii_case("es"))
-                        })
-                    })
-                    .unwrap_or("");
-                let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
-                let start = by("2").or_else(|| by("1"));
-                let end = by("4").or_else(|| by("3"));
-                let p = params![
-                    write_id.unwrap_or(0),
-                    a.reporting_org.r#ref,
-                    a.reporting_org.display_name(),
-                    a.title_in("en"),
-                    a.status,
-                    a.hierarchy,
-                    a.humanitarian.map(i64::from),
-                    countries,
-                    start,
-                    end,
-                    a.last_updated,
-                    lu,
-                    file.path,
-                    item.ordinal as i64,
-                    item.fingerprint,
-                    item.transaction_count as i64,
-                    totals[0].to_string(),
-                    totals[1].to_string(),
-                    totals[2].to_string(),
-                    i64::from(item.synthetic),
-                    ident,
-                    title_es,
-                ];
-                let id = if let Some(id) = write_id {
-                    update.execute(p)?;
-                    del_facts.execute([id])?;
-                    del_map.execute([id])?;
-                    del_ev.execute([id])?;
-                    del_loc.execute([id])?;
-                    del_res.execute([id])?;
-                    id
-                } else {
-                    insert.execute(p)?;
-                    tx.last_insert_rowid()
-                };
-                ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
-                for (country, vocabulary, code, name) in admin1_locations(a) {
-                    ins_loc.execute(params![id, country, vocabulary, code, name])?;
-                }
-                let n_ind: usize = a.results.iter().map(|r| r.indicators.len()).sum();
-                if n_ind > 0 {
-                    ins_res.execute(params![id, n_ind as i64])?;
-                }
-                seen.push(id);
-                if let Some(prev_tx) = written.get(&id) {
-                    out.superseded += 1;
-                    out.transactions -= prev_tx;
-                } else if is_update {
-                    out.updated += 1;
-                } else {
-                    out.created += 1;
-                }
-                written.insert(id, item.transaction_count);
-                out.transactions += item.transaction_count;
-                file_transactions += item.transaction_count;
-                for f in &item.facts {
-                    ins_fact.execute(params![
-                        id,
-                        f.transaction_index.map(|i| i as i64),
-                        f.transaction_type,
-                        f.date.map(|d| d.to_string()),
-                        f.currency,
-                        f.country,
-                        f.sector,
-                        f.implementing_org,
-                        f.amount.to_string()
-                    ])?;
-                }
-                // "Not mapped" is the absence of rows: most activities map to no line of effort.
-                for (s, m) in item.mappings.iter().filter(|(_, m)| !m.lines_of_effort.is_empty()) {
-                    let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
-                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort)])?;
-                    ins_ev.execute(params![id, s, ev])?;
-                }
-            }
-        }
-        // Activities of an earlier version of this file that it no longer contains.
-        {
-            seen.sort_unstable();
-            let mut st = tx.prepare_cached("SELECT id FROM activity WHERE source_path = ?1")?;
-            let ids: Vec<i64> = st.query_map([&file.path], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            // Child rows are deleted explicitly: foreign keys are off inside an import batch.
-            let mut del = Vec::new();
-            for table in CHILD_TABLES {
-                del.push(tx.prepare_cached(&format!("DELETE FROM {table} WHERE activity_id = ?1"))?);
-            }
-            del.push(tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?);
-            for id in ids {
-                if seen.binary_search(&id).is_err() {
-                    for d in &mut del {
-                        d.execute([id])?;
-                    }
-                    out.removed += 1;
-                }
-            }
-        }
-        tx.execute(
-            "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-            params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
-        )?;
-        tx.execute(BUMP_GENERATION, [])?;
-        Ok(Some(out))
-    }
-
     /// An in-memory database (tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory()?)
@@ -1286,6 +1039,253 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
+    /// The body of [`Store::import_file`], inside the file's savepoint. `Ok(None)`: the file
+    /// was rejected (the caller rolls the savepoint back).
+    fn import_file_body(
+        &self,
+        file: &FileRecord,
+        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    ) -> Result<Option<FileOutcome>, StoreError> {
+        let tx = &self.conn;
+        let mut out = FileOutcome::default();
+        let mut seen: Vec<i64> = Vec::new();
+        // Rows written by this file's transaction: id -> transactions counted for it. A later
+        // copy of the same identifier in the same file replaces it: the earlier copy is then
+        // counted as superseded, not the row as created-then-updated.
+        let mut written: HashMap<i64, u64> = HashMap::new();
+        let mut file_activities = 0u64;
+        let mut file_transactions = 0u64;
+        {
+            let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO activity (iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es)
+                 VALUES (?21,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?22)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE activity SET reporting_org_ref=?2, reporting_org_name=?3, title=?4, status=?5, hierarchy=?6, humanitarian=?7, countries=?8, start_date=?9, end_date=?10, last_updated=?11, last_updated_utc=?12, source_path=?13, source_ordinal=?14, fingerprint=?15, n_transactions=?16, commitments_usd=?17, disbursements_usd=?18, expenditures_usd=?19, synthetic=?20, title_es=?22 WHERE id=?1",
+            )?;
+            let mut touch = tx.prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?;
+            let mut del_facts = tx.prepare_cached("DELETE FROM fact WHERE activity_id = ?1")?;
+            let mut del_map = tx.prepare_cached("DELETE FROM activity_mapping WHERE activity_id = ?1")?;
+            let mut del_ev = tx.prepare_cached("DELETE FROM mapping_evidence WHERE activity_id = ?1")?;
+            let mut del_loc = tx.prepare_cached("DELETE FROM activity_location WHERE activity_id = ?1")?;
+            let mut del_res = tx.prepare_cached("DELETE FROM activity_result WHERE activity_id = ?1")?;
+            let mut ins_res =
+                tx.prepare_cached("INSERT INTO activity_result (activity_id, indicators) VALUES (?1, ?2)")?;
+            let mut ins_loc = tx.prepare_cached(
+                "INSERT INTO activity_location (activity_id, country, vocabulary, code, name) VALUES (?1,?2,?3,?4,?5)",
+            )?;
+            let mut ins_fact = tx.prepare_cached(
+                "INSERT INTO fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+            )?;
+            let mut ins_doc = tx.prepare_cached(
+                "INSERT OR REPLACE INTO activity_doc (activity_id, doc, transactions) VALUES (?1, ?2, ?3)",
+            )?;
+            let mut ins_map = tx.prepare_cached(
+                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)",
+            )?;
+            let mut ins_ev = tx.prepare_cached(
+                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
+            )?;
+            for item in items {
+                let item = match item {
+                    Ok(i) => i,
+                    Err(_) => {
+                        return Ok(None); // rolled back by the caller
+                    }
+                };
+                file_activities += 1;
+                let a = &item.activity;
+                let ident = a.iati_identifier.as_str();
+                let lu = normalise_datetime(a.last_updated.as_deref());
+                let existing = find
+                    .query_row([ident], |r| {
+                        Ok(Existing {
+                            id: r.get(0)?,
+                            fingerprint: r.get(1)?,
+                            last_updated_utc: r.get(2)?,
+                            source_path: r.get(3)?,
+                            source_ordinal: r.get(4)?,
+                        })
+                    })
+                    .optional()?;
+                let new_key = (lu.as_str(), file.path.as_str(), item.ordinal);
+                let mut write_id: Option<i64> = None;
+                let mut is_update = false;
+                match &existing {
+                    None => {}
+                    Some(e) if e.source_path == file.path && e.source_ordinal == item.ordinal => {
+                        seen.push(e.id);
+                        if e.fingerprint == item.fingerprint {
+                            out.unchanged += 1;
+                            file_transactions += item.transaction_count;
+                            continue;
+                        }
+                        write_id = Some(e.id);
+                        is_update = true;
+                    }
+                    Some(e) => {
+                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
+                        let same_file = e.source_path == file.path;
+                        if new_key > old_key {
+                            if same_file {
+                                seen.push(e.id);
+                            }
+                            out.diagnostics.push(dup_diag(file, ident, &item, e, true));
+                            if e.fingerprint == item.fingerprint {
+                                // An identical copy: nothing to write but where it now comes from.
+                                touch.execute(params![e.id, file.path, item.ordinal as i64])?;
+                                seen.push(e.id);
+                                out.superseded += 1;
+                                continue;
+                            }
+                            write_id = Some(e.id);
+                            is_update = true;
+                        } else {
+                            out.diagnostics.push(dup_diag(file, ident, &item, e, false));
+                            out.superseded += 1;
+                            continue;
+                        }
+                    }
+                }
+                let mut totals = [Decimal::ZERO; 3];
+                for f in &item.facts {
+                    if f.currency == "USD" {
+                        match f.transaction_type.as_str() {
+                            "2" => totals[0] += f.amount,
+                            "3" => totals[1] += f.amount,
+                            "4" => totals[2] += f.amount,
+                            _ => {}
+                        }
+                    }
+                }
+                let countries: String = {
+                    let c = &item.countries;
+                    if c.is_empty() {
+                        String::new()
+                    } else {
+                        format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";"))
+                    }
+                };
+                // The Spanish title, when one is published in Spanish (searchable by `--text`).
+                let title_es = senda_core::text::pick_narrative(&a.title, Some("es"), a.default_language.as_deref())
+                    .filter(|_| {
+                        a.title.iter().any(|n| {
+                            n.lang
+                                .as_deref()
+                                .or(a.default_language.as_deref())
+                                .is_some_and(|l| l.eq_ignore_ascii_case("es"))
+                        })
+                    })
+                    .unwrap_or("");
+                let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
+                let start = by("2").or_else(|| by("1"));
+                let end = by("4").or_else(|| by("3"));
+                let p = params![
+                    write_id.unwrap_or(0),
+                    a.reporting_org.r#ref,
+                    a.reporting_org.display_name(),
+                    a.title_in("en"),
+                    a.status,
+                    a.hierarchy,
+                    a.humanitarian.map(i64::from),
+                    countries,
+                    start,
+                    end,
+                    a.last_updated,
+                    lu,
+                    file.path,
+                    item.ordinal as i64,
+                    item.fingerprint,
+                    item.transaction_count as i64,
+                    totals[0].to_string(),
+                    totals[1].to_string(),
+                    totals[2].to_string(),
+                    i64::from(item.synthetic),
+                    ident,
+                    title_es,
+                ];
+                let id = if let Some(id) = write_id {
+                    update.execute(p)?;
+                    del_facts.execute([id])?;
+                    del_map.execute([id])?;
+                    del_ev.execute([id])?;
+                    del_loc.execute([id])?;
+                    del_res.execute([id])?;
+                    id
+                } else {
+                    insert.execute(p)?;
+                    tx.last_insert_rowid()
+                };
+                ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
+                for (country, vocabulary, code, name) in admin1_locations(a) {
+                    ins_loc.execute(params![id, country, vocabulary, code, name])?;
+                }
+                let n_ind: usize = a.results.iter().map(|r| r.indicators.len()).sum();
+                if n_ind > 0 {
+                    ins_res.execute(params![id, n_ind as i64])?;
+                }
+                seen.push(id);
+                if let Some(prev_tx) = written.get(&id) {
+                    out.superseded += 1;
+                    out.transactions -= prev_tx;
+                } else if is_update {
+                    out.updated += 1;
+                } else {
+                    out.created += 1;
+                }
+                written.insert(id, item.transaction_count);
+                out.transactions += item.transaction_count;
+                file_transactions += item.transaction_count;
+                for f in &item.facts {
+                    ins_fact.execute(params![
+                        id,
+                        f.transaction_index.map(|i| i as i64),
+                        f.transaction_type,
+                        f.date.map(|d| d.to_string()),
+                        f.currency,
+                        f.country,
+                        f.sector,
+                        f.implementing_org,
+                        f.amount.to_string()
+                    ])?;
+                }
+                // "Not mapped" is the absence of rows: most activities map to no line of effort.
+                for (s, m) in item.mappings.iter().filter(|(_, m)| !m.lines_of_effort.is_empty()) {
+                    let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
+                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort)])?;
+                    ins_ev.execute(params![id, s, ev])?;
+                }
+            }
+        }
+        // Activities of an earlier version of this file that it no longer contains.
+        {
+            seen.sort_unstable();
+            let mut st = tx.prepare_cached("SELECT id FROM activity WHERE source_path = ?1")?;
+            let ids: Vec<i64> = st.query_map([&file.path], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            // Child rows are deleted explicitly: foreign keys are off inside an import batch.
+            let mut del = Vec::new();
+            for table in CHILD_TABLES {
+                del.push(tx.prepare_cached(&format!("DELETE FROM {table} WHERE activity_id = ?1"))?);
+            }
+            del.push(tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?);
+            for id in ids {
+                if seen.binary_search(&id).is_err() {
+                    for d in &mut del {
+                        d.execute([id])?;
+                    }
+                    out.removed += 1;
+                }
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
+            params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
+        )?;
+        tx.execute(BUMP_GENERATION, [])?;
+        Ok(Some(out))
+    }
+
     /// Records that stored mappings of `strategy` were made with this definition fingerprint.
     pub fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError> {
         self.conn.execute(
