@@ -21,26 +21,64 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
-/// How many files the workers may read ahead of the file being written.
-const LOOKAHEAD: usize = 64;
+/// How much work may wait between the workers and the writer. [`Limits::default`] is what
+/// `senda import` uses; tests use small limits to exercise back-pressure.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Worker threads (default: one per core, at most 4).
+    pub workers: usize,
+    /// How many files the workers may start ahead of the file being written (default 64).
+    pub lookahead: usize,
+    /// How many prepared activities of the files *after* the one being written may wait for
+    /// the writer, over all files (default 4,096: a few KB each, transactions already freed).
+    /// The file being written may queue up to as many again of its own: its worker never
+    /// waits for activities of later files to be written (that wait could never end).
+    pub max_in_flight: usize,
+}
 
-/// How many prepared activities may wait for the writer, over all files (bounds memory: a few
-/// KB each, transactions already freed).
-const MAX_IN_FLIGHT: usize = 4096;
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4),
+            lookahead: 64,
+            max_in_flight: 4096,
+        }
+    }
+}
 
-/// Back-pressure between the workers and the writer: prepared activities not yet written, and
-/// whether the writer has stopped.
+/// Back-pressure between the workers and the writer: prepared activities not yet written, the
+/// file being written, and whether the writer has stopped.
 struct Gate {
     in_flight: AtomicUsize,
+    /// Index (in sorted order) of the file the writer is writing or waiting for.
+    writing: AtomicUsize,
     stopped: AtomicBool,
+    max_in_flight: usize,
+    workers: usize,
 }
 
 impl Gate {
-    /// Waits until an activity may be queued and counts it; false when the writer stopped.
-    fn enter(&self) -> bool {
-        while self.in_flight.load(Ordering::Acquire) >= MAX_IN_FLIGHT {
+    /// Waits until an activity of file `file` may be queued and counts it; false when the
+    /// writer stopped.
+    ///
+    /// A worker of a later file waits while `max_in_flight` activities are queued. The worker
+    /// of the file being written waits only past twice that plus one per worker: later files
+    /// hold at most `max_in_flight` plus one per worker (each was let in below the bound), so
+    /// past it the writer has activities of this very file to take, and always makes progress. (A single bound for all files deadlocked: a
+    /// later file could fill it while the writer waited for the file whose worker was held.)
+    fn enter(&self, file: usize) -> bool {
+        loop {
             if self.stopped.load(Ordering::Acquire) {
                 return false;
+            }
+            let queued = self.in_flight.load(Ordering::Acquire);
+            let limit = if self.writing.load(Ordering::Acquire) == file {
+                2 * self.max_in_flight + self.workers
+            } else {
+                self.max_in_flight
+            };
+            if queued < limit {
+                break;
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
         }
@@ -322,7 +360,7 @@ fn slim(a: &mut senda_core::Activity) {
     a.recipient_regions = Vec::new();
 }
 
-fn parse_file(path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &MapperSet, gate: &Gate) {
+fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &MapperSet, gate: &Gate) {
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
@@ -338,7 +376,7 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &Mapp
                     item.mappings = mappers.map_all(&item.activity);
                     slim(&mut item.activity);
                 }
-                if !gate.enter() || tx.send(Msg::Item(Box::new((item, d)))).is_err() {
+                if !gate.enter(index) || tx.send(Msg::Item(Box::new((item, d)))).is_err() {
                     return;
                 }
             }
@@ -360,6 +398,17 @@ fn parse_file(path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &Mapp
 /// Runs an import of `paths` into `store`. Never stops at a bad file: it is rejected and the
 /// others import.
 pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: bool) -> Result<ImportReport> {
+    import_with(store, paths, force, progress, Limits::default())
+}
+
+/// [`import`] with explicit queue [`Limits`].
+pub fn import_with(
+    store: &mut dyn Store,
+    paths: &[PathBuf],
+    force: bool,
+    progress: bool,
+    limits: Limits,
+) -> Result<ImportReport> {
     let started = Instant::now();
     let started_at = now();
     let strategies = Strategy::all_builtin()?;
@@ -395,10 +444,10 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
     };
     // Files are hashed, read, encoded, attributed and mapped by `workers` threads, each taking
     // the next file as soon as it is free (files of very different sizes keep every core busy),
-    // at most LOOKAHEAD files ahead of the writer; each file has its own channel and the writer
+    // at most `limits.lookahead` files ahead of the writer; each file has its own channel and the writer
     // (this thread) takes them in sorted file order, so the database never depends on the
     // thread timing.
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(jobs.len().max(1));
+    let workers = limits.workers.max(1).min(jobs.len().max(1));
     let mut senders = Vec::with_capacity(jobs.len());
     let mut receivers = Vec::with_capacity(jobs.len());
     for _ in &jobs {
@@ -409,8 +458,13 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         receivers.push(rx);
     }
     let next_job = AtomicUsize::new(0);
-    let writing = AtomicUsize::new(0);
-    let gate = Gate { in_flight: AtomicUsize::new(0), stopped: AtomicBool::new(false) };
+    let gate = Gate {
+        in_flight: AtomicUsize::new(0),
+        writing: AtomicUsize::new(0),
+        stopped: AtomicBool::new(false),
+        max_in_flight: limits.max_in_flight.max(1),
+        workers,
+    };
     let mappers = &mappers;
     let written = std::thread::scope(|scope| -> Result<()> {
         // Owned by this closure: if writing fails, dropping them unblocks the workers, and
@@ -418,13 +472,13 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         let receivers = receivers;
         let _stop = SetOnDrop(&gate.stopped);
         for _ in 0..workers {
-            let (jobs, senders, next_job, writing, gate) = (&jobs, &senders, &next_job, &writing, &gate);
+            let (jobs, senders, next_job, gate) = (&jobs, &senders, &next_job, &gate);
             let worker = std::thread::Builder::new().name("senda-worker".into()).spawn_scoped(scope, move || {
                 let mut buf = Vec::new();
                 loop {
                     let i = next_job.fetch_add(1, Ordering::Relaxed);
                     let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
-                    while i > writing.load(Ordering::Acquire) + LOOKAHEAD {
+                    while i > gate.writing.load(Ordering::Acquire) + limits.lookahead {
                         if gate.stopped.load(Ordering::Acquire) {
                             return;
                         }
@@ -445,7 +499,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
                         return;
                     }
                     if read {
-                        parse_file(&job.path, &job.display, tx, mappers, gate);
+                        parse_file(i, &job.path, &job.display, tx, mappers, gate);
                     }
                 }
             });
@@ -457,7 +511,7 @@ pub fn import(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: b
         let mut batch_bytes = 0u64;
         store.begin_import_batch()?;
         for ((i, job), rx) in jobs.iter().enumerate().zip(&receivers) {
-            writing.store(i, Ordering::Release);
+            gate.writing.store(i, Ordering::Release);
             let path = &job.path;
             let display = job.display.clone();
             // First message of each file: read or skipped, and its content hash.
