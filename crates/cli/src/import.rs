@@ -13,7 +13,7 @@ use senda_core::attribution::facts;
 use senda_core::mapping::MapperSet;
 use senda_core::{Diagnostic, Severity, Strategy};
 use senda_iati::{ParsedActivity, open_file, resolve_positions};
-use senda_store::{FileAbort, FileRecord, ImportItem, Store};
+use senda_store::{FileAbort, FileRecord, ImportItem, ItemParts, Store};
 use serde::Serialize;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -305,10 +305,11 @@ enum Msg {
     },
 }
 
-/// Prepares one parsed activity for the store (worker thread): facts, the stored encoding and
-/// its fingerprint; `mappings` are left empty for [`MapperSet::map_all`]. `None` when the reader rejected
-/// the activity.
-pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
+/// Prepares one parsed activity for the store (worker thread): its stored encoding and
+/// fingerprint, attributed facts, the mapping of every built-in strategy, and the row values
+/// the writer binds ([`ImportItem::new`]). The parsed activity is freed here, on the thread
+/// that made it. `None` when the reader rejected the activity.
+pub fn prepare(p: ParsedActivity, mappers: &MapperSet) -> (Option<ImportItem>, Vec<Diagnostic>) {
     let Some(a) = p.activity else { return (None, p.diagnostics) };
     let Ok(encoded) = senda_store::codec::encode(&a) else {
         return (None, p.diagnostics);
@@ -318,46 +319,22 @@ pub fn prepare(p: ParsedActivity) -> (Option<ImportItem>, Vec<Diagnostic>) {
     h.update(&[0]);
     h.update(&encoded.transactions);
     let fingerprint = format!("{:032x}", h.digest128());
-    let f = senda_core::attribution::compact(facts(&a));
-    let transaction_count = a.transactions.len() as u64;
-    let countries = a.all_countries();
+    let facts = senda_core::attribution::compact(facts(&a));
+    let mappings = mappers.map_all(&a);
     let synthetic = a
         .extensions
         .iter()
         .any(|e| e.namespace.as_deref() == Some(SENDA_NS) && e.name.ends_with("synthetic") && e.value == "1");
-    (
-        Some(ImportItem {
-            activity: a,
-            ordinal: p.ordinal,
-            offset: p.offset,
-            fingerprint,
-            encoded,
-            transaction_count,
-            countries,
-            facts: f,
-            mappings: Vec::new(),
-            synthetic,
-        }),
-        p.diagnostics,
-    )
-}
-
-/// Frees, on the worker thread, what the writer no longer needs once an activity is mapped,
-/// encoded and attributed: its transactions (an activity can have hundreds of thousands) and
-/// every part the activity row does not show. The writer reads the identifier, dates,
-/// reporting-org, title, status, hierarchy, humanitarian flag, recipient countries, locations
-/// and results; the full activity is in `encoded`.
-fn slim(a: &mut senda_core::Activity) {
-    a.transactions = Vec::new();
-    a.extensions = Vec::new();
-    a.descriptions = Vec::new();
-    a.participating_orgs = Vec::new();
-    a.sectors = Vec::new();
-    a.budgets = Vec::new();
-    a.tags = Vec::new();
-    a.policy_markers = Vec::new();
-    a.related_activities = Vec::new();
-    a.recipient_regions = Vec::new();
+    let parts = ItemParts {
+        ordinal: p.ordinal,
+        offset: p.offset,
+        fingerprint,
+        encoded,
+        facts: &facts,
+        mappings: &mappings,
+        synthetic,
+    };
+    (Some(ImportItem::new(&a, parts)), p.diagnostics)
 }
 
 fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, mappers: &MapperSet, gate: &Gate) {
@@ -371,11 +348,7 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
     loop {
         match reader.next_activity() {
             Ok(Some(p)) => {
-                let (mut item, d) = prepare(p);
-                if let Some(item) = item.as_mut() {
-                    item.mappings = mappers.map_all(&item.activity);
-                    slim(&mut item.activity);
-                }
+                let (item, d) = prepare(p, mappers);
                 if !gate.enter(index) || tx.send(Msg::Item(Box::new((item, d)))).is_err() {
                     return;
                 }

@@ -10,13 +10,14 @@
 //! stays.
 
 pub mod codec;
+mod item;
 mod sqlite;
 pub mod values;
 
+pub use item::{ImportItem, ItemParts};
 pub use sqlite::SqliteStore;
 pub use values::*;
 
-use senda_core::attribution::Fact;
 use senda_core::mapping::{Evidence, Mapping};
 use senda_core::report::{ActivityInfo, FactRef};
 use senda_core::{Activity, Diagnostic};
@@ -90,32 +91,6 @@ pub struct StoredFile {
     pub activities: u64,
     /// Transactions of those activities.
     pub transactions: u64,
-}
-
-/// One activity ready to store: the parsed activity plus everything derived from it.
-#[derive(Debug)]
-pub struct ImportItem {
-    /// The activity. Its `transactions` may have been dropped already (they are in
-    /// `encoded`); use `transaction_count` and `countries`.
-    pub activity: Activity,
-    /// Number of transactions.
-    pub transaction_count: u64,
-    /// Every country named at activity or transaction level (see [`Activity::all_countries`]).
-    pub countries: Vec<senda_core::CountryCode>,
-    /// Position in its file.
-    pub ordinal: u64,
-    /// Byte offset of its `iati-activity` element in the file (for diagnostics).
-    pub offset: u64,
-    /// Hash of its stored form; equal fingerprints mean "unchanged".
-    pub fingerprint: String,
-    /// The activity and its transactions encoded for storage ([`codec::encode`]).
-    pub encoded: codec::Encoded,
-    /// Attributed facts.
-    pub facts: Vec<Fact>,
-    /// The rules' mapping for each built-in strategy: `(strategy id, fingerprint, mapping)`.
-    pub mappings: Vec<(String, Mapping)>,
-    /// True for synthetic (demo) data.
-    pub synthetic: bool,
 }
 
 /// Why a file's import stopped (the store rolls the file back).

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, versioned migrations (`migrations/sqlite/NNNN_*.sql`,
 //! applied in order and recorded in `PRAGMA user_version`).
 
+use crate::item::admin1_locations;
 use crate::*;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
@@ -93,20 +94,6 @@ fn lines_join(v: &[String]) -> String {
 }
 fn lines_split(s: &str) -> Vec<String> {
     s.split(';').filter(|x| !x.is_empty()).map(str::to_owned).collect()
-}
-
-/// Normalises a `last-updated-datetime` to UTC for comparison; unparsable or missing sorts first.
-fn normalise_datetime(s: Option<&str>) -> String {
-    let Some(s) = s else { return String::new() };
-    let t = s.trim();
-    let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339));
-    match parsed {
-        Ok(d) => d.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default(),
-        Err(_) => match senda_core::codes::parse_iso_date(t) {
-            Ok(d) => format!("{d}T00:00:00Z"),
-            Err(_) => String::new(),
-        },
-    }
 }
 
 impl SqliteStore {
@@ -1095,9 +1082,7 @@ impl SqliteStore {
                     }
                 };
                 file_activities += 1;
-                let a = &item.activity;
-                let ident = a.iati_identifier.as_str();
-                let lu = normalise_datetime(a.last_updated.as_deref());
+                let ident = item.iati_identifier();
                 let existing = find
                     .query_row([ident], |r| {
                         Ok(Existing {
@@ -1109,7 +1094,7 @@ impl SqliteStore {
                         })
                     })
                     .optional()?;
-                let new_key = (lu.as_str(), file.path.as_str(), item.ordinal);
+                let new_key = (item.s(item.row.last_updated_utc), file.path.as_str(), item.ordinal);
                 let mut write_id: Option<i64> = None;
                 let mut is_update = false;
                 match &existing {
@@ -1148,62 +1133,30 @@ impl SqliteStore {
                         }
                     }
                 }
-                let mut totals = [Decimal::ZERO; 3];
-                for f in &item.facts {
-                    if f.currency == "USD" {
-                        match f.transaction_type.as_str() {
-                            "2" => totals[0] += f.amount,
-                            "3" => totals[1] += f.amount,
-                            "4" => totals[2] += f.amount,
-                            _ => {}
-                        }
-                    }
-                }
-                let countries: String = {
-                    let c = &item.countries;
-                    if c.is_empty() {
-                        String::new()
-                    } else {
-                        format!(";{};", c.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(";"))
-                    }
-                };
-                // The Spanish title, when one is published in Spanish (searchable by `--text`).
-                let title_es = senda_core::text::pick_narrative(&a.title, Some("es"), a.default_language.as_deref())
-                    .filter(|_| {
-                        a.title.iter().any(|n| {
-                            n.lang
-                                .as_deref()
-                                .or(a.default_language.as_deref())
-                                .is_some_and(|l| l.eq_ignore_ascii_case("es"))
-                        })
-                    })
-                    .unwrap_or("");
-                let by = |t: &str| a.dates.iter().find(|d| d.date_type == t).map(|d| d.date.to_string());
-                let start = by("2").or_else(|| by("1"));
-                let end = by("4").or_else(|| by("3"));
+                let r = &item.row;
                 let p = params![
                     write_id.unwrap_or(0),
-                    a.reporting_org.r#ref,
-                    a.reporting_org.display_name(),
-                    a.title_in("en"),
-                    a.status,
-                    a.hierarchy,
-                    a.humanitarian.map(i64::from),
-                    countries,
-                    start,
-                    end,
-                    a.last_updated,
-                    lu,
+                    item.opt(r.reporting_org_ref),
+                    item.s(r.reporting_org_name),
+                    item.s(r.title),
+                    item.opt(r.status),
+                    item.hierarchy,
+                    item.humanitarian.map(i64::from),
+                    item.s(r.countries),
+                    item.opt(r.start_date),
+                    item.opt(r.end_date),
+                    item.opt(r.last_updated),
+                    item.s(r.last_updated_utc),
                     file.path,
                     item.ordinal as i64,
                     item.fingerprint,
                     item.transaction_count as i64,
-                    totals[0].to_string(),
-                    totals[1].to_string(),
-                    totals[2].to_string(),
+                    item.s(r.commitments_usd),
+                    item.s(r.disbursements_usd),
+                    item.s(r.expenditures_usd),
                     i64::from(item.synthetic),
                     ident,
-                    title_es,
+                    item.s(r.title_es),
                 ];
                 let id = if let Some(id) = write_id {
                     update.execute(p)?;
@@ -1218,12 +1171,17 @@ impl SqliteStore {
                     tx.last_insert_rowid()
                 };
                 ins_doc.execute(params![id, item.encoded.doc, item.encoded.transactions])?;
-                for (country, vocabulary, code, name) in admin1_locations(a) {
-                    ins_loc.execute(params![id, country, vocabulary, code, name])?;
+                for [country, vocabulary, code, name] in &item.locations {
+                    ins_loc.execute(params![
+                        id,
+                        item.s(*country),
+                        item.s(*vocabulary),
+                        item.s(*code),
+                        item.s(*name)
+                    ])?;
                 }
-                let n_ind: usize = a.results.iter().map(|r| r.indicators.len()).sum();
-                if n_ind > 0 {
-                    ins_res.execute(params![id, n_ind as i64])?;
+                if item.indicators > 0 {
+                    ins_res.execute(params![id, item.indicators as i64])?;
                 }
                 seen.push(id);
                 if let Some(prev_tx) = written.get(&id) {
@@ -1240,21 +1198,20 @@ impl SqliteStore {
                 for f in &item.facts {
                     ins_fact.execute(params![
                         id,
-                        f.transaction_index.map(|i| i as i64),
-                        f.transaction_type,
-                        f.date.map(|d| d.to_string()),
-                        f.currency,
-                        f.country,
-                        f.sector,
-                        f.implementing_org,
-                        f.amount.to_string()
+                        f.transaction_index,
+                        item.s(f.transaction_type),
+                        item.opt(f.date),
+                        item.s(f.currency),
+                        item.s(f.country),
+                        item.s(f.sector),
+                        item.s(f.implementing_org),
+                        item.s(f.amount)
                     ])?;
                 }
                 // "Not mapped" is the absence of rows: most activities map to no line of effort.
-                for (s, m) in item.mappings.iter().filter(|(_, m)| !m.lines_of_effort.is_empty()) {
-                    let ev = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
-                    ins_map.execute(params![id, s, lines_join(&m.lines_of_effort)])?;
-                    ins_ev.execute(params![id, s, ev])?;
+                for [strategy, lines, evidence] in &item.mappings {
+                    ins_map.execute(params![id, item.s(*strategy), item.s(*lines)])?;
+                    ins_ev.execute(params![id, item.s(*strategy), item.s(*evidence)])?;
                 }
             }
         }
@@ -1506,30 +1463,6 @@ fn activity_where(filter: &ActivityFilter, overrides: &HashMap<String, Override>
         }
     }
     (sql, args)
-}
-
-/// Admin-1 locations of an activity: (country, vocabulary, code, name) per `location` with an
-/// `administrative[@level=1]`. The country is the location's level-0 A4 code, else the
-/// activity's only `recipient-country`, else empty.
-fn admin1_locations(a: &Activity) -> Vec<(String, String, String, String)> {
-    let only_country = match a.recipient_countries.as_slice() {
-        [one] => one.code.as_str().to_owned(),
-        _ => String::new(),
-    };
-    let mut out = Vec::new();
-    for l in &a.locations {
-        let country = l
-            .administratives
-            .iter()
-            .find(|x| x.level.as_deref() == Some("0") && x.vocabulary.as_deref() == Some("A4"))
-            .map(|x| x.code.to_ascii_uppercase())
-            .unwrap_or_else(|| only_country.clone());
-        let name = senda_core::text::pick_narrative(&l.name, Some("en"), a.default_language.as_deref()).unwrap_or("");
-        for adm in l.administratives.iter().filter(|x| x.level.as_deref() == Some("1")) {
-            out.push((country.clone(), adm.vocabulary.clone().unwrap_or_default(), adm.code.clone(), name.to_owned()));
-        }
-    }
-    out
 }
 
 /// Fills `activity_location` for databases made before schema version 2 (their activities are
