@@ -9,7 +9,6 @@
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use senda_core::attribution::facts;
 use senda_core::mapping::MapperSet;
 use senda_core::{Diagnostic, Severity, Strategy};
 use senda_iati::{ParsedActivity, open_file, resolve_positions};
@@ -319,7 +318,7 @@ pub fn prepare(p: ParsedActivity, mappers: &MapperSet) -> (Option<ImportItem>, V
     h.update(&[0]);
     h.update(&encoded.transactions);
     let fingerprint = format!("{:032x}", h.digest128());
-    let facts = senda_core::attribution::compact(facts(&a));
+    let facts = senda_core::attribution::compact_facts(&a);
     let mappings = mappers.map_all(&a);
     let synthetic = a
         .extensions

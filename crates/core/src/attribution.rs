@@ -16,6 +16,7 @@
 use crate::activity::{Activity, Transaction};
 use crate::money::allocate;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use time::Date;
 
 /// Label of money attributed to no country.
@@ -53,33 +54,43 @@ pub struct Fact {
     pub amount: Decimal,
 }
 
-fn country_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
+/// Weighted keys (country, sector or implementing organisation) borrowed from the activity.
+type Weights<'a> = Vec<(&'a str, Decimal)>;
+
+/// Weights of one transaction: its own, or (borrowed) the activity's.
+type TxWeights<'w, 'a> = Cow<'w, [(&'a str, Decimal)]>;
+
+fn country_weights<'w, 'a>(t: &'a Transaction, activity_level: &'w Weights<'a>) -> TxWeights<'w, 'a> {
     if t.invalid_country {
-        return vec![(UNKNOWN.into(), Decimal::ONE)];
+        return Cow::Owned(vec![(UNKNOWN, Decimal::ONE)]);
     }
     if !t.recipient_countries.is_empty() {
-        return t.recipient_countries.iter().map(|c| (c.code.to_string(), Decimal::ONE)).collect();
+        return Cow::Owned(t.recipient_countries.iter().map(|c| (c.code.as_str(), Decimal::ONE)).collect());
     }
     if !t.recipient_regions.is_empty() {
-        return vec![(REGIONAL.into(), Decimal::ONE)];
+        return Cow::Owned(vec![(REGIONAL, Decimal::ONE)]);
     }
-    activity_country_weights(a)
+    Cow::Borrowed(activity_level)
 }
 
 /// The activity-level country split (percent weights), including `REGIONAL`/`UNKNOWN` shares.
 pub fn activity_country_weights(a: &Activity) -> Vec<(String, Decimal)> {
+    activity_country_weights_ref(a).into_iter().map(|(k, w)| (k.to_owned(), w)).collect()
+}
+
+fn activity_country_weights_ref(a: &Activity) -> Weights<'_> {
     let n_entries = a.recipient_countries.len() + a.recipient_regions.len() + usize::from(a.invalid_country);
     if n_entries == 0 {
-        return vec![(REGIONAL.into(), Decimal::ONE)];
+        return vec![(REGIONAL, Decimal::ONE)];
     }
     let any_pct = a.recipient_countries.iter().any(|c| c.percentage.is_some())
         || a.recipient_regions.iter().any(|r| r.percentage.is_some());
-    let mut out: Vec<(String, Decimal)> = Vec::new();
-    let mut add = |k: &str, w: Decimal| {
-        if let Some(e) = out.iter_mut().find(|(x, _)| x == k) {
+    let mut out: Weights<'_> = Vec::new();
+    let mut add = |k, w: Decimal| {
+        if let Some(e) = out.iter_mut().find(|(x, _)| *x == k) {
             e.1 += w;
         } else {
-            out.push((k.to_owned(), w));
+            out.push((k, w));
         }
     };
     if !any_pct {
@@ -112,51 +123,75 @@ pub fn activity_country_weights(a: &Activity) -> Vec<(String, Decimal)> {
     }
     out.retain(|(_, w)| *w > Decimal::ZERO);
     if out.is_empty() {
-        out.push((REGIONAL.into(), Decimal::ONE));
+        out.push((REGIONAL, Decimal::ONE));
     }
     out
 }
 
-fn sector_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
-    let tx: Vec<_> = t.sectors.iter().filter(|s| s.vocabulary == "1").collect();
-    if !tx.is_empty() {
-        return tx.iter().map(|s| (s.code.clone(), Decimal::ONE)).collect();
+fn sector_weights<'w, 'a>(t: &'a Transaction, activity_level: &'w Weights<'a>) -> TxWeights<'w, 'a> {
+    if t.sectors.iter().any(|s| s.vocabulary == "1") {
+        return Cow::Owned(
+            t.sectors.iter().filter(|s| s.vocabulary == "1").map(|s| (s.code.as_str(), Decimal::ONE)).collect(),
+        );
     }
+    Cow::Borrowed(activity_level)
+}
+
+/// The activity's DAC sectors (vocabulary 1) by percentage, else `(unspecified)`.
+fn activity_sector_weights(a: &Activity) -> Weights<'_> {
     let act: Vec<_> = a.sectors.iter().filter(|s| s.vocabulary == "1").collect();
     if act.is_empty() {
-        return vec![(UNSPECIFIED.into(), Decimal::ONE)];
+        return vec![(UNSPECIFIED, Decimal::ONE)];
     }
     let any_pct = act.iter().any(|s| s.percentage.is_some());
-    let mut out: Vec<(String, Decimal)> = Vec::new();
+    let mut out: Weights<'_> = Vec::new();
     for s in act {
         let w = if any_pct { s.percentage.map(|p| p.value()).unwrap_or(Decimal::ZERO) } else { Decimal::ONE };
         if let Some(e) = out.iter_mut().find(|(c, _)| *c == s.code) {
             e.1 += w;
         } else {
-            out.push((s.code.clone(), w));
+            out.push((s.code.as_str(), w));
         }
     }
     out
 }
 
-fn implementer_weights(a: &Activity, t: &Transaction) -> Vec<(String, Decimal)> {
+fn implementer_weights<'w, 'a>(t: &'a Transaction, activity_level: &'w Weights<'a>) -> TxWeights<'w, 'a> {
     if let Some(r) = &t.receiver_org {
         let n = r.display_name();
         if !n.is_empty() {
-            return vec![(n.to_owned(), Decimal::ONE)];
+            return Cow::Owned(vec![(n, Decimal::ONE)]);
         }
     }
+    Cow::Borrowed(activity_level)
+}
+
+/// The activity's implementing organisations (`participating-org[@role=4]`, equal split), else
+/// `(unspecified)`.
+fn activity_implementer_weights(a: &Activity) -> Weights<'_> {
     let imp = a.implementing_orgs();
     if imp.is_empty() {
-        return vec![(UNSPECIFIED.into(), Decimal::ONE)];
+        return vec![(UNSPECIFIED, Decimal::ONE)];
     }
-    imp.into_iter().map(|n| (n.to_owned(), Decimal::ONE)).collect()
+    imp.into_iter().map(|n| (n, Decimal::ONE)).collect()
 }
 
 /// Splits `amount` over a list of weighted keys (exact; see [`allocate`]).
 pub fn split(amount: Decimal, keys: &[(String, Decimal)]) -> impl Iterator<Item = (&str, Decimal)> {
     let weights: Vec<Decimal> = keys.iter().map(|(_, w)| *w).collect();
     keys.iter().map(|(k, _)| k.as_str()).zip(allocate(amount, &weights))
+}
+
+/// [`split`] over borrowed keys, calling `f` with each key and its part; one key takes the
+/// whole amount without allocating.
+fn for_split<'a>(amount: Decimal, keys: &[(&'a str, Decimal)], mut f: impl FnMut(&'a str, Decimal)) {
+    if let [(k, _)] = keys {
+        return f(k, amount);
+    }
+    let weights: Vec<Decimal> = keys.iter().map(|(_, w)| *w).collect();
+    for ((k, _), part) in keys.iter().zip(allocate(amount, &weights)) {
+        f(k, part);
+    }
 }
 
 /// The activity's start date: actual start (type 2), else planned start (type 1).
@@ -169,59 +204,114 @@ pub fn start_date(a: &Activity) -> Option<Date> {
 /// expenditure) with a value, plus one zero "presence" fact for each activity-level country
 /// that has no money fact, so activities are counted where they work.
 pub fn facts(a: &Activity) -> Vec<Fact> {
+    slices(a).into_iter().map(|s| s.to_fact(s.date)).collect()
+}
+
+/// [`compact`]`(`[`facts`]`(a))`, without first copying every slice's strings: what the import
+/// stores.
+pub fn compact_facts(a: &Activity) -> Vec<Fact> {
+    let slices = slices(a);
+    let periods: Vec<Option<Date>> = slices.iter().map(|f| f.date.map(period_start)).collect();
+    let target = merge_targets(
+        slices
+            .iter()
+            .zip(&periods)
+            .map(|(f, p)| (f.transaction_type, *p, f.currency, f.country, f.sector, f.implementing_org)),
+    );
+    let mut out: Vec<Fact> = Vec::with_capacity(slices.len());
+    for ((f, p), t) in slices.iter().zip(periods).zip(target) {
+        if t == out.len() {
+            out.push(f.to_fact(p));
+        } else if let Some(o) = out.get_mut(t) {
+            o.amount += f.amount;
+        }
+    }
+    out
+}
+
+/// A [`Fact`] whose strings are borrowed from the activity.
+struct Slice<'a> {
+    transaction_index: Option<usize>,
+    transaction_type: &'a str,
+    date: Option<Date>,
+    currency: &'a str,
+    country: &'a str,
+    sector: &'a str,
+    implementing_org: &'a str,
+    amount: Decimal,
+}
+
+impl Slice<'_> {
+    fn to_fact(&self, date: Option<Date>) -> Fact {
+        Fact {
+            transaction_index: self.transaction_index,
+            transaction_type: self.transaction_type.to_owned(),
+            date,
+            currency: self.currency.to_owned(),
+            country: self.country.to_owned(),
+            sector: self.sector.to_owned(),
+            implementing_org: self.implementing_org.to_owned(),
+            amount: self.amount,
+        }
+    }
+}
+
+fn slices(a: &Activity) -> Vec<Slice<'_>> {
     let mut out = Vec::new();
+    let act_countries = activity_country_weights_ref(a);
+    let act_sectors = activity_sector_weights(a);
+    let act_imps = activity_implementer_weights(a);
     for (i, t) in a.transactions.iter().enumerate() {
         if !REPORTED_TYPES.contains(&t.transaction_type.as_str()) {
             continue;
         }
-        let Some(v) = t.value else { continue };
+        let Some(v) = &t.value else { continue };
         let date = t.date.or(v.value_date);
-        let countries = country_weights(a, t);
-        let sectors = sector_weights(a, t);
-        let imps = implementer_weights(a, t);
-        for (c, ca) in split(v.amount, &countries) {
-            for (s, sa) in split(ca, &sectors) {
-                for (o, oa) in split(sa, &imps) {
-                    out.push(Fact {
+        let countries = country_weights(t, &act_countries);
+        let sectors = sector_weights(t, &act_sectors);
+        let imps = implementer_weights(t, &act_imps);
+        for_split(v.amount, &countries, |c, ca| {
+            for_split(ca, &sectors, |s, sa| {
+                for_split(sa, &imps, |o, oa| {
+                    out.push(Slice {
                         transaction_index: Some(i),
-                        transaction_type: t.transaction_type.clone(),
+                        transaction_type: &t.transaction_type,
                         date,
-                        currency: v.currency.to_string(),
-                        country: c.to_owned(),
-                        sector: s.to_owned(),
-                        implementing_org: o.to_owned(),
+                        currency: v.currency.as_str(),
+                        country: c,
+                        sector: s,
+                        implementing_org: o,
                         amount: oa,
-                    });
-                }
-            }
-        }
+                    })
+                })
+            })
+        });
     }
     let start = start_date(a);
-    let first_sector =
-        a.sectors.iter().find(|s| s.vocabulary == "1").map(|s| s.code.clone()).unwrap_or_else(|| UNSPECIFIED.into());
-    let first_imp = a.implementing_orgs().first().map(|s| s.to_string()).unwrap_or_else(|| UNSPECIFIED.into());
-    let mut named: Vec<String> = a.recipient_countries.iter().map(|c| c.code.to_string()).collect();
+    let first_sector = a.sectors.iter().find(|s| s.vocabulary == "1").map(|s| s.code.as_str()).unwrap_or(UNSPECIFIED);
+    let first_imp = a.implementing_orgs().first().copied().unwrap_or(UNSPECIFIED);
+    let mut named: Vec<&str> = a.recipient_countries.iter().map(|c| c.code.as_str()).collect();
     for t in &a.transactions {
-        named.extend(t.recipient_countries.iter().map(|c| c.code.to_string()));
+        named.extend(t.recipient_countries.iter().map(|c| c.code.as_str()));
     }
     if a.invalid_country {
-        named.push(UNKNOWN.into());
+        named.push(UNKNOWN);
     }
     if named.is_empty() && out.is_empty() {
-        named.push(REGIONAL.into());
+        named.push(REGIONAL);
     }
-    named.sort();
+    named.sort_unstable();
     named.dedup();
     for c in named {
         if !out.iter().any(|f| f.country == c) {
-            out.push(Fact {
+            out.push(Slice {
                 transaction_index: None,
-                transaction_type: "0".into(),
+                transaction_type: "0",
                 date: start,
-                currency: "USD".into(),
+                currency: "USD",
                 country: c,
-                sector: first_sector.clone(),
-                implementing_org: first_imp.clone(),
+                sector: first_sector,
+                implementing_org: first_imp,
                 amount: Decimal::ZERO,
             });
         }
@@ -250,35 +340,7 @@ fn fact_key(f: &Fact, period: Option<Date>) -> FactKey<'_> {
 /// so every report, small without changing any total. Output order: first occurrence.
 pub fn compact(facts: Vec<Fact>) -> Vec<Fact> {
     let periods: Vec<Option<Date>> = facts.iter().map(|f| f.date.map(period_start)).collect();
-    // For each fact, the index of the merged fact it goes to (assigned in order of first
-    // occurrence, so a new index is always the next one). Keys borrow the facts: no copies.
-    let mut target: Vec<usize> = Vec::with_capacity(facts.len());
-    {
-        let mut firsts: Vec<FactKey<'_>> = Vec::new();
-        let mut index: std::collections::HashMap<FactKey<'_>, usize> = std::collections::HashMap::new();
-        for (f, p) in facts.iter().zip(&periods) {
-            let key = fact_key(f, *p);
-            // Most activities have a handful of facts: a linear scan beats hashing them.
-            let found = if index.is_empty() {
-                let hit = firsts.iter().position(|k| *k == key);
-                if hit.is_none() && firsts.len() == 32 {
-                    index = firsts.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-                }
-                hit
-            } else {
-                index.get(&key).copied()
-            };
-            let t = found.unwrap_or_else(|| {
-                let t = firsts.len();
-                firsts.push(key);
-                if !index.is_empty() {
-                    index.insert(key, t);
-                }
-                t
-            });
-            target.push(t);
-        }
-    }
+    let target = merge_targets(facts.iter().zip(&periods).map(|(f, p)| fact_key(f, *p)));
     let mut out: Vec<Fact> = Vec::with_capacity(facts.len());
     for ((mut f, p), t) in facts.into_iter().zip(periods).zip(target) {
         if t == out.len() {
@@ -289,6 +351,36 @@ pub fn compact(facts: Vec<Fact>) -> Vec<Fact> {
         }
     }
     out
+}
+
+/// For each fact key, the index of the merged fact it goes to (assigned in order of first
+/// occurrence, so a new index is always the next one).
+fn merge_targets<'a>(keys: impl Iterator<Item = FactKey<'a>>) -> Vec<usize> {
+    let mut target: Vec<usize> = Vec::with_capacity(keys.size_hint().0);
+    let mut firsts: Vec<FactKey<'_>> = Vec::new();
+    let mut index: std::collections::HashMap<FactKey<'_>, usize> = std::collections::HashMap::new();
+    for key in keys {
+        // Most activities have a handful of facts: a linear scan beats hashing them.
+        let found = if index.is_empty() {
+            let hit = firsts.iter().position(|k| *k == key);
+            if hit.is_none() && firsts.len() == 32 {
+                index = firsts.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+            }
+            hit
+        } else {
+            index.get(&key).copied()
+        };
+        let t = found.unwrap_or_else(|| {
+            let t = firsts.len();
+            firsts.push(key);
+            if !index.is_empty() {
+                index.insert(key, t);
+            }
+            t
+        });
+        target.push(t);
+    }
+    target
 }
 
 #[cfg(test)]
