@@ -1040,6 +1040,10 @@ impl SqliteStore {
         // copy of the same identifier in the same file replaces it: the earlier copy is then
         // counted as superseded, not the row as created-then-updated.
         let mut written: HashMap<i64, u64> = HashMap::new();
+        // Rows this version of the file has taken so far (written, or kept unchanged: id ->
+        // transactions). A row of this file that no copy has taken yet comes from the file's
+        // previous version, whatever its position there.
+        let mut claimed: HashMap<i64, u64> = HashMap::new();
         let mut file_activities = 0u64;
         let mut file_transactions = 0u64;
         {
@@ -1099,9 +1103,16 @@ impl SqliteStore {
                 let mut is_update = false;
                 match &existing {
                     None => {}
-                    Some(e) if e.source_path == file.path && e.source_ordinal == item.ordinal => {
+                    // The row comes from this file's previous version: this copy replaces it
+                    // in place, wherever it now sits in the file (activities before it may
+                    // have been added or removed). Never a duplicate of itself.
+                    Some(e) if e.source_path == file.path && !claimed.contains_key(&e.id) => {
                         seen.push(e.id);
                         if e.fingerprint == item.fingerprint {
+                            if e.source_ordinal != item.ordinal {
+                                touch.execute(params![e.id, file.path, item.ordinal as i64])?;
+                            }
+                            claimed.insert(e.id, item.transaction_count);
                             out.unchanged += 1;
                             file_transactions += item.transaction_count;
                             continue;
@@ -1123,6 +1134,15 @@ impl SqliteStore {
                                 seen.push(e.id);
                                 out.superseded += 1;
                                 continue;
+                            }
+                            // An earlier copy in this file was kept unchanged: this one replaces
+                            // it (that copy is superseded, the row updated).
+                            if same_file && !written.contains_key(&e.id) {
+                                if let Some(tx) = claimed.remove(&e.id) {
+                                    out.unchanged -= 1;
+                                    out.superseded += 1;
+                                    file_transactions -= tx;
+                                }
                             }
                             write_id = Some(e.id);
                             is_update = true;
@@ -1193,6 +1213,7 @@ impl SqliteStore {
                     out.created += 1;
                 }
                 written.insert(id, item.transaction_count);
+                claimed.insert(id, item.transaction_count);
                 out.transactions += item.transaction_count;
                 file_transactions += item.transaction_count;
                 for f in &item.facts {

@@ -141,3 +141,51 @@ fn small_queues_never_stall_the_import() {
         .expect("the import finishes (it stalled: the writer waits for a worker that waits for the writer)");
     assert_eq!((created, stored), (900, 900));
 }
+
+#[test]
+fn removing_or_adding_an_activity_before_others_keeps_the_others_unchanged() {
+    // A publisher drops the first activity of a file, later adds one at the top: the other
+    // activities only moved. They are the same rows, unchanged, never "duplicates" of their
+    // own earlier position (that once deleted every activity of the file).
+    let (dir, mut store) = db();
+    let f =
+        write(dir.path(), "f.xml", doc("2.03", &(rich("XM-O-P", "1") + &rich("XM-O-Q", "2") + &rich("XM-O-R", "4"))));
+    let r1 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r1.created, 3, "{}", dump(&r1));
+
+    write(dir.path(), "f.xml", doc("2.03", &(rich("XM-O-Q", "2") + &rich("XM-O-R", "4"))));
+    let r2 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r2.created, r2.updated, r2.unchanged, r2.superseded, r2.removed), (0, 0, 2, 0, 1), "{}", dump(&r2));
+    assert_eq!(r2.warnings, 0, "no duplicate warning: {}", dump(&r2));
+    assert!(!exists(&store, "XM-O-P") && exists(&store, "XM-O-Q") && exists(&store, "XM-O-R"));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("6"));
+
+    write(dir.path(), "f.xml", doc("2.03", &(rich("XM-O-N", "8") + &rich("XM-O-Q", "2") + &rich("XM-O-R", "4"))));
+    let r3 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r3.created, r3.updated, r3.unchanged, r3.removed, r3.warnings), (1, 0, 2, 0, 0), "{}", dump(&r3));
+    assert_eq!(count(&store), 3);
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("14"));
+
+    // And the positions were recorded: the same file again changes nothing.
+    let r4 = import_force(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r4.created, r4.updated, r4.unchanged, r4.removed, r4.warnings), (0, 0, 3, 0, 0), "{}", dump(&r4));
+}
+
+#[test]
+fn a_real_file_without_its_first_activity_keeps_all_the_others() {
+    let (dir, mut store) = db();
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati/us-gov/usaid-sv.xml");
+    let text = std::fs::read_to_string(real).expect("real file");
+    let f = write(dir.path(), "usaid-sv.xml", &text);
+    let r1 = import(&mut store, std::slice::from_ref(&f));
+    let before = count(&store);
+    assert!(before > 100, "{}", dump(&r1));
+    // Cut the first <iati-activity> element out.
+    let start = text.find("<iati-activity").expect("an activity");
+    let end = text[start..].find("</iati-activity>").expect("its end") + start + "</iati-activity>".len();
+    write(dir.path(), "usaid-sv.xml", format!("{}{}", &text[..start], &text[end..]));
+    let r2 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(count(&store), before - 1, "{}", dump(&r2));
+    assert_eq!((r2.created, r2.removed, r2.rejected), (0, 1, 0), "{}", dump(&r2));
+    assert_eq!(r2.unchanged + r2.updated, before - 1);
+}
