@@ -1137,12 +1137,13 @@ impl SqliteStore {
                             }
                             // An earlier copy in this file was kept unchanged: this one replaces
                             // it (that copy is superseded, the row updated).
-                            if same_file && !written.contains_key(&e.id) {
-                                if let Some(tx) = claimed.remove(&e.id) {
-                                    out.unchanged -= 1;
-                                    out.superseded += 1;
-                                    file_transactions -= tx;
-                                }
+                            if same_file
+                                && !written.contains_key(&e.id)
+                                && let Some(tx) = claimed.remove(&e.id)
+                            {
+                                out.unchanged -= 1;
+                                out.superseded += 1;
+                                file_transactions -= tx;
                             }
                             write_id = Some(e.id);
                             is_update = true;
