@@ -272,6 +272,27 @@ fn hash_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<(String, u64)> {
     Ok((format!("{:032x}", h.digest128()), n))
 }
 
+/// Runs `f` (the reading of file `display`); a panic becomes a fatal diagnostic for that file
+/// instead of ending the worker thread, whose file the writer would then wait for forever.
+fn guarded(display: &str, f: impl FnOnce()) -> Option<Diagnostic> {
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).err()?;
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    Some(Diagnostic {
+        severity: Severity::Fatal,
+        code: "internal".into(),
+        message: format!("internal error while reading this file (a bug in Senda: please report it): {what}"),
+        file: display.to_owned(),
+        line: 0,
+        column: 0,
+        identifier: None,
+        element: None,
+    })
+}
+
 /// One file to import: where it is, how the report names it, what the database knows of it
 /// (content hash, reader version and activities of its last import; `None` with `--force`
 /// or when new) and its size on disk (for the progress bar).
@@ -280,6 +301,8 @@ struct Job {
     display: String,
     known: Option<(String, u32, u64)>,
     size: u64,
+    /// False for a device, FIFO or socket (rejected unread).
+    regular: bool,
 }
 
 /// What a worker sends for one file: first `Start` (then its activities and `End`),
@@ -398,8 +421,11 @@ pub fn import_with(
         } else {
             store.file_state(&display)?.map(|s| (s.content_hash, s.reader_version, s.activities))
         };
-        let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-        jobs.push(Job { path: p.clone(), display, known, size });
+        let meta = std::fs::metadata(p);
+        let size = meta.as_ref().map(|m| m.len()).unwrap_or(0);
+        // A device, FIFO or socket named *.xml is never opened: reading one may never end.
+        let regular = meta.map(|m| m.is_file()).unwrap_or(true);
+        jobs.push(Job { path: p.clone(), display, known, size, regular });
     }
 
     // 2. Parse on helper threads, write here.
@@ -456,7 +482,12 @@ pub fn import_with(
                         }
                         std::thread::sleep(std::time::Duration::from_millis(1));
                     }
-                    let header = match hash_file(&job.path, &mut buf) {
+                    let hashed = if job.regular {
+                        hash_file(&job.path, &mut buf)
+                    } else {
+                        Err(std::io::Error::other("not a regular file (a device, FIFO or socket)"))
+                    };
+                    let header = match hashed {
                         Err(e) => Msg::Unreadable(e.to_string()),
                         Ok((hash, size)) => {
                             let unchanged = job
@@ -471,7 +502,14 @@ pub fn import_with(
                         return;
                     }
                     if read {
-                        parse_file(i, &job.path, &job.display, tx, mappers, gate);
+                        // A bug must not leave the writer waiting for this file forever: a
+                        // panic rejects the file (rolled back) and the run goes on.
+                        let run = || parse_file(i, &job.path, &job.display, tx, mappers, gate);
+                        if let Some(fatal) = guarded(&job.display, run)
+                            && tx.send(Msg::End { diagnostics: vec![], fatal: Some(fatal) }).is_err()
+                        {
+                            return;
+                        }
                     }
                 }
             });
@@ -676,4 +714,19 @@ pub fn import_with(
 /// Current time, RFC 3339 UTC.
 pub fn now() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_reading_a_file_becomes_that_files_fatal_error() {
+        assert!(guarded("ok.xml", || {}).is_none());
+        let d = guarded("bad.xml", || panic!("attempt to add with overflow")).expect("a diagnostic");
+        assert_eq!((d.severity, d.code.as_str(), d.file.as_str()), (Severity::Fatal, "internal", "bad.xml"));
+        assert!(d.message.contains("attempt to add with overflow"), "{}", d.message);
+        let owned = guarded("b.xml", || panic!("{} overflowed", "Addition")).expect("a diagnostic");
+        assert!(owned.message.contains("Addition overflowed"), "{}", owned.message);
+    }
 }

@@ -27,8 +27,11 @@ pub enum CodeError {
     /// Not a decimal number.
     #[error("invalid amount {0:?}: expected a decimal number such as 1500.25")]
     Amount(String),
-    /// A decimal number too large for exact arithmetic.
-    #[error("amount {0:?} is too large: exact amounts hold at most 28 significant digits")]
+    /// A decimal number out of range: beyond 10^15, or with more digits than exact arithmetic
+    /// holds.
+    #[error(
+        "amount {0:?} is out of range: Senda stores exact amounts of at most 1,000,000,000,000,000 (10^15) with at most 28 significant digits"
+    )]
     AmountRange(String),
 }
 

@@ -59,8 +59,15 @@ pub struct Money {
     pub value_date: Option<Date>,
 }
 
+/// The largest amount Senda stores, in either direction: 10^15 (a thousand trillion) in the
+/// value's currency. Far above any real transaction, and low enough that no sum or split of
+/// stored amounts can overflow exact decimal arithmetic (28 significant digits).
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 /// Parses an IATI amount: optional sign, digits, optional decimal point. Thousands separators,
-/// currency signs, exponents and blanks are errors (the amount is never guessed).
+/// currency signs, exponents and blanks are errors (the amount is never guessed); so are
+/// amounts beyond [`MAX_AMOUNT`] and amounts with more digits than exact arithmetic holds
+/// (never rounded).
 pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     let t = raw.trim();
     let ok = !t.is_empty()
@@ -70,7 +77,13 @@ pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     if !ok {
         return Err(CodeError::Amount(raw.to_owned()));
     }
-    t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::AmountRange(raw.to_owned()))
+    let d = t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::AmountRange(raw.to_owned()))?;
+    // Parsing rounds digits beyond what a decimal holds: refuse instead of storing another number.
+    let fraction_digits = t.split_once('.').map(|(_, f)| f.trim_end_matches('0').len()).unwrap_or(0);
+    if d.abs() > MAX_AMOUNT || d.normalize().scale() as usize != fraction_digits {
+        return Err(CodeError::AmountRange(raw.to_owned()));
+    }
+    Ok(d)
 }
 
 /// Splits `amount` into parts proportional to `weights` so that the parts add up to `amount`
@@ -152,5 +165,15 @@ mod tests {
         }
         let huge = "99999999999999999999999999999999999.5";
         assert_eq!(parse_amount(huge), Err(CodeError::AmountRange(huge.into())));
+        // Sums of such amounts would overflow exact arithmetic; tiny ones would be rounded.
+        for bad in ["79228162514264337593543950335", "-1000000000000000.01", "0.00000000000000000000000000001"] {
+            assert_eq!(parse_amount(bad), Err(CodeError::AmountRange(bad.into())), "{bad}");
+        }
+        assert_eq!(MAX_AMOUNT, d("1000000000000000"));
+        assert_eq!(parse_amount("-1000000000000000").ok(), Some(-MAX_AMOUNT));
+        assert_eq!(parse_amount("0.000001").ok(), Some(d("0.000001")));
+        assert_eq!(parse_amount("12.50").ok(), Some(d("12.5")));
+        assert_eq!(parse_amount("0").ok(), Some(d("0")));
+        assert_eq!(parse_amount("-0.0").ok(), Some(d("0")));
     }
 }

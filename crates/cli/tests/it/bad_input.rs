@@ -736,3 +736,56 @@ fn first_import_of_in_file_duplicates_counts_each_activity_once() {
         "fresh database: 3 activities created, 3 copies superseded"
     );
 }
+
+/// Runs an import of `paths` on a thread and fails the test if it has not finished after two
+/// minutes (a hang shows as a failure, not as a stuck test run).
+fn import_within_two_minutes(db: std::path::PathBuf, paths: Vec<std::path::PathBuf>) -> senda::import::ImportReport {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut store = senda_store::SqliteStore::open(&db).expect("open");
+        let _ = done.send(senda::import::import(&mut store, &paths, false, false).expect("import runs"));
+    });
+    finished.recv_timeout(std::time::Duration::from_secs(120)).expect("the import finishes")
+}
+
+#[test]
+fn a_fifo_named_xml_is_rejected_unread_and_the_other_files_import() {
+    // Opening a FIFO waits for a writer, and reading a device such as /dev/zero never ends:
+    // neither may hold the import.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("folder");
+    write(&data, "good.xml", doc("2.03", &activity("XM-FIFO-1", &transaction("3", "2023-01-01", "10"))));
+    let fifo = data.join("pipe.xml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", data.join("zero.xml")).expect("symlink");
+    let r = import_within_two_minutes(dir.path().join("senda.db"), vec![data]);
+    assert_eq!((r.files_imported, r.files_rejected), (1, 2), "{}", dump(&r));
+    for f in r.file_reports.iter().filter(|f| f.status == FileStatus::Rejected) {
+        let e = f.error.as_deref().unwrap_or_default();
+        assert!(e.contains("not a regular file"), "{}: {e}", f.path);
+    }
+}
+
+#[test]
+fn amounts_whose_sum_would_overflow_exact_arithmetic_are_errors_not_a_crash() {
+    // Two transactions of the largest 96-bit decimal: adding them overflowed (a panic on a
+    // worker thread, and the import then waited forever). Such values are refused when read.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let max = "79228162514264337593543950335";
+    let huge = write(
+        dir.path(),
+        "huge.xml",
+        doc(
+            "2.03",
+            &activity("XM-OVF-1", &(transaction("3", "2023-01-01", max) + &transaction("3", "2023-02-01", max))),
+        ),
+    );
+    let good = write(dir.path(), "good.xml", doc("2.03", &activity("XM-OVF-2", &transaction("3", "2023-01-01", "10"))));
+    let r = import_within_two_minutes(dir.path().join("senda.db"), vec![huge, good]);
+    assert_eq!((r.files_imported, r.files_rejected, r.created), (2, 0, 2), "{}", dump(&r));
+    let errors: Vec<_> = r.diagnostics.iter().filter(|d| d.message.contains("out of range")).collect();
+    assert_eq!(errors.len(), 2, "one error per value: {}", dump(&r));
+    assert!(errors.iter().all(|d| d.identifier.as_deref() == Some("XM-OVF-1") && d.line > 0));
+}
