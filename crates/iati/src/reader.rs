@@ -554,6 +554,11 @@ pub struct ActivityReader<R: BufRead> {
     version: Option<String>,
     namespaces: Vec<(String, String)>,
     root_seen: bool,
+    /// The root element's end tag was read: only comments, processing instructions and
+    /// white space may follow.
+    root_closed: bool,
+    /// Bytes of extension elements kept for the current activity (see `MAX_EXTENSION_BYTES`).
+    extension_bytes: usize,
     done: bool,
     ordinal: u64,
     /// Diagnostics about the file itself (not about one activity).
@@ -600,6 +605,8 @@ impl<R: BufRead> ActivityReader<R> {
             version: None,
             namespaces: Vec::new(),
             root_seen: false,
+            root_closed: false,
+            extension_bytes: 0,
             done: false,
             ordinal: 0,
             file_diagnostics: Vec::new(),
@@ -685,6 +692,20 @@ impl<R: BufRead> ActivityReader<R> {
                 Err(e) => return Err(self.xml_error(e)),
             };
             let empty_root = matches!(ev, Event::Empty(_));
+            if self.root_closed {
+                let stray = match &ev {
+                    Event::Text(t) => t.iter().any(|b| !is_xml_space(*b)),
+                    Event::Comment(_) | Event::PI(_) | Event::Eof => false,
+                    _ => true,
+                };
+                if stray {
+                    return Err(FatalError {
+                        code: "not-well-formed",
+                        message: "content after </iati-activities>: an XML file has one root element".into(),
+                        offset: pos,
+                    });
+                }
+            }
             match ev {
                 Event::DocType(d) => {
                     let raw = String::from_utf8_lossy(&d);
@@ -729,8 +750,7 @@ impl<R: BufRead> ActivityReader<R> {
                         }
                     }
                     if empty_root {
-                        self.done = true;
-                        return Ok(None);
+                        self.root_closed = true;
                     }
                 }
                 Event::Start(e) if e.name().as_ref() == b"iati-activity" => {
@@ -752,10 +772,21 @@ impl<R: BufRead> ActivityReader<R> {
                             offset: pos,
                         });
                     }
+                    if !self.root_closed {
+                        return Err(FatalError {
+                            code: "not-well-formed",
+                            message:
+                                "unexpected end of file: <iati-activities> is never closed (is the file truncated?)"
+                                    .into(),
+                            offset: pos,
+                        });
+                    }
                     return Ok(None);
                 }
                 Event::End(_) => {
-                    // The root closes; anything after it is an error the next read reports.
+                    // The root closes: the rest of the file is read to check that nothing but
+                    // comments and white space follows.
+                    self.root_closed = true;
                 }
                 _ => {}
             }
@@ -850,6 +881,7 @@ impl<R: BufRead> ActivityReader<R> {
         self.text.clear();
         self.narrs.clear();
         self.diags.clear();
+        self.extension_bytes = 0;
         self.id_ok = false;
         let placeholder = IatiIdentifier::parse("?").map_err(|_| FatalError {
             code: "io",
@@ -1011,6 +1043,9 @@ impl<R: BufRead> ActivityReader<R> {
                 message: format!("attribute {key}: {err}"),
                 offset: pos,
             })?;
+            if out.len() >= MAX_ATTRIBUTES {
+                return Err(too_many_attributes(pos));
+            }
             if out.iter().any(|(k, _)| *k == key) {
                 return Err(FatalError {
                     code: "not-well-formed",
@@ -1139,6 +1174,20 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn open(&mut self, e: &BytesStart<'_>, pos: u64, empty: bool) -> Result<(), FatalError> {
+        if self.frames.len() >= MAX_DEPTH {
+            return Err(FatalError {
+                code: "limit",
+                message: format!("elements nested more than {MAX_DEPTH} levels deep inside <iati-activity>"),
+                offset: pos,
+            });
+        }
+        if e.name().as_ref().len() > MAX_NAME {
+            return Err(FatalError {
+                code: "limit",
+                message: format!("an element name is longer than {MAX_NAME} bytes"),
+                offset: pos,
+            });
+        }
         let mut attrs = Attrs::new();
         let (raw_name, colon_attr) = self.tag(e, pos, &mut attrs)?;
         let parent = self.parent();
@@ -1176,6 +1225,18 @@ impl<R: BufRead> ActivityReader<R> {
                     },
                     _ => self.ext_parent_path(),
                 };
+                self.extension_bytes +=
+                    parent_path.len() + raw_name.len() + attrs.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+                if self.extension_bytes > MAX_EXTENSION_BYTES {
+                    return Err(FatalError {
+                        code: "limit",
+                        message: format!(
+                            "the activity's extension elements (unknown or namespaced) exceed {} MB",
+                            MAX_EXTENSION_BYTES / (1024 * 1024)
+                        ),
+                        offset: pos,
+                    });
+                }
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.extensions.push(Extension {
                     namespace: ns,
@@ -2068,10 +2129,29 @@ fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<
         let raw_value = s.get(value_start..value_end)?;
         let value =
             if amp { quick_xml::escape::unescape(raw_value).ok()? } else { std::borrow::Cow::Borrowed(raw_value) };
-        if out.iter().any(|(k, _)| *k == key) {
+        if out.len() >= MAX_ATTRIBUTES || out.iter().any(|(k, _)| *k == key) {
             return None;
         }
         out.push((key, value));
+    }
+}
+
+/// Most attributes one element may have. IATI elements have a handful; the limit keeps the
+/// duplicate-attribute check (quadratic) and the memory of a hostile file small.
+const MAX_ATTRIBUTES: usize = 256;
+/// Deepest nesting of elements inside an `iati-activity` (IATI's own deepest is under 10).
+const MAX_DEPTH: usize = 100;
+/// Longest element name, in bytes.
+const MAX_NAME: usize = 1000;
+/// Most bytes of unknown and namespaced extension elements kept for one activity (their
+/// names, values, attributes and parent paths): bounds the memory of a hostile file.
+const MAX_EXTENSION_BYTES: usize = 32 * 1024 * 1024;
+
+fn too_many_attributes(pos: u64) -> FatalError {
+    FatalError {
+        code: "limit",
+        message: format!("an element has more than {MAX_ATTRIBUTES} attributes: not an IATI file Senda can read"),
+        offset: pos,
     }
 }
 

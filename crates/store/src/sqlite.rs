@@ -1078,14 +1078,54 @@ impl SqliteStore {
             let mut ins_ev = tx.prepare_cached(
                 "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
             )?;
-            for item in items {
-                let item = match item {
-                    Ok(i) => i,
-                    Err(_) => {
-                        return Ok(None); // rolled back by the caller
-                    }
+            // Copies that lost, by the duplicate rule, to a row of this file's previous version
+            // (row id -> the best such copy, that row's fingerprint, the warning to give if a
+            // later copy takes the row). If no copy in the new version takes that row, the
+            // best of them is written into it at the end instead of the row being removed.
+            let mut fallbacks: HashMap<i64, (ImportItem, String, Diagnostic)> = HashMap::new();
+            let mut fallback_queue: Option<std::vec::IntoIter<(i64, ImportItem, String)>> = None;
+            loop {
+                let (item, fallback_for) = match fallback_queue.as_mut() {
+                    None => match items.next() {
+                        Some(Ok(i)) => {
+                            file_activities += 1;
+                            (i, None)
+                        }
+                        Some(Err(_)) => return Ok(None), // rolled back by the caller
+                        None => {
+                            let mut queue = Vec::new();
+                            let mut ids: Vec<i64> = fallbacks.keys().copied().collect();
+                            ids.sort_unstable();
+                            for id in ids {
+                                let Some((item, fingerprint, warning)) = fallbacks.remove(&id) else { continue };
+                                if claimed.contains_key(&id) {
+                                    out.diagnostics.push(warning);
+                                    out.superseded += 1;
+                                } else {
+                                    queue.push((id, item, fingerprint));
+                                }
+                            }
+                            fallback_queue = Some(queue.into_iter());
+                            continue;
+                        }
+                    },
+                    Some(q) => match q.next() {
+                        Some((id, item, fingerprint)) => (item, Some((id, fingerprint))),
+                        None => break,
+                    },
                 };
-                file_activities += 1;
+                if let Some((id, fingerprint)) = &fallback_for {
+                    // The previous version's row that no copy took: this copy, the best that
+                    // lost to it, takes it.
+                    seen.push(*id);
+                    if *fingerprint == item.fingerprint {
+                        touch.execute(params![id, file.path, item.ordinal as i64])?;
+                        claimed.insert(*id, item.transaction_count);
+                        out.unchanged += 1;
+                        file_transactions += item.transaction_count;
+                        continue;
+                    }
+                }
                 let ident = item.iati_identifier();
                 let existing = find
                     .query_row([ident], |r| {
@@ -1102,11 +1142,40 @@ impl SqliteStore {
                 let mut write_id: Option<i64> = None;
                 let mut is_update = false;
                 match &existing {
+                    _ if fallback_for.is_some() => {
+                        write_id = fallback_for.as_ref().map(|(id, _)| *id);
+                        is_update = true;
+                    }
                     None => {}
-                    // The row comes from this file's previous version: this copy replaces it
-                    // in place, wherever it now sits in the file (activities before it may
-                    // have been added or removed). Never a duplicate of itself.
+                    // The row comes from this file's previous version (no copy in this run
+                    // has taken it). Activities before it may have been added or removed, so
+                    // its old position is no rule: a copy with the same content keeps it; one
+                    // that the duplicate rule would not prefer is kept aside (see `fallbacks`);
+                    // otherwise this copy replaces it in place.
                     Some(e) if e.source_path == file.path && !claimed.contains_key(&e.id) => {
+                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
+                        if e.fingerprint != item.fingerprint && new_key < old_key {
+                            let warning = dup_diag(file, ident, &item, e, false);
+                            let better = match fallbacks.get(&e.id) {
+                                Some((f, _, _)) => {
+                                    (item.s(item.row.last_updated_utc), item.ordinal)
+                                        > (f.s(f.row.last_updated_utc), f.ordinal)
+                                }
+                                None => true,
+                            };
+                            if better {
+                                if let Some((_, _, lost)) =
+                                    fallbacks.insert(e.id, (item, e.fingerprint.clone(), warning))
+                                {
+                                    out.diagnostics.push(lost);
+                                    out.superseded += 1;
+                                }
+                            } else {
+                                out.diagnostics.push(warning);
+                                out.superseded += 1;
+                            }
+                            continue;
+                        }
                         seen.push(e.id);
                         if e.fingerprint == item.fingerprint {
                             if e.source_ordinal != item.ordinal {

@@ -789,3 +789,77 @@ fn amounts_whose_sum_would_overflow_exact_arithmetic_are_errors_not_a_crash() {
     assert_eq!(errors.len(), 2, "one error per value: {}", dump(&r));
     assert!(errors.iter().all(|d| d.identifier.as_deref() == Some("XM-OVF-1") && d.line > 0));
 }
+
+/// Imports `content` as one file into a fresh database; returns the report and the database.
+fn import_one(name: &str, content: &str) -> (senda::import::ImportReport, tempfile::TempDir, senda_store::SqliteStore) {
+    let (dir, mut store) = db();
+    let f = write(dir.path(), name, content);
+    let r = import(&mut store, &[f]);
+    (r, dir, store)
+}
+
+fn fatal_message(r: &senda::import::ImportReport) -> String {
+    r.diagnostics.iter().find(|d| d.severity == senda_core::Severity::Fatal).map(|d| d.to_string()).unwrap_or_default()
+}
+
+#[test]
+fn a_truncated_file_is_rejected_and_the_previous_import_of_it_stays() {
+    // A half-finished download ends after some </iati-activity>: the root never closes. It
+    // must not be taken for the publisher removing the activities that are missing.
+    let (dir, mut store) = db();
+    let full = doc("2.03", &(activity("XM-TR-1", "") + &activity("XM-TR-2", "") + &activity("XM-TR-3", "")));
+    let f = write(dir.path(), "t.xml", &full);
+    assert_eq!(import(&mut store, std::slice::from_ref(&f)).created, 3);
+    let cut = full.find("</iati-activity>").expect("an activity end") + "</iati-activity>".len();
+    write(dir.path(), "t.xml", &full[..cut]);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r.files_rejected, r.removed), (1, 0), "{}", dump(&r));
+    assert!(fatal_message(&r).contains("never closed"), "{}", dump(&r));
+    assert_eq!(count(&store), 3, "the activities of the last good import stay");
+}
+
+#[test]
+fn content_after_the_root_element_rejects_the_file() {
+    let text = doc("2.03", &activity("XM-AR-IN", "")) + &activity("XM-AR-OUT", "");
+    let (r, _dir, store) = import_one("after.xml", &text);
+    assert_eq!(r.files_rejected, 1, "{}", dump(&r));
+    assert!(fatal_message(&r).contains("content after </iati-activities>"), "{}", dump(&r));
+    assert_eq!(count(&store), 0);
+    // Comments and white space after the root are fine.
+    let (ok, _d2, s2) = import_one("ok.xml", &(doc("2.03", &activity("XM-AR-OK", "")) + "\n<!-- end -->\n"));
+    assert_eq!((ok.files_rejected, count(&s2)), (0, 1), "{}", dump(&ok));
+}
+
+#[test]
+fn deep_nesting_many_attributes_and_long_names_are_refused_with_a_clear_error() {
+    // Each once made memory or time grow with the square of the input (a 700 KB file of
+    // 100,000 nested elements took more than 24 GB).
+    let deep = activity("XM-LIM-1", &format!("{}{}", "<u>".repeat(20_000), "</u>".repeat(20_000)));
+    let (r, _d, _s) = import_one("deep.xml", &doc("2.03", &deep));
+    assert!(fatal_message(&r).contains("nested more than 100 levels"), "{}", dump(&r));
+
+    let in_narrative = activity(
+        "XM-LIM-2",
+        &format!("<title><narrative>{}x{}</narrative></title>", "<b>".repeat(20_000), "</b>".repeat(20_000)),
+    );
+    let (r, _d, _s) = import_one("narr.xml", &doc("2.03", &in_narrative));
+    assert!(fatal_message(&r).contains("nested more than 100 levels"), "{}", dump(&r));
+
+    let attrs: String = (0..100_000).map(|i| format!(" a{i}=\"1\"")).collect();
+    let wide = activity("XM-LIM-3", &format!("<sector code=\"15110\"{attrs}/>"));
+    let (r, _d, _s) = import_one("attrs.xml", &doc("2.03", &wide));
+    assert!(fatal_message(&r).contains("more than 256 attributes"), "{}", dump(&r));
+
+    let long = activity("XM-LIM-4", &format!("<x{0}>1</x{0}>", "y".repeat(5000)));
+    let (r, _d, _s) = import_one("name.xml", &doc("2.03", &long));
+    assert!(fatal_message(&r).contains("longer than 1000 bytes"), "{}", dump(&r));
+
+    // Real IATI shapes stay well inside the limits: 60 attributes and 50 levels import.
+    let attrs: String = (0..60).map(|i| format!(" x:a{i}=\"1\"")).collect();
+    let fine = activity("XM-LIM-5", &format!("{}<y{attrs}/>{}", "<u>".repeat(50), "</u>".repeat(50)));
+    let (r, _d, s) = import_one(
+        "fine.xml",
+        &doc("2.03", &fine).replacen("<iati-activities", "<iati-activities xmlns:x=\"urn:x\"", 1),
+    );
+    assert_eq!((r.files_rejected, count(&s)), (0, 1), "{}", dump(&r));
+}

@@ -189,3 +189,43 @@ fn a_real_file_without_its_first_activity_keeps_all_the_others() {
     assert_eq!((r2.created, r2.removed, r2.rejected), (0, 1, 0), "{}", dump(&r2));
     assert_eq!(r2.unchanged + r2.updated, before - 1);
 }
+
+#[test]
+fn when_the_winning_copy_leaves_a_file_the_remaining_copy_takes_its_place() {
+    // Two copies of one identifier in a file: the later last-updated-datetime wins. When the
+    // publisher drops that copy, the other one is the activity now, not nothing.
+    let (dir, mut store) = db();
+    let copy = |lu: &str, amount: &str| {
+        rich("XM-FB-1", amount).replacen(
+            "last-updated-datetime=\"2024-01-01T00:00:00Z\"",
+            &format!("last-updated-datetime=\"{lu}\""),
+            1,
+        )
+    };
+    let f = write(
+        dir.path(),
+        "f.xml",
+        doc("2.03", &(copy("2024-06-01T00:00:00Z", "10") + &copy("2024-01-01T00:00:00Z", "20"))),
+    );
+    let r1 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r1.created, r1.superseded), (1, 1), "{}", dump(&r1));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("10"));
+
+    // The older copy, now alone, loses to the stored row by the rule as it reads: it is kept
+    // aside and takes the row when no copy in the file does.
+    write(dir.path(), "f.xml", doc("2.03", &(rich("XM-FB-2", "5") + &copy("2024-01-01T00:00:00Z", "20"))));
+    let r2 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r2.created, r2.updated, r2.removed, r2.warnings), (1, 1, 0, 0), "{}", dump(&r2));
+    assert!(exists(&store, "XM-FB-1"));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("25"));
+
+    // Both copies back: the later last-updated-datetime wins again, with its warning.
+    write(
+        dir.path(),
+        "f.xml",
+        doc("2.03", &(copy("2024-01-01T00:00:00Z", "20") + &copy("2024-06-01T00:00:00Z", "10"))),
+    );
+    let r3 = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r3.created, r3.updated, r3.removed, r3.superseded, r3.warnings), (0, 1, 1, 1, 1), "{}", dump(&r3));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("10"));
+}
