@@ -9,8 +9,11 @@ use time::{Date, Month};
 /// Why a code or value from outside could not be parsed. The message names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    /// `iati-identifier` empty or containing whitespace inside.
-    #[error("invalid iati-identifier {0:?}: must be non-empty and contain no whitespace")]
+    /// `iati-identifier` empty, or with a tab, line break or other whitespace inside (plain
+    /// spaces are kept: real publishers use them).
+    #[error(
+        "invalid iati-identifier {0:?}: must be non-empty, with no tab or line break inside (plain spaces are allowed)"
+    )]
     Identifier(String),
     /// Not a code of the IATI Country codelist (ISO 3166-1 alpha-2).
     #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\" (IATI Country codelist)")]

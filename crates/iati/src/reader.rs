@@ -920,14 +920,18 @@ impl<R: BufRead> ActivityReader<R> {
             self.run()?;
         }
         let mut act = self.act.take().ok_or_else(internal)?;
-        if !self.id_ok && !self.diags.iter().any(|d| d.code == "invalid-identifier") {
-            self.diag(
-                Severity::Error,
-                "missing-identifier",
-                "activity has no valid <iati-identifier>: rejected".into(),
-                pos,
-                Some("iati-activity/iati-identifier".into()),
-            );
+        // No valid identifier: the activity is rejected (its invalid identifier, if any, has
+        // its own error already), never stored under a placeholder.
+        if !self.id_ok {
+            if !self.diags.iter().any(|d| d.code == "invalid-identifier") {
+                self.diag(
+                    Severity::Error,
+                    "missing-identifier",
+                    "activity has no valid <iati-identifier>: rejected".into(),
+                    pos,
+                    Some("iati-activity/iati-identifier".into()),
+                );
+            }
             return Ok(ParsedActivity {
                 activity: None,
                 ordinal,

@@ -863,3 +863,18 @@ fn deep_nesting_many_attributes_and_long_names_are_refused_with_a_clear_error() 
     );
     assert_eq!((r.files_rejected, count(&s)), (0, 1), "{}", dump(&r));
 }
+
+#[test]
+fn an_activity_without_a_valid_identifier_is_rejected_never_stored_under_a_placeholder() {
+    let acts = activity("", &transaction("3", "2023-01-01", "10"))
+        + &activity("   ", &transaction("3", "2023-01-01", "20"))
+        + &activity("XM-ID-TAB\tX", &transaction("3", "2023-01-01", "40"))
+        + &activity("XM-ID OK", &transaction("3", "2023-01-01", "80"));
+    let (r, _dir, store) = import_one("ids.xml", &doc("2.03", &acts));
+    assert_eq!((r.files_imported, r.created, r.rejected), (1, 1, 3), "{}", dump(&r));
+    assert_eq!(diags(&r, "invalid-identifier").len(), 3, "{}", dump(&r));
+    assert!(diags(&r, "duplicate-identifier").is_empty(), "{}", dump(&r));
+    assert!(exists(&store, "XM-ID OK"), "an identifier with a plain space is kept (real publishers use them)");
+    assert!(!exists(&store, "?"));
+    assert_eq!(count(&store), 1);
+}
