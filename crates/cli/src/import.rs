@@ -269,7 +269,7 @@ fn hash_file(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<(String, u64)> {
         n += k as u64;
         h.update(&buf[..k]);
     }
-    Ok((format!("{:032x}", h.digest128()), n))
+    Ok((senda_iati::content_hash_hex(&h), n))
 }
 
 /// Runs `f` (the reading of file `display`); a panic becomes a fatal diagnostic for that file
@@ -308,15 +308,10 @@ struct Job {
 /// What a worker sends for one file: first `Start` (then its activities and `End`),
 /// `Unchanged` or `Unreadable`.
 enum Msg {
-    /// The file is read: its content hash and size.
-    Start {
-        hash: String,
-        size: u64,
-    },
+    /// The file is read next (its content hash and size come with `End`).
+    Start,
     /// Same bytes and reader version as last time: not read.
-    Unchanged {
-        size: u64,
-    },
+    Unchanged { size: u64 },
     /// The file could not be read (I/O error text).
     Unreadable(String),
     /// A prepared activity (`None`: rejected by the reader) and its diagnostics.
@@ -324,6 +319,8 @@ enum Msg {
     End {
         diagnostics: Vec<Diagnostic>,
         fatal: Option<Diagnostic>,
+        /// Content hash and size of the bytes read, when the whole file was read.
+        content: Option<(String, u64)>,
     },
 }
 
@@ -363,7 +360,7 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
-            let _ = tx.send(Msg::End { diagnostics: vec![], fatal: Some(e.to_diagnostic(display)) });
+            let _ = tx.send(Msg::End { diagnostics: vec![], fatal: Some(e.to_diagnostic(display)), content: None });
             return;
         }
     };
@@ -376,13 +373,18 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                 }
             }
             Ok(None) => {
-                let _ = tx.send(Msg::End { diagnostics: std::mem::take(&mut reader.file_diagnostics), fatal: None });
+                let _ = tx.send(Msg::End {
+                    diagnostics: std::mem::take(&mut reader.file_diagnostics),
+                    fatal: None,
+                    content: reader.content_hash(),
+                });
                 return;
             }
             Err(e) => {
                 let _ = tx.send(Msg::End {
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: Some(e.to_diagnostic(display)),
+                    content: None,
                 });
                 return;
             }
@@ -482,22 +484,23 @@ pub fn import_with(
                         }
                         std::thread::sleep(std::time::Duration::from_millis(1));
                     }
-                    let hashed = if job.regular {
-                        hash_file(&job.path, &mut buf)
-                    } else {
-                        Err(std::io::Error::other("not a regular file (a device, FIFO or socket)"))
-                    };
-                    let header = match hashed {
-                        Err(e) => Msg::Unreadable(e.to_string()),
-                        Ok((hash, size)) => {
-                            let unchanged = job
-                                .known
-                                .as_ref()
-                                .is_some_and(|(h, v, _)| *h == hash && *v == senda_iati::READER_VERSION);
-                            if unchanged { Msg::Unchanged { size } } else { Msg::Start { hash, size } }
+                    // A file the database knows is hashed first: unchanged, it is not parsed.
+                    // A new one is hashed while it is parsed (one read instead of two); either
+                    // way the hash recorded is that of the bytes parsed.
+                    let header = if !job.regular {
+                        Msg::Unreadable("not a regular file (a device, FIFO or socket)".into())
+                    } else if let Some((h, v, _)) = &job.known {
+                        match hash_file(&job.path, &mut buf) {
+                            Err(e) => Msg::Unreadable(e.to_string()),
+                            Ok((hash, size)) if hash == *h && *v == senda_iati::READER_VERSION => {
+                                Msg::Unchanged { size }
+                            }
+                            Ok(_) => Msg::Start,
                         }
+                    } else {
+                        Msg::Start
                     };
-                    let read = matches!(header, Msg::Start { .. });
+                    let read = matches!(header, Msg::Start);
                     if tx.send(header).is_err() {
                         return;
                     }
@@ -506,7 +509,7 @@ pub fn import_with(
                         // panic rejects the file (rolled back) and the run goes on.
                         let run = || parse_file(i, &job.path, &job.display, tx, mappers, gate);
                         if let Some(fatal) = guarded(&job.display, run)
-                            && tx.send(Msg::End { diagnostics: vec![], fatal: Some(fatal) }).is_err()
+                            && tx.send(Msg::End { diagnostics: vec![], fatal: Some(fatal), content: None }).is_err()
                         {
                             return;
                         }
@@ -524,11 +527,16 @@ pub fn import_with(
             gate.writing.store(i, Ordering::Release);
             let path = &job.path;
             let display = job.display.clone();
-            // First message of each file: read or skipped, and its content hash.
+            // First message of each file: read or skipped. The content hash of what is read
+            // comes at its end (`record_file_content`); until then the record's hash is empty,
+            // which never matches (a crash in between only means the file is read again).
             let rec = match rx.recv() {
-                Ok(Msg::Start { hash, size }) => {
-                    FileRecord { path: display, content_hash: hash, size, reader_version: senda_iati::READER_VERSION }
-                }
+                Ok(Msg::Start) => FileRecord {
+                    path: display,
+                    content_hash: String::new(),
+                    size: job.size,
+                    reader_version: senda_iati::READER_VERSION,
+                },
                 Ok(Msg::Unchanged { size }) => {
                     let activities = job.known.as_ref().map(|k| k.2).unwrap_or(0);
                     report.files_unchanged += 1;
@@ -573,6 +581,7 @@ pub fn import_with(
             let mut rejected = 0u64;
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
+            let mut content: Option<(String, u64)> = None;
             let mut iter = std::iter::from_fn(|| {
                 loop {
                     match rx.recv() {
@@ -590,8 +599,9 @@ pub fn import_with(
                                 }
                             }
                         }
-                        Ok(Msg::End { diagnostics, fatal: f, .. }) => {
+                        Ok(Msg::End { diagnostics, fatal: f, content: c }) => {
                             diags.extend(diagnostics);
+                            content = c;
                             if let Some(f) = f {
                                 fatal = Some(f.clone());
                                 return Some(Err(FileAbort(f)));
@@ -600,7 +610,7 @@ pub fn import_with(
                         }
                         // A header of the next file before this one ended, or no more messages:
                         // the worker stopped (never happens unless it panicked).
-                        Ok(Msg::Start { .. } | Msg::Unchanged { .. } | Msg::Unreadable(_)) | Err(_) => {
+                        Ok(Msg::Start | Msg::Unchanged { .. } | Msg::Unreadable(_)) | Err(_) => {
                             let d = Diagnostic {
                                 severity: Severity::Fatal,
                                 code: "internal".into(),
@@ -620,13 +630,23 @@ pub fn import_with(
             let outcome = store.import_file(rec, &mut iter)?;
             // The iterator borrows `diags` and counters: end its borrow here.
             let _ = &mut iter;
+            // The size imported is what was read (the file may have changed since it was listed).
+            let size = content.as_ref().map(|c| c.1).unwrap_or(rec.size);
+            if outcome.is_some() {
+                match &content {
+                    Some((hash, size)) => store.record_file_content(&rec.path, hash, *size)?,
+                    // Never happens: a file imports only once read to its end. Without a hash
+                    // it is read again next time.
+                    None => tracing::warn!(file = %rec.path, "no content hash for an imported file"),
+                }
+            }
             if let Some(f) = fatal.take() {
                 diags.push(f);
             }
             let mut fr = FileReport {
                 path: rec.path.clone(),
                 status: FileStatus::Imported,
-                bytes: rec.size,
+                bytes: size,
                 created: 0,
                 updated: 0,
                 unchanged: 0,
@@ -667,7 +687,7 @@ pub fn import_with(
             report.superseded += fr.superseded;
             report.removed += fr.removed;
             report.transactions += fr.transactions;
-            report.bytes += rec.size;
+            report.bytes += size;
             done_bytes += job.size;
             if let Some(b) = &bar {
                 b.set_position(done_bytes);
@@ -682,7 +702,7 @@ pub fn import_with(
             }
             report.file_reports.push(fr);
             report.diagnostics.extend(diags);
-            batch_bytes += rec.size;
+            batch_bytes += size;
             if batch_bytes >= BATCH_BYTES {
                 store.end_import_batch()?;
                 store.begin_import_batch()?;

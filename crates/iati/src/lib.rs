@@ -15,7 +15,9 @@
 
 mod reader;
 
-pub use reader::{ActivityReader, FatalError, Input, ParsedActivity, open_file, resolve_positions};
+pub use reader::{
+    ActivityReader, FatalError, Hashed, Input, ParsedActivity, content_hash_hex, open_file, resolve_positions,
+};
 
 /// Version of the reader's output; a file imported by an older reader is re-read.
 pub const READER_VERSION: u32 = 1;

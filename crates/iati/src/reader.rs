@@ -63,13 +63,50 @@ pub struct ParsedActivity {
 }
 
 /// The bytes of an opened file: UTF-8 read as they are (the usual case: no copy through a
-/// decoder), or another encoding transcoded to UTF-8.
+/// decoder), or another encoding transcoded to UTF-8. Either way the file's own bytes are
+/// hashed as they are read (see [`ActivityReader::content_hash`]).
 #[derive(Debug)]
 pub enum Input {
     /// UTF-8 without BOM, or with its BOM already read past.
-    Utf8(File),
+    Utf8(Hashed),
     /// UTF-16 (BOM) or a declared single-byte encoding, transcoded to UTF-8.
-    Decoded(Box<DecodeReaderBytes<File, Vec<u8>>>),
+    Decoded(Box<DecodeReaderBytes<Hashed, Vec<u8>>>),
+}
+
+/// A file whose bytes are hashed (xxh3-128) and counted as they are read.
+#[derive(Debug)]
+pub struct Hashed {
+    file: File,
+    state: std::sync::Arc<std::sync::Mutex<HashState>>,
+}
+
+/// The running hash of what a [`Hashed`] file gave so far.
+#[derive(Default)]
+struct HashState {
+    hasher: xxhash_rust::xxh3::Xxh3,
+    bytes: u64,
+}
+
+impl std::fmt::Debug for HashState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashState").field("bytes", &self.bytes).finish()
+    }
+}
+
+impl Read for Hashed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        if let (Ok(mut st), Some(read)) = (self.state.lock(), buf.get(..n)) {
+            st.hasher.update(read);
+            st.bytes += n as u64;
+        }
+        Ok(n)
+    }
+}
+
+/// The content hash Senda records for a file: xxh3-128 of its bytes, 32 hex digits.
+pub fn content_hash_hex(h: &xxhash_rust::xxh3::Xxh3) -> String {
+    format!("{:032x}", h.digest128())
 }
 
 impl Read for Input {
@@ -105,7 +142,8 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     sniff(head)?;
     let declared = declared_encoding(head);
     let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
-    let mut f = File::open(path).map_err(io_err)?;
+    let state = std::sync::Arc::new(std::sync::Mutex::new(HashState::default()));
+    let mut f = Hashed { file: File::open(path).map_err(io_err)?, state: state.clone() };
     let input = if declared.is_none() && !utf16 {
         // UTF-8 (declared, or nothing declared): the decoder would pass the bytes through
         // unchanged after its BOM; read them directly, with the same offsets.
@@ -124,7 +162,9 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
                 .build(f),
         ))
     };
-    Ok(ActivityReader::new(BufReader::with_capacity(256 * 1024, input), display_name))
+    let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, input), display_name);
+    reader.content = Some(state);
+    Ok(reader)
 }
 
 fn sniff(head: &[u8]) -> Result<(), FatalError> {
@@ -559,6 +599,8 @@ pub struct ActivityReader<R: BufRead> {
     root_closed: bool,
     /// Bytes of extension elements kept for the current activity (see `MAX_EXTENSION_BYTES`).
     extension_bytes: usize,
+    /// The running hash of the file's bytes (files opened by [`open_file`]).
+    content: Option<std::sync::Arc<std::sync::Mutex<HashState>>>,
     done: bool,
     ordinal: u64,
     /// Diagnostics about the file itself (not about one activity).
@@ -607,6 +649,7 @@ impl<R: BufRead> ActivityReader<R> {
             root_seen: false,
             root_closed: false,
             extension_bytes: 0,
+            content: None,
             done: false,
             ordinal: 0,
             file_diagnostics: Vec::new(),
@@ -631,6 +674,18 @@ impl<R: BufRead> ActivityReader<R> {
             ivalue: None,
             current: None,
         }
+    }
+
+    /// The content hash ([`content_hash_hex`]) and size in bytes of everything this reader
+    /// read from its file, once it has read the whole file (after `next_activity` returned
+    /// `Ok(None)`); `None` before, or for a reader not made by [`open_file`]. The bytes hashed
+    /// are the bytes parsed, even if the file changes while it is read.
+    pub fn content_hash(&self) -> Option<(String, u64)> {
+        if !self.done {
+            return None;
+        }
+        let st = self.content.as_ref()?.lock().ok()?;
+        Some((content_hash_hex(&st.hasher), st.bytes))
     }
 
     /// The file's `iati-activities/@version`, once the root element has been read.

@@ -343,6 +343,13 @@ pub trait Store {
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError>;
 
+    /// Records the content hash and size of the bytes a file's import actually read (known only
+    /// once the whole file is read: the import hashes a new file while parsing it). Call it
+    /// after [`Store::import_file`] committed the file, inside the same batch. Until it is
+    /// called the file's record holds the hash given to `import_file`; an empty hash never
+    /// matches, so such a file is simply read again next time.
+    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError>;
+
     /// Stores an import run (report JSON and its diagnostics); returns its id.
     fn save_run(
         &mut self,

@@ -317,6 +317,14 @@ impl Store for SqliteStore {
         r
     }
 
+    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE source_file SET content_hash = ?2, size = ?3 WHERE path = ?1",
+            params![path, content_hash, size as i64],
+        )?;
+        Ok(())
+    }
+
     fn save_run(
         &mut self,
         started_at: &str,

@@ -213,6 +213,13 @@ fn bom_and_utf16_files_import_without_bom_in_values() {
     let r = import(&mut store, &[f8.clone(), f16le.clone(), f16be.clone()]);
     assert_eq!(r.files_imported, 3, "{}", dump(&r));
     assert_eq!(r.files_rejected, 0);
+    // The hash recorded (taken while parsing) is that of the file's bytes, BOM included, so
+    // the next run finds each file unchanged.
+    for (f, bytes) in [(&f8, &utf8), (&f16le, &le), (&f16be, &be)] {
+        let state = senda_store::Store::file_state(&store, &f.display().to_string()).expect("state").expect("recorded");
+        assert_eq!(state.content_hash, format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes)), "{}", f.display());
+    }
+    assert_eq!(import(&mut store, &[f8.clone(), f16le.clone(), f16be.clone()]).files_unchanged, 3);
     assert_eq!(r.created, 3);
 
     let mut ids: Vec<String> = ids_and_titles(&store).into_iter().map(|(id, _)| id).collect();
