@@ -67,6 +67,18 @@ pub enum StoreError {
     NotFound(String),
 }
 
+impl StoreError {
+    /// True when another connection holds the database lock (SQLite "busy" or "locked"): another
+    /// `senda` process is writing to the same file.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+}
+
 /// A file as the importer sees it.
 #[derive(Debug, Clone)]
 pub struct FileRecord {

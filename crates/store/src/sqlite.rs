@@ -1605,6 +1605,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_write_refused_because_another_process_holds_the_lock_is_recognised_as_busy() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.db");
+        let mut s = SqliteStore::open(&path).expect("open");
+        s.conn.busy_timeout(std::time::Duration::from_millis(50)).expect("timeout");
+        let other = Connection::open(&path).expect("other");
+        other.execute_batch("BEGIN IMMEDIATE").expect("the other takes the lock");
+        let err = s.begin_import_batch().expect_err("the lock is held");
+        assert!(err.is_busy(), "{err}");
+        other.execute_batch("ROLLBACK").expect("release");
+        assert!(!StoreError::Corrupt { record: "x".into(), message: "y".into() }.is_busy());
+    }
+
+    #[test]
     fn migrations_are_versioned_and_reopening_keeps_the_version() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("s.db");
