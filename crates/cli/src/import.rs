@@ -411,7 +411,86 @@ pub fn import_with(
     let strategies = Strategy::all_builtin()?;
     let mappers = MapperSet::new(&strategies);
     let files = discover(paths)?;
+    let (mut report, mut reread) = import_files(store, files, force, progress, limits, &mappers)?;
+    // An activity left the file its stored copy came from while other files hold copies of
+    // it: those files are read again (even if unchanged, even if not named in this run), so
+    // that one of their copies becomes the activity. Each file at most once per run.
+    let mut done: Vec<String> = Vec::new();
+    while !reread.is_empty() {
+        let again: Vec<PathBuf> =
+            reread.iter().filter(|p| !done.contains(p) && Path::new(p).is_file()).map(PathBuf::from).collect();
+        done.append(&mut reread);
+        if again.is_empty() {
+            break;
+        }
+        tracing::info!(files = again.len(), "reading again the files that hold another copy of a removed activity");
+        let (second, more) = import_files(store, again, true, false, limits, &mappers)?;
+        merge_reports(&mut report, second);
+        reread = more;
+    }
+    report.warnings = report.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count() as u64;
+    report.errors = report.diagnostics.iter().filter(|d| d.severity != Severity::Warning).count() as u64;
+    report.seconds = started.elapsed().as_secs_f64();
+    let mut json = serde_json::to_value(&report)?;
+    if let Some(o) = json.as_object_mut() {
+        o.remove("diagnostics");
+    }
+    report.run_id = store.save_run(&started_at, &now(), &json, &report.diagnostics)?;
+    Ok(report)
+}
+
+/// Adds a second pass over some files to a run's report: their entries and diagnostics from
+/// the first pass are replaced, and the totals count each file once.
+fn merge_reports(report: &mut ImportReport, second: ImportReport) {
+    for fr in &second.file_reports {
+        if let Some(i) = report.file_reports.iter().position(|f| f.path == fr.path) {
+            let old = report.file_reports.remove(i);
+            report.created -= old.created;
+            report.updated -= old.updated;
+            report.unchanged -= old.unchanged;
+            report.rejected -= old.rejected;
+            report.superseded -= old.superseded;
+            report.removed -= old.removed;
+            report.transactions -= old.transactions;
+            report.bytes -= old.bytes;
+            match old.status {
+                FileStatus::Imported => report.files_imported -= 1,
+                FileStatus::Unchanged => report.files_unchanged -= 1,
+                FileStatus::Rejected => report.files_rejected -= 1,
+            }
+            report.diagnostics.retain(|d| d.file != fr.path);
+        } else {
+            report.files += 1;
+        }
+    }
+    report.files_imported += second.files_imported;
+    report.files_unchanged += second.files_unchanged;
+    report.files_rejected += second.files_rejected;
+    report.created += second.created;
+    report.updated += second.updated;
+    report.unchanged += second.unchanged;
+    report.rejected += second.rejected;
+    report.superseded += second.superseded;
+    report.removed += second.removed;
+    report.transactions += second.transactions;
+    report.bytes += second.bytes;
+    report.file_reports.extend(second.file_reports);
+    report.file_reports.sort_by(|a, b| a.path.cmp(&b.path));
+    report.diagnostics.extend(second.diagnostics);
+}
+
+/// Imports `files` (canonical, sorted): the workers and the writer. Returns the report (not
+/// saved) and the files to read again (see [`FileOutcome::reread`](senda_store::FileOutcome)).
+fn import_files(
+    store: &mut dyn Store,
+    files: Vec<PathBuf>,
+    force: bool,
+    progress: bool,
+    limits: Limits,
+    mappers: &MapperSet,
+) -> Result<(ImportReport, Vec<String>)> {
     let mut report = ImportReport { files: files.len() as u64, ..Default::default() };
+    let mut reread: Vec<String> = Vec::new();
 
     // 1. What the database knows of each file (its content hash, to skip unchanged files).
     //    Hashing happens on the worker threads, in parallel with the writing.
@@ -465,7 +544,7 @@ pub fn import_with(
         max_in_flight: limits.max_in_flight.max(1),
         workers,
     };
-    let mappers = &mappers;
+    let mappers: &MapperSet = mappers;
     let written = std::thread::scope(|scope| -> Result<()> {
         // Owned by this closure: if writing fails, dropping them unblocks the workers, and
         // `_stop` tells workers waiting for the writer to catch up to give up.
@@ -665,6 +744,7 @@ pub fn import_with(
                     fr.removed = o.removed;
                     fr.transactions = o.transactions;
                     diags.extend(o.diagnostics);
+                    reread.extend(o.reread);
                     report.files_imported += 1;
                 }
                 None => {
@@ -722,13 +802,7 @@ pub fn import_with(
     report.file_reports.sort_by(|a, b| a.path.cmp(&b.path));
     report.warnings = report.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count() as u64;
     report.errors = report.diagnostics.iter().filter(|d| d.severity != Severity::Warning).count() as u64;
-    report.seconds = started.elapsed().as_secs_f64();
-    let mut json = serde_json::to_value(&report)?;
-    if let Some(o) = json.as_object_mut() {
-        o.remove("diagnostics");
-    }
-    report.run_id = store.save_run(&started_at, &now(), &json, &report.diagnostics)?;
-    Ok(report)
+    Ok((report, reread))
 }
 
 /// Current time, RFC 3339 UTC.

@@ -790,13 +790,28 @@ impl<R: BufRead> ActivityReader<R> {
                         });
                     }
                     self.root_seen = true;
-                    for a in e.attributes().with_checks(true) {
+                    // quick-xml's own duplicate check is quadratic: the count is bounded first.
+                    let mut keys: Vec<String> = Vec::new();
+                    for a in e.attributes().with_checks(false) {
                         let a = a.map_err(|e| FatalError {
                             code: "not-well-formed",
                             message: format!("bad attribute: {e}"),
                             offset: pos,
                         })?;
                         let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+                        if keys.len() >= MAX_ATTRIBUTES {
+                            return Err(too_many_attributes(pos));
+                        }
+                        if keys.contains(&key) {
+                            return Err(FatalError {
+                                code: "not-well-formed",
+                                message: format!(
+                                    "XML is not well-formed: attribute {key} appears twice in one element"
+                                ),
+                                offset: pos,
+                            });
+                        }
+                        keys.push(key.clone());
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
                             self.version = Some(val.trim_ws().to_owned()).filter(|v| !v.is_empty());

@@ -128,6 +128,10 @@ pub struct FileOutcome {
     pub transactions: u64,
     /// Warnings about duplicate identifiers.
     pub diagnostics: Vec<Diagnostic>,
+    /// Files holding another copy of an identifier this file no longer has (the copy that was
+    /// stored came from this file): the caller reads them again, so that one of those copies
+    /// becomes the activity (canonical paths, sorted).
+    pub reread: Vec<String>,
 }
 
 /// An analyst's override of the rules' mapping.

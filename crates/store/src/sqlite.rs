@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_generation_locations.sql"),
     include_str!("../migrations/sqlite/0003_indicators_statistics.sql"),
+    include_str!("../migrations/sqlite/0004_activity_copies.sql"),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -1086,6 +1087,11 @@ impl SqliteStore {
             let mut ins_ev = tx.prepare_cached(
                 "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
             )?;
+            // This file's copies are recorded again as it is read.
+            tx.prepare_cached("DELETE FROM activity_copy WHERE source_path = ?1")?.execute([&file.path])?;
+            let mut ins_copy = tx.prepare_cached(
+                "INSERT OR IGNORE INTO activity_copy (iati_identifier, source_path) VALUES (?1, ?2), (?1, ?3)",
+            )?;
             // Copies that lost, by the duplicate rule, to a row of this file's previous version
             // (row id -> the best such copy, that row's fingerprint, the warning to give if a
             // later copy takes the row). If no copy in the new version takes that row, the
@@ -1164,6 +1170,7 @@ impl SqliteStore {
                         let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
                         if e.fingerprint != item.fingerprint && new_key < old_key {
                             let warning = dup_diag(file, ident, &item, e, false);
+                            ins_copy.execute(params![ident, file.path, e.source_path])?;
                             let better = match fallbacks.get(&e.id) {
                                 Some((f, _, _)) => {
                                     (item.s(item.row.last_updated_utc), item.ordinal)
@@ -1205,6 +1212,7 @@ impl SqliteStore {
                                 seen.push(e.id);
                             }
                             out.diagnostics.push(dup_diag(file, ident, &item, e, true));
+                            ins_copy.execute(params![ident, file.path, e.source_path])?;
                             if e.fingerprint == item.fingerprint {
                                 // An identical copy: nothing to write but where it now comes from.
                                 touch.execute(params![e.id, file.path, item.ordinal as i64])?;
@@ -1226,6 +1234,7 @@ impl SqliteStore {
                             is_update = true;
                         } else {
                             out.diagnostics.push(dup_diag(file, ident, &item, e, false));
+                            ins_copy.execute(params![ident, file.path, e.source_path])?;
                             out.superseded += 1;
                             continue;
                         }
@@ -1317,20 +1326,31 @@ impl SqliteStore {
         // Activities of an earlier version of this file that it no longer contains.
         {
             seen.sort_unstable();
-            let mut st = tx.prepare_cached("SELECT id FROM activity WHERE source_path = ?1")?;
-            let ids: Vec<i64> = st.query_map([&file.path], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let mut st = tx.prepare_cached("SELECT id, iati_identifier FROM activity WHERE source_path = ?1")?;
+            let ids: Vec<(i64, String)> =
+                st.query_map([&file.path], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            let mut copies = tx.prepare_cached(
+                "SELECT source_path FROM activity_copy WHERE iati_identifier = ?1 AND source_path <> ?2 ORDER BY source_path",
+            )?;
             // Child rows are deleted explicitly: foreign keys are off inside an import batch.
             let mut del = Vec::new();
             for table in CHILD_TABLES {
                 del.push(tx.prepare_cached(&format!("DELETE FROM {table} WHERE activity_id = ?1"))?);
             }
             del.push(tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?);
-            for id in ids {
+            for (id, ident) in ids {
                 if seen.binary_search(&id).is_err() {
                     for d in &mut del {
                         d.execute([id])?;
                     }
                     out.removed += 1;
+                    // Other files held a copy: one of them is the activity now.
+                    for path in copies.query_map(params![ident, file.path], |r| r.get::<_, String>(0))? {
+                        let path = path?;
+                        if !out.reread.contains(&path) {
+                            out.reread.push(path);
+                        }
+                    }
                 }
             }
         }

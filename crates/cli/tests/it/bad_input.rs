@@ -857,6 +857,20 @@ fn deep_nesting_many_attributes_and_long_names_are_refused_with_a_clear_error() 
     let (r, _d, _s) = import_one("attrs.xml", &doc("2.03", &wide));
     assert!(fatal_message(&r).contains("more than 256 attributes"), "{}", dump(&r));
 
+    // The root element too (its attributes are read apart).
+    let root_attrs: String = (0..100_000).map(|i| format!(" a{i}=\"1\"")).collect();
+    let root = doc("2.03", &activity("XM-LIM-6", "")).replacen(
+        "<iati-activities",
+        &format!("<iati-activities{root_attrs}"),
+        1,
+    );
+    let (r, _d, _s) = import_one("root.xml", &root);
+    assert!(fatal_message(&r).contains("more than 256 attributes"), "{}", dump(&r));
+    let twice =
+        doc("2.03", &activity("XM-LIM-7", "")).replacen("<iati-activities", "<iati-activities a=\"1\" a=\"2\"", 1);
+    let (r, _d, _s) = import_one("twice.xml", &twice);
+    assert!(fatal_message(&r).contains("appears twice"), "{}", dump(&r));
+
     let long = activity("XM-LIM-4", &format!("<x{0}>1</x{0}>", "y".repeat(5000)));
     let (r, _d, _s) = import_one("name.xml", &doc("2.03", &long));
     assert!(fatal_message(&r).contains("longer than 1000 bytes"), "{}", dump(&r));

@@ -229,3 +229,35 @@ fn when_the_winning_copy_leaves_a_file_the_remaining_copy_takes_its_place() {
     assert_eq!((r3.created, r3.updated, r3.removed, r3.superseded, r3.warnings), (0, 1, 1, 1, 1), "{}", dump(&r3));
     assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("10"));
 }
+
+#[test]
+fn when_the_stored_copy_leaves_its_file_a_copy_in_another_file_becomes_the_activity() {
+    // X is in a.xml and b.xml; b.xml's copy is stored (same last-updated-datetime, later path).
+    // When the publisher drops X from b.xml, X is not gone: a.xml still has it, and a.xml is
+    // read again in the same run although it did not change.
+    let (dir, mut store) = db();
+    let a = write(dir.path(), "a.xml", doc("2.03", &(rich("XM-CP-A", "1") + &rich("XM-CP-X", "111"))));
+    let b = write(dir.path(), "b.xml", doc("2.03", &(rich("XM-CP-B", "2") + &rich("XM-CP-X", "222"))));
+    let r1 = import(&mut store, &[a.clone(), b.clone()]);
+    assert_eq!((r1.created, r1.warnings), (3, 1), "{}", dump(&r1));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("225"));
+
+    write(dir.path(), "b.xml", doc("2.03", &rich("XM-CP-B", "2")));
+    let r2 = import(&mut store, &[a.clone(), b.clone()]);
+    assert!(exists(&store, "XM-CP-X"), "{}", dump(&r2));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("114"), "a.xml's copy, 111");
+    assert_eq!((r2.files, r2.removed, r2.created), (2, 1, 1), "{r2:?}");
+    assert_eq!(status_of(&r2, &a), Some(FileStatus::Imported), "a.xml read again");
+    assert_eq!(count(&store), 3);
+    // Then nothing changes.
+    let r3 = import(&mut store, &[a.clone(), b.clone()]);
+    assert_eq!((r3.created, r3.updated, r3.removed, r3.files_unchanged), (0, 0, 0, 2), "{r3:?}");
+
+    // Also when only the changed file is named: a.xml takes X back again.
+    write(dir.path(), "b.xml", doc("2.03", &(rich("XM-CP-B", "2") + &rich("XM-CP-X", "333"))));
+    let _ = import(&mut store, &[a.clone(), b.clone()]);
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("336"), "b.xml's copy wins again");
+    write(dir.path(), "b.xml", doc("2.03", &rich("XM-CP-B", "2")));
+    let r4 = import(&mut store, std::slice::from_ref(&b));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("114"), "{}", dump(&r4));
+}
