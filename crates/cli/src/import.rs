@@ -245,7 +245,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no IATI files (*.xml) found in {}", given.join(", "));
     }
-    let mut canon: Vec<PathBuf> = out.into_iter().map(|p| std::fs::canonicalize(&p).unwrap_or(p)).collect();
+    // Canonical paths, except for a link to something that is not a regular file (a device,
+    // FIFO or socket): it keeps the name found in the folder, so its rejection names it.
+    let mut canon: Vec<PathBuf> = out
+        .into_iter()
+        .map(|p| match std::fs::canonicalize(&p) {
+            Ok(c) if std::fs::metadata(&c).is_ok_and(|m| m.is_file()) => c,
+            Ok(c) => std::path::absolute(&p).unwrap_or(c),
+            Err(_) => p,
+        })
+        .collect();
     canon.sort();
     canon.dedup();
     Ok(canon)

@@ -773,6 +773,11 @@ fn a_fifo_named_xml_is_rejected_unread_and_the_other_files_import() {
         let e = f.error.as_deref().unwrap_or_default();
         assert!(e.contains("not a regular file"), "{}: {e}", f.path);
     }
+    // Each is named as found in the folder (the link, not /dev/zero).
+    let mut rejected: Vec<&str> =
+        r.file_reports.iter().filter(|f| f.status == FileStatus::Rejected).map(|f| f.path.as_str()).collect();
+    rejected.sort();
+    assert!(rejected[0].ends_with("data/pipe.xml") && rejected[1].ends_with("data/zero.xml"), "{rejected:?}");
 }
 
 #[test]
