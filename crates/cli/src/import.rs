@@ -449,43 +449,37 @@ pub fn import_with(
 }
 
 /// Adds a second pass over some files to a run's report: their entries and diagnostics from
-/// the first pass are replaced, and the totals count each file once.
+/// the first pass are replaced, and the totals, sums over the per-file entries, are counted
+/// again.
 fn merge_reports(report: &mut ImportReport, second: ImportReport) {
     for fr in &second.file_reports {
-        if let Some(i) = report.file_reports.iter().position(|f| f.path == fr.path) {
-            let old = report.file_reports.remove(i);
-            report.created -= old.created;
-            report.updated -= old.updated;
-            report.unchanged -= old.unchanged;
-            report.rejected -= old.rejected;
-            report.superseded -= old.superseded;
-            report.removed -= old.removed;
-            report.transactions -= old.transactions;
-            report.bytes -= old.bytes;
-            match old.status {
-                FileStatus::Imported => report.files_imported -= 1,
-                FileStatus::Unchanged => report.files_unchanged -= 1,
-                FileStatus::Rejected => report.files_rejected -= 1,
-            }
-            report.diagnostics.retain(|d| d.file != fr.path);
-        } else {
-            report.files += 1;
-        }
+        report.file_reports.retain(|f| f.path != fr.path);
+        report.diagnostics.retain(|d| d.file != fr.path);
     }
-    report.files_imported += second.files_imported;
-    report.files_unchanged += second.files_unchanged;
-    report.files_rejected += second.files_rejected;
-    report.created += second.created;
-    report.updated += second.updated;
-    report.unchanged += second.unchanged;
-    report.rejected += second.rejected;
-    report.superseded += second.superseded;
-    report.removed += second.removed;
-    report.transactions += second.transactions;
-    report.bytes += second.bytes;
     report.file_reports.extend(second.file_reports);
     report.file_reports.sort_by(|a, b| a.path.cmp(&b.path));
     report.diagnostics.extend(second.diagnostics);
+    let files = &report.file_reports;
+    let sum = |f: fn(&FileReport) -> u64| files.iter().map(f).sum::<u64>();
+    let with = |s: FileStatus| files.iter().filter(|f| f.status == s).count() as u64;
+    let totals = ImportReport {
+        files: files.len() as u64,
+        files_imported: with(FileStatus::Imported),
+        files_unchanged: with(FileStatus::Unchanged),
+        files_rejected: with(FileStatus::Rejected),
+        created: sum(|f| f.created),
+        updated: sum(|f| f.updated),
+        unchanged: sum(|f| f.unchanged),
+        rejected: sum(|f| f.rejected),
+        superseded: sum(|f| f.superseded),
+        removed: sum(|f| f.removed),
+        transactions: sum(|f| f.transactions),
+        bytes: sum(|f| f.bytes),
+        file_reports: std::mem::take(&mut report.file_reports),
+        diagnostics: std::mem::take(&mut report.diagnostics),
+        ..Default::default()
+    };
+    *report = totals;
 }
 
 /// Imports `files` (canonical, sorted): the workers and the writer. Returns the report (not
