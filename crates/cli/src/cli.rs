@@ -39,7 +39,8 @@ pub enum Command {
     /// Import IATI activity files (2.01-2.03 and 1.0x). Each file is atomic; unchanged files are skipped.
     ///
     /// Exit status: 0 when every file and activity read imported (warnings allowed), 1 when a
-    /// file or an activity was rejected, 2 on a usage or database error (e.g. another senda
+    /// file or an activity was rejected or a folder could not be listed (the files found
+    /// elsewhere still import), 2 on a usage or database error (e.g. another senda
     /// process holds the database). Unchanged files are not read again, so a second run over
     /// the same files exits 0 even if the first exited 1.
     Import(ImportArgs),

@@ -206,48 +206,66 @@ pub struct ImportReport {
     pub run_id: i64,
 }
 
+/// What [`discover`] found.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// `*.xml` files (and files named explicitly), canonical and sorted.
+    pub files: Vec<PathBuf>,
+    /// Folders that could not be listed (permission denied, removed meanwhile...), with the
+    /// reason: each is reported as a rejected entry of the run, and the files found elsewhere
+    /// still import.
+    pub unreadable: Vec<(PathBuf, String)>,
+}
+
 /// Finds `*.xml` files under the given paths (recursively), canonical and sorted. A path given
-/// explicitly is taken whatever its extension.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
+/// explicitly is taken whatever its extension. A folder that cannot be listed does not stop
+/// the search: it is returned in [`Discovered::unreadable`]. Errors: a path that does not
+/// exist, or nothing found at all (no file, and no unreadable folder to report).
+pub fn discover(paths: &[PathBuf]) -> Result<Discovered> {
+    let mut found = Discovered::default();
     // Folders already walked (canonical), so that symbolic-link loops end.
     let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut std::collections::HashSet<PathBuf>) -> Result<()> {
-        let canon = std::fs::canonicalize(dir).with_context(|| format!("cannot read folder {}", dir.display()))?;
-        if !seen.insert(canon) {
-            return Ok(());
-        }
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read folder {}", dir.display()))?
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("cannot read folder {}", dir.display()))?;
+    fn walk(dir: &Path, found: &mut Discovered, seen: &mut std::collections::HashSet<PathBuf>) {
+        let listed = std::fs::canonicalize(dir)
+            .and_then(|canon| if seen.insert(canon) { std::fs::read_dir(dir).map(Some) } else { Ok(None) })
+            .and_then(|entries| entries.map(|e| e.collect::<Result<Vec<_>, _>>()).transpose());
+        let mut entries = match listed {
+            Ok(Some(entries)) => entries,
+            Ok(None) => return,
+            Err(e) => {
+                found.unreadable.push((dir.to_path_buf(), e.to_string()));
+                return;
+            }
+        };
         entries.sort_by_key(|e| e.path());
         for e in entries {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, out, seen)?;
+                walk(&p, found, seen);
             } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("xml")) {
-                out.push(p);
+                found.files.push(p);
             }
         }
-        Ok(())
     }
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out, &mut seen)?;
+            walk(p, &mut found, &mut seen);
         } else if p.exists() {
-            out.push(p.clone());
+            found.files.push(p.clone());
         } else {
             anyhow::bail!("{}: no such file or folder (or it cannot be read)", p.display());
         }
     }
-    if out.is_empty() {
+    if found.files.is_empty() {
         let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        anyhow::bail!("no IATI files (*.xml) found in {}", given.join(", "));
+        match found.unreadable.first() {
+            Some((dir, e)) => anyhow::bail!("cannot read folder {}: {e}", dir.display()),
+            None => anyhow::bail!("no IATI files (*.xml) found in {}", given.join(", ")),
+        }
     }
     // Canonical paths, except for a link to something that is not a regular file (a device,
     // FIFO or socket): it keeps the name found in the folder, so its rejection names it.
-    let mut canon: Vec<PathBuf> = out
+    let mut canon: Vec<PathBuf> = std::mem::take(&mut found.files)
         .into_iter()
         .map(|p| match std::fs::canonicalize(&p) {
             Ok(c) if std::fs::metadata(&c).is_ok_and(|m| m.is_file()) => c,
@@ -257,7 +275,31 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         .collect();
     canon.sort();
     canon.dedup();
-    Ok(canon)
+    found.files = canon;
+    found.unreadable.sort();
+    Ok(found)
+}
+
+/// The report entries of folders that could not be listed: rejected, with an `io` error.
+fn unreadable_folders(unreadable: &[(PathBuf, String)]) -> ImportReport {
+    let mut r = ImportReport::default();
+    for (dir, e) in unreadable {
+        let display = dir.display().to_string();
+        let d = Diagnostic {
+            severity: Severity::Fatal,
+            code: "io".into(),
+            message: format!("cannot read folder: {e}; the files in it were not read"),
+            file: display.clone(),
+            line: 0,
+            column: 0,
+            identifier: None,
+            element: None,
+        };
+        r.file_reports
+            .push(FileReport { error: Some(d.to_string()), ..FileReport::new(display, FileStatus::Rejected, 0) });
+        r.diagnostics.push(d);
+    }
+    r
 }
 
 /// The file's content hash (xxh3-128, hex) and size; `buf` is the worker's read buffer, reused
@@ -419,8 +461,11 @@ pub fn import_with(
     let started_at = now();
     let strategies = Strategy::all_builtin()?;
     let mappers = MapperSet::new(&strategies);
-    let files = discover(paths)?;
-    let (mut report, mut reread) = import_files(store, files, force, progress, limits, &mappers)?;
+    let found = discover(paths)?;
+    let (mut report, mut reread) = import_files(store, found.files, force, progress, limits, &mappers)?;
+    if !found.unreadable.is_empty() {
+        merge_reports(&mut report, unreadable_folders(&found.unreadable));
+    }
     // An activity left the file its stored copy came from while other files hold copies of
     // it: those files are read again (even if unchanged, even if not named in this run), so
     // that one of their copies becomes the activity. Each file at most once per run.

@@ -455,3 +455,44 @@ fn stats_and_results_commands_exit_statuses_and_outputs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("LOE99"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_unreadable_sub_folder_is_a_rejected_entry_and_the_other_files_import() {
+    // A folder that cannot be listed stopped the whole run before anything was read. It is now
+    // reported as rejected (exit status 1) and every file found elsewhere imports.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = std::fs::Permissions::from_mode(0o777);
+    std::fs::set_permissions(dir.path(), open.clone()).expect("chmod");
+    let data = dir.path().join("data");
+    let locked = data.join("locked");
+    std::fs::create_dir_all(&locked).expect("folders");
+    std::fs::set_permissions(&data, open).expect("chmod");
+    let good = write(&data, "good.xml", doc("2.03", &activity("XM-DIR-1", &transaction("3", "2023-01-01", "10"))));
+    std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    write(&locked, "hidden.xml", doc("2.03", &activity("XM-DIR-2", &transaction("3", "2023-01-01", "10"))));
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    let db = dir.path().join("senda.db");
+    // Root may list any folder: then the binary runs as `nobody` (setpriv, util-linux), so the
+    // folder is unreadable to it as it would be to an ordinary user.
+    let as_root = std::fs::read_dir(&locked).is_ok();
+    let run = |args: &[&str]| {
+        let mut c = if as_root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_senda")]);
+            c
+        } else {
+            Command::new(env!("CARGO_BIN_EXE_senda"))
+        };
+        c.arg("--db").arg(&db).args(args).env_remove("SENDA_DB").output().expect("run senda")
+    };
+    let o = run(&["import", "--no-progress", data.to_str().unwrap_or("")]);
+    let err = stderr(&o);
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2 files (1 imported, 0 unchanged, 1 rejected)"), "{err}");
+    assert!(err.contains("data/locked:0:0: fatal [io]: cannot read folder: Permission denied"), "{err}");
+    let o = run(&["activities", "--format", "csv"]);
+    let out = stdout(&o);
+    assert!(out.contains("XM-DIR-1") && !out.contains("XM-DIR-2"), "{out}");
+}

@@ -254,7 +254,7 @@ fn country_totals_equal_an_independent_computation() {
         &senda::cli::Filters::default(),
     )
     .expect("report");
-    let files = senda::import::discover(&[folder]).expect("files");
+    let files = senda::import::discover(&[folder]).expect("files").files;
     let (expected, splits) = independent_totals(&files);
     let tolerance = Decimal::new(1, 2) * Decimal::from(splits.max(1));
     let mut countries: Vec<String> = expected.keys().map(|(c, _)| c.clone()).collect();
