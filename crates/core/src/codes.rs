@@ -148,6 +148,33 @@ impl fmt::Display for FiscalYear {
     }
 }
 
+/// Writes an `@last-updated-datetime` (`xsd:dateTime`) normalised to UTC RFC 3339
+/// (`2024-01-31T22:00:00Z`), the form compared when the same activity is published twice.
+/// Accepted: RFC 3339 with an offset, the same without one (read as UTC), and a bare IATI date
+/// (midnight UTC). Returns false, writing nothing, for anything else.
+pub fn normalise_datetime_into(raw: &str, out: &mut String) -> bool {
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+    let t = raw.trim();
+    let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339));
+    match parsed {
+        Ok(d) => match d.to_offset(time::UtcOffset::UTC).format(&Rfc3339) {
+            Ok(f) => {
+                out.push_str(&f);
+                true
+            }
+            Err(_) => false,
+        },
+        Err(_) => match parse_iso_date(t) {
+            Ok(d) => {
+                use std::fmt::Write;
+                write!(out, "{d}T00:00:00Z").is_ok()
+            }
+            Err(_) => false,
+        },
+    }
+}
+
 /// Parses an IATI date (`xsd:date`): `YYYY-MM-DD`, optionally followed by `Z` or a `±hh:mm`
 /// zone, which is ignored. `20110506`, `06/05/2011` and impossible dates such as `2011-02-30`
 /// are errors; a date is never guessed.

@@ -989,6 +989,24 @@ impl<R: BufRead> ActivityReader<R> {
             });
             self.run()?;
         }
+        // Read once the identifier is known, so that the warning names the activity.
+        let bad_datetime = self
+            .act
+            .as_ref()
+            .and_then(|a| a.last_updated.as_deref())
+            .filter(|t| !senda_core::codes::normalise_datetime_into(t, &mut String::new()))
+            .map(str::to_owned);
+        if let Some(t) = bad_datetime {
+            self.diag(
+                Severity::Warning,
+                "invalid-datetime",
+                format!(
+                    "last-updated-datetime \"{t}\" is not an ISO 8601 date-time: when this activity is published twice, this copy counts as the oldest"
+                ),
+                pos,
+                Some("iati-activity/@last-updated-datetime".into()),
+            );
+        }
         let mut act = self.act.take().ok_or_else(internal)?;
         // No valid identifier: the activity is rejected (its invalid identifier, if any, has
         // its own error already), never stored under a placeholder.

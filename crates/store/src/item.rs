@@ -11,8 +11,6 @@ use rust_decimal::Decimal;
 use senda_core::Activity;
 use senda_core::attribution::Fact;
 use senda_core::mapping::Mapping;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// A string inside [`ImportItem`]'s buffer: byte range `start..end`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -250,19 +248,10 @@ impl Builder {
 }
 
 /// Writes a `last-updated-datetime` normalised to UTC (for comparison); nothing when missing or
-/// unparsable (so it sorts first).
+/// unparsable (so it sorts first; the reader warns about an unparsable one).
 fn normalise_datetime_into(s: Option<&str>, out: &mut String) {
-    let Some(s) = s else { return };
-    let t = s.trim();
-    let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339));
-    match parsed {
-        Ok(d) => out.push_str(&d.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()),
-        Err(_) => {
-            if let Ok(d) = senda_core::codes::parse_iso_date(t) {
-                use std::fmt::Write;
-                let _ = write!(out, "{d}T00:00:00Z");
-            }
-        }
+    if let Some(s) = s {
+        senda_core::codes::normalise_datetime_into(s, out);
     }
 }
 

@@ -904,3 +904,37 @@ fn an_activity_without_a_valid_identifier_is_rejected_never_stored_under_a_place
     assert!(!exists(&store, "?"));
     assert_eq!(count(&store), 1);
 }
+
+#[test]
+fn an_unparsable_last_updated_datetime_is_a_warning_and_that_copy_counts_as_the_oldest() {
+    // The date-time decides which copy of a duplicated activity is kept; an unreadable one was
+    // silently treated as missing.
+    let (dir, mut store) = db();
+    let with = |stamp: &str, title: &str| {
+        activity("XM-LU-1", &format!("  <title><narrative>{title}</narrative></title>"))
+            .replace("last-updated-datetime=\"2024-01-01T00:00:00Z\"", &format!("last-updated-datetime=\"{stamp}\""))
+    };
+    let a = write(dir.path(), "a.xml", doc("2.03", &with("yesterday", "Bad stamp")));
+    let b = write(dir.path(), "b.xml", doc("2.03", &with("2020-01-01", "Good stamp")));
+    // Accepted forms: RFC 3339 with or without an offset, a bare date. None warns.
+    let c = write(
+        dir.path(),
+        "c.xml",
+        doc(
+            "2.03",
+            &(with("2024-01-31T10:00:00", "no offset").replace("XM-LU-1", "XM-LU-2")
+                + &with("2024-01-31T10:00:00-05:00", "offset").replace("XM-LU-1", "XM-LU-3")
+                + &with("2024-01-31", "date").replace("XM-LU-1", "XM-LU-4")),
+        ),
+    );
+    let r = import(&mut store, &[a.clone(), b, c]);
+    let w = diags(&r, "invalid-datetime");
+    assert_eq!(w.len(), 1, "{}", dump(&r));
+    assert_eq!(w[0].severity, Severity::Warning);
+    assert_eq!(w[0].identifier.as_deref(), Some("XM-LU-1"));
+    assert_eq!(w[0].element.as_deref(), Some("iati-activity/@last-updated-datetime"));
+    assert!(w[0].message.contains("\"yesterday\""), "{}", w[0].message);
+    assert_located(w[0], &a);
+    // The copy with a readable date wins, whatever the file order.
+    assert_eq!(title(&store, "XM-LU-1"), "Good stamp");
+}
