@@ -9,10 +9,11 @@ use time::{Date, Month};
 /// Why a code or value from outside could not be parsed. The message names the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CodeError {
-    /// `iati-identifier` empty, or with a tab, line break or other whitespace inside (plain
-    /// spaces are kept: real publishers use them).
+    /// `iati-identifier` empty, or with a tab, line break, other whitespace, a control
+    /// character or an invisible formatting character (zero-width space, bidirectional marks,
+    /// soft hyphen) inside. Plain spaces are kept: real publishers use them.
     #[error(
-        "invalid iati-identifier {0:?}: must be non-empty, with no tab or line break inside (plain spaces are allowed)"
+        "invalid iati-identifier {0:?}: must be non-empty, with no tab, line break, control or invisible character inside (plain spaces are allowed)"
     )]
     Identifier(String),
     /// Not a code of the IATI Country codelist (ISO 3166-1 alpha-2).
@@ -44,11 +45,12 @@ pub enum CodeError {
 pub struct IatiIdentifier(String);
 
 impl IatiIdentifier {
-    /// Parses an identifier: surrounding whitespace is trimmed; empty or inner whitespace other
-    /// than plain spaces is an error (real publishers do use spaces, e.g. MCC's `-BUS DEVEL`).
+    /// Parses an identifier: surrounding whitespace is trimmed; empty, or inner whitespace other
+    /// than plain spaces, control or invisible characters (an identifier that looks the same as
+    /// another but is not) is an error. Real publishers do use spaces, e.g. MCC's `-BUS DEVEL`.
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         let t = raw.trim();
-        if t.is_empty() || t.chars().any(|c| c.is_whitespace() && c != ' ') {
+        if t.is_empty() || t.chars().any(|c| (c.is_whitespace() && c != ' ') || c.is_control() || is_invisible(c)) {
             return Err(CodeError::Identifier(raw.to_owned()));
         }
         Ok(Self(t.to_owned()))
@@ -57,6 +59,13 @@ impl IatiIdentifier {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that print as nothing (Unicode format characters in common use): soft hyphen,
+/// zero-width space / joiners, bidirectional marks and embeddings, word joiner and invisible
+/// operators, the byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
 }
 
 impl fmt::Display for IatiIdentifier {
@@ -211,6 +220,25 @@ pub fn parse_iso_date(raw: &str) -> Result<Date, CodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_with_invisible_or_control_characters_are_errors() {
+        assert_eq!(IatiIdentifier::parse(" US-GOV-1-X ").map(|i| i.to_string()), Ok("US-GOV-1-X".to_owned()));
+        assert!(IatiIdentifier::parse("MCC-BUS DEVEL").is_ok());
+        assert!(IatiIdentifier::parse("XM-ÉCOLE-1").is_ok());
+        for bad in [
+            "US-GOV-1-\u{200B}X",
+            "US-GOV-1-X\u{200D}Y",
+            "\u{FEFF}US-GOV-1-X",
+            "US\u{00AD}GOV",
+            "A\u{202E}B",
+            "A\u{7}B",
+            "A\tB",
+            "",
+        ] {
+            assert!(matches!(IatiIdentifier::parse(bad), Err(CodeError::Identifier(_))), "{bad:?}");
+        }
+    }
 
     #[test]
     fn dates_follow_the_issue_rules() {

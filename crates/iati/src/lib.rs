@@ -20,4 +20,6 @@ pub use reader::{
 };
 
 /// Version of the reader's output; a file imported by an older reader is re-read.
-pub const READER_VERSION: u32 = 1;
+/// 2: identifiers with control or invisible characters are rejected; an unparsable
+/// `last-updated-datetime` is a warning.
+pub const READER_VERSION: u32 = 2;

@@ -938,3 +938,20 @@ fn an_unparsable_last_updated_datetime_is_a_warning_and_that_copy_counts_as_the_
     // The copy with a readable date wins, whatever the file order.
     assert_eq!(title(&store, "XM-LU-1"), "Good stamp");
 }
+
+#[test]
+fn an_identifier_with_a_zero_width_space_is_rejected_not_stored_as_a_lookalike() {
+    // `XM-ZW-1` and `XM-ZW-\u{200B}1` print the same; storing both would show one activity twice.
+    let (dir, mut store) = db();
+    let f = write(
+        dir.path(),
+        "zw.xml",
+        doc("2.03", &(activity("XM-ZW-1", "") + &activity("XM-ZW-\u{200B}1", &transaction("3", "2023-01-01", "10")))),
+    );
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r.created, r.rejected), (1, 1), "{}", dump(&r));
+    let d = one_diag(&r, "invalid-identifier", &f);
+    assert_eq!(d.severity, Severity::Error);
+    assert!(d.message.contains("invisible"), "{}", d.message);
+    assert!(exists(&store, "XM-ZW-1") && !exists(&store, "XM-ZW-\u{200B}1"));
+}
