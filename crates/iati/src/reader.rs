@@ -179,6 +179,14 @@ fn sniff(head: &[u8]) -> Result<(), FatalError> {
         return fatal("binary-file", "this is a gzip file, not XML: decompress it first");
     }
     let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    // `<?` in UTF-16 little- or big-endian with no byte-order mark: the XML standard requires
+    // the mark for UTF-16 (section 4.3.3), so the file cannot be read with certainty.
+    if head.starts_with(b"<\0?\0") || head.starts_with(b"\0<\0?") {
+        return fatal(
+            "not-well-formed",
+            "this file is UTF-16 without a byte-order mark (XML requires one for UTF-16): save it as UTF-8, or as UTF-16 with a byte-order mark",
+        );
+    }
     if !utf16 && head.contains(&0) {
         return fatal("binary-file", "this is a binary file (it contains NUL bytes), not XML");
     }

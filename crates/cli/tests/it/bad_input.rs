@@ -955,3 +955,27 @@ fn an_identifier_with_a_zero_width_space_is_rejected_not_stored_as_a_lookalike()
     assert!(d.message.contains("invisible"), "{}", d.message);
     assert!(exists(&store, "XM-ZW-1") && !exists(&store, "XM-ZW-\u{200B}1"));
 }
+
+#[test]
+fn utf16_without_a_byte_order_mark_is_refused_with_a_message_that_says_so() {
+    // It was called "a binary file (it contains NUL bytes)", which sent the user looking for
+    // the wrong problem.
+    let (dir, mut store) = db();
+    let text = activity_xml("XM-U16-1", "").replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let fle = write(dir.path(), "le.xml", le);
+    let fbe = write(dir.path(), "be.xml", be);
+    let good = write(dir.path(), "good.xml", activity_xml("XM-U16-2", ""));
+    let r = import(&mut store, &[fle.clone(), fbe.clone(), good]);
+    assert_eq!((r.files_imported, r.files_rejected), (1, 2), "{}", dump(&r));
+    let found = diags(&r, "not-well-formed");
+    assert_eq!(found.len(), 2, "{}", dump(&r));
+    for f in [&fle, &fbe] {
+        let d = found.iter().find(|d| Path::new(&d.file) == f.as_path()).unwrap_or_else(|| panic!("{}", dump(&r)));
+        assert_located(d, f);
+        assert_eq!(d.severity, Severity::Fatal);
+        assert!(d.message.contains("UTF-16 without a byte-order mark"), "{}", d.message);
+    }
+    assert!(exists(&store, "XM-U16-2") && !exists(&store, "XM-U16-1"));
+}
