@@ -475,15 +475,26 @@ fn an_unreadable_sub_folder_is_a_rejected_entry_and_the_other_files_import() {
     let db = dir.path().join("senda.db");
     // Root may list any folder: then the binary runs as `nobody` (setpriv, util-linux), so the
     // folder is unreadable to it as it would be to an ordinary user.
+    // The binary is copied into the temporary folder first: the build folder may sit where
+    // `nobody` cannot reach (e.g. under /root).
     let as_root = std::fs::read_dir(&locked).is_ok();
+    let bin = if as_root {
+        let copy = dir.path().join("senda");
+        std::fs::copy(env!("CARGO_BIN_EXE_senda"), &copy).expect("copy the binary");
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        copy
+    } else {
+        std::path::PathBuf::from(env!("CARGO_BIN_EXE_senda"))
+    };
     let run = |args: &[&str]| {
         let mut c = if as_root {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_senda")]);
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(&bin);
             c
         } else {
-            Command::new(env!("CARGO_BIN_EXE_senda"))
+            Command::new(&bin)
         };
+        c.current_dir(dir.path());
         c.arg("--db").arg(&db).args(args).env_remove("SENDA_DB").output().expect("run senda")
     };
     let o = run(&["import", "--no-progress", data.to_str().unwrap_or("")]);
