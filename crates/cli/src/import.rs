@@ -284,20 +284,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered> {
 fn unreadable_folders(unreadable: &[(PathBuf, String)]) -> ImportReport {
     let mut r = ImportReport::default();
     for (dir, e) in unreadable {
-        let display = dir.display().to_string();
-        let d = Diagnostic {
-            severity: Severity::Fatal,
-            code: "io".into(),
-            message: format!("cannot read folder: {e}; the files in it were not read"),
-            file: display.clone(),
-            line: 0,
-            column: 0,
-            identifier: None,
-            element: None,
-        };
-        r.file_reports
-            .push(FileReport { error: Some(d.to_string()), ..FileReport::new(display, FileStatus::Rejected, 0) });
-        r.diagnostics.push(d);
+        r.reject_unread(dir.display().to_string(), format!("cannot read folder: {e}; the files in it were not read"));
     }
     r
 }
@@ -493,6 +480,27 @@ pub fn import_with(
     Ok(report)
 }
 
+impl ImportReport {
+    /// Records `path` (a file or folder) as rejected without anything of it read: a per-file
+    /// entry and a fatal `io` diagnostic (no line or column) carrying `message`.
+    fn reject_unread(&mut self, path: String, message: String) {
+        let d = Diagnostic {
+            severity: Severity::Fatal,
+            code: "io".into(),
+            message,
+            file: path.clone(),
+            line: 0,
+            column: 0,
+            identifier: None,
+            element: None,
+        };
+        self.file_reports
+            .push(FileReport { error: Some(d.to_string()), ..FileReport::new(path, FileStatus::Rejected, 0) });
+        self.diagnostics.push(d);
+        self.files_rejected += 1;
+    }
+}
+
 /// Adds a second pass over some files to a run's report: their entries and diagnostics from
 /// the first pass are replaced, and the totals, sums over the per-file entries, are counted
 /// again.
@@ -684,22 +692,7 @@ fn import_files(
                         Ok(Msg::Unreadable(e)) => format!("cannot read: {e}"),
                         _ => "reader thread stopped".to_owned(),
                     };
-                    let d = Diagnostic {
-                        severity: Severity::Fatal,
-                        code: "io".into(),
-                        message,
-                        file: display.clone(),
-                        line: 0,
-                        column: 0,
-                        identifier: None,
-                        element: None,
-                    };
-                    report.file_reports.push(FileReport {
-                        error: Some(d.to_string()),
-                        ..FileReport::new(display, FileStatus::Rejected, 0)
-                    });
-                    report.diagnostics.push(d);
-                    report.files_rejected += 1;
+                    report.reject_unread(display, message);
                     continue;
                 }
             };
