@@ -57,22 +57,24 @@ struct Gate {
 }
 
 impl Gate {
-    /// Waits until an activity of file `file` may be queued and counts it; false when the
+    /// Waits until `n` activities of file `file` may be queued and counts them; false when the
     /// writer stopped.
     ///
     /// A worker of a later file waits while `max_in_flight` activities are queued. The worker
-    /// of the file being written waits only past twice that plus one per worker: later files
-    /// hold at most `max_in_flight` plus one per worker (each was let in below the bound), so
-    /// past it the writer has activities of this very file to take, and always makes progress. (A single bound for all files deadlocked: a
-    /// later file could fill it while the writer waited for the file whose worker was held.)
-    fn enter(&self, file: usize) -> bool {
+    /// of the file being written waits only past twice that plus one batch
+    /// ([`ITEMS_PER_MESSAGE`]) per worker: later files hold at most `max_in_flight` plus one
+    /// batch per worker (each batch was let in below the bound), so past it the writer has
+    /// activities of this very file to take, and always makes progress. (A single bound for all
+    /// files deadlocked: a later file could fill it while the writer waited for the file whose
+    /// worker was held.)
+    fn enter(&self, file: usize, n: usize) -> bool {
         loop {
             if self.stopped.load(Ordering::Acquire) {
                 return false;
             }
             let queued = self.in_flight.load(Ordering::Acquire);
             let limit = if self.writing.load(Ordering::Acquire) == file {
-                2 * self.max_in_flight + self.workers
+                2 * self.max_in_flight + self.workers * ITEMS_PER_MESSAGE
             } else {
                 self.max_in_flight
             };
@@ -81,15 +83,19 @@ impl Gate {
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
         }
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.in_flight.fetch_add(n, Ordering::AcqRel);
         true
     }
 
-    /// The writer took one activity.
-    fn leave(&self) {
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    /// The writer took `n` activities.
+    fn leave(&self, n: usize) {
+        self.in_flight.fetch_sub(n, Ordering::AcqRel);
     }
 }
+
+/// Prepared activities a worker sends to the writer in one message (fewer messages: each one
+/// may wake the writer, a system call and a context switch).
+const ITEMS_PER_MESSAGE: usize = 32;
 
 /// Sets the flag when dropped (tells workers that the writer has stopped).
 struct SetOnDrop<'a>(&'a AtomicBool);
@@ -343,6 +349,9 @@ struct Job {
     regular: bool,
 }
 
+/// One activity as prepared by a worker: `None` when the reader rejected it; its diagnostics.
+type Prepared = (Option<ImportItem>, Vec<Diagnostic>);
+
 /// What a worker sends for one file: first `Start` (then its activities and `End`),
 /// `Unchanged` or `Unreadable`.
 enum Msg {
@@ -352,8 +361,9 @@ enum Msg {
     Unchanged { size: u64 },
     /// The file could not be read (I/O error text).
     Unreadable(String),
-    /// A prepared activity (`None`: rejected by the reader) and its diagnostics.
-    Item(Box<(Option<ImportItem>, Vec<Diagnostic>)>),
+    /// Prepared activities (`None`: rejected by the reader) and their diagnostics, in document
+    /// order (at most [`ITEMS_PER_MESSAGE`]).
+    Items(Vec<Prepared>),
     End {
         diagnostics: Vec<Diagnostic>,
         fatal: Option<Diagnostic>,
@@ -402,15 +412,25 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
             return;
         }
     };
+    let mut batch: Vec<Prepared> = Vec::with_capacity(ITEMS_PER_MESSAGE);
+    // Sends the activities prepared so far; false when the writer stopped.
+    let flush = |batch: &mut Vec<Prepared>| {
+        batch.is_empty()
+            || (gate.enter(index, batch.len())
+                && tx.send(Msg::Items(std::mem::replace(batch, Vec::with_capacity(ITEMS_PER_MESSAGE)))).is_ok())
+    };
     loop {
         match reader.next_activity() {
             Ok(Some(p)) => {
-                let (item, d) = prepare(p, mappers);
-                if !gate.enter(index) || tx.send(Msg::Item(Box::new((item, d)))).is_err() {
+                batch.push(prepare(p, mappers));
+                if batch.len() >= ITEMS_PER_MESSAGE && !flush(&mut batch) {
                     return;
                 }
             }
             Ok(None) => {
+                if !flush(&mut batch) {
+                    return;
+                }
                 let _ = tx.send(Msg::End {
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: None,
@@ -419,6 +439,11 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                 return;
             }
             Err(e) => {
+                // The activities read before the error are sent first: the writer rolls the
+                // whole file back, but counts them (as it did one by one).
+                if !flush(&mut batch) {
+                    return;
+                }
                 let _ = tx.send(Msg::End {
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: Some(e.to_diagnostic(display)),
@@ -702,22 +727,27 @@ fn import_files(
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
             let mut content: Option<(String, u64)> = None;
+            let mut pending: std::vec::IntoIter<Prepared> = Vec::new().into_iter();
             let mut iter = std::iter::from_fn(|| {
                 loop {
-                    match rx.recv() {
-                        Ok(Msg::Item(b)) => {
-                            gate.leave();
-                            match *b {
-                                (Some(item), d) => {
-                                    diags.extend(d);
-                                    activities_seen += 1;
-                                    return Some(Ok(item));
-                                }
-                                (None, d) => {
-                                    diags.extend(d);
-                                    rejected += 1;
-                                }
+                    if let Some(p) = pending.next() {
+                        match p {
+                            (Some(item), d) => {
+                                diags.extend(d);
+                                activities_seen += 1;
+                                return Some(Ok(item));
                             }
+                            (None, d) => {
+                                diags.extend(d);
+                                rejected += 1;
+                            }
+                        }
+                        continue;
+                    }
+                    match rx.recv() {
+                        Ok(Msg::Items(items)) => {
+                            gate.leave(items.len());
+                            pending = items.into_iter();
                         }
                         Ok(Msg::End { diagnostics, fatal: f, content: c }) => {
                             diags.extend(diagnostics);

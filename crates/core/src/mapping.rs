@@ -6,7 +6,7 @@
 use crate::activity::{Activity, Narrative, Sector};
 use crate::strategy::{RuleDef, Strategy};
 use crate::text::fold;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 
 /// Why an activity maps to a line of effort.
@@ -43,6 +43,31 @@ enum Field {
 struct Pattern {
     rule: usize,
     phrase: String,
+}
+
+/// A rule's `kind`, parsed once (the rules run for every activity of an import).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RuleKind {
+    Sector,
+    PolicyMarker,
+    Tag,
+    Humanitarian,
+    ParticipatingOrg,
+    /// `keyword`, or a kind this version does not know (matches nothing by itself).
+    Other,
+}
+
+impl RuleKind {
+    fn of(kind: &str) -> Self {
+        match kind {
+            "sector" => RuleKind::Sector,
+            "policy_marker" => RuleKind::PolicyMarker,
+            "tag" => RuleKind::Tag,
+            "humanitarian" => RuleKind::Humanitarian,
+            "participating_org" => RuleKind::ParticipatingOrg,
+            _ => RuleKind::Other,
+        }
+    }
 }
 
 /// The three keyword lists of a strategy's rules.
@@ -141,6 +166,10 @@ pub struct Mapper {
     strategy_id: String,
     loe_order: Vec<String>,
     rules: Vec<RuleDef>,
+    /// Each rule's kind, parsed.
+    kinds: Vec<RuleKind>,
+    /// Each rule's `codes`, sorted (looked up by binary search).
+    sorted_codes: Vec<Vec<String>>,
     rule_fields: Vec<Vec<Field>>,
     en: Option<(AhoCorasick, Vec<Pattern>)>,
     es: Option<(AhoCorasick, Vec<Pattern>)>,
@@ -161,6 +190,7 @@ fn build(pats: Vec<Pattern>) -> Option<(AhoCorasick, Vec<Pattern>)> {
     }
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(pats.iter().map(|p| to_pattern(&p.phrase)))
         .ok()?;
     Some((ac, pats))
@@ -200,6 +230,16 @@ impl Mapper {
             strategy_id: strategy.id.clone(),
             loe_order: strategy.lines_of_effort.iter().map(|l| l.id.clone()).collect(),
             rules: strategy.rules.clone(),
+            kinds: strategy.rules.iter().map(|r| RuleKind::of(&r.kind)).collect(),
+            sorted_codes: strategy
+                .rules
+                .iter()
+                .map(|r| {
+                    let mut c = r.codes.clone();
+                    c.sort_unstable();
+                    c
+                })
+                .collect(),
             rule_fields,
             en: build(en),
             es: build(es),
@@ -293,13 +333,14 @@ impl Mapper {
             if vetoed[i] {
                 continue;
             }
-            match r.kind.as_str() {
-                "sector" => {
+            let codes = &self.sorted_codes[i];
+            let has_code = |c: &str| codes.binary_search_by(|x| x.as_str().cmp(c)).is_ok();
+            match self.kinds[i] {
+                RuleKind::Sector => {
                     let voc = r.vocabulary.as_deref().unwrap_or("1");
                     let hit = |s: &Sector| {
                         s.vocabulary == voc
-                            && (r.codes.contains(&s.code)
-                                || r.code_prefixes.iter().any(|p| s.code.starts_with(p.as_str())))
+                            && (has_code(&s.code) || r.code_prefixes.iter().any(|p| s.code.starts_with(p.as_str())))
                     };
                     // At most 3 distinct codes are kept as evidence: stop scanning (an activity
                     // can have thousands of transactions) once they are found.
@@ -316,11 +357,11 @@ impl Mapper {
                         push(&mut ev, r, format!("{path}[@vocabulary={voc}]"), sector_value(s));
                     }
                 }
-                "policy_marker" => {
+                RuleKind::PolicyMarker => {
                     let voc = r.vocabulary.as_deref().unwrap_or("1");
                     let min = r.min_significance.unwrap_or(1);
                     for p in &a.policy_markers {
-                        if p.vocabulary == voc && r.codes.contains(&p.code) && p.significance.unwrap_or(0) >= min {
+                        if p.vocabulary == voc && has_code(&p.code) && p.significance.unwrap_or(0) >= min {
                             push(
                                 &mut ev,
                                 r,
@@ -330,21 +371,21 @@ impl Mapper {
                         }
                     }
                 }
-                "tag" => {
+                RuleKind::Tag => {
                     for t in &a.tags {
-                        if r.vocabulary.as_deref().is_none_or(|v| v == t.vocabulary) && r.codes.contains(&t.code) {
+                        if r.vocabulary.as_deref().is_none_or(|v| v == t.vocabulary) && has_code(&t.code) {
                             push(&mut ev, r, format!("tag[@vocabulary={}]", t.vocabulary), t.code.clone());
                         }
                     }
                 }
-                "humanitarian" => {
+                RuleKind::Humanitarian => {
                     if a.humanitarian == Some(true) {
                         push(&mut ev, r, "@humanitarian".into(), "1".into());
                     } else if a.transactions.iter().any(|t| t.humanitarian == Some(true)) {
                         push(&mut ev, r, "transaction/@humanitarian".into(), "1".into());
                     }
                 }
-                "participating_org" => {
+                RuleKind::ParticipatingOrg => {
                     for (p, names) in a.participating_orgs.iter().zip(&folded.org_names) {
                         if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.contains(x)) {
                             continue;
@@ -376,7 +417,7 @@ impl Mapper {
                         }
                     }
                 }
-                _ => {}
+                RuleKind::Other => {}
             }
         }
 
@@ -443,7 +484,9 @@ impl MapperSet {
         let keywords = if phrases.is_empty() {
             None
         } else {
-            AhoCorasick::builder().match_kind(MatchKind::Standard).build(&phrases).ok()
+            // A DFA: the fastest to search (every text of every activity is scanned), at a
+            // build cost paid once per run and a few MB for the strategies' phrases.
+            AhoCorasick::builder().match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::DFA)).build(&phrases).ok()
         };
         let with_transactions = mappers.iter().any(Mapper::uses_transaction_descriptions);
         Self { mappers, keywords, owners, with_transactions }
