@@ -381,11 +381,7 @@ pub fn prepare(p: ParsedActivity, mappers: &MapperSet) -> (Option<ImportItem>, V
     let Ok(encoded) = senda_store::codec::encode(&a) else {
         return (None, p.diagnostics);
     };
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(&encoded.doc);
-    h.update(&[0]);
-    h.update(&encoded.transactions);
-    let fingerprint = format!("{:032x}", h.digest128());
+    let fingerprint = format!("{:032x}", encoded.fingerprint);
     let facts = senda_core::attribution::compact_facts(&a);
     let mappings = mappers.map_all(&a);
     let synthetic = a

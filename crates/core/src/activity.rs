@@ -4,6 +4,7 @@
 
 use crate::codes::{CountryCode, IatiIdentifier, Percentage};
 use crate::money::{CurrencyCode, Money};
+pub use compact_str::{CompactString, format_compact};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -11,9 +12,9 @@ use time::Date;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Narrative {
     /// `narrative/@xml:lang`, lower case (e.g. `"es"`), if given.
-    pub lang: Option<String>,
+    pub lang: Option<CompactString>,
     /// The text, whitespace-trimmed; markup inside is reduced to its words.
-    pub text: String,
+    pub text: CompactString,
 }
 
 /// An organisation as named in an activity (`reporting-org`, `participating-org`,
@@ -21,9 +22,9 @@ pub struct Narrative {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrgRef {
     /// `@ref`: the organisation identifier (e.g. `US-GOV-11`, `XM-DAC-41121`); `None` if empty.
-    pub r#ref: Option<String>,
+    pub r#ref: Option<CompactString>,
     /// `@type`: IATI OrganisationType code (e.g. `"10"` government).
-    pub org_type: Option<String>,
+    pub org_type: Option<CompactString>,
     /// `narrative` children (names).
     pub names: Vec<Narrative>,
 }
@@ -40,18 +41,18 @@ impl OrgRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParticipatingOrg {
     /// `@role`: 1 funding, 2 accountable, 3 extending, 4 implementing.
-    pub role: Option<String>,
+    pub role: Option<CompactString>,
     /// The organisation.
     pub org: OrgRef,
     /// `@activity-id`, if given.
-    pub activity_id: Option<String>,
+    pub activity_id: Option<CompactString>,
 }
 
 /// `description` with its `@type` (1 general, 2 objectives, 3 target groups, 4 other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Description {
     /// `@type`.
-    pub description_type: Option<String>,
+    pub description_type: Option<CompactString>,
     /// Narratives.
     pub narratives: Vec<Narrative>,
 }
@@ -60,7 +61,7 @@ pub struct Description {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityDate {
     /// `@type`.
-    pub date_type: String,
+    pub date_type: CompactString,
     /// `@iso-date` (or, in 1.0x files, the element text, with a warning).
     pub date: Date,
 }
@@ -78,9 +79,9 @@ pub struct RecipientCountry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecipientRegion {
     /// `@code` (e.g. OECD DAC region `"389"`).
-    pub code: String,
+    pub code: CompactString,
     /// `@vocabulary` (default `"1"`, OECD DAC).
-    pub vocabulary: String,
+    pub vocabulary: CompactString,
     /// `@percentage`.
     pub percentage: Option<Percentage>,
 }
@@ -89,33 +90,33 @@ pub struct RecipientRegion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sector {
     /// `@vocabulary` (default `"1"`, DAC 5-digit; `"2"` DAC 3-digit; `"99"` reporting organisation's own).
-    pub vocabulary: String,
+    pub vocabulary: CompactString,
     /// `@code`.
-    pub code: String,
+    pub code: CompactString,
     /// `@percentage` (activity level).
     pub percentage: Option<Percentage>,
     /// `narrative` (the sector's name as published).
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
 }
 
 /// `tag`: `@vocabulary` (e.g. `"3"` SDG targets) and `@code` (e.g. `"10.7"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tag {
     /// `@vocabulary`.
-    pub vocabulary: String,
+    pub vocabulary: CompactString,
     /// `@code`.
-    pub code: String,
+    pub code: CompactString,
     /// `narrative`.
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
 }
 
 /// `policy-marker`: `@vocabulary` (default `"1"`), `@code`, `@significance` (0-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyMarker {
     /// `@vocabulary`.
-    pub vocabulary: String,
+    pub vocabulary: CompactString,
     /// `@code`.
-    pub code: String,
+    pub code: CompactString,
     /// `@significance`.
     pub significance: Option<u8>,
 }
@@ -124,10 +125,10 @@ pub struct PolicyMarker {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
     /// `@ref`.
-    pub r#ref: Option<String>,
+    pub r#ref: Option<CompactString>,
     /// `transaction-type/@code` as a 2.0x numeric code (1.0x letters are translated: IF=1,
     /// C=2, D=3, E=4, IR=5, LR=6, R=7, QP=8, QS=9, CG=10).
-    pub transaction_type: String,
+    pub transaction_type: CompactString,
     /// `transaction-date/@iso-date`.
     pub date: Option<Date>,
     /// `value` (amount, currency, value date). `None` when missing or invalid (with a diagnostic).
@@ -148,7 +149,7 @@ pub struct Transaction {
     /// `sector` (transaction level).
     pub sectors: Vec<Sector>,
     /// `aid-type/@code` values (any vocabulary).
-    pub aid_types: Vec<String>,
+    pub aid_types: Vec<CompactString>,
     /// `@humanitarian`.
     pub humanitarian: Option<bool>,
 }
@@ -157,9 +158,9 @@ pub struct Transaction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Budget {
     /// `@type` (1 original, 2 revised).
-    pub budget_type: Option<String>,
+    pub budget_type: Option<CompactString>,
     /// `@status` (1 indicative, 2 committed).
-    pub status: Option<String>,
+    pub status: Option<CompactString>,
     /// `period-start/@iso-date`.
     pub period_start: Option<Date>,
     /// `period-end/@iso-date`.
@@ -181,18 +182,18 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Administrative {
     /// `@vocabulary` (GeographicVocabulary, e.g. `"A1"` GAUL, `"G1"` GeoNames).
-    pub vocabulary: Option<String>,
+    pub vocabulary: Option<CompactString>,
     /// `@level` (1 = admin-1 / department).
-    pub level: Option<String>,
+    pub level: Option<CompactString>,
     /// `@code`.
-    pub code: String,
+    pub code: CompactString,
 }
 
 /// `location`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     /// `@ref`.
-    pub r#ref: Option<String>,
+    pub r#ref: Option<CompactString>,
     /// `name/narrative`.
     pub name: Vec<Narrative>,
     /// `description/narrative`.
@@ -207,16 +208,16 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelatedActivity {
     /// `@type`.
-    pub relation_type: String,
+    pub relation_type: CompactString,
     /// `@ref`.
-    pub r#ref: String,
+    pub r#ref: CompactString,
 }
 
 /// A `baseline`, `target` or `actual` of a result indicator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndicatorValue {
     /// `@value` as published (may be non-numeric for qualitative indicators).
-    pub value: Option<String>,
+    pub value: Option<CompactString>,
     /// `@year` (baseline) .
     pub year: Option<i32>,
     /// `@iso-date` (baseline).
@@ -242,7 +243,7 @@ pub struct IndicatorPeriod {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Indicator {
     /// `@measure` (1 unit, 2 percentage, 3 nominal, 4 ordinal, 5 qualitative).
-    pub measure: Option<String>,
+    pub measure: Option<CompactString>,
     /// `@ascending`.
     pub ascending: Option<bool>,
     /// `title/narrative`.
@@ -257,7 +258,7 @@ pub struct Indicator {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultItem {
     /// `@type` (1 output, 2 outcome, 3 impact, 9 other).
-    pub result_type: Option<String>,
+    pub result_type: Option<CompactString>,
     /// `title/narrative`.
     pub title: Vec<Narrative>,
     /// `indicator`.
@@ -268,16 +269,17 @@ pub struct ResultItem {
 /// `usg:treasury-account`, or unknown IATI elements), kept for a later export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
-    /// Namespace URI (`None` for unknown elements in no namespace).
-    pub namespace: Option<String>,
+    /// Namespace URI (`None` for unknown elements in no namespace). Shared: every extension
+    /// element of a file in one namespace points to the same string.
+    pub namespace: Option<std::sync::Arc<str>>,
     /// Local name with the prefix as written, e.g. `usg:treasury-account`; attributes start with `@`.
-    pub name: String,
+    pub name: CompactString,
     /// Text content (trimmed), or the attribute value.
-    pub value: String,
+    pub value: CompactString,
     /// Attributes of the element, as written.
-    pub attributes: Vec<(String, String)>,
+    pub attributes: Vec<(CompactString, CompactString)>,
     /// Path of the parent element, e.g. `iati-activity/transaction`.
-    pub parent: String,
+    pub parent: CompactString,
 }
 
 /// One `iati-activity`.
@@ -286,13 +288,13 @@ pub struct Activity {
     /// `iati-identifier`.
     pub iati_identifier: IatiIdentifier,
     /// The file's `iati-activities/@version` (e.g. `"2.03"`, `"1.04"`).
-    pub iati_version: Option<String>,
+    pub iati_version: Option<CompactString>,
     /// `@xml:lang`: the default language of narratives.
-    pub default_language: Option<String>,
+    pub default_language: Option<CompactString>,
     /// `@default-currency`.
     pub default_currency: Option<CurrencyCode>,
     /// `@last-updated-datetime` as published (RFC 3339); used to resolve duplicate identifiers.
-    pub last_updated: Option<String>,
+    pub last_updated: Option<CompactString>,
     /// `@hierarchy` (1 = top level).
     pub hierarchy: Option<u32>,
     /// `@humanitarian`.
@@ -306,9 +308,9 @@ pub struct Activity {
     /// `description`.
     pub descriptions: Vec<Description>,
     /// `activity-status/@code` (1 pipeline ... 6 suspended).
-    pub status: Option<String>,
+    pub status: Option<CompactString>,
     /// `activity-scope/@code`.
-    pub scope: Option<String>,
+    pub scope: Option<CompactString>,
     /// `activity-date`.
     pub dates: Vec<ActivityDate>,
     /// `recipient-country`.
@@ -324,13 +326,13 @@ pub struct Activity {
     /// `policy-marker`.
     pub policy_markers: Vec<PolicyMarker>,
     /// `default-aid-type/@code` values.
-    pub default_aid_types: Vec<String>,
+    pub default_aid_types: Vec<CompactString>,
     /// `default-flow-type/@code`.
-    pub default_flow_type: Option<String>,
+    pub default_flow_type: Option<CompactString>,
     /// `default-finance-type/@code`.
-    pub default_finance_type: Option<String>,
+    pub default_finance_type: Option<CompactString>,
     /// `collaboration-type/@code`.
-    pub collaboration_type: Option<String>,
+    pub collaboration_type: Option<CompactString>,
     /// `budget`.
     pub budgets: Vec<Budget>,
     /// `location`.

@@ -374,7 +374,7 @@ impl Mapper {
                 RuleKind::Tag => {
                     for t in &a.tags {
                         if r.vocabulary.as_deref().is_none_or(|v| v == t.vocabulary) && has_code(&t.code) {
-                            push(&mut ev, r, format!("tag[@vocabulary={}]", t.vocabulary), t.code.clone());
+                            push(&mut ev, r, format!("tag[@vocabulary={}]", t.vocabulary), t.code.to_string());
                         }
                     }
                 }
@@ -387,13 +387,13 @@ impl Mapper {
                 }
                 RuleKind::ParticipatingOrg => {
                     for (p, names) in a.participating_orgs.iter().zip(&folded.org_names) {
-                        if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.contains(x)) {
+                        if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.iter().any(|y| y == x)) {
                             continue;
                         }
                         if let Some(rf) = &p.org.r#ref
-                            && r.refs.contains(rf)
+                            && r.refs.iter().any(|y| y == rf)
                         {
-                            push(&mut ev, r, "participating-org/@ref".into(), rf.clone());
+                            push(&mut ev, r, "participating-org/@ref".into(), rf.to_string());
                         }
                         for (text, f) in names {
                             if let Some(hit) = self.folded_names[i].iter().find(|pat| f.contains(pat.as_str())) {
@@ -411,9 +411,9 @@ impl Mapper {
                             .transactions
                             .iter()
                             .filter_map(|t| t.receiver_org.as_ref()?.r#ref.as_ref())
-                            .find(|rf| r.refs.contains(rf));
+                            .find(|rf| r.refs.iter().any(|y| y == *rf));
                         if let Some(rf) = receiver {
-                            push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.clone());
+                            push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.to_string());
                         }
                     }
                 }
@@ -536,7 +536,7 @@ impl MapperSet {
 fn sector_value(s: &Sector) -> String {
     match &s.name {
         Some(n) => format!("{} ({n})", s.code),
-        None => s.code.clone(),
+        None => s.code.to_string(),
     }
 }
 

@@ -29,6 +29,20 @@ pub fn pick_narrative<'a>(
     narratives.first().map(|n| n.text.as_str())
 }
 
+/// Each ASCII byte folded: letters lower-cased, digits kept, 0 for everything else.
+const ASCII_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() {
+            t[i] = b.to_ascii_lowercase();
+        }
+        i += 1;
+    }
+    t
+};
+
 /// Folds text for keyword matching: Unicode NFD with combining marks removed (so `reintegración`
 /// matches `reintegracion`), lower case, every run of non-alphanumeric characters replaced by a
 /// single space, and one space added at both ends. Phrases folded the same way match on whole
@@ -49,16 +63,20 @@ pub fn fold(text: &str) -> String {
         }
     };
     if text.is_ascii() {
-        // The same rule on bytes: ASCII letters and digits lower-cased, every other run one space.
+        // The same rule on bytes: ASCII letters and digits lower-cased, every other run one
+        // space (a table lookup per byte; the result is ASCII, so valid UTF-8).
+        let mut v = std::mem::take(&mut out).into_bytes();
         for &b in text.as_bytes() {
-            if b.is_ascii_alphanumeric() {
-                out.push(char::from(b.to_ascii_lowercase()));
+            let f = ASCII_FOLD[usize::from(b)];
+            if f != 0 {
+                v.push(f);
                 last_space = false;
             } else if !last_space {
-                out.push(' ');
+                v.push(b' ');
                 last_space = true;
             }
         }
+        out = String::from_utf8(v).unwrap_or_default();
     } else {
         for c in text.nfd() {
             if unicode_normalization::char::is_combining_mark(c) {
@@ -85,7 +103,7 @@ mod tests {
 
     #[test]
     fn narrative_choice_prefers_requested_then_default_language() {
-        let n = |l: Option<&str>, t: &str| Narrative { lang: l.map(str::to_owned), text: t.into() };
+        let n = |l: Option<&str>, t: &str| Narrative { lang: l.map(Into::into), text: t.into() };
         let v = vec![n(Some("fr"), "bonjour"), n(Some("es"), "hola"), n(None, "hello")];
         assert_eq!(pick_narrative(&v, Some("es"), Some("en")), Some("hola"));
         assert_eq!(pick_narrative(&v, Some("en"), Some("en")), Some("hello"));

@@ -3,6 +3,7 @@
 use encoding_rs_io::{DecodeReaderBytes, DecodeReaderBytesBuilder};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use senda_core::activity::CompactString;
 use senda_core::codes::{CodeError, parse_iso_date};
 use senda_core::money::parse_amount;
 use senda_core::*;
@@ -316,7 +317,7 @@ struct Frame {
     text_start: usize,
     narr_start: usize,
     offset: u64,
-    lang: Option<String>,
+    lang: Option<CompactString>,
     /// A date or code attribute read at start (`iso-date`, `code`), for elements whose text is the v1 fallback.
     attr: StartAttr,
 }
@@ -344,14 +345,14 @@ enum StartAttr {
     #[default]
     None,
     /// A code or type attribute (`code`, `type`), trimmed and non-empty.
-    Code(String),
+    Code(CompactString),
     /// `@iso-date` (trimmed, non-empty), parsed at once so that no copy of it is kept; its
     /// diagnostic, if any, is reported at the end tag as before.
     Date(Result<Date, Box<CodeError>>),
 }
 
 impl StartAttr {
-    fn code(v: Option<String>) -> Self {
+    fn code(v: Option<CompactString>) -> Self {
         v.map_or(StartAttr::None, StartAttr::Code)
     }
 
@@ -360,7 +361,7 @@ impl StartAttr {
     }
 
     /// The code attribute (taken).
-    fn take_code(&mut self) -> Option<String> {
+    fn take_code(&mut self) -> Option<CompactString> {
         match std::mem::take(self) {
             StartAttr::Code(c) => Some(c),
             _ => None,
@@ -514,7 +515,7 @@ impl Elem {
 
 /// The 2.0x code of a 1.0x organisation role (any case), else the role as it is. Reuses `r`'s
 /// allocation.
-fn v1_role(mut r: String) -> String {
+fn v1_role(mut r: CompactString) -> CompactString {
     let code = ["funding", "accountable", "extending", "implementing"]
         .iter()
         .position(|v| r.eq_ignore_ascii_case(v))
@@ -527,7 +528,7 @@ fn v1_role(mut r: String) -> String {
 }
 
 /// The 2.0x code of a 1.0x activity date type, else the type as it is. Reuses `t`'s allocation.
-fn v1_date_type(mut t: String) -> String {
+fn v1_date_type(mut t: CompactString) -> CompactString {
     let code = match t.as_str() {
         "start-planned" => "1",
         "start-actual" => "2",
@@ -563,13 +564,20 @@ fn takes_narratives(k: Kind) -> bool {
     )
 }
 
-fn sector_vocabulary(v: Option<&str>) -> String {
+fn sector_vocabulary(v: Option<&str>) -> CompactString {
     match v.map(str::trim_ws) {
-        None | Some("") | Some("DAC") | Some("1") => "1".into(),
-        Some("DAC-3") | Some("2") => "2".into(),
-        Some("RO") => "99".into(),
-        Some(x) => x.to_owned(),
+        None | Some("") | Some("DAC") | Some("1") => CompactString::const_new("1"),
+        Some("DAC-3") | Some("2") => CompactString::const_new("2"),
+        Some("RO") => CompactString::const_new("99"),
+        Some(x) => x.into(),
     }
+}
+
+/// `s` in ASCII lower case (language codes), without a heap allocation when short.
+fn lower(s: &str) -> CompactString {
+    let mut c = CompactString::from(s);
+    c.make_ascii_lowercase();
+    c
 }
 
 /// 1.0x transaction type letters and their 2.0x numeric codes.
@@ -599,8 +607,8 @@ pub struct ActivityReader<R: BufRead> {
     reader: Reader<R>,
     buf: Vec<u8>,
     file: String,
-    version: Option<String>,
-    namespaces: Vec<(String, String)>,
+    version: Option<CompactString>,
+    namespaces: Vec<(String, std::sync::Arc<str>)>,
     root_seen: bool,
     /// The root element's end tag was read: only comments, processing instructions and
     /// white space may follow.
@@ -625,7 +633,7 @@ pub struct ActivityReader<R: BufRead> {
     sector: Option<Sector>,
     tag: Option<Tag>,
     /// `activity-date/@type` of the date being read.
-    date_type: Option<String>,
+    date_type: Option<CompactString>,
     tx: Option<Transaction>,
     /// `value/@currency` and `@value-date`, parsed at the start tag (diagnostics reported at
     /// the end tag, in the same order as before).
@@ -822,9 +830,9 @@ impl<R: BufRead> ActivityReader<R> {
                         keys.push(key.clone());
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
-                            self.version = Some(val.trim_ws().to_owned()).filter(|v| !v.is_empty());
+                            self.version = Some(CompactString::from(val.trim_ws())).filter(|v| !v.is_empty());
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
-                            self.namespaces.push((p.to_owned(), val));
+                            self.namespaces.push((p.to_owned(), val.as_str().into()));
                         }
                     }
                     if empty_root {
@@ -978,11 +986,11 @@ impl<R: BufRead> ActivityReader<R> {
                     Ok(c) => a.default_currency = Some(c),
                     Err(e) => self.code_diag(e, pos),
                 },
-                "xml:lang" => a.default_language = Some(v.trim_ws().to_ascii_lowercase()),
-                "last-updated-datetime" => a.last_updated = Some(v.trim_ws().to_owned()),
+                "xml:lang" => a.default_language = Some(lower(v.trim_ws())),
+                "last-updated-datetime" => a.last_updated = Some(v.trim_ws().into()),
                 "hierarchy" => a.hierarchy = v.trim_ws().parse().ok(),
                 "humanitarian" => a.humanitarian = parse_bool(&v),
-                _ => self.keep_attr(k, v.into_owned(), "iati-activity"),
+                _ => self.keep_attr(k, &v, "iati-activity"),
             }
         }
         if !empty {
@@ -1069,7 +1077,7 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn keep_attr(&mut self, key: &str, value: String, parent: &str) {
+    fn keep_attr(&mut self, key: &str, value: &str, parent: &str) {
         if let Some((prefix, _)) = key.split_once(':')
             && prefix != "xml"
             && prefix != "xmlns"
@@ -1078,10 +1086,10 @@ impl<R: BufRead> ActivityReader<R> {
             if let Some(a) = self.act.as_mut() {
                 a.extensions.push(Extension {
                     namespace: ns,
-                    name: format!("@{key}"),
-                    value,
+                    name: senda_core::activity::format_compact!("@{key}"),
+                    value: value.into(),
                     attributes: Vec::new(),
-                    parent: parent.to_owned(),
+                    parent: parent.into(),
                 });
             }
         }
@@ -1107,7 +1115,7 @@ impl<R: BufRead> ActivityReader<R> {
             if colon {
                 for (k, v) in attrs.iter() {
                     if let Some(prefix) = k.strip_prefix("xmlns:") {
-                        self.namespaces.push((prefix.to_owned(), v.to_string()));
+                        self.namespaces.push((prefix.to_owned(), std::sync::Arc::from(v.as_ref())));
                     }
                 }
             }
@@ -1154,7 +1162,7 @@ impl<R: BufRead> ActivityReader<R> {
                 });
             }
             if let Some(prefix) = key.strip_prefix("xmlns:") {
-                self.namespaces.push((prefix.to_owned(), val.to_string()));
+                self.namespaces.push((prefix.to_owned(), std::sync::Arc::from(val.as_ref())));
             }
             out.push((key, val));
         }
@@ -1340,10 +1348,13 @@ impl<R: BufRead> ActivityReader<R> {
                 let a = self.act.as_mut().ok_or_else(internal)?;
                 a.extensions.push(Extension {
                     namespace: ns,
-                    name: raw_name.to_owned(),
-                    value: String::new(),
-                    attributes: attrs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-                    parent: parent_path,
+                    name: raw_name.into(),
+                    value: CompactString::default(),
+                    attributes: attrs
+                        .iter()
+                        .map(|(k, v)| (CompactString::from(*k), CompactString::from(v.as_ref())))
+                        .collect(),
+                    parent: parent_path.into(),
                 });
                 Kind::Extension(u32::try_from(a.extensions.len() - 1).map_err(|_| internal())?)
             }
@@ -1360,13 +1371,13 @@ impl<R: BufRead> ActivityReader<R> {
             for (k, v) in &attrs {
                 if k.contains(':') && !k.starts_with("xml:") && !k.starts_with("xmlns:") {
                     let p = format!("{}/{}", self.path(), raw_name);
-                    self.keep_attr(k, v.to_string(), &p);
+                    self.keep_attr(k, v, &p);
                 }
             }
         }
         // `xml:lang` is read only where a narrative (or 1.0x text) is kept.
         let lang = if takes_narratives(kind) || (kind == Kind::Narrative && takes_narratives(parent)) {
-            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| v.trim_ws().to_ascii_lowercase())
+            attrs.iter().find(|(a, _)| *a == "xml:lang").map(|(_, v)| lower(v.trim_ws()))
         } else {
             None
         };
@@ -1408,7 +1419,7 @@ impl<R: BufRead> ActivityReader<R> {
     ) -> Result<Kind, FatalError> {
         let get = |k: &str| attrs.iter().find(|(a, _)| *a == k).map(|(_, v)| v.as_ref());
         let nonempty_str = |k: &str| get(k).map(str::trim_ws).filter(|v| !v.is_empty());
-        let nonempty = |k: &str| nonempty_str(k).map(str::to_owned);
+        let nonempty = |k: &str| nonempty_str(k).map(CompactString::from);
         use Elem as N;
         use Kind::*;
         Ok(match (p, n) {
@@ -1477,7 +1488,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity | Transaction, N::RecipientRegion) => {
                 let pct = self.pct(get("percentage"), pos);
                 let rr = RecipientRegion {
-                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().into(),
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
                     percentage: pct,
                 };
@@ -1494,7 +1505,7 @@ impl<R: BufRead> ActivityReader<R> {
                 let pct = self.pct(get("percentage"), pos);
                 self.sector = Some(senda_core::Sector {
                     vocabulary: sector_vocabulary(get("vocabulary")),
-                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().into(),
                     percentage: pct,
                     name: None,
                 });
@@ -1503,7 +1514,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::Tag) => {
                 self.tag = Some(senda_core::Tag {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().into(),
                     name: None,
                 });
                 Tag
@@ -1511,7 +1522,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::PolicyMarker) => {
                 let pm = PolicyMarker {
                     vocabulary: nonempty("vocabulary").unwrap_or_else(|| "1".into()),
-                    code: get("code").unwrap_or_default().trim_ws().to_owned(),
+                    code: get("code").unwrap_or_default().trim_ws().into(),
                     significance: get("significance").and_then(|s| s.trim_ws().parse().ok()),
                 };
                 self.act.as_mut().ok_or_else(internal)?.policy_markers.push(pm);
@@ -1572,7 +1583,7 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::Transaction) => {
                 self.tx = Some(senda_core::Transaction {
                     r#ref: nonempty("ref"),
-                    transaction_type: String::new(),
+                    transaction_type: CompactString::default(),
                     date: None,
                     value: None,
                     description: vec![],
@@ -1731,7 +1742,7 @@ impl<R: BufRead> ActivityReader<R> {
         if v.is_empty() {
             let t = text.trim_ws();
             if !t.is_empty() {
-                v.push(Narrative { lang: f.lang.take(), text: t.to_owned() });
+                v.push(Narrative { lang: f.lang.take(), text: t.into() });
             }
         }
         v
@@ -1739,10 +1750,10 @@ impl<R: BufRead> ActivityReader<R> {
 
     /// The text of the first narrative of `f` (or its 1.0x text), as
     /// `take_narratives(f, text).into_iter().next().map(|n| n.text)` without the vector.
-    fn first_narrative_text(&mut self, f: &Frame, text: &str) -> Option<String> {
+    fn first_narrative_text(&mut self, f: &Frame, text: &str) -> Option<CompactString> {
         let first = self.narrs.get_mut(f.narr_start).map(|n| std::mem::take(&mut n.text));
         self.narrs.truncate(f.narr_start);
-        first.or_else(|| Some(text.trim_ws()).filter(|t| !t.is_empty()).map(str::to_owned))
+        first.or_else(|| Some(text.trim_ws()).filter(|t| !t.is_empty()).map(CompactString::from))
     }
 
     fn close(&mut self) -> Result<(), FatalError> {
@@ -1761,7 +1772,7 @@ impl<R: BufRead> ActivityReader<R> {
                 // element closes: not built at all.
                 if !t.is_empty() && takes_narratives(self.parent()) {
                     self.narrs.truncate(f.narr_start);
-                    self.narrs.push(senda_core::Narrative { lang: f.lang.take(), text: t.to_owned() });
+                    self.narrs.push(senda_core::Narrative { lang: f.lang.take(), text: t.into() });
                 }
             }
             Identifier => match IatiIdentifier::parse(text) {
@@ -1805,7 +1816,8 @@ impl<R: BufRead> ActivityReader<R> {
                 }
             }
             Status => {
-                let code = f.attr.take_code().or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()));
+                let code =
+                    f.attr.take_code().or_else(|| Some(CompactString::from(text.trim_ws())).filter(|s| !s.is_empty()));
                 if let Some(a) = self.act.as_mut() {
                     a.status = code;
                 }
@@ -1867,7 +1879,7 @@ impl<R: BufRead> ActivityReader<R> {
                 let raw = f
                     .attr
                     .take_code()
-                    .or_else(|| Some(text.trim_ws().to_owned()).filter(|s| !s.is_empty()))
+                    .or_else(|| Some(CompactString::from(text.trim_ws())).filter(|s| !s.is_empty()))
                     .unwrap_or_default();
                 let v1 = self.version.as_deref().is_some_and(|v| v.starts_with('1'));
                 let code = if let Some((_, c)) = TX_LETTERS.iter().find(|(l, _)| l.eq_ignore_ascii_case(raw.trim_ws()))
@@ -1884,7 +1896,7 @@ impl<R: BufRead> ActivityReader<R> {
                             None,
                         );
                     }
-                    (*c).to_owned()
+                    CompactString::from(*c)
                 } else if raw.trim_ws().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
                     if v1 {
                         self.diag(
@@ -1899,7 +1911,7 @@ impl<R: BufRead> ActivityReader<R> {
                             None,
                         );
                     }
-                    if raw.trim_ws().len() == raw.len() { raw } else { raw.trim_ws().to_owned() }
+                    if raw.trim_ws().len() == raw.len() { raw } else { raw.trim_ws().into() }
                 } else {
                     self.diag(
                         Severity::Error,
@@ -2042,7 +2054,7 @@ impl<R: BufRead> ActivityReader<R> {
             }
             Extension(idx) => {
                 if let Some(e) = self.act.as_mut().and_then(|a| a.extensions.get_mut(idx as usize)) {
-                    e.value = text.trim_ws().to_owned();
+                    e.value = text.trim_ws().into();
                 }
             }
             Country | Region | Point | Activity | Ignored => {}

@@ -4,6 +4,7 @@
 //! stored form is several times smaller than JSON, which matters for import speed.
 
 use crate::StoreError;
+use lz4_flex::block::{CompressTable, compress_into_with_table, get_maximum_output_size};
 use senda_core::{Activity, Transaction};
 
 /// An activity encoded for storage.
@@ -13,6 +14,9 @@ pub struct Encoded {
     pub doc: Vec<u8>,
     /// Its transactions (postcard, then LZ4 with size prefix).
     pub transactions: Vec<u8>,
+    /// xxh3-128 of the two postcard forms before compression (doc, a 0 byte, transactions):
+    /// equal fingerprints mean an unchanged activity, whatever the compressor's version.
+    pub fingerprint: u128,
 }
 
 fn corrupt(record: &str, e: impl std::fmt::Display) -> StoreError {
@@ -22,24 +26,54 @@ fn corrupt(record: &str, e: impl std::fmt::Display) -> StoreError {
 /// Encodes an activity. Errors only if a value cannot be serialised (never for valid activities).
 pub fn encode(a: &Activity) -> Result<Encoded, StoreError> {
     let id = a.iati_identifier.as_str();
-    Ok(Encoded { doc: pack(a, id)?, transactions: pack(&a.transactions, id)? })
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let doc = pack(a, id, &mut h)?;
+    h.update(&[0]);
+    let transactions = pack(&a.transactions, id, &mut h)?;
+    Ok(Encoded { doc, transactions, fingerprint: h.digest128() })
+}
+
+/// What [`pack`] reuses from one activity to the next on a thread.
+struct Scratch {
+    /// The postcard form before compression.
+    postcard: Vec<u8>,
+    /// The compressed form, at its largest size so far.
+    out: Vec<u8>,
+    /// LZ4's hash tables (inputs under and over 64 KB): allocating and zeroing a fresh one for
+    /// every value measured about 6 % of an import's instructions.
+    small: CompressTable,
+    large: CompressTable,
 }
 
 thread_local! {
-    /// The postcard form before compression, reused from one activity to the next (no growing
-    /// of a fresh buffer for every activity).
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
 }
 
-/// postcard, then LZ4 with size prefix (the same bytes as `compress_prepend_size(to_stdvec(v))`).
-fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str) -> Result<Vec<u8>, StoreError> {
-    SCRATCH.with_borrow_mut(|buf| {
-        let mut b = std::mem::take(buf);
+/// postcard (hashed into `h`), then LZ4 with size prefix: the same format as
+/// `lz4_flex::compress_prepend_size(postcard::to_stdvec(v))` (a little-endian `u32`
+/// uncompressed size, then an LZ4 block), read by [`decode`].
+fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str, h: &mut xxhash_rust::xxh3::Xxh3) -> Result<Vec<u8>, StoreError> {
+    SCRATCH.with_borrow_mut(|slot| {
+        let s = slot.get_or_insert_with(|| Scratch {
+            postcard: Vec::new(),
+            out: Vec::new(),
+            small: CompressTable::small(),
+            large: CompressTable::large(),
+        });
+        let mut b = std::mem::take(&mut s.postcard);
         b.clear();
         let b = postcard::to_extend(v, b).map_err(|e| corrupt(id, e))?;
-        let out = lz4_flex::compress_prepend_size(&b);
-        *buf = b;
-        Ok(out)
+        h.update(&b);
+        let size = u32::try_from(b.len()).map_err(|_| corrupt(id, "value larger than 4 GB"))?;
+        let max = 4 + get_maximum_output_size(b.len());
+        if s.out.len() < max {
+            s.out.resize(max, 0);
+        }
+        s.out[..4].copy_from_slice(&size.to_le_bytes());
+        let table = if b.len() < usize::from(u16::MAX) { &mut s.small } else { &mut s.large };
+        let n = compress_into_with_table(&b, &mut s.out[4..max], table).map_err(|e| corrupt(id, e))?;
+        s.postcard = b;
+        Ok(s.out[..4 + n].to_vec())
     })
 }
 
@@ -51,4 +85,62 @@ pub fn decode(record: &str, doc: &[u8], transactions: &[u8]) -> Result<Activity,
     let tx: Vec<Transaction> = postcard::from_bytes(&t).map_err(|e| corrupt(record, e))?;
     a.transactions = tx;
     Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use senda_core::codes::IatiIdentifier;
+    use senda_core::{Narrative, Transaction};
+
+    fn activity(id: &str, description: &str, transactions: usize) -> Activity {
+        let mut a = Activity::new(IatiIdentifier::parse(id).expect("identifier"));
+        a.title.push(Narrative { lang: Some("en".into()), text: "Reintegration of returned migrants".into() });
+        a.transactions = (0..transactions)
+            .map(|i| Transaction {
+                r#ref: Some(format!("tx-{i}").as_str().into()),
+                transaction_type: "3".into(),
+                date: None,
+                value: None,
+                description: vec![Narrative { lang: None, text: description.into() }],
+                provider_org: None,
+                receiver_org: None,
+                recipient_countries: vec![],
+                recipient_regions: vec![],
+                invalid_country: false,
+                sectors: vec![],
+                aid_types: vec![],
+                humanitarian: None,
+            })
+            .collect();
+        a
+    }
+
+    #[test]
+    fn values_under_and_over_64_kb_round_trip_in_any_order_with_the_reused_tables() {
+        // Small, large (over 64 KB of transactions: LZ4's 32-bit table), then small again: each
+        // decodes to what was encoded, in the documented format (size prefix, LZ4 block).
+        let small = activity("XM-TEST-1", "Disbursement for shelters", 3);
+        let large = activity("XM-TEST-2", "A long description repeated in every transaction", 4000);
+        for a in [&small, &large, &small] {
+            let e = encode(a).expect("encode");
+            let b = decode("test", &e.doc, &e.transactions).expect("decode");
+            assert_eq!(&b, a);
+            let raw = lz4_flex::decompress_size_prepended(&e.transactions).expect("LZ4 with size prefix");
+            assert_eq!(raw, postcard::to_stdvec(&a.transactions).expect("postcard"));
+        }
+        assert!(encode(&large).expect("encode").transactions.len() > 4, "compressed");
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_the_activity_and_only_with_it() {
+        let a = activity("XM-TEST-1", "Disbursement for shelters", 3);
+        let same = encode(&a).expect("encode").fingerprint;
+        assert_eq!(encode(&a).expect("encode").fingerprint, same);
+        let b = activity("XM-TEST-1", "Disbursement for shelters.", 3);
+        assert_ne!(encode(&b).expect("encode").fingerprint, same);
+        // A transaction moved into the activity's part would not be the same activity.
+        let c = activity("XM-TEST-1", "Disbursement for shelters", 2);
+        assert_ne!(encode(&c).expect("encode").fingerprint, same);
+    }
 }

@@ -337,7 +337,7 @@ pub fn iati_indicator_views(
                 .to_owned();
             for ind in &r.indicators {
                 let mut bad = 0u32;
-                let mut num = |v: &Option<String>| -> Option<Decimal> {
+                let mut num = |v: &Option<senda_core::activity::CompactString>| -> Option<Decimal> {
                     let raw = v.as_deref()?;
                     let n = iati_number(raw);
                     if n.is_none() {
@@ -379,7 +379,7 @@ pub fn iati_indicator_views(
                     )
                     .unwrap_or("")
                     .to_owned(),
-                    measure: ind.measure.clone(),
+                    measure: ind.measure.as_deref().map(str::to_owned),
                     baseline,
                     target,
                     actual,

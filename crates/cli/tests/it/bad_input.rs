@@ -258,7 +258,8 @@ fn transaction_type_codes_of_the_other_version_are_read_with_a_warning() {
     assert_eq!(r.errors, 0, "{}", dump(&r));
 
     for id in ["XM-TEST-V1-NUMERIC", "XM-TEST-V2-LETTERS"] {
-        let types: Vec<String> = stored(&store, id).transactions.iter().map(|t| t.transaction_type.clone()).collect();
+        let types: Vec<String> =
+            stored(&store, id).transactions.iter().map(|t| t.transaction_type.to_string()).collect();
         assert_eq!(types, ["2", "3", "4"], "{id}");
     }
     for (file, name, code) in [
@@ -498,7 +499,7 @@ fn namespaced_extension_elements_and_attributes_are_kept() {
         .iter()
         .find(|e| e.name == "@usg:foo")
         .unwrap_or_else(|| panic!("usg:foo kept: {:?}", a.extensions));
-    assert_eq!(attr.namespace, ns);
+    assert_eq!(attr.namespace.as_deref(), ns.as_deref());
     assert_eq!(attr.value, "bar");
     assert_eq!(attr.parent, "iati-activity");
 
@@ -507,9 +508,9 @@ fn namespaced_extension_elements_and_attributes_are_kept() {
         .iter()
         .find(|e| e.name == "usg:treasury-account")
         .unwrap_or_else(|| panic!("treasury-account kept: {:?}", a.extensions));
-    assert_eq!(el.namespace, ns);
+    assert_eq!(el.namespace.as_deref(), ns.as_deref());
     assert_eq!(el.value, "Text");
-    assert_eq!(el.attributes, [("code".to_owned(), "x".to_owned())]);
+    assert_eq!(el.attributes, [("code".into(), "x".into())]);
     assert!(el.parent.starts_with("iati-activity/transaction"), "parent: {}", el.parent);
     assert_eq!(a.extensions.len(), 2, "{:?}", a.extensions);
 
