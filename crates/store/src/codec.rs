@@ -45,6 +45,9 @@ struct Scratch {
     large: CompressTable,
 }
 
+/// Largest scratch buffer [`pack`] keeps between values (bytes).
+const KEEP_BYTES: usize = 4 * 1024 * 1024;
+
 thread_local! {
     static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
 }
@@ -72,8 +75,16 @@ fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str, h: &mut xxhash_rust::xxh3
         s.out[..4].copy_from_slice(&size.to_le_bytes());
         let table = if b.len() < usize::from(u16::MAX) { &mut s.small } else { &mut s.large };
         let n = compress_into_with_table(&b, &mut s.out[4..max], table).map_err(|e| corrupt(id, e))?;
-        s.postcard = b;
-        Ok(s.out[..4 + n].to_vec())
+        let packed = s.out[..4 + n].to_vec();
+        // Kept for the next value unless it is exceptional (an activity with hundreds of
+        // thousands of transactions): its buffers are freed, not held for the rest of the run.
+        if b.capacity() <= KEEP_BYTES {
+            s.postcard = b;
+        }
+        if s.out.len() > KEEP_BYTES {
+            s.out = Vec::new();
+        }
+        Ok(packed)
     })
 }
 
