@@ -194,23 +194,31 @@ pub fn parse_iso_date(raw: &str) -> Result<Date, CodeError> {
     if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(err());
     }
-    let rest = &t[10..];
+    // Sliced with `get`: a multi-byte character across position 10 (or 4, 7) is an error, not a
+    // panic.
+    let rest = t.get(10..).ok_or_else(err)?;
     let zone_ok = rest.is_empty()
         || rest == "Z"
         || (rest.len() == 6
             && (rest.starts_with('+') || rest.starts_with('-'))
             && rest.as_bytes()[3] == b':'
-            && rest[1..3].bytes().all(|c| c.is_ascii_digit())
-            && rest[4..6].bytes().all(|c| c.is_ascii_digit()));
+            && rest.as_bytes()[1..3].iter().all(u8::is_ascii_digit)
+            && rest.as_bytes()[4..6].iter().all(u8::is_ascii_digit));
     if !zone_ok {
         return Err(err());
     }
     let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-    let (y, m, d) = (&t[0..4], &t[5..7], &t[8..10]);
+    let (Some(y), Some(m), Some(d)) = (t.get(0..4), t.get(5..7), t.get(8..10)) else {
+        return Err(err());
+    };
     if !(digits(y) && digits(m) && digits(d)) {
         return Err(err());
     }
     let year: i32 = y.parse().map_err(|_| err())?;
+    // XML Schema's date has no year 0000 (1 BCE is -0001).
+    if year == 0 {
+        return Err(err());
+    }
     let month: u8 = m.parse().map_err(|_| err())?;
     let day: u8 = d.parse().map_err(|_| err())?;
     let month = Month::try_from(month).map_err(|_| err())?;
@@ -220,6 +228,16 @@ pub fn parse_iso_date(raw: &str) -> Result<Date, CodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_with_a_multibyte_character_or_year_0000_is_an_error_not_a_panic() {
+        // The character straddles byte 10 (after the day) or sits in the day: never sliced inside.
+        for bad in ["2011-05-0\u{e9}", "2011-05-0\u{e9}Z", "2011-0\u{e9}-06", "0000-01-01", "\u{e9}011-05-06"] {
+            assert!(parse_iso_date(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_iso_date("2011-05-06").is_ok());
+        assert!(parse_iso_date("0001-01-01").is_ok());
+    }
 
     #[test]
     fn identifiers_with_invisible_or_control_characters_are_errors() {

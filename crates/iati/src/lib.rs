@@ -22,4 +22,6 @@ pub use reader::{
 /// Version of the reader's output; a file imported by an older reader is re-read.
 /// 2: identifiers with control or invisible characters are rejected; an unparsable
 /// `last-updated-datetime` is a warning.
-pub const READER_VERSION: u32 = 2;
+/// 3: a declared single-byte encoding is honoured even when an accented letter comes within the
+/// first 200 bytes; year 0000 is an invalid date.
+pub const READER_VERSION: u32 = 3;

@@ -198,14 +198,23 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xef, 0xbb, 0xbf]) {
         return None;
     }
-    let s = std::str::from_utf8(&head[..head.len().min(200)]).ok()?;
+    // The declaration is ASCII at the very start: read the longest valid UTF-8 prefix (a
+    // single-byte encoding's accented letter, or a character cut at byte 200, ends it).
+    let head = &head[..head.len().min(200)];
+    let s = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(head.get(..e.valid_up_to())?).ok()?,
+    };
     let decl = s.strip_prefix("<?xml")?;
     let end = decl.find("?>")?;
     let decl = &decl[..end];
     let i = decl.find("encoding")?;
     let rest = decl[i + 8..].trim_start().strip_prefix('=')?.trim_start();
     let q = rest.chars().next()?;
-    let label = rest[1..].split(q).next()?;
+    if q != '"' && q != '\'' {
+        return None;
+    }
+    let label = rest.get(1..)?.split(q).next()?;
     let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
     if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
         None

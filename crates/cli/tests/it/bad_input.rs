@@ -363,6 +363,56 @@ fn invalid_dates_are_errors_and_never_stored() {
     assert_eq!(r.errors, 0, "{}", dump(&r));
 }
 
+/// A file in ISO-8859-1 that says so is decoded, even when an accented letter comes within the
+/// first 200 bytes (the declaration was once looked for only when those bytes were valid UTF-8,
+/// so such a file was read as UTF-8 and refused); a malformed declaration is never a crash.
+#[test]
+fn a_declared_single_byte_encoding_is_decoded_and_a_malformed_declaration_is_no_crash() {
+    let (dir, mut store) = db();
+    let body =
+        activity_xml("XM-TEST-LATIN1", "  <title><narrative xml:lang=\"es\">Reintegraci\u{f3}n</narrative></title>");
+    let body = body.trim_start_matches(|c| c != '\n').trim_start();
+    let text = format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- Migraci\u{f3}n -->\n{body}");
+    // ISO-8859-1: one byte per character (all of them are under U+0100 here).
+    let latin1: Vec<u8> = text.chars().map(|c| u8::try_from(u32::from(c)).expect("Latin-1")).collect();
+    assert!(latin1.iter().position(|&b| b == 0xF3).is_some_and(|i| i < 200), "an accented byte early on");
+    let f = write(dir.path(), "latin1.xml", &latin1);
+    let bad_decl = format!("<?xml version=\"1.0\" encoding=\u{e9}?>\n{body}");
+    let g = write(dir.path(), "bad_declaration.xml", bad_decl.replace("XM-TEST-LATIN1", "XM-TEST-BAD-DECL"));
+    let r = import(&mut store, &[f, g]);
+    assert!(diags(&r, "internal").is_empty(), "{}", dump(&r));
+    assert_eq!(stored(&store, "XM-TEST-LATIN1").title_in("es"), "Reintegraci\u{f3}n", "{}", dump(&r));
+}
+
+/// A date whose tenth byte is inside a multi-byte character once stopped the reader with a
+/// panic (the file was then rejected as an internal error); it is an invalid date like any other.
+#[test]
+fn a_date_with_a_multibyte_character_is_an_invalid_date_not_a_crash() {
+    let (dir, mut store) = db();
+    let f = write(
+        dir.path(),
+        "accented_date.xml",
+        activity_xml(
+            "XM-TEST-ACCENT-DATE",
+            "  <activity-date type=\"1\" iso-date=\"0000-01-01\"/>\n  <transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2011-05-0\u{e9}\"/><value currency=\"USD\">10</value></transaction>",
+        )
+        .as_bytes(),
+    );
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.files_imported, 1, "{}", dump(&r));
+    assert!(diags(&r, "internal").is_empty(), "{}", dump(&r));
+    let bad = diags(&r, "invalid-date");
+    assert_eq!(bad.len(), 2, "{}", dump(&r));
+    assert!(bad[0].message.contains("0000-01-01"), "year 0000 does not exist: {}", bad[0]);
+    assert!(bad[1].message.contains("2011-05-0\u{e9}"), "{}", bad[1]);
+    assert_diag(bad[1], Severity::Error, "iati-activity/transaction/transaction-date");
+    let a = stored(&store, "XM-TEST-ACCENT-DATE");
+    assert!(a.dates.is_empty());
+    assert_eq!(a.transactions[0].date, None);
+    let rep = report(&store, vec![Dimension::FiscalYear]);
+    assert_eq!(row(&rep, "unknown").usd.disbursements, dec("10"), "its money is kept, year unknown");
+}
+
 // 7. An invalid country code.
 #[test]
 fn invalid_country_code_is_an_error_and_its_money_goes_to_unknown() {
