@@ -30,8 +30,8 @@ pub struct Limits {
     pub lookahead: usize,
     /// How many prepared activities of the files *after* the one being written may wait for
     /// the writer, over all files (default 4,096: a few KB each, transactions already freed).
-    /// The file being written may queue up to as many again of its own (plus one message of
-    /// [`ITEMS_PER_MESSAGE`] per worker): its worker never waits for activities of later files
+    /// The file being written may queue up to as many again of its own (plus one message of 32
+    /// per worker): its worker never waits for activities of later files
     /// to be written (that wait could never end).
     pub max_in_flight: usize,
 }
