@@ -124,9 +124,11 @@ pub struct Percentage(Decimal);
 impl Percentage {
     /// 100 %.
     pub const FULL: Percentage = Percentage(Decimal::ONE_HUNDRED);
-    /// Parses `"60"`, `"33.3"`; anything outside 0..=100 (e.g. `"500"`) is an error.
+    /// Parses `"60"`, `"33.3"` (xsd:decimal); anything outside 0..=100 (e.g. `"500"`), and
+    /// forms that are not xsd:decimal (`"1e2"`, `"5_0"`), are errors.
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
-        let d: Decimal = raw.trim().parse().map_err(|_| CodeError::Percentage(raw.to_owned()))?;
+        // The amounts' strict grammar (xsd:decimal): no exponent, no `_`, no separators.
+        let d = crate::money::parse_amount(raw).map_err(|_| CodeError::Percentage(raw.to_owned()))?;
         if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
             return Err(CodeError::Percentage(raw.to_owned()));
         }
@@ -167,12 +169,13 @@ pub fn normalise_datetime_into(raw: &str, out: &mut String) -> bool {
     let t = raw.trim();
     let parsed = OffsetDateTime::parse(t, &Rfc3339).or_else(|_| OffsetDateTime::parse(&format!("{t}Z"), &Rfc3339));
     match parsed {
-        Ok(d) => match d.to_offset(time::UtcOffset::UTC).format(&Rfc3339) {
-            Ok(f) => {
+        // `checked_`: in UTC the instant may fall outside the years 1-9999 (9999-12-31T23:00-05:00).
+        Ok(d) => match d.checked_to_offset(time::UtcOffset::UTC).map(|u| u.format(&Rfc3339)) {
+            Some(Ok(f)) => {
                 out.push_str(&f);
                 true
             }
-            Err(_) => false,
+            _ => false,
         },
         Err(_) => match parse_iso_date(t) {
             Ok(d) => {
@@ -228,6 +231,20 @@ pub fn parse_iso_date(raw: &str) -> Result<Date, CodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentages_follow_xsd_decimal_and_datetimes_near_year_9999_do_not_panic() {
+        for bad in ["1e2", "5_0", ".6e2", "50%", "1,5", "500", "-1"] {
+            assert!(Percentage::parse(bad).is_err(), "{bad:?}");
+        }
+        for (ok, v) in [("50", "50"), (" 33.3 ", "33.3"), ("+60", "60"), ("100", "100"), (".5", "0.5")] {
+            assert_eq!(Percentage::parse(ok).map(|p| p.value().to_string()), Ok(v.to_owned()), "{ok:?}");
+        }
+        let mut out = String::new();
+        assert!(!normalise_datetime_into("9999-12-31T23:59:59-01:00", &mut out), "past year 9999 in UTC");
+        assert!(normalise_datetime_into("9999-12-31T20:00:00-01:00", &mut out));
+        assert_eq!(out, "9999-12-31T21:00:00Z");
+    }
 
     #[test]
     fn a_date_with_a_multibyte_character_or_year_0000_is_an_error_not_a_panic() {

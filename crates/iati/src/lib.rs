@@ -23,5 +23,6 @@ pub use reader::{
 /// 2: identifiers with control or invisible characters are rejected; an unparsable
 /// `last-updated-datetime` is a warning.
 /// 3: a declared single-byte encoding is honoured even when an accented letter comes within the
-/// first 200 bytes; year 0000 is an invalid date.
+/// first 200 bytes; year 0000 is an invalid date; transaction types spelled "02" or "+2" are
+/// stored as "2"; percentages follow xsd:decimal ("1e2" is refused).
 pub const READER_VERSION: u32 = 3;

@@ -198,9 +198,8 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xef, 0xbb, 0xbf]) {
         return None;
     }
-    // The declaration is ASCII at the very start: read the longest valid UTF-8 prefix (a
-    // single-byte encoding's accented letter, or a character cut at byte 200, ends it).
-    let head = &head[..head.len().min(200)];
+    // The declaration is ASCII at the very start: read the longest valid UTF-8 prefix of the
+    // first 512 bytes (a single-byte encoding's accented letter, or a cut character, ends it).
     let s = match std::str::from_utf8(head) {
         Ok(s) => s,
         Err(e) => std::str::from_utf8(head.get(..e.valid_up_to())?).ok()?,
@@ -233,8 +232,29 @@ pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
     }
     want.sort_unstable();
     let mut results = vec![(0u64, 0u64); diags.len()];
-    if let Ok(f) = File::open(path) {
-        let mut r = BufReader::new(DecodeReaderBytesBuilder::new().utf8_passthru(true).strip_bom(true).build(f));
+    if let Ok(mut f) = File::open(path) {
+        // Decoded as `open_file` decoded it (a declared single-byte encoding included), so that
+        // offsets count the same characters.
+        let mut head = [0u8; 512];
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+        let declared = declared_encoding(&head[..n]);
+        if std::io::Seek::rewind(&mut f).is_err() {
+            return;
+        }
+        let mut r = BufReader::new(
+            DecodeReaderBytesBuilder::new()
+                .encoding(declared)
+                .utf8_passthru(true)
+                .strip_bom(true)
+                .bom_override(true)
+                .build(f),
+        );
         let (mut line, mut col, mut off) = (1u64, 1u64, 0u64);
         let mut k = 0;
         let mut buf = [0u8; 64 * 1024];
@@ -1906,21 +1926,31 @@ impl<R: BufRead> ActivityReader<R> {
                         );
                     }
                     CompactString::from(*c)
-                } else if raw.trim_ws().parse::<u8>().is_ok_and(|n| (1..=13).contains(&n)) {
+                } else if let Some(n) = raw.trim_ws().parse::<u8>().ok().filter(|n| (1..=13).contains(n)) {
+                    // Stored as the codelist spells it: "02", "+2" and "002" are code "2" (the
+                    // reports look codes up by their spelling).
+                    let code = senda_core::activity::format_compact!("{n}");
                     if v1 {
                         self.diag(
                             Severity::Warning,
                             "transaction-type-v2-code",
                             format!(
-                                "2.0x numeric transaction type {raw:?} in a version {} file: read as {}",
+                                "2.0x numeric transaction type {raw:?} in a version {} file: read as {code}",
                                 self.version.clone().unwrap_or_default(),
-                                raw.trim_ws()
                             ),
                             pos,
                             None,
                         );
+                    } else if code != raw.trim_ws() {
+                        self.diag(
+                            Severity::Warning,
+                            "transaction-type-spelling",
+                            format!("transaction type {raw:?} read as code {code}"),
+                            pos,
+                            None,
+                        );
                     }
-                    if raw.trim_ws().len() == raw.len() { raw } else { raw.trim_ws().into() }
+                    code
                 } else {
                     self.diag(
                         Severity::Error,

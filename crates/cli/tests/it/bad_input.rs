@@ -363,6 +363,35 @@ fn invalid_dates_are_errors_and_never_stored() {
     assert_eq!(r.errors, 0, "{}", dump(&r));
 }
 
+/// Findings of a bad-input trial: a transaction type spelled "02" lost its money silently; a
+/// percentage "1e2" or "5_0" was read as 100 or 50; a `last-updated-datetime` that falls after
+/// year 9999 in UTC stopped the reader with a panic.
+#[test]
+fn odd_spellings_of_codes_percentages_and_datetimes_are_read_or_refused_never_guessed() {
+    let (dir, mut store) = db();
+    let inner = format!(
+        "  <recipient-country code=\"GT\" percentage=\"1e2\"/>\n{}\n{}",
+        transaction("02", "2011-05-06", "100"),
+        transaction("+3", "2011-05-06", "40")
+    );
+    let xml = activity_xml("XM-TEST-SPELLING", &inner).replace("2024-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00");
+    let f = write(dir.path(), "spelling.xml", xml);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.files_imported, 1, "{}", dump(&r));
+    assert!(diags(&r, "internal").is_empty(), "{}", dump(&r));
+    let a = stored(&store, "XM-TEST-SPELLING");
+    let types: Vec<&str> = a.transactions.iter().map(|t| t.transaction_type.as_str()).collect();
+    assert_eq!(types, ["2", "3"]);
+    assert_eq!(diags(&r, "transaction-type-spelling").len(), 2, "{}", dump(&r));
+    let rep = report(&store, vec![Dimension::FiscalYear]);
+    assert_eq!(row(&rep, "2011").usd.commitments, dec("100"), "the commitment counts");
+    assert_eq!(row(&rep, "2011").usd.disbursements, dec("40"));
+    let pct = diags(&r, "invalid-percentage");
+    assert_eq!(pct.len(), 1, "{}", dump(&r));
+    assert!(pct[0].message.contains("1e2"), "{}", pct[0]);
+    assert_eq!(diags(&r, "invalid-datetime").len(), 1, "{}", dump(&r));
+}
+
 /// A file in ISO-8859-1 that says so is decoded, even when an accented letter comes within the
 /// first 200 bytes (the declaration was once looked for only when those bytes were valid UTF-8,
 /// so such a file was read as UTF-8 and refused); a malformed declaration is never a crash.
@@ -382,6 +411,20 @@ fn a_declared_single_byte_encoding_is_decoded_and_a_malformed_declaration_is_no_
     let r = import(&mut store, &[f, g]);
     assert!(diags(&r, "internal").is_empty(), "{}", dump(&r));
     assert_eq!(stored(&store, "XM-TEST-LATIN1").title_in("es"), "Reintegraci\u{f3}n", "{}", dump(&r));
+}
+
+/// In a file declared ISO-8859-1, an error's line:column counts characters as decoded (each
+/// accented letter is one column), as in UTF-8 files; it was once shifted by every accented byte
+/// before it.
+#[test]
+fn positions_in_a_single_byte_encoded_file_count_decoded_characters() {
+    let (dir, mut store) = db();
+    let text = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<iati-activities version=\"2.03\"><iati-activity default-currency=\"USD\"><iati-identifier>XM-TEST-LATIN1-POS</iati-identifier><title><narrative>\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}</narrative></title>\n<transaction><transaction-type code=\"2\"/><value>bad</value></transaction></iati-activity></iati-activities>\n";
+    let latin1: Vec<u8> = text.chars().map(|c| u8::try_from(u32::from(c)).expect("Latin-1")).collect();
+    let f = write(dir.path(), "latin1_positions.xml", &latin1);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    let d = one_diag(&r, "invalid-amount", &f);
+    assert_eq!((d.line, d.column), (3, column_of(text.lines().nth(2).unwrap_or_default(), "<value>")), "{d}");
 }
 
 /// A date whose tenth byte is inside a multi-byte character once stopped the reader with a
