@@ -24,5 +24,6 @@ pub use reader::{
 /// `last-updated-datetime` is a warning.
 /// 3: a declared single-byte encoding is honoured even when an accented letter comes within the
 /// first 200 bytes; year 0000 is an invalid date; transaction types spelled "02" or "+2" are
-/// stored as "2"; percentages follow xsd:decimal ("1e2" is refused).
+/// stored as "2"; percentages follow xsd:decimal ("1e2" is refused); a repeated identifier,
+/// transaction type, date or value keeps the first (was the last), with a warning.
 pub const READER_VERSION: u32 = 3;

@@ -1711,8 +1711,31 @@ impl<R: BufRead> ActivityReader<R> {
                 if n == N::Target { Target } else { Actual }
             }
             (Baseline | Target | Actual, N::Comment) => Comment,
+            (Transaction, N::Transaction) | (_, N::IatiActivity) => {
+                let what = if n == N::Transaction { "transaction" } else { "iati-activity" };
+                self.diag(
+                    Severity::Warning,
+                    "nested-element",
+                    format!("<{what}> inside another one: ignored with everything in it (IATI does not nest them)"),
+                    pos,
+                    None,
+                );
+                Ignored
+            }
             _ => Ignored,
         })
+    }
+
+    /// A second occurrence of an element IATI allows once (`what` in `parent`): ignored, with a
+    /// warning; the first one is kept.
+    fn duplicate(&mut self, what: &str, parent: &str, pos: u64) {
+        self.diag(
+            Severity::Warning,
+            "duplicate-element",
+            format!("a second <{what}> in this <{parent}>: ignored (IATI allows one; the first is kept)"),
+            pos,
+            None,
+        );
     }
 
     fn pct(&mut self, raw: Option<&str>, pos: u64) -> Option<Percentage> {
@@ -1804,6 +1827,7 @@ impl<R: BufRead> ActivityReader<R> {
                     self.narrs.push(senda_core::Narrative { lang: f.lang.take(), text: t.into() });
                 }
             }
+            Identifier if self.id_ok => self.duplicate("iati-identifier", "iati-activity", pos),
             Identifier => match IatiIdentifier::parse(text) {
                 Ok(id) => {
                     if let Some(a) = self.act.as_mut() {
@@ -1904,6 +1928,9 @@ impl<R: BufRead> ActivityReader<R> {
                     }
                 }
             }
+            TxType if self.tx.as_ref().is_some_and(|t| !t.transaction_type.is_empty()) => {
+                self.duplicate("transaction-type", "transaction", pos)
+            }
             TxType => {
                 let raw = f
                     .attr
@@ -1965,11 +1992,18 @@ impl<R: BufRead> ActivityReader<R> {
                     t.transaction_type = code;
                 }
             }
+            TxDate if self.tx.as_ref().is_some_and(|t| t.date.is_some()) => {
+                self.duplicate("transaction-date", "transaction", pos)
+            }
             TxDate => {
                 let d = self.date_or_text(f.attr.take_date(), text, pos);
                 if let Some(t) = self.tx.as_mut() {
                     t.date = d;
                 }
+            }
+            Value if self.parent() == Transaction && self.tx.as_ref().is_some_and(|t| t.value.is_some()) => {
+                self.value = None;
+                self.duplicate("value", "transaction", pos)
             }
             Value => {
                 let (cur, vdate) = self.value.take().unwrap_or((None, None));

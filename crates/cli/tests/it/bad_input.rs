@@ -413,6 +413,36 @@ fn a_declared_single_byte_encoding_is_decoded_and_a_malformed_declaration_is_no_
     assert_eq!(stored(&store, "XM-TEST-LATIN1").title_in("es"), "Reintegraci\u{f3}n", "{}", dump(&r));
 }
 
+/// Elements IATI allows once, given twice, and transactions or activities nested in another:
+/// once silently overwritten (the commitment became 99, or a disbursement) or dropped; now the
+/// first is kept and each extra one is a warning that names it.
+#[test]
+fn repeated_single_elements_keep_the_first_and_nested_ones_are_named() {
+    let (dir, mut store) = db();
+    let inner = "  <iati-identifier>XM-TEST-OTHER</iati-identifier>\n  <transaction><transaction-type code=\"2\"/><transaction-type code=\"3\"/><transaction-date iso-date=\"2011-05-06\"/><transaction-date iso-date=\"2015-05-06\"/><value>1000.50</value><value>99</value><transaction><transaction-type code=\"3\"/><value>5</value></transaction></transaction>\n  <iati-activity><iati-identifier>XM-TEST-NESTED</iati-identifier></iati-activity>";
+    let f = write(dir.path(), "repeated.xml", activity_xml("XM-TEST-REPEATED", inner));
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.files_imported, 1, "{}", dump(&r));
+    let a = stored(&store, "XM-TEST-REPEATED");
+    assert_eq!(a.transactions.len(), 1);
+    let t = &a.transactions[0];
+    assert_eq!(t.transaction_type.as_str(), "2");
+    assert_eq!(t.date, Some(date!(2011 - 05 - 06)));
+    assert_eq!(t.value.as_ref().map(|m| m.amount), Some(dec("1000.50")));
+    let dup = diags(&r, "duplicate-element");
+    let named: Vec<&str> = dup.iter().map(|d| d.message.split('>').next().unwrap_or_default()).collect();
+    assert_eq!(
+        named,
+        ["a second <iati-identifier", "a second <transaction-type", "a second <transaction-date", "a second <value"],
+        "{}",
+        dump(&r)
+    );
+    assert_eq!(diags(&r, "nested-element").len(), 2, "{}", dump(&r));
+    let rep = report(&store, vec![Dimension::FiscalYear]);
+    assert_eq!(row(&rep, "2011").usd.commitments, dec("1000.50"));
+    assert_eq!(rep.total.usd.disbursements, dec("0"), "the nested transaction's 5 is not counted");
+}
+
 /// In a file declared ISO-8859-1, an error's line:column counts characters as decoded (each
 /// accented letter is one column), as in UTF-8 files; it was once shifted by every accented byte
 /// before it.
