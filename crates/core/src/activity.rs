@@ -1,6 +1,8 @@
 //! The IATI activity as Senda stores it. Each field names the IATI 2.03 element or attribute
 //! it comes from (paths relative to `iati-activity`). Codes from IATI codelists are kept as
 //! published strings (e.g. transaction type `"3"`); codes Senda computes with are parsed types.
+//! Strings are [`CompactString`]s: stored inline up to 24 bytes (codes, vocabularies, languages
+//! need no allocation), serialised exactly as `String`s.
 
 use crate::codes::{CountryCode, IatiIdentifier, Percentage};
 use crate::money::{CurrencyCode, Money};
