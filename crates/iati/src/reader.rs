@@ -675,6 +675,8 @@ pub struct ActivityReader<R: BufRead> {
     ivalue: Option<IndicatorValue>,
     /// The element being opened or closed (not on `frames` then), so diagnostics name it.
     current: Option<&'static str>,
+    /// The current activity's `@default-currency` is present but invalid.
+    default_currency_invalid: bool,
 }
 
 impl<R: BufRead> ActivityReader<R> {
@@ -718,6 +720,7 @@ impl<R: BufRead> ActivityReader<R> {
             period: None,
             ivalue: None,
             current: None,
+            default_currency_invalid: false,
         }
     }
 
@@ -1008,12 +1011,14 @@ impl<R: BufRead> ActivityReader<R> {
         self.act = Some(act);
         let mut attrs = Attrs::new();
         self.tag(&start, pos, &mut attrs)?;
+        let mut bad_currency: Option<CodeError> = None;
         for (k, v) in attrs {
             let a = self.act.as_mut().ok_or_else(internal)?;
             match k {
                 "default-currency" => match CurrencyCode::parse(&v) {
                     Ok(c) => a.default_currency = Some(c),
-                    Err(e) => self.code_diag(e, pos),
+                    // Reported once the identifier is known, so that the error names the activity.
+                    Err(e) => bad_currency = Some(e),
                 },
                 "xml:lang" => a.default_language = Some(lower(v.trim_ws())),
                 "last-updated-datetime" => a.last_updated = Some(v.trim_ws().into()),
@@ -1022,6 +1027,7 @@ impl<R: BufRead> ActivityReader<R> {
                 _ => self.keep_attr(k, &v, "iati-activity"),
             }
         }
+        self.default_currency_invalid = bad_currency.is_some();
         if !empty {
             self.frames.push(Frame {
                 kind: Kind::Activity,
@@ -1033,6 +1039,15 @@ impl<R: BufRead> ActivityReader<R> {
                 attr: StartAttr::None,
             });
             self.run()?;
+        }
+        if let Some(e) = bad_currency {
+            self.diag(
+                Severity::Error,
+                "invalid-currency",
+                e.to_string(),
+                pos,
+                Some("iati-activity/@default-currency".into()),
+            );
         }
         // Read once the identifier is known, so that the warning names the activity.
         let bad_datetime = self
@@ -2164,7 +2179,12 @@ impl<R: BufRead> ActivityReader<R> {
             None => match self.act.as_ref().and_then(|a| a.default_currency) {
                 Some(c) => c,
                 None => {
-                    self.diag(Severity::Error, "missing-currency", "value has no @currency and the activity no @default-currency: amount not reported (never guessed)".into(), pos, None);
+                    let message = if self.default_currency_invalid {
+                        "value has no @currency and the activity's @default-currency is invalid: amount not reported (never guessed)"
+                    } else {
+                        "value has no @currency and the activity no @default-currency: amount not reported (never guessed)"
+                    };
+                    self.diag(Severity::Error, "missing-currency", message.into(), pos, None);
                     return None;
                 }
             },

@@ -443,6 +443,25 @@ fn repeated_single_elements_keep_the_first_and_nested_ones_are_named() {
     assert_eq!(rep.total.usd.disbursements, dec("0"), "the nested transaction's 5 is not counted");
 }
 
+/// An invalid `@default-currency` was reported with an empty element path and no identifier,
+/// and the error of each value without its own currency then said the activity had none.
+#[test]
+fn an_invalid_default_currency_is_named_and_values_without_currency_say_why() {
+    let (dir, mut store) = db();
+    let xml =
+        activity_xml("XM-TEST-DEFCUR", "  <transaction><transaction-type code=\"3\"/><value>5</value></transaction>")
+            .replace("default-currency=\"USD\"", "default-currency=\"US\"");
+    let f = write(dir.path(), "default_currency.xml", xml);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    let bad = diags(&r, "invalid-currency");
+    assert_eq!(bad.len(), 1, "{}", dump(&r));
+    assert_diag(bad[0], Severity::Error, "iati-activity/@default-currency");
+    assert_eq!(bad[0].identifier.as_deref(), Some("XM-TEST-DEFCUR"));
+    let missing = diags(&r, "missing-currency");
+    assert_eq!(missing.len(), 1, "{}", dump(&r));
+    assert!(missing[0].message.contains("@default-currency is invalid"), "{}", missing[0]);
+}
+
 /// In a file declared ISO-8859-1, an error's line:column counts characters as decoded (each
 /// accented letter is one column), as in UTF-8 files; it was once shifted by every accented byte
 /// before it.
