@@ -130,15 +130,8 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
         offset: 0,
     };
     let mut f = File::open(path).map_err(io_err)?;
-    let mut head = [0u8; 512];
-    let mut n = 0;
-    while n < head.len() {
-        let k = f.read(&mut head[n..]).map_err(io_err)?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
+    let mut head = [0u8; HEAD_BYTES];
+    let n = read_head(&mut f, &mut head).map_err(io_err)?;
     let head = &head[..n];
     sniff(head)?;
     let declared = declared_encoding(head);
@@ -154,18 +147,34 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
         }
         Input::Utf8(f)
     } else {
-        Input::Decoded(Box::new(
-            DecodeReaderBytesBuilder::new()
-                .encoding(declared)
-                .utf8_passthru(true)
-                .strip_bom(true)
-                .bom_override(true)
-                .build(f),
-        ))
+        Input::Decoded(Box::new(decoder(f, declared)))
     };
     let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, input), display_name);
     reader.content = Some(state);
     Ok(reader)
+}
+
+/// Bytes read from the start of a file to sniff its kind and encoding.
+const HEAD_BYTES: usize = 512;
+
+/// Fills `head` from the start of `f` (fewer bytes only at the end of the file); the count read.
+fn read_head(f: &mut File, head: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < head.len() {
+        let k = f.read(&mut head[n..])?;
+        if k == 0 {
+            break;
+        }
+        n += k;
+    }
+    Ok(n)
+}
+
+/// The decoder of a non-UTF-8 file (or of any file, for [`resolve_positions`]): BOM first, else
+/// the declared encoding, else UTF-8 passed through; the BOM removed. One definition, so that
+/// reading and locating count the same characters.
+fn decoder<R: Read>(r: R, declared: Option<&'static encoding_rs::Encoding>) -> DecodeReaderBytes<R, Vec<u8>> {
+    DecodeReaderBytesBuilder::new().encoding(declared).utf8_passthru(true).strip_bom(true).bom_override(true).build(r)
 }
 
 fn sniff(head: &[u8]) -> Result<(), FatalError> {
@@ -235,26 +244,13 @@ pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
     if let Ok(mut f) = File::open(path) {
         // Decoded as `open_file` decoded it (a declared single-byte encoding included), so that
         // offsets count the same characters.
-        let mut head = [0u8; 512];
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
+        let mut head = [0u8; HEAD_BYTES];
+        let n = read_head(&mut f, &mut head).unwrap_or(0);
         let declared = declared_encoding(&head[..n]);
         if std::io::Seek::rewind(&mut f).is_err() {
             return;
         }
-        let mut r = BufReader::new(
-            DecodeReaderBytesBuilder::new()
-                .encoding(declared)
-                .utf8_passthru(true)
-                .strip_bom(true)
-                .bom_override(true)
-                .build(f),
-        );
+        let mut r = BufReader::new(decoder(f, declared));
         let (mut line, mut col, mut off) = (1u64, 1u64, 0u64);
         let mut k = 0;
         let mut buf = [0u8; 64 * 1024];
