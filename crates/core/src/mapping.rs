@@ -129,7 +129,7 @@ impl<'a> Folded<'a> {
         };
         let f = |n: &'a Narrative| (lang(n), fold(&n.text));
         let transaction_description = if with_transactions {
-            let mut seen: std::collections::HashSet<(Option<&str>, &str)> = std::collections::HashSet::new();
+            let mut seen: rustc_hash::FxHashSet<(Option<&str>, &str)> = rustc_hash::FxHashSet::default();
             a.transactions
                 .iter()
                 .flat_map(|t| &t.description)
@@ -139,7 +139,7 @@ impl<'a> Folded<'a> {
         } else {
             Vec::new()
         };
-        let mut seen_sectors: std::collections::HashSet<(&str, &str)> = std::collections::HashSet::new();
+        let mut seen_sectors: rustc_hash::FxHashSet<(&str, &str)> = rustc_hash::FxHashSet::default();
         let sectors = a
             .sectors
             .iter()
@@ -174,7 +174,9 @@ pub struct Mapper {
     en: Option<(AhoCorasick, Vec<Pattern>)>,
     es: Option<(AhoCorasick, Vec<Pattern>)>,
     unless: Option<(AhoCorasick, Vec<Pattern>)>,
-    folded_names: Vec<Vec<String>>,
+    /// Per rule, its `names` folded as patterns, and an automaton over them (searched in
+    /// every participating-org name of every activity; `None` when the rule has no names).
+    folded_names: Vec<(Vec<String>, Option<AhoCorasick>)>,
     uses_transaction_descriptions: bool,
 }
 
@@ -191,6 +193,7 @@ fn build(pats: Vec<Pattern>) -> Option<(AhoCorasick, Vec<Pattern>)> {
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(pats.iter().map(|p| to_pattern(&p.phrase)))
         .ok()?;
     Some((ac, pats))
@@ -224,7 +227,9 @@ impl Mapper {
                 es.extend(r.es.iter().map(|p| Pattern { rule: i, phrase: p.clone() }));
             }
             unless.extend(r.unless.iter().map(|p| Pattern { rule: i, phrase: p.clone() }));
-            folded_names.push(r.names.iter().map(|n| to_pattern(n)).collect());
+            let names: Vec<String> = r.names.iter().map(|n| to_pattern(n)).collect();
+            let ac = if names.is_empty() { None } else { AhoCorasick::new(&names).ok() };
+            folded_names.push((names, ac));
         }
         Self {
             strategy_id: strategy.id.clone(),
@@ -396,7 +401,13 @@ impl Mapper {
                             push(&mut ev, r, "participating-org/@ref".into(), rf.to_string());
                         }
                         for (text, f) in names {
-                            if let Some(hit) = self.folded_names[i].iter().find(|pat| f.contains(pat.as_str())) {
+                            // The first name of the rule's list found in the org name (the
+                            // lowest pattern index among all matches, overlapping included).
+                            let (pats, ac) = &self.folded_names[i];
+                            let first = ac.as_ref().and_then(|ac| {
+                                ac.find_overlapping_iter(f.as_str()).map(|m| m.pattern().as_usize()).min()
+                            });
+                            if let Some(hit) = first.and_then(|k| pats.get(k)) {
                                 push(
                                     &mut ev,
                                     r,
@@ -486,7 +497,14 @@ impl MapperSet {
         } else {
             // A DFA: the fastest to search (every text of every activity is scanned), at a
             // build cost paid once per run and a few MB for the strategies' phrases.
-            AhoCorasick::builder().match_kind(MatchKind::Standard).kind(Some(AhoCorasickKind::DFA)).build(&phrases).ok()
+            // No prefilter: every folded phrase starts with a space, so a prefilter would stop at
+            // every word (measured: the plain DFA scan is faster).
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
+                .build(&phrases)
+                .ok()
         };
         let with_transactions = mappers.iter().any(Mapper::uses_transaction_descriptions);
         Self { mappers, keywords, owners, with_transactions }

@@ -23,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
 const CHILD_TABLES: [&str; 6] =
     ["fact", "activity_doc", "activity_mapping", "mapping_evidence", "activity_location", "activity_result"];
 
+/// Prepared statements a connection keeps (see `init`).
+const STATEMENT_CACHE: usize = 64;
+
 const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
 
 /// The SQLite store.
@@ -161,6 +164,9 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "cache_size", -65536)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
+        // past that, every file parsed some of them again).
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut s = Self { conn, in_batch: false, checkpointer: None };
         s.migrate()?;
         Ok(s)
@@ -231,23 +237,22 @@ impl Store for SqliteStore {
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 // Counted now, not as stored at import time: duplicates superseded in the file,
                 // or taken over since by another file, are not the file's activities.
                 "SELECT f.content_hash, f.reader_version,
                         (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
                         (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path)
                  FROM source_file f WHERE f.path = ?1",
-                [path],
-                |r| {
-                    Ok(StoredFile {
-                        content_hash: r.get(0)?,
-                        reader_version: r.get(1)?,
-                        activities: r.get(2)?,
-                        transactions: r.get(3)?,
-                    })
-                },
-            )
+            )?
+            .query_row([path], |r| {
+                Ok(StoredFile {
+                    content_hash: r.get(0)?,
+                    reader_version: r.get(1)?,
+                    activities: r.get(2)?,
+                    transactions: r.get(3)?,
+                })
+            })
             .optional()?)
     }
 
@@ -304,10 +309,12 @@ impl Store for SqliteStore {
         if own {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
         }
-        self.conn.execute_batch("SAVEPOINT senda_file")?;
+        // Cached statements: a run of thousands of small files would otherwise parse them
+        // again for every file.
+        self.conn.prepare_cached("SAVEPOINT senda_file")?.execute([])?;
         let r = self.import_file_body(file, items);
         let end = match &r {
-            Ok(Some(_)) => self.conn.execute_batch("RELEASE senda_file"),
+            Ok(Some(_)) => self.conn.prepare_cached("RELEASE senda_file").and_then(|mut s| s.execute([])).map(drop),
             _ => self.conn.execute_batch("ROLLBACK TO senda_file; RELEASE senda_file"),
         };
         let end = end.and_then(|()| if own { self.conn.execute_batch("COMMIT") } else { Ok(()) });
@@ -319,10 +326,9 @@ impl Store for SqliteStore {
     }
 
     fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE source_file SET content_hash = ?2, size = ?3 WHERE path = ?1",
-            params![path, content_hash, size as i64],
-        )?;
+        self.conn
+            .prepare_cached("UPDATE source_file SET content_hash = ?2, size = ?3 WHERE path = ?1")?
+            .execute(params![path, content_hash, size as i64])?;
         Ok(())
     }
 
@@ -1354,11 +1360,11 @@ impl SqliteStore {
                 }
             }
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
-            params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()],
-        )?;
-        tx.execute(BUMP_GENERATION, [])?;
+        )?
+        .execute(params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()])?;
+        tx.prepare_cached(BUMP_GENERATION)?.execute([])?;
         Ok(Some(out))
     }
 
