@@ -171,9 +171,12 @@ pub struct Mapper {
     /// Each rule's `codes`, sorted (looked up by binary search).
     sorted_codes: Vec<Vec<String>>,
     rule_fields: Vec<Vec<Field>>,
-    en: Option<(AhoCorasick, Vec<Pattern>)>,
-    es: Option<(AhoCorasick, Vec<Pattern>)>,
-    unless: Option<(AhoCorasick, Vec<Pattern>)>,
+    en: Vec<Pattern>,
+    es: Vec<Pattern>,
+    unless: Vec<Pattern>,
+    /// One automaton per list (unless, en, es), built on first use by [`Mapper::map`]: an
+    /// import maps through [`MapperSet`]'s merged automaton and never needs them.
+    automata: std::sync::OnceLock<[Option<AhoCorasick>; 3]>,
     /// Per rule, its `names` folded as patterns, and an automaton over them (searched in
     /// every participating-org name of every activity; `None` when the rule has no names).
     folded_names: Vec<(Vec<String>, Option<AhoCorasick>)>,
@@ -186,17 +189,16 @@ fn to_pattern(phrase: &str) -> String {
     if prefix { f.trim_end().to_owned() } else { f }
 }
 
-fn build(pats: Vec<Pattern>) -> Option<(AhoCorasick, Vec<Pattern>)> {
+fn build(pats: &[Pattern]) -> Option<AhoCorasick> {
     if pats.is_empty() {
         return None;
     }
-    let ac = AhoCorasick::builder()
+    AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
         .kind(Some(AhoCorasickKind::DFA))
         .prefilter(false)
         .build(pats.iter().map(|p| to_pattern(&p.phrase)))
-        .ok()?;
-    Some((ac, pats))
+        .ok()
 }
 
 impl Mapper {
@@ -246,9 +248,10 @@ impl Mapper {
                 })
                 .collect(),
             rule_fields,
-            en: build(en),
-            es: build(es),
-            unless: build(unless),
+            en,
+            es,
+            unless,
+            automata: std::sync::OnceLock::new(),
             folded_names,
             uses_transaction_descriptions: strategy
                 .rules
@@ -275,13 +278,14 @@ impl Mapper {
     /// Maps one activity whose narratives were folded already (see [`Folded::of`]; fold with
     /// transactions when [`Mapper::uses_transaction_descriptions`]).
     pub fn map_folded(&self, a: &Activity, folded: &Folded) -> Mapping {
+        let [unless, en, es] = self.automata.get_or_init(|| [build(&self.unless), build(&self.en), build(&self.es)]);
         let scan = |texts: &[(Option<Lang<'_>>, String)]| -> Vec<Hits> {
             texts
                 .iter()
                 .map(|(_, f)| {
                     let mut hits = Hits::new();
-                    for (set, list) in [(Set::Unless, &self.unless), (Set::En, &self.en), (Set::Es, &self.es)] {
-                        if let Some((ac, _)) = list {
+                    for (set, list) in [(Set::Unless, unless), (Set::En, en), (Set::Es, es)] {
+                        if let Some(ac) = list {
                             hits.extend(ac.find_overlapping_iter(f.as_str()).map(|m| (set, m.pattern().as_usize())));
                         }
                     }
@@ -299,12 +303,11 @@ impl Mapper {
 
     /// The phrases of one keyword list.
     fn patterns(&self, set: Set) -> &[Pattern] {
-        let list = match set {
+        match set {
             Set::Unless => &self.unless,
             Set::En => &self.en,
             Set::Es => &self.es,
-        };
-        list.as_ref().map(|(_, p)| p.as_slice()).unwrap_or(&[])
+        }
     }
 
     /// Maps one activity whose texts were folded and scanned already.
