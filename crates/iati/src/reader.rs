@@ -929,31 +929,33 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn path(&self) -> String {
-        let mut s = String::with_capacity(64);
-        self.path_into(None, &mut s);
-        s
+        self.path_with(None)
     }
 
-    /// Writes the open elements as `iati-activity/transaction/...` to `s`; with `tx_index`, the
-    /// second element gets it: `iati-activity/transaction[n]/...`.
-    fn path_into<W: std::fmt::Write>(&self, tx_index: Option<usize>, s: &mut W) {
+    /// The open elements as `iati-activity/transaction/...`; with `tx_index`, the second
+    /// element gets it: `iati-activity/transaction[n]/...`.
+    fn path_with(&self, tx_index: Option<usize>) -> String {
+        let mut s = String::with_capacity(64);
         for (i, f) in self.frames.iter().enumerate() {
             if i > 0 {
-                let _ = s.write_char('/');
+                s.push('/');
             }
-            let _ = s.write_str(match f.kind {
-                Kind::Extension(idx) => self
-                    .act
-                    .as_ref()
-                    .and_then(|a| a.extensions.get(idx as usize))
-                    .map(|e| e.name.as_str())
-                    .unwrap_or("?"),
-                _ => f.name(),
-            });
+            match f.kind {
+                Kind::Extension(idx) => s.push_str(
+                    self.act
+                        .as_ref()
+                        .and_then(|a| a.extensions.get(idx as usize))
+                        .map(|e| e.name.as_str())
+                        .unwrap_or("?"),
+                ),
+                _ => s.push_str(f.name()),
+            }
             if let (1, Some(n)) = (i, tx_index) {
+                use std::fmt::Write;
                 let _ = write!(s, "[{n}]");
             }
         }
+        s
     }
 
     fn diag(&mut self, severity: Severity, code: &str, message: String, offset: u64, element: Option<String>) {
@@ -1361,7 +1363,7 @@ impl<R: BufRead> ActivityReader<R> {
                     // Inside an extension: its own path (what `ext_parent_path` would build).
                     Kind::Extension(idx) => match self.act.as_ref().and_then(|a| a.extensions.get(idx as usize)) {
                         Some(p) => {
-                            let mut s = CompactString::with_capacity(p.parent.len() + 1 + p.name.len());
+                            let mut s = String::with_capacity(p.parent.len() + 1 + p.name.len());
                             s.push_str(&p.parent);
                             s.push('/');
                             s.push_str(&p.name);
@@ -1392,7 +1394,7 @@ impl<R: BufRead> ActivityReader<R> {
                         .iter()
                         .map(|(k, v)| (CompactString::from(*k), CompactString::from(v.as_ref())))
                         .collect(),
-                    parent: parent_path,
+                    parent: parent_path.into(),
                 });
                 Kind::Extension(u32::try_from(a.extensions.len() - 1).map_err(|_| internal())?)
             }
@@ -1438,16 +1440,13 @@ impl<R: BufRead> ActivityReader<R> {
         Ok(())
     }
 
-    fn ext_parent_path(&self) -> CompactString {
+    fn ext_parent_path(&self) -> String {
         // As `path()`, with the transaction's index: `iati-activity/transaction[n]/...`.
         let in_tx = self.tx.is_some()
             && self.frames.first().is_some_and(|f| f.kind == Kind::Activity)
             && self.frames.get(1).is_some_and(|f| f.kind == Kind::Transaction);
         let n = in_tx.then(|| self.act.as_ref().map(|a| a.transactions.len()).unwrap_or(0));
-        // Built in place: most paths fit inline (24 bytes), the others take one allocation.
-        let mut s = CompactString::default();
-        self.path_into(n, &mut s);
-        s
+        self.path_with(n)
     }
 
     fn kind_for(
