@@ -119,7 +119,80 @@ impl Read for Input {
     }
 }
 
-type Decoded = BufReader<Input>;
+/// An [`Input`] whose UTF-8 is checked for the control characters XML 1.0 forbids (U+0000 to
+/// U+001F except tab, line feed and carriage return; section 2.2) as it is read. A conformant
+/// parser rejects such a file (expat and libxml2 do); quick-xml does not look, so without this
+/// check a NUL or U+0001 would be stored and exported.
+#[derive(Debug)]
+pub struct Checked {
+    input: Input,
+    /// Bytes of the decoded stream read so far.
+    offset: u64,
+}
+
+/// The error [`Checked`] returns for a forbidden control character: its offset in the decoded
+/// stream and its byte (turned into a `not-well-formed` [`FatalError`] by the reader).
+#[derive(Debug, thiserror::Error)]
+#[error("control character U+{byte:04X} at byte {offset}")]
+struct ControlCharacter {
+    offset: u64,
+    byte: u8,
+}
+
+/// True for the bytes XML 1.0 forbids everywhere (C0 controls but tab, LF and CR). In UTF-8
+/// these bytes never occur inside a multi-byte character.
+fn is_forbidden_control(b: u8) -> bool {
+    b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+}
+
+impl Read for Checked {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.input.read(buf)?;
+        let got = buf.get(..n).unwrap_or_default();
+        // Branch-free over the whole chunk (the compiler vectorises it); the position is looked
+        // for only when there is one.
+        if got.iter().fold(false, |any, &b| any | is_forbidden_control(b))
+            && let Some(i) = got.iter().position(|&b| is_forbidden_control(b))
+        {
+            let byte = got[i];
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                ControlCharacter { offset: self.offset + i as u64, byte },
+            ));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// True for the characters XML 1.0 allows (`Char`, section 2.2): tab, LF, CR, U+0020 to U+D7FF,
+/// U+E000 to U+FFFD and U+10000 up. A character reference to any other (`&#1;`, `&#xFFFE;`) is
+/// a well-formedness error.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+type Decoded = BufReader<Checked>;
+
+/// Appends text with its line ends normalised as XML 1.0 requires of every parser (section
+/// 2.11): `\r\n` and a lone `\r` become `\n` (quick-xml leaves them; a file saved with Windows
+/// line ends otherwise stored `\r` in every multi-line description).
+fn push_line_ends_normalised(out: &mut String, s: &str) {
+    if !s.as_bytes().contains(&b'\r') {
+        out.push_str(s);
+        return;
+    }
+    let mut rest = s;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 1..];
+        if let Some(r) = rest.strip_prefix('\n') {
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+}
 
 /// Opens a file for reading: sniffs a BOM (UTF-8 or UTF-16, transcoded to UTF-8, BOM removed)
 /// or a declared single-byte encoding, and refuses empty, zip and binary files at once.
@@ -149,7 +222,8 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     } else {
         Input::Decoded(Box::new(decoder(f, declared)))
     };
-    let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, input), display_name);
+    let mut reader =
+        ActivityReader::new(BufReader::with_capacity(256 * 1024, Checked { input, offset: 0 }), display_name);
     reader.content = Some(state);
     Ok(reader)
 }
@@ -743,6 +817,18 @@ impl<R: BufRead> ActivityReader<R> {
     }
 
     fn xml_error(&self, e: quick_xml::Error) -> FatalError {
+        if let quick_xml::Error::Io(io) = &e
+            && let Some(c) = io.get_ref().and_then(|i| i.downcast_ref::<ControlCharacter>())
+        {
+            return FatalError {
+                code: "not-well-formed",
+                message: format!(
+                    "control character U+{:04X} in the file: XML 1.0 does not allow it anywhere, not even as text (remove it, or check that the file is really XML text)",
+                    c.byte
+                ),
+                offset: c.offset,
+            };
+        }
         FatalError {
             code: "not-well-formed",
             message: format!("XML is not well-formed: {e}"),
@@ -1191,6 +1277,16 @@ impl<R: BufRead> ActivityReader<R> {
                 message: format!("attribute {key}: {err}"),
                 offset: pos,
             })?;
+            if let Some(c) = val.chars().find(|c| !is_xml_char(*c)) {
+                return Err(FatalError {
+                    code: "not-well-formed",
+                    message: format!(
+                        "attribute {key}: a character reference gives U+{:04X}, a character XML 1.0 does not allow",
+                        u32::from(c)
+                    ),
+                    offset: pos,
+                });
+            }
             if out.len() >= MAX_ATTRIBUTES {
                 return Err(too_many_attributes(pos));
             }
@@ -1242,7 +1338,7 @@ impl<R: BufRead> ActivityReader<R> {
                         message: "text is not valid UTF-8 (check the file's encoding declaration)".into(),
                         offset: pos,
                     })?;
-                    self.text.push_str(s);
+                    push_line_ends_normalised(&mut self.text, s);
                 }
                 Event::CData(t) => {
                     let s = std::str::from_utf8(t).map_err(|_| FatalError {
@@ -1250,12 +1346,23 @@ impl<R: BufRead> ActivityReader<R> {
                         message: "CDATA is not valid UTF-8".into(),
                         offset: pos,
                     })?;
-                    self.text.push_str(s);
+                    push_line_ends_normalised(&mut self.text, s);
                 }
                 Event::GeneralRef(r) => {
                     if r.is_char_ref() {
                         match r.resolve_char_ref() {
-                            Ok(Some(c)) => self.text.push(c),
+                            Ok(Some(c)) if is_xml_char(c) => self.text.push(c),
+                            Ok(Some(c)) => {
+                                return Err(FatalError {
+                                    code: "not-well-formed",
+                                    message: format!(
+                                        "character reference &{}; is U+{:04X}, a character XML 1.0 does not allow",
+                                        String::from_utf8_lossy(r),
+                                        u32::from(c)
+                                    ),
+                                    offset: pos,
+                                });
+                            }
                             _ => {
                                 return Err(FatalError {
                                     code: "not-well-formed",
@@ -2330,6 +2437,10 @@ fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<
         let raw_value = s.get(value_start..value_end)?;
         let value =
             if amp { quick_xml::escape::unescape(raw_value).ok()? } else { std::borrow::Cow::Borrowed(raw_value) };
+        // A character reference to a character XML forbids: quick-xml's path reports it.
+        if amp && !value.chars().all(is_xml_char) {
+            return None;
+        }
         if out.len() >= MAX_ATTRIBUTES || out.iter().any(|(k, _)| *k == key) {
             return None;
         }

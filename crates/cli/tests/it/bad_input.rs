@@ -1122,3 +1122,57 @@ fn utf16_without_a_byte_order_mark_is_refused_with_a_message_that_says_so() {
     }
     assert!(exists(&store, "XM-U16-2") && !exists(&store, "XM-U16-1"));
 }
+
+/// Control characters XML 1.0 forbids (section 2.2), raw or as character references, anywhere
+/// in the file: the file is rejected at the character's line:column, as expat or libxml2 would
+/// reject it (they were once stored and exported, and a NUL past the first 512 bytes passed).
+/// Tab, line feed and carriage return stay allowed; the good file of the run imports.
+#[test]
+fn control_characters_xml_forbids_reject_the_file_at_their_position() {
+    let (dir, mut store) = db();
+    let padding = format!("<!-- {} -->", "x".repeat(600));
+    let with = |id: &str, title: &str| {
+        activity_xml(id, &format!("  <title><narrative>{title}</narrative></title>")).replacen(
+            "<iati-activities",
+            &format!("{padding}\n<iati-activities"),
+            1,
+        )
+    };
+    let raw = with("XM-TEST-CTRL-RAW", "Before\u{1}after");
+    let nul = with("XM-TEST-CTRL-NUL", "Before\u{0}after");
+    let char_ref = with("XM-TEST-CTRL-REF", "Before&#1;after");
+    let attr_ref =
+        with("XM-TEST-CTRL-ATTR", "Fine").replace("<narrative>Fine", "<narrative xml:lang=\"e&#xFFFE;\">Fine");
+    let allowed = with("XM-TEST-CTRL-OK", "Tab\there\r\nand a new line");
+    let files: Vec<PathBuf> = [
+        ("ctrl_raw.xml", &raw),
+        ("ctrl_nul.xml", &nul),
+        ("ctrl_ref.xml", &char_ref),
+        ("ctrl_attr.xml", &attr_ref),
+        ("ctrl_ok.xml", &allowed),
+    ]
+    .iter()
+    .map(|(name, text)| write(dir.path(), name, text.as_bytes()))
+    .chain(std::iter::once(fixture("good.xml")))
+    .collect();
+    let r = import(&mut store, &files);
+    for (file, text, needle) in [(&files[0], &raw, "\u{1}"), (&files[1], &nul, "\u{0}"), (&files[2], &char_ref, "&#1;")]
+    {
+        let d = rejected(&r, file, "not-well-formed");
+        assert!(d.message.contains("U+0001") || d.message.contains("U+0000"), "{d}");
+        let line = text.lines().position(|l| l.contains(needle)).unwrap_or_default() as u64 + 1;
+        assert_eq!(d.line, line, "{d}");
+        if needle.starts_with('&') {
+            // A reference is reported at the text it ends (quick-xml's event), on its line.
+            assert!(d.column >= 1, "{d}");
+        } else {
+            assert_eq!(d.column, column_of(text, needle), "{d}");
+        }
+    }
+    let d = rejected(&r, &files[3], "not-well-formed");
+    assert!(d.message.contains("U+FFFE"), "{d}");
+    let ok = file_report(&r, &files[4]);
+    assert_eq!(ok.status, FileStatus::Imported, "{}", dump(&r));
+    assert_eq!(title(&store, "XM-TEST-CTRL-OK"), "Tab\there\nand a new line");
+    assert_good_imported(&store, &r);
+}
