@@ -142,16 +142,29 @@ struct ControlCharacter {
 /// True for the bytes XML 1.0 forbids everywhere (C0 controls but tab, LF and CR). In UTF-8
 /// these bytes never occur inside a multi-byte character.
 fn is_forbidden_control(b: u8) -> bool {
-    b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r'
+    // Bitwise, not `&&`: no branches, so a loop over bytes is vectorised.
+    (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')
+}
+
+/// True when `bytes` holds a byte [`is_forbidden_control`] refuses: 64 bytes at a time without
+/// branches (vectorised; about 0.1 instructions per byte), so the check costs little next to
+/// the parse.
+fn has_forbidden_control(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(64);
+    for c in &mut chunks {
+        if c.iter().fold(0u8, |any, &b| any | u8::from(is_forbidden_control(b))) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| is_forbidden_control(b))
 }
 
 impl Read for Checked {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.input.read(buf)?;
         let got = buf.get(..n).unwrap_or_default();
-        // Branch-free over the whole chunk (the compiler vectorises it); the position is looked
-        // for only when there is one.
-        if got.iter().fold(false, |any, &b| any | is_forbidden_control(b))
+        // The position is looked for only when there is one.
+        if has_forbidden_control(got)
             && let Some(i) = got.iter().position(|&b| is_forbidden_control(b))
         {
             let byte = got[i];
@@ -178,7 +191,7 @@ type Decoded = BufReader<Checked>;
 /// 2.11): `\r\n` and a lone `\r` become `\n` (quick-xml leaves them; a file saved with Windows
 /// line ends otherwise stored `\r` in every multi-line description).
 fn push_line_ends_normalised(out: &mut String, s: &str) {
-    if !s.as_bytes().contains(&b'\r') {
+    if memchr::memchr(b'\r', s.as_bytes()).is_none() {
         out.push_str(s);
         return;
     }
