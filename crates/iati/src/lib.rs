@@ -26,6 +26,7 @@ pub use reader::{
 /// first 200 bytes; year 0000 is an invalid date; transaction types spelled "02" or "+2" are
 /// stored as "2"; percentages follow xsd:decimal ("1e2" is refused); a repeated identifier,
 /// transaction type, date or value keeps the first (was the last), with a warning.
-/// 4: control characters XML 1.0 forbids (raw, or as character references) reject the file;
+/// 4: characters XML 1.0 forbids (controls, U+FFFE, U+FFFF; raw or as character references)
+/// reject the file;
 /// line ends in text are normalised (`\r\n` and `\r` read as `\n`), as XML requires.
 pub const READER_VERSION: u32 = 4;

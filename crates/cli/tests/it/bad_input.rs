@@ -1176,3 +1176,30 @@ fn control_characters_xml_forbids_reject_the_file_at_their_position() {
     assert_eq!(title(&store, "XM-TEST-CTRL-OK"), "Tab\there\nand a new line");
     assert_good_imported(&store, &r);
 }
+
+/// The noncharacters U+FFFE and U+FFFF are not XML characters either: raw in the text, or cut in
+/// two by the reader's 256 KB chunks, they reject the file at their position. U+FFFD and other
+/// characters from U+F000 up (fullwidth letters) stay allowed.
+#[test]
+fn noncharacters_reject_the_file_even_across_a_chunk_boundary() {
+    let (dir, mut store) = db();
+    let body = |id: &str, title: &str| activity_xml(id, &format!("  <title><narrative>{title}</narrative></title>"));
+    let inside = body("XM-TEST-NONCHAR", "Before\u{FFFE}after");
+    // The reader reads 262,144 bytes at a time: U+FFFF's first byte is the last of the first
+    // chunk ("<!--" is 4 bytes).
+    let cut = format!("<!--{}\u{FFFF}-->\n{}", "x".repeat(262_144 - 1 - 4), body("XM-TEST-NONCHAR-CUT", "Fine"));
+    let allowed = body("XM-TEST-NONCHAR-OK", "Replacement \u{FFFD} and fullwidth \u{FF21}\u{FF22}");
+    let f_inside = write(dir.path(), "nonchar.xml", &inside);
+    let f_cut = write(dir.path(), "nonchar_cut.xml", &cut);
+    let f_ok = write(dir.path(), "nonchar_ok.xml", &allowed);
+    let r = import(&mut store, &[f_inside.clone(), f_cut.clone(), f_ok.clone()]);
+    let d = rejected(&r, &f_inside, "not-well-formed");
+    assert!(d.message.contains("U+FFFE"), "{d}");
+    let line = inside.lines().position(|l| l.contains('\u{FFFE}')).unwrap_or_default() as u64 + 1;
+    assert_eq!((d.line, d.column), (line, column_of(&inside, "\u{FFFE}")), "{d}");
+    let d = rejected(&r, &f_cut, "not-well-formed");
+    assert!(d.message.contains("U+FFFF"), "{d}");
+    assert_eq!((d.line, d.column), (1, 262_144), "{d}");
+    assert_eq!(file_report(&r, &f_ok).status, FileStatus::Imported, "{}", dump(&r));
+    assert_eq!(title(&store, "XM-TEST-NONCHAR-OK"), "Replacement \u{FFFD} and fullwidth \u{FF21}\u{FF22}");
+}
