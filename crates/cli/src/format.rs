@@ -33,6 +33,7 @@ pub fn table(headers: &[String], rows: &[Vec<String>], right: &[bool]) -> String
     let line = |cells: &[String]| {
         let mut s = String::new();
         for (i, c) in cells.iter().enumerate().take(n) {
+            let c = &printable(c);
             if i > 0 {
                 s.push_str("  ");
             }
@@ -57,6 +58,17 @@ pub fn table(headers: &[String], rows: &[Vec<String>], right: &[bool]) -> String
     out
 }
 
+/// A table cell as the terminal should show it: every control character (tab, line ends, the
+/// C0 and C1 controls; all allowed in IATI text) becomes a space, one character for one, so a
+/// title with a tab or a line break keeps its row on one line and the columns aligned.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().into()
+    } else {
+        s.into()
+    }
+}
+
 /// Shortens text to `max` characters with an ellipsis.
 pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -79,6 +91,21 @@ pub fn thousands_exact(d: Decimal) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_in_cells_keep_rows_on_one_line_and_columns_aligned() {
+        let headers = vec!["id".to_owned(), "title".to_owned(), "n".to_owned()];
+        let rows = vec![
+            vec!["A".to_owned(), "Tab\there".to_owned(), "1".to_owned()],
+            vec!["B".to_owned(), "Lone\rCR and\r\nCRLF".to_owned(), "2".to_owned()],
+        ];
+        let t = table(&headers, &rows, &[false, false, true]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t:?}");
+        assert_eq!(lines[2], format!("A   Tab here{}1", " ".repeat(11)));
+        assert_eq!(lines[3], "B   Lone CR and  CRLF  2");
+        assert!(!t.contains(['\t', '\r']), "{t:?}");
+    }
     #[test]
     fn separators() {
         assert_eq!(thousands("1234567.5".parse().expect("d")), "1,234,568");

@@ -242,6 +242,34 @@ fn is_xml_char(c: char) -> bool {
 
 type Decoded = BufReader<Checked>;
 
+/// Refuses a character reference to a character XML 1.0 forbids in an event read outside the
+/// activities (the root's attributes, elements under the root that are read past, text under
+/// the root): inside an activity the element handlers check them.
+fn forbidden_reference(ev: &Event<'_>, pos: u64) -> Result<(), FatalError> {
+    let bad = |message: String| Err(FatalError { code: "not-well-formed", message, offset: pos });
+    match ev {
+        Event::GeneralRef(r) if r.is_char_ref() => match r.resolve_char_ref() {
+            Ok(Some(c)) if is_xml_char(c) => Ok(()),
+            _ => bad(format!("character reference &{}; is not a character XML 1.0 allows", String::from_utf8_lossy(r))),
+        },
+        Event::Start(e) | Event::Empty(e) if memchr::memchr(b'&', e).is_some() => {
+            for a in e.attributes().with_checks(false).flatten() {
+                if let Ok(v) = a.unescape_value()
+                    && let Some(c) = v.chars().find(|c| !is_xml_char(*c))
+                {
+                    return bad(format!(
+                        "attribute {}: a character reference gives U+{:04X}, a character XML 1.0 does not allow",
+                        String::from_utf8_lossy(a.key.as_ref()),
+                        u32::from(c)
+                    ));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Appends text with its line ends normalised as XML 1.0 requires of every parser (section
 /// 2.11): `\r\n` and a lone `\r` become `\n` (quick-xml leaves them; a file saved with Windows
 /// line ends otherwise stored `\r` in every multi-line description).
@@ -959,6 +987,7 @@ impl<R: BufRead> ActivityReader<R> {
                     });
                 }
             }
+            forbidden_reference(&ev, pos)?;
             match ev {
                 Event::DocType(d) => {
                     let raw = String::from_utf8_lossy(&d);
@@ -1065,7 +1094,12 @@ impl<R: BufRead> ActivityReader<R> {
         let mut depth = 1u32;
         while depth > 0 {
             self.buf.clear();
-            match self.reader.read_event_into(&mut self.buf) {
+            let pos = self.reader.buffer_position();
+            let ev = self.reader.read_event_into(&mut self.buf);
+            if let Ok(ev) = &ev {
+                forbidden_reference(ev, pos)?;
+            }
+            match ev {
                 Ok(Event::Start(_)) => depth += 1,
                 Ok(Event::End(_)) => depth -= 1,
                 Ok(Event::Eof) => {

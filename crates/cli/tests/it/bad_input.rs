@@ -1203,3 +1203,32 @@ fn noncharacters_reject_the_file_even_across_a_chunk_boundary() {
     assert_eq!(file_report(&r, &f_ok).status, FileStatus::Imported, "{}", dump(&r));
     assert_eq!(title(&store, "XM-TEST-NONCHAR-OK"), "Replacement \u{FFFD} and fullwidth \u{FF21}\u{FF22}");
 }
+
+/// A character reference to a forbidden character outside the activities (an attribute of the
+/// root, an element under the root that Senda reads past, text directly under the root) rejects
+/// the file too; it was once accepted there (found by a new-user trial).
+#[test]
+fn forbidden_character_references_outside_activities_reject_the_file() {
+    let (dir, mut store) = db();
+    let base = activity_xml("XM-TEST-OUTSIDE", "  <title><narrative>Fine</narrative></title>");
+    let root_attr = base.replacen("version=\"2.03\"", "version=\"2.03\" linked-data-default=\"http://x/&#1;\"", 1);
+    let sibling = base.replacen("<iati-activity ", "<foo bar=\"&#1;\">text</foo>\n<iati-activity ", 1);
+    let sibling_text = base.replacen("<iati-activity ", "<foo>text &#xFFFE; here</foo>\n<iati-activity ", 1);
+    let under_root = base.replacen("<iati-activity ", "&#1;\n<iati-activity ", 1);
+    let files: Vec<PathBuf> = [
+        ("outside_root_attr.xml", &root_attr),
+        ("outside_sibling_attr.xml", &sibling),
+        ("outside_sibling_text.xml", &sibling_text),
+        ("outside_under_root.xml", &under_root),
+    ]
+    .iter()
+    .map(|(name, text)| write(dir.path(), name, text.as_bytes()))
+    .collect();
+    let r = import(&mut store, &files);
+    for f in &files {
+        let d = rejected(&r, f, "not-well-formed");
+        assert!(d.message.contains("XML 1.0"), "{d}");
+        assert_eq!(d.line, 2 + u64::from(!f.ends_with("outside_root_attr.xml")), "{d}");
+    }
+    assert_eq!(r.created, 0, "{}", dump(&r));
+}
