@@ -165,7 +165,7 @@ fn is_suspect(b: u8) -> bool {
 }
 
 /// True when `bytes` holds a byte [`is_suspect`] flags: 64 bytes at a time without branches
-/// (vectorised; about 1.6 instructions per byte measured), so the exact scan runs only on the
+/// (a few instructions per byte; `docs/benchmarks.md`), so the exact scan runs only on the
 /// rare chunk that needs it.
 fn has_suspect(bytes: &[u8]) -> bool {
     let mut chunks = bytes.chunks_exact(64);
@@ -246,27 +246,48 @@ type Decoded = BufReader<Checked>;
 /// activities (the root's attributes, elements under the root that are read past, text under
 /// the root): inside an activity the element handlers check them.
 fn forbidden_reference(ev: &Event<'_>, pos: u64) -> Result<(), FatalError> {
-    let bad = |message: String| Err(FatalError { code: "not-well-formed", message, offset: pos });
     match ev {
-        Event::GeneralRef(r) if r.is_char_ref() => match r.resolve_char_ref() {
-            Ok(Some(c)) if is_xml_char(c) => Ok(()),
-            _ => bad(format!("character reference &{}; is not a character XML 1.0 allows", String::from_utf8_lossy(r))),
-        },
+        Event::GeneralRef(r) if r.is_char_ref() => char_ref(r, pos).map(drop),
         Event::Start(e) | Event::Empty(e) if memchr::memchr(b'&', e).is_some() => {
             for a in e.attributes().with_checks(false).flatten() {
-                if let Ok(v) = a.unescape_value()
-                    && let Some(c) = v.chars().find(|c| !is_xml_char(*c))
-                {
-                    return bad(format!(
-                        "attribute {}: a character reference gives U+{:04X}, a character XML 1.0 does not allow",
-                        String::from_utf8_lossy(a.key.as_ref()),
-                        u32::from(c)
-                    ));
+                if let Ok(v) = a.unescape_value() {
+                    check_attribute_chars(&String::from_utf8_lossy(a.key.as_ref()), &v, pos)?;
                 }
             }
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// The character a character reference (`&#1;`, `&#xE9;`) names; a `not-well-formed` error
+/// when it names none or one XML 1.0 does not allow.
+fn char_ref(r: &quick_xml::events::BytesRef<'_>, pos: u64) -> Result<char, FatalError> {
+    let bad = |message: String| FatalError { code: "not-well-formed", message, offset: pos };
+    match r.resolve_char_ref() {
+        Ok(Some(c)) if is_xml_char(c) => Ok(c),
+        Ok(Some(c)) => Err(bad(format!(
+            "character reference &{}; is U+{:04X}, a character XML 1.0 does not allow",
+            String::from_utf8_lossy(r),
+            u32::from(c)
+        ))),
+        _ => Err(bad("invalid character reference".into())),
+    }
+}
+
+/// Refuses an attribute value (unescaped) holding a character XML 1.0 does not allow: only a
+/// character reference can put one there, raw ones are refused by [`Checked`].
+fn check_attribute_chars(key: &str, value: &str, pos: u64) -> Result<(), FatalError> {
+    match value.chars().find(|c| !is_xml_char(*c)) {
+        None => Ok(()),
+        Some(c) => Err(FatalError {
+            code: "not-well-formed",
+            message: format!(
+                "attribute {key}: a character reference gives U+{:04X}, a character XML 1.0 does not allow",
+                u32::from(c)
+            ),
+            offset: pos,
+        }),
     }
 }
 
@@ -1379,16 +1400,7 @@ impl<R: BufRead> ActivityReader<R> {
                 message: format!("attribute {key}: {err}"),
                 offset: pos,
             })?;
-            if let Some(c) = val.chars().find(|c| !is_xml_char(*c)) {
-                return Err(FatalError {
-                    code: "not-well-formed",
-                    message: format!(
-                        "attribute {key}: a character reference gives U+{:04X}, a character XML 1.0 does not allow",
-                        u32::from(c)
-                    ),
-                    offset: pos,
-                });
-            }
+            check_attribute_chars(key, &val, pos)?;
             if out.len() >= MAX_ATTRIBUTES {
                 return Err(too_many_attributes(pos));
             }
@@ -1452,27 +1464,7 @@ impl<R: BufRead> ActivityReader<R> {
                 }
                 Event::GeneralRef(r) => {
                     if r.is_char_ref() {
-                        match r.resolve_char_ref() {
-                            Ok(Some(c)) if is_xml_char(c) => self.text.push(c),
-                            Ok(Some(c)) => {
-                                return Err(FatalError {
-                                    code: "not-well-formed",
-                                    message: format!(
-                                        "character reference &{}; is U+{:04X}, a character XML 1.0 does not allow",
-                                        String::from_utf8_lossy(r),
-                                        u32::from(c)
-                                    ),
-                                    offset: pos,
-                                });
-                            }
-                            _ => {
-                                return Err(FatalError {
-                                    code: "not-well-formed",
-                                    message: "invalid character reference".into(),
-                                    offset: pos,
-                                });
-                            }
-                        }
+                        self.text.push(char_ref(r, pos)?);
                     } else {
                         let name = String::from_utf8_lossy(r).into_owned();
                         match quick_xml::escape::resolve_predefined_entity(&name) {
