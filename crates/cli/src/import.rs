@@ -350,6 +350,46 @@ struct Job {
     regular: bool,
 }
 
+/// How far ahead of the file a worker starts the kernel reads files (bytes, files).
+const PREFETCH_BYTES: u64 = 16 * 1000 * 1000;
+const PREFETCH_FILES: usize = 32;
+
+/// Asks the kernel to start reading job `from` and the jobs after it (up to [`PREFETCH_BYTES`]
+/// or [`PREFETCH_FILES`]) into its page cache, each job once (`advised`: jobs before it are
+/// done). The reads run in the background, so a worker seldom waits for the disk when it opens
+/// the next file: on a cold cache (or when the system dropped some cached pages) a worker was
+/// blocked on reads for 6-7 % of its time. A hint only: errors are ignored.
+fn prefetch(jobs: &[Job], advised: &AtomicUsize, from: usize) {
+    let mut end = from;
+    let mut bytes = 0u64;
+    while let Some(j) = jobs.get(end) {
+        if end > from && (bytes >= PREFETCH_BYTES || end - from >= PREFETCH_FILES) {
+            break;
+        }
+        bytes += j.size;
+        end += 1;
+    }
+    let start = advised.fetch_max(end, Ordering::Relaxed).max(from);
+    for j in jobs.get(start..end).unwrap_or_default() {
+        if j.regular {
+            will_need(&j.path);
+        }
+    }
+}
+
+/// `posix_fadvise(WILLNEED)` over the whole file (Linux); nothing elsewhere.
+#[cfg(target_os = "linux")]
+fn will_need(path: &Path) {
+    if let Ok(f) = std::fs::File::open(path)
+        && let Err(e) = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed)
+    {
+        tracing::debug!(path = %path.display(), error = %e, "read-ahead hint refused");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn will_need(_path: &Path) {}
+
 /// One activity as prepared by a worker: `None` when the reader rejected it; its diagnostics.
 type Prepared = (Option<ImportItem>, Vec<Diagnostic>);
 
@@ -615,6 +655,8 @@ fn import_files(
         receivers.push(rx);
     }
     let next_job = AtomicUsize::new(0);
+    // Files before this index have been announced to the kernel (see `prefetch`).
+    let advised = AtomicUsize::new(0);
     let gate = Gate {
         in_flight: AtomicUsize::new(0),
         writing: AtomicUsize::new(0),
@@ -629,12 +671,13 @@ fn import_files(
         let receivers = receivers;
         let _stop = SetOnDrop(&gate.stopped);
         for _ in 0..workers {
-            let (jobs, senders, next_job, gate) = (&jobs, &senders, &next_job, &gate);
+            let (jobs, senders, next_job, gate, advised) = (&jobs, &senders, &next_job, &gate, &advised);
             let worker = std::thread::Builder::new().name("senda-worker".into()).spawn_scoped(scope, move || {
                 let mut buf = Vec::new();
                 loop {
                     let i = next_job.fetch_add(1, Ordering::Relaxed);
                     let (Some(job), Some(tx)) = (jobs.get(i), senders.get(i)) else { return };
+                    prefetch(jobs, advised, i);
                     while i > gate.writing.load(Ordering::Acquire) + limits.lookahead {
                         if gate.stopped.load(Ordering::Acquire) {
                             return;

@@ -44,10 +44,25 @@ pub struct SqliteStore {
 /// never waits for those writes and their `fsync`. The writer's automatic checkpoints are off
 /// meanwhile and come back when the checkpointer stops (at the end of the import, or when the
 /// store is dropped).
+///
+/// SQLite starts the log again from its beginning only when a write transaction begins after
+/// a checkpoint copied all of it; with the writer always one batch ahead that never happened,
+/// and the log grew to about the size of the database (350 MB for the 1 GB benchmark corpus):
+/// new pages for every frame, and half a second at the end for the kernel to free them when
+/// the log was deleted. So every [`RESTART_EVERY`] batches the writer waits for the pending
+/// checkpoint to finish before it begins the next batch ([`Checkpointer::wait_idle`]): the
+/// log stays a few batches long. (The workers go on reading meanwhile.)
 struct Checkpointer {
     signal: Option<std::sync::mpsc::SyncSender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Checkpoints asked for and not finished yet (0 or 1 queued, 0 or 1 running).
+    pending: std::sync::Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>,
+    /// Batches committed since the log last started again.
+    batches: usize,
 }
+
+/// See [`Checkpointer`]: at 32 MB of input per batch, a log of about 4 batches (about 50 MB).
+const RESTART_EVERY: usize = 4;
 
 impl Checkpointer {
     /// Starts the thread for the database at `path`; `None` if it cannot open it (imports then
@@ -56,6 +71,8 @@ impl Checkpointer {
         let conn = Connection::open(path).ok()?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).ok()?;
         let (signal, rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let pending = std::sync::Arc::new((std::sync::Mutex::new(0usize), std::sync::Condvar::new()));
+        let done = pending.clone();
         let thread = std::thread::Builder::new()
             .name("senda-checkpoint".into())
             .spawn(move || {
@@ -65,16 +82,40 @@ impl Checkpointer {
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                         tracing::debug!(error = %e, "background checkpoint skipped");
                     }
+                    let (count, cv) = &*done;
+                    if let Ok(mut n) = count.lock() {
+                        *n = n.saturating_sub(1);
+                    }
+                    cv.notify_all();
                 }
             })
             .ok()?;
-        Some(Self { signal: Some(signal), thread: Some(thread) })
+        Some(Self { signal: Some(signal), thread: Some(thread), pending, batches: 0 })
     }
 
-    /// Asks for a checkpoint (ignored while one is pending).
-    fn poke(&self) {
+    /// Asks for a checkpoint (ignored while one is queued: it will copy this batch too).
+    fn poke(&mut self) {
+        self.batches += 1;
         if let Some(s) = &self.signal {
-            let _ = s.try_send(());
+            let (count, _) = &*self.pending;
+            if let Ok(mut n) = count.lock()
+                && s.try_send(()).is_ok()
+            {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Before a batch begins: every [`RESTART_EVERY`] batches, waits (at most 30 s) until no
+    /// checkpoint is queued or running, so that this batch starts the log again.
+    fn wait_idle(&mut self) {
+        if self.batches < RESTART_EVERY {
+            return;
+        }
+        self.batches = 0;
+        let (count, cv) = &*self.pending;
+        if let Ok(n) = count.lock() {
+            let _ = cv.wait_timeout_while(n, std::time::Duration::from_secs(30), |n| *n > 0);
         }
     }
 
@@ -270,6 +311,9 @@ impl Store for SqliteStore {
                     self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
                 }
             }
+            if let Some(c) = &mut self.checkpointer {
+                c.wait_idle();
+            }
             self.conn.execute_batch("PRAGMA foreign_keys = OFF; BEGIN IMMEDIATE")?;
             self.in_batch = true;
         }
@@ -282,7 +326,7 @@ impl Store for SqliteStore {
             let r = self.conn.execute_batch("COMMIT");
             self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
             r?;
-            if let Some(c) = &self.checkpointer {
+            if let Some(c) = &mut self.checkpointer {
                 c.poke();
             }
         }
