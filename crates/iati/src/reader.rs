@@ -123,8 +123,12 @@ impl Read for Input {
 /// anywhere in a document (section 2.2): the control characters U+0000 to U+001F except tab,
 /// line feed and carriage return, and the noncharacters U+FFFE and U+FFFF. A conformant parser
 /// rejects such a file (expat and libxml2 do); quick-xml does not look, so without this check a
-/// NUL or U+0001 would be stored and exported. (Surrogates cannot occur: the reader refuses
-/// invalid UTF-8.)
+/// NUL or U+0001 would be stored and exported.
+///
+/// The stream is also checked to be UTF-8, once, chunk by chunk (a character cut by a chunk's
+/// end is checked with the next chunk): a byte that is not UTF-8 rejects the file at its
+/// position. The reader then takes every event's text as it is, without checking each tag and
+/// text again (see [`ActivityReader::event_str`]).
 #[derive(Debug)]
 pub struct Checked {
     input: Input,
@@ -133,12 +137,66 @@ pub struct Checked {
     /// The last bytes of the previous chunk when they may begin U+FFFE or U+FFFF (`EF`, or
     /// `EF BF`), checked with the first bytes of the next chunk.
     carry: ([u8; 2], usize),
+    /// The first bytes (a valid start, 1 to 3 bytes) of a UTF-8 character the previous chunk
+    /// cut, completed by the next chunk.
+    partial: ([u8; 4], usize),
 }
 
 impl Checked {
     fn new(input: Input) -> Self {
-        Checked { input, offset: 0, carry: ([0; 2], 0) }
+        Checked { input, offset: 0, carry: ([0; 2], 0), partial: ([0; 4], 0) }
     }
+
+    /// Checks that `got`, the next chunk, continues valid UTF-8; `Err` is the offset in the
+    /// stream of the first byte that does not (possibly in the previous chunk, for a character
+    /// it began). An empty `got` is the end of the stream: a character cut there is an error.
+    fn check_utf8(&mut self, got: &[u8]) -> Result<(), u64> {
+        let mut rest = got;
+        let mut base = self.offset;
+        let (ref mut part, ref mut have) = self.partial;
+        if *have > 0 {
+            let began = self.offset - *have as u64;
+            let width = match part[0] {
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            let take = (width - *have).min(got.len());
+            part[*have..*have + take].copy_from_slice(&got[..take]);
+            *have += take;
+            match std::str::from_utf8(&part[..*have]) {
+                Ok(_) => *have = 0,
+                // Still cut (a very short read): a valid start so far.
+                Err(e) if e.error_len().is_none() && !got.is_empty() => return Ok(()),
+                Err(_) => return Err(began),
+            }
+            rest = &got[take..];
+            base += take as u64;
+        }
+        match std::str::from_utf8(rest) {
+            Ok(_) => Ok(()),
+            Err(e) if e.error_len().is_none() => {
+                // A character cut by the chunk's end (1 to 3 bytes): completed next time.
+                let tail = &rest[e.valid_up_to()..];
+                part[..tail.len()].copy_from_slice(tail);
+                *have = tail.len();
+                Ok(())
+            }
+            Err(e) => Err(base + e.valid_up_to() as u64),
+        }
+    }
+}
+
+/// The error [`Checked`] returns for bytes that are not UTF-8 (after decoding, so in a file
+/// that is, or says it is, UTF-8): the offset of the first such byte in the decoded stream.
+#[derive(Debug, thiserror::Error)]
+#[error("bytes that are not UTF-8 at byte {offset}")]
+struct NotUtf8 {
+    offset: u64,
+    /// The first bytes from there (at most 4), for the message.
+    bytes: Vec<u8>,
+    /// The file ends inside the character.
+    end: bool,
 }
 
 /// The error [`Checked`] returns for a forbidden character: its offset in the decoded stream and
@@ -216,6 +274,18 @@ impl Read for Checked {
             {
                 return Err(forbidden(self.offset - (carried - i) as u64, code));
             }
+        }
+        if let Err(offset) = self.check_utf8(got) {
+            let bytes = if offset < self.offset {
+                // A character the previous chunk began.
+                let (part, have) = &self.partial;
+                part.get(..*have).unwrap_or_default().to_vec()
+            } else {
+                let at = usize::try_from(offset - self.offset).unwrap_or(0);
+                got.get(at..(at + 4).min(n)).unwrap_or_default().to_vec()
+            };
+            let end = n == 0;
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, NotUtf8 { offset, bytes, end }));
         }
         // The exact scan only when a chunk holds a suspect byte.
         if has_suspect(got) {
@@ -341,6 +411,8 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     };
     let mut reader = ActivityReader::new(BufReader::with_capacity(256 * 1024, Checked::new(input)), display_name);
     reader.content = Some(state);
+    // The stream is `Checked`: its UTF-8 is checked as it is read.
+    reader.utf8_checked = true;
     Ok(reader)
 }
 
@@ -832,6 +904,9 @@ pub struct ActivityReader<R: BufRead> {
     extension_bytes: usize,
     /// The running hash of the file's bytes (files opened by [`open_file`]).
     content: Option<std::sync::Arc<std::sync::Mutex<HashState>>>,
+    /// Every byte of the stream has been checked to be UTF-8 as it was read: true only for
+    /// readers made by [`open_file`] over a [`Checked`] stream (see [`Self::event_str`]).
+    utf8_checked: bool,
     done: bool,
     ordinal: u64,
     /// Diagnostics about the file itself (not about one activity).
@@ -883,6 +958,7 @@ impl<R: BufRead> ActivityReader<R> {
             root_closed: false,
             extension_bytes: 0,
             content: None,
+            utf8_checked: false,
             done: false,
             ordinal: 0,
             file_diagnostics: Vec::new(),
@@ -944,6 +1020,20 @@ impl<R: BufRead> ActivityReader<R> {
                     c.code
                 ),
                 offset: c.offset,
+            };
+        }
+        if let quick_xml::Error::Io(io) = &e
+            && let Some(u) = io.get_ref().and_then(|i| i.downcast_ref::<NotUtf8>())
+        {
+            let bytes: Vec<String> = u.bytes.iter().map(|b| format!("{b:02X}")).collect();
+            let what = if u.end { ", a character cut by the end of the file" } else { "" };
+            let bytes = format!("bytes {}{what}", bytes.join(" "));
+            return FatalError {
+                code: "not-well-formed",
+                message: format!(
+                    "the text is not valid UTF-8 here ({bytes}): check the file's encoding (a file saved as Latin-1 or Windows-1252 must say so: <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>)"
+                ),
+                offset: u.offset,
             };
         }
         FatalError {
@@ -1353,6 +1443,27 @@ impl<R: BufRead> ActivityReader<R> {
     ///
     /// The attributes go to `attrs` (empty on entry; filled in place: no copy of the vector);
     /// returns the name and whether an attribute name has a `:`.
+    /// The content of an event of this reader's stream (a start tag between `<` and `>`, a
+    /// text between `>` and `<` or `&`, a CDATA section) as text; `None` if it is not UTF-8.
+    /// Checked here only for readers over a stream that was not checked as it was read.
+    fn event_str<'b>(&self, bytes: &'b [u8]) -> Option<&'b str> {
+        if self.utf8_checked {
+            // SAFETY: `utf8_checked` is set only by `open_file`, whose stream is a `Checked`:
+            // every byte quick-xml received from it is part of a prefix of the stream that
+            // `Checked::check_utf8` found to be valid UTF-8 (a chunk that fails is never handed
+            // out: the read returns an error instead). An event's bytes are a contiguous run of
+            // that stream (quick-xml copies them in order into its buffer) that begins and ends
+            // next to an ASCII delimiter (`<`, `>`, `&`, `;`, the CDATA markers) or at the
+            // stream's ends. A byte next to an ASCII byte, or at either end, is a character
+            // boundary, and a run of valid UTF-8 between two character boundaries is valid
+            // UTF-8.
+            #[allow(unsafe_code)]
+            Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+        } else {
+            std::str::from_utf8(bytes).ok()
+        }
+    }
+
     fn tag<'e>(
         &mut self,
         e: &'e BytesStart<'_>,
@@ -1360,7 +1471,7 @@ impl<R: BufRead> ActivityReader<R> {
         attrs: &mut Attrs<'e>,
     ) -> Result<(&'e str, bool), FatalError> {
         let name_len = e.name().into_inner().len();
-        if let Some((name, colon)) = parse_tag(e, name_len, attrs) {
+        if let Some((name, colon)) = self.event_str(e).and_then(|s| parse_tag(s, name_len, attrs)) {
             if colon {
                 for (k, v) in attrs.iter() {
                     if let Some(prefix) = k.strip_prefix("xmlns:") {
@@ -1447,7 +1558,7 @@ impl<R: BufRead> ActivityReader<R> {
                 // unread: see `text_wanted`.
                 Event::Text(_) if !self.text_wanted() => {}
                 Event::Text(t) => {
-                    let s = std::str::from_utf8(t).map_err(|_| FatalError {
+                    let s = self.event_str(t).ok_or_else(|| FatalError {
                         code: "not-well-formed",
                         message: "text is not valid UTF-8 (check the file's encoding declaration)".into(),
                         offset: pos,
@@ -1455,7 +1566,7 @@ impl<R: BufRead> ActivityReader<R> {
                     push_line_ends_normalised(&mut self.text, s);
                 }
                 Event::CData(t) => {
-                    let s = std::str::from_utf8(t).map_err(|_| FatalError {
+                    let s = self.event_str(t).ok_or_else(|| FatalError {
                         code: "not-well-formed",
                         message: "CDATA is not valid UTF-8".into(),
                         offset: pos,
@@ -2465,17 +2576,16 @@ fn is_xml_space(b: u8) -> bool {
     matches!(b, b' ' | b'\r' | b'\n' | b'\t')
 }
 
-/// Name and attributes of a start tag's bytes `raw` (name first, `name_len` bytes long), when
-/// the tag is valid UTF-8 and every attribute is `key = "value"` (or single-quoted), no key twice
-/// and every entity reference in a value is a predefined or character reference: then the result
-/// is what quick-xml's `attributes().with_checks(false)` and `unescape_value` return, with one
-/// UTF-8 check for the whole tag instead of one per name and value. `None` for anything else
-/// (the caller then takes quick-xml's path, which reports the error).
+/// Name and attributes of a start tag's text `s` (name first, `name_len` bytes long), when
+/// every attribute is `key = "value"` (or single-quoted), no key twice and every entity
+/// reference in a value is a predefined or character reference: then the result is what
+/// quick-xml's `attributes().with_checks(false)` and `unescape_value` return, without a UTF-8
+/// check per name and value. `None` for anything else (the caller then takes quick-xml's path,
+/// which reports the error).
 ///
 /// The attributes are pushed to `out` (partly filled when `None` is returned); the result is the
 /// name and whether an attribute name has a `:`.
-fn parse_tag<'e>(raw: &'e [u8], name_len: usize, out: &mut Attrs<'e>) -> Option<(&'e str, bool)> {
-    let s = std::str::from_utf8(raw).ok()?;
+fn parse_tag<'e>(s: &'e str, name_len: usize, out: &mut Attrs<'e>) -> Option<(&'e str, bool)> {
     let name = s.get(..name_len)?;
     let b = s.as_bytes();
     let n = b.len();
@@ -2663,7 +2773,8 @@ mod tests {
             cases.push(c);
         }
         for ok in [&b"a x='1' y=\"2\""[..], b"a x=\"&amp;&#65;\" xml:lang=\"en\"", b"a x=\"a;b\""] {
-            assert!(parse_tag(ok, 1, &mut Attrs::new()).is_some(), "{:?}", String::from_utf8_lossy(ok));
+            let ok = std::str::from_utf8(ok).expect("ASCII");
+            assert!(parse_tag(ok, 1, &mut Attrs::new()).is_some(), "{ok:?}");
         }
         let (mut compared, mut fast_accepted) = (0, 0);
         for c in &cases {
@@ -2674,7 +2785,10 @@ mod tests {
             }
             compared += 1;
             let mut attrs = Attrs::new();
-            if let Some((name, colon)) = parse_tag(c, name_len, &mut attrs) {
+            // The reader checks UTF-8 before the fast path (a tag that is not UTF-8 goes
+            // through quick-xml's).
+            let fast = std::str::from_utf8(c).ok().and_then(|s| parse_tag(s, name_len, &mut attrs));
+            if let Some((name, colon)) = fast {
                 assert_eq!(colon, attrs.iter().any(|(k, _)| k.contains(':')));
                 fast_accepted += 1;
                 let fast =

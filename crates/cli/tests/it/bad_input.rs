@@ -1232,3 +1232,60 @@ fn forbidden_character_references_outside_activities_reject_the_file() {
     }
     assert_eq!(r.created, 0, "{}", dump(&r));
 }
+
+/// Bytes that are not UTF-8, in a file that declares no other encoding, reject the file at
+/// their line:column with a message naming the bytes and the encoding declaration: in a title,
+/// in an attribute, when a character is cut by the reader's 262,144-byte chunks, and when the
+/// file ends inside a character. A valid character cut by a chunk boundary reads normally.
+/// (UTF-8 is checked once per chunk as the file is read; the reader then trusts each event.)
+#[test]
+fn bytes_that_are_not_utf8_reject_the_file_at_their_position_even_across_a_chunk_boundary() {
+    let (dir, mut store) = db();
+    let body = |id: &str, title: &str| activity_xml(id, &format!("  <title><narrative>{title}</narrative></title>"));
+    let with_byte = |text: &str, at: &str, bytes: &[u8]| -> Vec<u8> {
+        let i = text.find(at).unwrap_or_else(|| panic!("{at:?} not in text"));
+        let mut v = text.as_bytes()[..i].to_vec();
+        v.extend_from_slice(bytes);
+        v.extend_from_slice(&text.as_bytes()[i + at.len()..]);
+        v
+    };
+    // Latin-1 "é" (E9) in a title and in an attribute value.
+    let title_text = body("XM-TEST-LATIN1-TITLE", "Caf@ con leche");
+    let in_title = with_byte(&title_text, "@", &[0xE9]);
+    let attr_text = activity_xml("XM-TEST-LATIN1-ATTR", "  <participating-org role=\"1\" ref=\"Caf@\"/>");
+    let attr = with_byte(&attr_text, "@", &[0xE9]);
+    // "é" (C3 A9) whose first byte is the last of the first chunk ("<!--" is 4 bytes).
+    let pad = "x".repeat(262_144 - 1 - 4);
+    let cut_ok = format!("<!--{pad}\u{E9}-->\n{}", body("XM-TEST-UTF8-CUT-OK", "Caf\u{E9}"));
+    // C3 there, then an ASCII byte: not a character.
+    let cut_bad_text = format!("<!--{pad}@x-->\n{}", body("XM-TEST-UTF8-CUT-BAD", "Fine"));
+    let cut_bad = with_byte(&cut_bad_text, "@", &[0xC3]);
+    // The file ends with two of the three bytes of "€".
+    let mut truncated = body("XM-TEST-UTF8-END", "Fine").into_bytes();
+    truncated.extend_from_slice(&[0xE2, 0x82]);
+    let files = [
+        write(dir.path(), "latin1_title.xml", &in_title),
+        write(dir.path(), "latin1_attr.xml", &attr),
+        write(dir.path(), "utf8_cut_ok.xml", cut_ok.as_bytes()),
+        write(dir.path(), "utf8_cut_bad.xml", &cut_bad),
+        write(dir.path(), "utf8_truncated.xml", &truncated),
+    ];
+    let r = import(&mut store, &files);
+
+    for (f, text, bytes) in [(&files[0], &title_text, "E9"), (&files[1], &attr_text, "E9")] {
+        let d = rejected(&r, f, "not-well-formed");
+        assert!(d.message.contains("not valid UTF-8") && d.message.contains(bytes), "{d}");
+        assert!(d.message.contains("encoding=\"ISO-8859-1\""), "says how to declare Latin-1: {d}");
+        let line = text.lines().position(|l| l.contains('@')).unwrap_or_default() as u64 + 1;
+        assert_eq!((d.line, d.column), (line, column_of(text, "@")), "{d}");
+    }
+    let d = rejected(&r, &files[3], "not-well-formed");
+    assert!(d.message.contains("bytes C3 78"), "{d}");
+    assert_eq!((d.line, d.column), (1, 262_144), "{d}");
+    let d = rejected(&r, &files[4], "not-well-formed");
+    assert!(d.message.contains("cut by the end of the file") && d.message.contains("E2 82"), "{d}");
+    assert_eq!(file_report(&r, &files[2]).status, FileStatus::Imported, "{}", dump(&r));
+    assert_eq!(title(&store, "XM-TEST-UTF8-CUT-OK"), "Caf\u{E9}");
+    assert_eq!(r.files_rejected, 4, "{}", dump(&r));
+    assert_eq!(count(&store), 1);
+}
