@@ -362,12 +362,15 @@ pub enum StrategyCommand {
 /// `senda imports`.
 #[derive(Debug, Args)]
 pub struct ImportsArgs {
-    /// Show this run's full report and diagnostics.
+    /// Show this run's report and every diagnostic (as text; JSON with --json).
     #[arg(long)]
     pub run: Option<i64>,
     /// How many runs to list.
     #[arg(long, default_value_t = 20)]
     pub limit: u64,
+    /// With --run: print one JSON object (run id, start and end, report, diagnostics).
+    #[arg(long, requires = "run")]
+    pub json: bool,
 }
 
 /// `senda demo`.

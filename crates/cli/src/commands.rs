@@ -421,8 +421,9 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
             write!(out, "{}", table(&headers, &body, &[false, false, false, false, false, true]))?;
             writeln!(
                 out,
-                "{} activities shown{}. * = analyst's override. Use --format csv for every row and column.",
+                "{} {} shown{}. * = analyst's override. Use --format csv for every row and column.",
                 rows.len(),
+                if rows.len() == 1 { "activity" } else { "activities" },
                 if limit.is_some_and(|l| rows.len() as u64 >= l) { " (limit reached)" } else { "" }
             )?;
         }
@@ -581,8 +582,42 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
             .into_iter()
             .find(|r| r.id == id)
             .with_context(|| format!("no import run {id}"))?;
-        println!("{}", serde_json::to_string_pretty(&run.report)?);
-        for d in store.run_diagnostics(id)? {
+        let diagnostics = store.run_diagnostics(id)?;
+        if a.json {
+            let out = serde_json::json!({
+                "run": run.id,
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "report": run.report,
+                "diagnostics": diagnostics,
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            return Ok(());
+        }
+        let g = |k: &str| run.report.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        let mb = run.report.get("bytes").and_then(|v| v.as_f64()).unwrap_or(0.0) / 1e6;
+        let seconds = run.report.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        println!("import run {id}: started {}, finished {}", run.started_at, run.finished_at);
+        println!(
+            "files: {} ({} imported, {} unchanged, {} rejected), {mb:.1} MB in {seconds:.2} s",
+            g("files"),
+            g("files_imported"),
+            g("files_unchanged"),
+            g("files_rejected")
+        );
+        println!(
+            "activities: {} created, {} updated, {} unchanged, {} rejected, {} superseded duplicates, {} removed; transactions stored: {}; {} warnings, {} errors",
+            count(g("created")),
+            count(g("updated")),
+            count(g("unchanged")),
+            count(g("rejected")),
+            count(g("superseded")),
+            count(g("removed")),
+            count(g("transactions")),
+            count(g("warnings")),
+            count(g("errors"))
+        );
+        for d in diagnostics {
             println!("{d}");
         }
         return Ok(());

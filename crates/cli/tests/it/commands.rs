@@ -359,6 +359,8 @@ fn report_options_are_checked() {
     assert!(lower.contains("LOE5,1,"), "{lower}");
     let none = stdout(&senda(&db, &["activities", "--limit", "0"]));
     assert!(none.contains("0 activities shown"), "{none}");
+    let one = stdout(&senda(&db, &["activities", "--limit", "1"]));
+    assert!(one.contains("1 activity shown (limit reached)"), "{one}");
 }
 
 #[test]
@@ -506,4 +508,36 @@ fn an_unreadable_sub_folder_is_a_rejected_entry_and_the_other_files_import() {
     let o = run(&["activities", "--format", "csv"]);
     let out = stdout(&o);
     assert!(out.contains("XM-DIR-1") && !out.contains("XM-DIR-2"), "{out}");
+}
+
+/// `imports --run N` shows a run as text (its counts and every diagnostic, as the import
+/// printed them); with `--json`, one JSON object with the report and the diagnostics.
+#[test]
+fn a_past_import_run_is_shown_as_text_or_as_one_json_object() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let bad_date = portfolio().replacen("iso-date=\"2022-11-01\"", "iso-date=\"2022-02-30\"", 1);
+    let g = write(dir.path(), "q.xml", bad_date.replace("XM-T-", "XM-U-"));
+    let o = senda(&db, &["import", "--no-progress", f.to_str().expect("utf8"), g.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let diagnostic =
+        stderr(&o).lines().find(|l| l.contains("[invalid-date]")).expect("the import printed it").to_owned();
+
+    let text = stdout(&senda(&db, &["imports", "--run", "1"]));
+    assert!(text.starts_with("import run 1: started "), "{text}");
+    assert!(text.contains("files: 2 (2 imported, 0 unchanged, 0 rejected)"), "{text}");
+    assert!(text.contains("activities: 4 created, 0 updated"), "{text}");
+    assert!(text.lines().any(|l| l == diagnostic), "the same diagnostic line:\n{text}\n{diagnostic}");
+    assert!(!text.trim_start().starts_with('{'), "not JSON without --json: {text}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&senda(&db, &["imports", "--run", "1", "--json"]))).expect("one JSON object");
+    assert_eq!(json["run"], 1);
+    assert_eq!(json["report"]["created"], 4);
+    let codes: Vec<&str> =
+        json["diagnostics"].as_array().expect("array").iter().filter_map(|d| d["code"].as_str()).collect();
+    assert!(codes.contains(&"invalid-date"), "{json}");
+    let o = senda(&db, &["imports", "--json"]);
+    assert!(!o.status.success() && stderr(&o).contains("--run"), "--json needs --run: {}", stderr(&o));
 }
