@@ -134,6 +134,23 @@ impl Drop for Checkpointer {
     }
 }
 
+impl SqliteStore {
+    /// Commits the open import batch, if any; `checkpoint`: ask the checkpointer to copy it
+    /// into the database file in the background.
+    fn commit_batch(&mut self, checkpoint: bool) -> Result<(), StoreError> {
+        if self.in_batch {
+            self.in_batch = false;
+            let r = self.conn.execute_batch("COMMIT");
+            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            r?;
+            if checkpoint && let Some(c) = &mut self.checkpointer {
+                c.poke();
+            }
+        }
+        Ok(())
+    }
+}
+
 fn lines_join(v: &[String]) -> String {
     v.join(";")
 }
@@ -321,20 +338,14 @@ impl Store for SqliteStore {
     }
 
     fn end_import_batch(&mut self) -> Result<(), StoreError> {
-        if self.in_batch {
-            self.in_batch = false;
-            let r = self.conn.execute_batch("COMMIT");
-            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
-            r?;
-            if let Some(c) = &mut self.checkpointer {
-                c.poke();
-            }
-        }
-        Ok(())
+        self.commit_batch(true)
     }
 
     fn finish_import_batches(&mut self) -> Result<(), StoreError> {
-        self.end_import_batch()?;
+        // The last batch is not checkpointed in the background: the writer would only wait
+        // for that checkpoint, and the one SQLite runs afterwards (at the next commit or when
+        // the connection closes) would sync both files again. One checkpoint at the end.
+        self.commit_batch(false)?;
         if let Some(mut c) = self.checkpointer.take() {
             c.stop();
             self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
