@@ -87,7 +87,7 @@ fn cmd_import(db: &std::path::Path, a: ImportArgs) -> Result<i32> {
     let mut store = open_store(db)?;
     let report = import(&mut store, &a.paths, a.force, !a.no_progress)?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_import_report(&report, &mut std::io::stderr())?;
     }
@@ -515,7 +515,7 @@ fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
                 note,
                 created_at: crate::import::now(),
             })?;
-            println!(
+            outln!(
                 "{identifier}: {} now maps to {} (analyst's override)",
                 st.id,
                 if lines.is_empty() { "no line of effort".into() } else { lines.join(", ") }
@@ -524,9 +524,9 @@ fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
         MapCommand::Unset { identifier, strategy } => {
             let st = Strategy::builtin(&strategy)?;
             if store.remove_override(&identifier, &st.id)? {
-                println!("{identifier}: override removed; the rules decide again");
+                outln!("{identifier}: override removed; the rules decide again");
             } else {
-                println!("{identifier}: had no override in {}", st.id);
+                outln!("{identifier}: had no override in {}", st.id);
             }
         }
     }
@@ -537,7 +537,7 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
     match s {
         StrategyCommand::List => {
             for st in Strategy::all_builtin()? {
-                println!(
+                outln!(
                     "{:<10} {} ({}), {} lines of effort, {} rules, published {}",
                     st.id,
                     st.title,
@@ -550,7 +550,7 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
         }
         StrategyCommand::Show { id } => {
             let st = Strategy::builtin(&id)?;
-            println!(
+            outln!(
                 "{} ({}), {}\nsource: {}\nfocus countries: {}\n",
                 st.title,
                 st.id,
@@ -559,13 +559,13 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
                 st.focus_countries.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
             );
             for l in &st.lines_of_effort {
-                println!("{}  {}\n    scope: {}", l.id, l.title, l.scope);
+                outln!("{}  {}\n    scope: {}", l.id, l.title, l.scope);
                 for r in st.rules.iter().filter(|r| r.line_of_effort == l.id) {
-                    println!("    rule {} ({}): {}", r.id, r.kind, r.note);
+                    outln!("    rule {} ({}): {}", r.id, r.kind, r.note);
                 }
             }
-            println!("\ninstruments: {}", st.instruments.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
-            println!(
+            outln!("\ninstruments: {}", st.instruments.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
+            outln!(
                 "partner categories: {}",
                 st.partner_categories.iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", ")
             );
@@ -591,21 +591,21 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
                 "report": run.report,
                 "diagnostics": diagnostics,
             });
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(());
         }
         let g = |k: &str| run.report.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         let mb = run.report.get("bytes").and_then(|v| v.as_f64()).unwrap_or(0.0) / 1e6;
         let seconds = run.report.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
-        println!("import run {id}: started {}, finished {}", run.started_at, run.finished_at);
-        println!(
+        outln!("import run {id}: started {}, finished {}", run.started_at, run.finished_at);
+        outln!(
             "files: {} ({} imported, {} unchanged, {} rejected), {mb:.1} MB in {seconds:.2} s",
             g("files"),
             g("files_imported"),
             g("files_unchanged"),
             g("files_rejected")
         );
-        println!(
+        outln!(
             "activities: {} created, {} updated, {} unchanged, {} rejected, {} superseded duplicates, {} removed; transactions stored: {}; {} warnings, {} errors",
             count(g("created")),
             count(g("updated")),
@@ -618,13 +618,13 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
             count(g("errors"))
         );
         for d in diagnostics {
-            println!("{d}");
+            outln!("{d}");
         }
         return Ok(());
     }
     for r in store.runs(a.limit)? {
         let g = |k: &str| r.report.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-        println!(
+        outln!(
             "run {:>4}  {}  files {} (rejected {})  created {} updated {} unchanged {} rejected {}  warnings {} errors {}",
             r.id,
             r.started_at,
@@ -726,8 +726,10 @@ pub fn cmd_serve(db: &std::path::Path, listen: std::net::SocketAddr) -> Result<(
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
     rt.block_on(senda_web::serve(db.to_path_buf(), listen, |addr| {
-        println!("Senda is serving {} on http://{addr}/ (Ctrl-C to stop)", db.display());
-        let _ = std::io::stdout().flush();
+        // A closed standard output must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "Senda is serving {} on http://{addr}/ (Ctrl-C to stop)", db.display());
+        let _ = out.flush();
     }))
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

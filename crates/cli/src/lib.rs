@@ -1,6 +1,16 @@
 //! The `senda` command line as a library: every subcommand is a function that tests can call
 //! without spawning the binary. `main.rs` only parses arguments and prints errors.
 
+/// `println!` that returns the write error instead of panicking: a closed pipe (`senda imports |
+/// head`) then ends the program quietly in `main` (`is_broken_pipe`). Only in functions that
+/// return `anyhow::Result`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 pub mod cli;
 pub mod commands;
 pub mod format;

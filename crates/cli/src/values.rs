@@ -258,7 +258,7 @@ pub fn cmd_import_values(db: &Path, paths: &[PathBuf], dataset: &Dataset<'_>, js
     let mut store = open_store(db)?;
     let report = import_values(&mut store, paths, dataset)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print_values_report(&report, &mut std::io::stderr())?;
     }

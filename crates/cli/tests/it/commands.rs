@@ -254,6 +254,28 @@ fn a_closed_stdout_ends_quietly() {
     drop(child.stdout.take()); // like `| head -1`
     let o = child.wait_with_output().expect("wait");
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    // The commands that print line by line (they panicked on a closed pipe once, found by
+    // `senda imports --run 1 --json | head`).
+    for args in [
+        &["imports", "--run", "1", "--json"][..],
+        &["imports", "--run", "1"],
+        &["imports"],
+        &["strategy", "show", "cmms-2021"],
+        &["strategy", "list"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_senda"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.code() == Some(0) && !err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 #[test]
