@@ -1289,3 +1289,72 @@ fn bytes_that_are_not_utf8_reject_the_file_at_their_position_even_across_a_chunk
     assert_eq!(r.files_rejected, 4, "{}", dump(&r));
     assert_eq!(count(&store), 1);
 }
+
+/// The reader takes an event's bytes as text without checking them again because `Checked`
+/// checked the whole stream (see `ActivityReader::event_str`). Bytes that are not UTF-8, put at
+/// random places (around the 262,144-byte chunk boundary most of all) into a file with
+/// multi-byte characters: the file is rejected exactly when it is not UTF-8, nothing panics,
+/// and every text of every activity read is valid UTF-8.
+#[test]
+fn random_bytes_that_are_not_utf8_are_always_caught_before_they_become_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let body = |id: &str| {
+        activity(
+            id,
+            "  <title><narrative>Reintegración de migrantes retornados — año 2023 € ✓</narrative></title>\n  <description><narrative xml:lang=\"es\">Niñez y adolescencia</narrative></description>",
+        )
+    };
+    let mut activities = String::new();
+    let mut n = 0;
+    while activities.len() < 300_000 {
+        activities.push_str(&body(&format!("XM-TEST-FUZZ-{n}")));
+        n += 1;
+    }
+    let base = doc("2.03", &activities).into_bytes();
+    let mut rng = fastrand::Rng::with_seed(2021);
+    let bad_bytes = [0x80u8, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xF8, 0xFF];
+    let (mut rejected, mut imported) = (0, 0);
+    for round in 0..120 {
+        let mut bytes = base.clone();
+        for _ in 0..rng.usize(1..=3) {
+            let at = if rng.bool() { 262_144 - 4 + rng.usize(0..8) } else { rng.usize(0..bytes.len()) };
+            let b = bad_bytes[rng.usize(0..bad_bytes.len())];
+            if rng.bool() {
+                bytes.insert(at, b);
+            } else {
+                bytes[at] = b;
+            }
+        }
+        let path = dir.path().join(format!("fuzz-{round}.xml"));
+        std::fs::write(&path, &bytes).expect("write");
+        let valid_utf8 = std::str::from_utf8(&bytes).is_ok();
+        let mut reader = senda_iati::open_file(&path, "fuzz.xml").expect("opens");
+        let mut failed = None;
+        loop {
+            match reader.next_activity() {
+                Ok(Some(p)) => {
+                    if let Some(a) = p.activity {
+                        for t in a.title.iter().chain(a.descriptions.iter().flat_map(|d| &d.narratives)) {
+                            assert!(std::str::from_utf8(t.text.as_bytes()).is_ok(), "round {round}");
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if !valid_utf8 {
+            let e = failed.unwrap_or_else(|| panic!("round {round}: a file that is not UTF-8 was read whole"));
+            assert_eq!(e.code, "not-well-formed", "round {round}: {}", e.message);
+            rejected += 1;
+        } else if let Some(e) = failed {
+            assert!(!e.message.contains("UTF-8"), "round {round}: valid UTF-8 refused: {}", e.message);
+        } else {
+            imported += 1;
+        }
+    }
+    assert!(rejected > 50, "most rounds break UTF-8: {rejected} rejected, {imported} read whole");
+}
