@@ -372,23 +372,26 @@ fn prefetch(jobs: &[Job], advised: &AtomicUsize, from: usize) {
     let start = advised.fetch_max(end, Ordering::Relaxed).max(from);
     for j in jobs.get(start..end).unwrap_or_default() {
         if j.regular {
-            will_need(&j.path);
+            // At most the first PREFETCH_BYTES of each file: a file of several GB is read
+            // ahead like the others, then by the kernel's own read-ahead as it is parsed.
+            will_need(&j.path, j.size.min(PREFETCH_BYTES));
         }
     }
 }
 
-/// `posix_fadvise(WILLNEED)` over the whole file (Linux); nothing elsewhere.
+/// `posix_fadvise(WILLNEED)` over the first `len` bytes of the file (Linux); nothing elsewhere.
 #[cfg(target_os = "linux")]
-fn will_need(path: &Path) {
+fn will_need(path: &Path, len: u64) {
+    let Some(len) = std::num::NonZeroU64::new(len) else { return };
     if let Ok(f) = std::fs::File::open(path)
-        && let Err(e) = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::WillNeed)
+        && let Err(e) = rustix::fs::fadvise(&f, 0, Some(len), rustix::fs::Advice::WillNeed)
     {
         tracing::debug!(path = %path.display(), error = %e, "read-ahead hint refused");
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn will_need(_path: &Path) {}
+fn will_need(_path: &Path, _len: u64) {}
 
 /// One activity as prepared by a worker: `None` when the reader rejected it; its diagnostics.
 type Prepared = (Option<ImportItem>, Vec<Diagnostic>);
