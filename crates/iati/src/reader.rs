@@ -394,6 +394,7 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     let n = read_head(&mut f, &mut head).map_err(io_err)?;
     let head = &head[..n];
     sniff(head)?;
+    check_declared_encoding(head)?;
     let declared = declared_encoding(head);
     let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
     let state = std::sync::Arc::new(std::sync::Mutex::new(HashState::default()));
@@ -466,6 +467,19 @@ fn sniff(head: &[u8]) -> Result<(), FatalError> {
 }
 
 fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let (label, _) = declared_label(head)?;
+    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
+    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        None
+    } else {
+        Some(enc)
+    }
+}
+
+/// The encoding label the XML declaration at the start of `head` gives (`encoding="..."`,
+/// quoted) and the byte offset of `encoding`; `None` without one, or when a byte-order mark
+/// says the encoding (it wins).
+fn declared_label(head: &[u8]) -> Option<(&str, usize)> {
     if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.starts_with(&[0xef, 0xbb, 0xbf]) {
         return None;
     }
@@ -485,12 +499,24 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
         return None;
     }
     let label = rest.get(1..)?.split(q).next()?;
-    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-        None
-    } else {
-        Some(enc)
+    Some((label, "<?xml".len() + i))
+}
+
+/// A file whose declaration names an encoding Senda cannot read (not in the WHATWG Encoding
+/// Standard that `encoding_rs` implements: UTF-32, EBCDIC, a misspelt label) is refused: XML
+/// makes that a fatal error, and reading it as UTF-8 would misread every non-ASCII character.
+fn check_declared_encoding(head: &[u8]) -> Result<(), FatalError> {
+    let Some((label, offset)) = declared_label(head) else { return Ok(()) };
+    if encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some() {
+        return Ok(());
     }
+    Err(FatalError {
+        code: "unsupported-encoding",
+        message: format!(
+            "the file declares encoding=\"{label}\", which Senda cannot read: save it as UTF-8, or declare the encoding it really uses (for example ISO-8859-1 or windows-1252)"
+        ),
+        offset: offset as u64,
+    })
 }
 
 /// Turns byte offsets of unresolved diagnostics into 1-based line and column by re-reading the
@@ -514,6 +540,8 @@ pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
         }
         let mut r = BufReader::new(decoder(f, declared));
         let (mut line, mut col, mut off) = (1u64, 1u64, 0u64);
+        // Line ends as XML reads them: `\n`, `\r\n` and a lone `\r`.
+        let mut after_cr = false;
         let mut k = 0;
         let mut buf = [0u8; 64 * 1024];
         'outer: loop {
@@ -531,10 +559,20 @@ pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
                 }
                 off += 1;
                 if b == b'\n' {
+                    if !after_cr {
+                        line += 1;
+                        col = 1;
+                    }
+                    after_cr = false;
+                } else if b == b'\r' {
                     line += 1;
                     col = 1;
-                } else if b & 0xC0 != 0x80 {
-                    col += 1;
+                    after_cr = true;
+                } else {
+                    after_cr = false;
+                    if b & 0xC0 != 0x80 {
+                        col += 1;
+                    }
                 }
             }
         }
@@ -1026,15 +1064,17 @@ impl<R: BufRead> ActivityReader<R> {
             && let Some(u) = io.get_ref().and_then(|i| i.downcast_ref::<NotUtf8>())
         {
             let bytes: Vec<String> = u.bytes.iter().map(|b| format!("{b:02X}")).collect();
-            let what = if u.end { ", a character cut by the end of the file" } else { "" };
-            let bytes = format!("bytes {}{what}", bytes.join(" "));
-            return FatalError {
-                code: "not-well-formed",
-                message: format!(
-                    "the text is not valid UTF-8 here ({bytes}): check the file's encoding (a file saved as Latin-1 or Windows-1252 must say so: <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>)"
-                ),
-                offset: u.offset,
+            let bytes = bytes.join(" ");
+            let message = if u.end {
+                format!(
+                    "the file ends inside a UTF-8 character (bytes {bytes}): it was cut short (an incomplete download or copy?)"
+                )
+            } else {
+                format!(
+                    "the text is not valid UTF-8 here (bytes {bytes}): check the file's encoding (a file saved as Latin-1 or Windows-1252 must say so: <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>)"
+                )
             };
+            return FatalError { code: "not-well-formed", message, offset: u.offset };
         }
         FatalError {
             code: "not-well-formed",

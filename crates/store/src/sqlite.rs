@@ -168,7 +168,16 @@ impl SqliteStore {
         }
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        Self::init(conn)
+        Self::init(conn).map_err(|e| match e {
+            // SQLite's own words repeat themselves and do not name the file.
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::NotADatabase => {
+                StoreError::Open {
+                    path: path.display().to_string(),
+                    message: "it is not a SQLite database (another kind of file)".into(),
+                }
+            }
+            e => e,
+        })
     }
 
     /// Opens an existing database only (for commands that read): a mistyped `--db` must not
@@ -1738,6 +1747,18 @@ mod tests {
         assert!(largest <= bound, "log reached {largest} bytes (bound {bound})");
         let rows: i64 = s.conn.query_row("SELECT count(*) FROM bulk", [], |r| r.get(0)).expect("count");
         assert_eq!(rows, 40 * (batch_bytes / blob.len()) as i64);
+    }
+
+    #[test]
+    fn a_file_that_is_not_sqlite_is_refused_by_name_and_left_alone() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("notes.db");
+        let text = "hello, this is not a database\n".repeat(200);
+        std::fs::write(&path, &text).expect("write");
+        let err = SqliteStore::open(&path).err().expect("refused").to_string();
+        assert!(err.contains("notes.db") && err.contains("not a SQLite database"), "{err}");
+        assert_eq!(err.matches("not a").count(), 1, "said once: {err}");
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), text, "left as it was");
     }
 
     #[test]

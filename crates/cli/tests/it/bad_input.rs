@@ -1283,7 +1283,8 @@ fn bytes_that_are_not_utf8_reject_the_file_at_their_position_even_across_a_chunk
     assert!(d.message.contains("bytes C3 78"), "{d}");
     assert_eq!((d.line, d.column), (1, 262_144), "{d}");
     let d = rejected(&r, &files[4], "not-well-formed");
-    assert!(d.message.contains("cut by the end of the file") && d.message.contains("E2 82"), "{d}");
+    assert!(d.message.contains("ends inside a UTF-8 character") && d.message.contains("E2 82"), "{d}");
+    assert!(!d.message.contains("ISO-8859-1"), "a cut file is not an encoding problem: {d}");
     assert_eq!(file_report(&r, &files[2]).status, FileStatus::Imported, "{}", dump(&r));
     assert_eq!(title(&store, "XM-TEST-UTF8-CUT-OK"), "Caf\u{E9}");
     assert_eq!(r.files_rejected, 4, "{}", dump(&r));
@@ -1357,4 +1358,47 @@ fn random_bytes_that_are_not_utf8_are_always_caught_before_they_become_text() {
         }
     }
     assert!(rejected > 50, "most rounds break UTF-8: {rejected} rejected, {imported} read whole");
+}
+
+/// A declared encoding Senda cannot read (a misspelt label, UTF-32, EBCDIC) rejects the file
+/// at the declaration with a message that names it (XML makes it a fatal error); it was once
+/// read as UTF-8, and a non-ASCII byte then got advice to declare the encoding the file already
+/// declared (found by a new-user trial). A lone carriage return ends a line for line:column
+/// too, as it does for XML (positions once counted only line feeds).
+#[test]
+fn an_unknown_declared_encoding_is_refused_by_name_and_lone_cr_line_ends_count_as_lines() {
+    let (dir, mut store) = db();
+    let body = activity_xml("XM-TEST-ENC", "  <title><narrative>Caf@</narrative></title>");
+    let body = body.trim_start_matches(|c| c != '\n').trim_start().to_owned();
+    let mut files = Vec::new();
+    for label in ["KOI8-ZZ", "UTF-32", "EBCDIC-US"] {
+        let text = format!("<?xml version=\"1.0\" encoding=\"{label}\"?>\n{body}").replace('@', "e");
+        files.push((label, write(dir.path(), &format!("enc-{label}.xml"), text.as_bytes())));
+    }
+    // Lone CR line ends, and a Latin-1 byte on the third line.
+    let cr_text = body.replace("XM-TEST-ENC", "XM-TEST-CR").replace('\n', "\r");
+    let at = cr_text.find('@').expect("@");
+    let line = cr_text[..at].matches('\r').count() as u64 + 1;
+    let column = (at - cr_text[..at].rfind('\r').map_or(0, |i| i + 1)) as u64 + 1;
+    let mut cr = cr_text.as_bytes().to_vec();
+    cr[at] = 0xE9;
+    let cr_file = write(dir.path(), "cr.xml", &cr);
+    let good =
+        write(dir.path(), "good-cr.xml", cr_text.replace("XM-TEST-CR", "XM-TEST-CR-OK").replace('@', "e").as_bytes());
+    let mut paths: Vec<PathBuf> = files.iter().map(|(_, f)| f.clone()).collect();
+    paths.push(cr_file.clone());
+    paths.push(good.clone());
+    let r = import(&mut store, &paths);
+
+    for (label, f) in &files {
+        let d = rejected(&r, f, "unsupported-encoding");
+        assert!(d.message.contains(&format!("encoding=\"{label}\"")), "{d}");
+        let column = "<?xml version=\"1.0\" encoding".find("encoding").unwrap_or_default() as u64 + 1;
+        assert_eq!((d.line, d.column), (1, column), "at `encoding`: {d}");
+    }
+    let d = rejected(&r, &cr_file, "not-well-formed");
+    assert!(line >= 3, "the byte is on line {line}");
+    assert_eq!((d.line, d.column), (line, column), "{d}");
+    assert_eq!(file_report(&r, &good).status, FileStatus::Imported, "{}", dump(&r));
+    assert_eq!(title(&store, "XM-TEST-CR-OK"), "Cafe");
 }
