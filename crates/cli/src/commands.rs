@@ -424,7 +424,7 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
                 "{} {} shown{}. * = analyst's override. Use --format csv for every row and column.",
                 rows.len(),
                 if rows.len() == 1 { "activity" } else { "activities" },
-                if limit.is_some_and(|l| rows.len() as u64 >= l) { " (limit reached)" } else { "" }
+                if limit.is_some_and(|l| l > 0 && rows.len() as u64 >= l) { " (limit reached)" } else { "" }
             )?;
         }
     }

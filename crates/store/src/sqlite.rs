@@ -166,6 +166,13 @@ impl SqliteStore {
         if path.is_dir() {
             return Err(StoreError::Open { path: path.display().to_string(), message: "it is a folder".into() });
         }
+        // SQLite would only say "unable to open database file".
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+            return Err(StoreError::Open {
+                path: path.display().to_string(),
+                message: format!("the folder {} does not exist", dir.display()),
+            });
+        }
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
         Self::init(conn).map_err(|e| match e {
@@ -1759,6 +1766,15 @@ mod tests {
         assert!(err.contains("notes.db") && err.contains("not a SQLite database"), "{err}");
         assert_eq!(err.matches("not a").count(), 1, "said once: {err}");
         assert_eq!(std::fs::read_to_string(&path).expect("read"), text, "left as it was");
+    }
+
+    #[test]
+    fn a_database_in_a_folder_that_does_not_exist_is_refused_naming_the_folder() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("no-such-folder").join("s.db");
+        let err = SqliteStore::open(&path).err().expect("refused").to_string();
+        assert!(err.contains("no-such-folder") && err.contains("does not exist"), "{err}");
+        assert!(!dir.path().join("no-such-folder").exists(), "nothing created");
     }
 
     #[test]
