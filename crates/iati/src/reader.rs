@@ -394,8 +394,7 @@ pub fn open_file(path: &Path, display_name: &str) -> Result<ActivityReader<Decod
     let n = read_head(&mut f, &mut head).map_err(io_err)?;
     let head = &head[..n];
     sniff(head)?;
-    check_declared_encoding(head)?;
-    let declared = declared_encoding(head);
+    let declared = declared_encoding(head)?;
     let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
     let state = std::sync::Arc::new(std::sync::Mutex::new(HashState::default()));
     let mut f = Hashed { file: File::open(path).map_err(io_err)?, state: state.clone() };
@@ -466,16 +465,6 @@ fn sniff(head: &[u8]) -> Result<(), FatalError> {
     Ok(())
 }
 
-fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
-    let (label, _) = declared_label(head)?;
-    let enc = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-    if enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-        None
-    } else {
-        Some(enc)
-    }
-}
-
 /// The encoding label the XML declaration at the start of `head` gives (`encoding="..."`,
 /// quoted) and the byte offset of `encoding`; `None` without one, or when a byte-order mark
 /// says the encoding (it wins).
@@ -502,21 +491,25 @@ fn declared_label(head: &[u8]) -> Option<(&str, usize)> {
     Some((label, "<?xml".len() + i))
 }
 
-/// A file whose declaration names an encoding Senda cannot read (not in the WHATWG Encoding
-/// Standard that `encoding_rs` implements: UTF-32, EBCDIC, a misspelt label) is refused: XML
-/// makes that a fatal error, and reading it as UTF-8 would misread every non-ASCII character.
-fn check_declared_encoding(head: &[u8]) -> Result<(), FatalError> {
-    let Some((label, offset)) = declared_label(head) else { return Ok(()) };
-    if encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some() {
-        return Ok(());
-    }
-    Err(FatalError {
-        code: "unsupported-encoding",
-        message: format!(
-            "the file declares encoding=\"{label}\", which Senda cannot read: save it as UTF-8, or declare the encoding it really uses (for example ISO-8859-1 or windows-1252)"
-        ),
-        offset: offset as u64,
-    })
+/// The single-byte (or other non-UTF) encoding the file's declaration asks for, `None` for
+/// UTF-8 and UTF-16 (read as UTF-8, or by their byte-order mark) and for no declaration.
+/// Errors: a declared encoding Senda cannot read (not in the WHATWG Encoding Standard that
+/// `encoding_rs` implements: UTF-32, EBCDIC, a misspelt label) is `unsupported-encoding` at
+/// the declaration: XML makes it a fatal error, and reading it as UTF-8 would misread every
+/// non-ASCII character.
+fn declared_encoding(head: &[u8]) -> Result<Option<&'static encoding_rs::Encoding>, FatalError> {
+    let Some((label, offset)) = declared_label(head) else { return Ok(None) };
+    let Some(enc) = encoding_rs::Encoding::for_label(label.trim().as_bytes()) else {
+        return Err(FatalError {
+            code: "unsupported-encoding",
+            message: format!(
+                "the file declares encoding=\"{label}\", which Senda cannot read: save it as UTF-8, or declare the encoding it really uses (for example ISO-8859-1 or windows-1252)"
+            ),
+            offset: offset as u64,
+        });
+    };
+    let utf = enc == encoding_rs::UTF_8 || enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE;
+    Ok(if utf { None } else { Some(enc) })
 }
 
 /// Turns byte offsets of unresolved diagnostics into 1-based line and column by re-reading the
@@ -534,7 +527,8 @@ pub fn resolve_positions(path: &Path, diags: &mut [Diagnostic]) {
         // offsets count the same characters.
         let mut head = [0u8; HEAD_BYTES];
         let n = read_head(&mut f, &mut head).unwrap_or(0);
-        let declared = declared_encoding(&head[..n]);
+        // A file refused for its encoding has no other diagnostics to place.
+        let declared = declared_encoding(&head[..n]).ok().flatten();
         if std::io::Seek::rewind(&mut f).is_err() {
             return;
         }

@@ -134,23 +134,6 @@ impl Drop for Checkpointer {
     }
 }
 
-impl SqliteStore {
-    /// Commits the open import batch, if any; `checkpoint`: ask the checkpointer to copy it
-    /// into the database file in the background.
-    fn commit_batch(&mut self, checkpoint: bool) -> Result<(), StoreError> {
-        if self.in_batch {
-            self.in_batch = false;
-            let r = self.conn.execute_batch("COMMIT");
-            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
-            r?;
-            if checkpoint && let Some(c) = &mut self.checkpointer {
-                c.poke();
-            }
-        }
-        Ok(())
-    }
-}
-
 fn lines_join(v: &[String]) -> String {
     v.join(";")
 }
@@ -160,8 +143,9 @@ fn lines_split(s: &str) -> Vec<String> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path`, in WAL mode, and migrates it.
-    /// Errors: [`StoreError::NotSenda`] for another program's SQLite file (never modified),
-    /// [`StoreError::TooNew`], or SQLite's own error (the message names the path).
+    /// Errors: [`StoreError::Open`] (naming the path) when it is a folder, its folder does not
+    /// exist or it is not a SQLite file; [`StoreError::NotSenda`] for another program's SQLite
+    /// file (never modified); [`StoreError::TooNew`]; or SQLite's own error.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if path.is_dir() {
             return Err(StoreError::Open { path: path.display().to_string(), message: "it is a folder".into() });
@@ -185,6 +169,21 @@ impl SqliteStore {
             }
             e => e,
         })
+    }
+
+    /// Commits the open import batch, if any; `checkpoint`: ask the checkpointer to copy it
+    /// into the database file in the background.
+    fn commit_batch(&mut self, checkpoint: bool) -> Result<(), StoreError> {
+        if self.in_batch {
+            self.in_batch = false;
+            let r = self.conn.execute_batch("COMMIT");
+            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            r?;
+            if checkpoint && let Some(c) = &mut self.checkpointer {
+                c.poke();
+            }
+        }
+        Ok(())
     }
 
     /// Opens an existing database only (for commands that read): a mistyped `--db` must not
