@@ -426,7 +426,7 @@ pub fn prepare(p: ParsedActivity, mappers: &MapperSet) -> (Option<ImportItem>, V
         return (None, p.diagnostics);
     };
     let fingerprint = format!("{:032x}", encoded.fingerprint);
-    let facts = senda_core::attribution::compact_facts(&a);
+    let facts = senda_core::attribution::compact_fact_refs(&a);
     let mappings = mappers.map_all(&a);
     let synthetic = a
         .extensions

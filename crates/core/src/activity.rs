@@ -10,6 +10,11 @@ pub use compact_str::{CompactString, format_compact};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+/// The narratives of one element (`title`, `description`, an organisation's names, ...): most
+/// elements have exactly one, kept inline (no allocation); more spill to the heap. Serialised
+/// as a sequence, like a `Vec`.
+pub type Narratives = smallvec::SmallVec<[Narrative; 1]>;
+
 /// Text in one language (`narrative`, with `@xml:lang`; `None` = the activity's default language).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Narrative {
@@ -28,7 +33,7 @@ pub struct OrgRef {
     /// `@type`: IATI OrganisationType code (e.g. `"10"` government).
     pub org_type: Option<CompactString>,
     /// `narrative` children (names).
-    pub names: Vec<Narrative>,
+    pub names: Narratives,
 }
 
 impl OrgRef {
@@ -56,7 +61,7 @@ pub struct Description {
     /// `@type`.
     pub description_type: Option<CompactString>,
     /// Narratives.
-    pub narratives: Vec<Narrative>,
+    pub narratives: Narratives,
 }
 
 /// `activity-date`: `@type` (1 planned start, 2 actual start, 3 planned end, 4 actual end) and `@iso-date`.
@@ -136,7 +141,7 @@ pub struct Transaction {
     /// `value` (amount, currency, value date). `None` when missing or invalid (with a diagnostic).
     pub value: Option<Money>,
     /// `description/narrative`.
-    pub description: Vec<Narrative>,
+    pub description: Narratives,
     /// `provider-org`.
     pub provider_org: Option<OrgRef>,
     /// `receiver-org`.
@@ -197,9 +202,9 @@ pub struct Location {
     /// `@ref`.
     pub r#ref: Option<CompactString>,
     /// `name/narrative`.
-    pub name: Vec<Narrative>,
+    pub name: Narratives,
     /// `description/narrative`.
-    pub description: Vec<Narrative>,
+    pub description: Narratives,
     /// `administrative`.
     pub administratives: Vec<Administrative>,
     /// `point/pos`, when valid.
@@ -225,7 +230,7 @@ pub struct IndicatorValue {
     /// `@iso-date` (baseline).
     pub date: Option<Date>,
     /// `comment/narrative`.
-    pub comment: Vec<Narrative>,
+    pub comment: Narratives,
 }
 
 /// `result/indicator/period`.
@@ -249,7 +254,7 @@ pub struct Indicator {
     /// `@ascending`.
     pub ascending: Option<bool>,
     /// `title/narrative`.
-    pub title: Vec<Narrative>,
+    pub title: Narratives,
     /// `baseline`.
     pub baselines: Vec<IndicatorValue>,
     /// `period`.
@@ -262,7 +267,7 @@ pub struct ResultItem {
     /// `@type` (1 output, 2 outcome, 3 impact, 9 other).
     pub result_type: Option<CompactString>,
     /// `title/narrative`.
-    pub title: Vec<Narrative>,
+    pub title: Narratives,
     /// `indicator`.
     pub indicators: Vec<Indicator>,
 }
@@ -306,7 +311,7 @@ pub struct Activity {
     /// `participating-org`.
     pub participating_orgs: Vec<ParticipatingOrg>,
     /// `title/narrative` (1.0x: the element's own text).
-    pub title: Vec<Narrative>,
+    pub title: Narratives,
     /// `description`.
     pub descriptions: Vec<Description>,
     /// `activity-status/@code` (1 pipeline ... 6 suspended).
@@ -363,7 +368,7 @@ impl Activity {
             humanitarian: None,
             reporting_org: OrgRef::default(),
             participating_orgs: Vec::new(),
-            title: Vec::new(),
+            title: Narratives::new(),
             descriptions: Vec::new(),
             status: None,
             scope: None,

@@ -207,21 +207,25 @@ pub fn facts(a: &Activity) -> Vec<Fact> {
     slices(a).into_iter().map(|s| s.to_fact(s.date)).collect()
 }
 
-/// [`compact`]`(`[`facts`]`(a))`, without first copying every slice's strings: what the import
-/// stores.
+/// [`compact`]`(`[`facts`]`(a))`, owned: the same facts as [`compact_fact_refs`].
 pub fn compact_facts(a: &Activity) -> Vec<Fact> {
-    let slices = slices(a);
-    let periods: Vec<Option<Date>> = slices.iter().map(|f| f.date.map(period_start)).collect();
+    compact_fact_refs(a).iter().map(|f| f.to_fact(f.date)).collect()
+}
+
+/// [`compact`]`(`[`facts`]`(a))` with the strings borrowed from the activity: what the import
+/// stores, without copying five strings per fact.
+pub fn compact_fact_refs(a: &Activity) -> Vec<FactRef<'_>> {
+    let mut slices = slices(a);
+    for f in &mut slices {
+        f.date = f.date.map(period_start);
+    }
     let target = merge_targets(
-        slices
-            .iter()
-            .zip(&periods)
-            .map(|(f, p)| (f.transaction_type, *p, f.currency, f.country, f.sector, f.implementing_org)),
+        slices.iter().map(|f| (f.transaction_type, f.date, f.currency, f.country, f.sector, f.implementing_org)),
     );
-    let mut out: Vec<Fact> = Vec::with_capacity(slices.len());
-    for ((f, p), t) in slices.iter().zip(periods).zip(target) {
+    let mut out: Vec<FactRef<'_>> = Vec::with_capacity(slices.len());
+    for (f, t) in slices.into_iter().zip(target) {
         if t == out.len() {
-            out.push(f.to_fact(p));
+            out.push(f);
         } else if let Some(o) = out.get_mut(t) {
             o.amount += f.amount;
         }
@@ -229,19 +233,28 @@ pub fn compact_facts(a: &Activity) -> Vec<Fact> {
     out
 }
 
-/// A [`Fact`] whose strings are borrowed from the activity.
-struct Slice<'a> {
-    transaction_index: Option<usize>,
-    transaction_type: &'a str,
-    date: Option<Date>,
-    currency: &'a str,
-    country: &'a str,
-    sector: &'a str,
-    implementing_org: &'a str,
-    amount: Decimal,
+/// A [`Fact`] whose strings are borrowed from the activity (the same fields, the same meaning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactRef<'a> {
+    /// See [`Fact::transaction_index`].
+    pub transaction_index: Option<usize>,
+    /// See [`Fact::transaction_type`].
+    pub transaction_type: &'a str,
+    /// See [`Fact::date`].
+    pub date: Option<Date>,
+    /// See [`Fact::currency`].
+    pub currency: &'a str,
+    /// See [`Fact::country`].
+    pub country: &'a str,
+    /// See [`Fact::sector`].
+    pub sector: &'a str,
+    /// See [`Fact::implementing_org`].
+    pub implementing_org: &'a str,
+    /// See [`Fact::amount`] (exact).
+    pub amount: Decimal,
 }
 
-impl Slice<'_> {
+impl FactRef<'_> {
     fn to_fact(&self, date: Option<Date>) -> Fact {
         Fact {
             transaction_index: self.transaction_index,
@@ -256,7 +269,7 @@ impl Slice<'_> {
     }
 }
 
-fn slices(a: &Activity) -> Vec<Slice<'_>> {
+fn slices(a: &Activity) -> Vec<FactRef<'_>> {
     let mut out = Vec::new();
     let act_countries = activity_country_weights_ref(a);
     let act_sectors = activity_sector_weights(a);
@@ -273,7 +286,7 @@ fn slices(a: &Activity) -> Vec<Slice<'_>> {
         for_split(v.amount, &countries, |c, ca| {
             for_split(ca, &sectors, |s, sa| {
                 for_split(sa, &imps, |o, oa| {
-                    out.push(Slice {
+                    out.push(FactRef {
                         transaction_index: Some(i),
                         transaction_type: &t.transaction_type,
                         date,
@@ -304,7 +317,7 @@ fn slices(a: &Activity) -> Vec<Slice<'_>> {
     named.dedup();
     for c in named {
         if !out.iter().any(|f| f.country == c) {
-            out.push(Slice {
+            out.push(FactRef {
                 transaction_index: None,
                 transaction_type: "0",
                 date: start,
@@ -396,7 +409,7 @@ mod tests {
             transaction_type: "3".into(),
             date: None,
             value: Some(Money { amount: amount.parse().expect("dec"), currency: CurrencyCode::USD, value_date: None }),
-            description: vec![],
+            description: crate::Narratives::new(),
             provider_org: None,
             receiver_org: None,
             recipient_countries: vec![],

@@ -5,7 +5,7 @@
 
 use crate::activity::{Activity, Narrative, Sector};
 use crate::strategy::{RuleDef, Strategy};
-use crate::text::fold;
+use crate::text::{fold, fold_into};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 
@@ -106,14 +106,23 @@ type Lang<'a> = std::borrow::Cow<'a, str>;
 /// occurrence of each code). Activities with thousands of transactions usually repeat both.
 #[derive(Debug, Default)]
 pub struct Folded<'a> {
-    title: Vec<(Option<Lang<'a>>, String)>,
-    description: Vec<(Option<Lang<'a>>, String)>,
-    transaction_description: Vec<(Option<Lang<'a>>, String)>,
+    /// Every folded text, one after the other; the fields below hold spans of it (one buffer
+    /// instead of a string per narrative).
+    buf: String,
+    title: Vec<(Option<Lang<'a>>, Span)>,
+    description: Vec<(Option<Lang<'a>>, Span)>,
+    transaction_description: Vec<(Option<Lang<'a>>, Span)>,
     /// Distinct sectors with the IATI path they come from (`sector` or `transaction/sector`).
     sectors: Vec<(&'a Sector, &'static str)>,
-    /// Per participating-org, its names: (as published, folded).
-    org_names: Vec<Vec<(&'a str, String)>>,
+    /// Participating-org names: (index of the org in the activity, name as published, folded).
+    org_names: Vec<(usize, &'a str, Span)>,
 }
+
+/// A byte range of [`Folded`]'s buffer.
+type Span = std::ops::Range<usize>;
+
+/// Sectors up to this many are de-duplicated by a linear scan, more with a hash set.
+const LINEAR_DEDUP: usize = 32;
 
 impl<'a> Folded<'a> {
     /// Prepares `a`; transaction descriptions are folded only when `with_transactions`.
@@ -127,37 +136,58 @@ impl<'a> Folded<'a> {
                 }
             })
         };
-        let f = |n: &'a Narrative| (lang(n), fold(&n.text));
+        let descriptions = || a.descriptions.iter().flat_map(|d| &d.narratives);
+        let org_names =
+            || a.participating_orgs.iter().enumerate().flat_map(|(k, p)| p.org.names.iter().map(move |n| (k, n)));
+        let size = a.title.iter().chain(descriptions()).map(|n| n.text.len() + 2).sum::<usize>()
+            + org_names().map(|(_, n)| n.text.len() + 2).sum::<usize>();
+        let mut buf = String::with_capacity(size);
+        let span = |buf: &mut String, text: &str| {
+            let start = buf.len();
+            fold_into(text, buf);
+            start..buf.len()
+        };
         let transaction_description = if with_transactions {
             let mut seen: rustc_hash::FxHashSet<(Option<&str>, &str)> = rustc_hash::FxHashSet::default();
             a.transactions
                 .iter()
                 .flat_map(|t| &t.description)
                 .filter(|n| seen.insert((n.lang.as_deref(), n.text.as_str())))
-                .map(f)
+                .map(|n| (lang(n), span(&mut buf, &n.text)))
                 .collect()
         } else {
             Vec::new()
         };
-        let mut seen_sectors: rustc_hash::FxHashSet<(&str, &str)> = rustc_hash::FxHashSet::default();
-        let sectors = a
-            .sectors
-            .iter()
-            .map(|s| (s, "sector"))
-            .chain(a.transactions.iter().flat_map(|t| &t.sectors).map(|s| (s, "transaction/sector")))
-            .filter(|(s, _)| seen_sectors.insert((s.vocabulary.as_str(), s.code.as_str())))
-            .collect();
+        let all_sectors = || {
+            a.sectors
+                .iter()
+                .map(|s| (s, "sector"))
+                .chain(a.transactions.iter().flat_map(|t| &t.sectors).map(|s| (s, "transaction/sector")))
+        };
+        let mut sectors: Vec<(&'a Sector, &'static str)> = Vec::new();
+        if a.sectors.len() + a.transactions.iter().map(|t| t.sectors.len()).sum::<usize>() <= LINEAR_DEDUP {
+            for (s, path) in all_sectors() {
+                if !sectors.iter().any(|(k, _)| k.vocabulary == s.vocabulary && k.code == s.code) {
+                    sectors.push((s, path));
+                }
+            }
+        } else {
+            let mut seen: rustc_hash::FxHashSet<(&str, &str)> = rustc_hash::FxHashSet::default();
+            sectors.extend(all_sectors().filter(|(s, _)| seen.insert((s.vocabulary.as_str(), s.code.as_str()))));
+        }
         Self {
-            title: a.title.iter().map(f).collect(),
-            description: a.descriptions.iter().flat_map(|d| &d.narratives).map(f).collect(),
+            title: a.title.iter().map(|n| (lang(n), span(&mut buf, &n.text))).collect(),
+            description: descriptions().map(|n| (lang(n), span(&mut buf, &n.text))).collect(),
             transaction_description,
             sectors,
-            org_names: a
-                .participating_orgs
-                .iter()
-                .map(|p| p.org.names.iter().map(|n| (n.text.as_str(), fold(&n.text))).collect())
-                .collect(),
+            org_names: org_names().map(|(k, n)| (k, n.text.as_str(), span(&mut buf, &n.text))).collect(),
+            buf,
         }
+    }
+
+    /// The folded text of a span.
+    fn text(&self, span: &Span) -> &str {
+        self.buf.get(span.clone()).unwrap_or_default()
     }
 }
 
@@ -168,6 +198,9 @@ pub struct Mapper {
     rules: Vec<RuleDef>,
     /// Each rule's kind, parsed.
     kinds: Vec<RuleKind>,
+    /// Each rule's line of effort as its position in `loe_order` (`None`: not a line the
+    /// strategy lists).
+    rule_loe: Vec<Option<usize>>,
     /// Each rule's `codes`, sorted (looked up by binary search).
     sorted_codes: Vec<Vec<String>>,
     rule_fields: Vec<Vec<Field>>,
@@ -238,6 +271,11 @@ impl Mapper {
             loe_order: strategy.lines_of_effort.iter().map(|l| l.id.clone()).collect(),
             rules: strategy.rules.clone(),
             kinds: strategy.rules.iter().map(|r| RuleKind::of(&r.kind)).collect(),
+            rule_loe: strategy
+                .rules
+                .iter()
+                .map(|r| strategy.lines_of_effort.iter().position(|l| l.id == r.line_of_effort))
+                .collect(),
             sorted_codes: strategy
                 .rules
                 .iter()
@@ -279,14 +317,16 @@ impl Mapper {
     /// transactions when [`Mapper::uses_transaction_descriptions`]).
     pub fn map_folded(&self, a: &Activity, folded: &Folded) -> Mapping {
         let [unless, en, es] = self.automata.get_or_init(|| [build(&self.unless), build(&self.en), build(&self.es)]);
-        let scan = |texts: &[(Option<Lang<'_>>, String)]| -> Vec<Hits> {
+        let scan = |texts: &[(Option<Lang<'_>>, Span)]| -> Vec<Hits> {
             texts
                 .iter()
                 .map(|(_, f)| {
                     let mut hits = Hits::new();
                     for (set, list) in [(Set::Unless, unless), (Set::En, en), (Set::Es, es)] {
                         if let Some(ac) = list {
-                            hits.extend(ac.find_overlapping_iter(f.as_str()).map(|m| (set, m.pattern().as_usize())));
+                            hits.extend(
+                                ac.find_overlapping_iter(folded.text(f)).map(|m| (set, m.pattern().as_usize())),
+                            );
                         }
                     }
                     hits
@@ -312,17 +352,28 @@ impl Mapper {
 
     /// Maps one activity whose texts were folded and scanned already.
     fn map_scanned(&self, a: &Activity, folded: &Folded, scans: &Scans) -> Mapping {
-        let mut ev: Vec<Evidence> = Vec::new();
-        let push = |ev: &mut Vec<Evidence>, rule: &RuleDef, field: String, value: String| {
-            let n = ev.iter().filter(|e| e.rule == rule.id).count();
-            if n < 3 && !ev.iter().any(|e| e.rule == rule.id && e.value == value) {
-                ev.push(Evidence {
-                    line_of_effort: rule.line_of_effort.clone(),
-                    rule: rule.id.clone(),
-                    kind: rule.kind.clone(),
-                    field,
-                    value,
-                });
+        // Evidence with the index of its rule. At most 3 per rule, no value twice for one rule:
+        // `wants` is asked before a field path or value is built, since long descriptions hit
+        // the same phrases many times.
+        let mut ev: Vec<(usize, Evidence)> = Vec::new();
+        let mut per_rule = vec![0u8; self.rules.len()];
+        let wants = |ev: &[(usize, Evidence)], per_rule: &[u8], i: usize, value: &str| {
+            per_rule[i] < 3 && !ev.iter().any(|(j, e)| *j == i && e.value == value)
+        };
+        let push = |ev: &mut Vec<(usize, Evidence)>, per_rule: &mut [u8], i: usize, field: String, value: String| {
+            if wants(ev, per_rule, i, &value) {
+                let rule = &self.rules[i];
+                per_rule[i] += 1;
+                ev.push((
+                    i,
+                    Evidence {
+                        line_of_effort: rule.line_of_effort.clone(),
+                        rule: rule.id.clone(),
+                        kind: rule.kind.clone(),
+                        field,
+                        value,
+                    },
+                ));
             }
         };
 
@@ -362,7 +413,7 @@ impl Mapper {
                         }
                     }
                     for (s, path) in hits {
-                        push(&mut ev, r, format!("{path}[@vocabulary={voc}]"), sector_value(s));
+                        push(&mut ev, &mut per_rule, i, format!("{path}[@vocabulary={voc}]"), sector_value(s));
                     }
                 }
                 RuleKind::PolicyMarker => {
@@ -372,7 +423,8 @@ impl Mapper {
                         if p.vocabulary == voc && has_code(&p.code) && p.significance.unwrap_or(0) >= min {
                             push(
                                 &mut ev,
-                                r,
+                                &mut per_rule,
+                                i,
                                 format!("policy-marker[@vocabulary={voc}]"),
                                 format!("{} (significance {})", p.code, p.significance.unwrap_or(0)),
                             );
@@ -382,38 +434,45 @@ impl Mapper {
                 RuleKind::Tag => {
                     for t in &a.tags {
                         if r.vocabulary.as_deref().is_none_or(|v| v == t.vocabulary) && has_code(&t.code) {
-                            push(&mut ev, r, format!("tag[@vocabulary={}]", t.vocabulary), t.code.to_string());
+                            push(
+                                &mut ev,
+                                &mut per_rule,
+                                i,
+                                format!("tag[@vocabulary={}]", t.vocabulary),
+                                t.code.to_string(),
+                            );
                         }
                     }
                 }
                 RuleKind::Humanitarian => {
                     if a.humanitarian == Some(true) {
-                        push(&mut ev, r, "@humanitarian".into(), "1".into());
+                        push(&mut ev, &mut per_rule, i, "@humanitarian".into(), "1".into());
                     } else if a.transactions.iter().any(|t| t.humanitarian == Some(true)) {
-                        push(&mut ev, r, "transaction/@humanitarian".into(), "1".into());
+                        push(&mut ev, &mut per_rule, i, "transaction/@humanitarian".into(), "1".into());
                     }
                 }
                 RuleKind::ParticipatingOrg => {
-                    for (p, names) in a.participating_orgs.iter().zip(&folded.org_names) {
+                    for (org, p) in a.participating_orgs.iter().enumerate() {
                         if !r.roles.is_empty() && !p.role.as_ref().is_some_and(|x| r.roles.iter().any(|y| y == x)) {
                             continue;
                         }
                         if let Some(rf) = &p.org.r#ref
                             && r.refs.iter().any(|y| y == rf)
                         {
-                            push(&mut ev, r, "participating-org/@ref".into(), rf.to_string());
+                            push(&mut ev, &mut per_rule, i, "participating-org/@ref".into(), rf.to_string());
                         }
-                        for (text, f) in names {
+                        for (_, text, f) in folded.org_names.iter().filter(|(k, _, _)| *k == org) {
                             // The first name of the rule's list found in the org name (the
                             // lowest pattern index among all matches, overlapping included).
                             let (pats, ac) = &self.folded_names[i];
                             let first = ac.as_ref().and_then(|ac| {
-                                ac.find_overlapping_iter(f.as_str()).map(|m| m.pattern().as_usize()).min()
+                                ac.find_overlapping_iter(folded.text(f)).map(|m| m.pattern().as_usize()).min()
                             });
                             if let Some(hit) = first.and_then(|k| pats.get(k)) {
                                 push(
                                     &mut ev,
-                                    r,
+                                    &mut per_rule,
+                                    i,
                                     "participating-org/narrative".into(),
                                     format!("{text} (matched \"{}\")", hit.trim()),
                                 );
@@ -427,7 +486,7 @@ impl Mapper {
                             .filter_map(|t| t.receiver_org.as_ref()?.r#ref.as_ref())
                             .find(|rf| r.refs.iter().any(|y| y == *rf));
                         if let Some(rf) = receiver {
-                            push(&mut ev, r, "transaction/receiver-org/@ref".into(), rf.to_string());
+                            push(&mut ev, &mut per_rule, i, "transaction/receiver-org/@ref".into(), rf.to_string());
                         }
                     }
                 }
@@ -437,7 +496,12 @@ impl Mapper {
 
         // Keywords: English phrases in English text, Spanish in Spanish, both when the language
         // is not English or Spanish (or not given).
-        let scan = |ev: &mut Vec<Evidence>, lang: &Option<Lang<'_>>, hits: &Hits, field: Field, path: &str| {
+        let scan = |ev: &mut Vec<(usize, Evidence)>,
+                    per_rule: &mut [u8],
+                    lang: &Option<Lang<'_>>,
+                    hits: &Hits,
+                    field: Field,
+                    path: &str| {
             let allowed = |set: Set| match lang.as_deref() {
                 Some("en") => set == Set::En,
                 Some("es") => set == Set::Es,
@@ -448,23 +512,34 @@ impl Mapper {
                 if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
                     continue;
                 }
+                if !wants(ev, per_rule, p.rule, &p.phrase) {
+                    continue;
+                }
                 let lang_s = lang.as_deref().unwrap_or("?");
-                push(ev, &self.rules[p.rule], format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone());
+                push(ev, per_rule, p.rule, format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone());
             }
         };
         for ((l, _), hits) in folded.title.iter().zip(&scans.title) {
-            scan(&mut ev, l, hits, Field::Title, "title");
+            scan(&mut ev, &mut per_rule, l, hits, Field::Title, "title");
         }
         for ((l, _), hits) in folded.description.iter().zip(&scans.description) {
-            scan(&mut ev, l, hits, Field::Description, "description");
+            scan(&mut ev, &mut per_rule, l, hits, Field::Description, "description");
         }
         for ((l, _), hits) in folded.transaction_description.iter().zip(&scans.transaction_description) {
-            scan(&mut ev, l, hits, Field::TransactionDescription, "transaction/description");
+            scan(&mut ev, &mut per_rule, l, hits, Field::TransactionDescription, "transaction/description");
         }
 
-        let lines = self.loe_order.iter().filter(|l| ev.iter().any(|e| &e.line_of_effort == *l)).cloned().collect();
-        ev.sort_by_key(|e| self.loe_order.iter().position(|l| *l == e.line_of_effort));
-        Mapping { lines_of_effort: lines, evidence: ev }
+        let lines = self
+            .loe_order
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| ev.iter().any(|(i, _)| self.rule_loe[*i] == Some(*k)))
+            .map(|(_, l)| l.clone())
+            .collect();
+        // By line of effort in the strategy's order (a line the strategy does not list first),
+        // then as found (the sort is stable).
+        ev.sort_by_key(|(i, _)| self.rule_loe[*i]);
+        Mapping { lines_of_effort: lines, evidence: ev.into_iter().map(|(_, e)| e).collect() }
     }
 }
 
@@ -525,13 +600,13 @@ impl MapperSet {
         let folded = Folded::of(a, self.with_transactions);
         let mut scans: Vec<Scans> = self.mappers.iter().map(|_| Scans::default()).collect();
         let scan_into =
-            |texts: &[(Option<Lang<'_>>, String)], scans: &mut Vec<Scans>, pick: fn(&mut Scans) -> &mut Vec<Hits>| {
+            |texts: &[(Option<Lang<'_>>, Span)], scans: &mut Vec<Scans>, pick: fn(&mut Scans) -> &mut Vec<Hits>| {
                 for (_, f) in texts {
                     for s in scans.iter_mut() {
                         pick(s).push(Hits::new());
                     }
                     let Some(ac) = &self.keywords else { continue };
-                    for m in ac.find_overlapping_iter(f.as_str()) {
+                    for m in ac.find_overlapping_iter(folded.text(f)) {
                         let (i, set, k) = self.owners[m.pattern().as_usize()];
                         if let Some(h) = pick(&mut scans[i]).last_mut() {
                             h.push((set, k));

@@ -48,6 +48,13 @@ const ASCII_FOLD: [u8; 256] = {
 /// words by searching `" phrase "`.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
+    fold_into(text, &mut out);
+    out
+}
+
+/// [`fold`], appended to `out` (so that many texts can share one buffer).
+pub fn fold_into(text: &str, out: &mut String) {
+    out.reserve(text.len() + 2);
     out.push(' ');
     let mut last_space = true;
     let push_char = |c: char, out: &mut String, last_space: &mut bool| {
@@ -64,7 +71,7 @@ pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         // The same rule on bytes: ASCII letters and digits lower-cased, every other run one
         // space (a table lookup per byte; the result is ASCII, so valid UTF-8).
-        let mut v = std::mem::take(&mut out).into_bytes();
+        let mut v = std::mem::take(out).into_bytes();
         for &b in text.as_bytes() {
             let f = ASCII_FOLD[usize::from(b)];
             if f != 0 {
@@ -75,7 +82,7 @@ pub fn fold(text: &str) -> String {
                 last_space = true;
             }
         }
-        out = String::from_utf8(v).unwrap_or_default();
+        *out = String::from_utf8(v).unwrap_or_default();
     } else {
         // Character by character: an ASCII character is its own decomposition (the table);
         // any other is decomposed canonically. Dropping every combining mark makes the
@@ -94,7 +101,7 @@ pub fn fold(text: &str) -> String {
             }
             unicode_normalization::char::decompose_canonical(c, |d| {
                 if !unicode_normalization::char::is_combining_mark(d) {
-                    push_char(d, &mut out, &mut last_space);
+                    push_char(d, out, &mut last_space);
                 }
             });
         }
@@ -102,7 +109,6 @@ pub fn fold(text: &str) -> String {
     if !last_space {
         out.push(' ');
     }
-    out
 }
 
 #[cfg(test)]

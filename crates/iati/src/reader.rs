@@ -1812,13 +1812,14 @@ impl<R: BufRead> ActivityReader<R> {
             (_, N::Narrative) => Narrative,
             (Activity, N::IatiIdentifier) => Identifier,
             (Activity, N::ReportingOrg) => {
-                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                self.org =
+                    Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: Narratives::new() });
                 ReportingOrg
             }
             (Activity, N::ParticipatingOrg) => {
                 self.porg = Some(senda_core::ParticipatingOrg {
                     role: nonempty("role").map(v1_role),
-                    org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] },
+                    org: OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: Narratives::new() },
                     activity_id: nonempty("activity-id"),
                 });
                 ParticipatingOrg
@@ -1955,15 +1956,16 @@ impl<R: BufRead> ActivityReader<R> {
             (Activity, N::Location) => {
                 self.location = Some(senda_core::Location {
                     r#ref: nonempty("ref"),
-                    name: vec![],
-                    description: vec![],
+                    name: Narratives::new(),
+                    description: Narratives::new(),
                     administratives: vec![],
                     point: None,
                 });
                 Location
             }
             (Activity, N::Result) => {
-                self.result = Some(ResultItem { result_type: nonempty("type"), title: vec![], indicators: vec![] });
+                self.result =
+                    Some(ResultItem { result_type: nonempty("type"), title: Narratives::new(), indicators: vec![] });
                 Result
             }
             (Activity, N::Transaction) => {
@@ -1972,7 +1974,7 @@ impl<R: BufRead> ActivityReader<R> {
                     transaction_type: CompactString::default(),
                     date: None,
                     value: None,
-                    description: vec![],
+                    description: Narratives::new(),
                     provider_org: None,
                     receiver_org: None,
                     recipient_countries: vec![],
@@ -2001,11 +2003,13 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Transaction, N::Description) => TxDescription,
             (Transaction, N::ProviderOrg) => {
-                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                self.org =
+                    Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: Narratives::new() });
                 ProviderOrg
             }
             (Transaction, N::ReceiverOrg) => {
-                self.org = Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: vec![] });
+                self.org =
+                    Some(OrgRef { r#ref: nonempty("ref"), org_type: nonempty("type"), names: Narratives::new() });
                 ReceiverOrg
             }
             (Transaction, N::AidType) => {
@@ -2041,7 +2045,7 @@ impl<R: BufRead> ActivityReader<R> {
                 self.indicator = Some(senda_core::Indicator {
                     measure: nonempty("measure"),
                     ascending: get("ascending").and_then(parse_bool),
-                    title: vec![],
+                    title: Narratives::new(),
                     baselines: vec![],
                     periods: vec![],
                 });
@@ -2054,7 +2058,7 @@ impl<R: BufRead> ActivityReader<R> {
                     value: nonempty("value"),
                     year: get("year").and_then(|y| y.trim_ws().parse().ok()),
                     date,
-                    comment: vec![],
+                    comment: Narratives::new(),
                 });
                 Baseline
             }
@@ -2063,8 +2067,12 @@ impl<R: BufRead> ActivityReader<R> {
                 Period
             }
             (Period, N::Target) | (Period, N::Actual) => {
-                self.ivalue =
-                    Some(IndicatorValue { value: nonempty("value"), year: None, date: None, comment: vec![] });
+                self.ivalue = Some(IndicatorValue {
+                    value: nonempty("value"),
+                    year: None,
+                    date: None,
+                    comment: Narratives::new(),
+                });
                 if n == N::Target { Target } else { Actual }
             }
             (Baseline | Target | Actual, N::Comment) => Comment,
@@ -2146,8 +2154,8 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn take_narratives(&mut self, f: &mut Frame, text: &str) -> Vec<Narrative> {
-        let mut v: Vec<Narrative> = self.narrs.drain(f.narr_start..).collect();
+    fn take_narratives(&mut self, f: &mut Frame, text: &str) -> Narratives {
+        let mut v: Narratives = self.narrs.drain(f.narr_start..).collect();
         if v.is_empty() {
             let t = text.trim_ws();
             if !t.is_empty() {

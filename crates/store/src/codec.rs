@@ -113,7 +113,7 @@ mod tests {
                 transaction_type: "3".into(),
                 date: None,
                 value: None,
-                description: vec![Narrative { lang: None, text: description.into() }],
+                description: [Narrative { lang: None, text: description.into() }].into(),
                 provider_org: None,
                 receiver_org: None,
                 recipient_countries: vec![],

@@ -9,7 +9,7 @@
 use crate::codec;
 use rust_decimal::Decimal;
 use senda_core::Activity;
-use senda_core::attribution::Fact;
+use senda_core::attribution::FactRef;
 use senda_core::mapping::Mapping;
 
 /// A string inside [`ImportItem`]'s buffer: byte range `start..end`.
@@ -96,7 +96,7 @@ pub struct ItemParts<'a> {
     /// The stored form ([`codec::encode`]).
     pub encoded: codec::Encoded,
     /// Attributed facts ([`senda_core::attribution::facts`], compacted).
-    pub facts: &'a [Fact],
+    pub facts: &'a [FactRef<'a>],
     /// The rules' mapping for each built-in strategy: `(strategy id, mapping)`.
     pub mappings: &'a [(String, Mapping)],
     /// True for synthetic (demo) data.
@@ -115,7 +115,7 @@ impl ImportItem {
         let mut totals = [Decimal::ZERO; 3];
         for f in parts.facts {
             if f.currency == "USD" {
-                match f.transaction_type.as_str() {
+                match f.transaction_type {
                     "2" => totals[0] += f.amount,
                     "3" => totals[1] += f.amount,
                     "4" => totals[2] += f.amount,
@@ -167,24 +167,39 @@ impl ImportItem {
             .iter()
             .map(|f| FactSpans {
                 transaction_index: f.transaction_index.map(|i| i as i64),
-                transaction_type: b.push(&f.transaction_type),
+                transaction_type: b.push(f.transaction_type),
                 date: f.date.map(|d| b.display(d)),
-                currency: b.push(&f.currency),
-                country: b.push(&f.country),
-                sector: b.push(&f.sector),
-                implementing_org: b.push(&f.implementing_org),
+                currency: b.push(f.currency),
+                country: b.push(f.country),
+                sector: b.push(f.sector),
+                implementing_org: b.push(f.implementing_org),
                 amount: b.display(f.amount),
             })
             .collect();
         let mut locations = Vec::new();
         for_each_admin1_location(a, |c, v, k, n| locations.push([b.push(c), b.push(v), b.push(k), b.push(n)]));
+        // The evidence as JSON, for each mapping in turn.
+        let mut json: Vec<u8> = Vec::new();
         let mappings = parts
             .mappings
             .iter()
             .filter(|(_, m)| !m.lines_of_effort.is_empty())
             .map(|(s, m)| {
-                let evidence = serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into());
-                [b.push(s), b.push(&m.lines_of_effort.join(";")), b.push(&evidence)]
+                let strategy = b.push(s);
+                let lines = b.push_with(|t| {
+                    for (k, l) in m.lines_of_effort.iter().enumerate() {
+                        if k > 0 {
+                            t.push(';');
+                        }
+                        t.push_str(l);
+                    }
+                });
+                json.clear();
+                let evidence = match serde_json::to_writer(&mut json, &m.evidence) {
+                    Ok(()) => b.push(std::str::from_utf8(&json).unwrap_or("[]")),
+                    Err(_) => b.push("[]"),
+                };
+                [strategy, lines, evidence]
             })
             .collect();
         ImportItem {
