@@ -469,7 +469,7 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
     }
     for l in &d.rule_lines {
         writeln!(out, "{l}  {}", title(l))?;
-        for e in d.evidence.iter().filter(|e| &e.line_of_effort == l) {
+        for e in d.evidence.iter().filter(|e| e.line_of_effort == l) {
             writeln!(out, "  because rule {} ({}) matched {} = {:?}", e.rule, e.kind, e.field, e.value)?;
             if let Some(r) = st.rules.iter().find(|r| r.id == e.rule) {
                 writeln!(out, "    rule note: {}", r.note)?;

@@ -7,17 +7,18 @@ use crate::activity::{Activity, Narrative, Sector};
 use crate::strategy::{RuleDef, Strategy};
 use crate::text::{fold, fold_into};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// Why an activity maps to a line of effort.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
-    /// The line of effort.
-    pub line_of_effort: String,
+    /// The line of effort (an id such as `LOE5`: inline, no allocation).
+    pub line_of_effort: CompactString,
     /// The rule id (from the strategy file), or `override` for an analyst's decision.
-    pub rule: String,
+    pub rule: CompactString,
     /// The rule kind (`sector`, `keyword`, ...; `override`).
-    pub kind: String,
+    pub kind: CompactString,
     /// The field that matched, as an IATI path (e.g. `title/narrative[@xml:lang=es]`, `transaction/sector[@vocabulary=99]`).
     pub field: String,
     /// The value that matched (the code, the phrase, the organisation, or the analyst's note).
@@ -356,7 +357,7 @@ impl Mapper {
         // `wants` is asked before a field path or value is built, since long descriptions hit
         // the same phrases many times.
         let mut ev: Vec<(usize, Evidence)> = Vec::new();
-        let mut per_rule = vec![0u8; self.rules.len()];
+        let mut per_rule: smallvec::SmallVec<[u8; 64]> = smallvec::smallvec![0u8; self.rules.len()];
         let wants = |ev: &[(usize, Evidence)], per_rule: &[u8], i: usize, value: &str| {
             per_rule[i] < 3 && !ev.iter().any(|(j, e)| *j == i && e.value == value)
         };
@@ -367,9 +368,9 @@ impl Mapper {
                 ev.push((
                     i,
                     Evidence {
-                        line_of_effort: rule.line_of_effort.clone(),
-                        rule: rule.id.clone(),
-                        kind: rule.kind.clone(),
+                        line_of_effort: rule.line_of_effort.as_str().into(),
+                        rule: rule.id.as_str().into(),
+                        kind: rule.kind.as_str().into(),
                         field,
                         value,
                     },
@@ -378,7 +379,7 @@ impl Mapper {
         };
 
         // Vetoes: phrases found anywhere in title or descriptions.
-        let mut vetoed = vec![false; self.rules.len()];
+        let mut vetoed: smallvec::SmallVec<[bool; 64]> = smallvec::smallvec![false; self.rules.len()];
         let unless = self.patterns(Set::Unless);
         for hits in scans.title.iter().chain(&scans.description) {
             for &(set, k) in hits {
@@ -596,7 +597,7 @@ impl MapperSet {
     }
 
     /// Maps `a` onto every strategy: `(strategy id, mapping)`, in the order of the strategies.
-    pub fn map_all(&self, a: &Activity) -> Vec<(String, Mapping)> {
+    pub fn map_all(&self, a: &Activity) -> Vec<(&str, Mapping)> {
         let folded = Folded::of(a, self.with_transactions);
         let mut scans: Vec<Scans> = self.mappers.iter().map(|_| Scans::default()).collect();
         let scan_into =
@@ -623,11 +624,7 @@ impl MapperSet {
         scan_into(&folded.title, &mut scans, |s| &mut s.title);
         scan_into(&folded.description, &mut scans, |s| &mut s.description);
         scan_into(&folded.transaction_description, &mut scans, |s| &mut s.transaction_description);
-        self.mappers
-            .iter()
-            .zip(&scans)
-            .map(|(m, sc)| (m.strategy_id().to_owned(), m.map_scanned(a, &folded, sc)))
-            .collect()
+        self.mappers.iter().zip(&scans).map(|(m, sc)| (m.strategy_id(), m.map_scanned(a, &folded, sc))).collect()
     }
 }
 

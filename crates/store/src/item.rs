@@ -98,7 +98,7 @@ pub struct ItemParts<'a> {
     /// Attributed facts ([`senda_core::attribution::facts`], compacted).
     pub facts: &'a [FactRef<'a>],
     /// The rules' mapping for each built-in strategy: `(strategy id, mapping)`.
-    pub mappings: &'a [(String, Mapping)],
+    pub mappings: &'a [(&'a str, Mapping)],
     /// True for synthetic (demo) data.
     pub synthetic: bool,
 }

@@ -392,9 +392,9 @@ async fn activity(
             .evidence
             .iter()
             .map(|e| EvidenceDto {
-                line_of_effort: e.line_of_effort.clone(),
-                rule: e.rule.clone(),
-                kind: e.kind.clone(),
+                line_of_effort: e.line_of_effort.to_string(),
+                rule: e.rule.to_string(),
+                kind: e.kind.to_string(),
                 field: e.field.clone(),
                 value: e.value.clone(),
                 rule_note: st.rules.iter().find(|r| r.id == e.rule).map(|r| r.note.clone()),

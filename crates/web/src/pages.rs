@@ -985,7 +985,7 @@ fn evidence_words(ctx: &Ctx, e: &Evidence) -> String {
     ctx.ta(
         "evidence-rule",
         &[
-            ("rule", e.rule.clone()),
+            ("rule", e.rule.to_string()),
             ("loe", ctx.loe_label(&e.line_of_effort)),
             ("field", field),
             ("value", format!("“{}”", e.value)),

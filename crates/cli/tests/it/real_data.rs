@@ -304,7 +304,7 @@ fn one_scan_for_all_strategies_maps_like_each_strategy_alone() {
         let together = set.map_all(a);
         assert_eq!(together.len(), alone.len());
         for ((id, m), single) in together.iter().zip(&alone) {
-            assert_eq!(id, single.strategy_id());
+            assert_eq!(*id, single.strategy_id());
             assert_eq!(m, &single.map(a), "{} in {name}, strategy {id}", a.iati_identifier);
             mapped += u32::from(!m.lines_of_effort.is_empty());
         }
