@@ -142,10 +142,11 @@ pub struct Transaction {
     pub value: Option<Money>,
     /// `description/narrative`.
     pub description: Narratives,
-    /// `provider-org`.
-    pub provider_org: Option<OrgRef>,
-    /// `receiver-org`.
-    pub receiver_org: Option<OrgRef>,
+    /// `provider-org` (boxed: a transaction stays small when an activity holds hundreds of
+    /// thousands of them; serialised as the `OrgRef` itself).
+    pub provider_org: Option<Box<OrgRef>>,
+    /// `receiver-org` (boxed, as `provider_org`).
+    pub receiver_org: Option<Box<OrgRef>>,
     /// `recipient-country` (transaction level; wins over the activity's countries).
     pub recipient_countries: Vec<RecipientCountry>,
     /// `recipient-region` (transaction level).

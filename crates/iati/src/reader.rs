@@ -2402,9 +2402,9 @@ impl<R: BufRead> ActivityReader<R> {
                 if let (Some(mut o), Some(t)) = (self.org.take(), self.tx.as_mut()) {
                     o.names = names;
                     if f.kind == ProviderOrg {
-                        t.provider_org = Some(o);
+                        t.provider_org = Some(Box::new(o));
                     } else {
-                        t.receiver_org = Some(o);
+                        t.receiver_org = Some(Box::new(o));
                     }
                 }
             }
