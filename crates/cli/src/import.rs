@@ -360,23 +360,32 @@ const PREFETCH_FILES: usize = 32;
 /// the next file: on a cold cache (or when the system dropped some cached pages) a worker was
 /// blocked on reads for 6-7 % of its time. A hint only: errors are ignored.
 fn prefetch(jobs: &[Job], advised: &AtomicUsize, from: usize) {
-    let mut end = from;
-    let mut bytes = 0u64;
-    while let Some(j) = jobs.get(end) {
-        if end > from && (bytes >= PREFETCH_BYTES || end - from >= PREFETCH_FILES) {
-            break;
-        }
-        bytes += j.size;
-        end += 1;
-    }
-    let start = advised.fetch_max(end, Ordering::Relaxed).max(from);
-    for j in jobs.get(start..end).unwrap_or_default() {
+    let window = prefetch_window(jobs.iter().map(|j| j.size), advised, from);
+    for j in jobs.get(window).unwrap_or_default() {
         if j.regular {
             // At most the first PREFETCH_BYTES of each file: a file of several GB is read
             // ahead like the others, then by the kernel's own read-ahead as it is parsed.
             will_need(&j.path, j.size.min(PREFETCH_BYTES));
         }
     }
+}
+
+/// The jobs [`prefetch`] hints from job `from`, given every job's size: from `from` on, as
+/// many as fit in [`PREFETCH_BYTES`] and [`PREFETCH_FILES`] (at least `from` itself), minus
+/// those an earlier call hinted already (`advised`, the end of the furthest window so far,
+/// which this call moves on).
+fn prefetch_window(sizes: impl Iterator<Item = u64>, advised: &AtomicUsize, from: usize) -> std::ops::Range<usize> {
+    let mut end = from;
+    let mut bytes = 0u64;
+    for size in sizes.skip(from) {
+        if end > from && (bytes >= PREFETCH_BYTES || end - from >= PREFETCH_FILES) {
+            break;
+        }
+        bytes += size;
+        end += 1;
+    }
+    let start = advised.fetch_max(end, Ordering::Relaxed).max(from);
+    start..end.max(start)
 }
 
 /// `posix_fadvise(WILLNEED)` over the first `len` bytes of the file (Linux); nothing elsewhere.
@@ -927,6 +936,27 @@ pub fn now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_ahead_hints_each_file_once_within_its_window() {
+        let mb = 1000 * 1000;
+        let advised = AtomicUsize::new(0);
+        // Small files: 32 at a time; the next call hints only the files after those.
+        let small = vec![1000u64; 100];
+        assert_eq!(prefetch_window(small.iter().copied(), &advised, 0), 0..32);
+        assert_eq!(prefetch_window(small.iter().copied(), &advised, 1), 32..33);
+        assert_eq!(prefetch_window(small.iter().copied(), &advised, 10), 33..42);
+        // A file already hinted is not hinted again, even when a worker starts there.
+        assert_eq!(prefetch_window(small.iter().copied(), &advised, 20), 42..52);
+        // Large files: up to 16 MB ahead, but always the file about to be read.
+        let advised = AtomicUsize::new(0);
+        let large = [10 * mb, 10 * mb, 10 * mb, 40 * mb, 1];
+        assert_eq!(prefetch_window(large.iter().copied(), &advised, 0), 0..2);
+        assert_eq!(prefetch_window(large.iter().copied(), &advised, 3), 3..4);
+        assert_eq!(prefetch_window(large.iter().copied(), &advised, 4), 4..5);
+        // Past the end: nothing.
+        assert_eq!(prefetch_window(large.iter().copied(), &advised, 5), 5..5);
+    }
 
     #[test]
     fn a_panic_while_reading_a_file_becomes_that_files_fatal_error() {
