@@ -70,19 +70,18 @@ pub fn fold_into(text: &str, out: &mut String) {
     };
     if text.is_ascii() {
         // The same rule on bytes: ASCII letters and digits lower-cased, every other run one
-        // space (a table lookup per byte; the result is ASCII, so valid UTF-8).
-        let mut v = std::mem::take(out).into_bytes();
+        // space (a table lookup per byte, pushed as an ASCII character: no re-validation of the
+        // shared buffer).
         for &b in text.as_bytes() {
             let f = ASCII_FOLD[usize::from(b)];
             if f != 0 {
-                v.push(f);
+                out.push(char::from(f));
                 last_space = false;
             } else if !last_space {
-                v.push(b' ');
+                out.push(' ');
                 last_space = true;
             }
         }
-        *out = String::from_utf8(v).unwrap_or_default();
     } else {
         // Character by character: an ASCII character is its own decomposition (the table);
         // any other is decomposed canonically. Dropping every combining mark makes the
