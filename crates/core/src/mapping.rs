@@ -98,7 +98,7 @@ struct Scans {
 type Lang<'a> = std::borrow::Cow<'a, str>;
 
 /// An activity prepared once for every mapper: its narratives folded for keyword matching (see
-/// [`crate::text::fold`]) as `(language, folded text)`, its sectors and participating-org names.
+/// [`crate::text::fold`]) as `(language, span of the folded text in one shared buffer)`, its sectors and participating-org names.
 ///
 /// Repeats are dropped where they cannot change the result: transaction descriptions with the
 /// same language and text are folded and scanned once (evidence is kept once per rule and
