@@ -10,7 +10,7 @@ use crate::codec;
 use rust_decimal::Decimal;
 use senda_core::Activity;
 use senda_core::attribution::FactRef;
-use senda_core::mapping::Mapping;
+use senda_core::mapping::{Evidence, Mapping};
 
 /// A string inside [`ImportItem`]'s buffer: byte range `start..end`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -195,7 +195,7 @@ impl ImportItem {
                     }
                 });
                 json.clear();
-                let evidence = match serde_json::to_writer(&mut json, &m.evidence) {
+                let evidence = match write_evidence_json(&m.evidence, &mut json) {
                     Ok(()) => b.push(std::str::from_utf8(&json).unwrap_or("[]")),
                     Err(_) => b.push("[]"),
                 };
@@ -262,6 +262,19 @@ impl Builder {
     }
 }
 
+/// Writes mapping evidence as stored in `mapping_evidence.evidence`: a JSON array with one array
+/// per piece of evidence, `[line_of_effort, rule, kind, field, value]` (positional: the keys of
+/// the object form were a third of the table). Read back as `Vec<Evidence>` by serde, which
+/// takes a struct from an array by position or from an object by name, so rows written in the
+/// object form before read the same.
+pub(crate) fn write_evidence_json(evidence: &[Evidence], out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    use serde::Serializer;
+    let mut ser = serde_json::Serializer::new(out);
+    ser.collect_seq(
+        evidence.iter().map(|e| (e.line_of_effort.as_str(), e.rule.as_str(), e.kind.as_str(), &e.field, &e.value)),
+    )
+}
+
 /// Writes a `last-updated-datetime` normalised to UTC (for comparison); nothing when missing or
 /// unparsable (so it sorts first; the reader warns about an unparsable one).
 fn normalise_datetime_into(s: Option<&str>, out: &mut String) {
@@ -295,5 +308,47 @@ fn for_each_admin1_location(a: &Activity, mut f: impl FnMut(&str, &str, &str, &s
         for adm in l.administratives.iter().filter(|x| x.level.as_deref() == Some("1")) {
             f(country, adm.vocabulary.as_deref().unwrap_or(""), &adm.code, name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_is_stored_by_position_and_both_forms_read_back_the_same() {
+        let evidence = vec![
+            Evidence {
+                line_of_effort: "LOE5".into(),
+                rule: "loe5-returned-migrants-terms-title".into(),
+                kind: "keyword".into(),
+                field: "title/narrative[@xml:lang=en]".into(),
+                value: "returned \"migrants\" <script>".into(),
+            },
+            Evidence {
+                line_of_effort: "LOE1".into(),
+                rule: "loe1-dac".into(),
+                kind: "sector".into(),
+                field: "sector[@vocabulary=1]".into(),
+                value: "15142 (Macroeconomic policy)".into(),
+            },
+        ];
+        let mut json = Vec::new();
+        write_evidence_json(&evidence, &mut json).expect("written");
+        let text = std::str::from_utf8(&json).expect("UTF-8");
+        assert!(text.starts_with(r#"[["LOE5","loe5-returned-migrants-terms-title","keyword","#), "{text}");
+        assert!(!text.contains("line_of_effort"), "no keys: {text}");
+        // Smaller than the object form written before.
+        let objects = serde_json::to_string(&evidence).expect("objects");
+        assert!(json.len() * 10 < objects.len() * 7, "{} against {}", json.len(), objects.len());
+        // Both read back as the same evidence (rows in the object form stay readable).
+        let from_arrays: Vec<Evidence> = serde_json::from_str(text).expect("arrays");
+        let from_objects: Vec<Evidence> = serde_json::from_str(&objects).expect("objects");
+        assert_eq!(from_arrays, evidence);
+        assert_eq!(from_objects, evidence);
+        // None at all: an empty array.
+        json.clear();
+        write_evidence_json(&[], &mut json).expect("written");
+        assert_eq!(json, b"[]");
     }
 }

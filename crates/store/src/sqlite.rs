@@ -729,11 +729,12 @@ impl Store for SqliteStore {
                     continue;
                 }
                 ins.execute(params![id, strategy, lines_join(&m.lines_of_effort)])?;
-                ins_ev.execute(params![
-                    id,
-                    strategy,
-                    serde_json::to_string(&m.evidence).unwrap_or_else(|_| "[]".into())
-                ])?;
+                let mut json = Vec::new();
+                let evidence = match crate::item::write_evidence_json(&m.evidence, &mut json) {
+                    Ok(()) => std::str::from_utf8(&json).unwrap_or("[]"),
+                    Err(_) => "[]",
+                };
+                ins_ev.execute(params![id, strategy, evidence])?;
             }
         }
         tx.execute(
