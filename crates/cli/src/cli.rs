@@ -337,10 +337,14 @@ pub enum MapCommand {
         #[arg(long, default_value = "cmms-2021")]
         strategy: String,
     },
-    /// Remove the override: the rules decide again.
+    /// Remove the override: the rules decide again. The removal is kept in the activity's
+    /// override history (`senda explain` shows it).
     Unset {
         /// The activity's iati-identifier.
         identifier: String,
+        /// Why (optional; kept in the override history).
+        #[arg(long, default_value = "")]
+        note: String,
         /// Strategy.
         #[arg(long, default_value = "cmms-2021")]
         strategy: String,

@@ -458,6 +458,19 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
             "ANALYST'S OVERRIDE (wins over the rules): {lines}\n  note: {}\n  set: {}\n",
             o.note, o.created_at
         )?;
+    }
+    if !d.override_log.is_empty() {
+        writeln!(out, "Override history (oldest first):")?;
+        for e in &d.override_log {
+            let lines =
+                if e.lines_of_effort.is_empty() { "not mapped".to_owned() } else { e.lines_of_effort.join(", ") };
+            let what = if e.action == "set" { format!("set to {lines}") } else { format!("removed ({lines})") };
+            let note = if e.note.is_empty() { String::new() } else { format!(": {}", e.note) };
+            writeln!(out, "  {}  {what}{note}", e.at)?;
+        }
+        writeln!(out)?;
+    }
+    if d.override_.is_some() {
         writeln!(out, "What the rules alone say:")?;
     }
     if d.rule_lines.is_empty() {
@@ -521,9 +534,9 @@ fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
                 if lines.is_empty() { "no line of effort".into() } else { lines.join(", ") }
             );
         }
-        MapCommand::Unset { identifier, strategy } => {
+        MapCommand::Unset { identifier, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
-            if store.remove_override(&identifier, &st.id)? {
+            if store.remove_override(&identifier, &st.id, note.trim(), &crate::import::now())? {
                 outln!("{identifier}: override removed; the rules decide again");
             } else {
                 outln!("{identifier}: had no override in {}", st.id);

@@ -149,6 +149,21 @@ pub struct Override {
     pub created_at: String,
 }
 
+/// One entry of an activity's override history (`mapping_override_log`): what an analyst
+/// decided, when and why. Kept for good: `map unset` adds an entry, it never deletes one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverrideEvent {
+    /// `"set"` (`senda map set`) or `"unset"` (`senda map unset`: the rules decide again).
+    pub action: String,
+    /// `set`: the lines of effort decided (empty = not mapped); `unset`: those the removed
+    /// override held.
+    pub lines_of_effort: Vec<String>,
+    /// Why, as the analyst wrote it (`--note`; may be empty for `unset`).
+    pub note: String,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+}
+
 /// Filters for listing activities. `None` = any.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFilter {
@@ -315,6 +330,9 @@ pub struct ActivityDetail {
     pub evidence: Vec<Evidence>,
     /// The analyst's override, if any.
     pub override_: Option<Override>,
+    /// Every override decision on this activity for the strategy asked, oldest first
+    /// (including those since removed).
+    pub override_log: Vec<OverrideEvent>,
     /// Synthetic (demo) data.
     pub synthetic: bool,
 }
@@ -378,11 +396,19 @@ pub trait Store {
     /// Import runs, newest first.
     fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError>;
 
-    /// Sets (replaces) the analyst's override for an activity.
+    /// Sets (replaces) the analyst's override for an activity and records it in the override
+    /// history. Errors: [`StoreError::NotFound`] when no activity has that identifier.
     fn set_override(&mut self, o: &Override) -> Result<(), StoreError>;
 
-    /// Removes the override; returns whether there was one.
-    fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError>;
+    /// Removes the override; returns whether there was one. When there was, records the removal
+    /// in the override history with `note` (may be empty) and `at` (RFC 3339, UTC).
+    fn remove_override(
+        &mut self,
+        iati_identifier: &str,
+        strategy: &str,
+        note: &str,
+        at: &str,
+    ) -> Result<bool, StoreError>;
 
     /// Report inputs: per activity key, reporting org, lines of effort (overrides applied) and instrument.
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError>;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_generation_locations.sql"),
     include_str!("../migrations/sqlite/0003_indicators_statistics.sql"),
     include_str!("../migrations/sqlite/0004_activity_copies.sql"),
+    include_str!("../migrations/sqlite/0005_override_log.sql"),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -187,13 +188,21 @@ impl SqliteStore {
     }
 
     /// Opens an existing database only (for commands that read): a mistyped `--db` must not
-    /// silently create an empty database.
+    /// silently create an empty database, and neither must an empty (0-byte) file, which SQLite
+    /// would otherwise take as a new database and fill with Senda's schema.
+    ///
+    /// Errors: [`StoreError::Open`] when `path` does not exist or is an empty file; otherwise
+    /// those of [`SqliteStore::open`].
     pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::Open {
-                path: path.display().to_string(),
-                message: "no such database; import data first (`senda import PATH`) or give --db".into(),
-            });
+        let message = match std::fs::metadata(path) {
+            Err(_) => Some("no such database; import data first (`senda import PATH`) or give --db"),
+            Ok(m) if m.is_file() && m.len() == 0 => {
+                Some("empty file, no database in it; import data first (`senda import PATH`) or give --db")
+            }
+            Ok(_) => None,
+        };
+        if let Some(message) = message {
+            return Err(StoreError::Open { path: path.display().to_string(), message: message.into() });
         }
         Self::open(path)
     }
@@ -464,20 +473,40 @@ impl Store for SqliteStore {
             "INSERT OR REPLACE INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES (?1,?2,?3,?4,?5)",
             params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
         )?;
+        tx.execute(
+            "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES (?1,?2,'set',?3,?4,?5)",
+            params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
+        )?;
         tx.execute(BUMP_GENERATION, [])?;
         tx.commit()?;
         Ok(())
     }
 
-    fn remove_override(&mut self, iati_identifier: &str, strategy: &str) -> Result<bool, StoreError> {
+    fn remove_override(
+        &mut self,
+        iati_identifier: &str,
+        strategy: &str,
+        note: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = tx.execute(
-            "DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2",
-            params![iati_identifier, strategy],
+        let removed: Option<String> = tx
+            .query_row(
+                "DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2 RETURNING lines",
+                params![iati_identifier, strategy],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(lines) = removed else {
+            return Ok(false);
+        };
+        tx.execute(
+            "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES (?1,?2,'unset',?3,?4,?5)",
+            params![iati_identifier, strategy, lines, note, at],
         )?;
         tx.execute(BUMP_GENERATION, [])?;
         tx.commit()?;
-        Ok(n > 0)
+        Ok(true)
     }
 
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
@@ -684,12 +713,27 @@ impl Store for SqliteStore {
                 })
             })
             .optional()?;
+        let override_log = self
+            .conn
+            .prepare_cached(
+                "SELECT action, lines, note, at FROM mapping_override_log WHERE iati_identifier = ?1 AND strategy = ?2 ORDER BY id",
+            )?
+            .query_map(params![iati_identifier, strategy], |r| {
+                Ok(OverrideEvent {
+                    action: r.get(0)?,
+                    lines_of_effort: lines_split(&r.get::<_, String>(1)?),
+                    note: r.get(2)?,
+                    at: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(ActivityDetail {
             activity,
             source: (row.2, row.3 as u64),
             rule_lines: lines_split(&row.4.unwrap_or_default()),
             evidence,
             override_,
+            override_log,
             synthetic: row.6 != 0,
         })
     }
@@ -1726,6 +1770,42 @@ mod tests {
         assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
         let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn an_older_database_keeps_its_overrides_and_gains_their_history() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("v4.db");
+        {
+            // A database as version 4 left it, with one override.
+            let conn = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).expect("migration");
+            }
+            conn.pragma_update(None, "user_version", 4).expect("version");
+            conn.execute(
+                "INSERT INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES ('XM-1','cmms-2021','LOE5;LOE6','read it','2026-11-30T10:00:00Z')",
+                [],
+            )
+            .expect("override");
+        }
+        let s = SqliteStore::open(&path).expect("migrated");
+        assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
+        let o = s.overrides("cmms-2021").expect("overrides");
+        assert_eq!(o.len(), 1, "the override in force is kept");
+        let log: Vec<(String, String, String, String)> = s
+            .conn
+            .prepare("SELECT action, lines, note, at FROM mapping_override_log WHERE iati_identifier = 'XM-1'")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(
+            log,
+            [("set".into(), "LOE5;LOE6".into(), "read it".into(), "2026-11-30T10:00:00Z".into())],
+            "its one known decision starts the history"
+        );
     }
 
     #[test]

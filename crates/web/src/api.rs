@@ -72,6 +72,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         ActivityDetailDto,
         EvidenceDto,
         OverrideDto,
+        OverrideEventDto,
         ReportDto,
         ReportRowDto,
         ResultValueIn,
@@ -337,6 +338,19 @@ pub struct OverrideDto {
     pub created_at: String,
 }
 
+/// One decision in an activity's override history.
+#[derive(Serialize, ToSchema)]
+pub struct OverrideEventDto {
+    /// `set` or `unset`.
+    pub action: String,
+    /// `set`: lines of effort decided (empty: none); `unset`: those the removed override held.
+    pub lines_of_effort: Vec<String>,
+    /// Why (may be empty for `unset`).
+    pub note: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
 /// One activity with everything imported and its mapping.
 #[derive(Serialize, ToSchema)]
 pub struct ActivityDetailDto {
@@ -356,6 +370,8 @@ pub struct ActivityDetailDto {
     /// The override, if any.
     #[serde(rename = "override")]
     pub override_: Option<OverrideDto>,
+    /// Every override decision for this strategy, oldest first (removed ones included).
+    pub override_history: Vec<OverrideEventDto>,
     /// Name of the file it was imported from (without the server's folders).
     pub source_file: String,
     /// Position of the activity in that file (1-based).
@@ -405,6 +421,16 @@ async fn activity(
             note: o.note.clone(),
             created_at: o.created_at.clone(),
         }),
+        override_history: d
+            .override_log
+            .iter()
+            .map(|e| OverrideEventDto {
+                action: e.action.clone(),
+                lines_of_effort: e.lines_of_effort.clone(),
+                note: e.note.clone(),
+                at: e.at.clone(),
+            })
+            .collect(),
         source_file: d.source.0.rsplit(['/', '\\']).next().unwrap_or("").to_owned(),
         source_position: d.source.1,
         synthetic: d.synthetic,

@@ -1026,6 +1026,18 @@ async fn activity(
                     } }
                 p { (ctx.ta("rules-said", &[("lines", if d.rule_lines.is_empty() { ctx.t("not-mapped") } else { labels(&d.rule_lines) })])) }
             }
+            @if !d.override_log.is_empty() {
+                details class="override-history" {
+                    summary { (ctx.t("override-history")) }
+                    ol {
+                        @for e in &d.override_log {
+                            @let lines = if e.lines_of_effort.is_empty() { ctx.t("not-mapped") } else { labels(&e.lines_of_effort) };
+                            @let key = if e.action == "set" { "override-history-set" } else { "override-history-unset" };
+                            li { (ctx.ta(key, &[("date", ctx.date(&e.at)), ("lines", lines), ("note", e.note.clone())])) }
+                        }
+                    }
+                }
+            }
             @if d.evidence.is_empty() { p { (ctx.t("evidence-none")) } } @else {
                 ul class="evidence" {
                     @for e in &d.evidence {

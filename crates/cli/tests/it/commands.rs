@@ -156,8 +156,65 @@ fn override_wins_survives_reimport_and_is_explained() {
     assert!(senda(&db, &["map", "unset", "XM-T-COFFEE"]).status.success());
     let csv = stdout(&senda(&db, &["report", "--by", "line_of_effort", "--format", "csv"]));
     assert!(!csv.contains("LOE4"), "{csv}");
+    let e = stdout(&senda(&db, &["explain", "XM-T-COFFEE"]));
+    assert!(!e.contains("ANALYST'S OVERRIDE"), "{e}");
+    // The decision and its removal stay on record, in order.
+    let set_at = e.find("set to LOE4: coffee pickers recruited under H-2A").expect(&e);
+    assert!(e[set_at..].contains("removed (LOE4)"), "{e}");
     let o = senda(&db, &["explain", "NO-SUCH-ID"]);
     assert!(!o.status.success() && stderr(&o).contains("no activity"), "{}", stderr(&o));
+}
+
+#[test]
+fn every_override_decision_is_kept_in_the_history_with_its_note() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let fs = f.to_str().expect("utf8");
+    assert!(senda(&db, &["import", "--no-progress", fs]).status.success());
+
+    // No decision yet: no history, and removing nothing records nothing.
+    let o = senda(&db, &["map", "unset", "XM-T-RET", "--note", "nothing to remove"]);
+    assert!(o.status.success() && stdout(&o).contains("had no override"), "{}", stdout(&o));
+    assert!(!stdout(&senda(&db, &["explain", "XM-T-RET"])).contains("Override history"));
+
+    let set = |lines: &[&str], note: &str| {
+        let mut args = vec!["map", "set", "XM-T-RET"];
+        args.extend_from_slice(lines);
+        args.extend_from_slice(&["--note", note]);
+        let o = senda(&db, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    set(&["LOE5", "LOE6"], "first reading");
+    set(&["--none"], "second reading: only a vaccination campaign");
+    let o = senda(&db, &["map", "unset", "XM-T-RET", "--note", "back to the rules after review"]);
+    assert!(o.status.success() && stdout(&o).contains("override removed"), "{}", stdout(&o));
+    set(&["LOE5"], "third reading");
+    // A re-import of a changed file keeps the history as it keeps the override.
+    std::fs::write(&f, portfolio().replace("Coffee value chain", "Coffee value chains")).expect("edit");
+    assert!(senda(&db, &["import", "--no-progress", fs]).status.success());
+
+    let e = stdout(&senda(&db, &["explain", "XM-T-RET"]));
+    let history: Vec<&str> = e
+        .lines()
+        .skip_while(|l| !l.starts_with("Override history"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // "  <when>  <what>": the time differs per run.
+        .map(|l| l.trim_start().split_once("  ").map_or("", |(_, what)| what))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            "set to LOE5, LOE6: first reading",
+            "set to not mapped: second reading: only a vaccination campaign",
+            "removed (not mapped): back to the rules after review",
+            "set to LOE5: third reading",
+        ],
+        "{e}"
+    );
+    // The history is per strategy: the other strategy has none.
+    assert!(!stdout(&senda(&db, &["explain", "XM-T-RET", "--strategy", "rc-2021"])).contains("Override history"));
 }
 
 #[test]
@@ -306,6 +363,14 @@ fn databases_are_never_created_by_mistake_or_taken_over() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no such database"), "{}", stderr(&o));
     assert!(!typo.exists(), "a read command must not create a database");
+
+    // An empty file (`touch senda.db`) is not a database either: refused, left empty.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").expect("write");
+    let o = senda(&empty, &["activities"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("empty file, no database in it"), "{}", stderr(&o));
+    assert_eq!(std::fs::metadata(&empty).expect("meta").len(), 0, "the empty file stays empty");
 
     let foreign = dir.path().join("other.sqlite");
     {

@@ -60,8 +60,7 @@ fn json(r: &Resp) -> serde_json::Value {
 fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
     let (_dir, db) = synthetic_db(80);
     let rt = runtime();
-    let app = app(&db);
-    let store = SqliteStore::open_existing(&db).expect("open");
+    let mut store = SqliteStore::open_existing(&db).expect("open");
     let first = store
         .list_activities(&senda_store::ActivityFilter {
             strategy: STRATEGY.into(),
@@ -70,6 +69,23 @@ fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
         })
         .expect("list")
         .remove(0);
+    // Two analyst's decisions on the first activity, one since removed: its page shows them.
+    let decide = |lines: &[&str], note: &str, at: &str| senda_store::Override {
+        iati_identifier: first.iati_identifier.clone(),
+        strategy: STRATEGY.into(),
+        lines_of_effort: lines.iter().map(|l| l.to_string()).collect(),
+        note: note.into(),
+        created_at: at.into(),
+    };
+    store.set_override(&decide(&["LOE2"], "first reading", "2026-11-01T09:00:00Z")).expect("set");
+    assert!(store.remove_override(&first.iati_identifier, STRATEGY, "", "2026-11-02T09:00:00Z").expect("unset"));
+    store.set_override(&decide(&[], "second reading", "2026-11-03T09:00:00Z")).expect("set");
+    let app = app(&db);
+    let detail = json(&get(&rt, &app, &format!("/api/v1/activities/{}", first.iati_identifier), &[]));
+    let actions: Vec<&str> =
+        detail["override_history"].as_array().expect("history").iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["set", "unset", "set"], "{detail}");
+    assert_eq!(detail["lines_of_effort"].as_array().map(Vec::len), Some(0), "the last decision is in force");
     let pages = [
         "/".to_owned(),
         "/loe/LOE5".into(),
@@ -92,6 +108,13 @@ fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
         }
         let home = get(&rt, &app, "/", &[("accept-language", lang)]);
         assert!(home.body.contains(marker), "overview in {lang}");
+        let page = get(&rt, &app, &format!("/activity/{}", first.iati_identifier), &[("accept-language", lang)]);
+        // The decision in force is stated first; the history (a <details>) follows, oldest first.
+        let history = page.body.split_once("class=\"override-history\"").map_or("", |x| x.1);
+        let (first_at, second_at) = (history.find("first reading"), history.find("second reading"));
+        assert!(matches!((first_at, second_at), (Some(a), Some(b)) if a < b), "history on the page, oldest first");
+        let heading = if lang == "en" { "Decisions on this activity" } else { "Decisiones sobre la asignación" };
+        assert!(history.contains(heading), "history heading in {lang}");
     }
     // Numbers in the reader's locale: Spanish (CLDR es) groups with dots, English with commas.
     let es = get(&rt, &app, "/activities?lang=es", &[]);
