@@ -187,6 +187,11 @@ pub struct ImportArgs {
     /// Re-read files even when their content is unchanged since the last import.
     #[arg(long)]
     pub force: bool,
+    /// Also forget the files imported before from under the folders given that no longer
+    /// exist (deleted, moved, renamed): their activities are deleted, so the database mirrors
+    /// the folders. Files under a folder that cannot be read are kept.
+    #[arg(long)]
+    pub prune: bool,
     /// Print the report as JSON on standard output.
     #[arg(long)]
     pub json: bool,

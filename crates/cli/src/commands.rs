@@ -85,7 +85,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 
 fn cmd_import(db: &std::path::Path, a: ImportArgs) -> Result<i32> {
     let mut store = open_store(db)?;
-    let report = import(&mut store, &a.paths, a.force, !a.no_progress)?;
+    let report = if a.prune {
+        crate::import::import_and_prune(&mut store, &a.paths, a.force, !a.no_progress)?
+    } else {
+        import(&mut store, &a.paths, a.force, !a.no_progress)?
+    };
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -130,6 +134,9 @@ pub fn print_import_report(r: &ImportReport, out: &mut dyn Write) -> Result<()> 
     }
     for f in r.file_reports.iter().filter(|f| f.error.is_some()) {
         writeln!(out, "rejected: {}", f.error.as_deref().unwrap_or_default())?;
+    }
+    for f in r.file_reports.iter().filter(|f| f.status == crate::import::FileStatus::Removed) {
+        writeln!(out, "pruned: {} (no longer there): {} activities removed", f.path, count(f.removed))?;
     }
     Ok(())
 }
@@ -618,6 +625,9 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
             g("files_unchanged"),
             g("files_rejected")
         );
+        if g("files_removed") > 0 {
+            outln!("files pruned (gone from their folder): {}", g("files_removed"));
+        }
         outln!(
             "activities: {} created, {} updated, {} unchanged, {} rejected, {} superseded duplicates, {} removed; transactions stored: {}; {} warnings, {} errors",
             count(g("created")),

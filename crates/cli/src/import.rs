@@ -124,6 +124,9 @@ pub enum FileStatus {
     Unchanged,
     /// Rejected: nothing of it is stored.
     Rejected,
+    /// Imported before from under a folder given to `import --prune`, and no longer found
+    /// there: the activities stored from it were deleted (`removed`).
+    Removed,
 }
 
 /// Per-file line of the report.
@@ -183,6 +186,8 @@ pub struct ImportReport {
     pub files_unchanged: u64,
     /// Files rejected.
     pub files_rejected: u64,
+    /// Files forgotten by `--prune` (gone from the folders given; not counted in `files`).
+    pub files_removed: u64,
     /// Activities created / updated / unchanged / rejected / superseded / removed.
     pub created: u64,
     /// See `created`.
@@ -229,6 +234,12 @@ pub struct Discovered {
 /// the search: it is returned in [`Discovered::unreadable`]. Errors: a path that does not
 /// exist, or nothing found at all (no file, and no unreadable folder to report).
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered> {
+    discover_files(paths, false)
+}
+
+/// [`discover`]; `allow_none`: finding no file at all is no error (`--prune` of an emptied
+/// folder).
+fn discover_files(paths: &[PathBuf], allow_none: bool) -> Result<Discovered> {
     let mut found = Discovered::default();
     // Folders already walked (canonical), so that symbolic-link loops end.
     let mut seen: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
@@ -263,7 +274,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Discovered> {
             anyhow::bail!("{}: no such file or folder (or it cannot be read)", p.display());
         }
     }
-    if found.files.is_empty() {
+    if found.files.is_empty() && !allow_none {
         let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         match found.unreadable.first() {
             Some((dir, e)) => anyhow::bail!("cannot read folder {}: {e}", dir.display()),
@@ -518,14 +529,66 @@ pub fn import_with(
     progress: bool,
     limits: Limits,
 ) -> Result<ImportReport> {
+    run_import(store, paths, force, progress, false, limits)
+}
+
+/// [`import`], then `--prune`: every file imported before from under one of the folders in
+/// `paths` that no longer exists (deleted, moved or renamed) is forgotten, and the activities
+/// stored from it are deleted (a copy of one of them in another file then becomes the
+/// activity). Files under a folder that could not be listed are kept: not finding them proves
+/// nothing. Files named one by one prune nothing.
+/// A folder with no file left is no error here: all of its files are forgotten.
+pub fn import_and_prune(store: &mut dyn Store, paths: &[PathBuf], force: bool, progress: bool) -> Result<ImportReport> {
+    run_import(store, paths, force, progress, true, Limits::default())
+}
+
+fn run_import(
+    store: &mut dyn Store,
+    paths: &[PathBuf],
+    force: bool,
+    progress: bool,
+    prune: bool,
+    limits: Limits,
+) -> Result<ImportReport> {
     let started = Instant::now();
     let started_at = now();
     let strategies = Strategy::all_builtin()?;
     let mappers = MapperSet::new(&strategies);
-    let found = discover(paths)?;
-    let (mut report, mut reread) = import_files(store, found.files, force, progress, limits, &mappers)?;
+    let found = discover_files(paths, prune)?;
+    let present: std::collections::HashSet<String> = found.files.iter().map(|p| p.display().to_string()).collect();
+    let (mut report, mut reread) = if found.files.is_empty() {
+        (ImportReport::default(), Vec::new())
+    } else {
+        import_files(store, found.files, force, progress, limits, &mappers)?
+    };
     if !found.unreadable.is_empty() {
         merge_reports(&mut report, unreadable_folders(&found.unreadable));
+    }
+    if prune {
+        let folders: Vec<PathBuf> =
+            paths.iter().filter(|p| p.is_dir()).filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+        let unlisted: Vec<PathBuf> =
+            found.unreadable.iter().map(|(d, _)| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())).collect();
+        let mut pruned = ImportReport::default();
+        for path in store.imported_files()? {
+            let p = Path::new(&path);
+            if present.contains(&path)
+                || p.exists()
+                || !folders.iter().any(|f| p.starts_with(f))
+                || unlisted.iter().any(|u| p.starts_with(u))
+            {
+                continue;
+            }
+            let o = store.remove_file(&path)?;
+            tracing::info!(file = %path, removed = o.removed, "pruned: gone from its folder");
+            reread.extend(o.reread);
+            pruned
+                .file_reports
+                .push(FileReport { removed: o.removed, ..FileReport::new(path, FileStatus::Removed, 0) });
+        }
+        if !pruned.file_reports.is_empty() {
+            merge_reports(&mut report, pruned);
+        }
     }
     // An activity left the file its stored copy came from while other files hold copies of
     // it: those files are read again (even if unchanged, even if not named in this run), so
@@ -590,10 +653,11 @@ fn merge_reports(report: &mut ImportReport, second: ImportReport) {
     let sum = |f: fn(&FileReport) -> u64| files.iter().map(f).sum::<u64>();
     let with = |s: FileStatus| files.iter().filter(|f| f.status == s).count() as u64;
     let totals = ImportReport {
-        files: files.len() as u64,
+        files: files.len() as u64 - with(FileStatus::Removed),
         files_imported: with(FileStatus::Imported),
         files_unchanged: with(FileStatus::Unchanged),
         files_rejected: with(FileStatus::Rejected),
+        files_removed: with(FileStatus::Removed),
         created: sum(|f| f.created),
         updated: sum(|f| f.updated),
         unchanged: sum(|f| f.unchanged),

@@ -377,6 +377,17 @@ pub trait Store {
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError>;
 
+    /// Paths of every file imported so far (`source_file.path`: canonical, as given to
+    /// [`Store::import_file`]), sorted.
+    fn imported_files(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Forgets a file imported before (`senda import --prune`, for a file gone from its folder),
+    /// atomically: the activities stored from it are deleted with all their rows (counted in
+    /// [`FileOutcome::removed`]; [`FileOutcome::reread`] names the files holding another copy
+    /// of one of them, to read again), and so are its record and its duplicate copies. Overrides
+    /// stay (they are kept by identifier). A path never imported changes nothing.
+    fn remove_file(&mut self, path: &str) -> Result<FileOutcome, StoreError>;
+
     /// Records the content hash and size of the bytes a file's import actually read (known only
     /// once the whole file is read: the import hashes a new file while parsing it). Call it
     /// after [`Store::import_file`] committed the file, inside the same batch. Until it is

@@ -382,26 +382,25 @@ impl Store for SqliteStore {
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError> {
-        // One savepoint per file, inside the batch's transaction (or a transaction of its own):
-        // a rejected file, or any error, rolls back this file and nothing else.
-        let own = !self.in_batch;
-        if own {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        }
-        // Cached statements: a run of thousands of small files would otherwise parse them
-        // again for every file.
-        self.conn.prepare_cached("SAVEPOINT senda_file")?.execute([])?;
-        let r = self.import_file_body(file, items);
-        let end = match &r {
-            Ok(Some(_)) => self.conn.prepare_cached("RELEASE senda_file").and_then(|mut s| s.execute([])).map(drop),
-            _ => self.conn.execute_batch("ROLLBACK TO senda_file; RELEASE senda_file"),
-        };
-        let end = end.and_then(|()| if own { self.conn.execute_batch("COMMIT") } else { Ok(()) });
-        if own && end.is_err() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        end?;
-        r
+        self.in_file_savepoint(|store| store.import_file_body(file, items))
+    }
+
+    fn imported_files(&self) -> Result<Vec<String>, StoreError> {
+        let mut st = self.conn.prepare("SELECT path FROM source_file ORDER BY path")?;
+        let paths = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(paths)
+    }
+
+    fn remove_file(&mut self, path: &str) -> Result<FileOutcome, StoreError> {
+        // The file's body with no activity at all: every activity of its earlier version is
+        // "gone from it" (deleted, copies elsewhere named for a re-read), then its record goes.
+        let file = FileRecord { path: path.to_owned(), content_hash: String::new(), size: 0, reader_version: 0 };
+        let out = self.in_file_savepoint(|store| {
+            let out = store.import_file_body(&file, &mut std::iter::empty())?;
+            store.conn.execute("DELETE FROM source_file WHERE path = ?1", [path])?;
+            Ok(out)
+        })?;
+        Ok(out.unwrap_or_default())
     }
 
     fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
@@ -1158,6 +1157,33 @@ impl Store for SqliteStore {
 impl SqliteStore {
     /// The body of [`Store::import_file`], inside the file's savepoint. `Ok(None)`: the file
     /// was rejected (the caller rolls the savepoint back).
+    /// Runs `body` for one file inside a savepoint, itself inside the batch's transaction (or
+    /// a transaction of its own): `Ok(Some(_))` keeps what it wrote; `Ok(None)` (a rejected
+    /// file) or any error rolls back this file and nothing else.
+    fn in_file_savepoint<T>(
+        &mut self,
+        body: impl FnOnce(&Self) -> Result<Option<T>, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let own = !self.in_batch;
+        if own {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        // Cached statements: a run of thousands of small files would otherwise parse them
+        // again for every file.
+        self.conn.prepare_cached("SAVEPOINT senda_file")?.execute([])?;
+        let r = body(self);
+        let end = match &r {
+            Ok(Some(_)) => self.conn.prepare_cached("RELEASE senda_file").and_then(|mut s| s.execute([])).map(drop),
+            _ => self.conn.execute_batch("ROLLBACK TO senda_file; RELEASE senda_file"),
+        };
+        let end = end.and_then(|()| if own { self.conn.execute_batch("COMMIT") } else { Ok(()) });
+        if own && end.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        end?;
+        r
+    }
+
     fn import_file_body(
         &self,
         file: &FileRecord,

@@ -261,3 +261,56 @@ fn when_the_stored_copy_leaves_its_file_a_copy_in_another_file_becomes_the_activ
     let r4 = import(&mut store, std::slice::from_ref(&b));
     assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("114"), "{}", dump(&r4));
 }
+
+/// `import --prune FOLDER`: what a user checks after deleting a file from the data folder.
+#[test]
+fn prune_forgets_the_files_gone_from_a_folder_and_only_those() {
+    let (dir, mut store) = db();
+    let db_path = dir.path().join("senda.db");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("sub")).expect("mkdir");
+    // a.xml holds XM-PR-A1 (newer: it wins over b.xml's copy) and XM-PR-A2; b.xml holds XM-PR-B1
+    // and an older copy of XM-PR-A1; sub/c.xml holds XM-PR-C1.
+    let newer = rich("XM-PR-A1", "100").replace("2024-01-01T00:00:00Z", "2025-06-01T00:00:00Z");
+    let a = write(&data, "a.xml", doc("2.03", &(newer + &rich("XM-PR-A2", "250"))));
+    write(&data, "b.xml", doc("2.03", &(rich("XM-PR-B1", "40") + &rich("XM-PR-A1", "7"))));
+    write(&data.join("sub"), "c.xml", doc("2.03", &rich("XM-PR-C1", "5")));
+    let r = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!((r.created, r.superseded), (4, 1), "{}", dump(&r));
+    let money = |store: &senda_store::SqliteStore| row(&by_country(store), "GT").usd.disbursements;
+    assert_eq!(money(&store), dec("395"), "100 + 250 + 40 + 5");
+
+    let a_canonical = canonical(&a).display().to_string();
+    std::fs::remove_file(&a).expect("delete a.xml");
+    // Without --prune nothing is forgotten.
+    let r = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!((r.removed, r.files_removed), (0, 0), "{}", dump(&r));
+    assert_eq!(count(&store), 4);
+    // Naming files one by one prunes nothing either.
+    let r = senda::import::import_and_prune(&mut store, &[data.join("b.xml")], false, false).expect("import");
+    assert_eq!((r.removed, r.files_removed), (0, 0), "{}", dump(&r));
+
+    let r = senda::import::import_and_prune(&mut store, std::slice::from_ref(&data), false, false).expect("import");
+    assert_eq!(r.files_removed, 1, "{}", dump(&r));
+    let gone = r.file_reports.iter().find(|f| f.status == FileStatus::Removed).expect("a.xml reported");
+    assert_eq!(gone.path, a_canonical);
+    // Both of a.xml's activities were deleted; b.xml's copy of XM-PR-A1 is the activity now.
+    assert_eq!((r.removed, r.created), (2, 1), "{}", dump(&r));
+    assert!(!exists(&store, "XM-PR-A2"));
+    assert!(exists(&store, "XM-PR-A1"));
+    assert_eq!(count(&store), 3);
+    assert_eq!(money(&store), dec("52"), "7 + 40 + 5: the report follows");
+    for (t, n) in child_rows(&db_path, "XM-PR-A2") {
+        assert_eq!(n, 0, "no row of a pruned activity is left in {t}");
+    }
+    // Pruning again finds nothing more to do.
+    let r = senda::import::import_and_prune(&mut store, std::slice::from_ref(&data), false, false).expect("import");
+    assert_eq!((r.removed, r.files_removed, r.created), (0, 0, 0), "{}", dump(&r));
+
+    // Everything deleted: pruning the emptied folder is no error and empties the database.
+    std::fs::remove_dir_all(&data).expect("rm");
+    std::fs::create_dir(&data).expect("mkdir");
+    let r = senda::import::import_and_prune(&mut store, std::slice::from_ref(&data), false, false).expect("import");
+    assert_eq!((r.files_removed, r.removed), (2, 3), "{}", dump(&r));
+    assert_eq!(count(&store), 0);
+}
