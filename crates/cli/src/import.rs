@@ -595,8 +595,25 @@ fn run_import(
     // that one of their copies becomes the activity. Each file at most once per run.
     let mut done: Vec<String> = Vec::new();
     while !reread.is_empty() {
-        let again: Vec<PathBuf> =
-            reread.iter().filter(|p| !done.contains(p) && Path::new(p).is_file()).map(PathBuf::from).collect();
+        let mut again: Vec<PathBuf> = Vec::new();
+        for p in reread.iter().filter(|p| !done.contains(p)) {
+            if Path::new(p).is_file() {
+                again.push(PathBuf::from(p));
+            } else {
+                // Its copy cannot take over now; the store marked the file as never read, so
+                // the next import that finds it reads it (same bytes or not).
+                report.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "copy-unavailable".into(),
+                    message: "holds another copy of an activity whose stored copy left its file, but it is not there now; the copy is read when the file is imported again".into(),
+                    file: p.clone(),
+                    line: 0,
+                    column: 0,
+                    identifier: None,
+                    element: None,
+                });
+            }
+        }
         done.append(&mut reread);
         if again.is_empty() {
             break;

@@ -1240,10 +1240,15 @@ impl SqliteStore {
                 "INSERT OR IGNORE INTO activity_copy (iati_identifier, source_path) VALUES (?1, ?2), (?1, ?3)",
             )?;
             // Copies that lost, by the duplicate rule, to a row of this file's previous version
-            // (row id -> the best such copy, that row's fingerprint, the warning to give if a
-            // later copy takes the row). If no copy in the new version takes that row, the
-            // best of them is written into it at the end instead of the row being removed.
-            let mut fallbacks: HashMap<i64, (ImportItem, String, Diagnostic)> = HashMap::new();
+            // (row id -> the best such copy, that row's fingerprint, and the other such copies
+            // as (ordinal, line) for their warnings). If no copy in the new version takes that
+            // row, the best of them is written into it at the end instead of the row being
+            // removed; the warnings are given once the winner is known.
+            let mut fallbacks: HashMap<i64, (ImportItem, String, Vec<(u64, u64)>)> = HashMap::new();
+            let mut winner_of = tx.prepare_cached("SELECT source_path, source_ordinal FROM activity WHERE id = ?1")?;
+            let mut other_copies = tx.prepare_cached(
+                "SELECT source_path FROM activity_copy WHERE iati_identifier = ?1 AND source_path <> ?2 ORDER BY source_path",
+            )?;
             let mut fallback_queue: Option<std::vec::IntoIter<(i64, ImportItem, String)>> = None;
             loop {
                 let (item, fallback_for) = match fallback_queue.as_mut() {
@@ -1258,11 +1263,21 @@ impl SqliteStore {
                             let mut ids: Vec<i64> = fallbacks.keys().copied().collect();
                             ids.sort_unstable();
                             for id in ids {
-                                let Some((item, fingerprint, warning)) = fallbacks.remove(&id) else { continue };
+                                let Some((item, fingerprint, losers)) = fallbacks.remove(&id) else { continue };
+                                let ident = item.iati_identifier();
                                 if claimed.contains_key(&id) {
-                                    out.diagnostics.push(warning);
-                                    out.superseded += 1;
+                                    // A later copy took the row: every kept-aside copy lost to it.
+                                    let (path, ordinal): (String, i64) =
+                                        winner_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                                    for (o, line) in std::iter::once((item.ordinal, item.offset)).chain(losers) {
+                                        out.diagnostics.push(lost_diag(file, ident, o, line, &path, ordinal as u64));
+                                        out.superseded += 1;
+                                    }
                                 } else {
+                                    for (o, line) in losers {
+                                        out.diagnostics.push(lost_diag(file, ident, o, line, &file.path, item.ordinal));
+                                        out.superseded += 1;
+                                    }
                                     queue.push((id, item, fingerprint));
                                 }
                             }
@@ -1277,7 +1292,18 @@ impl SqliteStore {
                 };
                 if let Some((id, fingerprint)) = &fallback_for {
                     // The previous version's row that no copy took: this copy, the best that
-                    // lost to it, takes it.
+                    // lost to it, takes it. Its rank is lower than the row's was, so copies in
+                    // other files that lost to the row may beat it now: those files are read
+                    // again (as when a copy leaves its file), and the database ends as a fresh
+                    // import of the same files would.
+                    for path in
+                        other_copies.query_map(params![item.iati_identifier(), file.path], |r| r.get::<_, String>(0))?
+                    {
+                        let path = path?;
+                        if !out.reread.contains(&path) {
+                            out.reread.push(path);
+                        }
+                    }
                     seen.push(*id);
                     if *fingerprint == item.fingerprint {
                         touch.execute(params![id, file.path, item.ordinal as i64])?;
@@ -1316,25 +1342,21 @@ impl SqliteStore {
                     Some(e) if e.source_path == file.path && !claimed.contains_key(&e.id) => {
                         let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
                         if e.fingerprint != item.fingerprint && new_key < old_key {
-                            let warning = dup_diag(file, ident, &item, e, false);
                             ins_copy.execute(params![ident, file.path, e.source_path])?;
-                            let better = match fallbacks.get(&e.id) {
-                                Some((f, _, _)) => {
-                                    (item.s(item.row.last_updated_utc), item.ordinal)
-                                        > (f.s(f.row.last_updated_utc), f.ordinal)
+                            match fallbacks.get_mut(&e.id) {
+                                Some((best, _, losers)) => {
+                                    if (item.s(item.row.last_updated_utc), item.ordinal)
+                                        > (best.s(best.row.last_updated_utc), best.ordinal)
+                                    {
+                                        let lost = std::mem::replace(best, item);
+                                        losers.push((lost.ordinal, lost.offset));
+                                    } else {
+                                        losers.push((item.ordinal, item.offset));
+                                    }
                                 }
-                                None => true,
-                            };
-                            if better {
-                                if let Some((_, _, lost)) =
-                                    fallbacks.insert(e.id, (item, e.fingerprint.clone(), warning))
-                                {
-                                    out.diagnostics.push(lost);
-                                    out.superseded += 1;
+                                None => {
+                                    fallbacks.insert(e.id, (item, e.fingerprint.clone(), Vec::new()));
                                 }
-                            } else {
-                                out.diagnostics.push(warning);
-                                out.superseded += 1;
                             }
                             continue;
                         }
@@ -1501,6 +1523,15 @@ impl SqliteStore {
                 }
             }
         }
+        // The files to read again are marked as never read (an empty hash matches nothing):
+        // should that read fail, or the file be away for now, the next import still reads
+        // them, even with the same bytes, and their copy becomes the activity then.
+        {
+            let mut unread = tx.prepare_cached("UPDATE source_file SET content_hash = '' WHERE path = ?1")?;
+            for path in &out.reread {
+                unread.execute([path])?;
+            }
+        }
         tx.prepare_cached(
             "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
         )?
@@ -1547,27 +1578,44 @@ fn now() -> String {
 }
 
 fn dup_diag(file: &FileRecord, ident: &str, item: &ImportItem, e: &Existing, new_wins: bool) -> Diagnostic {
-    let msg = if new_wins {
-        format!(
-            "duplicate iati-identifier: also in {} (activity #{}); this one (activity #{}) wins by the rule: latest last-updated-datetime, then document order",
-            e.source_path,
-            e.source_ordinal + 1,
-            item.ordinal + 1
-        )
-    } else {
-        format!(
-            "duplicate iati-identifier: the one in {} (activity #{}) wins by the rule: latest last-updated-datetime, then document order; this one (activity #{}) is not stored",
-            e.source_path,
-            e.source_ordinal + 1,
-            item.ordinal + 1
-        )
-    };
+    if !new_wins {
+        return lost_diag(file, ident, item.ordinal, item.offset, &e.source_path, e.source_ordinal);
+    }
+    let msg = format!(
+        "duplicate iati-identifier: also in {} (activity #{}); this one (activity #{}) wins by the rule: latest last-updated-datetime, then document order",
+        e.source_path,
+        e.source_ordinal + 1,
+        item.ordinal + 1
+    );
+    dup_warning(file, ident, item.offset, msg)
+}
+
+/// The warning for a copy (`ordinal`, at `line` of `file`) that is not stored because the copy
+/// at `winner_path`, activity `winner_ordinal` (0-based), wins.
+fn lost_diag(
+    file: &FileRecord,
+    ident: &str,
+    ordinal: u64,
+    line: u64,
+    winner_path: &str,
+    winner_ordinal: u64,
+) -> Diagnostic {
+    let msg = format!(
+        "duplicate iati-identifier: the one in {} (activity #{}) wins by the rule: latest last-updated-datetime, then document order; this one (activity #{}) is not stored",
+        winner_path,
+        winner_ordinal + 1,
+        ordinal + 1
+    );
+    dup_warning(file, ident, line, msg)
+}
+
+fn dup_warning(file: &FileRecord, ident: &str, line: u64, msg: String) -> Diagnostic {
     Diagnostic {
         severity: Severity::Warning,
         code: "duplicate-identifier".into(),
         message: msg,
         file: file.path.clone(),
-        line: item.offset,
+        line,
         column: senda_core::diagnostic::UNRESOLVED_COLUMN,
         identifier: Some(ident.to_owned()),
         element: Some("iati-activity/iati-identifier".into()),

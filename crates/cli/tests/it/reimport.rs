@@ -314,3 +314,123 @@ fn prune_forgets_the_files_gone_from_a_folder_and_only_those() {
     assert_eq!((r.files_removed, r.removed), (2, 3), "{}", dump(&r));
     assert_eq!(count(&store), 0);
 }
+
+/// One copy of `XM-DUP` dated `last_updated`, titled `title`, disbursing `amount`.
+fn dated_copy(last_updated: &str, title: &str, amount: &str) -> String {
+    activity(
+        "XM-DUP",
+        &format!(
+            "  <title><narrative>{title}</narrative></title>\n  <recipient-country code=\"GT\" percentage=\"100\"/>\n{}",
+            transaction("3", "2023-11-15", amount)
+        ),
+    )
+    .replace("2024-01-01T00:00:00Z", last_updated)
+}
+
+/// Bad-input trial finding 02: the file holding the other copy of a duplicate could not be
+/// read when the stored copy left its file. The activity must come back once that file is
+/// back with the same bytes, as a fresh import of the same files would have it.
+#[test]
+fn a_copy_that_could_not_take_over_does_when_its_file_is_back() {
+    let (dir, mut store) = db();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    let f = write(&data, "f.xml", doc("2.03", &dated_copy("2024-01-01T00:00:00Z", "copy in f", "1")));
+    let g_text = doc("2.03", &dated_copy("2023-01-01T00:00:00Z", "copy in g", "2"));
+    let g = write(&data, "g.xml", &g_text);
+    import(&mut store, std::slice::from_ref(&data));
+    assert_eq!(title(&store, "XM-DUP"), "copy in f");
+
+    // f.xml drops the activity while g.xml is cut short: g's copy cannot take over now.
+    write(&data, "f.xml", doc("2.03", ""));
+    std::fs::write(&g, &g_text[..100]).expect("truncate");
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.removed, 1, "{}", dump(&r));
+    assert!(!exists(&store, "XM-DUP"));
+
+    // g.xml back byte for byte: not "unchanged", read, and its copy is the activity.
+    std::fs::write(&g, &g_text).expect("restore");
+    let r = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    assert_eq!(title(&store, "XM-DUP"), "copy in g");
+
+    // The same when g.xml was away (moved) instead of broken, with a warning naming it.
+    let (dir2, mut store2) = db();
+    let data2 = dir2.path().join("data");
+    std::fs::create_dir(&data2).expect("mkdir");
+    let f2 = write(&data2, "f.xml", doc("2.03", &dated_copy("2024-01-01T00:00:00Z", "copy in f", "1")));
+    let g2 = write(&data2, "g.xml", &g_text);
+    import(&mut store2, std::slice::from_ref(&data2));
+    let away = dir2.path().join("g.xml.away");
+    std::fs::rename(&g2, &away).expect("move away");
+    write(&data2, "f.xml", doc("2.03", ""));
+    let r = import(&mut store2, std::slice::from_ref(&f2));
+    let w = diags(&r, "copy-unavailable");
+    assert_eq!(w.len(), 1, "{}", dump(&r));
+    assert!(w[0].file.ends_with("g.xml"), "{}", w[0].file);
+    std::fs::rename(&away, &g2).expect("move back");
+    let r = import(&mut store2, std::slice::from_ref(&data2));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    assert_eq!(title(&store2, "XM-DUP"), "copy in g");
+}
+
+/// Bad-input trial finding 03: the stored copy's file is republished with an older
+/// last-updated-datetime. The other file's copy, newer now, must win, as on a fresh import.
+#[test]
+fn a_winning_copy_republished_older_yields_to_a_newer_copy_elsewhere() {
+    let (dir, mut store) = db();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    write(&data, "f.xml", doc("2.03", &dated_copy("2023-01-01T00:00:00Z", "f copy (2023)", "1")));
+    write(&data, "g.xml", doc("2.03", &dated_copy("2024-01-01T00:00:00Z", "g copy (2024)", "2")));
+    import(&mut store, std::slice::from_ref(&data));
+    assert_eq!(title(&store, "XM-DUP"), "g copy (2024)");
+
+    write(&data, "g.xml", doc("2.03", &dated_copy("2022-01-01T00:00:00Z", "g copy (2022)", "3")));
+    let r = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!(title(&store, "XM-DUP"), "f copy (2023)", "{}", dump(&r));
+    assert_eq!(row(&by_country(&store), "GT").usd.disbursements, dec("1"));
+    let w = diags(&r, "duplicate-identifier");
+    assert!(
+        w.iter().any(|d| {
+            let (winner, other) = if d.message.contains("this one (activity #1) wins") {
+                (&d.file, &d.message)
+            } else {
+                (&d.message, &d.file)
+            };
+            winner.contains("f.xml") && other.contains("g.xml")
+        }),
+        "a warning says f.xml's copy wins over g.xml's: {}",
+        dump(&r)
+    );
+    // A fresh import of the same folder agrees; and the next import changes nothing.
+    let (_d2, mut fresh) = db();
+    import(&mut fresh, std::slice::from_ref(&data));
+    assert_eq!(ids_and_titles(&fresh), ids_and_titles(&store));
+    let again = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!((again.created, again.updated, again.removed), (0, 0, 0), "{}", dump(&again));
+}
+
+/// Bad-input trial finding 10: in a re-imported file, the duplicate warning names the copy that
+/// was stored, not the previous version's row.
+#[test]
+fn the_duplicate_warning_on_a_reimport_names_the_copy_that_won() {
+    let (dir, mut store) = db();
+    let two = |first: &str| {
+        doc("2.03", &(dated_copy(first, "Title 1", "1") + &dated_copy("2023-01-01T00:00:00Z", "Title 2", "2")))
+    };
+    let f = write(dir.path(), "f.xml", two("2024-01-01T00:00:00Z"));
+    import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(title(&store, "XM-DUP"), "Title 1");
+    write(dir.path(), "f.xml", two("2022-01-01T00:00:00Z"));
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(title(&store, "XM-DUP"), "Title 2");
+    let w = diags(&r, "duplicate-identifier");
+    assert_eq!(w.len(), 1, "{}", dump(&r));
+    assert!(
+        w[0].message.contains("(activity #2) wins") && w[0].message.contains("this one (activity #1) is not stored"),
+        "{}",
+        w[0].message
+    );
+    assert_eq!((r.updated, r.superseded), (1, 1), "{}", dump(&r));
+}
