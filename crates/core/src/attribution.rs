@@ -26,6 +26,67 @@ pub const UNKNOWN: &str = "UNKNOWN";
 /// Label of a missing sector or organisation.
 pub const UNSPECIFIED: &str = "(unspecified)";
 
+/// At most this many parts (countries x sectors x implementing organisations) one transaction
+/// is split into. Real files stay far below it (the U.S. files: at most 66 facts per whole
+/// activity); a file naming, say, 150 countries, 300 sectors and 20 implementers on one
+/// activity would otherwise turn each transaction into 900,000 facts. Past it, the money is not
+/// split over implementing organisations, then not over sectors either (those show as
+/// [`NOT_SPLIT`]); countries are always split (at most about 250 codes).
+pub const MAX_PARTS_PER_TRANSACTION: usize = 256;
+
+/// The sector or implementing organisation of money that [`MAX_PARTS_PER_TRANSACTION`] kept
+/// from being split over them.
+pub const NOT_SPLIT: &str = "(not split: too many parts)";
+
+/// Which dimensions some transaction of an activity was not split over (see
+/// [`MAX_PARTS_PER_TRANSACTION`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NotSplit {
+    /// Sectors not split (they show as [`NOT_SPLIT`]).
+    pub sector: bool,
+    /// Implementing organisations not split.
+    pub implementing_org: bool,
+}
+
+/// Applies [`MAX_PARTS_PER_TRANSACTION`] to one transaction's weights: which dimensions fall
+/// back to [`NOT_SPLIT`].
+fn not_split(countries: usize, sectors: usize, implementers: usize) -> NotSplit {
+    let max = MAX_PARTS_PER_TRANSACTION;
+    let implementing_org = countries.saturating_mul(sectors).saturating_mul(implementers) > max;
+    let sector = implementing_org && countries.saturating_mul(sectors) > max;
+    NotSplit { sector, implementing_org }
+}
+
+/// Which dimensions the money of `a` is not split over because some transaction would have
+/// more than [`MAX_PARTS_PER_TRANSACTION`] parts (the reader warns about it). `None` when
+/// every transaction is split in full, as in any real file.
+pub fn unsplit_dimensions(a: &Activity) -> Option<NotSplit> {
+    // A cheap bound first: nearly every activity is far below the limit.
+    let act_c = a.recipient_countries.len() + a.recipient_regions.len() + 1;
+    let act_s = a.sectors.len().max(1);
+    let act_i = a.participating_orgs.len().max(1);
+    let tx_c = a.transactions.iter().map(|t| t.recipient_countries.len() + 1).max().unwrap_or(1);
+    let tx_s = a.transactions.iter().map(|t| t.sectors.len()).max().unwrap_or(0);
+    if act_c.max(tx_c).saturating_mul(act_s.max(tx_s)).saturating_mul(act_i) <= MAX_PARTS_PER_TRANSACTION {
+        return None;
+    }
+    let (act_countries, act_sectors, act_imps) =
+        (activity_country_weights_ref(a), activity_sector_weights(a), activity_implementer_weights(a));
+    let mut out = NotSplit::default();
+    for t in
+        a.transactions.iter().filter(|t| REPORTED_TYPES.contains(&t.transaction_type.as_str()) && t.value.is_some())
+    {
+        let n = not_split(
+            country_weights(t, &act_countries).len(),
+            sector_weights(t, &act_sectors).len(),
+            implementer_weights(t, &act_imps).len(),
+        );
+        out.sector |= n.sector;
+        out.implementing_org |= n.implementing_org;
+    }
+    (out != NotSplit::default()).then_some(out)
+}
+
 /// The transaction types Senda reports: 2 outgoing commitment (U.S. obligation),
 /// 3 disbursement, 4 expenditure.
 pub const REPORTED_TYPES: &[&str] = &["2", "3", "4"];
@@ -61,11 +122,20 @@ type Weights<'a> = Vec<(&'a str, Decimal)>;
 type TxWeights<'w, 'a> = Cow<'w, [(&'a str, Decimal)]>;
 
 fn country_weights<'w, 'a>(t: &'a Transaction, activity_level: &'w Weights<'a>) -> TxWeights<'w, 'a> {
-    if t.invalid_country {
-        return Cow::Owned(vec![(UNKNOWN, Decimal::ONE)]);
-    }
-    if !t.recipient_countries.is_empty() {
-        return Cow::Owned(t.recipient_countries.iter().map(|c| (c.code.as_str(), Decimal::ONE)).collect());
+    if t.invalid_country || !t.recipient_countries.is_empty() {
+        // Equal shares (IATI allows one recipient-country per transaction: several are split
+        // equally, with a warning from the reader), each code once; an invalid code's share
+        // goes to UNKNOWN, as at activity level.
+        let mut w: Weights<'a> = Vec::with_capacity(t.recipient_countries.len() + 1);
+        for c in &t.recipient_countries {
+            if !w.iter().any(|(k, _)| *k == c.code.as_str()) {
+                w.push((c.code.as_str(), Decimal::ONE));
+            }
+        }
+        if t.invalid_country {
+            w.push((UNKNOWN, Decimal::ONE));
+        }
+        return Cow::Owned(w);
     }
     if !t.recipient_regions.is_empty() {
         return Cow::Owned(vec![(REGIONAL, Decimal::ONE)]);
@@ -130,9 +200,14 @@ fn activity_country_weights_ref(a: &Activity) -> Weights<'_> {
 
 fn sector_weights<'w, 'a>(t: &'a Transaction, activity_level: &'w Weights<'a>) -> TxWeights<'w, 'a> {
     if t.sectors.iter().any(|s| s.vocabulary == "1") {
-        return Cow::Owned(
-            t.sectors.iter().filter(|s| s.vocabulary == "1").map(|s| (s.code.as_str(), Decimal::ONE)).collect(),
-        );
+        // Equal shares, each code once.
+        let mut w: Weights<'a> = Vec::new();
+        for s in t.sectors.iter().filter(|s| s.vocabulary == "1") {
+            if !w.iter().any(|(k, _)| *k == s.code.as_str()) {
+                w.push((s.code.as_str(), Decimal::ONE));
+            }
+        }
+        return Cow::Owned(w);
     }
     Cow::Borrowed(activity_level)
 }
@@ -204,7 +279,9 @@ pub fn start_date(a: &Activity) -> Option<Date> {
 /// expenditure) with a value, plus one zero "presence" fact for each activity-level country
 /// that has no money fact, so activities are counted where they work.
 pub fn facts(a: &Activity) -> Vec<Fact> {
-    slices(a).into_iter().map(|s| s.to_fact(s.date)).collect()
+    let mut out = Vec::new();
+    for_each_slice(a, |s| out.push(s.to_fact(s.date)));
+    out
 }
 
 /// [`compact`]`(`[`facts`]`(a))`, owned: the same facts as [`compact_fact_refs`].
@@ -214,22 +291,22 @@ pub fn compact_facts(a: &Activity) -> Vec<Fact> {
 
 /// [`compact`]`(`[`facts`]`(a))` with the strings borrowed from the activity: what the import
 /// stores, without copying five strings per fact.
+///
+/// Merged as they are made, so memory grows with the distinct facts (a few per transaction
+/// type, period and part), not with the slices: an activity of 200,000 transactions over a few
+/// years holds a few hundred facts at a time.
 pub fn compact_fact_refs(a: &Activity) -> Vec<FactRef<'_>> {
-    let mut slices = slices(a);
-    for f in &mut slices {
+    let mut out: Vec<FactRef<'_>> = Vec::new();
+    let mut merger = Merger::default();
+    for_each_slice(a, |mut f| {
         f.date = f.date.map(period_start);
-    }
-    let target = merge_targets(
-        slices.iter().map(|f| (f.transaction_type, f.date, f.currency, f.country, f.sector, f.implementing_org)),
-    );
-    let mut out: Vec<FactRef<'_>> = Vec::with_capacity(slices.len());
-    for (f, t) in slices.into_iter().zip(target) {
+        let t = merger.target((f.transaction_type, f.date, f.currency, f.country, f.sector, f.implementing_org));
         if t == out.len() {
             out.push(f);
         } else if let Some(o) = out.get_mut(t) {
             o.amount += f.amount;
         }
-    }
+    });
     out
 }
 
@@ -269,8 +346,11 @@ impl FactRef<'_> {
     }
 }
 
-fn slices(a: &Activity) -> Vec<FactRef<'_>> {
-    let mut out = Vec::new();
+/// Calls `emit` with every slice of `a`, in order: each reported transaction split over
+/// countries, sectors and implementing organisations, then the zero presence rows.
+fn for_each_slice<'a>(a: &'a Activity, mut emit: impl FnMut(FactRef<'a>)) {
+    // Countries that got a slice of money (or a zero slice) from some transaction.
+    let mut with_money: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let act_countries = activity_country_weights_ref(a);
     let act_sectors = activity_sector_weights(a);
     let act_imps = activity_implementer_weights(a);
@@ -281,12 +361,20 @@ fn slices(a: &Activity) -> Vec<FactRef<'_>> {
         let Some(v) = &t.value else { continue };
         let date = t.date.or(v.value_date);
         let countries = country_weights(t, &act_countries);
-        let sectors = sector_weights(t, &act_sectors);
-        let imps = implementer_weights(t, &act_imps);
+        let mut sectors = sector_weights(t, &act_sectors);
+        let mut imps = implementer_weights(t, &act_imps);
+        let cap = not_split(countries.len(), sectors.len(), imps.len());
+        if cap.implementing_org {
+            imps = Cow::Owned(vec![(NOT_SPLIT, Decimal::ONE)]);
+        }
+        if cap.sector {
+            sectors = Cow::Owned(vec![(NOT_SPLIT, Decimal::ONE)]);
+        }
+        with_money.extend(countries.iter().map(|(c, _)| *c));
         for_split(v.amount, &countries, |c, ca| {
             for_split(ca, &sectors, |s, sa| {
                 for_split(sa, &imps, |o, oa| {
-                    out.push(FactRef {
+                    emit(FactRef {
                         transaction_index: Some(i),
                         transaction_type: &t.transaction_type,
                         date,
@@ -310,14 +398,14 @@ fn slices(a: &Activity) -> Vec<FactRef<'_>> {
     if a.invalid_country {
         named.push(UNKNOWN);
     }
-    if named.is_empty() && out.is_empty() {
+    if named.is_empty() && with_money.is_empty() {
         named.push(REGIONAL);
     }
     named.sort_unstable();
     named.dedup();
     for c in named {
-        if !out.iter().any(|f| f.country == c) {
-            out.push(FactRef {
+        if !with_money.contains(c) {
+            emit(FactRef {
                 transaction_index: None,
                 transaction_type: "0",
                 date: start,
@@ -329,7 +417,6 @@ fn slices(a: &Activity) -> Vec<FactRef<'_>> {
             });
         }
     }
-    out
 }
 
 /// The start of the reporting period a date falls in: 1 October for October-December, else
@@ -369,31 +456,39 @@ pub fn compact(facts: Vec<Fact>) -> Vec<Fact> {
 /// For each fact key, the index of the merged fact it goes to (assigned in order of first
 /// occurrence, so a new index is always the next one).
 fn merge_targets<'a>(keys: impl Iterator<Item = FactKey<'a>>) -> Vec<usize> {
-    let mut target: Vec<usize> = Vec::with_capacity(keys.size_hint().0);
-    let mut firsts: Vec<FactKey<'_>> = Vec::new();
-    let mut index: std::collections::HashMap<FactKey<'_>, usize> = std::collections::HashMap::new();
-    for key in keys {
+    let mut merger = Merger::default();
+    keys.map(|k| merger.target(k)).collect()
+}
+
+/// Assigns fact keys to merged facts, in order of first occurrence (see [`merge_targets`]).
+#[derive(Default)]
+struct Merger<'a> {
+    firsts: Vec<FactKey<'a>>,
+    index: std::collections::HashMap<FactKey<'a>, usize>,
+}
+
+impl<'a> Merger<'a> {
+    /// The merged fact `key` goes to: an earlier one with the same key, else the next index.
+    fn target(&mut self, key: FactKey<'a>) -> usize {
         // Most activities have a handful of facts: a linear scan beats hashing them.
-        let found = if index.is_empty() {
-            let hit = firsts.iter().position(|k| *k == key);
-            if hit.is_none() && firsts.len() == 32 {
-                index = firsts.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let found = if self.index.is_empty() {
+            let hit = self.firsts.iter().position(|k| *k == key);
+            if hit.is_none() && self.firsts.len() == 32 {
+                self.index = self.firsts.iter().enumerate().map(|(i, k)| (*k, i)).collect();
             }
             hit
         } else {
-            index.get(&key).copied()
+            self.index.get(&key).copied()
         };
-        let t = found.unwrap_or_else(|| {
-            let t = firsts.len();
-            firsts.push(key);
-            if !index.is_empty() {
-                index.insert(key, t);
+        found.unwrap_or_else(|| {
+            let t = self.firsts.len();
+            self.firsts.push(key);
+            if !self.index.is_empty() {
+                self.index.insert(key, t);
             }
             t
-        });
-        target.push(t);
+        })
     }
-    target
 }
 
 #[cfg(test)]

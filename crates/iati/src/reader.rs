@@ -1418,6 +1418,23 @@ impl<R: BufRead> ActivityReader<R> {
         }
         self.act = None;
         self.check_percentages(&act, pos);
+        if let Some(n) = senda_core::attribution::unsplit_dimensions(&act) {
+            let what = match (n.sector, n.implementing_org) {
+                (true, _) => "sectors or implementing organisations",
+                _ => "implementing organisations",
+            };
+            self.diag(
+                Severity::Warning,
+                "split-too-fine",
+                format!(
+                    "a transaction would be split into more than {} parts (countries x sectors x implementing organisations): its money is not split over {what}, which show as \"{}\"",
+                    senda_core::attribution::MAX_PARTS_PER_TRANSACTION,
+                    senda_core::attribution::NOT_SPLIT
+                ),
+                pos,
+                Some("iati-activity".into()),
+            );
+        }
         act.extensions.shrink_to_fit();
         Ok(ParsedActivity { activity: Some(act), ordinal, offset: pos, diagnostics: std::mem::take(&mut self.diags) })
     }
@@ -2278,11 +2295,11 @@ impl<R: BufRead> ActivityReader<R> {
                             Some("iati-activity/transaction".into()),
                         );
                     }
-                    if t.recipient_countries.len() > 1 {
+                    if t.recipient_countries.len() + usize::from(t.invalid_country) > 1 {
                         self.diag(
                             Severity::Warning,
                             "several-transaction-countries",
-                            "transaction names several recipient-country elements: money split equally".into(),
+                            "transaction names several recipient-country elements: money split equally (an invalid code's share goes to UNKNOWN)".into(),
                             pos,
                             Some("iati-activity/transaction/recipient-country".into()),
                         );

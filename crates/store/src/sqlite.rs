@@ -307,6 +307,11 @@ impl SqliteStore {
     }
 }
 
+/// A copy kept aside during a file's import (see `fallbacks` in `import_file_body`): the best
+/// copy that lost to a row of the file's previous version, that row's fingerprint, and the
+/// other copies that lost as (ordinal, line).
+type Fallback = (ImportItem, String, Vec<(u64, u64)>);
+
 struct Existing {
     id: i64,
     fingerprint: String,
@@ -1244,7 +1249,7 @@ impl SqliteStore {
             // as (ordinal, line) for their warnings). If no copy in the new version takes that
             // row, the best of them is written into it at the end instead of the row being
             // removed; the warnings are given once the winner is known.
-            let mut fallbacks: HashMap<i64, (ImportItem, String, Vec<(u64, u64)>)> = HashMap::new();
+            let mut fallbacks: HashMap<i64, Fallback> = HashMap::new();
             let mut winner_of = tx.prepare_cached("SELECT source_path, source_ordinal FROM activity WHERE id = ?1")?;
             let mut other_copies = tx.prepare_cached(
                 "SELECT source_path FROM activity_copy WHERE iati_identifier = ?1 AND source_path <> ?2 ORDER BY source_path",

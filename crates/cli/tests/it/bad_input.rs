@@ -1402,3 +1402,73 @@ fn an_unknown_declared_encoding_is_refused_by_name_and_lone_cr_line_ends_count_a
     assert_eq!(file_report(&r, &good).status, FileStatus::Imported, "{}", dump(&r));
     assert_eq!(title(&store, "XM-TEST-CR-OK"), "Cafe");
 }
+
+/// Bad-input trial finding 01: a 13 KB activity naming 150 countries, 300 DAC sectors and 20
+/// implementing organisations made every transaction 900,000 facts (1 GB of memory for two
+/// transactions). Past `MAX_PARTS_PER_TRANSACTION` parts the money is not split over
+/// implementing organisations, then sectors; countries always are; nothing is lost.
+#[test]
+fn a_transaction_split_into_too_many_parts_is_split_by_country_only_with_a_warning() {
+    use senda_core::attribution::{MAX_PARTS_PER_TRANSACTION, NOT_SPLIT};
+    let (dir, mut store) = db();
+    let countries: Vec<String> =
+        senda_core::country_codes::IATI_COUNTRY_CODES.iter().take(150).map(|c| c.to_string()).collect();
+    let mut inner = String::from("  <title><narrative>Many parts</narrative></title>\n");
+    for c in &countries {
+        inner.push_str(&format!("  <recipient-country code=\"{c}\"/>\n"));
+    }
+    for s in 0..300 {
+        inner.push_str(&format!("  <sector vocabulary=\"1\" code=\"{}\"/>\n", 10000 + s));
+    }
+    for o in 0..20 {
+        inner.push_str(&format!(
+            "  <participating-org role=\"4\"><narrative>Implementer {o}</narrative></participating-org>\n"
+        ));
+    }
+    inner.push_str(&transaction("3", "2023-11-15", "1000000"));
+    inner.push_str(&transaction("3", "2022-03-01", "300"));
+    let f = write(dir.path(), "parts.xml", activity_xml("XM-PARTS", &inner));
+    let started = std::time::Instant::now();
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    let w = diags(&r, "split-too-fine");
+    assert_eq!(w.len(), 1, "{}", dump(&r));
+    assert!(
+        w[0].message.contains(&MAX_PARTS_PER_TRANSACTION.to_string()) && w[0].message.contains(NOT_SPLIT),
+        "{}",
+        w[0]
+    );
+    assert_located(w[0], &f);
+    // 150 countries x 2 periods, not 1.8 million facts.
+    let facts: i64 = rusqlite::Connection::open(dir.path().join("senda.db"))
+        .expect("open")
+        .query_row("SELECT count(*) FROM fact", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(facts, 300);
+    assert!(started.elapsed().as_secs() < 20, "bounded time: {:?}", started.elapsed());
+    // Every dollar is there, split over the countries; sectors and implementers show as not split.
+    let rep = by_country(&store);
+    assert_reconciles(&rep);
+    assert_eq!(rep.total.usd.disbursements, dec("1000300"));
+    assert_eq!(rep.rows.len(), 150);
+    let by_sector = report(&store, vec![Dimension::Sector]);
+    assert_eq!(by_sector.rows.len(), 1, "{:?}", by_sector.rows.iter().map(|r| &r.key).collect::<Vec<_>>());
+    assert_eq!(row(&by_sector, NOT_SPLIT).usd.disbursements, dec("1000300"));
+}
+
+/// Bad-input trial finding 05: a transaction naming a valid and an invalid recipient-country
+/// sends only the invalid code's share to UNKNOWN (as at activity level), with a warning.
+#[test]
+fn a_transaction_with_a_valid_and_an_invalid_country_splits_between_the_country_and_unknown() {
+    let (dir, mut store) = db();
+    let inner = "  <title><narrative>Two countries on a transaction</narrative></title>\n  <transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-11-15\"/><value value-date=\"2023-11-15\">100</value><recipient-country code=\"HN\"/><recipient-country code=\"XX\"/></transaction>";
+    let f = write(dir.path(), "txc.xml", activity_xml("XM-TXC", inner));
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    assert_eq!(diags(&r, "invalid-country").len(), 1, "{}", dump(&r));
+    assert_eq!(diags(&r, "several-transaction-countries").len(), 1, "{}", dump(&r));
+    let rep = by_country(&store);
+    assert_reconciles(&rep);
+    assert_eq!(row(&rep, "HN").usd.disbursements, dec("50"));
+    assert_eq!(row(&rep, "UNKNOWN").usd.disbursements, dec("50"));
+}
