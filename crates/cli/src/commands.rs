@@ -260,7 +260,9 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&headers)?;
             for row in &r.rows {
-                let mut rec = row.key.clone();
+                // Group values come from the data (organisation names): one that a spreadsheet
+                // would run as a formula gets a leading `'`, as in the dashboard's downloads.
+                let mut rec: Vec<String> = row.key.iter().map(|k| senda_web::api::csv_text(k)).collect();
                 rec.extend([
                     row.activities.to_string(),
                     row.usd.commitments.to_string(),
@@ -387,21 +389,9 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
             // The same columns as the dashboard's CSV download.
             w.write_record(senda_web::api::CSV_COLUMNS)?;
             for r in &rows {
-                w.write_record([
-                    &r.iati_identifier,
-                    &r.title,
-                    &r.reporting_org,
-                    &r.countries,
-                    &r.lines_of_effort,
-                    &r.overridden.to_string(),
-                    &r.status,
-                    &r.start_date,
-                    &r.end_date,
-                    &r.commitments_usd,
-                    &r.disbursements_usd,
-                    &r.expenditures_usd,
-                    &r.synthetic.to_string(),
-                ])?;
+                // The dashboard's record: text cells a spreadsheet would run as a formula get a
+                // leading `'`.
+                w.write_record(senda_web::api::csv_record(r))?;
             }
             w.flush()?;
         }

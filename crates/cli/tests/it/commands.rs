@@ -104,6 +104,34 @@ fn report_formats_columns_filters_and_unconverted_money() {
     assert!(stderr(&o).contains("unknown dimension"), "{}", stderr(&o));
 }
 
+/// Bad-input trial finding 08: text from the data that a spreadsheet would run as a formula
+/// is neutralised in the command line's CSV, as in the dashboard's.
+#[test]
+fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let xml = doc(
+        "2.03",
+        &activity("=HYPERLINK(\"http://evil.example\",\"x\")", "  <title><narrative>+cmd|' /C calc'!A0</narrative></title>\n  <recipient-country code=\"GT\"/>\n  <transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-01-01\"/><value>-5</value></transaction>")
+            .replace("<narrative>Test Agency</narrative>", "<narrative>@SUM(1+1)</narrative>"),
+    );
+    let f = write(dir.path(), "f.xml", xml);
+    assert!(senda(&db, &["import", "--no-progress", f.to_str().expect("utf8")]).status.success());
+    let read = |args: &[&str]| -> Vec<csv::StringRecord> {
+        let out = stdout(&senda(&db, args));
+        csv::Reader::from_reader(out.as_bytes()).records().map(|r| r.expect("row")).collect()
+    };
+    let rows = read(&["activities", "--format", "csv"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], "'=HYPERLINK(\"http://evil.example\",\"x\")");
+    assert_eq!(&rows[0][1], "'+cmd|' /C calc'!A0");
+    assert_eq!(&rows[0][2], "'@SUM(1+1)");
+    let rows = read(&["report", "--by", "reporting_org", "--format", "csv"]);
+    assert_eq!(&rows[0][0], "'@SUM(1+1)");
+    // Money stays a number, minus sign included.
+    assert!(rows[0].iter().any(|c| c == "-5"), "{:?}", rows[0]);
+}
+
 #[test]
 fn activities_csv_has_every_row_and_the_required_columns() {
     let dir = tempfile::tempdir().expect("tmp");
