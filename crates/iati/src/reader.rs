@@ -1201,9 +1201,16 @@ impl<R: BufRead> ActivityReader<R> {
                 Event::Empty(e) if e.name().as_ref() == b"iati-activity" => {
                     return self.read_activity(e, pos, true).map(Some);
                 }
-                Event::Start(_) => {
-                    // Another element under the root: read past it.
-                    self.skip_subtree()?;
+                Event::Start(e) => {
+                    // Another element under the root: read past it, saying so (its content,
+                    // activities included, is not read).
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    let inside = self.skip_subtree()?;
+                    self.stray_under_root(&name, inside, pos);
+                }
+                Event::Empty(e) if self.root_seen && !self.root_closed => {
+                    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                    self.stray_under_root(&name, 0, pos);
                 }
                 Event::Eof => {
                     self.done = true;
@@ -1235,8 +1242,40 @@ impl<R: BufRead> ActivityReader<R> {
         }
     }
 
-    fn skip_subtree(&mut self) -> Result<(), FatalError> {
+    /// Reports an element found directly under `<iati-activities>` that is not an
+    /// `<iati-activity>` (skipped): a warning, or an error when `activities` activities sat
+    /// inside it (they are not read: IATI puts them directly under the root).
+    fn stray_under_root(&mut self, name: &str, activities: u64, pos: u64) {
+        if activities > 0 {
+            self.root_child_diag(
+                name,
+                Severity::Error,
+                "activity-not-under-root",
+                format!(
+                    "<{name}> under <iati-activities> holds {activities} <iati-activity> element(s): not read (activities must sit directly under <iati-activities>), their money is not counted"
+                ),
+                pos,
+            );
+        } else {
+            self.root_child_diag(
+                name,
+                Severity::Warning,
+                "unexpected-element",
+                format!("<{name}> directly under <iati-activities> is not an <iati-activity>: skipped"),
+                pos,
+            );
+        }
+    }
+
+    fn root_child_diag(&mut self, name: &str, severity: Severity, code: &str, message: String, offset: u64) {
+        let d = self.new_diag(severity, code, message, offset, None, Some(format!("iati-activities/{name}")));
+        self.file_diagnostics.push(d);
+    }
+
+    /// Reads past the element just opened; returns how many `<iati-activity>` elements it held.
+    fn skip_subtree(&mut self) -> Result<u64, FatalError> {
         let mut depth = 1u32;
+        let mut activities = 0u64;
         while depth > 0 {
             self.buf.clear();
             let pos = self.reader.buffer_position();
@@ -1245,7 +1284,11 @@ impl<R: BufRead> ActivityReader<R> {
                 forbidden_reference(ev, pos)?;
             }
             match ev {
-                Ok(Event::Start(_)) => depth += 1,
+                Ok(Event::Start(e)) => {
+                    depth += 1;
+                    activities += u64::from(e.name().as_ref() == b"iati-activity");
+                }
+                Ok(Event::Empty(e)) => activities += u64::from(e.name().as_ref() == b"iati-activity"),
                 Ok(Event::End(_)) => depth -= 1,
                 Ok(Event::Eof) => {
                     return Err(FatalError {
@@ -1258,7 +1301,7 @@ impl<R: BufRead> ActivityReader<R> {
                 Err(e) => return Err(self.xml_error(e)),
             }
         }
-        Ok(())
+        Ok(activities)
     }
 
     fn path(&self) -> String {

@@ -1472,3 +1472,36 @@ fn a_transaction_with_a_valid_and_an_invalid_country_splits_between_the_country_
     assert_eq!(row(&rep, "HN").usd.disbursements, dec("50"));
     assert_eq!(row(&rep, "UNKNOWN").usd.disbursements, dec("50"));
 }
+
+/// Bad-input trial finding 04: activities wrapped in another element under the root, and other
+/// stray elements there, are not read; that is said (an error when activities are lost), never
+/// silent.
+#[test]
+fn elements_under_the_root_that_are_not_activities_are_reported_not_silently_dropped() {
+    let (dir, mut store) = db();
+    let tx = |v: &str| transaction("3", "2023-11-15", v);
+    let xml = format!(
+        "<iati-activities version=\"2.03\">\n{}<iati-activities>\n{}</iati-activities>\n<foo>\n{}</foo>\n{}\n<note/>\n</iati-activities>\n",
+        activity("XM-W-A", &tx("5")),
+        activity("XM-W-B", &tx("7")),
+        activity("XM-W-C", &tx("11")),
+        tx("13")
+    );
+    let f = write(dir.path(), "wrapped.xml", &xml);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    assert!(exists(&store, "XM-W-A"));
+    let lost = diags(&r, "activity-not-under-root");
+    assert_eq!(lost.len(), 2, "{}", dump(&r));
+    assert!(lost.iter().all(|d| d.severity == Severity::Error));
+    assert_eq!(lost[0].element.as_deref(), Some("iati-activities/iati-activities"));
+    assert_eq!(lost[1].element.as_deref(), Some("iati-activities/foo"));
+    assert_eq!(lost[1].line, line_of(&xml, "<foo>"));
+    let stray = diags(&r, "unexpected-element");
+    assert_eq!(stray.len(), 2, "{}", dump(&r));
+    assert_eq!(stray[0].element.as_deref(), Some("iati-activities/transaction"));
+    assert_eq!(stray[1].element.as_deref(), Some("iati-activities/note"));
+    for d in lost.iter().chain(&stray) {
+        assert_located(d, &f);
+    }
+}
