@@ -140,11 +140,17 @@ pub struct Checked {
     /// The first bytes (a valid start, 1 to 3 bytes) of a UTF-8 character the previous chunk
     /// cut, completed by the next chunk.
     partial: ([u8; 4], usize),
+    /// The input is transcoded ([`Input::Decoded`]): the decoder turns bytes that are not valid
+    /// in the file's encoding into U+FFFD, so a U+FFFD in its output is refused like invalid
+    /// UTF-8 (a U+FFFD written on purpose in a UTF-16 or single-byte IATI file is not worth
+    /// the risk of storing damaged identifiers and names without a word).
+    transcoded: bool,
 }
 
 impl Checked {
     fn new(input: Input) -> Self {
-        Checked { input, offset: 0, carry: ([0; 2], 0), partial: ([0; 4], 0) }
+        let transcoded = matches!(input, Input::Decoded(_));
+        Checked { input, offset: 0, carry: ([0; 2], 0), partial: ([0; 4], 0), transcoded }
     }
 
     /// Checks that `got`, the next chunk, continues valid UTF-8; `Err` is the offset in the
@@ -237,7 +243,9 @@ fn has_suspect(bytes: &[u8]) -> bool {
 
 /// The first forbidden character in `w` (index, code point), and the index from which the
 /// bytes of `w` may begin one that continues past its end (`w.len()` when none).
-fn first_forbidden(w: &[u8]) -> (Option<(usize, u32)>, usize) {
+/// With `replacement`, U+FFFD (what a decoder makes of bytes it cannot decode) counts as
+/// forbidden too.
+fn first_forbidden(w: &[u8], replacement: bool) -> (Option<(usize, u32)>, usize) {
     for (i, &b) in w.iter().enumerate() {
         if is_forbidden_control(b) {
             return (Some((i, u32::from(b))), w.len());
@@ -246,6 +254,7 @@ fn first_forbidden(w: &[u8]) -> (Option<(usize, u32)>, usize) {
             match (w.get(i + 1), w.get(i + 2)) {
                 (Some(0xBF), Some(0xBE)) => return (Some((i, 0xFFFE)), w.len()),
                 (Some(0xBF), Some(0xBF)) => return (Some((i, 0xFFFF)), w.len()),
+                (Some(0xBF), Some(0xBD)) if replacement => return (Some((i, 0xFFFD)), w.len()),
                 (None, _) | (Some(0xBF), None) => return (None, i),
                 _ => {}
             }
@@ -269,7 +278,7 @@ impl Read for Checked {
             let k = carried + n.min(2);
             w[..carried].copy_from_slice(&carry[..carried]);
             w[carried..k].copy_from_slice(&got[..n.min(2)]);
-            if let (Some((i, code)), _) = first_forbidden(&w[..k])
+            if let (Some((i, code)), _) = first_forbidden(&w[..k], self.transcoded)
                 && i < carried
             {
                 return Err(forbidden(self.offset - (carried - i) as u64, code));
@@ -289,7 +298,7 @@ impl Read for Checked {
         }
         // The exact scan only when a chunk holds a suspect byte.
         if has_suspect(got) {
-            let (found, tail) = first_forbidden(got);
+            let (found, tail) = first_forbidden(got, self.transcoded);
             if let Some((i, code)) = found {
                 return Err(forbidden(self.offset + i as u64, code));
             }
@@ -1044,6 +1053,13 @@ impl<R: BufRead> ActivityReader<R> {
         if let quick_xml::Error::Io(io) = &e
             && let Some(c) = io.get_ref().and_then(|i| i.downcast_ref::<ForbiddenCharacter>())
         {
+            if c.code == 0xFFFD {
+                return FatalError {
+                    code: "not-well-formed",
+                    message: "bytes that are not valid in the file's encoding (a decoder can only make U+FFFD of them): the file is damaged, or its encoding declaration is wrong".into(),
+                    offset: c.offset,
+                };
+            }
             let what = if c.code < 0x20 { "control character" } else { "noncharacter" };
             return FatalError {
                 code: "not-well-formed",

@@ -1505,3 +1505,33 @@ fn elements_under_the_root_that_are_not_activities_are_reported_not_silently_dro
         assert_located(d, &f);
     }
 }
+
+/// Bad-input trial finding 06: bytes a decoder cannot decode (an unpaired UTF-16 surrogate,
+/// invalid Shift_JIS) reject the file at their line and column, as invalid UTF-8 does, instead
+/// of turning into U+FFFD inside identifiers and titles.
+#[test]
+fn undecodable_bytes_in_a_utf16_or_single_byte_file_reject_it_at_their_position() {
+    let (dir, mut store) = db();
+    let text = activity_xml("XM-SURR-@", "  <title><narrative>A@B</narrative></title>")
+        .replace("encoding=\"UTF-8\"", "encoding=\"UTF-16\"");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        // '@' becomes a lone low surrogate.
+        utf16.extend(if unit == u16::from(b'@') { 0xDC00u16 } else { unit }.to_le_bytes());
+    }
+    let f16 = write(dir.path(), "surrogate.xml", &utf16);
+    let mut sjis = activity_xml("XM-SJIS-1", "  <title><narrative>A~B</narrative></title>")
+        .replace("encoding=\"UTF-8\"", "encoding=\"Shift_JIS\"")
+        .into_bytes();
+    let at = sjis.iter().position(|&b| b == b'~').expect("marker");
+    sjis.splice(at..=at, [0x81, 0x20]);
+    let fsj = write(dir.path(), "sjis.xml", &sjis);
+    let r = import(&mut store, &[f16.clone(), fsj.clone(), fixture("good.xml")]);
+    let d = rejected(&r, &f16, "not-well-formed");
+    assert!(d.message.contains("not valid in the file's encoding"), "{d}");
+    assert_eq!(d.line, line_of(&text, "<iati-identifier>"), "{d}");
+    let d = rejected(&r, &fsj, "not-well-formed");
+    assert!(d.message.contains("not valid in the file's encoding"), "{d}");
+    assert!(!exists(&store, "XM-SJIS-1"));
+    assert_good_imported(&store, &r);
+}
