@@ -31,10 +31,10 @@ pub enum CodeError {
     /// Not a decimal number.
     #[error("invalid amount {0:?}: expected a decimal number such as 1500.25")]
     Amount(String),
-    /// A decimal number out of range: beyond 10^15, or with more digits than exact arithmetic
-    /// holds.
+    /// A decimal number out of range: beyond 10^15, more than 6 decimal places, or more digits
+    /// than exact arithmetic holds.
     #[error(
-        "amount {0:?} is out of range: Senda stores exact amounts of at most 1,000,000,000,000,000 (10^15) with at most 28 significant digits"
+        "amount {0:?} is out of range: Senda stores exact amounts of at most 1,000,000,000,000,000 (10^15) with at most 6 decimal places"
     )]
     AmountRange(String),
 }
@@ -128,7 +128,7 @@ impl Percentage {
     /// forms that are not xsd:decimal (`"1e2"`, `"5_0"`), are errors.
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         // The amounts' strict grammar (xsd:decimal): no exponent, no `_`, no separators.
-        let d = crate::money::parse_amount(raw).map_err(|_| CodeError::Percentage(raw.to_owned()))?;
+        let (d, _) = crate::money::parse_exact_decimal(raw).map_err(|_| CodeError::Percentage(raw.to_owned()))?;
         if d < Decimal::ZERO || d > Decimal::ONE_HUNDRED {
             return Err(CodeError::Percentage(raw.to_owned()));
         }

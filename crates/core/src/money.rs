@@ -64,11 +64,30 @@ pub struct Money {
 /// stored amounts can overflow exact decimal arithmetic (28 significant digits).
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
+/// The most decimal places an amount may have: 6 (a millionth of a dollar; the real files use
+/// at most 2). With at most 16 digits before the point ([`MAX_AMOUNT`]) an amount has at most
+/// 22 significant digits, so sums of up to a million amounts of the largest size stay exact in
+/// 28-digit decimal arithmetic: every report grouping adds up to the same total, to the last
+/// digit. Without the bound, 10^15 and 10^-14 in one sum already needed 30 digits and were
+/// rounded.
+pub const MAX_DECIMALS: usize = 6;
+
 /// Parses an IATI amount: optional sign, digits, optional decimal point. Thousands separators,
 /// currency signs, exponents and blanks are errors (the amount is never guessed); so are
-/// amounts beyond [`MAX_AMOUNT`] and amounts with more digits than exact arithmetic holds
-/// (never rounded).
+/// amounts beyond [`MAX_AMOUNT`], amounts with more than [`MAX_DECIMALS`] decimal places
+/// (trailing zeros aside) and amounts with more digits than exact arithmetic holds (never
+/// rounded).
 pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
+    let (d, fraction_digits) = parse_exact_decimal(raw)?;
+    if d.abs() > MAX_AMOUNT || fraction_digits > MAX_DECIMALS {
+        return Err(CodeError::AmountRange(raw.to_owned()));
+    }
+    Ok(d)
+}
+
+/// Parses an xsd:decimal exactly (the grammar of [`parse_amount`], no range): the value and its
+/// decimal places, trailing zeros aside. More digits than a decimal holds: [`CodeError::AmountRange`].
+pub(crate) fn parse_exact_decimal(raw: &str) -> Result<(Decimal, usize), CodeError> {
     let t = raw.trim();
     let ok = !t.is_empty()
         && t.bytes().enumerate().all(|(i, c)| c.is_ascii_digit() || c == b'.' || (i == 0 && (c == b'-' || c == b'+')))
@@ -80,10 +99,10 @@ pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     let d = t.trim_start_matches('+').parse::<Decimal>().map_err(|_| CodeError::AmountRange(raw.to_owned()))?;
     // Parsing rounds digits beyond what a decimal holds: refuse instead of storing another number.
     let fraction_digits = t.split_once('.').map(|(_, f)| f.trim_end_matches('0').len()).unwrap_or(0);
-    if d.abs() > MAX_AMOUNT || d.normalize().scale() as usize != fraction_digits {
+    if d.normalize().scale() as usize != fraction_digits {
         return Err(CodeError::AmountRange(raw.to_owned()));
     }
-    Ok(d)
+    Ok((d, fraction_digits))
 }
 
 /// Splits `amount` into parts proportional to `weights` so that the parts add up to `amount`
@@ -172,6 +191,20 @@ mod tests {
         assert_eq!(MAX_AMOUNT, d("1000000000000000"));
         assert_eq!(parse_amount("-1000000000000000").ok(), Some(-MAX_AMOUNT));
         assert_eq!(parse_amount("0.000001").ok(), Some(d("0.000001")));
+        // Seven decimal places and more are refused (trailing zeros do not count): with them,
+        // 10^15 + 10^-14 needs 30 digits and sums are rounded.
+        for bad in ["0.0000001", "0.00000000000001", "999999999999999.1234567"] {
+            assert_eq!(parse_amount(bad), Err(CodeError::AmountRange(bad.into())), "{bad}");
+        }
+        assert_eq!(parse_amount("999999999999999.123456000").ok(), Some(d("999999999999999.123456")));
+        // The largest amounts at the finest precision still add up exactly, a million times over.
+        let big = d("999999999999999.999999");
+        let mut sum = Decimal::ZERO;
+        for _ in 0..1_000_000 {
+            sum += big;
+        }
+        // (10^15 - 10^-6) x 10^6 = 10^21 - 1, to the last digit.
+        assert_eq!(sum, d("999999999999999999999"));
         assert_eq!(parse_amount("12.50").ok(), Some(d("12.5")));
         assert_eq!(parse_amount("0").ok(), Some(d("0")));
         assert_eq!(parse_amount("-0.0").ok(), Some(d("0")));

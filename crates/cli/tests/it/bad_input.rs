@@ -1535,3 +1535,34 @@ fn undecodable_bytes_in_a_utf16_or_single_byte_file_reject_it_at_their_position(
     assert!(!exists(&store, "XM-SJIS-1"));
     assert_good_imported(&store, &r);
 }
+
+/// Bad-input trial finding 07: 10^15, -10^15 and 10^-14 in one report needed 30 digits, so the
+/// fiscal-year rows added up to 10^-14 and the total said 0. Amounts have at most 6 decimal
+/// places (more is an error on the element); every grouping then sums to the same total exactly.
+#[test]
+fn amounts_beyond_six_decimal_places_are_errors_and_every_grouping_sums_exactly() {
+    let (dir, mut store) = db();
+    let inner = [
+        transaction("3", "2021-11-15", "0.00000000000001"),
+        transaction("3", "2022-11-15", "1000000000000000"),
+        transaction("3", "2023-11-15", "-1000000000000000"),
+        transaction("3", "2024-11-15", "0.000001"),
+        transaction("3", "2024-12-15", "0.1234560"),
+    ]
+    .join("\n");
+    let f =
+        write(dir.path(), "prec.xml", activity_xml("XM-PREC", &format!("  <recipient-country code=\"SV\"/>\n{inner}")));
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    let bad = diags(&r, "amount-out-of-range");
+    assert_eq!(bad.len(), 1, "only the 14-decimal amount: {}", dump(&r));
+    assert!(bad[0].message.contains("0.00000000000001") && bad[0].message.contains("6 decimal places"), "{}", bad[0]);
+    let by_fy = report(&store, vec![Dimension::FiscalYear]);
+    let by_country = by_country(&store);
+    assert_reconciles(&by_fy);
+    assert_reconciles(&by_country);
+    assert_eq!(by_fy.total.usd.disbursements, dec("0.123457"));
+    assert_eq!(by_country.total.usd.disbursements, dec("0.123457"));
+    let rows: Vec<_> = by_fy.rows.iter().map(|r| r.usd.disbursements).collect();
+    assert_eq!(rows.iter().copied().sum::<rust_decimal::Decimal>(), dec("0.123457"), "{rows:?}");
+}
