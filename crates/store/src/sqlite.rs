@@ -38,6 +38,10 @@ pub struct SqliteStore {
     /// Checkpoints the write-ahead log on its own thread while an import writes (see
     /// [`Checkpointer`]); `None` outside imports and for in-memory databases.
     checkpointer: Option<Checkpointer>,
+    /// Rows written by the files of the import under way (row id -> its transactions), so that a
+    /// copy in a later file replacing one an earlier file wrote counts as superseding it, not as
+    /// an update of the database (cleared by [`Store::finish_import_batches`]).
+    run_written: HashMap<i64, u64>,
 }
 
 /// A thread with its own connection that copies the write-ahead log into the database file
@@ -249,7 +253,7 @@ impl SqliteStore {
         // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
         // past that, every file parsed some of them again).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut s = Self { conn, in_batch: false, checkpointer: None };
+        let mut s = Self { conn, in_batch: false, checkpointer: None, run_written: HashMap::new() };
         s.migrate()?;
         Ok(s)
     }
@@ -375,6 +379,7 @@ impl Store for SqliteStore {
         // for that checkpoint, and the one SQLite runs afterwards (at the next commit or when
         // the connection closes) would sync both files again. One checkpoint at the end.
         self.commit_batch(false)?;
+        self.run_written.clear();
         if let Some(mut c) = self.checkpointer.take() {
             c.stop();
             self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
@@ -387,7 +392,13 @@ impl Store for SqliteStore {
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError> {
-        self.in_file_savepoint(|store| store.import_file_body(file, items))
+        let run = std::mem::take(&mut self.run_written);
+        let r = self.in_file_savepoint(|store| store.import_file_body(file, items, &run));
+        self.run_written = run;
+        Ok(r?.map(|(out, written)| {
+            self.run_written.extend(written);
+            out
+        }))
     }
 
     fn imported_files(&self) -> Result<Vec<String>, StoreError> {
@@ -401,11 +412,11 @@ impl Store for SqliteStore {
         // "gone from it" (deleted, copies elsewhere named for a re-read), then its record goes.
         let file = FileRecord { path: path.to_owned(), content_hash: String::new(), size: 0, reader_version: 0 };
         let out = self.in_file_savepoint(|store| {
-            let out = store.import_file_body(&file, &mut std::iter::empty())?;
+            let out = store.import_file_body(&file, &mut std::iter::empty(), &HashMap::new())?;
             store.conn.execute("DELETE FROM source_file WHERE path = ?1", [path])?;
             Ok(out)
         })?;
-        Ok(out.unwrap_or_default())
+        Ok(out.map(|(out, _)| out).unwrap_or_default())
     }
 
     fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
@@ -1189,11 +1200,14 @@ impl SqliteStore {
         r
     }
 
+    /// One file's import (see [`Store::import_file`]); `run_written`: the rows earlier files of
+    /// this import wrote. Returns the outcome and the rows this file wrote (id -> transactions).
     fn import_file_body(
         &self,
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
-    ) -> Result<Option<FileOutcome>, StoreError> {
+        run_written: &HashMap<i64, u64>,
+    ) -> Result<Option<(FileOutcome, HashMap<i64, u64>)>, StoreError> {
         let tx = &self.conn;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
@@ -1468,6 +1482,11 @@ impl SqliteStore {
                 if let Some(prev_tx) = written.get(&id) {
                     out.superseded += 1;
                     out.transactions -= prev_tx;
+                } else if let Some(prev_tx) = run_written.get(&id) {
+                    // An earlier file of this import wrote the row: its copy is superseded; the
+                    // database changed once (counted by that file), not twice.
+                    out.superseded += 1;
+                    out.transactions_superseded += prev_tx;
                 } else if is_update {
                     out.updated += 1;
                 } else {
@@ -1542,7 +1561,7 @@ impl SqliteStore {
         )?
         .execute(params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()])?;
         tx.prepare_cached(BUMP_GENERATION)?.execute([])?;
-        Ok(Some(out))
+        Ok(Some((out, written)))
     }
 
     /// Records that stored mappings of `strategy` were made with this definition fingerprint.

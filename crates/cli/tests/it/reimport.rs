@@ -434,3 +434,24 @@ fn the_duplicate_warning_on_a_reimport_names_the_copy_that_won() {
     );
     assert_eq!((r.updated, r.superseded), (1, 1), "{}", dump(&r));
 }
+
+/// Bad-input trial finding 09: one identifier in three files of one run. The database gains one
+/// activity with one transaction, whichever copy wins; the counts say so (one created, two
+/// superseded, one transaction), not "1 created, 2 updated, 3 transactions".
+#[test]
+fn copies_in_several_files_of_one_run_count_as_the_one_change_they_make() {
+    for dates in [["2022", "2023", "2024"], ["2024", "2023", "2022"], ["2023", "2023", "2023"]] {
+        let (dir, mut store) = db();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).expect("mkdir");
+        for (i, year) in dates.iter().enumerate() {
+            let copy = dated_copy(&format!("{year}-01-01T00:00:00Z"), &format!("copy {i}"), &format!("{}", i + 1));
+            write(&data, &format!("f{i}.xml"), doc("2.03", &copy));
+        }
+        let r = import(&mut store, std::slice::from_ref(&data));
+        assert_eq!((r.created, r.updated, r.superseded, r.transactions), (1, 0, 2, 1), "dates {dates:?}: {}", dump(&r));
+        assert_eq!(count(&store), 1);
+        let again = import(&mut store, std::slice::from_ref(&data));
+        assert_eq!((again.created, again.updated, again.transactions), (0, 0, 0), "{}", dump(&again));
+    }
+}
