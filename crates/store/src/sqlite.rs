@@ -311,6 +311,9 @@ impl SqliteStore {
     }
 }
 
+/// Rows a file's import wrote: row id -> the transactions counted for it.
+type RowsWritten = HashMap<i64, u64>;
+
 /// A copy kept aside during a file's import (see `fallbacks` in `import_file_body`): the best
 /// copy that lost to a row of the file's previous version, that row's fingerprint, and the
 /// other copies that lost as (ordinal, line).
@@ -1207,7 +1210,7 @@ impl SqliteStore {
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
         run_written: &HashMap<i64, u64>,
-    ) -> Result<Option<(FileOutcome, HashMap<i64, u64>)>, StoreError> {
+    ) -> Result<Option<(FileOutcome, RowsWritten)>, StoreError> {
         let tx = &self.conn;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
