@@ -205,7 +205,30 @@ pub fn build_report(
             }
         }
     }
+    if let Some(countries) = filters.get_mut(&Dimension::Country) {
+        for c in countries.iter_mut() {
+            *c = country_filter_value(c)?;
+        }
+    }
     Ok(senda_store::build_report(store, &st.id, dims, calendar_year, filters)?)
+}
+
+/// A `--country` value as reports and lists hold it: an IATI country code (any case),
+/// `REGIONAL` or `UNKNOWN`. Anything else is an error, as an unknown line of effort is (an
+/// empty report would look like a country without money).
+fn country_filter_value(raw: &str) -> Result<String> {
+    let t = raw.trim();
+    for special in [senda_core::attribution::REGIONAL, senda_core::attribution::UNKNOWN] {
+        if t.eq_ignore_ascii_case(special) {
+            return Ok(special.to_owned());
+        }
+    }
+    match senda_core::codes::CountryCode::parse(t) {
+        Ok(c) => Ok(c.to_string()),
+        Err(_) => {
+            bail!("unknown country {raw:?}: give an ISO 3166-1 alpha-2 code (e.g. GT, HN, SV), REGIONAL or UNKNOWN")
+        }
+    }
 }
 
 fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
@@ -372,10 +395,11 @@ fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
     let store = open_existing_store(db)?;
     Strategy::builtin(&a.strategy)?;
     let limit = a.limit.or(if a.format == Format::Table { Some(50) } else { None });
+    let country = a.country.as_deref().map(country_filter_value).transpose()?;
     let rows = store.list_activities(&ActivityFilter {
         strategy: a.strategy.clone(),
         line_of_effort: a.line_of_effort,
-        country: a.country,
+        country,
         reporting_org: a.reporting_org,
         text: a.text,
         status: a.status,

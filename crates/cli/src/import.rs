@@ -232,12 +232,16 @@ pub struct Discovered {
     /// reason: each is reported as a rejected entry of the run, and the files found elsewhere
     /// still import.
     pub unreadable: Vec<(PathBuf, String)>,
+    /// Paths given that do not exist: each is a rejected entry of the run (when something else
+    /// was found; when nothing was, [`discover`] fails).
+    pub missing: Vec<PathBuf>,
 }
 
 /// Finds `*.xml` files under the given paths (recursively), canonical and sorted. A path given
 /// explicitly is taken whatever its extension. A folder that cannot be listed does not stop
-/// the search: it is returned in [`Discovered::unreadable`]. Errors: a path that does not
-/// exist, or nothing found at all (no file, and no unreadable folder to report).
+/// the search: it is returned in [`Discovered::unreadable`]; a path that does not exist, in
+/// [`Discovered::missing`]. Errors: no path given exists, or nothing found at all (no file, and
+/// no unreadable folder to report).
 pub fn discover(paths: &[PathBuf]) -> Result<Discovered> {
     discover_files(paths, false)
 }
@@ -276,8 +280,14 @@ fn discover_files(paths: &[PathBuf], allow_none: bool) -> Result<Discovered> {
         } else if p.exists() {
             found.files.push(p.clone());
         } else {
-            anyhow::bail!("{}: no such file or folder (or it cannot be read)", p.display());
+            found.missing.push(p.clone());
         }
+    }
+    // Nothing given exists: a mistyped command, said at once. Otherwise a missing path is a
+    // rejected entry of the run and the files that exist import.
+    if found.files.is_empty() && found.unreadable.is_empty() && !found.missing.is_empty() {
+        let missing: Vec<String> = found.missing.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("{}: no such file or folder (or it cannot be read)", missing.join(", "));
     }
     if found.files.is_empty() && !allow_none {
         let given: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
@@ -568,6 +578,13 @@ fn run_import(
     };
     if !found.unreadable.is_empty() {
         merge_reports(&mut report, unreadable_folders(&found.unreadable));
+    }
+    if !found.missing.is_empty() {
+        let mut r = ImportReport::default();
+        for p in &found.missing {
+            r.reject_unread(p.display().to_string(), "no such file or folder (or it cannot be read)".into());
+        }
+        merge_reports(&mut report, r);
     }
     if prune {
         let folders: Vec<PathBuf> =

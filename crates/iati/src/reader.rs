@@ -460,6 +460,16 @@ fn sniff(head: &[u8]) -> Result<(), FatalError> {
         return fatal("binary-file", "this is a gzip file, not XML: decompress it first");
     }
     let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]);
+    if head.starts_with(&[0xef, 0xbb, 0xbf, 0xef, 0xbb, 0xbf])
+        || head.starts_with(&[0xff, 0xfe, 0xff, 0xfe])
+        || head.starts_with(&[0xfe, 0xff, 0xfe, 0xff])
+    {
+        // The decoders drop one mark: the second would be read as the start of the document.
+        return fatal(
+            "not-well-formed",
+            "the file starts with a second byte-order mark (U+FEFF) after the first: only white space may come before <iati-activities>",
+        );
+    }
     // `<?` in UTF-16 little- or big-endian with no byte-order mark: the XML standard requires
     // the mark for UTF-16 (section 4.3.3), so the file cannot be read with certainty.
     if head.starts_with(b"<\0?\0") || head.starts_with(b"\0<\0?") {
@@ -1141,12 +1151,47 @@ impl<R: BufRead> ActivityReader<R> {
                     _ => true,
                 };
                 if stray {
+                    let what = match &ev {
+                        Event::Start(e) | Event::Empty(e) => {
+                            format!("element <{}>", String::from_utf8_lossy(e.name().as_ref()))
+                        }
+                        Event::End(e) => format!("end tag </{}>", String::from_utf8_lossy(e.name().as_ref())),
+                        Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => "text".into(),
+                        _ => "markup".into(),
+                    };
                     return Err(FatalError {
                         code: "not-well-formed",
-                        message: "content after </iati-activities>: an XML file has one root element".into(),
+                        message: format!("{what} after </iati-activities>: an XML file has one root element"),
                         offset: pos,
                     });
                 }
+            }
+            if let Event::Decl(_) = &ev
+                && pos > 0
+            {
+                // The XML declaration may only open the file (XML 1.0, section 2.8).
+                return Err(FatalError {
+                    code: "not-well-formed",
+                    message: "an XML declaration (<?xml ...?>) that is not at the very start of the file".into(),
+                    offset: pos,
+                });
+            }
+            if !self.root_seen
+                && let Event::Text(t) = &ev
+                && let Some(i) = t.iter().position(|b| !is_xml_space(*b))
+            {
+                // Only white space, comments and processing instructions may come before the root
+                // element (a second byte-order mark is text: U+FEFF).
+                let first = String::from_utf8_lossy(&t[i..]).chars().next().unwrap_or('?');
+                return Err(FatalError {
+                    code: "not-well-formed",
+                    message: format!(
+                        "text before the root element (starting with U+{:04X}{}): only white space may come before <iati-activities>",
+                        u32::from(first),
+                        if first == '\u{feff}' { ", a second byte-order mark" } else { "" }
+                    ),
+                    offset: pos + i as u64,
+                });
             }
             forbidden_reference(&ev, pos)?;
             match ev {
@@ -1513,7 +1558,10 @@ impl<R: BufRead> ActivityReader<R> {
                     Severity::Warning,
                     "percentages-not-100",
                     if sum < rust_decimal::Decimal::ONE_HUNDRED {
-                        format!("recipient-country and recipient-region percentages add up to {sum}, not 100; the rest is attributed to REGIONAL")
+                        format!(
+                            "recipient-country and recipient-region percentages add up to {sum}, not 100; the rest is attributed to {}",
+                            if a.invalid_country { "UNKNOWN (a recipient-country code is invalid)" } else { "REGIONAL" }
+                        )
                     } else {
                         format!("recipient-country and recipient-region percentages add up to {sum}, not 100; shares are scaled down in proportion")
                     },
@@ -1966,12 +2014,22 @@ impl<R: BufRead> ActivityReader<R> {
             }
             (Activity | Transaction, N::Sector) => {
                 let pct = self.pct(get("percentage"), pos);
-                self.sector = Some(senda_core::Sector {
-                    vocabulary: sector_vocabulary(get("vocabulary")),
-                    code: get("code").unwrap_or_default().trim_ws().into(),
-                    percentage: pct,
-                    name: None,
-                });
+                let vocabulary = sector_vocabulary(get("vocabulary"));
+                let code: String = get("code").unwrap_or_default().trim_ws().into();
+                if vocabulary == "1" && !(code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit())) {
+                    // Kept as given (never guessed), but reports group by it: say so.
+                    self.diag(
+                        Severity::Warning,
+                        "invalid-sector-code",
+                        format!("sector code {code:?} with vocabulary 1 is not a DAC 5-digit purpose code: reported as it is"),
+                        pos,
+                        Some(
+                            if p == Transaction { "iati-activity/transaction/sector/@code" } else { "iati-activity/sector/@code" }
+                                .into(),
+                        ),
+                    );
+                }
+                self.sector = Some(senda_core::Sector { vocabulary, code: code.into(), percentage: pct, name: None });
                 Sector
             }
             (Activity, N::Tag) => {

@@ -978,7 +978,7 @@ fn content_after_the_root_element_rejects_the_file() {
     let text = doc("2.03", &activity("XM-AR-IN", "")) + &activity("XM-AR-OUT", "");
     let (r, _dir, store) = import_one("after.xml", &text);
     assert_eq!(r.files_rejected, 1, "{}", dump(&r));
-    assert!(fatal_message(&r).contains("content after </iati-activities>"), "{}", dump(&r));
+    assert!(fatal_message(&r).contains("element <iati-activity> after </iati-activities>"), "{}", dump(&r));
     assert_eq!(count(&store), 0);
     // Comments and white space after the root are fine.
     let (ok, _d2, s2) = import_one("ok.xml", &(doc("2.03", &activity("XM-AR-OK", "")) + "\n<!-- end -->\n"));
@@ -1256,9 +1256,11 @@ fn bytes_that_are_not_utf8_reject_the_file_at_their_position_even_across_a_chunk
     let attr = with_byte(&attr_text, "@", &[0xE9]);
     // "é" (C3 A9) whose first byte is the last of the first chunk ("<!--" is 4 bytes).
     let pad = "x".repeat(262_144 - 1 - 4);
-    let cut_ok = format!("<!--{pad}\u{E9}-->\n{}", body("XM-TEST-UTF8-CUT-OK", "Caf\u{E9}"));
+    // (Without the XML declaration: it may only open a file.)
+    let no_decl = |t: String| t.replacen("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "", 1);
+    let cut_ok = format!("<!--{pad}\u{E9}-->\n{}", no_decl(body("XM-TEST-UTF8-CUT-OK", "Caf\u{E9}")));
     // C3 there, then an ASCII byte: not a character.
-    let cut_bad_text = format!("<!--{pad}@x-->\n{}", body("XM-TEST-UTF8-CUT-BAD", "Fine"));
+    let cut_bad_text = format!("<!--{pad}@x-->\n{}", no_decl(body("XM-TEST-UTF8-CUT-BAD", "Fine")));
     let cut_bad = with_byte(&cut_bad_text, "@", &[0xC3]);
     // The file ends with two of the three bytes of "€".
     let mut truncated = body("XM-TEST-UTF8-END", "Fine").into_bytes();
@@ -1565,4 +1567,49 @@ fn amounts_beyond_six_decimal_places_are_errors_and_every_grouping_sums_exactly(
     assert_eq!(by_country.total.usd.disbursements, dec("0.123457"));
     let rows: Vec<_> = by_fy.rows.iter().map(|r| r.usd.disbursements).collect();
     assert_eq!(rows.iter().copied().sum::<rust_decimal::Decimal>(), dec("0.123457"), "{rows:?}");
+}
+
+/// Bad-input trial findings 11 (minor): each is said where it is, and the other files import.
+#[test]
+fn misplaced_declarations_a_second_bom_and_content_after_the_root_are_refused_at_their_place() {
+    let (dir, mut store) = db();
+    let good = activity_xml("XM-MINOR-OK", "");
+    // An XML declaration after a blank line.
+    let late_decl = write(dir.path(), "late_decl.xml", format!("\n{good}"));
+    // A second byte-order mark (U+FEFF as text before the root).
+    let mut two_boms = vec![0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF];
+    two_boms.extend_from_slice(good.replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "").as_bytes());
+    let double_bom = write(dir.path(), "double_bom.xml", &two_boms);
+    // An element after the root closes.
+    let after_text = format!("{good}<junk/>\n");
+    let after = write(dir.path(), "after.xml", &after_text);
+    let r = import(&mut store, &[late_decl.clone(), double_bom.clone(), after.clone(), fixture("good.xml")]);
+    let d = rejected(&r, &late_decl, "not-well-formed");
+    assert!(d.message.contains("XML declaration") && d.line == 2, "{d}");
+    let d = rejected(&r, &double_bom, "not-well-formed");
+    assert!(d.message.contains("second byte-order mark") && d.line == 1, "{d}");
+    let d = rejected(&r, &after, "not-well-formed");
+    assert!(d.message.contains("element <junk>"), "{d}");
+    assert_eq!(d.line, line_of(&after_text, "<junk/>"), "{d}");
+    assert_good_imported(&store, &r);
+}
+
+#[test]
+fn a_sector_code_that_is_not_dac_five_digits_and_the_rest_of_a_bad_country_are_said_as_they_are() {
+    let (dir, mut store) = db();
+    let inner = "  <recipient-country code=\"HN\" percentage=\"60\"/>\n  <recipient-country code=\"XX\" percentage=\"40\"/>\n  <sector vocabulary=\"1\" code=\"1519\"/>\n  <sector vocabulary=\"99\" code=\"1519\"/>\n".to_owned()
+        + &transaction("3", "2023-11-15", "100");
+    let f = write(dir.path(), "codes.xml", activity_xml("XM-CODES", &inner));
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(r.created, 1, "{}", dump(&r));
+    let w = diags(&r, "invalid-sector-code");
+    assert_eq!(w.len(), 1, "only the vocabulary-1 code: {}", dump(&r));
+    assert_eq!(w[0].element.as_deref(), Some("iati-activity/sector/@code"));
+    assert_located(w[0], &f);
+    let p = diags(&r, "percentages-not-100");
+    assert_eq!(p.len(), 1, "{}", dump(&r));
+    assert!(p[0].message.contains("attributed to UNKNOWN"), "{}", p[0]);
+    let rep = by_country(&store);
+    assert_eq!(row(&rep, "HN").usd.disbursements, dec("60"));
+    assert_eq!(row(&rep, "UNKNOWN").usd.disbursements, dec("40"));
 }

@@ -132,6 +132,33 @@ fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
     assert!(rows[0].iter().any(|c| c == "-5"), "{:?}", rows[0]);
 }
 
+/// Bad-input trial findings 11: an unknown `--country` is an error like an unknown line of
+/// effort (not an empty report); a missing path among existing ones is a rejected entry and the
+/// others import (exit 1); only a command where nothing given exists stops at once (exit 2).
+#[test]
+fn unknown_countries_and_missing_paths_are_said_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let f = write(dir.path(), "p.xml", portfolio());
+    let missing = dir.path().join("nothere.xml");
+    let o = senda(&db, &["import", "--no-progress", f.to_str().expect("utf8"), missing.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothere.xml") && stderr(&o).contains("no such file or folder"), "{}", stderr(&o));
+    let csv = stdout(&senda(&db, &["activities", "--format", "csv"]));
+    assert_eq!(csv.lines().count(), 3, "both activities of p.xml imported: {csv}");
+    let o = senda(&db, &["import", "--no-progress", missing.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    for args in [&["report", "--by", "country", "--country", "XX"][..], &["activities", "--country", "Guatemala"]] {
+        let o = senda(&db, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains("unknown country"), "{}", stderr(&o));
+    }
+    // Codes in any case, REGIONAL and UNKNOWN are fine.
+    let gt = stdout(&senda(&db, &["report", "--by", "country", "--country", "gt,REGIONAL", "--format", "csv"]));
+    assert!(gt.contains("\nGT,"), "{gt}");
+}
+
 #[test]
 fn activities_csv_has_every_row_and_the_required_columns() {
     let dir = tempfile::tempdir().expect("tmp");
