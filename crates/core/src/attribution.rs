@@ -349,8 +349,9 @@ impl FactRef<'_> {
 /// Calls `emit` with every slice of `a`, in order: each reported transaction split over
 /// countries, sectors and implementing organisations, then the zero presence rows.
 fn for_each_slice<'a>(a: &'a Activity, mut emit: impl FnMut(FactRef<'a>)) {
-    // Countries that got a slice of money (or a zero slice) from some transaction.
-    let mut with_money: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Countries that got a slice of money (or a zero slice) from some transaction: a handful
+    // (at most the ~250 country codes and REGIONAL/UNKNOWN), so a vector beats hashing.
+    let mut with_money: Vec<&str> = Vec::new();
     let act_countries = activity_country_weights_ref(a);
     let act_sectors = activity_sector_weights(a);
     let act_imps = activity_implementer_weights(a);
@@ -370,7 +371,11 @@ fn for_each_slice<'a>(a: &'a Activity, mut emit: impl FnMut(FactRef<'a>)) {
         if cap.sector {
             sectors = Cow::Owned(vec![(NOT_SPLIT, Decimal::ONE)]);
         }
-        with_money.extend(countries.iter().map(|(c, _)| *c));
+        for (c, _) in countries.iter() {
+            if !with_money.contains(c) {
+                with_money.push(c);
+            }
+        }
         for_split(v.amount, &countries, |c, ca| {
             for_split(ca, &sectors, |s, sa| {
                 for_split(sa, &imps, |o, oa| {
@@ -404,7 +409,7 @@ fn for_each_slice<'a>(a: &'a Activity, mut emit: impl FnMut(FactRef<'a>)) {
     named.sort_unstable();
     named.dedup();
     for c in named {
-        if !with_money.contains(c) {
+        if !with_money.contains(&c) {
             emit(FactRef {
                 transaction_index: None,
                 transaction_type: "0",
