@@ -1224,6 +1224,8 @@ impl SqliteStore {
         let mut claimed: HashMap<i64, u64> = HashMap::new();
         let mut file_activities = 0u64;
         let mut file_transactions = 0u64;
+        // Whether an activity row was written or moved (see the generation at the end).
+        let mut wrote = false;
         {
             let mut find = tx.prepare_cached("SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = ?1")?;
             let mut insert = tx.prepare_cached(
@@ -1329,6 +1331,7 @@ impl SqliteStore {
                     seen.push(*id);
                     if *fingerprint == item.fingerprint {
                         touch.execute(params![id, file.path, item.ordinal as i64])?;
+                        wrote = true;
                         claimed.insert(*id, item.transaction_count);
                         out.unchanged += 1;
                         file_transactions += item.transaction_count;
@@ -1386,6 +1389,7 @@ impl SqliteStore {
                         if e.fingerprint == item.fingerprint {
                             if e.source_ordinal != item.ordinal {
                                 touch.execute(params![e.id, file.path, item.ordinal as i64])?;
+                                wrote = true;
                             }
                             claimed.insert(e.id, item.transaction_count);
                             out.unchanged += 1;
@@ -1407,6 +1411,7 @@ impl SqliteStore {
                             if e.fingerprint == item.fingerprint {
                                 // An identical copy: nothing to write but where it now comes from.
                                 touch.execute(params![e.id, file.path, item.ordinal as i64])?;
+                                wrote = true;
                                 seen.push(e.id);
                                 out.superseded += 1;
                                 continue;
@@ -1456,6 +1461,7 @@ impl SqliteStore {
                     ident,
                     item.s(r.title_es),
                 ];
+                wrote = true;
                 let id = if let Some(id) = write_id {
                     update.execute(p)?;
                     del_facts.execute([id])?;
@@ -1563,7 +1569,11 @@ impl SqliteStore {
             "INSERT OR REPLACE INTO source_file (path, content_hash, size, reader_version, activities, transactions, imported_at) VALUES (?1,?2,?3,?4,?5,?6,?7)",
         )?
         .execute(params![file.path, file.content_hash, file.size as i64, file.reader_version, file_activities as i64, file_transactions as i64, now()])?;
-        tx.prepare_cached(BUMP_GENERATION)?.execute([])?;
+        // Cached views depend on the activities only: a file read again without a change to
+        // them (`--force`, a reader upgrade) leaves the generation, and the caches, alone.
+        if wrote || out.removed > 0 {
+            tx.prepare_cached(BUMP_GENERATION)?.execute([])?;
+        }
         Ok(Some((out, written)))
     }
 

@@ -455,3 +455,21 @@ fn copies_in_several_files_of_one_run_count_as_the_one_change_they_make() {
         assert_eq!((again.created, again.updated, again.transactions), (0, 0, 0), "{}", dump(&again));
     }
 }
+
+/// Bad-input trial finding 11 (minor): reading unchanged files again (`--force`) left the
+/// database as it was but dropped every cached view of the dashboard (the data generation moved
+/// once per file). It moves only when an activity changes.
+#[test]
+fn a_forced_reimport_that_changes_nothing_keeps_the_data_generation() {
+    use senda_store::Store;
+    let (dir, mut store) = db();
+    let f = write(dir.path(), "a.xml", doc("2.03", &(rich("XM-GEN-1", "100") + &rich("XM-GEN-2", "5"))));
+    import(&mut store, std::slice::from_ref(&f));
+    let g0 = store.generation().expect("generation");
+    let r = import_force(&mut store, std::slice::from_ref(&f));
+    assert_eq!((r.files_imported, r.unchanged), (1, 2), "{}", dump(&r));
+    assert_eq!(store.generation().expect("generation"), g0, "nothing changed: caches stay valid");
+    write(dir.path(), "a.xml", doc("2.03", &(rich("XM-GEN-1", "100") + &rich("XM-GEN-2", "6"))));
+    import(&mut store, std::slice::from_ref(&f));
+    assert!(store.generation().expect("generation") > g0, "a changed activity moves it");
+}
