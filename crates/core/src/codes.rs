@@ -19,8 +19,10 @@ pub enum CodeError {
     /// Not a code of the IATI Country codelist (ISO 3166-1 alpha-2).
     #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\" (IATI Country codelist)")]
     Country(String),
-    /// Not a number between 0 and 100.
-    #[error("invalid percentage {0:?}: expected a number from 0 to 100")]
+    /// Not a decimal number between 0 and 100 (or one with more digits than exact arithmetic holds).
+    #[error(
+        "invalid percentage {0:?}: expected a decimal number from 0 to 100 (no exponent, at most 28 significant digits)"
+    )]
     Percentage(String),
     /// Not an ISO 8601 calendar date `YYYY-MM-DD` (optionally followed by a zone).
     #[error("invalid date {0:?}: expected an ISO 8601 date such as 2011-05-06")]
