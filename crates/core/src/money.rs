@@ -82,7 +82,10 @@ pub fn parse_amount(raw: &str) -> Result<Decimal, CodeError> {
     if d.abs() > MAX_AMOUNT || fraction_digits > MAX_DECIMALS {
         return Err(CodeError::AmountRange(raw.to_owned()));
     }
-    Ok(d)
+    // Trailing zeros past the sixth place carry no value but would keep their scale, and every
+    // split and sum would then run at that scale (`1.0000000000000000000000000` next to 10^15
+    // needed 41 digits): they are dropped. Amounts written with up to 6 places keep their form.
+    Ok(if d.scale() as usize > MAX_DECIMALS { d.normalize() } else { d })
 }
 
 /// Parses an xsd:decimal exactly (the grammar of [`parse_amount`], no range): the value and its
@@ -197,6 +200,9 @@ mod tests {
             assert_eq!(parse_amount(bad), Err(CodeError::AmountRange(bad.into())), "{bad}");
         }
         assert_eq!(parse_amount("999999999999999.123456000").ok(), Some(d("999999999999999.123456")));
+        // Trailing zeros past the sixth place are dropped with their scale; up to six are kept.
+        assert_eq!(parse_amount("1.0000000000000000000000000").map(|a| a.scale()), Ok(0));
+        assert_eq!(parse_amount("2500.50").map(|a| a.to_string()), Ok("2500.50".to_owned()));
         // The largest amounts at the finest precision still add up exactly, a million times over.
         let big = d("999999999999999.999999");
         let mut sum = Decimal::ZERO;

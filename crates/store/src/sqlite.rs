@@ -27,6 +27,13 @@ const CHILD_TABLES: [&str; 6] =
 /// Prepared statements a connection keeps (see `init`).
 const STATEMENT_CACHE: usize = 64;
 
+/// Every SQLite database file begins with a 100-byte header.
+const SQLITE_HEADER_BYTES: u64 = 100;
+
+/// Said of a non-empty file shorter than an SQLite header.
+const NOT_A_DATABASE: &str =
+    "not an SQLite database (shorter than an SQLite header); Senda leaves it alone: give another --db";
+
 const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
 
 /// The SQLite store.
@@ -155,6 +162,7 @@ impl SqliteStore {
         if path.is_dir() {
             return Err(StoreError::Open { path: path.display().to_string(), message: "it is a folder".into() });
         }
+        Self::refuse_short_file(path)?;
         // SQLite would only say "unable to open database file".
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
             return Err(StoreError::Open {
@@ -191,6 +199,17 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Refuses a file that is not empty yet too short to be an SQLite database (SQLite would
+    /// take it for a new one and overwrite it).
+    fn refuse_short_file(path: &Path) -> Result<(), StoreError> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() && m.len() > 0 && m.len() < SQLITE_HEADER_BYTES => {
+                Err(StoreError::Open { path: path.display().to_string(), message: NOT_A_DATABASE.into() })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Opens an existing database only (for commands that read): a mistyped `--db` must not
     /// silently create an empty database, and neither must an empty (0-byte) file, which SQLite
     /// would otherwise take as a new database and fill with Senda's schema.
@@ -203,6 +222,7 @@ impl SqliteStore {
             Ok(m) if m.is_file() && m.len() == 0 => {
                 Some("empty file, no database in it; import data first (`senda import PATH`) or give --db")
             }
+            Ok(m) if m.is_file() && m.len() < SQLITE_HEADER_BYTES => Some(NOT_A_DATABASE),
             Ok(_) => None,
         };
         if let Some(message) = message {
@@ -309,6 +329,40 @@ impl SqliteStore {
         }
         Ok(m)
     }
+}
+
+/// A copy's rank under the duplicate rule: `last-updated-datetime` (normalised UTC, RFC 3339;
+/// empty when missing or unreadable: ranks first), then path, then position. The times are
+/// compared as instants: `12:00:00.9Z` is later than `12:00:00Z`, though `.` sorts before `Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rank<'a>(&'a str, &'a str, u64);
+
+impl Ord for Rank<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        utc_cmp(self.0, other.0).then_with(|| self.1.cmp(other.1)).then_with(|| self.2.cmp(&other.2))
+    }
+}
+
+impl PartialOrd for Rank<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Compares two normalised UTC times (`YYYY-MM-DDTHH:MM:SS[.fraction]Z`, or empty) as instants.
+fn utc_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    // Seconds and fraction digits; a time without a fraction has fraction "".
+    fn parts(t: &str) -> (&str, &str) {
+        let t = t.strip_suffix('Z').unwrap_or(t);
+        t.split_once('.').unwrap_or((t, ""))
+    }
+    let ((sa, fa), (sb, fb)) = (parts(a), parts(b));
+    // (Empty strings sort first, as before: "" < any time.)
+    sa.cmp(sb).then_with(|| {
+        let n = fa.len().max(fb.len());
+        let pad = |f: &str| f.bytes().chain(std::iter::repeat(b'0')).take(n).collect::<Vec<u8>>();
+        pad(fa).cmp(&pad(fb))
+    })
 }
 
 /// Rows a file's import wrote: row id -> the transactions counted for it.
@@ -1222,6 +1276,10 @@ impl SqliteStore {
         // transactions). A row of this file that no copy has taken yet comes from the file's
         // previous version, whatever its position there.
         let mut claimed: HashMap<i64, u64> = HashMap::new();
+        // Rows of other files that an identical copy in this file took (only its source moved):
+        // they come from this file now, but not from its previous version, so a later copy of
+        // the same identifier here follows the duplicate rule against them.
+        let mut taken: std::collections::HashSet<i64> = std::collections::HashSet::new();
         let mut file_activities = 0u64;
         let mut file_transactions = 0u64;
         // Whether an activity row was written or moved (see the generation at the end).
@@ -1350,7 +1408,7 @@ impl SqliteStore {
                         })
                     })
                     .optional()?;
-                let new_key = (item.s(item.row.last_updated_utc), file.path.as_str(), item.ordinal);
+                let new_key = Rank(item.s(item.row.last_updated_utc), file.path.as_str(), item.ordinal);
                 let mut write_id: Option<i64> = None;
                 let mut is_update = false;
                 match &existing {
@@ -1364,14 +1422,14 @@ impl SqliteStore {
                     // its old position is no rule: a copy with the same content keeps it; one
                     // that the duplicate rule would not prefer is kept aside (see `fallbacks`);
                     // otherwise this copy replaces it in place.
-                    Some(e) if e.source_path == file.path && !claimed.contains_key(&e.id) => {
-                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
+                    Some(e) if e.source_path == file.path && !claimed.contains_key(&e.id) && !taken.contains(&e.id) => {
+                        let old_key = Rank(e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
                         if e.fingerprint != item.fingerprint && new_key < old_key {
                             ins_copy.execute(params![ident, file.path, e.source_path])?;
                             match fallbacks.get_mut(&e.id) {
                                 Some((best, _, losers)) => {
-                                    if (item.s(item.row.last_updated_utc), item.ordinal)
-                                        > (best.s(best.row.last_updated_utc), best.ordinal)
+                                    if Rank(item.s(item.row.last_updated_utc), "", item.ordinal)
+                                        > Rank(best.s(best.row.last_updated_utc), "", best.ordinal)
                                     {
                                         let lost = std::mem::replace(best, item);
                                         losers.push((lost.ordinal, lost.offset));
@@ -1400,7 +1458,7 @@ impl SqliteStore {
                         is_update = true;
                     }
                     Some(e) => {
-                        let old_key = (e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
+                        let old_key = Rank(e.last_updated_utc.as_str(), e.source_path.as_str(), e.source_ordinal);
                         let same_file = e.source_path == file.path;
                         if new_key > old_key {
                             if same_file {
@@ -1412,6 +1470,9 @@ impl SqliteStore {
                                 // An identical copy: nothing to write but where it now comes from.
                                 touch.execute(params![e.id, file.path, item.ordinal as i64])?;
                                 wrote = true;
+                                if !same_file {
+                                    taken.insert(e.id);
+                                }
                                 seen.push(e.id);
                                 out.superseded += 1;
                                 continue;
@@ -1881,6 +1942,18 @@ mod tests {
         assert_eq!(s.schema_version().expect("version"), MIGRATIONS.len() as i64);
         let mode: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn copies_are_ranked_by_instant_then_path_then_position() {
+        use std::cmp::Ordering::*;
+        assert_eq!(utc_cmp("2023-06-01T12:00:00.9Z", "2023-06-01T12:00:00Z"), Greater);
+        assert_eq!(utc_cmp("2023-06-01T12:00:00.5Z", "2023-06-01T12:00:00.50Z"), Equal);
+        assert_eq!(utc_cmp("2023-06-01T12:00:00.05Z", "2023-06-01T12:00:00.5Z"), Less);
+        assert_eq!(utc_cmp("2023-06-01T11:59:59.999Z", "2023-06-01T12:00:00Z"), Less);
+        assert_eq!(utc_cmp("", "0001-01-01T00:00:00Z"), Less, "a missing date ranks first");
+        assert!(Rank("2023-01-01T00:00:00Z", "b.xml", 0) > Rank("2023-01-01T00:00:00Z", "a.xml", 5));
+        assert!(Rank("2023-01-01T00:00:00Z", "a.xml", 1) > Rank("2023-01-01T00:00:00Z", "a.xml", 0));
     }
 
     #[test]

@@ -426,6 +426,15 @@ fn databases_are_never_created_by_mistake_or_taken_over() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("empty file, no database in it"), "{}", stderr(&o));
     assert_eq!(std::fs::metadata(&empty).expect("meta").len(), 0, "the empty file stays empty");
+    // A file of a few bytes (`echo > x.db`) is no database: refused by reads and imports alike.
+    let short = dir.path().join("short.db");
+    std::fs::write(&short, b"\n").expect("write");
+    for args in [&["report"][..], &["import", "--no-progress", "nothing.xml"]] {
+        let o = senda(&short, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains("not an SQLite database"), "{}", stderr(&o));
+        assert_eq!(std::fs::read(&short).expect("read"), b"\n", "left alone");
+    }
 
     let foreign = dir.path().join("other.sqlite");
     {

@@ -473,3 +473,39 @@ fn a_forced_reimport_that_changes_nothing_keeps_the_data_generation() {
     import(&mut store, std::slice::from_ref(&f));
     assert!(store.generation().expect("generation") > g0, "a changed activity moves it");
 }
+
+/// Second bad-input round, findings 01 and 02: files each holding a copy that is identical in
+/// several files and an older copy of the same identifier. Once an identical copy took the row
+/// from another file, the older copy after it was taken for "this file's previous version" and
+/// replaced it: a fresh import stored the older copy, and later runs kept changing the database.
+#[test]
+fn an_older_copy_after_an_identical_copy_from_another_file_never_wins() {
+    let both = doc(
+        "2.03",
+        &(dated_copy("2024-01-01T00:00:00Z", "new 2024", "2") + &dated_copy("2023-01-01T00:00:00Z", "old 2023", "3")),
+    );
+    let (dir, mut store) = db();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).expect("mkdir");
+    for f in ["a.xml", "b.xml", "c.xml", "d.xml"] {
+        write(&data, f, &both);
+    }
+    let r = import(&mut store, std::slice::from_ref(&data));
+    assert_eq!(title(&store, "XM-DUP"), "new 2024", "{}", dump(&r));
+    assert_eq!((r.files, r.created, r.updated), (4, 1, 0), "{}", dump(&r));
+    for _ in 0..2 {
+        let again = import(&mut store, std::slice::from_ref(&data));
+        assert_eq!((again.created, again.updated, again.removed), (0, 0, 0), "{}", dump(&again));
+        assert_eq!(title(&store, "XM-DUP"), "new 2024");
+    }
+    // A file holding the identifier twice, renamed, then pruned: the newer copy stays.
+    let (dir2, mut store2) = db();
+    let d2 = dir2.path().join("d");
+    std::fs::create_dir(&d2).expect("mkdir");
+    let a = write(&d2, "a.xml", &both);
+    import(&mut store2, std::slice::from_ref(&d2));
+    std::fs::rename(&a, d2.join("z.xml")).expect("rename");
+    senda::import::import_and_prune(&mut store2, std::slice::from_ref(&d2), false, false).expect("import");
+    assert_eq!(title(&store2, "XM-DUP"), "new 2024");
+    assert_eq!(row(&by_country(&store2), "GT").usd.disbursements, dec("2"));
+}
