@@ -570,6 +570,7 @@ fn run_import(
     let strategies = Strategy::all_builtin()?;
     let mappers = MapperSet::new(&strategies);
     let found = discover_files(paths, prune)?;
+    store.begin_import_run();
     let present: std::collections::HashSet<String> = found.files.iter().map(|p| p.display().to_string()).collect();
     let (mut report, mut reread) = if found.files.is_empty() {
         (ImportReport::default(), Vec::new())
@@ -645,6 +646,14 @@ fn run_import(
         merge_reports(&mut report, second);
         reread = more;
     }
+    // The run's totals are the database's net change, identifier by identifier (a file's own
+    // figures say what that file did: an activity removed with one file and made again from
+    // another file's copy is one update, or nothing, for the run).
+    let net = store.end_import_run()?;
+    report.created = net.created;
+    report.updated = net.updated;
+    report.removed = net.removed;
+    report.transactions = net.transactions;
     report.warnings = report.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count() as u64;
     report.errors = report.diagnostics.iter().filter(|d| d.severity != Severity::Warning).count() as u64;
     report.seconds = started.elapsed().as_secs_f64();

@@ -105,6 +105,22 @@ pub struct StoredFile {
     pub transactions: u64,
 }
 
+/// The net change an import run made to the activities, identifier by identifier, from before
+/// the run to after it (see [`Store::end_import_run`]): what the run's totals report, whatever
+/// path the changes took (a row removed with its file and made again from another file's copy
+/// is one update, or nothing if the content is the same).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetChange {
+    /// Identifiers stored after the run and not before.
+    pub created: u64,
+    /// Identifiers stored before and after, whose activity differs (fingerprint).
+    pub updated: u64,
+    /// Identifiers stored before the run and not after.
+    pub removed: u64,
+    /// Transactions of the created and updated activities, as stored after the run.
+    pub transactions: u64,
+}
+
 /// Why a file's import stopped (the store rolls the file back).
 #[derive(Debug, Clone)]
 pub struct FileAbort(pub Diagnostic);
@@ -358,6 +374,14 @@ pub struct RunRecord {
 pub trait Store {
     /// What was imported from this file before, if anything.
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError>;
+
+    /// Starts an import run: the store notes, from here to [`Store::end_import_run`], the
+    /// state before the run of every identifier the run's files change.
+    fn begin_import_run(&mut self);
+
+    /// Ends an import run: the net change since [`Store::begin_import_run`] (reads the
+    /// activities the run changed once more).
+    fn end_import_run(&mut self) -> Result<NetChange, StoreError>;
 
     /// Starts an import batch: the files imported until [`Store::end_import_batch`] are
     /// committed together (fewer commits: faster bulk imports). Each file stays atomic inside

@@ -49,6 +49,18 @@ pub struct SqliteStore {
     /// copy in a later file replacing one an earlier file wrote counts as superseding it, not as
     /// an update of the database (cleared by [`Store::finish_import_batches`]).
     run_written: HashMap<i64, u64>,
+    /// Between [`Store::begin_import_run`] and [`Store::end_import_run`]: each identifier a file
+    /// of the run changed, with its fingerprint before the run (`None`: not stored then).
+    run_before: HashMap<String, Option<String>>,
+}
+
+/// What one file's import wrote (see `import_file_body`).
+struct FileWrite {
+    out: FileOutcome,
+    /// Rows written: row id -> the transactions counted for it.
+    written: RowsWritten,
+    /// Identifiers changed, with their fingerprint before this file (`None`: not stored).
+    before: HashMap<String, Option<String>>,
 }
 
 /// A thread with its own connection that copies the write-ahead log into the database file
@@ -273,7 +285,8 @@ impl SqliteStore {
         // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
         // past that, every file parsed some of them again).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut s = Self { conn, in_batch: false, checkpointer: None, run_written: HashMap::new() };
+        let mut s =
+            Self { conn, in_batch: false, checkpointer: None, run_written: HashMap::new(), run_before: HashMap::new() };
         s.migrate()?;
         Ok(s)
     }
@@ -452,10 +465,34 @@ impl Store for SqliteStore {
         let run = std::mem::take(&mut self.run_written);
         let r = self.in_file_savepoint(|store| store.import_file_body(file, items, &run));
         self.run_written = run;
-        Ok(r?.map(|(out, written)| {
-            self.run_written.extend(written);
-            out
-        }))
+        Ok(r?.map(|w| self.note_file_write(w)))
+    }
+
+    fn begin_import_run(&mut self) {
+        self.run_before.clear();
+        self.run_written.clear();
+    }
+
+    fn end_import_run(&mut self) -> Result<NetChange, StoreError> {
+        let mut net = NetChange::default();
+        let mut after =
+            self.conn.prepare_cached("SELECT fingerprint, n_transactions FROM activity WHERE iati_identifier = ?1")?;
+        for (ident, before) in std::mem::take(&mut self.run_before) {
+            let now: Option<(String, i64)> = after.query_row([&ident], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            match (before, now) {
+                (None, Some((_, n))) => {
+                    net.created += 1;
+                    net.transactions += n as u64;
+                }
+                (Some(_), None) => net.removed += 1,
+                (Some(f), Some((g, n))) if f != g => {
+                    net.updated += 1;
+                    net.transactions += n as u64;
+                }
+                _ => {}
+            }
+        }
+        Ok(net)
     }
 
     fn imported_files(&self) -> Result<Vec<String>, StoreError> {
@@ -468,12 +505,12 @@ impl Store for SqliteStore {
         // The file's body with no activity at all: every activity of its earlier version is
         // "gone from it" (deleted, copies elsewhere named for a re-read), then its record goes.
         let file = FileRecord { path: path.to_owned(), content_hash: String::new(), size: 0, reader_version: 0 };
-        let out = self.in_file_savepoint(|store| {
-            let out = store.import_file_body(&file, &mut std::iter::empty(), &HashMap::new())?;
+        let w = self.in_file_savepoint(|store| {
+            let w = store.import_file_body(&file, &mut std::iter::empty(), &HashMap::new())?;
             store.conn.execute("DELETE FROM source_file WHERE path = ?1", [path])?;
-            Ok(out)
+            Ok(w)
         })?;
-        Ok(out.map(|(out, _)| out).unwrap_or_default())
+        Ok(w.map(|w| self.note_file_write(w)).unwrap_or_default())
     }
 
     fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
@@ -1230,6 +1267,15 @@ impl Store for SqliteStore {
 impl SqliteStore {
     /// The body of [`Store::import_file`], inside the file's savepoint. `Ok(None)`: the file
     /// was rejected (the caller rolls the savepoint back).
+    /// Adds a committed file's writes to the run's memory; its outcome.
+    fn note_file_write(&mut self, w: FileWrite) -> FileOutcome {
+        self.run_written.extend(w.written);
+        for (ident, before) in w.before {
+            self.run_before.entry(ident).or_insert(before);
+        }
+        w.out
+    }
+
     /// Runs `body` for one file inside a savepoint, itself inside the batch's transaction (or
     /// a transaction of its own): `Ok(Some(_))` keeps what it wrote; `Ok(None)` (a rejected
     /// file) or any error rolls back this file and nothing else.
@@ -1264,7 +1310,7 @@ impl SqliteStore {
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
         run_written: &HashMap<i64, u64>,
-    ) -> Result<Option<(FileOutcome, RowsWritten)>, StoreError> {
+    ) -> Result<Option<FileWrite>, StoreError> {
         let tx = &self.conn;
         let mut out = FileOutcome::default();
         let mut seen: Vec<i64> = Vec::new();
@@ -1276,6 +1322,8 @@ impl SqliteStore {
         // transactions). A row of this file that no copy has taken yet comes from the file's
         // previous version, whatever its position there.
         let mut claimed: HashMap<i64, u64> = HashMap::new();
+        // Identifiers this file changes, with their fingerprint before it (see `FileWrite`).
+        let mut before: HashMap<String, Option<String>> = HashMap::new();
         // Rows of other files that an identical copy in this file took (only its source moved):
         // they come from this file now, but not from its previous version, so a later copy of
         // the same identifier here follows the duplicate rule against them.
@@ -1523,6 +1571,10 @@ impl SqliteStore {
                     item.s(r.title_es),
                 ];
                 wrote = true;
+                if !before.contains_key(ident) {
+                    // The row written is the stored activity of this identifier, if any.
+                    before.insert(ident.to_owned(), existing.as_ref().map(|e| e.fingerprint.clone()));
+                }
                 let id = if let Some(id) = write_id {
                     update.execute(p)?;
                     del_facts.execute([id])?;
@@ -1589,9 +1641,10 @@ impl SqliteStore {
         // Activities of an earlier version of this file that it no longer contains.
         {
             seen.sort_unstable();
-            let mut st = tx.prepare_cached("SELECT id, iati_identifier FROM activity WHERE source_path = ?1")?;
-            let ids: Vec<(i64, String)> =
-                st.query_map([&file.path], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+            let mut st =
+                tx.prepare_cached("SELECT id, iati_identifier, fingerprint FROM activity WHERE source_path = ?1")?;
+            let ids: Vec<(i64, String, String)> =
+                st.query_map([&file.path], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
             let mut copies = tx.prepare_cached(
                 "SELECT source_path FROM activity_copy WHERE iati_identifier = ?1 AND source_path <> ?2 ORDER BY source_path",
             )?;
@@ -1601,12 +1654,13 @@ impl SqliteStore {
                 del.push(tx.prepare_cached(&format!("DELETE FROM {table} WHERE activity_id = ?1"))?);
             }
             del.push(tx.prepare_cached("DELETE FROM activity WHERE id = ?1")?);
-            for (id, ident) in ids {
+            for (id, ident, fingerprint) in ids {
                 if seen.binary_search(&id).is_err() {
                     for d in &mut del {
                         d.execute([id])?;
                     }
                     out.removed += 1;
+                    before.entry(ident.clone()).or_insert(Some(fingerprint));
                     // Other files held a copy: one of them is the activity now.
                     for path in copies.query_map(params![ident, file.path], |r| r.get::<_, String>(0))? {
                         let path = path?;
@@ -1635,7 +1689,7 @@ impl SqliteStore {
         if wrote || out.removed > 0 {
             tx.prepare_cached(BUMP_GENERATION)?.execute([])?;
         }
-        Ok(Some((out, written)))
+        Ok(Some(FileWrite { out, written, before }))
     }
 
     /// Records that stored mappings of `strategy` were made with this definition fingerprint.
