@@ -662,15 +662,17 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
     for r in store.runs(a.limit)? {
         let g = |k: &str| r.report.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         outln!(
-            "run {:>4}  {}  files {} (rejected {})  created {} updated {} unchanged {} rejected {}  warnings {} errors {}",
+            "run {:>4}  {}  files {} (rejected {}, pruned {})  created {} updated {} unchanged {} rejected {} removed {}  warnings {} errors {}",
             r.id,
             r.started_at,
             g("files"),
             g("files_rejected"),
+            g("files_removed"),
             g("created"),
             g("updated"),
             g("unchanged"),
             g("rejected"),
+            g("removed"),
             g("warnings"),
             g("errors")
         );

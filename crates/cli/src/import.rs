@@ -448,6 +448,8 @@ enum Msg {
         fatal: Option<Diagnostic>,
         /// Content hash and size of the bytes read, when the whole file was read.
         content: Option<(String, u64)>,
+        /// Activities not read (inside another element under the root): counted rejected.
+        not_read: u64,
     },
 }
 
@@ -483,7 +485,12 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
     let mut reader = match open_file(path, display) {
         Ok(r) => r,
         Err(e) => {
-            let _ = tx.send(Msg::End { diagnostics: vec![], fatal: Some(e.to_diagnostic(display)), content: None });
+            let _ = tx.send(Msg::End {
+                diagnostics: vec![],
+                fatal: Some(e.to_diagnostic(display)),
+                content: None,
+                not_read: 0,
+            });
             return;
         }
     };
@@ -510,6 +517,7 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: None,
                     content: reader.content_hash(),
+                    not_read: reader.activities_not_read,
                 });
                 return;
             }
@@ -523,6 +531,7 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: Some(e.to_diagnostic(display)),
                     content: None,
+                    not_read: reader.activities_not_read,
                 });
                 return;
             }
@@ -833,7 +842,9 @@ fn import_files(
                         // panic rejects the file (rolled back) and the run goes on.
                         let run = || parse_file(i, &job.path, &job.display, tx, mappers, gate);
                         if let Some(fatal) = guarded(&job.display, run)
-                            && tx.send(Msg::End { diagnostics: vec![], fatal: Some(fatal), content: None }).is_err()
+                            && tx
+                                .send(Msg::End { diagnostics: vec![], fatal: Some(fatal), content: None, not_read: 0 })
+                                .is_err()
                         {
                             return;
                         }
@@ -913,9 +924,10 @@ fn import_files(
                             gate.leave(items.len());
                             pending = items.into_iter();
                         }
-                        Ok(Msg::End { diagnostics, fatal: f, content: c }) => {
+                        Ok(Msg::End { diagnostics, fatal: f, content: c, not_read: n }) => {
                             diags.extend(diagnostics);
                             content = c;
+                            rejected += n;
                             if let Some(f) = f {
                                 fatal = Some(f.clone());
                                 return Some(Err(FileAbort(f)));

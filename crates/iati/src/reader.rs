@@ -962,6 +962,9 @@ pub struct ActivityReader<R: BufRead> {
     ordinal: u64,
     /// Diagnostics about the file itself (not about one activity).
     pub file_diagnostics: Vec<Diagnostic>,
+    /// `<iati-activity>` elements found inside another element under the root, and so not read
+    /// (each wrapper has an `activity-not-under-root` error): the import counts them rejected.
+    pub activities_not_read: u64,
     // per-activity state
     frames: Vec<Frame>,
     text: String,
@@ -1013,6 +1016,7 @@ impl<R: BufRead> ActivityReader<R> {
             done: false,
             ordinal: 0,
             file_diagnostics: Vec::new(),
+            activities_not_read: 0,
             frames: Vec::new(),
             text: String::new(),
             narrs: Vec::new(),
@@ -1308,6 +1312,7 @@ impl<R: BufRead> ActivityReader<R> {
     /// inside it (they are not read: IATI puts them directly under the root).
     fn stray_under_root(&mut self, name: &str, activities: u64, pos: u64) {
         if activities > 0 {
+            self.activities_not_read += activities;
             self.root_child_diag(
                 name,
                 Severity::Error,

@@ -1492,6 +1492,8 @@ fn elements_under_the_root_that_are_not_activities_are_reported_not_silently_dro
     let f = write(dir.path(), "wrapped.xml", &xml);
     let r = import(&mut store, std::slice::from_ref(&f));
     assert_eq!(r.created, 1, "{}", dump(&r));
+    // The two wrapped activities count as rejected: the exit status says something was refused.
+    assert_eq!(r.rejected, 2, "{}", dump(&r));
     assert!(exists(&store, "XM-W-A"));
     let lost = diags(&r, "activity-not-under-root");
     assert_eq!(lost.len(), 2, "{}", dump(&r));
