@@ -50,8 +50,8 @@ pub struct SqliteStore {
     /// an update of the database (cleared by [`Store::finish_import_batches`]).
     run_written: HashMap<i64, u64>,
     /// Between [`Store::begin_import_run`] and [`Store::end_import_run`]: each identifier a file
-    /// of the run changed, with its fingerprint before the run (`None`: not stored then).
-    run_before: HashMap<String, Option<String>>,
+    /// of the run changed, with its state before the run and now.
+    run_before: HashMap<String, Ledger>,
 }
 
 /// What one file's import wrote (see `import_file_body`).
@@ -59,8 +59,21 @@ struct FileWrite {
     out: FileOutcome,
     /// Rows written: row id -> the transactions counted for it.
     written: RowsWritten,
-    /// Identifiers changed, with their fingerprint before this file (`None`: not stored).
-    before: HashMap<String, Option<String>>,
+    /// Identifiers changed, with their state before this file and after it.
+    before: HashMap<String, Ledger>,
+}
+
+/// An identifier's stored activity before a file (or run) changed it and after: fingerprint
+/// (`None`: not stored) and, after, its transactions.
+#[derive(Debug, Clone, Copy)]
+struct Ledger {
+    before: Option<u128>,
+    after: Option<(u128, u64)>,
+}
+
+/// A stored fingerprint (32 hex digits) as a number (smaller to keep for a whole run).
+fn fingerprint_value(hex: &str) -> u128 {
+    u128::from_str_radix(hex, 16).unwrap_or(0)
 }
 
 /// A thread with its own connection that copies the write-ahead log into the database file
@@ -475,19 +488,16 @@ impl Store for SqliteStore {
 
     fn end_import_run(&mut self) -> Result<NetChange, StoreError> {
         let mut net = NetChange::default();
-        let mut after =
-            self.conn.prepare_cached("SELECT fingerprint, n_transactions FROM activity WHERE iati_identifier = ?1")?;
-        for (ident, before) in std::mem::take(&mut self.run_before) {
-            let now: Option<(String, i64)> = after.query_row([&ident], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-            match (before, now) {
+        for l in std::mem::take(&mut self.run_before).into_values() {
+            match (l.before, l.after) {
                 (None, Some((_, n))) => {
                     net.created += 1;
-                    net.transactions += n as u64;
+                    net.transactions += n;
                 }
                 (Some(_), None) => net.removed += 1,
                 (Some(f), Some((g, n))) if f != g => {
                     net.updated += 1;
-                    net.transactions += n as u64;
+                    net.transactions += n;
                 }
                 _ => {}
             }
@@ -1270,8 +1280,9 @@ impl SqliteStore {
     /// Adds a committed file's writes to the run's memory; its outcome.
     fn note_file_write(&mut self, w: FileWrite) -> FileOutcome {
         self.run_written.extend(w.written);
-        for (ident, before) in w.before {
-            self.run_before.entry(ident).or_insert(before);
+        for (ident, l) in w.before {
+            // The state before the run is the first file's "before"; now is the last file's "after".
+            self.run_before.entry(ident).and_modify(|r| r.after = l.after).or_insert(l);
         }
         w.out
     }
@@ -1323,7 +1334,7 @@ impl SqliteStore {
         // previous version, whatever its position there.
         let mut claimed: HashMap<i64, u64> = HashMap::new();
         // Identifiers this file changes, with their fingerprint before it (see `FileWrite`).
-        let mut before: HashMap<String, Option<String>> = HashMap::new();
+        let mut before: HashMap<String, Ledger> = HashMap::new();
         // Rows of other files that an identical copy in this file took (only its source moved):
         // they come from this file now, but not from its previous version, so a later copy of
         // the same identifier here follows the duplicate rule against them.
@@ -1571,9 +1582,14 @@ impl SqliteStore {
                     item.s(r.title_es),
                 ];
                 wrote = true;
-                if !before.contains_key(ident) {
-                    // The row written is the stored activity of this identifier, if any.
-                    before.insert(ident.to_owned(), existing.as_ref().map(|e| e.fingerprint.clone()));
+                let after = Some((fingerprint_value(&item.fingerprint), item.transaction_count));
+                match before.get_mut(ident) {
+                    Some(l) => l.after = after,
+                    None => {
+                        // The row written is the stored activity of this identifier, if any.
+                        let was = existing.as_ref().map(|e| fingerprint_value(&e.fingerprint));
+                        before.insert(ident.to_owned(), Ledger { before: was, after });
+                    }
                 }
                 let id = if let Some(id) = write_id {
                     update.execute(p)?;
@@ -1660,7 +1676,10 @@ impl SqliteStore {
                         d.execute([id])?;
                     }
                     out.removed += 1;
-                    before.entry(ident.clone()).or_insert(Some(fingerprint));
+                    before
+                        .entry(ident.clone())
+                        .and_modify(|l| l.after = None)
+                        .or_insert(Ledger { before: Some(fingerprint_value(&fingerprint)), after: None });
                     // Other files held a copy: one of them is the activity now.
                     for path in copies.query_map(params![ident, file.path], |r| r.get::<_, String>(0))? {
                         let path = path?;
