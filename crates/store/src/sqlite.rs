@@ -51,7 +51,7 @@ pub struct SqliteStore {
     run_written: HashMap<i64, u64>,
     /// Between [`Store::begin_import_run`] and [`Store::end_import_run`]: each identifier a file
     /// of the run changed, with its state before the run and now.
-    run_before: HashMap<String, Ledger>,
+    run_before: HashMap<u64, Ledger>,
 }
 
 /// What one file's import wrote (see `import_file_body`).
@@ -59,21 +59,28 @@ struct FileWrite {
     out: FileOutcome,
     /// Rows written: row id -> the transactions counted for it.
     written: RowsWritten,
-    /// Identifiers changed, with their state before this file and after it.
-    before: HashMap<String, Ledger>,
+    /// Identifiers changed (by [`identifier_key`]), with their state before this file and after.
+    before: HashMap<u64, Ledger>,
 }
 
 /// An identifier's stored activity before a file (or run) changed it and after: fingerprint
 /// (`None`: not stored) and, after, its transactions.
 #[derive(Debug, Clone, Copy)]
 struct Ledger {
-    before: Option<u128>,
-    after: Option<(u128, u64)>,
+    before: Option<u64>,
+    after: Option<(u64, u64)>,
 }
 
-/// A stored fingerprint (32 hex digits) as a number (smaller to keep for a whole run).
-fn fingerprint_value(hex: &str) -> u128 {
-    u128::from_str_radix(hex, 16).unwrap_or(0)
+/// A stored fingerprint (32 hex digits) as a number: its low 64 bits, enough to tell a changed
+/// activity from the same one (kept for a whole run: a 1 GB import changes 128,000 of them).
+fn fingerprint_value(hex: &str) -> u64 {
+    u128::from_str_radix(hex, 16).unwrap_or(0) as u64
+}
+
+/// An identifier as the run's ledger keys it: its xxh3-64 (two of a run's identifiers sharing
+/// one would merge their counts; with 64 bits, about one chance in 10^9 for a million).
+fn identifier_key(ident: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(ident.as_bytes())
 }
 
 /// A thread with its own connection that copies the write-ahead log into the database file
@@ -1334,7 +1341,7 @@ impl SqliteStore {
         // previous version, whatever its position there.
         let mut claimed: HashMap<i64, u64> = HashMap::new();
         // Identifiers this file changes, with their fingerprint before it (see `FileWrite`).
-        let mut before: HashMap<String, Ledger> = HashMap::new();
+        let mut before: HashMap<u64, Ledger> = HashMap::new();
         // Rows of other files that an identical copy in this file took (only its source moved):
         // they come from this file now, but not from its previous version, so a later copy of
         // the same identifier here follows the duplicate rule against them.
@@ -1583,12 +1590,12 @@ impl SqliteStore {
                 ];
                 wrote = true;
                 let after = Some((fingerprint_value(&item.fingerprint), item.transaction_count));
-                match before.get_mut(ident) {
+                match before.get_mut(&identifier_key(ident)) {
                     Some(l) => l.after = after,
                     None => {
                         // The row written is the stored activity of this identifier, if any.
                         let was = existing.as_ref().map(|e| fingerprint_value(&e.fingerprint));
-                        before.insert(ident.to_owned(), Ledger { before: was, after });
+                        before.insert(identifier_key(ident), Ledger { before: was, after });
                     }
                 }
                 let id = if let Some(id) = write_id {
@@ -1677,7 +1684,7 @@ impl SqliteStore {
                     }
                     out.removed += 1;
                     before
-                        .entry(ident.clone())
+                        .entry(identifier_key(&ident))
                         .and_modify(|l| l.after = None)
                         .or_insert(Ledger { before: Some(fingerprint_value(&fingerprint)), after: None });
                     // Other files held a copy: one of them is the activity now.
