@@ -152,9 +152,6 @@ pub struct FileReport {
     pub removed: u64,
     /// Transactions stored.
     pub transactions: u64,
-    /// Transactions an earlier file of the run stored and this file's copies replaced (see
-    /// `senda_store::FileOutcome::transactions_superseded`): the run's total counts them once.
-    pub transactions_superseded: u64,
     /// The fatal error, when rejected.
     pub error: Option<String>,
 }
@@ -173,7 +170,6 @@ impl FileReport {
             superseded: 0,
             removed: 0,
             transactions: 0,
-            transactions_superseded: 0,
             error: None,
         }
     }
@@ -721,7 +717,7 @@ fn merge_reports(report: &mut ImportReport, second: ImportReport) {
         rejected: sum(|f| f.rejected),
         superseded: sum(|f| f.superseded),
         removed: sum(|f| f.removed),
-        transactions: sum(|f| f.transactions).saturating_sub(sum(|f| f.transactions_superseded)),
+        transactions: sum(|f| f.transactions),
         bytes: sum(|f| f.bytes),
         file_reports: std::mem::take(&mut report.file_reports),
         diagnostics: std::mem::take(&mut report.diagnostics),
@@ -980,7 +976,6 @@ fn import_files(
                 superseded: 0,
                 removed: 0,
                 transactions: 0,
-                transactions_superseded: 0,
                 error: None,
             };
             match outcome {
@@ -991,7 +986,6 @@ fn import_files(
                     fr.superseded = o.superseded;
                     fr.removed = o.removed;
                     fr.transactions = o.transactions;
-                    fr.transactions_superseded = o.transactions_superseded;
                     diags.extend(o.diagnostics);
                     reread.extend(o.reread);
                     report.files_imported += 1;
@@ -1015,8 +1009,7 @@ fn import_files(
             report.rejected += fr.rejected;
             report.superseded += fr.superseded;
             report.removed += fr.removed;
-            // Net: what an earlier file of the run stored and this one replaced counts once.
-            report.transactions = (report.transactions + fr.transactions).saturating_sub(fr.transactions_superseded);
+            report.transactions += fr.transactions;
             report.bytes += size;
             done_bytes += job.size;
             if let Some(b) = &bar {

@@ -142,10 +142,6 @@ pub struct FileOutcome {
     pub removed: u64,
     /// Transactions stored (of created and updated activities).
     pub transactions: u64,
-    /// Transactions that an earlier file of the same import had stored and that this file's
-    /// copies replaced (that file's copy is then counted in `superseded` here, not as an
-    /// update): a run's net transactions stored are its `transactions` minus these.
-    pub transactions_superseded: u64,
     /// Warnings about duplicate identifiers.
     pub diagnostics: Vec<Diagnostic>,
     /// Files holding another copy of an identifier this file no longer has (the copy that was
@@ -395,8 +391,7 @@ pub trait Store {
 
     /// Ends the last batch of an import (commits it) and whatever the store runs during
     /// imports (the SQLite store checkpoints its write-ahead log on a thread of its own). Also
-    /// ends the import's memory of which rows its files wrote (see
-    /// [`FileOutcome::transactions_superseded`]).
+    /// ends the import's memory of which rows its files wrote.
     fn finish_import_batches(&mut self) -> Result<(), StoreError>;
 
     /// Imports one file atomically: pulls items until the iterator ends (commit) or yields a

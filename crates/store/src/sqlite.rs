@@ -45,10 +45,10 @@ pub struct SqliteStore {
     /// Checkpoints the write-ahead log on its own thread while an import writes (see
     /// [`Checkpointer`]); `None` outside imports and for in-memory databases.
     checkpointer: Option<Checkpointer>,
-    /// Rows written by the files of the import under way (row id -> its transactions), so that a
-    /// copy in a later file replacing one an earlier file wrote counts as superseding it, not as
-    /// an update of the database (cleared by [`Store::finish_import_batches`]).
-    run_written: HashMap<i64, u64>,
+    /// Rows written by the files of the import under way, so that a copy in a later file
+    /// replacing one an earlier file wrote counts, in that file's figures, as superseding it
+    /// rather than as an update (cleared by [`Store::finish_import_batches`]).
+    run_written: std::collections::HashSet<i64>,
     /// Between [`Store::begin_import_run`] and [`Store::end_import_run`]: each identifier a file
     /// of the run changed, with its state before the run and now.
     run_before: HashMap<u64, Ledger>,
@@ -305,8 +305,13 @@ impl SqliteStore {
         // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
         // past that, every file parsed some of them again).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut s =
-            Self { conn, in_batch: false, checkpointer: None, run_written: HashMap::new(), run_before: HashMap::new() };
+        let mut s = Self {
+            conn,
+            in_batch: false,
+            checkpointer: None,
+            run_written: std::collections::HashSet::new(),
+            run_before: HashMap::new(),
+        };
         s.migrate()?;
         Ok(s)
     }
@@ -392,9 +397,10 @@ fn utc_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let ((sa, fa), (sb, fb)) = (parts(a), parts(b));
     // (Empty strings sort first, as before: "" < any time.)
     sa.cmp(sb).then_with(|| {
+        // Fractions compared digit by digit, the shorter padded with zeros (".5" = ".50").
         let n = fa.len().max(fb.len());
-        let pad = |f: &str| f.bytes().chain(std::iter::repeat(b'0')).take(n).collect::<Vec<u8>>();
-        pad(fa).cmp(&pad(fb))
+        let padded = |f: &str| f.bytes().chain(std::iter::repeat(b'0')).take(n);
+        padded(fa).cmp(padded(fb))
     })
 }
 
@@ -523,7 +529,7 @@ impl Store for SqliteStore {
         // "gone from it" (deleted, copies elsewhere named for a re-read), then its record goes.
         let file = FileRecord { path: path.to_owned(), content_hash: String::new(), size: 0, reader_version: 0 };
         let w = self.in_file_savepoint(|store| {
-            let w = store.import_file_body(&file, &mut std::iter::empty(), &HashMap::new())?;
+            let w = store.import_file_body(&file, &mut std::iter::empty(), &std::collections::HashSet::new())?;
             store.conn.execute("DELETE FROM source_file WHERE path = ?1", [path])?;
             Ok(w)
         })?;
@@ -1286,7 +1292,7 @@ impl SqliteStore {
     /// was rejected (the caller rolls the savepoint back).
     /// Adds a committed file's writes to the run's memory; its outcome.
     fn note_file_write(&mut self, w: FileWrite) -> FileOutcome {
-        self.run_written.extend(w.written);
+        self.run_written.extend(w.written.into_keys());
         for (ident, l) in w.before {
             // The state before the run is the first file's "before"; now is the last file's "after".
             self.run_before.entry(ident).and_modify(|r| r.after = l.after).or_insert(l);
@@ -1327,7 +1333,7 @@ impl SqliteStore {
         &self,
         file: &FileRecord,
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
-        run_written: &HashMap<i64, u64>,
+        run_written: &std::collections::HashSet<i64>,
     ) -> Result<Option<FileWrite>, StoreError> {
         let tx = &self.conn;
         let mut out = FileOutcome::default();
@@ -1627,11 +1633,10 @@ impl SqliteStore {
                 if let Some(prev_tx) = written.get(&id) {
                     out.superseded += 1;
                     out.transactions -= prev_tx;
-                } else if let Some(prev_tx) = run_written.get(&id) {
+                } else if run_written.contains(&id) {
                     // An earlier file of this import wrote the row: its copy is superseded; the
                     // database changed once (counted by that file), not twice.
                     out.superseded += 1;
-                    out.transactions_superseded += prev_tx;
                 } else if is_update {
                     out.updated += 1;
                 } else {
