@@ -399,8 +399,10 @@ fn utc_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     sa.cmp(sb).then_with(|| {
         // Fractions compared digit by digit, the shorter padded with zeros (".5" = ".50").
         let n = fa.len().max(fb.len());
-        let padded = |f: &str| f.bytes().chain(std::iter::repeat(b'0')).take(n);
-        padded(fa).cmp(padded(fb))
+        fn padded(f: &str, n: usize) -> impl Iterator<Item = u8> + '_ {
+            f.bytes().chain(std::iter::repeat(b'0')).take(n)
+        }
+        padded(fa, n).cmp(padded(fb, n))
     })
 }
 
