@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Every test of Senda: the Rust tests (unit, integration, real data, OpenAPI snapshot), then
 # the browser tests (Playwright from npm driving Debian's chromium; screenshots in
-# target/e2e-screenshots/).
+# target/e2e-screenshots/). The Rust tests run beside a throw-away PostgreSQL server
+# (scripts/with-postgres.sh; without PostgreSQL installed its tests are skipped, and say so,
+# except on CI, where CI=true makes that an error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo test --workspace
+scripts/with-postgres.sh cargo test --workspace
 
 # The browser tests serve the debug binary (already built by the tests above).
 cargo build -p senda

@@ -10,11 +10,19 @@
 //! stays.
 
 pub mod codec;
+mod error;
 mod item;
+mod open;
+mod pg;
+pub mod query;
+pub mod rules;
 mod sqlite;
 pub mod values;
 
+pub use error::StoreError;
 pub use item::{ImportItem, ItemParts};
+pub use open::{OpenMode, Target, open, parse_target};
+pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use values::*;
 
@@ -23,61 +31,6 @@ use senda_core::report::{ActivityInfo, FactRef};
 use senda_core::{Activity, Diagnostic};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-/// Storage errors. The message names the database file or the record.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed (disk full, locked, corrupt file...).
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// A stored value has an unexpected type.
-    #[error("database value has an unexpected type: {0}")]
-    Value(#[from] rusqlite::types::FromSqlError),
-    /// A stored JSON document could not be read back.
-    #[error("stored record {record} is unreadable: {message}")]
-    Corrupt {
-        /// Which record.
-        record: String,
-        /// The JSON error.
-        message: String,
-    },
-    /// The database was written by a newer Senda.
-    #[error("database schema version {found} is newer than this Senda supports ({supported}); upgrade Senda")]
-    TooNew {
-        /// Version in the file.
-        found: i64,
-        /// Newest version known.
-        supported: i64,
-    },
-    /// The database file cannot be opened.
-    #[error("cannot open database {path}: {message}")]
-    Open {
-        /// The path given.
-        path: String,
-        /// Why.
-        message: String,
-    },
-    /// The file is an SQLite database of another program: Senda leaves it alone.
-    #[error(
-        "this SQLite file belongs to another program (it has tables but no Senda schema); Senda did not change it: choose another --db"
-    )]
-    NotSenda,
-    /// No activity with this identifier.
-    #[error("no activity with iati-identifier {0:?} in the database")]
-    NotFound(String),
-}
-
-impl StoreError {
-    /// True when another connection holds the database lock (SQLite "busy" or "locked"): another
-    /// `senda` process is writing to the same file.
-    pub fn is_busy(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-        )
-    }
-}
 
 /// A file as the importer sees it.
 #[derive(Debug, Clone)]
@@ -253,8 +206,8 @@ impl ActivitySort {
     pub fn value_of(self, row: &ActivityRow) -> String {
         match self {
             ActivitySort::Identifier => String::new(),
-            // SQLite's lower() folds ASCII letters only; the cursor must compare the same way.
-            ActivitySort::Title => row.title.to_ascii_lowercase(),
+            // The key both backends sort titles on (see `rules::sort_key`).
+            ActivitySort::Title => rules::sort_key::title_key(&row.title),
             ActivitySort::StartDate => row.start_date.clone(),
             ActivitySort::Disbursements => row.disbursements_usd.clone(),
             ActivitySort::Commitments => row.commitments_usd.clone(),
@@ -368,6 +321,27 @@ pub struct RunRecord {
 
 /// The storage boundary. Every backend implements it; the conformance tests run on each.
 pub trait Store {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Where the database is, for messages: a path, or `host:port/database` (never a password).
+    fn location(&self) -> String;
+
+    /// The schema version (number of migrations applied).
+    fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Prepares a connection that a server keeps in its pool (SQLite: a smaller page cache per
+    /// connection, the operating system caching the file for all of them).
+    fn tune_for_pool(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Diagnostics of an import run, in the order they were saved.
+    fn run_diagnostics(&self, run_id: i64) -> Result<Vec<Diagnostic>, StoreError>;
+
+    /// Records that stored mappings of `strategy` were made with this definition fingerprint.
+    fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError>;
+
     /// What was imported from this file before, if anything.
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError>;
 

@@ -1,0 +1,964 @@
+//! The PostgreSQL backend: the same schema as SQLite (`migrations/postgres/NNNN_*.sql`, one per
+//! SQLite migration, recorded in `senda_schema`), the same rules (`crate::rules`), its own
+//! primitives. Text keys are `COLLATE "C"` (bytes, as SQLite compares); amounts and times are
+//! stored as the same exact text as on SQLite. Bulk rows of an import (facts, locations,
+//! mappings, evidence) go through `COPY`.
+
+mod conn;
+mod import;
+
+pub use conn::describe_url;
+
+use crate::query::{self, Dialect};
+use crate::rules::ledger::RunMemory;
+use crate::*;
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+use senda_core::Severity;
+use senda_core::report::ActivityInfo;
+use std::cell::RefCell;
+
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/postgres/0001_init.sql")),
+    ("0002_generation_locations", include_str!("../../migrations/postgres/0002_generation_locations.sql")),
+    ("0003_indicators_statistics", include_str!("../../migrations/postgres/0003_indicators_statistics.sql")),
+    ("0004_activity_copies", include_str!("../../migrations/postgres/0004_activity_copies.sql")),
+    ("0005_override_log", include_str!("../../migrations/postgres/0005_override_log.sql")),
+    ("0006_title_key", include_str!("../../migrations/postgres/0006_title_key.sql")),
+];
+
+/// Advisory lock keys (`pg_advisory_lock`): migrations, and writers of activities.
+const MIGRATION_LOCK: i64 = 0x5e4d_a001;
+const WRITE_LOCK: i64 = 0x5e4d_a002;
+
+const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
+
+/// A PostgreSQL store: one connection (a server keeps several in its pool).
+pub struct PgStore {
+    client: RefCell<Client>,
+    target: String,
+    in_batch: bool,
+    run: RunMemory,
+}
+
+type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
+
+fn text_params(args: &[String]) -> Params<'_> {
+    args.iter().map(|s| s as &(dyn ToSql + Sync)).collect()
+}
+
+fn lines_join(v: &[String]) -> String {
+    v.join(";")
+}
+fn lines_split(s: &str) -> Vec<String> {
+    s.split(';').filter(|x| !x.is_empty()).map(str::to_owned).collect()
+}
+
+impl PgStore {
+    /// Connects and migrates. `OpenMode::Existing` refuses a database without Senda's schema.
+    pub fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
+        let config = conn::config(url)?;
+        let target = conn::describe(&config);
+        let client = config.connect(NoTls).map_err(|e| conn::error(&target, e))?;
+        let mut s = Self { client: RefCell::new(client), target, in_batch: false, run: RunMemory::default() };
+        s.migrate(mode)?;
+        Ok(s)
+    }
+
+    fn err(&self, e: postgres::Error) -> StoreError {
+        conn::error(&self.target, e)
+    }
+
+    fn c(&self) -> std::cell::RefMut<'_, Client> {
+        self.client.borrow_mut()
+    }
+
+    fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        self.c().query(sql, params).map_err(|e| self.err(e))
+    }
+
+    fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
+        self.c().query_opt(sql, params).map_err(|e| self.err(e))
+    }
+
+    fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
+        self.c().query_one(sql, params).map_err(|e| self.err(e))
+    }
+
+    fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.c().execute(sql, params).map_err(|e| self.err(e))
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        self.c().batch_execute(sql).map_err(|e| self.err(e))
+    }
+
+    /// Runs `f` in a transaction that writes (the generation moves with it when `bump`).
+    fn write_tx<T>(&mut self, bump: bool, f: impl FnOnce(&Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.batch("BEGIN")?;
+        let r = f(self).and_then(|v| {
+            if bump {
+                self.execute(BUMP_GENERATION, &[])?;
+            }
+            Ok(v)
+        });
+        match r {
+            Ok(v) => {
+                self.batch("COMMIT")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// The schema version recorded, `None` when the table does not exist.
+    fn recorded_version(&self) -> Result<Option<i64>, StoreError> {
+        let exists: bool = self
+            .query_one("SELECT to_regclass('senda_schema') IS NOT NULL", &[])?
+            .get(0);
+        if !exists {
+            return Ok(None);
+        }
+        let row = self.query_opt("SELECT max(version) FROM senda_schema", &[])?;
+        Ok(Some(row.and_then(|r| r.get::<_, Option<i64>>(0)).unwrap_or(0)))
+    }
+
+    /// Applies pending migrations (under an advisory lock, so servers starting together do not
+    /// race); returns the names of those applied.
+    pub fn migrate(&mut self, mode: OpenMode) -> Result<Vec<String>, StoreError> {
+        let supported = MIGRATIONS.len() as i64;
+        if let Some(v) = self.recorded_version()?
+            && v > supported
+        {
+            return Err(StoreError::TooNew { found: v, supported });
+        }
+        if self.recorded_version()? == Some(supported) {
+            return Ok(Vec::new());
+        }
+        self.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+        let r = self.migrate_locked(mode);
+        let _ = self.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+        r
+    }
+
+    fn migrate_locked(&mut self, mode: OpenMode) -> Result<Vec<String>, StoreError> {
+        let supported = MIGRATIONS.len() as i64;
+        let v = match self.recorded_version()? {
+            Some(v) => v,
+            None => {
+                let tables: i64 = self
+                    .query_one(
+                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+                        &[],
+                    )?
+                    .get(0);
+                if tables > 0 {
+                    return Err(StoreError::NotSenda);
+                }
+                if mode == OpenMode::Existing {
+                    return Err(StoreError::Open {
+                        path: self.target.clone(),
+                        message: "no Senda database here yet; create it with `senda migrate --db URL` or `senda import --db URL PATH`".into(),
+                    });
+                }
+                0
+            }
+        };
+        if v > supported {
+            return Err(StoreError::TooNew { found: v, supported });
+        }
+        let mut applied = Vec::new();
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+            let version = (i + 1) as i64;
+            self.write_tx(false, |s| {
+                s.batch("CREATE TABLE IF NOT EXISTS senda_schema (version BIGINT NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)")?;
+                s.batch(sql)?;
+                s.execute(
+                    "INSERT INTO senda_schema (version, name, applied_at) VALUES ($1, $2, $3)",
+                    &[&version, name, &now()],
+                )?;
+                Ok(())
+            })?;
+            applied.push((*name).to_owned());
+        }
+        Ok(applied)
+    }
+
+    fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
+        let rows = self.query(
+            "SELECT iati_identifier, lines, note, created_at FROM mapping_override WHERE strategy = $1",
+            &[&strategy],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let o = Override {
+                    iati_identifier: r.get(0),
+                    strategy: strategy.to_owned(),
+                    lines_of_effort: lines_split(r.get(1)),
+                    note: r.get(2),
+                    created_at: r.get(3),
+                };
+                (o.iati_identifier.clone(), o)
+            })
+            .collect())
+    }
+
+    /// Starts the import batch's transaction: the write lock waits at most 10 s for another
+    /// writer (then the store is busy).
+    fn begin_write(&self) -> Result<(), StoreError> {
+        self.batch(&format!(
+            "BEGIN; SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+        ))
+    }
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+fn row_of(r: &Row, overrides: &HashMap<String, Override>) -> ActivityRow {
+    let ident: String = r.get(0);
+    let (lines, overridden) = match overrides.get(&ident) {
+        Some(o) => (o.lines_of_effort.clone(), true),
+        None => (lines_split(&r.get::<_, Option<String>>(4).unwrap_or_default()), false),
+    };
+    let countries: String = r.get(3);
+    ActivityRow {
+        iati_identifier: ident,
+        title: r.get(1),
+        reporting_org: r.get(2),
+        countries: countries.trim_matches(';').to_owned(),
+        lines_of_effort: lines.join(";"),
+        overridden,
+        status: r.get::<_, Option<String>>(5).unwrap_or_default(),
+        start_date: r.get::<_, Option<String>>(6).unwrap_or_default(),
+        end_date: r.get::<_, Option<String>>(7).unwrap_or_default(),
+        commitments_usd: r.get(8),
+        disbursements_usd: r.get(9),
+        expenditures_usd: r.get(10),
+        synthetic: r.get::<_, i64>(11) != 0,
+        db_id: r.get(12),
+    }
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn location(&self) -> String {
+        self.target.clone()
+    }
+
+    fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.recorded_version()?.unwrap_or(0))
+    }
+
+    fn run_diagnostics(&self, run_id: i64) -> Result<Vec<Diagnostic>, StoreError> {
+        let rows = self.query(
+            "SELECT file, line, col, severity, code, identifier, element, message FROM diagnostic WHERE run_id = $1 ORDER BY id",
+            &[&run_id],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Diagnostic {
+                file: r.get(0),
+                line: r.get::<_, i64>(1) as u64,
+                column: r.get::<_, i64>(2) as u64,
+                severity: match r.get::<_, &str>(3) {
+                    "warning" => Severity::Warning,
+                    "error" => Severity::Error,
+                    _ => Severity::Fatal,
+                },
+                code: r.get(4),
+                identifier: r.get(5),
+                element: r.get(6),
+                message: r.get(7),
+            })
+            .collect())
+    }
+
+    fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO strategy_state (strategy, fingerprint) VALUES ($1, $2) ON CONFLICT (strategy) DO UPDATE SET fingerprint = excluded.fingerprint",
+            &[&strategy, &fingerprint],
+        )?;
+        Ok(())
+    }
+
+    fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
+        Ok(self
+            .query_opt(
+                "SELECT f.content_hash, f.reader_version,
+                        (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
+                        (SELECT coalesce(sum(a.n_transactions), 0)::bigint FROM activity a WHERE a.source_path = f.path)
+                 FROM source_file f WHERE f.path = $1",
+                &[&path],
+            )?
+            .map(|r| StoredFile {
+                content_hash: r.get(0),
+                reader_version: r.get::<_, i64>(1) as u32,
+                activities: r.get::<_, i64>(2) as u64,
+                transactions: r.get::<_, i64>(3) as u64,
+            }))
+    }
+
+    fn begin_import_run(&mut self) {
+        self.run.clear();
+    }
+
+    fn end_import_run(&mut self) -> Result<NetChange, StoreError> {
+        Ok(self.run.net_change())
+    }
+
+    fn begin_import_batch(&mut self) -> Result<(), StoreError> {
+        if !self.in_batch {
+            self.begin_write()?;
+            self.in_batch = true;
+        }
+        Ok(())
+    }
+
+    fn end_import_batch(&mut self) -> Result<(), StoreError> {
+        if self.in_batch {
+            self.in_batch = false;
+            if let Err(e) = self.batch("COMMIT") {
+                let _ = self.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish_import_batches(&mut self) -> Result<(), StoreError> {
+        self.end_import_batch()?;
+        self.run.written.clear();
+        Ok(())
+    }
+
+    fn import_file(
+        &mut self,
+        file: &FileRecord,
+        items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    ) -> Result<Option<FileOutcome>, StoreError> {
+        let run = std::mem::take(&mut self.run.written);
+        let r = self.in_file_savepoint(|s| {
+            let mut tx = import::PgTx::new(s);
+            let w = rules::import::import_file(&mut tx, file, items, &run)?;
+            tx.flush()?;
+            Ok(w)
+        });
+        self.run.written = run;
+        Ok(r?.map(|w| self.run.note(w)))
+    }
+
+    fn imported_files(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self.query("SELECT path FROM source_file ORDER BY path", &[])?.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    fn remove_file(&mut self, path: &str) -> Result<FileOutcome, StoreError> {
+        let file = FileRecord { path: path.to_owned(), content_hash: String::new(), size: 0, reader_version: 0 };
+        let w = self.in_file_savepoint(|s| {
+            let mut tx = import::PgTx::new(s);
+            let w = rules::import::import_file(&mut tx, &file, &mut std::iter::empty(), &Default::default())?;
+            tx.flush()?;
+            s.execute("DELETE FROM source_file WHERE path = $1", &[&path])?;
+            Ok(w)
+        })?;
+        Ok(w.map(|w| self.run.note(w)).unwrap_or_default())
+    }
+
+    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
+        self.execute(
+            "UPDATE source_file SET content_hash = $2, size = $3 WHERE path = $1",
+            &[&path, &content_hash, &(size as i64)],
+        )?;
+        Ok(())
+    }
+
+    fn save_run(
+        &mut self,
+        started_at: &str,
+        finished_at: &str,
+        report: &serde_json::Value,
+        diagnostics: &[Diagnostic],
+    ) -> Result<i64, StoreError> {
+        self.write_tx(false, |s| {
+            let id: i64 = s
+                .query_one(
+                    "INSERT INTO import_run (started_at, finished_at, report) VALUES ($1, $2, $3) RETURNING id",
+                    &[&started_at, &finished_at, &report.to_string()],
+                )?
+                .get(0);
+            let mut buf = String::new();
+            for d in diagnostics {
+                import::copy_row(
+                    &mut buf,
+                    &[
+                        Some(&id.to_string()),
+                        Some(&d.file),
+                        Some(&(d.line as i64).to_string()),
+                        Some(&(d.column as i64).to_string()),
+                        Some(&d.severity.to_string()),
+                        Some(&d.code),
+                        d.identifier.as_deref(),
+                        d.element.as_deref(),
+                        Some(&d.message),
+                    ],
+                );
+            }
+            import::copy_in(
+                s,
+                "COPY diagnostic (run_id, file, line, col, severity, code, identifier, element, message) FROM STDIN",
+                &buf,
+            )?;
+            Ok(id)
+        })
+    }
+
+    fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = self.query(
+            "SELECT id, started_at, finished_at, report FROM import_run ORDER BY id DESC LIMIT $1",
+            &[&(limit.min(i64::MAX as u64) as i64)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RunRecord {
+                id: r.get(0),
+                started_at: r.get(1),
+                finished_at: r.get(2),
+                report: serde_json::from_str(r.get(3)).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    fn set_override(&mut self, o: &Override) -> Result<(), StoreError> {
+        if self.activity_db_id(&o.iati_identifier)?.is_none() {
+            return Err(StoreError::NotFound(o.iati_identifier.clone()));
+        }
+        let lines = lines_join(&o.lines_of_effort);
+        self.write_tx(true, |s| {
+            s.execute(
+                "INSERT INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES ($1,$2,$3,$4,$5)
+                 ON CONFLICT (iati_identifier, strategy) DO UPDATE SET lines = excluded.lines, note = excluded.note, created_at = excluded.created_at",
+                &[&o.iati_identifier, &o.strategy, &lines, &o.note, &o.created_at],
+            )?;
+            s.execute(
+                "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'set',$3,$4,$5)",
+                &[&o.iati_identifier, &o.strategy, &lines, &o.note, &o.created_at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_override(
+        &mut self,
+        iati_identifier: &str,
+        strategy: &str,
+        note: &str,
+        at: &str,
+    ) -> Result<bool, StoreError> {
+        self.batch("BEGIN")?;
+        let r = (|| {
+            let removed = self.query_opt(
+                "DELETE FROM mapping_override WHERE iati_identifier = $1 AND strategy = $2 RETURNING lines",
+                &[&iati_identifier, &strategy],
+            )?;
+            let Some(row) = removed else { return Ok(false) };
+            let lines: String = row.get(0);
+            self.execute(
+                "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'unset',$3,$4,$5)",
+                &[&iati_identifier, &strategy, &lines, &note, &at],
+            )?;
+            self.execute(BUMP_GENERATION, &[])?;
+            Ok(true)
+        })();
+        match r {
+            Ok(v) => self.batch("COMMIT").map(|()| v),
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let mut lines: HashMap<i64, String> = HashMap::new();
+        for r in self.query("SELECT activity_id, lines FROM activity_mapping WHERE strategy = $1", &[&strategy])? {
+            let l: String = r.get(1);
+            if !l.is_empty() {
+                lines.insert(r.get(0), l);
+            }
+        }
+        let mut out = HashMap::new();
+        let mut c = self.c();
+        let mut rows = c
+            .query_raw("SELECT id, iati_identifier, reporting_org_name FROM activity", std::iter::empty::<&str>())
+            .map_err(|e| self.err(e))?;
+        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))? {
+            let id: i64 = r.get(0);
+            let over = if overrides.is_empty() { None } else { overrides.get(r.get::<_, &str>(1)) };
+            let lines = match over {
+                Some(o) => o.lines_of_effort.clone(),
+                None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
+            };
+            out.insert(
+                id as u32,
+                ActivityInfo { reporting_org: r.get(2), lines_of_effort: lines, instrument: "foreign_assistance".into() },
+            );
+        }
+        Ok(out)
+    }
+
+    fn for_each_fact(
+        &self,
+        with_sector: bool,
+        with_implementing_org: bool,
+        f: &mut dyn FnMut(FactRef<'_>),
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "SELECT activity_id, transaction_type, date, currency, country, {}, {}, amount FROM fact",
+            if with_sector { "sector" } else { "''::text" },
+            if with_implementing_org { "implementing_org" } else { "''::text" }
+        );
+        let mut c = self.c();
+        let mut rows = c.query_raw(sql.as_str(), std::iter::empty::<&str>()).map_err(|e| self.err(e))?;
+        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))? {
+            let date: Option<&str> = r.get(2);
+            let amount_s: &str = r.get(7);
+            let amount: rust_decimal::Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt {
+                record: format!("fact amount {amount_s:?}"),
+                message: e.to_string(),
+            })?;
+            f(FactRef {
+                activity: r.get::<_, i64>(0) as u32,
+                transaction_type: r.get(1),
+                date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
+                currency: r.get(3),
+                country: r.get(4),
+                sector: r.get(5),
+                implementing_org: r.get(6),
+                amount,
+            });
+        }
+        Ok(())
+    }
+
+    fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let (sql, args) = query::list_sql(Dialect::Postgres, filter, &overrides, query::ROW_COLUMNS);
+        Ok(self.query(&sql, &text_params(&args))?.iter().map(|r| row_of(r, &overrides)).collect())
+    }
+
+    fn matching_activity_ids(&self, filter: &ActivityFilter) -> Result<Vec<i64>, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let (sql, args) = query::list_sql(Dialect::Postgres, filter, &overrides, "a.id");
+        Ok(self.query(&sql, &text_params(&args))?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn activity_db_id(&self, iati_identifier: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.query_opt("SELECT id FROM activity WHERE iati_identifier = $1", &[&iati_identifier])?.map(|r| r.get(0)))
+    }
+
+    fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let sql = query::row_by_id_sql(Dialect::Postgres);
+        let st = self.c().prepare(&sql).map_err(|e| self.err(e))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let id_s = id.to_string();
+            if let Some(r) = self.c().query_opt(&st, &[&strategy, &id_s]).map_err(|e| self.err(e))? {
+                out.push(row_of(&r, &overrides));
+            }
+        }
+        Ok(out)
+    }
+
+    fn count_activities_matching(&self, filter: &ActivityFilter) -> Result<u64, StoreError> {
+        let overrides = self.overrides(&filter.strategy)?;
+        let (sql, args) = query::count_sql(Dialect::Postgres, filter, &overrides);
+        Ok(self.query_one(&sql, &text_params(&args))?.get::<_, i64>(0) as u64)
+    }
+
+    fn generation(&self) -> Result<i64, StoreError> {
+        Ok(self.query_one("SELECT generation FROM store_generation WHERE id = 1", &[])?.get(0))
+    }
+
+    fn data_quality(&self) -> Result<Vec<QualityRow>, StoreError> {
+        let rows = self.query(
+            "SELECT coalesce(nullif(a.reporting_org_name, ''), d.file) AS publisher, d.severity, count(*)
+             FROM (SELECT DISTINCT file, line, col, code, severity, identifier FROM diagnostic) d
+             LEFT JOIN activity a ON a.iati_identifier = d.identifier
+             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| QualityRow { publisher: r.get(0), severity: r.get(1), count: r.get::<_, i64>(2) as u64 })
+            .collect())
+    }
+
+    fn departments(&self, country: &str) -> Result<Vec<Department>, StoreError> {
+        // Names in the order SQLite's group_concat(DISTINCT) gives them is unspecified there;
+        // here they are sorted, and both show at most three.
+        let rows = self.query(
+            "SELECT vocabulary, code, count(DISTINCT activity_id), string_agg(DISTINCT name, ',') FROM activity_location
+             WHERE country = $1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code",
+            &[&country.to_ascii_uppercase()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let names: Option<String> = r.get(3);
+                let names: Vec<&str> =
+                    names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
+                Department {
+                    vocabulary: r.get(0),
+                    code: r.get(1),
+                    activities: r.get::<_, i64>(2) as u64,
+                    names: names.join("; "),
+                }
+            })
+            .collect())
+    }
+
+    fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
+        let row = self
+            .query_opt(
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = $2 WHERE a.iati_identifier = $1",
+                &[&iati_identifier, &strategy],
+            )?
+            .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
+        let activity = crate::codec::decode(iati_identifier, row.get(0), row.get(1))?;
+        let evidence: Vec<Evidence> = match row.get::<_, Option<&str>>(5) {
+            Some(e) => serde_json::from_str(e)
+                .map_err(|e| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() })?,
+            None => Vec::new(),
+        };
+        let override_ = self
+            .query_opt(
+                "SELECT lines, note, created_at FROM mapping_override WHERE iati_identifier = $1 AND strategy = $2",
+                &[&iati_identifier, &strategy],
+            )?
+            .map(|r| Override {
+                iati_identifier: iati_identifier.to_owned(),
+                strategy: strategy.to_owned(),
+                lines_of_effort: lines_split(r.get(0)),
+                note: r.get(1),
+                created_at: r.get(2),
+            });
+        let override_log = self
+            .query(
+                "SELECT action, lines, note, at FROM mapping_override_log WHERE iati_identifier = $1 AND strategy = $2 ORDER BY id",
+                &[&iati_identifier, &strategy],
+            )?
+            .into_iter()
+            .map(|r| OverrideEvent {
+                action: r.get(0),
+                lines_of_effort: lines_split(r.get(1)),
+                note: r.get(2),
+                at: r.get(3),
+            })
+            .collect();
+        Ok(ActivityDetail {
+            activity,
+            source: (row.get(2), row.get::<_, i64>(3) as u64),
+            rule_lines: lines_split(&row.get::<_, Option<String>>(4).unwrap_or_default()),
+            evidence,
+            override_,
+            override_log,
+            synthetic: row.get::<_, i64>(6) != 0,
+        })
+    }
+
+    fn strategy_fingerprint(&self, strategy: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .query_opt("SELECT fingerprint FROM strategy_state WHERE strategy = $1", &[&strategy])?
+            .map(|r| r.get(0)))
+    }
+
+    fn remap(
+        &mut self,
+        strategy: &str,
+        fingerprint: &str,
+        map: &dyn Fn(&Activity) -> Mapping,
+    ) -> Result<u64, StoreError> {
+        self.begin_write()?;
+        let r = (|| {
+            self.execute("DELETE FROM activity_mapping WHERE strategy = $1", &[&strategy])?;
+            self.execute("DELETE FROM mapping_evidence WHERE strategy = $1", &[&strategy])?;
+            let (mut maps, mut evs) = (String::new(), String::new());
+            let mut n = 0u64;
+            {
+                let mut c = self.c();
+                let mut rows = c
+                    .query_raw(
+                        "SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id",
+                        std::iter::empty::<&str>(),
+                    )
+                    .map_err(|e| conn::error(&self.target, e))?;
+                while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)
+                    .map_err(|e| conn::error(&self.target, e))?
+                {
+                    let id: i64 = r.get(0);
+                    let a = crate::codec::decode(r.get(1), r.get(2), r.get(3))?;
+                    let m = map(&a);
+                    n += 1;
+                    if m.lines_of_effort.is_empty() {
+                        continue;
+                    }
+                    let id_s = id.to_string();
+                    import::copy_row(&mut maps, &[Some(&id_s), Some(strategy), Some(&lines_join(&m.lines_of_effort))]);
+                    let mut json = Vec::new();
+                    let evidence = match crate::item::write_evidence_json(&m.evidence, &mut json) {
+                        Ok(()) => std::str::from_utf8(&json).unwrap_or("[]"),
+                        Err(_) => "[]",
+                    };
+                    import::copy_row(&mut evs, &[Some(&id_s), Some(strategy), Some(evidence)]);
+                }
+            }
+            import::copy_in(self, "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &maps)?;
+            import::copy_in(self, "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &evs)?;
+            self.execute(
+                "INSERT INTO strategy_state (strategy, fingerprint) VALUES ($1, $2) ON CONFLICT (strategy) DO UPDATE SET fingerprint = excluded.fingerprint",
+                &[&strategy, &fingerprint],
+            )?;
+            self.execute(BUMP_GENERATION, &[])?;
+            Ok(n)
+        })();
+        match r {
+            Ok(n) => self.batch("COMMIT").map(|()| n),
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn count_activities(&self) -> Result<u64, StoreError> {
+        Ok(self.query_one("SELECT count(*) FROM activity", &[])?.get::<_, i64>(0) as u64)
+    }
+
+    fn synthetic_presence(&self) -> Result<(bool, bool), StoreError> {
+        let r = self.query_one(
+            "SELECT EXISTS (SELECT 1 FROM activity WHERE synthetic <> 0), EXISTS (SELECT 1 FROM activity WHERE synthetic = 0)",
+            &[],
+        )?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    fn import_values(&mut self, batch: &ValueBatch) -> Result<ValuesOutcome, StoreError> {
+        self.batch("BEGIN")?;
+        let r = rules::values::import_values(&mut import::PgValuesTx(self), batch, &now());
+        match r {
+            Ok((out, true)) => self.batch("COMMIT").map(|()| out),
+            Ok((out, false)) => self.batch("ROLLBACK").map(|()| out),
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn ensure_indicator_definition(
+        &mut self,
+        strategy: &str,
+        def: &senda_core::indicator::IndicatorDef,
+    ) -> Result<DefinitionVersion, StoreError> {
+        let fp = def.measurement_fingerprint();
+        self.begin_write()?;
+        let r = (|| {
+            if let Some(r) = self.query_opt(
+                "SELECT id, version, definition, first_used FROM indicator_definition WHERE strategy = $1 AND code = $2 AND fingerprint = $3",
+                &[&strategy, &def.code, &fp],
+            )? {
+                let definition = serde_json::from_str(r.get(2)).map_err(|e| StoreError::Corrupt {
+                    record: format!("indicator {}", def.code),
+                    message: e.to_string(),
+                })?;
+                return Ok((DefinitionVersion { id: r.get(0), version: r.get(1), definition, first_used: r.get(3) }, false));
+            }
+            let version: i64 = self
+                .query_one(
+                    "SELECT coalesce(max(version), 0) + 1 FROM indicator_definition WHERE strategy = $1 AND code = $2",
+                    &[&strategy, &def.code],
+                )?
+                .get(0);
+            let now = now();
+            let json = serde_json::to_string(def).unwrap_or_default();
+            let id: i64 = self
+                .query_one(
+                    "INSERT INTO indicator_definition (strategy, code, version, fingerprint, definition, first_used) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+                    &[&strategy, &def.code, &version, &fp, &json, &now],
+                )?
+                .get(0);
+            self.execute(BUMP_GENERATION, &[])?;
+            Ok((DefinitionVersion { id, version, definition: def.clone(), first_used: now }, true))
+        })();
+        match r {
+            Ok((v, _)) => self.batch("COMMIT").map(|()| v),
+            Err(e) => {
+                let _ = self.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn indicator_versions(&self, strategy: &str) -> Result<HashMap<String, Vec<DefinitionVersion>>, StoreError> {
+        let mut out: HashMap<String, Vec<DefinitionVersion>> = HashMap::new();
+        for r in self.query(
+            "SELECT id, code, version, definition, first_used FROM indicator_definition WHERE strategy = $1 ORDER BY code, version",
+            &[&strategy],
+        )? {
+            let code: String = r.get(1);
+            let definition = serde_json::from_str(r.get(3))
+                .map_err(|e| StoreError::Corrupt { record: format!("indicator {code}"), message: e.to_string() })?;
+            out.entry(code).or_default().push(DefinitionVersion {
+                id: r.get(0),
+                version: r.get(2),
+                definition,
+                first_used: r.get(4),
+            });
+        }
+        Ok(out)
+    }
+
+    fn observations(&self, filter: &ObservationFilter) -> Result<Vec<StoredObservation>, StoreError> {
+        let mut sql = String::from(
+            "SELECT o.series, o.place, o.period, o.disaggregation, o.kind, o.value, o.denominator, o.definition_id, o.origin
+             FROM observation o WHERE 1=1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        let mut list = |sql: &mut String, col: &str, vals: Vec<String>| {
+            if vals.is_empty() {
+                return;
+            }
+            sql.push_str(&format!(" AND {col} IN ("));
+            for (i, v) in vals.into_iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                args.push(v);
+                sql.push_str(&format!("${}", args.len()));
+            }
+            sql.push(')');
+        };
+        list(&mut sql, "o.series", filter.series.clone());
+        list(&mut sql, "o.country", filter.country.iter().cloned().collect());
+        list(&mut sql, "o.kind", filter.kinds.iter().map(|k| k.as_str().to_owned()).collect());
+        sql.push_str(" ORDER BY o.series, o.place, o.period_start, o.period, o.disaggregation, o.kind");
+        let mut out = Vec::new();
+        for r in self.query(&sql, &text_params(&args))? {
+            let corrupt =
+                |what: &str, m: String| StoreError::Corrupt { record: format!("observation {what}"), message: m };
+            let place: &str = r.get(1);
+            let period: &str = r.get(2);
+            let value: &str = r.get(5);
+            let den: Option<&str> = r.get(6);
+            let kind: &str = r.get(4);
+            out.push(StoredObservation {
+                observation: senda_core::Observation {
+                    series: r.get(0),
+                    place: senda_core::Place::parse(place).map_err(|e| corrupt(place, e.to_string()))?,
+                    period: senda_core::Period::parse(period).map_err(|e| corrupt(period, e.to_string()))?,
+                    disaggregation: senda_core::observation::parse_disaggregation_key(r.get(3)),
+                    kind: senda_core::ValueKind::parse(kind).ok_or_else(|| corrupt(kind, "unknown kind".into()))?,
+                    value: value.parse().map_err(|e: rust_decimal::Error| corrupt(value, e.to_string()))?,
+                    denominator: match den {
+                        Some(d) => Some(d.parse().map_err(|e: rust_decimal::Error| corrupt(d, e.to_string()))?),
+                        None => None,
+                    },
+                    row: 0,
+                },
+                definition_version: r.get(7),
+                origin: r.get(8),
+            });
+        }
+        Ok(out)
+    }
+
+    fn stat_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        let rows = self.query(
+            "SELECT s.code, s.name, s.name_es, s.unit, s.source,
+                    (SELECT count(*) FROM observation o WHERE o.series = s.code),
+                    (SELECT min(period_start) FROM observation o WHERE o.series = s.code),
+                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC LIMIT 1),
+                    (SELECT string_agg(country, ';' ORDER BY country) FROM (SELECT DISTINCT country FROM observation o WHERE o.series = s.code AND country <> '') c)
+             FROM stat_series s ORDER BY s.code",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SeriesSummary {
+                series: senda_core::StatSeries {
+                    code: r.get(0),
+                    name: r.get(1),
+                    name_es: r.get(2),
+                    unit: r.get(3),
+                    source: r.get(4),
+                },
+                values: r.get::<_, i64>(5) as u64,
+                first_period: r.get(6),
+                last_period: r.get(7),
+                countries: r.get::<_, Option<&str>>(8).map(lines_split).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn value_files(&self) -> Result<Vec<ValueFileRecord>, StoreError> {
+        let rows = self.query(
+            "SELECT id, dataset, path, format, imported_at, report FROM value_file ORDER BY imported_at DESC, id DESC",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ValueFileRecord {
+                id: r.get(0),
+                dataset: r.get(1),
+                path: r.get(2),
+                format: r.get(3),
+                imported_at: r.get(4),
+                report: serde_json::from_str(r.get(5)).unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    fn activities_with_results(
+        &self,
+        strategy: &str,
+        line_of_effort: Option<&str>,
+        country: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let overrides = self.overrides(strategy)?;
+        let rows = self.query(
+            "SELECT a.iati_identifier, coalesce(m.lines, ''), a.countries FROM activity_result r
+             JOIN activity a ON a.id = r.activity_id
+             LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $1
+             ORDER BY a.iati_identifier",
+            &[&strategy],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            let ident: String = r.get(0);
+            let lines = match overrides.get(&ident) {
+                Some(o) => o.lines_of_effort.clone(),
+                None => lines_split(r.get(1)),
+            };
+            if line_of_effort.is_some_and(|l| !lines.iter().any(|x| x == l)) {
+                continue;
+            }
+            if let Some(c) = country
+                && !r.get::<_, &str>(2).contains(&format!(";{c};"))
+            {
+                continue;
+            }
+            out.push(ident);
+        }
+        Ok(out)
+    }
+}

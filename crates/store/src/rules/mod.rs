@@ -1,0 +1,15 @@
+//! The rules that decide what is stored, written once for every backend.
+//!
+//! A backend knows how to read and write rows ([`import::ImportTx`], a handful of primitive
+//! operations); these modules decide *which* rows: which copy of a duplicate identifier wins
+//! ([`rank`]), what one file's import writes, keeps aside, touches and removes ([`import`]),
+//! what a run changed in net ([`ledger`]), how a statistics or results value replaces another
+//! ([`values`]), and the sort keys both backends order by ([`sort_key`]). A backend that
+//! implements the primitives gets the same database as every other backend, by construction;
+//! the conformance suite (`crates/store/tests/`) checks it.
+
+pub mod import;
+pub mod ledger;
+pub mod rank;
+pub mod sort_key;
+pub mod values;
