@@ -10,10 +10,12 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "senda", version, about, long_about = None)]
 pub struct Cli {
-    /// SQLite database file. Default: ./senda.db (./senda-demo.db for `senda demo`). Commands
-    /// that only read refuse a path that does not exist. Not used by `strategy` and `generate`.
-    #[arg(long, global = true, env = "SENDA_DB", value_name = "PATH")]
-    pub db: Option<PathBuf>,
+    /// The database: an SQLite file (a path, or sqlite://PATH) or a PostgreSQL database
+    /// (postgres://USER@HOST:PORT/DATABASE; the password from the URL, PGPASSWORD or
+    /// ~/.pgpass). Default: ./senda.db (./senda-demo.db for `senda demo`). Commands that only
+    /// read refuse a database that does not exist. Not used by `strategy` and `generate`.
+    #[arg(long, global = true, env = "SENDA_DB", value_name = "PATH_OR_URL")]
+    pub db: Option<String>,
     /// Log more (debug level). `SENDA_LOG` accepts a tracing filter too.
     #[arg(long, short, global = true)]
     pub verbose: bool,

@@ -7,32 +7,35 @@ use anyhow::{Context, Result, bail};
 use senda_core::Strategy;
 use senda_core::mapping::Mapper;
 use senda_core::report::{Dimension, Filters as ReportFilters, Report};
-use senda_store::{ActivityFilter, Override, SqliteStore, Store};
+use senda_store::{ActivityFilter, OpenMode, Override, Store};
 use std::io::Write;
 use std::path::PathBuf;
 
-fn db_path(cli_db: &Option<PathBuf>, default: &str) -> PathBuf {
-    cli_db.clone().unwrap_or_else(|| PathBuf::from(default))
+fn db_path(cli_db: &Option<String>, default: &str) -> String {
+    cli_db.clone().unwrap_or_else(|| default.to_owned())
 }
+
+/// A store of any backend.
+pub type DynStore = Box<dyn Store + Send>;
 
 /// Opens (creating if needed) the store and brings stored mappings up to date with the
 /// built-in strategies. For commands that write (`import`, `demo`).
-pub fn open_store(path: &std::path::Path) -> Result<SqliteStore> {
-    let mut s = SqliteStore::open(path)?;
-    ensure_mappings(&mut s)?;
+pub fn open_store(db: &str) -> Result<DynStore> {
+    let mut s = senda_store::open(db, OpenMode::Create)?;
+    ensure_mappings(&mut *s)?;
     Ok(s)
 }
 
 /// Opens an existing store (commands that read: a mistyped `--db` is an error, not a new
 /// empty database).
-pub fn open_existing_store(path: &std::path::Path) -> Result<SqliteStore> {
-    let mut s = SqliteStore::open_existing(path)?;
-    ensure_mappings(&mut s)?;
+pub fn open_existing_store(db: &str) -> Result<DynStore> {
+    let mut s = senda_store::open(db, OpenMode::Existing)?;
+    ensure_mappings(&mut *s)?;
     Ok(s)
 }
 
 /// Re-maps stored activities when a strategy definition changed since they were mapped.
-pub fn ensure_mappings(s: &mut SqliteStore) -> Result<()> {
+pub fn ensure_mappings(s: &mut dyn Store) -> Result<()> {
     let empty = s.count_activities()? == 0;
     for st in Strategy::all_builtin()? {
         let fp = format!("{:016x}", st.fingerprint());
@@ -83,12 +86,12 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-fn cmd_import(db: &std::path::Path, a: ImportArgs) -> Result<i32> {
+fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
     let mut store = open_store(db)?;
     let report = if a.prune {
-        crate::import::import_and_prune(&mut store, &a.paths, a.force, !a.no_progress)?
+        crate::import::import_and_prune(&mut *store, &a.paths, a.force, !a.no_progress)?
     } else {
-        import(&mut store, &a.paths, a.force, !a.no_progress)?
+        import(&mut *store, &a.paths, a.force, !a.no_progress)?
     };
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
@@ -231,7 +234,7 @@ fn country_filter_value(raw: &str) -> Result<String> {
     }
 }
 
-fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
+fn cmd_report(db: &str, a: ReportArgs) -> Result<()> {
     let Some(format) = a.format.table_format() else {
         return crate::printable::write(db, &a);
     };
@@ -247,7 +250,7 @@ fn cmd_report(db: &std::path::Path, a: ReportArgs) -> Result<()> {
         bail!("--by needs at least one of: {}", Dimension::ALL.map(|d| d.name()).join(", "));
     }
     let store = open_existing_store(db)?;
-    let r = build_report(&store, &a.strategy, dims, a.calendar_year, &a.filters)?;
+    let r = build_report(&*store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
     write_report(&r, &st, format, store.synthetic_presence()?.0, &mut out)
@@ -391,7 +394,7 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
     Ok(())
 }
 
-fn cmd_activities(db: &std::path::Path, a: ActivitiesArgs) -> Result<()> {
+fn cmd_activities(db: &str, a: ActivitiesArgs) -> Result<()> {
     let store = open_existing_store(db)?;
     Strategy::builtin(&a.strategy)?;
     let limit = a.limit.or(if a.format == Format::Table { Some(50) } else { None });
@@ -513,12 +516,12 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
     Ok(())
 }
 
-fn cmd_explain(db: &std::path::Path, a: ExplainArgs) -> Result<()> {
+fn cmd_explain(db: &str, a: ExplainArgs) -> Result<()> {
     let store = open_existing_store(db)?;
-    explain(&store, &a.identifier, &a.strategy, &mut std::io::stdout().lock())
+    explain(&*store, &a.identifier, &a.strategy, &mut std::io::stdout().lock())
 }
 
-fn cmd_map(db: &std::path::Path, m: MapCommand) -> Result<()> {
+fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
     let mut store = open_existing_store(db)?;
     match m {
         MapCommand::Set { identifier, lines_of_effort, none, note, strategy } => {
@@ -608,7 +611,7 @@ fn cmd_strategy(s: StrategyCommand) -> Result<()> {
     Ok(())
 }
 
-fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
+fn cmd_imports(db: &str, a: ImportsArgs) -> Result<()> {
     let store = open_existing_store(db)?;
     if let Some(id) = a.run {
         let run = store
@@ -680,31 +683,39 @@ fn cmd_imports(db: &std::path::Path, a: ImportsArgs) -> Result<()> {
     Ok(())
 }
 
-fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
+fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
     let dir = tempfile_dir()?;
     let file = dir.join("senda-synthetic-demo.xml");
-    if db.exists() {
-        let store = SqliteStore::open(db)?;
+    let target = senda_store::parse_target(db)?;
+    let exists = match &target {
+        senda_store::Target::Sqlite(p) => p.exists(),
+        senda_store::Target::Postgres(_) => true,
+    };
+    if exists {
+        let store = senda_store::open(db, OpenMode::Create)?;
         let (_, real) = store.synthetic_presence()?;
         if real {
             bail!(
                 "{} holds real (non-synthetic) activities: `senda demo` writes synthetic data only into a demo database (default ./senda-demo.db); give another --db",
-                db.display()
+                target.display()
             );
         }
-        // A demo database holds nothing but an earlier demo: it is rebuilt from scratch, so
-        // every run gives the same database and the same report.
+        // A demo database holds nothing but an earlier demo: an SQLite file is rebuilt from
+        // scratch, so every run gives the same database and the same report (a PostgreSQL
+        // database is imported into again: the same synthetic files change nothing).
         drop(store);
-        for suffix in ["", "-wal", "-shm"] {
-            let p = PathBuf::from(format!("{}{suffix}", db.display()));
-            if p.exists() {
-                std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
+        if let senda_store::Target::Sqlite(path) = &target {
+            for suffix in ["", "-wal", "-shm"] {
+                let p = PathBuf::from(format!("{}{suffix}", path.display()));
+                if p.exists() {
+                    std::fs::remove_file(&p).with_context(|| format!("cannot replace {}", p.display()))?;
+                }
             }
         }
     }
     let mut store = open_store(db)?;
     crate::generate::write_file(&file, a.activities, None, a.seed)?;
-    let report = import(&mut store, std::slice::from_ref(&file), false, false)?;
+    let report = import(&mut *store, std::slice::from_ref(&file), false, false)?;
     let _ = std::fs::remove_file(&file);
     // Synthetic statistics and indicator values, through the same importers as real files.
     let stats = dir.join("senda-synthetic-statistics.hxl.csv");
@@ -714,7 +725,7 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     crate::generate::write_demo_results(&results, &cmms, a.seed)?;
     for (path, dataset) in [(&stats, crate::values::Dataset::Stats), (&results, crate::values::Dataset::Results(&cmms))]
     {
-        let r = crate::values::import_values(&mut store, std::slice::from_ref(path), &dataset)?;
+        let r = crate::values::import_values(&mut *store, std::slice::from_ref(path), &dataset)?;
         if r.files_rejected() > 0 || !r.diagnostics.is_empty() {
             let mut msg = Vec::new();
             crate::values::print_values_report(&r, &mut msg)?;
@@ -725,7 +736,7 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     let _ = std::fs::remove_dir(&dir);
     eprintln!(
         "demo database {}: {} synthetic activities ({} created, {} updated, {} unchanged), {} warnings",
-        db.display(),
+        target.display(),
         a.activities,
         report.created,
         report.updated,
@@ -734,18 +745,18 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
     );
     let st = Strategy::builtin("cmms-2021")?;
     let r =
-        build_report(&store, &st.id, vec![Dimension::LineOfEffort, Dimension::Country], false, &Filters::default())?;
+        build_report(&*store, &st.id, vec![Dimension::LineOfEffort, Dimension::Country], false, &Filters::default())?;
     let mut out = std::io::stdout().lock();
     write_report(&r, &st, Format::Table, true, &mut out)?;
-    let by_fy = build_report(&store, &st.id, vec![Dimension::FiscalYear], false, &Filters::default())?;
+    let by_fy = build_report(&*store, &st.id, vec![Dimension::FiscalYear], false, &Filters::default())?;
     writeln!(out)?;
     write_report(&by_fy, &st, Format::Table, true, &mut out)?;
     writeln!(
         out,
         "\nNext: `senda --db {} activities`, `senda --db {} explain IDENTIFIER`, `senda --db {} report --by line_of_effort,fiscal_year`.",
-        db.display(),
-        db.display(),
-        db.display()
+        senda_store::redact(db),
+        senda_store::redact(db),
+        senda_store::redact(db)
     )?;
     drop(out);
     if a.no_serve {
@@ -756,18 +767,19 @@ fn cmd_demo(db: &std::path::Path, a: DemoArgs) -> Result<()> {
 }
 
 /// Serves the dashboard and API over `db` until Ctrl-C.
-pub fn cmd_serve(db: &std::path::Path, listen: std::net::SocketAddr) -> Result<()> {
+pub fn cmd_serve(db: &str, listen: std::net::SocketAddr) -> Result<()> {
     {
         // Check the database and bring stored mappings up to date before serving.
         let mut store = open_existing_store(db)?;
-        ensure_mappings(&mut store)?;
+        ensure_mappings(&mut *store)?;
     }
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
-    rt.block_on(senda_web::serve(db.to_path_buf(), listen, |addr| {
+    let location = senda_store::parse_target(db)?.display();
+    rt.block_on(senda_web::serve(db.to_owned(), listen, |addr| {
         // A closed standard output must not stop the server.
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "Senda is serving {} on http://{addr}/ (Ctrl-C to stop)", db.display());
+        let _ = writeln!(out, "Senda is serving {location} on http://{addr}/ (Ctrl-C to stop)");
         let _ = out.flush();
     }))
     .map_err(|e| anyhow::anyhow!("{e}"))
@@ -779,7 +791,7 @@ fn tempfile_dir() -> Result<PathBuf> {
     Ok(d)
 }
 
-fn cmd_stats(db: &std::path::Path, c: StatsCommand) -> Result<i32> {
+fn cmd_stats(db: &str, c: StatsCommand) -> Result<i32> {
     use crate::values::*;
     let mut out = std::io::stdout().lock();
     match c {
@@ -794,7 +806,7 @@ fn cmd_stats(db: &std::path::Path, c: StatsCommand) -> Result<i32> {
     }
 }
 
-fn cmd_results(db: &std::path::Path, c: ResultsCommand) -> Result<i32> {
+fn cmd_results(db: &str, c: ResultsCommand) -> Result<i32> {
     use crate::values::*;
     match c {
         ResultsCommand::Import { files, strategy, json } => {

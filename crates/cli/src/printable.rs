@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 pub const PDF_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Writes the printable report of `db` in the format, language and file `a` asks for.
-pub fn write(db: &Path, a: &ReportArgs) -> Result<()> {
+pub fn write(db: &str, a: &ReportArgs) -> Result<()> {
     let loc = Locale::from_tag(&a.lang)
         .ok_or_else(|| anyhow!("--lang {:?}: expected en or es (or es-GT, es-HN, es-SV, es-MX)", a.lang))?;
     let st = Strategy::builtin(&a.strategy)?;
@@ -39,7 +39,7 @@ pub fn write(db: &Path, a: &ReportArgs) -> Result<()> {
     let out = a.output.clone().unwrap_or_else(|| PathBuf::from(format!("senda-report.{ext}")));
     let store = open_existing_store(db)?;
     let opts = PrintOptions::default();
-    let data = printable::collect(&store, &st, loc.lang, &opts)?;
+    let data = printable::collect(&*store, &st, loc.lang, &opts)?;
     let cat = Catalogs::load()?;
     match a.format {
         ReportFormat::Xlsx => write_xlsx(&data, &st, &cat, loc, &out)?,

@@ -6,7 +6,7 @@ use crate::format::{count, table};
 use anyhow::{Context, Result, bail};
 use senda_core::indicator::{Combined, IndicatorKind, Scope};
 use senda_core::{CountryCode, Diagnostic, Severity, Strategy};
-use senda_store::{ObservationFilter, SqliteStore, Store, ValueBatch};
+use senda_store::{ObservationFilter, Store, ValueBatch};
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -100,7 +100,7 @@ pub enum Dataset<'a> {
 
 /// Imports statistics or results files, each atomically; a refused file leaves nothing and the
 /// others still import.
-pub fn import_values(store: &mut SqliteStore, paths: &[PathBuf], dataset: &Dataset<'_>) -> Result<ValuesReport> {
+pub fn import_values(store: &mut dyn Store, paths: &[PathBuf], dataset: &Dataset<'_>) -> Result<ValuesReport> {
     let mut report = ValuesReport { files: vec![], diagnostics: vec![] };
     for path in paths {
         let name = path.display().to_string();
@@ -254,9 +254,9 @@ pub fn print_values_report(r: &ValuesReport, out: &mut dyn Write) -> Result<()> 
 }
 
 /// `senda stats import` / `senda results import`: exit 1 when a file was refused.
-pub fn cmd_import_values(db: &Path, paths: &[PathBuf], dataset: &Dataset<'_>, json: bool) -> Result<i32> {
+pub fn cmd_import_values(db: &str, paths: &[PathBuf], dataset: &Dataset<'_>, json: bool) -> Result<i32> {
     let mut store = open_store(db)?;
-    let report = import_values(&mut store, paths, dataset)?;
+    let report = import_values(&mut *store, paths, dataset)?;
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -266,7 +266,7 @@ pub fn cmd_import_values(db: &Path, paths: &[PathBuf], dataset: &Dataset<'_>, js
 }
 
 /// `senda stats list`.
-pub fn cmd_stats_list(db: &Path, json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn cmd_stats_list(db: &str, json: bool, out: &mut dyn Write) -> Result<()> {
     let store = open_existing_store(db)?;
     let series = store.stat_series()?;
     if json {
@@ -314,7 +314,7 @@ pub const EXPORT_COLUMNS: &[&str] = &[
 
 /// `senda stats export` / `senda results export`: every stored value matching the filter, as CSV
 /// (columns [`EXPORT_COLUMNS`]) or JSON.
-pub fn cmd_export(db: &Path, filter: &ObservationFilter, json: bool, out: &mut dyn Write) -> Result<()> {
+pub fn cmd_export(db: &str, filter: &ObservationFilter, json: bool, out: &mut dyn Write) -> Result<()> {
     let store = open_existing_store(db)?;
     let rows = store.observations(filter)?;
     if rows.is_empty() && !filter.series.is_empty() {
@@ -401,7 +401,7 @@ fn combined_text(c: &Combined) -> String {
 
 /// `senda indicators`: progress of every indicator in the scope.
 pub fn cmd_indicators(
-    db: &Path,
+    db: &str,
     strategy: &Strategy,
     scope: &Scope,
     line_of_effort: Option<&str>,
@@ -412,7 +412,7 @@ pub fn cmd_indicators(
     if let Some(l) = line_of_effort.filter(|l| strategy.line_of_effort(l).is_none()) {
         bail!("--line-of-effort {l:?}: not a line of effort of {}", strategy.id);
     }
-    let views: Vec<senda_store::IndicatorView> = senda_store::indicator_views(&store, strategy, scope)?
+    let views: Vec<senda_store::IndicatorView> = senda_store::indicator_views(&*store, strategy, scope)?
         .into_iter()
         .filter(|v| line_of_effort.is_none_or(|l| v.def.line_of_effort == l))
         .collect();

@@ -71,7 +71,9 @@ pub enum StoreError {
     #[error("{0}")]
     Url(String),
     /// A target that must be empty is not (`senda copy` without `--replace`).
-    #[error("the database {target} is not empty ({activities} activities, {rows} rows in all); give --replace to overwrite it")]
+    #[error(
+        "the database {target} is not empty ({activities} activities, {rows} rows in all); give --replace to overwrite it"
+    )]
     NotEmpty {
         /// The target (no password).
         target: String,

@@ -17,11 +17,12 @@ mod pg;
 pub mod query;
 pub mod rules;
 mod sqlite;
+pub mod tables;
 pub mod values;
 
 pub use error::StoreError;
 pub use item::{ImportItem, ItemParts};
-pub use open::{OpenMode, Target, open, parse_target};
+pub use open::{OpenMode, Target, open, parse_target, redact};
 pub use pg::PgStore;
 pub use sqlite::SqliteStore;
 pub use values::*;
@@ -342,6 +343,27 @@ pub trait Store {
     /// Records that stored mappings of `strategy` were made with this definition fingerprint.
     fn set_strategy_fingerprint(&mut self, strategy: &str, fingerprint: &str) -> Result<(), StoreError>;
 
+    /// Rows in each table of [`tables::TABLES`], in that order.
+    fn table_counts(&self) -> Result<Vec<(&'static str, u64)>, StoreError>;
+
+    /// Streams every row of `table` to `f` (cells in the table's column order; diagnostics in
+    /// the order they were saved).
+    fn read_table(
+        &self,
+        table: &tables::Table,
+        f: &mut dyn FnMut(Vec<tables::Cell>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
+    /// Fills the whole database from `fill` in one transaction (`senda copy`): refuses a
+    /// database that holds any row ([`StoreError::NotEmpty`]) unless `replace`, which empties
+    /// it first. Afterwards the data generation is past both the old one and the copied one,
+    /// so no server serves a cached figure of what was there before.
+    fn load_tables(
+        &mut self,
+        replace: bool,
+        fill: &mut dyn FnMut(&mut dyn tables::RowSink) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
     /// What was imported from this file before, if anything.
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError>;
 
@@ -539,6 +561,48 @@ pub fn build_report(
     let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
     store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
     Ok(b.finish())
+}
+
+/// What [`copy_database`] moved and checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct CopyReport {
+    /// Rows per table in the source and the target after the copy (equal when the copy is good).
+    pub tables: Vec<(String, u64, u64)>,
+    /// Per built-in strategy: the report by line of effort, country and fiscal year, as CSV-like
+    /// text, equal on both sides.
+    pub reports_equal: Vec<(String, bool)>,
+}
+
+impl CopyReport {
+    /// True when every count and every report is equal on both sides.
+    pub fn ok(&self) -> bool {
+        self.tables.iter().all(|(_, a, b)| a == b) && self.reports_equal.iter().all(|(_, e)| *e)
+    }
+}
+
+/// Copies the whole database `from` into `to` (any backends), then proves it: rows per table
+/// and the portfolio report of every built-in strategy (by line of effort, country and fiscal
+/// year, every amount exact) equal on both sides. `to` must be empty unless `replace`.
+pub fn copy_database(from: &dyn Store, to: &mut dyn Store, replace: bool) -> Result<CopyReport, StoreError> {
+    to.load_tables(replace, &mut |sink| {
+        for t in tables::TABLES {
+            from.read_table(t, &mut |cells| sink.row(t, cells))?;
+        }
+        Ok(())
+    })?;
+    let (a, b) = (from.table_counts()?, to.table_counts()?);
+    let tables = a.iter().zip(&b).map(|((n, x), (_, y))| ((*n).to_owned(), *x, *y)).collect();
+    let mut reports_equal = Vec::new();
+    for st in senda_core::Strategy::all_builtin()
+        .map_err(|e| StoreError::Corrupt { record: "built-in strategies".into(), message: e.to_string() })?
+    {
+        use senda_core::report::Dimension;
+        let dims = || vec![Dimension::LineOfEffort, Dimension::Country, Dimension::FiscalYear];
+        let ra = build_report(from, &st.id, dims(), false, Default::default())?;
+        let rb = build_report(&*to, &st.id, dims(), false, Default::default())?;
+        reports_equal.push((st.id.clone(), format!("{ra:?}") == format!("{rb:?}")));
+    }
+    Ok(CopyReport { tables, reports_equal })
 }
 
 /// Loads every fact of the store into memory (all columns), for readers that report many

@@ -27,6 +27,25 @@ impl Target {
     }
 }
 
+/// `url` with any password taken out (`postgres://ana:secret@h/db` -> `postgres://ana@h/db`),
+/// for what Senda prints.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (auth, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let Some((userinfo, host)) = auth.rsplit_once('@') else { return url.to_owned() };
+    let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+    let mut tail = tail.to_owned();
+    // A password may also come as a query parameter.
+    if let Some((path, query)) = tail.clone().split_once('?') {
+        let kept: Vec<&str> = query.split('&').filter(|kv| !kv.starts_with("password=")).collect();
+        tail = if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) };
+    }
+    format!("{scheme}://{user}@{host}{tail}")
+}
+
 /// Reads a database URL. A text without `scheme://` is a path.
 pub fn parse_target(url: &str) -> Result<Target, StoreError> {
     if let Some((scheme, rest)) = url.split_once("://")
@@ -36,14 +55,14 @@ pub fn parse_target(url: &str) -> Result<Target, StoreError> {
         return match scheme.to_ascii_lowercase().as_str() {
             "sqlite" => {
                 if rest.is_empty() {
-                    return Err(StoreError::Url("sqlite:// needs a path: sqlite:///abs/path.db or sqlite://relative.db".into()));
+                    return Err(StoreError::Url(
+                        "sqlite:// needs a path: sqlite:///abs/path.db or sqlite://relative.db".into(),
+                    ));
                 }
                 Ok(Target::Sqlite(PathBuf::from(rest)))
             }
             "postgres" | "postgresql" => Ok(Target::Postgres(url.to_owned())),
-            other => Err(StoreError::Url(format!(
-                "unknown database URL scheme {other:?}; accepted: {SCHEMES}"
-            ))),
+            other => Err(StoreError::Url(format!("unknown database URL scheme {other:?}; accepted: {SCHEMES}"))),
         };
     }
     if url.is_empty() {
@@ -85,6 +104,16 @@ mod tests {
         assert_eq!(parse_target("sqlite://x.db").ok(), Some(Target::Sqlite("x.db".into())));
         assert!(matches!(parse_target("postgres://u@h/db"), Ok(Target::Postgres(_))));
         assert!(matches!(parse_target("postgresql://u@h/db"), Ok(Target::Postgres(_))));
+    }
+
+    #[test]
+    fn printed_urls_carry_no_password() {
+        assert_eq!(redact("postgres://ana:s3cret@db:5432/senda"), "postgres://ana@db:5432/senda");
+        assert_eq!(
+            redact("postgres://ana@db/senda?password=x&sslmode=require"),
+            "postgres://ana@db/senda?sslmode=require"
+        );
+        assert_eq!(redact("senda.db"), "senda.db");
     }
 
     #[test]

@@ -48,10 +48,7 @@ pub const ROW_COLUMNS: &str = "a.iati_identifier, a.title, a.reporting_org_name,
 
 /// The FROM clause every list query shares (parameter 1 is the strategy).
 fn from(d: Dialect) -> String {
-    format!(
-        "FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = {}",
-        d.param(1)
-    )
+    format!("FROM activity a LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = {}", d.param(1))
 }
 
 /// One activity's list row by id: parameter 1 the strategy, 2 the id (as text on PostgreSQL).
@@ -188,9 +185,7 @@ fn activity_where(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<Strin
             let all_in = d.in_json(args.len());
             args.push(serde_json::to_string(&hit).unwrap_or_else(|_| "[]".into()));
             let hit_in = d.in_json(args.len());
-            sql.push_str(&format!(
-                " AND ((a.iati_identifier NOT {all_in} AND {rule}) OR a.iati_identifier {hit_in})"
-            ));
+            sql.push_str(&format!(" AND ((a.iati_identifier NOT {all_in} AND {rule}) OR a.iati_identifier {hit_in})"));
         }
     }
     (sql, args)

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use senda_core::report::{Dimension, Report, Row, Totals};
 use senda_core::strategy::{DEFAULT_STRATEGY, Strategy};
-use senda_store::{ActivityRow, Store};
+use senda_store::ActivityRow;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;

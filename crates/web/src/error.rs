@@ -21,13 +21,21 @@ pub enum WebError {
     /// A write without the right credentials (401), or writes disabled (403); the text says which.
     #[error("{1}")]
     Denied(StatusCode, String),
+    /// The database is busy or unreachable for now (503 with `Retry-After`); the text is
+    /// logged, the client is told to try again.
+    #[error("{0}")]
+    Unavailable(String),
 }
+
+/// Seconds a client is asked to wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 2;
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(id) => WebError::NotFound(format!("activity {id:?}")),
-            other => WebError::Internal(other.to_string()),
+            e if e.is_busy() => WebError::Unavailable(format!("{} ({})", e, e.code())),
+            other => WebError::Internal(format!("{other} ({})", other.code())),
         }
     }
 }
@@ -40,6 +48,7 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Denied(s, _) => *s,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -51,6 +60,10 @@ impl WebError {
             WebError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");
                 "the server could not answer; the error was logged".into()
+            }
+            WebError::Unavailable(m) => {
+                tracing::warn!(error = %m, "database busy or unreachable");
+                format!("the database is busy or unreachable for now; try again in {RETRY_AFTER_SECONDS} seconds")
             }
         }
     }
@@ -119,8 +132,17 @@ fn is(r: &Response, content_type: &str) -> bool {
     r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with(content_type))
 }
 
+/// A 503 says when to try again (`Retry-After`), whoever made it.
+fn with_retry_after(mut r: Response) -> Response {
+    if r.status() == StatusCode::SERVICE_UNAVAILABLE && !r.headers().contains_key(header::RETRY_AFTER) {
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+    }
+    r
+}
+
 /// API layer: every error answer is `application/problem+json`, including axum's own rejections.
 pub async fn api_errors(r: Response) -> Response {
+    let r = with_retry_after(r);
     if r.status().as_u16() < 400 || is(&r, "application/problem+json") {
         return r;
     }
@@ -135,6 +157,7 @@ pub async fn api_errors(r: Response) -> Response {
 
 /// Page layer: every error answer is a small HTML page, including axum's own rejections.
 pub async fn page_errors(r: Response) -> Response {
+    let r = with_retry_after(r);
     if r.status().as_u16() < 400 || is(&r, "text/html") {
         return r;
     }

@@ -22,7 +22,6 @@ pub mod state;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -65,7 +64,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Serves the database at `db` on `listen` until Ctrl-C. `on_ready` gets the bound address
 /// (useful with port 0).
-pub async fn serve(db: PathBuf, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
+pub async fn serve(db: String, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
     let state = Arc::new(AppState::new(db)?.with_write_token(std::env::var("SENDA_API_TOKEN").ok()));
     if state.write_token.is_some() {
         tracing::info!("SENDA_API_TOKEN is set: POST /api/v1/results accepts requests bearing it");

@@ -9,7 +9,7 @@
 use crate::error::WebError;
 use crate::query::Selection;
 use crate::state::AppState;
-use senda_store::{ActivityCursor, ActivityRow, ActivitySort, Store};
+use senda_store::{ActivityCursor, ActivityRow, ActivitySort};
 
 /// Most ids kept for one filter (8 bytes each: 8 MB).
 pub const ID_LIST_CAP: usize = 1_000_000;

@@ -24,7 +24,7 @@ use senda_core::mapping::Evidence;
 use senda_core::report::{Dimension, NOT_MAPPED, Report};
 use senda_core::strategy::{DEFAULT_STRATEGY, Strategy};
 use senda_core::text::pick_narrative;
-use senda_store::{ActivityDetail, ActivityRow, ActivitySort, IndicatorView, Store};
+use senda_store::{ActivityDetail, ActivityRow, ActivitySort, IndicatorView};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

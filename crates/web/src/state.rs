@@ -6,19 +6,23 @@ use crate::i18n::Catalogs;
 use senda_core::facts::FactTable;
 use senda_core::report::{ActivityInfo, Dimension, Filters, Report};
 use senda_core::strategy::Strategy;
-use senda_store::{SqliteStore, Store, StoreError};
+use senda_store::{OpenMode, Store, StoreError};
 use std::any::Any;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore};
 
-/// A bounded pool of SQLite connections: at most [`MAX_CONNECTIONS`] exist; a request waits
-/// for a free one (so a burst of clients cannot open hundreds of connections, each with its own
-/// page cache). Connections are opened lazily and kept.
+/// A store of any backend, as the pool keeps it.
+pub type PooledStore = Box<dyn Store + Send>;
+
+/// A bounded pool of store connections (SQLite or PostgreSQL: the web knows only the
+/// [`Store`] trait): at most [`MAX_CONNECTIONS`] exist; a request waits for a free one (so a
+/// burst of clients cannot open hundreds of connections). Connections are opened lazily and
+/// kept; one that failed with an error that may mean it is broken (busy, unavailable, any
+/// database error) is dropped instead of going back to the pool.
 pub struct Pool {
-    path: PathBuf,
-    idle: Mutex<Vec<SqliteStore>>,
+    url: String,
+    idle: Mutex<Vec<PooledStore>>,
     permits: Semaphore,
 }
 
@@ -26,26 +30,30 @@ pub struct Pool {
 /// memory).
 pub const MAX_CONNECTIONS: usize = 8;
 
-/// SQLite page cache per pooled connection (KiB).
-pub const CONNECTION_CACHE_KIB: u32 = 8 * 1024;
-
 impl Pool {
-    /// A pool over the database at `path` (opened lazily; the file must exist).
-    pub fn new(path: PathBuf) -> Self {
-        Self { path, idle: Mutex::new(Vec::new()), permits: Semaphore::new(MAX_CONNECTIONS) }
+    /// A pool over the database at `url` (a path or a database URL; opened lazily; the
+    /// database must exist).
+    pub fn new(url: String) -> Self {
+        Self { url, idle: Mutex::new(Vec::new()), permits: Semaphore::new(MAX_CONNECTIONS) }
     }
 
-    fn take(&self) -> Result<SqliteStore, StoreError> {
+    fn take(&self) -> Result<PooledStore, StoreError> {
         if let Some(s) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
             return Ok(s);
         }
-        let s = SqliteStore::open_existing(&self.path)?;
-        s.set_cache_kib(CONNECTION_CACHE_KIB)?;
+        let s = senda_store::open(&self.url, OpenMode::Existing)?;
+        s.tune_for_pool()?;
         Ok(s)
     }
 
-    fn give(&self, s: SqliteStore) {
-        if let Ok(mut idle) = self.idle.lock() {
+    fn give<T>(&self, s: PooledStore, out: &Result<T, StoreError>) {
+        // A connection whose last call failed in the database may be broken (a server that
+        // went away): it is not kept. "Not found" and unreadable records are answers, not faults.
+        let healthy = match out {
+            Ok(_) => true,
+            Err(e) => matches!(e, StoreError::NotFound(_) | StoreError::Corrupt { .. }),
+        };
+        if healthy && let Ok(mut idle) = self.idle.lock() {
             idle.push(s);
         }
     }
@@ -54,12 +62,12 @@ impl Pool {
     pub async fn write<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Store) -> Result<T, StoreError> + Send + 'static,
     {
-        let path = self.path.clone();
+        let url = self.url.clone();
         tokio::task::spawn_blocking(move || {
-            let mut s = SqliteStore::open_existing(&path)?;
-            f(&mut s)
+            let mut s = senda_store::open(&url, OpenMode::Existing)?;
+            f(&mut *s)
         })
         .await
         .map_err(|e| WebError::Internal(format!("worker: {e}")))?
@@ -70,14 +78,14 @@ impl Pool {
     pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T, WebError>
     where
         T: Send + 'static,
-        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     {
         let _permit = self.permits.acquire().await.map_err(|_| WebError::Internal("pool closed".into()))?;
         let pool = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let s = pool.take()?;
-            let out = f(&s);
-            pool.give(s);
+            let out = f(&*s);
+            pool.give(s, &out);
             out
         })
         .await
@@ -145,9 +153,9 @@ impl AppState {
         self
     }
 
-    /// State over an existing database at `db`.
-    pub fn new(db: PathBuf) -> Result<Self, WebError> {
-        let store = SqliteStore::open_existing(&db)?;
+    /// State over an existing database at `db` (a path or a database URL).
+    pub fn new(db: String) -> Result<Self, WebError> {
+        let store = senda_store::open(&db, OpenMode::Existing)?;
         let synthetic = store.synthetic_presence()?.0;
         drop(store);
         Ok(Self {
@@ -211,7 +219,7 @@ impl AppState {
     pub async fn cached<T, F>(&self, key: String, f: F) -> Result<Arc<T>, WebError>
     where
         T: Send + Sync + 'static,
-        F: FnOnce(&SqliteStore) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
     {
         self.cached_with(key, || async {
             let _permit =

@@ -324,7 +324,8 @@ fn report_route_serves_the_printable_report_with_its_own_policy() {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
     let (_dir, db) = demo();
-    let app = senda_web::router(std::sync::Arc::new(senda_web::AppState::new(db.clone()).expect("state")));
+    let app =
+        senda_web::router(std::sync::Arc::new(senda_web::AppState::new(db.display().to_string()).expect("state")));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let (status, csp, body) = rt.block_on(async {
         let r = app.oneshot(Request::get("/report?lang=es").body(Body::empty()).expect("req")).await.expect("resp");

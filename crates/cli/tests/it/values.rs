@@ -109,7 +109,7 @@ fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
         country: Some("GT".into()),
         kinds: vec![senda_core::ValueKind::Observed],
     };
-    senda::values::cmd_export(&db, &filter, false, &mut out).expect("export");
+    senda::values::cmd_export(&db.display().to_string(), &filter, false, &mut out).expect("export");
     let mut rdr = csv::Reader::from_reader(out.as_slice());
     let headers = rdr.headers().expect("headers").clone();
     for col in ["series", "country", "period", "value"] {
@@ -369,7 +369,7 @@ fn api_shows_indicators_and_statistics_and_accepts_results_with_the_token_only()
     let rt = runtime();
     let token = "test-token-0123456789";
     let writable = senda_web::router(Arc::new(
-        senda_web::AppState::new(db.clone()).expect("state").with_write_token(Some(token.into())),
+        senda_web::AppState::new(db.display().to_string()).expect("state").with_write_token(Some(token.into())),
     ));
     let r = get(&rt, &writable, "/api/v1/indicators?country=GT&line_of_effort=LOE6", &[]);
     assert_eq!(r.status, StatusCode::OK);
@@ -519,7 +519,9 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let token = "test-token-0123456789";
     let writable = senda_web::router(Arc::new(
-        senda_web::AppState::new(dir.path().join("senda.db")).expect("state").with_write_token(Some(token.into())),
+        senda_web::AppState::new(dir.path().join("senda.db").display().to_string())
+            .expect("state")
+            .with_write_token(Some(token.into())),
     ));
     let body = |place: &str, value: &str| {
         format!(
@@ -556,7 +558,8 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     import_values(&mut store, &[f], &Dataset::Stats).expect("stats");
     let mut out = Vec::new();
     let filter = ObservationFilter { series: vec!["=HYPERLINK(1)".into()], ..Default::default() };
-    senda::values::cmd_export(&dir.path().join("senda.db"), &filter, false, &mut out).expect("export");
+    senda::values::cmd_export(&dir.path().join("senda.db").display().to_string(), &filter, false, &mut out)
+        .expect("export");
     assert!(
         String::from_utf8_lossy(&out)
             .lines()

@@ -23,7 +23,7 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 }
 
 pub(crate) fn app(db: &Path) -> axum::Router {
-    senda_web::router(Arc::new(senda_web::AppState::new(db.to_path_buf()).expect("state")))
+    senda_web::router(Arc::new(senda_web::AppState::new(db.display().to_string()).expect("state")))
 }
 
 pub(crate) fn get(rt: &tokio::runtime::Runtime, app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Resp {
@@ -414,7 +414,9 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     let f2 = write(dir2.path(), "bad-date.xml", bad);
     senda::import::import(&mut store2, &[f2], false, false).expect("import");
     drop(store2);
-    let app2 = senda_web::router(Arc::new(senda_web::AppState::new(dir2.path().join("senda.db")).expect("state")));
+    let app2 = senda_web::router(Arc::new(
+        senda_web::AppState::new(dir2.path().join("senda.db").display().to_string()).expect("state"),
+    ));
     let run = json(&get(&rt, &app2, "/api/v1/imports/1", &[]));
     let diags = run["report"]["diagnostics"].as_array().expect("diagnostics");
     assert!(!diags.is_empty(), "{run}");

@@ -31,9 +31,8 @@ pub fn describe(c: &postgres::Config) -> String {
 /// else `PGPASSWORD`, else the password file (`PGPASSFILE`, else `~/.pgpass`) as libpq reads
 /// it: the first line whose host, port, database and user match (`*` matches anything).
 pub fn config(url: &str) -> Result<postgres::Config, StoreError> {
-    let mut c = postgres::Config::from_str(url).map_err(|e| {
-        StoreError::Url(format!("cannot read the PostgreSQL URL ({}): {e}", describe_url(url)))
-    })?;
+    let mut c = postgres::Config::from_str(url)
+        .map_err(|e| StoreError::Url(format!("cannot read the PostgreSQL URL ({}): {e}", describe_url(url))))?;
     if c.get_user().is_none() {
         let user = std::env::var("PGUSER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "postgres".into());
         c.user(&user);

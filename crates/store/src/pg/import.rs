@@ -48,7 +48,8 @@ pub(super) fn copy_in(s: &PgStore, sql: &str, data: &str) -> Result<(), StoreErr
     }
     let mut c = s.c();
     let mut w = c.copy_in(sql).map_err(|e| s.err(e))?;
-    w.write_all(data.as_bytes()).map_err(|e| StoreError::Unavailable { target: s.target.clone(), message: e.to_string() })?;
+    w.write_all(data.as_bytes())
+        .map_err(|e| StoreError::Unavailable { target: s.target.clone(), message: e.to_string() })?;
     w.finish().map_err(|e| s.err(e))?;
     Ok(())
 }
@@ -120,7 +121,11 @@ impl<'s> PgTx<'s> {
             &std::mem::take(&mut self.locations),
         )?;
         copy_in(s, "COPY activity_result (activity_id, indicators) FROM STDIN", &std::mem::take(&mut self.results))?;
-        copy_in(s, "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &std::mem::take(&mut self.mappings))?;
+        copy_in(
+            s,
+            "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN",
+            &std::mem::take(&mut self.mappings),
+        )?;
         copy_in(
             s,
             "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN",
@@ -260,7 +265,13 @@ impl ImportTx for PgTx<'_> {
         for [country, vocabulary, code, name] in &item.locations {
             copy_row(
                 &mut self.locations,
-                &[Some(&id_s), Some(item.s(*country)), Some(item.s(*vocabulary)), Some(item.s(*code)), Some(item.s(*name))],
+                &[
+                    Some(&id_s),
+                    Some(item.s(*country)),
+                    Some(item.s(*vocabulary)),
+                    Some(item.s(*code)),
+                    Some(item.s(*name)),
+                ],
             );
         }
         if item.indicators > 0 {
@@ -394,7 +405,8 @@ impl ValuesTx for PgValuesTx<'_> {
     }
 
     fn count_file_values(&mut self, file_id: i64) -> Result<u64, StoreError> {
-        Ok(self.0.query_one("SELECT count(*) FROM observation WHERE file_id = $1", &[&file_id])?.get::<_, i64>(0) as u64)
+        Ok(self.0.query_one("SELECT count(*) FROM observation WHERE file_id = $1", &[&file_id])?.get::<_, i64>(0)
+            as u64)
     }
 
     fn file_keys(&mut self, file_id: i64) -> Result<Vec<ValueKey>, StoreError> {

@@ -5,6 +5,7 @@
 //! mappings, evidence) go through `COPY`.
 
 mod conn;
+mod copy;
 mod import;
 
 pub use conn::describe_url;
@@ -116,9 +117,7 @@ impl PgStore {
 
     /// The schema version recorded, `None` when the table does not exist.
     fn recorded_version(&self) -> Result<Option<i64>, StoreError> {
-        let exists: bool = self
-            .query_one("SELECT to_regclass('senda_schema') IS NOT NULL", &[])?
-            .get(0);
+        let exists: bool = self.query_one("SELECT to_regclass('senda_schema') IS NOT NULL", &[])?.get(0);
         if !exists {
             return Ok(None);
         }
@@ -210,9 +209,7 @@ impl PgStore {
     /// Starts the import batch's transaction: the write lock waits at most 10 s for another
     /// writer (then the store is busy).
     fn begin_write(&self) -> Result<(), StoreError> {
-        self.batch(&format!(
-            "BEGIN; SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
-        ))
+        self.batch(&format!("BEGIN; SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
     }
 }
 
@@ -288,6 +285,26 @@ impl Store for PgStore {
             &[&strategy, &fingerprint],
         )?;
         Ok(())
+    }
+
+    fn table_counts(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        self.counts()
+    }
+
+    fn read_table(
+        &self,
+        table: &crate::tables::Table,
+        f: &mut dyn FnMut(Vec<crate::tables::Cell>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read_rows(table, f)
+    }
+
+    fn load_tables(
+        &mut self,
+        replace: bool,
+        fill: &mut dyn FnMut(&mut dyn crate::tables::RowSink) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.load(replace, fill)
     }
 
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
@@ -500,7 +517,9 @@ impl Store for PgStore {
         let mut rows = c
             .query_raw("SELECT id, iati_identifier, reporting_org_name FROM activity", std::iter::empty::<&str>())
             .map_err(|e| self.err(e))?;
-        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))? {
+        while let Some(r) =
+            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
+        {
             let id: i64 = r.get(0);
             let over = if overrides.is_empty() { None } else { overrides.get(r.get::<_, &str>(1)) };
             let lines = match over {
@@ -509,7 +528,11 @@ impl Store for PgStore {
             };
             out.insert(
                 id as u32,
-                ActivityInfo { reporting_org: r.get(2), lines_of_effort: lines, instrument: "foreign_assistance".into() },
+                ActivityInfo {
+                    reporting_org: r.get(2),
+                    lines_of_effort: lines,
+                    instrument: "foreign_assistance".into(),
+                },
             );
         }
         Ok(out)
@@ -528,12 +551,13 @@ impl Store for PgStore {
         );
         let mut c = self.c();
         let mut rows = c.query_raw(sql.as_str(), std::iter::empty::<&str>()).map_err(|e| self.err(e))?;
-        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))? {
+        while let Some(r) =
+            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
+        {
             let date: Option<&str> = r.get(2);
             let amount_s: &str = r.get(7);
-            let amount: rust_decimal::Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt {
-                record: format!("fact amount {amount_s:?}"),
-                message: e.to_string(),
+            let amount: rust_decimal::Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| {
+                StoreError::Corrupt { record: format!("fact amount {amount_s:?}"), message: e.to_string() }
             })?;
             f(FactRef {
                 activity: r.get::<_, i64>(0) as u32,

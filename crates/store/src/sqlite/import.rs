@@ -141,8 +141,9 @@ impl ImportTx for SqliteTx<'_> {
             ])?;
         }
         // "Not mapped" is the absence of rows: most activities map to no line of effort.
-        let mut ins_map = tx
-            .prepare_cached("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)")?;
+        let mut ins_map = tx.prepare_cached(
+            "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)",
+        )?;
         let mut ins_ev = tx.prepare_cached(
             "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
         )?;
@@ -174,7 +175,9 @@ impl ImportTx for SqliteTx<'_> {
 
     fn record_copies(&mut self, ident: &str, a: &str, b: &str) -> Result<(), StoreError> {
         self.0
-            .prepare_cached("INSERT OR IGNORE INTO activity_copy (iati_identifier, source_path) VALUES (?1, ?2), (?1, ?3)")?
+            .prepare_cached(
+                "INSERT OR IGNORE INTO activity_copy (iati_identifier, source_path) VALUES (?1, ?2), (?1, ?3)",
+            )?
             .execute(params![ident, a, b])?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, versioned migrations (`migrations/sqlite/NNNN_*.sql`,
 //! applied in order and recorded in `PRAGMA user_version`).
 
+mod copy;
 mod import;
 
 use crate::item::admin1_locations;
@@ -10,8 +11,8 @@ use crate::*;
 use import::SqliteTx;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
-use senda_core::report::ActivityInfo;
 use senda_core::Severity;
+use senda_core::report::ActivityInfo;
 use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -182,9 +183,7 @@ impl SqliteStore {
         let conn = Connection::open(path)
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
         // SQLite's own words repeat themselves and do not name the file.
-        let not_a_database = |e: &rusqlite::Error| {
-            matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase)
-        };
+        let not_a_database = |e: &rusqlite::Error| matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::NotADatabase);
         if let Err(e) = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
             && not_a_database(&e)
         {
@@ -285,12 +284,7 @@ impl SqliteStore {
         // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
         // past that, every file parsed some of them again).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut s = Self {
-            conn,
-            in_batch: false,
-            checkpointer: None,
-            run: RunMemory::default(),
-        };
+        let mut s = Self { conn, in_batch: false, checkpointer: None, run: RunMemory::default() };
         s.migrate()?;
         Ok(s)
     }
@@ -376,6 +370,26 @@ impl Store for SqliteStore {
         SqliteStore::set_strategy_fingerprint(self, strategy, fingerprint)
     }
 
+    fn table_counts(&self) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        self.counts()
+    }
+
+    fn read_table(
+        &self,
+        table: &crate::tables::Table,
+        f: &mut dyn FnMut(Vec<crate::tables::Cell>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.read_rows(table, f)
+    }
+
+    fn load_tables(
+        &mut self,
+        replace: bool,
+        fill: &mut dyn FnMut(&mut dyn crate::tables::RowSink) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.load(replace, fill)
+    }
+
     fn file_state(&self, path: &str) -> Result<Option<StoredFile>, StoreError> {
         Ok(self
             .conn
@@ -444,7 +458,8 @@ impl Store for SqliteStore {
         items: &mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
     ) -> Result<Option<FileOutcome>, StoreError> {
         let run = std::mem::take(&mut self.run.written);
-        let r = self.in_file_savepoint(|store| rules::import::import_file(&mut SqliteTx(&store.conn), file, items, &run));
+        let r =
+            self.in_file_savepoint(|store| rules::import::import_file(&mut SqliteTx(&store.conn), file, items, &run));
         self.run.written = run;
         Ok(r?.map(|w| self.run.note(w)))
     }
