@@ -62,6 +62,15 @@ pub enum Command {
     Imports(ImportsArgs),
     /// Serve the dashboard (English/Spanish) and the JSON API (/api/v1) over the database.
     Serve(ServeArgs),
+    /// Create the database if it does not exist and apply pending schema migrations, saying
+    /// which. Every other command refuses a database of a newer schema than it knows.
+    Migrate,
+    /// Copy a whole database to another (SQLite to PostgreSQL and back), then prove it: rows
+    /// per table and the report of every strategy equal on both sides, printed.
+    ///
+    /// Exit status: 0 when the copy is proven equal, 1 when a count or a report differs,
+    /// 2 on a usage or database error (a non-empty target without --replace: nothing written).
+    Copy(CopyArgs),
     /// Build a demo database from a deterministic synthetic sample, print the portfolio report
     /// and serve the dashboard over it (until Ctrl-C; `--no-serve` to stop after the report).
     Demo(DemoArgs),
@@ -408,6 +417,21 @@ pub struct ServeArgs {
     /// accounts yet: bind to a public address only behind an authenticating proxy.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
+}
+
+/// `senda copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The database to copy (a path, sqlite://PATH or postgres://...). Default: --db.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub from: Option<String>,
+    /// The database to copy into (created and migrated if needed). It must be empty unless
+    /// --replace.
+    #[arg(long, value_name = "PATH_OR_URL")]
+    pub to: String,
+    /// Empty the target first (everything in it is replaced by the copy).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 /// `senda generate`.

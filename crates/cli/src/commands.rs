@@ -65,6 +65,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
         Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen).map(|_| 0),
+        Command::Migrate => cmd_migrate(&db_path(&cli.db, "senda.db")).map(|_| 0),
+        Command::Copy(a) => cmd_copy(&a.from.clone().unwrap_or_else(|| db_path(&cli.db, "senda.db")), &a.to, a.replace),
         Command::Stats(c) => cmd_stats(&db_path(&cli.db, "senda.db"), c),
         Command::Results(c) => cmd_results(&db_path(&cli.db, "senda.db"), c),
         Command::Indicators(a) => {
@@ -783,6 +785,76 @@ pub fn cmd_serve(db: &str, listen: std::net::SocketAddr) -> Result<()> {
         let _ = out.flush();
     }))
     .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `senda migrate`: creates the database if needed and applies pending migrations.
+fn cmd_migrate(db: &str) -> Result<()> {
+    let store = senda_store::open(db, OpenMode::Create)?;
+    let version = store.schema_version()?;
+    let mut out = std::io::stdout().lock();
+    let applied = store.applied_migrations();
+    if applied.is_empty() {
+        writeln!(out, "{} ({}): schema version {version}, up to date", store.location(), store.backend())?;
+    } else {
+        writeln!(
+            out,
+            "{} ({}): applied {} migration(s): {}; schema version {version}",
+            store.location(),
+            store.backend(),
+            applied.len(),
+            applied.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// `senda copy`: the whole database `from` into `to`, then the proof.
+fn cmd_copy(from: &str, to: &str, replace: bool) -> Result<i32> {
+    if senda_store::parse_target(from)? == senda_store::parse_target(to)? {
+        bail!("--from and --to name the same database ({})", senda_store::redact(to));
+    }
+    let source = open_existing_store(from)?;
+    let mut target = senda_store::open(to, OpenMode::Create)?;
+    // Both sides at the same schema: the source is migrated by opening it, the target too.
+    let (sv, tv) = (source.schema_version()?, target.schema_version()?);
+    if sv != tv {
+        bail!("schema versions differ ({} has {sv}, {} has {tv})", source.location(), target.location());
+    }
+    let started = std::time::Instant::now();
+    let report = senda_store::copy_database(&*source, &mut *target, replace)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "copied {} ({}) to {} ({}) in {:.2} s",
+        source.location(),
+        source.backend(),
+        target.location(),
+        target.backend(),
+        started.elapsed().as_secs_f64()
+    )?;
+    let rows: Vec<Vec<String>> = report
+        .tables
+        .iter()
+        .map(|(t, a, b)| {
+            vec![t.clone(), count(*a), count(*b), if a == b { "equal".into() } else { "DIFFERENT".into() }]
+        })
+        .collect();
+    let headers: Vec<String> = ["table", "rows in source", "rows in copy", "check"].map(String::from).to_vec();
+    write!(out, "{}", table(&headers, &rows, &[false, true, true, false]))?;
+    for (strategy, equal) in &report.reports_equal {
+        writeln!(
+            out,
+            "report {strategy} by line_of_effort, country, fiscal_year: {}",
+            if *equal { "equal" } else { "DIFFERENT" }
+        )?;
+    }
+    if report.ok() {
+        writeln!(out, "the copy is proven equal")?;
+        Ok(0)
+    } else {
+        writeln!(out, "the copy DIFFERS from its source (see above)")?;
+        Ok(1)
+    }
 }
 
 fn tempfile_dir() -> Result<PathBuf> {

@@ -43,7 +43,12 @@ fn main() {
         Ok(code) => std::process::exit(code),
         // A reader that stopped early (`senda activities --format csv | head`) is not an error.
         Err(e) if is_broken_pipe(&e) => std::process::exit(0),
-        Err(e) if e.chain().any(|c| c.downcast_ref::<senda_store::StoreError>().is_some_and(|s| s.is_busy())) => {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<senda_store::StoreError>()
+                    .is_some_and(|s| matches!(s, senda_store::StoreError::Busy { .. }))
+            }) =>
+        {
             let _ = writeln!(
                 std::io::stderr(),
                 "error: the database is busy: another senda process is writing to it (waited 10 s); try again when it has finished"

@@ -331,6 +331,10 @@ pub trait Store {
     /// The schema version (number of migrations applied).
     fn schema_version(&self) -> Result<i64, StoreError>;
 
+    /// The migrations that opening this store applied, oldest first (`senda migrate` says
+    /// which); empty when the schema was up to date.
+    fn applied_migrations(&self) -> &[String];
+
     /// Prepares a connection that a server keeps in its pool (SQLite: a smaller page cache per
     /// connection, the operating system caching the file for all of them).
     fn tune_for_pool(&self) -> Result<(), StoreError> {

@@ -130,10 +130,17 @@ pub fn error(target: &str, e: postgres::Error) -> StoreError {
         }
         return StoreError::Database { message: format!("{message} ({})", code.code()) };
     }
-    if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
-        return StoreError::Unavailable { target: target.to_owned(), message: e.to_string() };
+    // The driver's text and its causes ("error connecting to server: Connection refused").
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
     }
-    let text = e.to_string();
+    if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
+        return StoreError::Unavailable { target: target.to_owned(), message: text };
+    }
     if text.contains("password") {
         return StoreError::Auth { target: target.to_owned(), message: text };
     }

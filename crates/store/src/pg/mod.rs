@@ -40,6 +40,8 @@ pub struct PgStore {
     target: String,
     in_batch: bool,
     run: RunMemory,
+    /// Migrations this open applied.
+    applied: Vec<String>,
 }
 
 type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
@@ -61,8 +63,14 @@ impl PgStore {
         let config = conn::config(url)?;
         let target = conn::describe(&config);
         let client = config.connect(NoTls).map_err(|e| conn::error(&target, e))?;
-        let mut s = Self { client: RefCell::new(client), target, in_batch: false, run: RunMemory::default() };
-        s.migrate(mode)?;
+        let mut s = Self {
+            client: RefCell::new(client),
+            target,
+            in_batch: false,
+            run: RunMemory::default(),
+            applied: Vec::new(),
+        };
+        s.applied = s.migrate(mode)?;
         Ok(s)
     }
 
@@ -253,6 +261,10 @@ impl Store for PgStore {
 
     fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self.recorded_version()?.unwrap_or(0))
+    }
+
+    fn applied_migrations(&self) -> &[String] {
+        &self.applied
     }
 
     fn run_diagnostics(&self, run_id: i64) -> Result<Vec<Diagnostic>, StoreError> {

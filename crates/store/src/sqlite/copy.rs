@@ -21,7 +21,9 @@ impl SqliteStore {
         t: &Table,
         f: &mut dyn FnMut(Vec<Cell>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut st = self.conn.prepare(&format!("SELECT {} FROM {} ORDER BY rowid", column_list(t), t.name))?;
+        // Diagnostics in the order they were saved (SQLite's rowid); other tables in any order.
+        let order = if t.name == "diagnostic" { " ORDER BY rowid" } else { "" };
+        let mut st = self.conn.prepare(&format!("SELECT {} FROM {}{order}", column_list(t), t.name))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let mut cells = Vec::with_capacity(t.columns.len());

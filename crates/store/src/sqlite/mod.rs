@@ -17,13 +17,13 @@ use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/sqlite/0002_generation_locations.sql"),
-    include_str!("../../migrations/sqlite/0003_indicators_statistics.sql"),
-    include_str!("../../migrations/sqlite/0004_activity_copies.sql"),
-    include_str!("../../migrations/sqlite/0005_override_log.sql"),
-    include_str!("../../migrations/sqlite/0006_title_key.sql"),
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/sqlite/0001_init.sql")),
+    ("0002_generation_locations", include_str!("../../migrations/sqlite/0002_generation_locations.sql")),
+    ("0003_indicators_statistics", include_str!("../../migrations/sqlite/0003_indicators_statistics.sql")),
+    ("0004_activity_copies", include_str!("../../migrations/sqlite/0004_activity_copies.sql")),
+    ("0005_override_log", include_str!("../../migrations/sqlite/0005_override_log.sql")),
+    ("0006_title_key", include_str!("../../migrations/sqlite/0006_title_key.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -59,6 +59,8 @@ pub struct SqliteStore {
     /// The import run's memory (rows its files wrote; the net-change ledger): see
     /// [`RunMemory`].
     run: RunMemory,
+    /// Migrations this open applied (see [`Store::applied_migrations`]).
+    applied: Vec<String>,
 }
 
 /// A thread with its own connection that copies the write-ahead log into the database file
@@ -284,18 +286,19 @@ impl SqliteStore {
         // An import uses about 25 distinct statements per file (rusqlite keeps 16 by default:
         // past that, every file parsed some of them again).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut s = Self { conn, in_batch: false, checkpointer: None, run: RunMemory::default() };
+        let mut s = Self { conn, in_batch: false, checkpointer: None, run: RunMemory::default(), applied: Vec::new() };
         s.migrate()?;
         Ok(s)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
+        self.applied.clear();
         let v: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         let supported = MIGRATIONS.len() as i64;
         if v > supported {
             return Err(StoreError::TooNew { found: v, supported });
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(v as usize) {
             // IMMEDIATE: a second process waits (busy timeout) instead of racing on the schema.
             let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -314,6 +317,7 @@ impl SqliteStore {
             }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
+            self.applied.push((*name).to_owned());
         }
         Ok(())
     }
@@ -360,6 +364,10 @@ impl Store for SqliteStore {
 
     fn tune_for_pool(&self) -> Result<(), StoreError> {
         self.set_cache_kib(POOLED_CACHE_KIB)
+    }
+
+    fn applied_migrations(&self) -> &[String] {
+        &self.applied
     }
 
     fn run_diagnostics(&self, run_id: i64) -> Result<Vec<Diagnostic>, StoreError> {
@@ -1274,7 +1282,7 @@ mod tests {
         {
             // A database as version 4 left it, with one override.
             let conn = Connection::open(&path).expect("open");
-            for sql in &MIGRATIONS[..4] {
+            for (_, sql) in &MIGRATIONS[..4] {
                 conn.execute_batch(sql).expect("migration");
             }
             conn.pragma_update(None, "user_version", 4).expect("version");
