@@ -10,6 +10,7 @@ use super::{BUMP_GENERATION, PgStore, now};
 use crate::rules::import::{Existing, ImportTx};
 use crate::rules::values::{NewValue, StoredValue, ValueKey, ValuesTx};
 use crate::{FileRecord, ImportItem, StoreError, ValueBatch};
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Child tables of an activity, deleted with it.
@@ -86,8 +87,21 @@ impl PgStore {
 }
 
 /// [`ImportTx`] over a PostgreSQL connection inside a file's savepoint.
+///
+/// A new activity costs no round trip of its own: its id is taken from a block of the
+/// identity sequence reserved in advance, its row and document join `COPY` buffers, and
+/// [`ImportTx::prefetch`] has read the stored rows of the next identifiers in one query. Every
+/// read of rows a buffer may hold, and every update or delete, sends the buffers first.
 pub(super) struct PgTx<'s> {
     s: &'s PgStore,
+    /// Stored rows by identifier, as this file has left them so far (`None`: not stored).
+    found: HashMap<String, Option<Existing>>,
+    /// Identifier of each row id in `found`.
+    by_id: HashMap<i64, String>,
+    /// Reserved activity ids, next last.
+    ids: Vec<i64>,
+    activities: String,
+    docs: String,
     facts: String,
     locations: String,
     results: String,
@@ -95,10 +109,28 @@ pub(super) struct PgTx<'s> {
     evidence: String,
 }
 
+/// Activity ids reserved from the sequence at a time.
+const ID_BLOCK: i64 = 512;
+
+fn hex_into(buf: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    buf.reserve(2 + 2 * bytes.len());
+    buf.push_str("\\x");
+    for b in bytes {
+        buf.push(HEX[usize::from(b >> 4)] as char);
+        buf.push(HEX[usize::from(b & 15)] as char);
+    }
+}
+
 impl<'s> PgTx<'s> {
     pub(super) fn new(s: &'s PgStore) -> Self {
         Self {
             s,
+            found: HashMap::new(),
+            by_id: HashMap::new(),
+            ids: Vec::new(),
+            activities: String::new(),
+            docs: String::new(),
             facts: String::new(),
             locations: String::new(),
             results: String::new(),
@@ -107,47 +139,59 @@ impl<'s> PgTx<'s> {
         }
     }
 
-    /// Sends the buffered child rows.
+    /// Sends the buffered rows, parents first.
     pub(super) fn flush(&mut self) -> Result<(), StoreError> {
         let s = self.s;
-        copy_in(
-            s,
-            "COPY fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) FROM STDIN",
-            &std::mem::take(&mut self.facts),
-        )?;
-        copy_in(
-            s,
-            "COPY activity_location (activity_id, country, vocabulary, code, name) FROM STDIN",
-            &std::mem::take(&mut self.locations),
-        )?;
-        copy_in(s, "COPY activity_result (activity_id, indicators) FROM STDIN", &std::mem::take(&mut self.results))?;
-        copy_in(
-            s,
-            "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN",
-            &std::mem::take(&mut self.mappings),
-        )?;
-        copy_in(
-            s,
-            "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN",
-            &std::mem::take(&mut self.evidence),
-        )?;
+        let sends: [(&str, &mut String); 7] = [
+            ("COPY activity (id, iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es, title_key) FROM STDIN", &mut self.activities),
+            ("COPY activity_doc (activity_id, doc, transactions) FROM STDIN", &mut self.docs),
+            ("COPY fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) FROM STDIN", &mut self.facts),
+            ("COPY activity_location (activity_id, country, vocabulary, code, name) FROM STDIN", &mut self.locations),
+            ("COPY activity_result (activity_id, indicators) FROM STDIN", &mut self.results),
+            ("COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &mut self.mappings),
+            ("COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &mut self.evidence),
+        ];
+        for (sql, buf) in sends {
+            copy_in(s, sql, &std::mem::take(buf))?;
+        }
         Ok(())
     }
 
     fn flush_if_any(&mut self) -> Result<(), StoreError> {
-        if !(self.facts.is_empty()
-            && self.locations.is_empty()
-            && self.results.is_empty()
-            && self.mappings.is_empty()
+        if !(self.activities.is_empty() && self.facts.is_empty() && self.docs.is_empty()
+            && self.locations.is_empty() && self.results.is_empty() && self.mappings.is_empty()
             && self.evidence.is_empty())
         {
             self.flush()?;
         }
         Ok(())
     }
-}
 
-const ACTIVITY_COLUMNS: &str = "iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es, title_key";
+    fn next_id(&mut self) -> Result<i64, StoreError> {
+        if let Some(id) = self.ids.pop() {
+            return Ok(id);
+        }
+        let mut ids: Vec<i64> = self
+            .s
+            .query(&format!("SELECT nextval(pg_get_serial_sequence('activity', 'id')) FROM generate_series(1, {ID_BLOCK})"), &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        ids.reverse();
+        let id = ids.pop().ok_or_else(|| StoreError::database("the activity id sequence gave no value"))?;
+        self.ids = ids;
+        Ok(id)
+    }
+
+    /// Keeps `found` as the database now is for the row `id`.
+    fn note(&mut self, id: i64, f: impl FnOnce(&mut Existing)) {
+        if let Some(ident) = self.by_id.get(&id)
+            && let Some(Some(e)) = self.found.get_mut(ident)
+        {
+            f(e);
+        }
+    }
+}
 
 /// Integers of the activity row: hierarchy, humanitarian, ordinal, transactions, synthetic.
 fn ints_of(item: &ImportItem) -> [Option<i64>; 5] {
@@ -160,60 +204,103 @@ fn ints_of(item: &ImportItem) -> [Option<i64>; 5] {
     ]
 }
 
+fn existing_of(r: &postgres::Row) -> Existing {
+    Existing {
+        id: r.get(0),
+        fingerprint: r.get(1),
+        last_updated_utc: r.get(2),
+        source_path: r.get(3),
+        source_ordinal: r.get::<_, i64>(4) as u64,
+    }
+}
+
 impl ImportTx for PgTx<'_> {
+    fn prefetch(&mut self, idents: &[&str]) -> Result<(), StoreError> {
+        let ask: Vec<&str> = idents.iter().copied().filter(|i| !self.found.contains_key(*i)).collect();
+        if ask.is_empty() {
+            return Ok(());
+        }
+        for i in &ask {
+            self.found.insert((*i).to_owned(), None);
+        }
+        for r in self.s.query(
+            "SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal, iati_identifier FROM activity WHERE iati_identifier = ANY($1)",
+            &[&ask],
+        )? {
+            let ident: String = r.get(5);
+            let e = existing_of(&r);
+            self.by_id.insert(e.id, ident.clone());
+            self.found.insert(ident, Some(e));
+        }
+        Ok(())
+    }
+
     fn find(&mut self, ident: &str) -> Result<Option<Existing>, StoreError> {
+        if let Some(e) = self.found.get(ident) {
+            return Ok(e.clone());
+        }
         Ok(self
             .s
             .query_opt(
                 "SELECT id, fingerprint, last_updated_utc, source_path, source_ordinal FROM activity WHERE iati_identifier = $1",
                 &[&ident],
             )?
-            .map(|r| Existing {
-                id: r.get(0),
-                fingerprint: r.get(1),
-                last_updated_utc: r.get(2),
-                source_path: r.get(3),
-                source_ordinal: r.get::<_, i64>(4) as u64,
-            }))
+            .map(|r| existing_of(&r)))
     }
 
     fn insert_activity(&mut self, file: &FileRecord, item: &ImportItem) -> Result<i64, StoreError> {
+        let id = self.next_id()?;
         let r = &item.row;
         let ints = ints_of(item);
-        let row = self.s.query_one(
-            &format!(
-                "WITH a AS (INSERT INTO activity ({ACTIVITY_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id),
-                 d AS (INSERT INTO activity_doc (activity_id, doc, transactions) SELECT id, $23, $24 FROM a)
-                 SELECT id FROM a"
-            ),
+        let num = |v: Option<i64>| v.map(|n| n.to_string());
+        let (h, hu, o, n, sy) = (num(ints[0]), num(ints[1]), num(ints[2]), num(ints[3]), num(ints[4]));
+        let id_s = id.to_string();
+        copy_row(
+            &mut self.activities,
             &[
-                &item.iati_identifier(),
-                &item.opt(r.reporting_org_ref),
-                &item.s(r.reporting_org_name),
-                &item.s(r.title),
-                &item.opt(r.status),
-                &ints[0],
-                &ints[1],
-                &item.s(r.countries),
-                &item.opt(r.start_date),
-                &item.opt(r.end_date),
-                &item.opt(r.last_updated),
-                &item.s(r.last_updated_utc),
-                &file.path,
-                &ints[2],
-                &item.fingerprint,
-                &ints[3],
-                &item.s(r.commitments_usd),
-                &item.s(r.disbursements_usd),
-                &item.s(r.expenditures_usd),
-                &ints[4],
-                &item.s(r.title_es),
-                &item.s(r.title_key),
-                &item.encoded.doc,
-                &item.encoded.transactions,
+                Some(&id_s),
+                Some(item.iati_identifier()),
+                item.opt(r.reporting_org_ref),
+                Some(item.s(r.reporting_org_name)),
+                Some(item.s(r.title)),
+                item.opt(r.status),
+                h.as_deref(),
+                hu.as_deref(),
+                Some(item.s(r.countries)),
+                item.opt(r.start_date),
+                item.opt(r.end_date),
+                item.opt(r.last_updated),
+                Some(item.s(r.last_updated_utc)),
+                Some(&file.path),
+                o.as_deref(),
+                Some(&item.fingerprint),
+                n.as_deref(),
+                Some(item.s(r.commitments_usd)),
+                Some(item.s(r.disbursements_usd)),
+                Some(item.s(r.expenditures_usd)),
+                sy.as_deref(),
+                Some(item.s(r.title_es)),
+                Some(item.s(r.title_key)),
             ],
-        )?;
-        Ok(row.get(0))
+        );
+        // The document: bytea in COPY's text form (hex; its backslash escaped by `copy_row`).
+        let (mut doc, mut txs) = (String::new(), String::new());
+        hex_into(&mut doc, &item.encoded.doc);
+        hex_into(&mut txs, &item.encoded.transactions);
+        copy_row(&mut self.docs, &[Some(&id_s), Some(&doc), Some(&txs)]);
+        let ident = item.iati_identifier().to_owned();
+        self.by_id.insert(id, ident.clone());
+        self.found.insert(
+            ident,
+            Some(Existing {
+                id,
+                fingerprint: item.fingerprint.clone(),
+                last_updated_utc: item.s(r.last_updated_utc).to_owned(),
+                source_path: file.path.clone(),
+                source_ordinal: item.ordinal,
+            }),
+        );
+        Ok(id)
     }
 
     fn replace_activity(&mut self, id: i64, file: &FileRecord, item: &ImportItem) -> Result<(), StoreError> {
@@ -257,6 +344,14 @@ impl ImportTx for PgTx<'_> {
              ON CONFLICT (activity_id) DO UPDATE SET doc = excluded.doc, transactions = excluded.transactions",
             &[&id, &item.encoded.doc, &item.encoded.transactions],
         )?;
+        let (fp, lu, path, ordinal) =
+            (item.fingerprint.clone(), item.s(r.last_updated_utc).to_owned(), file.path.clone(), item.ordinal);
+        self.note(id, |e| {
+            e.fingerprint = fp;
+            e.last_updated_utc = lu;
+            e.source_path = path;
+            e.source_ordinal = ordinal;
+        });
         Ok(())
     }
 
@@ -310,6 +405,12 @@ impl ImportTx for PgTx<'_> {
     }
 
     fn touch(&mut self, id: i64, path: &str, ordinal: u64) -> Result<(), StoreError> {
+        self.flush_if_any()?;
+        let p = path.to_owned();
+        self.note(id, |e| {
+            e.source_path = p;
+            e.source_ordinal = ordinal;
+        });
         self.s.execute(
             "UPDATE activity SET source_path = $2, source_ordinal = $3 WHERE id = $1",
             &[&id, &path, &(ordinal as i64)],
@@ -318,6 +419,7 @@ impl ImportTx for PgTx<'_> {
     }
 
     fn source_of(&mut self, id: i64) -> Result<(String, u64), StoreError> {
+        self.flush_if_any()?;
         let r = self.s.query_one("SELECT source_path, source_ordinal FROM activity WHERE id = $1", &[&id])?;
         Ok((r.get(0), r.get::<_, i64>(1) as u64))
     }
@@ -348,6 +450,7 @@ impl ImportTx for PgTx<'_> {
     }
 
     fn rows_of_file(&mut self, path: &str) -> Result<Vec<(i64, String, String)>, StoreError> {
+        self.flush_if_any()?;
         Ok(self
             .s
             .query("SELECT id, iati_identifier, fingerprint FROM activity WHERE source_path = $1", &[&path])?
@@ -362,6 +465,9 @@ impl ImportTx for PgTx<'_> {
             self.s.execute(&format!("DELETE FROM {table} WHERE activity_id = $1"), &[&id])?;
         }
         self.s.execute("DELETE FROM activity WHERE id = $1", &[&id])?;
+        if let Some(ident) = self.by_id.remove(&id) {
+            self.found.insert(ident, None);
+        }
         Ok(())
     }
 

@@ -42,7 +42,12 @@ pub struct PgStore {
     run: RunMemory,
     /// Migrations this open applied.
     applied: Vec<String>,
+    /// Prepared statements by SQL text (see [`PgStore::prepared`]).
+    statements: RefCell<HashMap<String, postgres::Statement>>,
 }
+
+/// Prepared statements a connection keeps at most (past it, the cache starts over).
+const STATEMENT_CACHE: usize = 256;
 
 type Params<'a> = Vec<&'a (dyn ToSql + Sync)>;
 
@@ -69,6 +74,7 @@ impl PgStore {
             in_batch: false,
             run: RunMemory::default(),
             applied: Vec::new(),
+            statements: RefCell::new(HashMap::new()),
         };
         s.applied = s.migrate(mode)?;
         Ok(s)
@@ -82,20 +88,39 @@ impl PgStore {
         self.client.borrow_mut()
     }
 
+    /// The prepared statement for `sql`, prepared once per connection: a statement given as
+    /// text would be parsed by the server again at every call, one more round trip each.
+    fn prepared(&self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(st) = self.statements.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.c().prepare(sql).map_err(|e| self.err(e))?;
+        let mut cache = self.statements.borrow_mut();
+        if cache.len() >= STATEMENT_CACHE {
+            cache.clear();
+        }
+        cache.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+
     fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
-        self.c().query(sql, params).map_err(|e| self.err(e))
+        let st = self.prepared(sql)?;
+        self.c().query(&st, params).map_err(|e| self.err(e))
     }
 
     fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Option<Row>, StoreError> {
-        self.c().query_opt(sql, params).map_err(|e| self.err(e))
+        let st = self.prepared(sql)?;
+        self.c().query_opt(&st, params).map_err(|e| self.err(e))
     }
 
     fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
-        self.c().query_one(sql, params).map_err(|e| self.err(e))
+        let st = self.prepared(sql)?;
+        self.c().query_one(&st, params).map_err(|e| self.err(e))
     }
 
     fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
-        self.c().execute(sql, params).map_err(|e| self.err(e))
+        let st = self.prepared(sql)?;
+        self.c().execute(&st, params).map_err(|e| self.err(e))
     }
 
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
@@ -147,6 +172,8 @@ impl PgStore {
         }
         self.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
         let r = self.migrate_locked(mode);
+        // Plans prepared before a schema change are not used after it.
+        self.statements.borrow_mut().clear();
         let _ = self.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
         r
     }
@@ -604,7 +631,7 @@ impl Store for PgStore {
     fn activity_rows(&self, strategy: &str, ids: &[i64]) -> Result<Vec<ActivityRow>, StoreError> {
         let overrides = self.overrides(strategy)?;
         let sql = query::row_by_id_sql(Dialect::Postgres);
-        let st = self.c().prepare(&sql).map_err(|e| self.err(e))?;
+        let st = self.prepared(&sql)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let id_s = id.to_string();

@@ -27,6 +27,13 @@ pub struct Existing {
 /// The primitive operations one file's import needs from a backend, all inside the file's
 /// savepoint. Reads must see this file's earlier writes.
 pub trait ImportTx {
+    /// Says which identifiers [`ImportTx::find`] will be asked for next (the next items of the
+    /// file, in order), so that a backend for which each query is a round trip can read them
+    /// all at once. The default does nothing.
+    fn prefetch(&mut self, idents: &[&str]) -> Result<(), StoreError> {
+        let _ = idents;
+        Ok(())
+    }
     /// The stored activity of `ident`, if any.
     fn find(&mut self, ident: &str) -> Result<Option<Existing>, StoreError>;
     /// Inserts a new activity row for `item` from `file`; returns its id. Its child rows are
@@ -64,6 +71,52 @@ pub trait ImportTx {
 /// row of the file's previous version, that row's fingerprint, and the other copies that lost
 /// as (ordinal, line).
 type Fallback = (ImportItem, String, Vec<(u64, u64)>);
+
+/// Items read ahead of the rules, for [`ImportTx::prefetch`]: at most this many...
+const READ_AHEAD_ITEMS: usize = 256;
+/// ...and at most this many bytes of encoded activities (one activity may hold hundreds of
+/// thousands of transactions).
+const READ_AHEAD_BYTES: usize = 16 << 20;
+
+/// The file's items, read ahead in groups whose identifiers are announced to the backend.
+/// The stream is never asked again once it ended or failed (it need not be fused: the
+/// importer's waits for the next file's messages).
+struct ReadAhead<'a> {
+    items: &'a mut dyn Iterator<Item = Result<ImportItem, FileAbort>>,
+    pending: std::collections::VecDeque<Result<ImportItem, FileAbort>>,
+    done: bool,
+}
+
+impl ReadAhead<'_> {
+    fn next<T: ImportTx + ?Sized>(&mut self, tx: &mut T) -> Result<Option<Result<ImportItem, FileAbort>>, StoreError> {
+        if self.pending.is_empty() && !self.done {
+            let mut bytes = 0usize;
+            while self.pending.len() < READ_AHEAD_ITEMS && bytes < READ_AHEAD_BYTES {
+                match self.items.next() {
+                    None => {
+                        self.done = true;
+                        break;
+                    }
+                    Some(Err(e)) => {
+                        self.pending.push_back(Err(e));
+                        self.done = true;
+                        break;
+                    }
+                    Some(Ok(i)) => {
+                        bytes += i.encoded.doc.len() + i.encoded.transactions.len();
+                        self.pending.push_back(Ok(i));
+                    }
+                }
+            }
+            let idents: Vec<&str> =
+                self.pending.iter().filter_map(|r| r.as_ref().ok()).map(|i| i.iati_identifier()).collect();
+            if !idents.is_empty() {
+                tx.prefetch(&idents)?;
+            }
+        }
+        Ok(self.pending.pop_front())
+    }
+}
 
 fn push_unique(v: &mut Vec<String>, paths: Vec<String>) {
     for p in paths {
@@ -110,9 +163,10 @@ pub fn import_file<T: ImportTx + ?Sized>(
     // removed; the warnings are given once the winner is known.
     let mut fallbacks: HashMap<i64, Fallback> = HashMap::new();
     let mut fallback_queue: Option<std::vec::IntoIter<(i64, ImportItem, String)>> = None;
+    let mut items = ReadAhead { items, pending: Default::default(), done: false };
     loop {
         let (item, fallback_for) = match fallback_queue.as_mut() {
-            None => match items.next() {
+            None => match items.next(tx)? {
                 Some(Ok(i)) => {
                     file_activities += 1;
                     (i, None)
