@@ -58,15 +58,13 @@ impl SqliteStore {
         for t in TABLES.iter().filter(|t| t.name != "store_generation") {
             rows += tx.query_row(&format!("SELECT count(*) FROM {}", t.name), [], |r| r.get::<_, i64>(0))? as u64;
         }
-        if rows > 0 {
-            if !replace {
-                let activities: i64 = tx.query_row("SELECT count(*) FROM activity", [], |r| r.get(0))?;
-                return Err(StoreError::NotEmpty {
-                    target: tx.path().unwrap_or("").to_owned(),
-                    activities: activities as u64,
-                    rows,
-                });
-            }
+        if rows > 0 && !replace {
+            let activities: i64 = tx.query_row("SELECT count(*) FROM activity", [], |r| r.get(0))?;
+            return Err(StoreError::NotEmpty {
+                target: tx.path().unwrap_or("").to_owned(),
+                activities: activities as u64,
+                rows,
+            });
         }
         for t in TABLES.iter().rev() {
             tx.execute(&format!("DELETE FROM {}", t.name), [])?;
