@@ -16,6 +16,11 @@ pub enum CodeError {
         "invalid iati-identifier {0:?}: must be non-empty, with no tab, line break, control or invisible character inside (plain spaces are allowed)"
     )]
     Identifier(String),
+    /// An identifier longer than [`MAX_IDENTIFIER_BYTES`].
+    #[error(
+        "invalid iati-identifier: {0} bytes long, more than the {MAX_IDENTIFIER_BYTES} bytes an identifier may have"
+    )]
+    IdentifierTooLong(usize),
     /// Not a code of the IATI Country codelist (ISO 3166-1 alpha-2).
     #[error("invalid country code {0:?}: expected one ISO 3166-1 alpha-2 code such as \"GT\" (IATI Country codelist)")]
     Country(String),
@@ -41,6 +46,12 @@ pub enum CodeError {
     AmountRange(String),
 }
 
+/// Longest `iati-identifier`, in bytes. Real identifiers are far shorter (a publisher's
+/// organisation identifier and its own activity code); every backend indexes the identifier as
+/// a key, and a PostgreSQL b-tree entry holds at most about 2,700 bytes (a longer identifier
+/// made the whole import fail there, while SQLite stored it).
+pub const MAX_IDENTIFIER_BYTES: usize = 1000;
+
 /// An activity's `iati-identifier` (IATI element `iati-activity/iati-identifier`), trimmed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -54,6 +65,9 @@ impl IatiIdentifier {
         let t = raw.trim();
         if t.is_empty() || t.chars().any(|c| (c.is_whitespace() && c != ' ') || c.is_control() || is_invisible(c)) {
             return Err(CodeError::Identifier(raw.to_owned()));
+        }
+        if t.len() > MAX_IDENTIFIER_BYTES {
+            return Err(CodeError::IdentifierTooLong(t.len()));
         }
         Ok(Self(t.to_owned()))
     }
@@ -275,6 +289,17 @@ mod tests {
         ] {
             assert!(matches!(IatiIdentifier::parse(bad), Err(CodeError::Identifier(_))), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn identifiers_longer_than_the_key_width_are_errors() {
+        let longest = format!("XM-{}", "a".repeat(MAX_IDENTIFIER_BYTES - 3));
+        assert!(IatiIdentifier::parse(&longest).is_ok());
+        let too_long = format!("{longest}b");
+        assert_eq!(IatiIdentifier::parse(&too_long), Err(CodeError::IdentifierTooLong(MAX_IDENTIFIER_BYTES + 1)));
+        // Bytes, not characters: 500 two-byte letters are 1,000 bytes, one more is too many.
+        assert!(IatiIdentifier::parse(&"é".repeat(500)).is_ok());
+        assert!(IatiIdentifier::parse(&"é".repeat(501)).is_err());
     }
 
     #[test]

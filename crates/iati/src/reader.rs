@@ -1414,7 +1414,7 @@ impl<R: BufRead> ActivityReader<R> {
 
     fn code_diag(&mut self, e: CodeError, offset: u64) {
         let code = match e {
-            CodeError::Identifier(_) => "invalid-identifier",
+            CodeError::Identifier(_) | CodeError::IdentifierTooLong(_) => "invalid-identifier",
             CodeError::Country(_) => "invalid-country",
             CodeError::Percentage(_) => "invalid-percentage",
             CodeError::Date(_) => "invalid-date",
