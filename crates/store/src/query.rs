@@ -107,6 +107,15 @@ pub fn count_sql(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<String
     (format!("SELECT count(*) {} WHERE {where_sql}", from(d)), args)
 }
 
+/// A filter's text folded as the database folds the column it is compared with: `lower()`
+/// folds ASCII letters only on both backends (SQLite's `lower`; PostgreSQL's under `COLLATE
+/// "C"`), so the parameter is folded the same way. (Folded with full Unicode lower case, a
+/// title or organisation name with a capital non-ASCII letter, `Ámbito`, was not found even
+/// when searched as written.)
+fn fold(s: &str) -> String {
+    s.to_ascii_lowercase()
+}
+
 /// `s` matched literally by `LIKE ... ESCAPE '\'`: `%`, `_` and `\` lose their special meaning.
 fn like_literal(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -134,11 +143,11 @@ fn activity_where(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<Strin
     }
     if let Some(o) = &filter.reporting_org {
         let n = push(&mut args, o.clone());
-        let l = push(&mut args, format!("%{}%", like_literal(&o.to_lowercase())));
+        let l = push(&mut args, format!("%{}%", like_literal(&fold(o))));
         sql.push_str(&format!(" AND (a.reporting_org_ref = {n} OR lower(a.reporting_org_name) LIKE {l} ESCAPE '\\')"));
     }
     if let Some(t) = &filter.text {
-        let p = push(&mut args, format!("%{}%", like_literal(&t.to_lowercase())));
+        let p = push(&mut args, format!("%{}%", like_literal(&fold(t))));
         sql.push_str(&format!(
             " AND (lower(a.title) LIKE {p} ESCAPE '\\' OR lower(a.title_es) LIKE {p} ESCAPE '\\' OR lower(a.iati_identifier) LIKE {p} ESCAPE '\\')"
         ));
@@ -148,7 +157,7 @@ fn activity_where(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<Strin
         sql.push_str(&format!(" AND a.status = {p}"));
     }
     if let Some(o) = &filter.implementing_org {
-        let p = push(&mut args, o.to_lowercase());
+        let p = push(&mut args, fold(o));
         sql.push_str(&format!(
             " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND lower(f.implementing_org) = {p})"
         ));
