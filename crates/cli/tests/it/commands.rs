@@ -273,32 +273,6 @@ fn every_override_decision_is_kept_in_the_history_with_its_note() {
 }
 
 #[test]
-fn stale_mappings_are_recomputed_when_a_strategy_definition_changes() {
-    let (dir, mut store) = db();
-    let f = write(dir.path(), "p.xml", portfolio());
-    senda::import::import(&mut store, &[f], false, false).expect("import");
-    senda::commands::ensure_mappings(&mut store).expect("fingerprints recorded");
-    // Pretend the stored mappings came from another version of the definition, with another result.
-    let n = store
-        .remap(STRATEGY, "stale-fingerprint", &|_| senda_core::mapping::Mapping {
-            lines_of_effort: vec!["LOE7".into()],
-            evidence: vec![],
-        })
-        .expect("remap");
-    assert_eq!(n, 2);
-    let infos = store.activity_infos(STRATEGY).expect("infos");
-    assert!(infos.values().all(|i| i.lines_of_effort == ["LOE7"]));
-    senda::commands::ensure_mappings(&mut store).expect("re-map");
-    let rows = store
-        .list_activities(&senda_store::ActivityFilter { strategy: STRATEGY.into(), ..Default::default() })
-        .expect("list");
-    let ret = rows.iter().find(|r| r.iati_identifier == "XM-T-RET").expect("row");
-    assert_eq!(ret.lines_of_effort, "LOE5");
-    let coffee = rows.iter().find(|r| r.iati_identifier == "XM-T-COFFEE").expect("row");
-    assert_eq!(coffee.lines_of_effort, "");
-}
-
-#[test]
 fn demo_builds_a_labelled_synthetic_database() {
     let dir = tempfile::tempdir().expect("tmp");
     let db = dir.path().join("demo.db");

@@ -2,9 +2,9 @@
 
 mod bad_input;
 mod commands;
+mod conformance;
 mod printable;
 mod real_data;
-mod reimport;
 mod support;
 mod values;
 mod web;

@@ -4,20 +4,19 @@
 //!   (182 activities, labels by reading, see `data/labels/README.md`) against the rules of
 //!   `strategies/cmms-2021.toml`; prints precision and recall per line of effort and fails
 //!   below the committed floors.
-//! - `country_totals_equal_an_independent_computation`: the by-country report equals a
-//!   separate computation over the same files (method in the test's doc comment).
+//! - `independent_totals`: a separate computation of the by-country totals over the same
+//!   files (method in its doc comment), which `conformance::real_data` compares with the
+//!   report on every backend.
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use rust_decimal::Decimal;
 use senda_core::Strategy;
 use senda_core::mapping::Mapper;
-use senda_core::report::Dimension;
-use senda_store::SqliteStore;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-fn shared() -> PathBuf {
+pub(crate) fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati")
 }
 
@@ -125,7 +124,7 @@ fn labelled_set_precision_and_recall() {
 /// file replaces the earlier one (these files' duplicates have equal last-updated-datetime).
 /// Sums are exact decimals; Senda rounds each split to the cent, so per-country totals may
 /// differ by at most one cent per split transaction.
-fn independent_totals(files: &[PathBuf]) -> (BTreeMap<(String, String), Decimal>, u64) {
+pub(crate) fn independent_totals(files: &[PathBuf]) -> (BTreeMap<(String, String), Decimal>, u64) {
     struct Act {
         countries: Vec<(String, Option<Decimal>)>,
         txs: Vec<(String, Decimal, Option<String>)>,
@@ -237,57 +236,6 @@ fn independent_totals(files: &[PathBuf]) -> (BTreeMap<(String, String), Decimal>
         }
     }
     (out, splits)
-}
-
-#[test]
-fn country_totals_equal_an_independent_computation() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut store = SqliteStore::open(&dir.path().join("t.db")).expect("db");
-    let folder = shared().join("us-gov");
-    let report = senda::import::import(&mut store, std::slice::from_ref(&folder), false, false).expect("import");
-    assert_eq!(report.files_rejected, 0);
-    let r = senda::commands::build_report(
-        &store,
-        "cmms-2021",
-        vec![Dimension::Country],
-        false,
-        &senda::cli::Filters::default(),
-    )
-    .expect("report");
-    let files = senda::import::discover(&[folder]).expect("files").files;
-    let (expected, splits) = independent_totals(&files);
-    let tolerance = Decimal::new(1, 2) * Decimal::from(splits.max(1));
-    let mut countries: Vec<String> = expected.keys().map(|(c, _)| c.clone()).collect();
-    countries.dedup();
-    for c in &countries {
-        let row =
-            r.rows.iter().find(|row| &row.key[0] == c).unwrap_or_else(|| panic!("country {c} missing from report"));
-        for (ty, got) in [("2", row.usd.commitments), ("3", row.usd.disbursements), ("4", row.usd.expenditures)] {
-            let want = expected.get(&(c.clone(), ty.to_owned())).copied().unwrap_or_default();
-            assert!((got - want).abs() <= tolerance, "{c} type {ty}: report {got}, independent {want}");
-        }
-    }
-    let want_total: Decimal = expected.iter().filter(|((_, t), _)| t == "3").map(|(_, v)| *v).sum();
-    assert!(
-        (r.total.usd.disbursements - want_total).abs() <= tolerance,
-        "total disbursements {} vs {want_total}",
-        r.total.usd.disbursements
-    );
-    // Every grouping sums to the same grand total.
-    for dims in [
-        vec![Dimension::LineOfEffort],
-        vec![Dimension::FiscalYear],
-        vec![Dimension::LineOfEffort, Dimension::Country, Dimension::FiscalYear],
-        vec![Dimension::Sector],
-        vec![Dimension::ImplementingOrg],
-    ] {
-        let v =
-            senda::commands::build_report(&store, "cmms-2021", dims.clone(), false, &senda::cli::Filters::default())
-                .expect("report");
-        let (sum, _) = v.rows_sum();
-        assert_eq!(sum, r.total.usd, "grouping {dims:?} does not reconcile");
-        assert_eq!(v.total.usd, r.total.usd);
-    }
 }
 
 /// The import maps with [`senda_core::mapping::MapperSet`] (one keyword scan per text for

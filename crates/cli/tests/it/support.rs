@@ -84,12 +84,12 @@ pub fn transaction(type_code: &str, date: &str, amount: &str) -> String {
 }
 
 /// Imports `paths` (no `--force`, no progress bar).
-pub fn import(store: &mut SqliteStore, paths: &[PathBuf]) -> ImportReport {
+pub fn import(store: &mut dyn Store, paths: &[PathBuf]) -> ImportReport {
     senda::import::import(store, paths, false, false).expect("import runs (bad files are rejected, not errors)")
 }
 
 /// Imports with `--force`.
-pub fn import_force(store: &mut SqliteStore, paths: &[PathBuf]) -> ImportReport {
+pub fn import_force(store: &mut dyn Store, paths: &[PathBuf]) -> ImportReport {
     senda::import::import(store, paths, true, false).expect("import runs")
 }
 
@@ -125,22 +125,22 @@ pub fn dump(r: &ImportReport) -> String {
 }
 
 /// The stored activity (transactions included).
-pub fn stored(store: &SqliteStore, id: &str) -> Activity {
+pub fn stored(store: &dyn Store, id: &str) -> Activity {
     store.activity(id, STRATEGY).unwrap_or_else(|e| panic!("{id}: {e}")).activity
 }
 
 /// Whether an activity with this identifier is stored.
-pub fn exists(store: &SqliteStore, id: &str) -> bool {
+pub fn exists(store: &dyn Store, id: &str) -> bool {
     store.activity(id, STRATEGY).is_ok()
 }
 
 /// The stored English title.
-pub fn title(store: &SqliteStore, id: &str) -> String {
+pub fn title(store: &dyn Store, id: &str) -> String {
     stored(store, id).title_in("en").to_owned()
 }
 
 /// Every stored `(identifier, title)`, sorted by identifier.
-pub fn ids_and_titles(store: &SqliteStore) -> Vec<(String, String)> {
+pub fn ids_and_titles(store: &dyn Store) -> Vec<(String, String)> {
     store
         .list_activities(&ActivityFilter { strategy: STRATEGY.into(), ..Default::default() })
         .expect("list activities")
@@ -150,17 +150,17 @@ pub fn ids_and_titles(store: &SqliteStore) -> Vec<(String, String)> {
 }
 
 /// Number of stored activities.
-pub fn count(store: &SqliteStore) -> u64 {
+pub fn count(store: &dyn Store) -> u64 {
     store.count_activities().expect("count")
 }
 
 /// The report grouped by `dims`, no filters.
-pub fn report(store: &SqliteStore, dims: Vec<Dimension>) -> Report {
+pub fn report(store: &dyn Store, dims: Vec<Dimension>) -> Report {
     senda::commands::build_report(store, STRATEGY, dims, false, &senda::cli::Filters::default()).expect("report")
 }
 
 /// The by-country report.
-pub fn by_country(store: &SqliteStore) -> Report {
+pub fn by_country(store: &dyn Store) -> Report {
     report(store, vec![Dimension::Country])
 }
 

@@ -17,22 +17,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-fn stats_dir() -> PathBuf {
+pub(crate) fn stats_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/migration-stats")
 }
 
-fn cmms() -> Strategy {
+pub(crate) fn cmms() -> Strategy {
     Strategy::builtin("cmms-2021").expect("cmms")
 }
 
-fn cc(s: &str) -> CountryCode {
+pub(crate) fn cc(s: &str) -> CountryCode {
     CountryCode::parse(s).expect("country")
 }
 
 /// Independent sum over the southwest border CSV: split each line on commas (the file has no
 /// quoted fields, checked below), take column 0 (fiscal year, "2025 (FYTD)" → 2025), column 5
 /// (citizenship grouping) and column 8 (count), and add counts per (citizenship, fiscal year).
-fn independent_swb_totals() -> BTreeMap<(String, i32), i64> {
+pub(crate) fn independent_swb_totals() -> BTreeMap<(String, i32), i64> {
     let text = std::fs::read_to_string(stats_dir().join("cbp/sbo-encounters-fy22-fy25-aug.csv")).expect("csv");
     assert!(!text.contains('"'), "the method assumes no quoted fields");
     let mut out = BTreeMap::new();
@@ -48,117 +48,6 @@ fn independent_swb_totals() -> BTreeMap<(String, i32), i64> {
         *out.entry((code.to_owned(), fy)).or_insert(0) += f[8].trim().parse::<i64>().expect("count");
     }
     out
-}
-
-#[test]
-fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
-    let (dir, mut store) = db();
-    let files = vec![
-        stats_dir().join("cbp/sbo-encounters-fy22-fy25-aug.csv"),
-        stats_dir().join("cbp/cbp-nationwide-encounters-fy20-fy23-state.csv"),
-        stats_dir().join("dhs-ohss/khsm-encounters-usbp-fy25m11.xlsx"),
-    ];
-    let r = import_values(&mut store, &files, &Dataset::Stats).expect("import");
-    assert_eq!(r.files_rejected(), 0, "{:?}", r.files);
-    for f in &r.files {
-        assert!(f.inserted > 0, "{} stored nothing", f.file);
-    }
-    // Every row is stored but for the OHSS workbook's 10 rows of "Serbia and Montenegro
-    // (former)", which has no current ISO code: each is an error naming its row, not stored.
-    let rejected: Vec<u64> = r.files.iter().map(|f| f.rows_rejected).collect();
-    assert_eq!(rejected, [0, 0, 10]);
-    assert!(r.diagnostics.iter().all(|d| d.code == "unknown-country" && d.message.contains("Serbia and Montenegro")));
-    let series: Vec<String> = store.stat_series().expect("series").into_iter().map(|s| s.series.code).collect();
-    assert_eq!(series, ["cbp-nationwide-encounters", "cbp-swb-encounters", "ohss-usbp-encounters"]);
-
-    // The stored values, summed per citizenship and fiscal year, equal the independent sum.
-    let rows = store
-        .observations(&ObservationFilter { series: vec!["cbp-swb-encounters".into()], ..Default::default() })
-        .expect("rows");
-    let mut stored: BTreeMap<(String, i32), i64> = BTreeMap::new();
-    for r in &rows {
-        if let Some(c) = r.observation.place.country().filter(|c| ["SV", "GT", "HN"].contains(&c.as_str())) {
-            let v: i64 = r.observation.value.try_into().expect("integer");
-            *stored.entry((c.as_str().to_owned(), r.observation.period.fiscal_year())).or_insert(0) += v;
-        }
-    }
-    let expected = independent_swb_totals();
-    assert_eq!(stored, expected);
-    eprintln!("SWB encounters per citizenship and FY (stored = independent): {expected:?}");
-
-    // The context indicator LOE6-C1 for Guatemala, per fiscal year, is the same sum.
-    let views = senda_store::indicator_views(&store, &cmms(), &Scope::Countries(vec![cc("GT")])).expect("views");
-    let loe6 = views.iter().find(|v| v.def.code == "LOE6-C1").expect("LOE6-C1");
-    for p in &loe6.by_fiscal_year {
-        let want = expected[&("GT".to_owned(), p.period.fiscal_year())];
-        assert_eq!(p.value.value(), Some(Decimal::from(want)), "{}", p.period);
-    }
-    // FY2025 is partial (October to August): 11 months, and the view says so.
-    let i = loe6.by_fiscal_year.iter().position(|p| p.period.to_string() == "FY2025").expect("FY2025");
-    assert_eq!(loe6.fiscal_year_months[i], 11);
-
-    // Re-importing the same files changes nothing and says so.
-    let again = import_values(&mut store, &files, &Dataset::Stats).expect("again");
-    assert!(again.files.iter().all(|f| f.same_file && f.inserted + f.updated + f.removed == 0));
-
-    // `senda stats export --format csv` gives ISO countries and periods; its GT FY2024 rows add up.
-    let db = dir.path().join("senda.db");
-    let mut out = Vec::new();
-    let filter = ObservationFilter {
-        series: vec!["cbp-swb-encounters".into()],
-        country: Some("GT".into()),
-        kinds: vec![senda_core::ValueKind::Observed],
-    };
-    senda::values::cmd_export(&db.display().to_string(), &filter, false, &mut out).expect("export");
-    let mut rdr = csv::Reader::from_reader(out.as_slice());
-    let headers = rdr.headers().expect("headers").clone();
-    for col in ["series", "country", "period", "value"] {
-        assert!(headers.iter().any(|h| h == col), "{col} missing in {headers:?}");
-    }
-    let (pi, vi, ci) = (
-        headers.iter().position(|h| h == "period").expect("p"),
-        headers.iter().position(|h| h == "value").expect("v"),
-        headers.iter().position(|h| h == "country").expect("c"),
-    );
-    let mut fy2024 = 0i64;
-    for rec in rdr.records() {
-        let rec = rec.expect("record");
-        assert_eq!(&rec[ci], "GT");
-        let p = senda_core::Period::parse(&rec[pi]).expect("ISO period");
-        assert!(matches!(p, senda_core::Period::Month { .. }), "{}", &rec[pi]);
-        if p.fiscal_year() == 2024 {
-            fy2024 += rec[vi].parse::<i64>().expect("value");
-        }
-    }
-    assert_eq!(fy2024, expected[&("GT".to_owned(), 2024)]);
-}
-
-#[test]
-fn a_changed_statistics_file_replaces_its_values_and_a_bad_file_leaves_nothing() {
-    let (dir, mut store) = db();
-    let hxl = |rows: &str| {
-        format!("Month,Country,Series,Value\n#date,#country+code,#indicator+code,#indicator+value\n{rows}")
-    };
-    let a = write(
-        dir.path(),
-        "a.csv",
-        hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,20\n2023-12,GT,test-series,30\n"),
-    );
-    let bad = write(dir.path(), "bad.csv", "this is not,a statistics file\n1,2\n");
-    let r = import_values(&mut store, &[a.clone(), bad.clone()], &Dataset::Stats).expect("import");
-    assert_eq!(r.files[0].inserted, 3);
-    assert!(r.files[1].error.as_deref().is_some_and(|e| e.contains("bad.csv")), "{:?}", r.files[1]);
-    assert_eq!(r.files_rejected(), 1);
-    // The changed file: one value changed, one removed, one new. Counts equal the change.
-    std::fs::write(&a, hxl("2023-10,GT,test-series,10\n2023-11,GT,test-series,25\n2024-01,GT,test-series,5\n"))
-        .expect("rewrite");
-    let r = import_values(&mut store, std::slice::from_ref(&a), &Dataset::Stats).expect("again");
-    let f = &r.files[0];
-    assert_eq!((f.inserted, f.updated, f.unchanged, f.removed), (1, 1, 1, 1));
-    let rows = store.observations(&ObservationFilter::default()).expect("rows");
-    let got: Vec<(String, String)> =
-        rows.iter().map(|r| (r.observation.period.to_string(), r.observation.value.to_string())).collect();
-    assert_eq!(got, [("2023-10".into(), "10".into()), ("2023-11".into(), "25".into()), ("2024-01".into(), "5".into())]);
 }
 
 const RESULTS_CSV: &str = "indicator,country,admin1,period,kind,value,denominator,sex,note
@@ -248,61 +137,6 @@ fn hxl_results_skip_blank_rows_and_report_a_bad_attribute_column() {
     let views = senda_store::indicator_views(&store, &cmms(), &Scope::Countries(cmms().focus_countries)).expect("v");
     let v = views.iter().find(|v| v.def.code == "LOE7-1").expect("LOE7-1");
     assert_eq!(v.progress.latest_actual.as_ref().and_then(|p| p.value.value()), Some(Decimal::from(1500)));
-}
-
-#[test]
-fn a_changed_definition_keeps_old_values_under_their_version() {
-    let (_dir, mut store) = db();
-    let st = cmms();
-    let def = st.indicator("LOE5-1").expect("def").clone();
-    let v1 = store.ensure_indicator_definition(&st.id, &def).expect("v1");
-    let obs = |value: i64| senda_core::Observation {
-        series: "LOE5-1".into(),
-        place: senda_core::Place::Country(cc("GT")),
-        period: senda_core::Period::FiscalYear(2023),
-        disaggregation: Default::default(),
-        kind: senda_core::ValueKind::Actual,
-        value: Decimal::from(value),
-        denominator: None,
-        row: 1,
-    };
-    let batch = |o, id| senda_store::ValueBatch {
-        dataset: "results",
-        path: None,
-        format: "api".into(),
-        content_hash: String::new(),
-        series: vec![],
-        observations: vec![(o, Some(id))],
-        report: serde_json::Value::Null,
-    };
-    store.import_values(&batch(obs(380), v1.id)).expect("store v1 value");
-    // The definition changes what it measures (households instead of people): version 2.
-    let mut changed = st.clone();
-    let d = changed.indicators.iter_mut().find(|d| d.code == "LOE5-1").expect("d");
-    d.unit = "households".into();
-    // A name change alone is not a new version.
-    let mut renamed = def.clone();
-    renamed.name = "Returned persons assisted".into();
-    assert_eq!(store.ensure_indicator_definition(&st.id, &renamed).expect("same").version, 1);
-    let v2 = store
-        .ensure_indicator_definition(
-            &st.id,
-            &changed.indicators[changed.indicators.iter().position(|d| d.code == "LOE5-1").expect("i")],
-        )
-        .expect("v2");
-    assert_eq!(v2.version, 2);
-    let views = senda_store::indicator_views(&store, &changed, &Scope::Countries(vec![cc("GT")])).expect("views");
-    let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("view");
-    assert_eq!(v.version, 2);
-    assert_eq!(v.older_version_values, 1, "the v1 value is kept apart");
-    assert!(v.progress.latest_actual.is_none(), "and not combined with v2 values");
-    // The stored value still points at version 1.
-    let stored = store.observations(&ObservationFilter::default()).expect("rows");
-    assert_eq!(stored[0].definition_version, Some(v1.id));
-    // Under the original definition it is the current value.
-    let views = senda_store::indicator_views(&store, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
-    let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("view");
-    assert_eq!(v.progress.latest_actual.as_ref().and_then(|p| p.value.value()), Some(Decimal::from(380)));
 }
 
 /// A demo-like database: synthetic activities, plus synthetic statistics and results.
