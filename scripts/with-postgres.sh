@@ -18,6 +18,15 @@
 set -uo pipefail
 
 me=with-postgres
+# A throw-away server needs no crash safety: fsync and its kin are off, which makes the tests
+# faster. SENDA_PG_DURABLE=1 keeps PostgreSQL's defaults (benchmarks: bench/backends.sh).
+if [ "${SENDA_PG_DURABLE:-}" = 1 ]; then
+  durability=""
+else
+  durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+# More server settings, e.g. SENDA_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements".
+durability="$durability ${SENDA_PG_OPTIONS:-}"
 if [ $# -eq 0 ]; then
   echo "usage: scripts/with-postgres.sh COMMAND [ARGS...]" >&2
   exit 2
@@ -156,7 +165,7 @@ mkdir -p "$tmp/socket"
 started=
 for attempt in 1 2 3; do
   port=$(free_port)
-  if as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $tmp/socket -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null 2>&1; then
+  if as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $tmp/socket -c listen_addresses=127.0.0.1 $durability -c max_connections=200" start >/dev/null 2>&1; then
     started=1
     break
   fi

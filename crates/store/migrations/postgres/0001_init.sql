@@ -18,6 +18,12 @@
 --     SQLite's implicit rowid has to order by something else here).
 --   - Backfills of old rows written in pure SQL are kept (a fresh database has none); backfills
 --     done in Rust during a migration step stay in Rust.
+--   - One deliberate difference: the tables whose rows belong to one activity (activity_doc,
+--     fact, activity_mapping, mapping_evidence, activity_location, activity_result) carry no
+--     FOREIGN KEY to activity(id). SQLite does not enforce those keys inside an import either:
+--     every row written belongs to the activity written just before it, and removing an
+--     activity deletes its rows explicitly (crates/store/src/pg/import.rs, CHILD_TABLES). A
+--     key check per row cost 40 % of an import's time through COPY (docs/benchmarks.md).
 --   - The schema version is not kept here: the Rust code creates and updates
 --     `senda_schema (version BIGINT NOT NULL)` itself.
 
@@ -51,14 +57,14 @@ CREATE INDEX activity_synthetic ON activity(synthetic) WHERE synthetic != 0;
 
 -- activity_doc: the full activity, apart from the row above so that scans of `activity` stay small.
 CREATE TABLE activity_doc (
-    activity_id  BIGINT PRIMARY KEY REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id  BIGINT PRIMARY KEY,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     doc          BYTEA NOT NULL,             -- the activity without transactions (senda_store::codec)
     transactions BYTEA NOT NULL              -- its transactions (senda_store::codec)
 );
 
 -- fact: attributed slices of commitments, disbursements and expenditures (see senda_core::attribution).
 CREATE TABLE fact (
-    activity_id       BIGINT NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id       BIGINT NOT NULL,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     transaction_index BIGINT,
     transaction_type  TEXT COLLATE "C" NOT NULL,
     date              TEXT COLLATE "C",
@@ -72,7 +78,7 @@ CREATE INDEX fact_activity ON fact(activity_id);
 
 -- activity_mapping: the rules' result per strategy (narrow: reports scan it).
 CREATE TABLE activity_mapping (
-    activity_id BIGINT NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id BIGINT NOT NULL,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     strategy    TEXT COLLATE "C" NOT NULL,
     lines       TEXT COLLATE "C" NOT NULL,   -- 'LOE1;LOE5', '' when not mapped
     PRIMARY KEY (strategy, activity_id)
@@ -81,7 +87,7 @@ CREATE INDEX activity_mapping_activity ON activity_mapping(activity_id);
 
 -- mapping_evidence: why (rule, field, matched value), JSON; read one activity at a time.
 CREATE TABLE mapping_evidence (
-    activity_id BIGINT NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id BIGINT NOT NULL,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     strategy    TEXT COLLATE "C" NOT NULL,
     evidence    TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (activity_id, strategy)

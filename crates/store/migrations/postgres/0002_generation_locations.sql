@@ -13,7 +13,7 @@ INSERT INTO store_generation (id, generation) VALUES (1, 1);
 -- migration step in code (on SQLite: sqlite.rs, `backfill_locations`; a PostgreSQL database is
 -- always created at the current version by `senda migrate`, so it has no such rows).
 CREATE TABLE activity_location (
-    activity_id BIGINT NOT NULL REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id BIGINT NOT NULL,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     country     TEXT COLLATE "C" NOT NULL,   -- location/administrative[@level=0][@vocabulary=A4]/@code, else the activity's only recipient country, else ''
     vocabulary  TEXT COLLATE "C" NOT NULL,   -- location/administrative[@level=1]/@vocabulary (G1 GeoNames, A1 GAUL, ...)
     code        TEXT COLLATE "C" NOT NULL,   -- location/administrative[@level=1]/@code

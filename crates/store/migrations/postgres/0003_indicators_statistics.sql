@@ -62,6 +62,6 @@ CREATE INDEX observation_file ON observation(file_id);
 -- activity when shown). Filled at import; older databases are filled by the migration step
 -- (in code on SQLite, `backfill_results`; a PostgreSQL database has no such older rows).
 CREATE TABLE activity_result (
-    activity_id BIGINT PRIMARY KEY REFERENCES activity(id) ON DELETE CASCADE,
+    activity_id BIGINT PRIMARY KEY,   -- activity(id); no FOREIGN KEY on PostgreSQL (see 0001)
     indicators  BIGINT NOT NULL
 );

@@ -61,6 +61,7 @@ impl PgStore {
             }
             let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
             self.batch(&format!("TRUNCATE {} RESTART IDENTITY", names.join(", ")))?;
+            self.reserved_ids.borrow_mut().clear();
             struct Sink<'a> {
                 s: &'a PgStore,
                 table: Option<&'static str>,

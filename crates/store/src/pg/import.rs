@@ -98,8 +98,6 @@ pub(super) struct PgTx<'s> {
     found: HashMap<String, Option<Existing>>,
     /// Identifier of each row id in `found`.
     by_id: HashMap<i64, String>,
-    /// Reserved activity ids, next last.
-    ids: Vec<i64>,
     activities: String,
     docs: String,
     facts: String,
@@ -128,7 +126,6 @@ impl<'s> PgTx<'s> {
             s,
             found: HashMap::new(),
             by_id: HashMap::new(),
-            ids: Vec::new(),
             activities: String::new(),
             docs: String::new(),
             facts: String::new(),
@@ -168,7 +165,7 @@ impl<'s> PgTx<'s> {
     }
 
     fn next_id(&mut self) -> Result<i64, StoreError> {
-        if let Some(id) = self.ids.pop() {
+        if let Some(id) = self.s.reserved_ids.borrow_mut().pop() {
             return Ok(id);
         }
         let mut ids: Vec<i64> = self
@@ -179,7 +176,7 @@ impl<'s> PgTx<'s> {
             .collect();
         ids.reverse();
         let id = ids.pop().ok_or_else(|| StoreError::database("the activity id sequence gave no value"))?;
-        self.ids = ids;
+        *self.s.reserved_ids.borrow_mut() = ids;
         Ok(id)
     }
 

@@ -44,6 +44,9 @@ pub struct PgStore {
     applied: Vec<String>,
     /// Prepared statements by SQL text (see [`PgStore::prepared`]).
     statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Activity ids reserved from the identity sequence and not used yet, next last (an
+    /// import takes them in blocks: see `import::PgTx`). Unused ones are simply gaps.
+    pub(super) reserved_ids: RefCell<Vec<i64>>,
 }
 
 /// Prepared statements a connection keeps at most (past it, the cache starts over).
@@ -67,6 +70,11 @@ impl PgStore {
     pub fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
         let config = conn::config(url)?;
         let target = conn::describe(&config);
+        if config.get_ssl_mode() == postgres::config::SslMode::Require {
+            return Err(StoreError::Url(format!(
+                "{target}: sslmode=require, but this Senda connects to PostgreSQL without TLS; use sslmode=disable or prefer on a private network (README, \"Running Senda for a team\")"
+            )));
+        }
         let client = config.connect(NoTls).map_err(|e| conn::error(&target, e))?;
         let mut s = Self {
             client: RefCell::new(client),
@@ -75,8 +83,13 @@ impl PgStore {
             run: RunMemory::default(),
             applied: Vec::new(),
             statements: RefCell::new(HashMap::new()),
+            reserved_ids: RefCell::new(Vec::new()),
         };
         s.applied = s.migrate(mode)?;
+        // Plans are made for the table as it is at each call: an import grows its tables inside
+        // one transaction, before any ANALYZE, and a plan cached while they were small (a
+        // sequential scan) made each look-up of the next identifiers slower than the last.
+        s.batch("SET plan_cache_mode = force_custom_plan")?;
         Ok(s)
     }
 
