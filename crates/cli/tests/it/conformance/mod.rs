@@ -18,7 +18,8 @@
 //! history, re-mapping), `values.rs` (statistics and results values), `paging.rs` (keyset
 //! pages, the same on both backends), `reports.rs` (totals across groupings), `real_data.rs`
 //! (`../shared/data/iati/` on both backends), `copy.rs` (`copy_database`), `opening.rs`
-//! (PostgreSQL's connection errors; a newer schema refused on both).
+//! (PostgreSQL's connection errors; a newer schema refused on both), `text.rs` (text that
+//! means something to a database comes back as published).
 
 mod copy;
 mod import;
@@ -28,6 +29,7 @@ mod paging;
 mod real_data;
 mod reimport;
 mod reports;
+mod text;
 mod values;
 
 use crate::support::{STRATEGY, activity, transaction};

@@ -167,3 +167,90 @@ fn a_newer_schema_is_refused_on_every_backend() {
         }
     });
 }
+
+/// The PostgreSQL server ends the import's connection while it is writing a file: the import
+/// stops with an error that says the database went away, nothing of the files being written
+/// stays, and the next run completes to the database an uninterrupted import gives.
+#[test]
+fn the_server_ending_the_connection_mid_import_leaves_nothing_partial() {
+    with_postgres(|server| {
+        let b = Backend::new(Kind::Postgres, Some(server.to_owned()));
+        let dir = data_dir();
+        let files: Vec<std::path::PathBuf> = (0..3)
+            .map(|i| {
+                let f = dir.path().join(format!("s{i}.xml"));
+                senda::generate::write_file(&f, 150, None, 40 + i).expect("generate");
+                f
+            })
+            .collect();
+        let mut reference = b.db();
+        crate::support::import(&mut *reference, &files);
+        assert!(reference.count_activities().expect("count") > 0);
+
+        let db = b.db();
+        let url = db.url().to_owned();
+        let name = url.rsplit('/').next().expect("name").to_owned();
+        // Another session holds source_file against writes: the import writes the first file's
+        // activities, then waits to record the file; there the server ends its connection.
+        let mut holder = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut lock = holder.transaction().expect("begin");
+        lock.batch_execute("LOCK TABLE source_file IN EXCLUSIVE MODE").expect("lock");
+        let import = {
+            let (url, files) = (url.clone(), files.clone());
+            std::thread::spawn(move || {
+                let mut s = senda_store::open(&url, OpenMode::Existing).expect("open");
+                senda::import::import(&mut *s, &files, false, false)
+            })
+        };
+        let mut admin = postgres::Client::connect(server, postgres::NoTls).expect("connect");
+        let started = Instant::now();
+        let waiting_pid = loop {
+            let row = admin
+                .query_opt(
+                    "SELECT pid, query FROM pg_stat_activity WHERE datname = $1 AND application_name = 'senda' AND wait_event_type = 'Lock'",
+                    &[&name],
+                )
+                .expect("pg_stat_activity");
+            if let Some(r) = row {
+                // Recording the first file, its activities written (not committed).
+                let query: String = r.get(1);
+                assert!(query.contains("source_file"), "waiting on {query}");
+                break r.get::<_, i32>(0);
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "the import never reached the lock");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        admin.execute("SELECT pg_terminate_backend($1)", &[&waiting_pid]).expect("terminate");
+        let outcome = import.join().expect("the import thread ends");
+        lock.rollback().expect("release the lock");
+        drop(holder);
+        match outcome {
+            Err(e) => {
+                let text = format!("{e:#}");
+                assert!(
+                    text.contains(&format!("/{name}")) && !text.contains(&parts(server).3),
+                    "the error names the database, not the password: {text}"
+                );
+            }
+            Ok(r) => panic!("the import must fail when its connection ends: {r:?}"),
+        }
+        // Nothing partial: no activity, no file, no run.
+        let mut store = senda_store::open(&url, OpenMode::Existing).expect("open again");
+        for (table, n) in counts(&*store) {
+            if !["strategy_state", "store_generation"].contains(&table) {
+                assert_eq!(n, 0, "{table}: nothing of the interrupted run stays");
+            }
+        }
+        // The next run completes to the same database as an uninterrupted import.
+        let r = crate::support::import(&mut *store, &files);
+        assert_eq!(r.files_rejected, 0);
+        let strip = |s: &dyn Store| {
+            let mut snap = snapshot(s);
+            snap.remove("import_run");
+            snap.remove("diagnostic");
+            snap
+        };
+        assert_same_database(&strip(&*reference), &strip(&*store), "after the interrupted run and a new one");
+        drop(db);
+    });
+}

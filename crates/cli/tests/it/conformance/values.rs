@@ -305,3 +305,79 @@ fn real_statistics_import_and_fiscal_year_totals_equal_an_independent_sum() {
         assert_eq!(fy2024, expected[&("GT".to_owned(), 2024)]);
     });
 }
+
+/// The same rule for results files (`senda results import`): a changed file replaces its own
+/// values, another file's value for the same key is replaced with a warning naming its row, an
+/// unchanged file writes nothing; values keep the definition version they were reported under.
+#[test]
+fn results_values_replace_as_documented() {
+    for_each_backend(|b| {
+        let mut db = b.db();
+        let dir = data_dir();
+        let st = cmms();
+        let results = |s: &mut dyn Store, f: &std::path::PathBuf| {
+            import_values(s, std::slice::from_ref(f), &Dataset::Results(&st)).expect("results import runs")
+        };
+        let h = "indicator,country,admin1,period,kind,value,denominator,sex,note\n";
+        let a = write(
+            dir.path(),
+            "a.csv",
+            format!(
+                "{h}LOE5-1,GT,,FY2021,baseline,100,,,\nLOE5-1,GT,,FY2025,target,500,,,\nLOE5-1,GT,,FY2023,actual,380,,,\n"
+            ),
+        );
+        let a_name = a.display().to_string();
+        let r = results(&mut *db, &a);
+        assert_eq!((r.files[0].inserted, r.files_rejected()), (3, 0), "{:?}", r.diagnostics);
+        let before = snapshot(&*db);
+        let r = results(&mut *db, &a);
+        assert!(r.files[0].same_file && r.files[0].unchanged == 3, "{:?}", r.files[0]);
+        assert_same_database(&before, &snapshot(&*db), "an unchanged results file");
+
+        // Another partner's file reports the FY2023 actual again, differently.
+        let bf = write(dir.path(), "b.csv", format!("{h}LOE5-1,GT,,FY2023,actual,400,,,revised\n"));
+        let r = results(&mut *db, &bf);
+        assert_eq!((r.files[0].inserted, r.files[0].updated), (0, 1), "{:?}", r.files[0]);
+        let w: Vec<_> = r.diagnostics.iter().filter(|d| d.code == "value-replaced").collect();
+        assert_eq!(w.len(), 1, "{:?}", r.diagnostics);
+        assert!(w[0].message.contains(&format!("{a_name}:4")), "{}", w[0]);
+        // a.csv changes its target and drops the actual (now b.csv's: it stays).
+        write(dir.path(), "a.csv", format!("{h}LOE5-1,GT,,FY2021,baseline,100,,,\nLOE5-1,GT,,FY2025,target,600,,,\n"));
+        let r = results(&mut *db, &a);
+        let f = &r.files[0];
+        assert_eq!((f.inserted, f.updated, f.unchanged, f.removed), (0, 1, 1, 0), "{f:?}");
+        let got: Vec<(String, String, String)> = db
+            .observations(&ObservationFilter::default())
+            .expect("rows")
+            .into_iter()
+            .map(|o| {
+                (
+                    o.observation.period.to_string(),
+                    o.observation.kind.as_str().to_owned(),
+                    o.observation.value.to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("FY2021".into(), "baseline".into(), "100".into()),
+                ("FY2023".into(), "actual".into(), "400".into()),
+                ("FY2025".into(), "target".into(), "600".into()),
+            ]
+        );
+        let versions = db.indicator_versions(&st.id).expect("versions");
+        assert_eq!(versions["LOE5-1"].len(), 1);
+        let v1 = versions["LOE5-1"][0].id;
+        assert!(
+            db.observations(&ObservationFilter::default())
+                .expect("rows")
+                .iter()
+                .all(|o| o.definition_version == Some(v1))
+        );
+        // Progress reads the stored values: 400 of the way from 100 to 600 is 60 %.
+        let views = senda_store::indicator_views(&*db, &st, &Scope::Countries(vec![cc("GT")])).expect("views");
+        let v = views.iter().find(|v| v.def.code == "LOE5-1").expect("LOE5-1");
+        assert_eq!(v.progress.percent_of_target, Some(Decimal::from(60)));
+    });
+}
