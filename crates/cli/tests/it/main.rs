@@ -6,5 +6,6 @@ mod conformance;
 mod printable;
 mod real_data;
 mod support;
+mod team;
 mod values;
 mod web;

@@ -1,0 +1,272 @@
+//! Senda for a team, on PostgreSQL: several servers over one database, backups with `pg_dump`
+//! and `pg_restore`, a server that goes away in the middle of an import, and the connection
+//! errors a user meets first. Each test needs the PostgreSQL test server
+//! (`scripts/with-postgres.sh`); without one it fails on CI and is skipped, said once, elsewhere
+//! (see `conformance::postgres_server`).
+
+use crate::conformance::{Backend, Db, Kind, admin, backends, postgres_server, with_database};
+use crate::web::{get, runtime};
+use senda_store::{ActivityFilter, OpenMode, Override, Store};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The PostgreSQL backend, when there is a server to test on.
+fn postgres() -> Option<Backend> {
+    backends().into_iter().find(|b| b.kind == Kind::Postgres)
+}
+
+fn senda() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_senda"))
+}
+
+/// A synthetic IATI file of `n` activities (the demo generator, seeded) in `dir`.
+fn synthetic(dir: &Path, name: &str, n: u64, seed: u64) -> PathBuf {
+    let file = dir.join(name);
+    senda::generate::write_file(&file, n, None, seed).expect("generate");
+    file
+}
+
+fn import(db: &mut Db, files: &[PathBuf]) {
+    senda::import::import(&mut **db, files, false, false).expect("import");
+    senda::commands::ensure_mappings(&mut **db).expect("mappings");
+}
+
+fn app(url: &str) -> axum::Router {
+    senda_web::router(Arc::new(senda_web::AppState::new(url.to_owned()).expect("server state")))
+}
+
+fn report_json(rt: &tokio::runtime::Runtime, app: &axum::Router) -> serde_json::Value {
+    let r = get(rt, app, "/api/v1/report?by=line_of_effort,country", &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    serde_json::from_str(&r.body).expect("report JSON")
+}
+
+/// Polls `check` every 20 ms for at most `limit`; the time it took, or `None`.
+fn within(limit: Duration, mut check: impl FnMut() -> bool) -> Option<Duration> {
+    let t0 = Instant::now();
+    loop {
+        if check() {
+            return Some(t0.elapsed());
+        }
+        if t0.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_servers_over_one_database_see_a_write_through_either_within_a_second() {
+    let Some(pg) = postgres() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut db = pg.db();
+    import(&mut db, &[synthetic(dir.path(), "first.xml", 300, 1)]);
+    let url = db.url().to_owned();
+    let rt = runtime();
+    let (a, b) = (app(&url), app(&url));
+    // Both servers have computed (and cached) the report.
+    let before = report_json(&rt, &b);
+    assert_eq!(report_json(&rt, &a), before, "two servers over one database give the same report");
+
+    // An override (`senda map set`) from outside both servers.
+    let id = db
+        .list_activities(&ActivityFilter { strategy: "cmms-2021".into(), limit: Some(1), ..Default::default() })
+        .expect("list")[0]
+        .iati_identifier
+        .clone();
+    let path = format!("/api/v1/activities/{id}");
+    let was: serde_json::Value = serde_json::from_str(&get(&rt, &b, &path, &[]).body).expect("activity JSON");
+    let target = if was["lines_of_effort"] == serde_json::json!(["LOE8"]) { "LOE7" } else { "LOE8" };
+    db.set_override(&Override {
+        iati_identifier: id.clone(),
+        strategy: "cmms-2021".into(),
+        lines_of_effort: vec![target.into()],
+        note: "two servers".into(),
+        created_at: "2026-12-07T12:00:00Z".into(),
+    })
+    .expect("override");
+    for (name, server) in [("A", &a), ("B", &b)] {
+        let seen = within(Duration::from_secs(1), || {
+            let now: serde_json::Value =
+                serde_json::from_str(&get(&rt, server, &path, &[]).body).expect("activity JSON");
+            now["lines_of_effort"] == serde_json::json!([target]) && report_json(&rt, server) != before
+        });
+        assert!(seen.is_some(), "server {name} still serves the activity or the report from before the override");
+    }
+
+    // An import of a second file (new activities and money): both servers' reports change.
+    let after_override = report_json(&rt, &a);
+    import(&mut db, &[synthetic(dir.path(), "second.xml", 50, 2)]);
+    let fresh = senda_store::build_report(
+        &*db,
+        "cmms-2021",
+        vec![senda_core::report::Dimension::LineOfEffort],
+        false,
+        Default::default(),
+    )
+    .expect("report from the store");
+    for (name, server) in [("A", &a), ("B", &b)] {
+        let took = within(Duration::from_secs(1), || {
+            let r = report_json(&rt, server);
+            r != after_override && r["total"]["activities"] == serde_json::json!(fresh.total.activities)
+        });
+        assert!(took.is_some(), "server {name} serves a report from before the import after 1 s");
+    }
+}
+
+#[test]
+fn a_dump_restored_into_a_fresh_database_gives_the_same_report() {
+    let Some(pg) = postgres() else { return };
+    let Some(server) = postgres_server() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut db = pg.db();
+    import(&mut db, &[Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati/us-gov")]);
+    let url = db.url().to_owned();
+    let report = |url: &str| {
+        let out = senda()
+            .args(["--db", url, "report", "--by", "line_of_effort,country,fiscal_year", "--format", "csv"])
+            .output()
+            .expect("senda report");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let dump = dir.path().join("senda.dump");
+    let out = Command::new(pg_tool("pg_dump"))
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(&url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    let name = format!("senda_restored_{:08x}", fastrand::u32(..));
+    admin(&server, &format!("CREATE DATABASE {name}"));
+    let restored = with_database(&server, &name);
+    let out = Command::new(pg_tool("pg_restore"))
+        .args(["--no-owner", "--exit-on-error", "--dbname", &restored])
+        .arg(&dump)
+        .output()
+        .expect("pg_restore runs");
+    let result = std::panic::catch_unwind(|| {
+        assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+        let (a, b) = (report(&url), report(&restored));
+        assert!(a.len() > 1000, "the report has rows");
+        assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "the restored database reports the same");
+        // And it is a Senda database at the same schema, usable as it was.
+        let s = senda_store::open(&restored, OpenMode::Existing).expect("open restored");
+        assert_eq!(s.schema_version().expect("version"), db.schema_version().expect("version"));
+        assert_eq!(s.table_counts().expect("counts"), db.table_counts().expect("counts"));
+    });
+    admin(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// A PostgreSQL client program: on PATH (Debian's wrappers), else the newest
+/// `/usr/lib/postgresql/*/bin`.
+fn pg_tool(name: &str) -> PathBuf {
+    if Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()) {
+        return PathBuf::from(name);
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path().join("bin"))).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs.pop().map(|d| d.join(name)).unwrap_or_else(|| panic!("{name} not found (apt-get install postgresql-client)"))
+}
+
+#[test]
+fn the_server_going_away_mid_import_leaves_no_partial_file_and_the_next_run_completes() {
+    let Some(pg) = postgres() else { return };
+    let Some(server) = postgres_server() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    // Enough files and activities that the import runs for a while even in a release build.
+    let files: Vec<PathBuf> =
+        (0..12).map(|i| synthetic(dir.path(), &format!("part-{i:02}.xml"), 4000, 100 + i)).collect();
+    let db = pg.db();
+    let url = db.url().to_owned();
+    let name = url.rsplit('/').next().expect("database name").to_owned();
+    // The database stays until the end of the test (its guard drops it then).
+    let _database = db.close();
+    let mut child = senda()
+        .args(["--db", &url, "import", "--no-progress"])
+        .args(&files)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("senda import starts");
+    // Once it has written for a moment, its connection is ended by the server.
+    std::thread::sleep(Duration::from_millis(700));
+    admin(
+        &server,
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'senda'"
+        ),
+    );
+    let out = child.wait_with_output().expect("senda import ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the import finished before the server ended its connection (make the input larger): {stderr}"
+    );
+    assert!(stderr.contains("cannot reach the database") || stderr.contains("database"), "one clear line: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // What the interrupted run left: whole files or nothing of them.
+    let reference = {
+        let mut r = pg.db();
+        senda::import::import(&mut *r, &files, false, false).expect("uninterrupted import");
+        r
+    };
+    let left = senda_store::open(&url, OpenMode::Existing).expect("open after the interruption");
+    for path in left.imported_files().expect("files") {
+        let (got, want) = (
+            left.file_state(&path).expect("state").map(|f| f.activities),
+            reference.file_state(&path).expect("state").map(|f| f.activities),
+        );
+        assert_eq!(got, want, "{path}: a file is all there or not at all");
+    }
+    drop(left);
+    // The next run completes, and the database equals the uninterrupted import.
+    let out = senda().args(["--db", &url, "import", "--no-progress"]).args(&files).output().expect("second run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = senda_store::open(&url, OpenMode::Existing).expect("open");
+    let skip = |c: Vec<(&'static str, u64)>| {
+        c.into_iter().filter(|(t, _)| !matches!(*t, "import_run" | "diagnostic" | "store_generation")).collect::<Vec<_>>()
+    };
+    assert_eq!(skip(after.table_counts().expect("counts")), skip(reference.table_counts().expect("counts")));
+    let all = ActivityFilter { strategy: "cmms-2021".into(), ..Default::default() };
+    let rows = |s: &dyn Store| s.list_activities(&all).expect("list").iter().map(crate::conformance::row_text).collect::<Vec<_>>();
+    assert_eq!(rows(&*after), rows(&*reference));
+}
+
+#[test]
+fn connection_errors_name_host_port_and_database_in_one_line_and_never_the_password() {
+    let Some(server) = postgres_server() else { return };
+    // The server URL is postgres://senda:PASSWORD@host:port/...: same user, another password.
+    let (scheme, rest) = server.split_once("://senda:").expect("the test server's URL names user senda");
+    let (_, host) = rest.split_once('@').expect("and a password");
+    let wrong = format!("{scheme}://senda:not-the-password-42@{host}");
+    let cases = [
+        (wrong.clone(), "refused the login"),
+        (with_database(&server, "no_such_database_here"), "no_such_database_here"),
+        ("postgres://senda@127.0.0.1:1/senda".to_owned(), "cannot reach the database 127.0.0.1:1/senda"),
+    ];
+    for (url, says) in cases {
+        let t0 = Instant::now();
+        let out = senda().args(["--db", &url, "report"]).output().expect("senda runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
+        assert!(t0.elapsed() < Duration::from_secs(5), "{url}: an answer at once, no retry storm");
+        assert!(stderr.contains(says), "{url}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(!stderr.contains("not-the-password-42"), "the password is never printed: {stderr}");
+        if let Some((_, pw_and_host)) = server.split_once("://senda:")
+            && let Some((pw, _)) = pw_and_host.split_once('@')
+        {
+            assert!(!stderr.contains(pw), "the server's password is never printed: {stderr}");
+        }
+    }
+}
