@@ -437,6 +437,19 @@ pub fn parse_statistics(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsEr
                 "missing-value",
                 format!("empty #indicator+code in column {}; the row is not stored", ind_code + 1),
             );
+        } else if code.len() > crate::MAX_SERIES_CODE_BYTES {
+            err(
+                &mut out,
+                ind_code,
+                "key-too-long",
+                format!(
+                    "#indicator+code in column {} is {} bytes long, more than the {} a series code may have; \
+                     the row is not stored",
+                    ind_code + 1,
+                    code.len(),
+                    crate::MAX_SERIES_CODE_BYTES
+                ),
+            );
         }
         let raw = get(value);
         let v = match parse_number(raw) {

@@ -222,6 +222,15 @@ pub fn parse_as(format: Format, file_name: &str, bytes: &[u8]) -> Result<Parsed,
 
 type Key = (String, Place, Period, Disaggregation);
 
+/// Longest statistic series code, in bytes (`#indicator+code`; Senda's own codes are a few
+/// dozen bytes).
+pub const MAX_SERIES_CODE_BYTES: usize = 200;
+
+/// Longest place and disaggregation of a value's key together, in bytes. Every backend indexes
+/// a value's key (series, place, period, disaggregation, kind); a PostgreSQL b-tree entry holds
+/// about 2,700 bytes, so a longer key made the whole import fail there while SQLite stored it.
+pub const MAX_KEY_BYTES: usize = 1000;
+
 /// Builds a [`Parsed`]: diagnostics with the file name, duplicate keys, counts.
 pub(crate) struct Collector {
     pub file: String,
@@ -273,6 +282,16 @@ impl Collector {
         value: Decimal,
         row: u64,
     ) {
+        let key_bytes = place.to_string().len() + senda_core::observation::disaggregation_key(&disaggregation).len();
+        if series.len() > MAX_SERIES_CODE_BYTES || key_bytes > MAX_KEY_BYTES {
+            let message = format!(
+                "the value's key is too long ({} bytes of series code, at most {MAX_SERIES_CODE_BYTES}; \
+                 {key_bytes} bytes of place and disaggregation, at most {MAX_KEY_BYTES}); the row is not stored",
+                series.len()
+            );
+            self.diag(Severity::Error, "key-too-long", message, row, 0, None);
+            return;
+        }
         let obs = Observation {
             series: series.to_owned(),
             place,
