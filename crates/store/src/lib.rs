@@ -3,7 +3,9 @@
 //! This is the only crate that knows SQL. The domain (`senda-core`) and the reader
 //! (`senda-iati`) know nothing of it; the command line and, later, the web server talk to a
 //! `dyn Store`. A PostgreSQL backend implements the same trait with its own migrations folder
-//! (`migrations/postgres/`) and must pass the same conformance tests (`tests/`).
+//! (`migrations/postgres/`) and must pass the same conformance suite
+//! (`crates/cli/tests/it/conformance/`: it drives the real import pipeline, which lives in the
+//! `senda` crate).
 //!
 //! Invariant: [`Store::import_file`] is atomic. Everything from one file is written in one
 //! database transaction; if the file's stream of activities ends in an error, nothing of it

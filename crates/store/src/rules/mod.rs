@@ -6,7 +6,7 @@
 //! what a run changed in net ([`ledger`]), how a statistics or results value replaces another
 //! ([`values`]), and the sort keys both backends order by ([`sort_key`]). A backend that
 //! implements the primitives gets the same database as every other backend, by construction;
-//! the conformance suite (`crates/store/tests/`) checks it.
+//! the conformance suite (`crates/cli/tests/it/conformance/`) checks it.
 
 pub mod import;
 pub mod ledger;
