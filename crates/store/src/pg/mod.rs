@@ -670,7 +670,7 @@ impl Store for PgStore {
             "SELECT coalesce(nullif(a.reporting_org_name, ''), d.file) AS publisher, d.severity, count(*)
              FROM (SELECT DISTINCT file, line, col, code, severity, identifier FROM diagnostic) d
              LEFT JOIN activity a ON a.iati_identifier = d.identifier
-             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher",
+             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher, d.severity",
             &[],
         )?;
         Ok(rows
@@ -680,11 +680,11 @@ impl Store for PgStore {
     }
 
     fn departments(&self, country: &str) -> Result<Vec<Department>, StoreError> {
-        // Names in the order SQLite's group_concat(DISTINCT) gives them is unspecified there;
-        // here they are sorted, and both show at most three.
+        // Names sorted as bytes and joined by U+001F, which XML text cannot hold (a name may
+        // hold commas), as on SQLite: both backends show the same three.
         let rows = self.query(
-            "SELECT vocabulary, code, count(DISTINCT activity_id), string_agg(DISTINCT name, ',') FROM activity_location
-             WHERE country = $1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code",
+            "SELECT vocabulary, code, count(DISTINCT activity_id), string_agg(DISTINCT name, chr(31) ORDER BY name) FROM activity_location
+             WHERE country = $1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code, vocabulary",
             &[&country.to_ascii_uppercase()],
         )?;
         Ok(rows
@@ -692,7 +692,7 @@ impl Store for PgStore {
             .map(|r| {
                 let names: Option<String> = r.get(3);
                 let names: Vec<&str> =
-                    names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
+                    names.as_deref().unwrap_or("").split('\u{1f}').filter(|x| !x.is_empty()).take(3).collect();
                 Department {
                     vocabulary: r.get(0),
                     code: r.get(1),
@@ -959,11 +959,14 @@ impl Store for PgStore {
     }
 
     fn stat_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        // The last period: the latest start, and of periods starting that day (a month, its
+        // quarter, its fiscal year) the longest (`FY..` > `YYYY-Qn` > `YYYY-MM` as bytes), the
+        // same on every backend.
         let rows = self.query(
             "SELECT s.code, s.name, s.name_es, s.unit, s.source,
                     (SELECT count(*) FROM observation o WHERE o.series = s.code),
                     (SELECT min(period_start) FROM observation o WHERE o.series = s.code),
-                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC LIMIT 1),
+                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC, period DESC LIMIT 1),
                     (SELECT string_agg(country, ';' ORDER BY country) FROM (SELECT DISTINCT country FROM observation o WHERE o.series = s.code AND country <> '') c)
              FROM stat_series s ORDER BY s.code",
             &[],

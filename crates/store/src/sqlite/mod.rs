@@ -734,7 +734,7 @@ impl Store for SqliteStore {
             "SELECT coalesce(nullif(a.reporting_org_name, ''), d.file) AS publisher, d.severity, count(*)
              FROM (SELECT DISTINCT file, line, col, code, severity, identifier FROM diagnostic) d
              LEFT JOIN activity a ON a.iati_identifier = d.identifier
-             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher",
+             GROUP BY publisher, d.severity ORDER BY count(*) DESC, publisher, d.severity",
         )?;
         let rows = st.query_map([], |r| {
             Ok(QualityRow { publisher: r.get(0)?, severity: r.get(1)?, count: r.get::<_, i64>(2)? as u64 })
@@ -743,14 +743,19 @@ impl Store for SqliteStore {
     }
 
     fn departments(&self, country: &str) -> Result<Vec<Department>, StoreError> {
+        // Names sorted as bytes and joined by U+001F, which XML text cannot hold (a name may
+        // hold commas), as on PostgreSQL: both backends show the same three.
         let mut st = self.conn.prepare(
-            "SELECT vocabulary, code, count(DISTINCT activity_id), group_concat(DISTINCT name) FROM activity_location
-             WHERE country = ?1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code",
+            "SELECT vocabulary, code, count(DISTINCT activity_id),
+                    (SELECT group_concat(name, char(31) ORDER BY name) FROM (SELECT DISTINCT n.name FROM activity_location n
+                      WHERE n.country = l.country AND n.vocabulary = l.vocabulary AND n.code = l.code))
+             FROM activity_location l
+             WHERE country = ?1 GROUP BY vocabulary, code ORDER BY count(DISTINCT activity_id) DESC, code, vocabulary",
         )?;
         let rows = st.query_map([country.to_ascii_uppercase()], |r| {
             let names: Option<String> = r.get(3)?;
             let names: Vec<&str> =
-                names.as_deref().unwrap_or("").split(',').filter(|x| !x.is_empty()).take(3).collect();
+                names.as_deref().unwrap_or("").split('\u{1f}').filter(|x| !x.is_empty()).take(3).collect();
             Ok(Department {
                 vocabulary: r.get(0)?,
                 code: r.get(1)?,
@@ -1029,11 +1034,14 @@ impl Store for SqliteStore {
     }
 
     fn stat_series(&self) -> Result<Vec<SeriesSummary>, StoreError> {
+        // The last period: the latest start, and of periods starting that day (a month, its
+        // quarter, its fiscal year) the longest (`FY..` > `YYYY-Qn` > `YYYY-MM` as bytes), the
+        // same on every backend.
         let mut st = self.conn.prepare_cached(
             "SELECT s.code, s.name, s.name_es, s.unit, s.source,
                     (SELECT count(*) FROM observation o WHERE o.series = s.code),
                     (SELECT min(period_start) FROM observation o WHERE o.series = s.code),
-                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC LIMIT 1),
+                    (SELECT period FROM observation o WHERE o.series = s.code ORDER BY period_start DESC, period DESC LIMIT 1),
                     (SELECT group_concat(country, ';') FROM (SELECT DISTINCT country FROM observation o WHERE o.series = s.code AND country != '' ORDER BY country))
              FROM stat_series s ORDER BY s.code",
         )?;
