@@ -26,6 +26,7 @@ mod import;
 mod opening;
 mod overrides;
 mod paging;
+mod reads;
 mod real_data;
 mod reimport;
 mod reports;
