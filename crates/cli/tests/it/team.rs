@@ -148,7 +148,7 @@ fn a_dump_restored_into_a_fresh_database_gives_the_same_report() {
         .arg(&dump)
         .output()
         .expect("pg_restore runs");
-    let result = std::panic::catch_unwind(|| {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
         let (a, b) = (report(&url), report(&restored));
         assert!(a.len() > 1000, "the report has rows");
@@ -157,7 +157,7 @@ fn a_dump_restored_into_a_fresh_database_gives_the_same_report() {
         let s = senda_store::open(&restored, OpenMode::Existing).expect("open restored");
         assert_eq!(s.schema_version().expect("version"), db.schema_version().expect("version"));
         assert_eq!(s.table_counts().expect("counts"), db.table_counts().expect("counts"));
-    });
+    }));
     admin(&server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     if let Err(p) = result {
         std::panic::resume_unwind(p);
@@ -184,13 +184,13 @@ fn the_server_going_away_mid_import_leaves_no_partial_file_and_the_next_run_comp
     let dir = tempfile::tempdir().expect("tmp");
     // Enough files and activities that the import runs for a while even in a release build.
     let files: Vec<PathBuf> =
-        (0..12).map(|i| synthetic(dir.path(), &format!("part-{i:02}.xml"), 4000, 100 + i)).collect();
+        (0..8).map(|i| synthetic(dir.path(), &format!("part-{i:02}.xml"), 1500, 100 + i)).collect();
     let db = pg.db();
     let url = db.url().to_owned();
     let name = url.rsplit('/').next().expect("database name").to_owned();
     // The database stays until the end of the test (its guard drops it then).
     let _database = db.close();
-    let mut child = senda()
+    let child = senda()
         .args(["--db", &url, "import", "--no-progress"])
         .args(&files)
         .stdout(std::process::Stdio::null())
@@ -218,6 +218,7 @@ fn the_server_going_away_mid_import_leaves_no_partial_file_and_the_next_run_comp
     let reference = {
         let mut r = pg.db();
         senda::import::import(&mut *r, &files, false, false).expect("uninterrupted import");
+        senda::commands::ensure_mappings(&mut *r).expect("mappings");
         r
     };
     let left = senda_store::open(&url, OpenMode::Existing).expect("open after the interruption");
@@ -234,11 +235,15 @@ fn the_server_going_away_mid_import_leaves_no_partial_file_and_the_next_run_comp
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let after = senda_store::open(&url, OpenMode::Existing).expect("open");
     let skip = |c: Vec<(&'static str, u64)>| {
-        c.into_iter().filter(|(t, _)| !matches!(*t, "import_run" | "diagnostic" | "store_generation")).collect::<Vec<_>>()
+        c.into_iter()
+            .filter(|(t, _)| !matches!(*t, "import_run" | "diagnostic" | "store_generation"))
+            .collect::<Vec<_>>()
     };
     assert_eq!(skip(after.table_counts().expect("counts")), skip(reference.table_counts().expect("counts")));
     let all = ActivityFilter { strategy: "cmms-2021".into(), ..Default::default() };
-    let rows = |s: &dyn Store| s.list_activities(&all).expect("list").iter().map(crate::conformance::row_text).collect::<Vec<_>>();
+    let rows = |s: &dyn Store| {
+        s.list_activities(&all).expect("list").iter().map(crate::conformance::row_text).collect::<Vec<_>>()
+    };
     assert_eq!(rows(&*after), rows(&*reference));
 }
 
