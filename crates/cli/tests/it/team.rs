@@ -1,12 +1,12 @@
 //! Senda for a team, on PostgreSQL: several servers over one database, backups with `pg_dump`
-//! and `pg_restore`, a server that goes away in the middle of an import, and the connection
-//! errors a user meets first. Each test needs the PostgreSQL test server
+//! and `pg_restore`, and a web server whose database connections are cut. (Connection errors
+//! and a server gone mid-import are in `conformance::opening`.) Each test needs the PostgreSQL test server
 //! (`scripts/with-postgres.sh`); without one it fails on CI and is skipped, said once, elsewhere
 //! (see `conformance::postgres_server`).
 
 use crate::conformance::{Backend, Db, Kind, admin, backends, postgres_server, with_database};
 use crate::web::{get, runtime};
-use senda_store::{ActivityFilter, OpenMode, Override, Store};
+use senda_store::{ActivityFilter, OpenMode, Override};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -178,100 +178,34 @@ fn pg_tool(name: &str) -> PathBuf {
 }
 
 #[test]
-fn the_server_going_away_mid_import_leaves_no_partial_file_and_the_next_run_completes() {
+fn a_server_whose_database_connections_were_cut_answers_503_with_retry_after_then_recovers() {
     let Some(pg) = postgres() else { return };
     let Some(server) = postgres_server() else { return };
     let dir = tempfile::tempdir().expect("tmp");
-    // Enough files and activities that the import runs for a while even in a release build.
-    let files: Vec<PathBuf> =
-        (0..8).map(|i| synthetic(dir.path(), &format!("part-{i:02}.xml"), 1500, 100 + i)).collect();
-    let db = pg.db();
+    let mut db = pg.db();
+    import(&mut db, &[synthetic(dir.path(), "a.xml", 20, 3)]);
     let url = db.url().to_owned();
     let name = url.rsplit('/').next().expect("database name").to_owned();
-    // The database stays until the end of the test (its guard drops it then).
-    let _database = db.close();
-    let child = senda()
-        .args(["--db", &url, "import", "--no-progress"])
-        .args(&files)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("senda import starts");
-    // Once it has written for a moment, its connection is ended by the server.
-    std::thread::sleep(Duration::from_millis(700));
+    let rt = runtime();
+    let web = app(&url);
+    let path = "/api/v1/activities?limit=5";
+    assert_eq!(get(&rt, &web, path, &[]).status, 200);
+    assert_eq!(get(&rt, &web, "/activities", &[]).status, 200);
+    // The database server ends every connection of the web server (a restart, a failover).
     admin(
         &server,
         &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'senda'"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'senda' AND pid <> pg_backend_pid()"
         ),
     );
-    let out = child.wait_with_output().expect("senda import ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "the import finished before the server ended its connection (make the input larger): {stderr}"
-    );
-    assert!(stderr.contains("cannot reach the database") || stderr.contains("database"), "one clear line: {stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-
-    // What the interrupted run left: whole files or nothing of them.
-    let reference = {
-        let mut r = pg.db();
-        senda::import::import(&mut *r, &files, false, false).expect("uninterrupted import");
-        senda::commands::ensure_mappings(&mut *r).expect("mappings");
-        r
-    };
-    let left = senda_store::open(&url, OpenMode::Existing).expect("open after the interruption");
-    for path in left.imported_files().expect("files") {
-        let (got, want) = (
-            left.file_state(&path).expect("state").map(|f| f.activities),
-            reference.file_state(&path).expect("state").map(|f| f.activities),
-        );
-        assert_eq!(got, want, "{path}: a file is all there or not at all");
-    }
-    drop(left);
-    // The next run completes, and the database equals the uninterrupted import.
-    let out = senda().args(["--db", &url, "import", "--no-progress"]).args(&files).output().expect("second run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let after = senda_store::open(&url, OpenMode::Existing).expect("open");
-    let skip = |c: Vec<(&'static str, u64)>| {
-        c.into_iter()
-            .filter(|(t, _)| !matches!(*t, "import_run" | "diagnostic" | "store_generation"))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(skip(after.table_counts().expect("counts")), skip(reference.table_counts().expect("counts")));
-    let all = ActivityFilter { strategy: "cmms-2021".into(), ..Default::default() };
-    let rows = |s: &dyn Store| {
-        s.list_activities(&all).expect("list").iter().map(crate::conformance::row_text).collect::<Vec<_>>()
-    };
-    assert_eq!(rows(&*after), rows(&*reference));
-}
-
-#[test]
-fn connection_errors_name_host_port_and_database_in_one_line_and_never_the_password() {
-    let Some(server) = postgres_server() else { return };
-    // The server URL is postgres://senda:PASSWORD@host:port/...: same user, another password.
-    let (scheme, rest) = server.split_once("://senda:").expect("the test server's URL names user senda");
-    let (_, host) = rest.split_once('@').expect("and a password");
-    let wrong = format!("{scheme}://senda:not-the-password-42@{host}");
-    let cases = [
-        (wrong.clone(), "refused the login"),
-        (with_database(&server, "no_such_database_here"), "no_such_database_here"),
-        ("postgres://senda@127.0.0.1:1/senda".to_owned(), "cannot reach the database 127.0.0.1:1/senda"),
-    ];
-    for (url, says) in cases {
-        let t0 = Instant::now();
-        let out = senda().args(["--db", &url, "report"]).output().expect("senda runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{url}: {stderr}");
-        assert!(t0.elapsed() < Duration::from_secs(5), "{url}: an answer at once, no retry storm");
-        assert!(stderr.contains(says), "{url}: {stderr}");
-        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
-        assert!(!stderr.contains("not-the-password-42"), "the password is never printed: {stderr}");
-        if let Some((_, pw_and_host)) = server.split_once("://senda:")
-            && let Some((pw, _)) = pw_and_host.split_once('@')
-        {
-            assert!(!stderr.contains(pw), "the server's password is never printed: {stderr}");
-        }
-    }
+    let r = get(&rt, &web, path, &[]);
+    assert_eq!(r.status, 503, "a lost connection is a 'try again', never a 500: {}", r.body);
+    assert_eq!(r.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("2"), "Retry-After");
+    assert!(r.body.contains("try again"), "{}", r.body);
+    assert!(!r.body.contains(&name) && !r.body.contains("127.0.0.1"), "no server detail in the answer: {}", r.body);
+    // The broken connection is not kept: the next requests get new ones.
+    let ok = within(Duration::from_secs(2), || {
+        get(&rt, &web, path, &[]).status == 200 && get(&rt, &web, "/activities", &[]).status == 200
+    });
+    assert!(ok.is_some(), "the server recovers once the database is back");
 }

@@ -140,9 +140,15 @@ impl<'s> PgTx<'s> {
     pub(super) fn flush(&mut self) -> Result<(), StoreError> {
         let s = self.s;
         let sends: [(&str, &mut String); 7] = [
-            ("COPY activity (id, iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es, title_key) FROM STDIN", &mut self.activities),
+            (
+                "COPY activity (id, iati_identifier, reporting_org_ref, reporting_org_name, title, status, hierarchy, humanitarian, countries, start_date, end_date, last_updated, last_updated_utc, source_path, source_ordinal, fingerprint, n_transactions, commitments_usd, disbursements_usd, expenditures_usd, synthetic, title_es, title_key) FROM STDIN",
+                &mut self.activities,
+            ),
             ("COPY activity_doc (activity_id, doc, transactions) FROM STDIN", &mut self.docs),
-            ("COPY fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) FROM STDIN", &mut self.facts),
+            (
+                "COPY fact (activity_id, transaction_index, transaction_type, date, currency, country, sector, implementing_org, amount) FROM STDIN",
+                &mut self.facts,
+            ),
             ("COPY activity_location (activity_id, country, vocabulary, code, name) FROM STDIN", &mut self.locations),
             ("COPY activity_result (activity_id, indicators) FROM STDIN", &mut self.results),
             ("COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &mut self.mappings),
@@ -155,8 +161,12 @@ impl<'s> PgTx<'s> {
     }
 
     fn flush_if_any(&mut self) -> Result<(), StoreError> {
-        if !(self.activities.is_empty() && self.facts.is_empty() && self.docs.is_empty()
-            && self.locations.is_empty() && self.results.is_empty() && self.mappings.is_empty()
+        if !(self.activities.is_empty()
+            && self.facts.is_empty()
+            && self.docs.is_empty()
+            && self.locations.is_empty()
+            && self.results.is_empty()
+            && self.mappings.is_empty()
             && self.evidence.is_empty())
         {
             self.flush()?;
@@ -170,7 +180,12 @@ impl<'s> PgTx<'s> {
         }
         let mut ids: Vec<i64> = self
             .s
-            .query(&format!("SELECT nextval(pg_get_serial_sequence('activity', 'id')) FROM generate_series(1, {ID_BLOCK})"), &[])?
+            .query(
+                &format!(
+                    "SELECT nextval(pg_get_serial_sequence('activity', 'id')) FROM generate_series(1, {ID_BLOCK})"
+                ),
+                &[],
+            )?
             .iter()
             .map(|r| r.get(0))
             .collect();
