@@ -209,3 +209,40 @@ fn a_server_whose_database_connections_were_cut_answers_503_with_retry_after_the
     });
     assert!(ok.is_some(), "the server recovers once the database is back");
 }
+
+#[test]
+fn the_password_comes_from_the_url_pgpassword_or_the_password_file_as_psql_reads_them() {
+    let Some(pg) = postgres() else { return };
+    // A database of its own (dropped at the end), named by a URL without the password.
+    let database = pg.empty_database();
+    let (scheme, rest) = database.url.split_once("://senda:").expect("the test server's URL names user senda");
+    let (password, host_and_db) = rest.split_once('@').expect("and a password");
+    let bare = format!("{scheme}://senda@{host_and_db}");
+    let dir = tempfile::tempdir().expect("tmp");
+    let run = |env: &[(&str, &str)]| {
+        let mut c = senda();
+        c.args(["--db", &bare, "migrate"]).env_remove("PGPASSWORD").env("PGPASSFILE", dir.path().join("none"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("senda runs")
+    };
+    // No password anywhere: refused, and said so.
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("refused the login") || stderr.contains("password"), "{stderr}");
+    // PGPASSWORD.
+    let out = run(&[("PGPASSWORD", password)]);
+    assert!(out.status.success(), "PGPASSWORD: {}", String::from_utf8_lossy(&out.stderr));
+    // A password file (host:port:database:user:password, `*` for any).
+    let pgpass = dir.path().join("pgpass");
+    std::fs::write(&pgpass, format!("# Senda's test\nelsewhere:5432:*:*:nope\n*:*:*:senda:{password}\n"))
+        .expect("write");
+    let out = run(&[("PGPASSFILE", pgpass.to_str().expect("utf-8 path"))]);
+    assert!(out.status.success(), "PGPASSFILE: {}", String::from_utf8_lossy(&out.stderr));
+    for out in [run(&[("PGPASSWORD", password)])] {
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains(password), "the password is never printed: {all}");
+    }
+}
