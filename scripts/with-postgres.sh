@@ -159,13 +159,39 @@ rm -f "$pwfile"
 mkdir -p "$tmp/socket"
 [ "$(id -u)" = 0 ] && chown postgres: "$tmp/socket"
 
+# TLS: a certificate made for this run (CN localhost, for localhost and 127.0.0.1), so that
+# the tests connect with sslmode=require and verify-full too; SENDA_TEST_POSTGRES_CA names it.
+# Without the openssl program the server has no TLS (on CI that is an error).
+tls=
+if command -v openssl >/dev/null 2>&1; then
+  mkdir -p "$tmp/tls"
+  # A certificate authority of this run, and the server's certificate it signs.
+  t=$tmp/tls
+  if openssl req -new -x509 -days 2 -nodes -newkey rsa:2048 -subj "/CN=senda-test-ca" \
+      -keyout "$t/ca.key" -out "$t/ca.crt" >"$t/openssl.log" 2>&1 &&
+    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=localhost" \
+      -keyout "$t/server.key" -out "$t/server.csr" >>"$t/openssl.log" 2>&1 &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$t/ext.cnf" &&
+    openssl x509 -req -days 2 -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial \
+      -extfile "$t/ext.cnf" -out "$t/server.crt" >>"$t/openssl.log" 2>&1; then
+    chmod 600 "$tmp/tls/server.key"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$tmp/tls"
+    tls="-c ssl=on -c ssl_cert_file=$tmp/tls/server.crt -c ssl_key_file=$tmp/tls/server.key"
+    export SENDA_TEST_POSTGRES_CA="$tmp/tls/ca.crt"
+  fi
+fi
+if [ -z "$tls" ] && [ "${CI:-}" = true ]; then
+  echo "error: $me: no TLS certificate for the test server (apt-get install -y openssl); CI tests TLS" >&2
+  exit 1
+fi
+
 # fsync, synchronous_commit and full_page_writes off: this server's data is thrown away at the
 # end, so durability against a crash is worth nothing and costs time. Max_connections 200: the
 # tests run in parallel, each with its own pool.
 started=
 for attempt in 1 2 3; do
   port=$(free_port)
-  if as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $tmp/socket -c listen_addresses=127.0.0.1 $durability -c max_connections=200" start >/dev/null 2>&1; then
+  if as_pg "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "-p $port -k $tmp/socket -c listen_addresses=127.0.0.1 $durability $tls -c max_connections=200" start >/dev/null 2>&1; then
     started=1
     break
   fi

@@ -245,3 +245,62 @@ fn the_password_comes_from_the_url_pgpassword_or_the_password_file_as_psql_reads
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(password), "the password is never printed: {all}");
 }
+
+/// Whether the connections of `application_name = 'senda'` to `database` are encrypted (as
+/// the server sees them).
+fn senda_connections_encrypted(server: &str, database: &str) -> Vec<bool> {
+    let mut c = postgres::Client::connect(server, postgres::NoTls).expect("admin connection");
+    c.query(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'senda' AND a.datname = $1",
+        &[&database],
+    )
+    .expect("pg_stat_ssl")
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+#[test]
+fn sslmode_in_the_url_means_what_it_means_to_psql() {
+    let Some(pg) = postgres() else { return };
+    let Some(server) = postgres_server() else { return };
+    let ca = match std::env::var("SENDA_TEST_POSTGRES_CA") {
+        Ok(ca) => ca,
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "SENDA_TEST_POSTGRES_CA is not set: the test server has no TLS (scripts/with-postgres.sh needs openssl)"
+            )
+        }
+        Err(_) => {
+            eprintln!("team: the test server has no TLS certificate (no openssl): TLS not tested");
+            return;
+        }
+    };
+    let database = pg.empty_database();
+    let name = database.url.rsplit('/').next().expect("name").to_owned();
+    let with = |query: &str| format!("{}?{query}", database.url);
+    let ca_q = ca.replace('/', "%2F");
+    let cases: [(String, Option<bool>); 5] = [
+        (with("sslmode=disable"), Some(false)),
+        (with("sslmode=require"), Some(true)),
+        (database.url.clone(), Some(true)), // prefer: encrypted when the server offers it
+        (with(&format!("sslmode=verify-full&sslrootcert={ca_q}")), Some(true)),
+        (with(&format!("sslmode=verify-ca&sslrootcert={ca_q}")), Some(true)),
+    ];
+    for (url, encrypted) in cases {
+        let store = senda_store::open(&url, OpenMode::Create).unwrap_or_else(|e| panic!("{url}: {e}"));
+        let seen = senda_connections_encrypted(&server, &name);
+        assert_eq!(seen, vec![encrypted.expect("expected")], "{url}");
+        drop(store);
+    }
+    // verify-full against the system's authorities: this certificate was made for the test,
+    // no authority signed it: refused, saying why, naming the database.
+    let e = senda_store::open(&with("sslmode=verify-full&sslrootcert=system"), OpenMode::Create)
+        .err()
+        .expect("an unknown authority is refused");
+    let text = e.to_string();
+    assert!(text.contains(&name) && text.to_lowercase().contains("certificate"), "{text}");
+    // An sslmode libpq does not know.
+    let e = senda_store::open(&with("sslmode=sometimes"), OpenMode::Create).err().expect("refused");
+    assert!(e.to_string().contains("verify-full"), "the accepted modes are listed: {e}");
+}

@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 /// `host:port/database` of a URL, for messages (never the password).
 pub fn describe_url(url: &str) -> String {
-    match postgres::Config::from_str(url) {
+    let url = super::tls::split(url).map(|(u, _)| u).unwrap_or_else(|_| url.to_owned());
+    match postgres::Config::from_str(&url) {
         Ok(c) => describe(&c),
         Err(_) => "(an unreadable postgres:// URL)".into(),
     }
@@ -137,6 +138,11 @@ pub fn error(target: &str, e: postgres::Error) -> StoreError {
         text.push_str(": ");
         text.push_str(&c.to_string());
         cause = c.source();
+    }
+    // A certificate refused, or a server without TLS when it is required: not something that
+    // passes by trying again.
+    if text.contains("TLS") || text.contains("certificate") || text.contains("SSL") {
+        return StoreError::Open { path: target.to_owned(), message: text };
     }
     if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
         return StoreError::Unavailable { target: target.to_owned(), message: text };

@@ -7,6 +7,7 @@
 mod conn;
 mod copy;
 mod import;
+mod tls;
 
 pub use conn::describe_url;
 
@@ -68,14 +69,14 @@ fn lines_split(s: &str) -> Vec<String> {
 impl PgStore {
     /// Connects and migrates. `OpenMode::Existing` refuses a database without Senda's schema.
     pub fn open(url: &str, mode: OpenMode) -> Result<Self, StoreError> {
-        let config = conn::config(url)?;
+        let (url, tls) = tls::split(url)?;
+        let config = conn::config(&url)?;
         let target = conn::describe(&config);
-        if config.get_ssl_mode() == postgres::config::SslMode::Require {
-            return Err(StoreError::Url(format!(
-                "{target}: sslmode=require, but this Senda connects to PostgreSQL without TLS; use sslmode=disable or prefer on a private network (README, \"Running Senda for a team\")"
-            )));
+        let client = match tls::connector(&tls, &target)? {
+            None => config.connect(NoTls),
+            Some(connector) => config.connect(connector),
         }
-        let client = config.connect(NoTls).map_err(|e| conn::error(&target, e))?;
+        .map_err(|e| conn::error(&target, e))?;
         let mut s = Self {
             client: RefCell::new(client),
             target,
