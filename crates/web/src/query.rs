@@ -229,8 +229,13 @@ pub fn decode_cursor(s: &str) -> Result<ActivityCursor, WebError> {
     if !s.len().is_multiple_of(2) || s.len() > 4096 {
         return Err(bad());
     }
-    let bytes: Result<Vec<u8>, _> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16)).collect();
-    let bytes = bytes.map_err(|_| bad())?;
+    // Byte pairs, never string slices: a multi-byte character must not cut a slice (it panicked).
+    let bytes: Option<Vec<u8>> = s
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| std::str::from_utf8(pair).ok().and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect();
+    let bytes = bytes.ok_or_else(bad)?;
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }
 
@@ -333,6 +338,10 @@ mod tests {
             db_id: Some(42),
         };
         assert_eq!(decode_cursor(&encode_cursor(&c)).expect("decode"), c);
+        // A multi-byte character anywhere (issue 20: `cursor=a%E2%82%AC` closed the connection).
+        for bad in ["a€", "€a", "0€0", "ab€"] {
+            assert!(decode_cursor(bad).is_err(), "{bad}");
+        }
         for bad in ["zz", "abc", "7b7d", "<script>"] {
             assert!(decode_cursor(bad).is_err(), "{bad}");
         }
