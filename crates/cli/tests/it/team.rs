@@ -304,3 +304,32 @@ fn sslmode_in_the_url_means_what_it_means_to_psql() {
     let e = senda_store::open(&with("sslmode=sometimes"), OpenMode::Create).err().expect("refused");
     assert!(e.to_string().contains("verify-full"), "the accepted modes are listed: {e}");
 }
+
+#[test]
+fn a_second_writer_waits_for_the_first_then_stops_busy_with_nothing_written() {
+    let Some(pg) = postgres() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = pg.db();
+    let url = db.url().to_owned();
+    let database = db.close();
+    // Another writer holds Senda's write lock (the advisory lock every import, override and copy
+    // takes) and keeps it.
+    let mut other = postgres::Client::connect(&database.url, postgres::NoTls).expect("connect");
+    other.batch_execute(&format!("SELECT pg_advisory_lock({})", 0x5e4d_a002_i64)).expect("lock");
+    let file = synthetic(dir.path(), "a.xml", 10, 4);
+    let t0 = Instant::now();
+    let out = senda().args(["--db", &url, "import", "--no-progress"]).arg(&file).output().expect("senda runs");
+    let waited = t0.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("busy"), "one line saying the database is busy: {stderr}");
+    assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(30), "waited {waited:?}");
+    // Readers are not blocked meanwhile, and nothing of the import was written.
+    let s = senda_store::open(&url, OpenMode::Existing).expect("open while locked");
+    assert_eq!(s.count_activities().expect("count"), 0);
+    drop(s);
+    // Once the other writer is done, the import goes through.
+    other.batch_execute(&format!("SELECT pg_advisory_unlock({})", 0x5e4d_a002_i64)).expect("unlock");
+    let out = senda().args(["--db", &url, "import", "--no-progress"]).arg(&file).output().expect("senda runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
