@@ -65,7 +65,13 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Serves the database at `db` on `listen` until Ctrl-C. `on_ready` gets the bound address
 /// (useful with port 0).
 pub async fn serve(db: String, listen: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> Result<(), WebError> {
-    let state = Arc::new(AppState::new(db)?.with_write_token(std::env::var("SENDA_API_TOKEN").ok()));
+    // Opening a store blocks (the PostgreSQL client drives its own small runtime, which may
+    // not be started from a thread that drives this one's tasks): on the blocking pool, as
+    // every other store call.
+    let state = tokio::task::spawn_blocking(move || AppState::new(db))
+        .await
+        .map_err(|e| WebError::Internal(format!("worker: {e}")))??;
+    let state = Arc::new(state.with_write_token(std::env::var("SENDA_API_TOKEN").ok()));
     if state.write_token.is_some() {
         tracing::info!("SENDA_API_TOKEN is set: POST /api/v1/results accepts requests bearing it");
     }

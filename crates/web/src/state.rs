@@ -94,6 +94,19 @@ impl Pool {
     }
 }
 
+impl Drop for Pool {
+    /// The idle connections are closed on a thread of their own: a PostgreSQL connection owns
+    /// a small runtime, which may not be dropped on a thread that drives the server's tasks
+    /// (where the last reference to the pool may go when the server stops).
+    fn drop(&mut self) {
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let closing = std::thread::spawn(move || drop(idle));
+            let _ = closing.join();
+        }
+    }
+}
+
 type Slot = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
 /// Results computed from the store (reports, counts), valid for one data generation

@@ -333,3 +333,52 @@ fn a_second_writer_waits_for_the_first_then_stops_busy_with_nothing_written() {
     let out = senda().args(["--db", &url, "import", "--no-progress"]).arg(&file).output().expect("senda runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `GET path` over a plain TCP connection to `addr`: the status code and the body.
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).expect("connect to senda serve");
+    c.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(c, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("request");
+    let mut text = String::new();
+    c.read_to_string(&mut text).expect("response");
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+#[test]
+fn senda_serve_over_postgresql_answers_and_stops_cleanly() {
+    use std::io::BufRead;
+    let Some(pg) = postgres() else { return };
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut db = pg.db();
+    import(&mut db, &[synthetic(dir.path(), "a.xml", 30, 5)]);
+    let url = db.url().to_owned();
+    let mut child = senda()
+        .args(["--db", &url, "serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("senda serve starts");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    std::io::BufReader::new(stdout).read_line(&mut line).expect("the ready line");
+    let addr = line.split("http://").nth(1).map(|a| a.trim().trim_end_matches(|c| c != '/').trim_end_matches('/'));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let addr = addr.unwrap_or_else(|| panic!("no address in {line:?}"));
+        assert!(!line.contains("senda:"), "the ready line names no password: {line}");
+        for path in ["/", "/activities", "/api/v1/report?by=country"] {
+            let (status, text) = http_get(addr, path);
+            assert_eq!(status, 200, "{path}: {}", &text[..text.len().min(400)]);
+        }
+    }));
+    // Ctrl-C: a clean stop (the pool's PostgreSQL connections closed without a panic).
+    let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let out = child.wait_with_output().expect("senda serve ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Err(p) = result {
+        panic!("{}\nserver stderr: {stderr}", crate::conformance::panic_text(&*p));
+    }
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+}
