@@ -231,7 +231,7 @@ fn the_password_comes_from_the_url_pgpassword_or_the_password_file_as_psql_reads
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("refused the login") || stderr.contains("password"), "{stderr}");
+    assert!(stderr.contains("none was given"), "says no password was found: {stderr}");
     // PGPASSWORD.
     let out = run(&[("PGPASSWORD", password)]);
     assert!(out.status.success(), "PGPASSWORD: {}", String::from_utf8_lossy(&out.stderr));
@@ -239,6 +239,14 @@ fn the_password_comes_from_the_url_pgpassword_or_the_password_file_as_psql_reads
     let pgpass = dir.path().join("pgpass");
     std::fs::write(&pgpass, format!("# Senda's test\nelsewhere:5432:*:*:nope\n*:*:*:senda:{password}\n"))
         .expect("write");
+    // Readable by others: not used, as psql does not (and says why).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = run(&[("PGPASSFILE", pgpass.to_str().expect("utf-8 path"))]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a world-readable password file is not used: {stderr}");
+    assert!(stderr.contains("permissions should be u=rw (0600)"), "{stderr}");
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).expect("chmod");
     let out = run(&[("PGPASSFILE", pgpass.to_str().expect("utf-8 path"))]);
     assert!(out.status.success(), "PGPASSFILE: {}", String::from_utf8_lossy(&out.stderr));
     let out = run(&[("PGPASSWORD", password)]);

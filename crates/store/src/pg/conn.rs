@@ -32,8 +32,16 @@ pub fn describe(c: &postgres::Config) -> String {
 /// else `PGPASSWORD`, else the password file (`PGPASSFILE`, else `~/.pgpass`) as libpq reads
 /// it: the first line whose host, port, database and user match (`*` matches anything).
 pub fn config(url: &str) -> Result<postgres::Config, StoreError> {
-    let mut c = postgres::Config::from_str(url)
-        .map_err(|e| StoreError::Url(format!("cannot read the PostgreSQL URL ({}): {e}", describe_url(url))))?;
+    let mut c = postgres::Config::from_str(url).map_err(|e| {
+        let mut why = e.to_string();
+        let mut cause = std::error::Error::source(&e);
+        while let Some(c) = cause {
+            why.push_str(": ");
+            why.push_str(&c.to_string());
+            cause = c.source();
+        }
+        StoreError::Url(format!("cannot read the PostgreSQL URL {}: {why}", crate::redact(url)))
+    })?;
     if c.get_user().is_none() {
         let user = std::env::var("PGUSER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "postgres".into());
         c.user(&user);
@@ -60,6 +68,20 @@ fn pgpass_password(c: &postgres::Config) -> Option<String> {
         Some(p) => std::path::PathBuf::from(p),
         None => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
     };
+    // As psql: a password file others may read is not used.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(&path)
+            && m.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                file = %path.display(),
+                "password file has group or world access; permissions should be u=rw (0600) or less: not used"
+            );
+            return None;
+        }
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let host = match c.get_hosts().first() {
         Some(Host::Tcp(h)) => h.clone(),
@@ -146,6 +168,12 @@ pub fn error(target: &str, e: postgres::Error) -> StoreError {
     }
     if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>()) {
         return StoreError::Unavailable { target: target.to_owned(), message: text };
+    }
+    if text.contains("password missing") {
+        return StoreError::Auth {
+            target: target.to_owned(),
+            message: "the server asks for a password and none was given (looked in the URL, PGPASSWORD and the password file, ~/.pgpass or PGPASSFILE)".into(),
+        };
     }
     if text.contains("password") {
         return StoreError::Auth { target: target.to_owned(), message: text };
