@@ -64,9 +64,12 @@ pub enum StoreError {
     },
     /// The database belongs to another program: Senda leaves it alone.
     #[error(
-        "this database belongs to another program (it has tables but no Senda schema); Senda did not change it: choose another --db"
+        "the database {path} belongs to another program (it has tables but no Senda schema); Senda did not change it: choose another database"
     )]
-    NotSenda,
+    NotSenda {
+        /// The path or `host:port/database`.
+        path: String,
+    },
     /// A database URL Senda cannot read.
     #[error("{0}")]
     Url(String),
@@ -98,7 +101,7 @@ impl StoreError {
             StoreError::Corrupt { .. } => "store-corrupt",
             StoreError::TooNew { .. } => "store-too-new",
             StoreError::Open { .. } => "store-open",
-            StoreError::NotSenda => "store-not-senda",
+            StoreError::NotSenda { .. } => "store-not-senda",
             StoreError::Url(_) => "store-url",
             StoreError::NotEmpty { .. } => "store-not-empty",
             StoreError::NotFound(_) => "store-not-found",

@@ -420,6 +420,8 @@ fn databases_are_never_created_by_mistake_or_taken_over() {
     let o = senda(&foreign, &["import", f.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("belongs to another program"), "{}", stderr(&o));
+    let name = foreign.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(stderr(&o).contains(name), "the message names the database: {}", stderr(&o));
     assert!(std::fs::read(&foreign).expect("read") == before, "the foreign file is untouched");
 
     let o = senda(dir.path(), &["import", f.to_str().expect("utf8")]);

@@ -204,7 +204,7 @@ impl PgStore {
                     )?
                     .get(0);
                 if tables > 0 {
-                    return Err(StoreError::NotSenda);
+                    return Err(StoreError::NotSenda { path: self.target.clone() });
                 }
                 if mode == OpenMode::Existing {
                     return Err(StoreError::Open {

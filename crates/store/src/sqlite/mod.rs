@@ -268,7 +268,7 @@ impl SqliteStore {
                 |r| r.get(0),
             )?;
             if tables > 0 {
-                return Err(StoreError::NotSenda);
+                return Err(StoreError::NotSenda { path: conn.path().unwrap_or(":memory:").to_owned() });
             }
         }
 
