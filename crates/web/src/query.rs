@@ -100,6 +100,18 @@ pub fn parse_years(name: &str, s: &str) -> Result<(i32, i32), WebError> {
 impl RawQuery {
     /// Checks the parameters against `strategy` (already chosen by the caller).
     pub fn selection(&self, strategy: &Strategy) -> Result<Selection, WebError> {
+        // Free text goes into LIKE patterns and comparisons: a control character (a NUL ends a
+        // LIKE pattern in SQLite, so `q=%00` matched everything) is refused, on every endpoint.
+        for (name, v) in
+            [("reporting_org", &self.reporting_org), ("implementing_org", &self.implementing_org), ("q", &self.q)]
+        {
+            if let Some(c) = v.as_deref().and_then(|s| s.chars().find(|c| c.is_control())) {
+                return Err(WebError::BadRequest(format!(
+                    "{name}: control characters are not allowed (found U+{:04X})",
+                    u32::from(c)
+                )));
+            }
+        }
         let line_of_effort = match nonempty(&self.line_of_effort) {
             None => None,
             Some(l) if l.eq_ignore_ascii_case(NOT_MAPPED) => Some(NOT_MAPPED.to_owned()),
@@ -361,5 +373,13 @@ mod tests {
         let s = q.selection(&st).expect("ok");
         assert_eq!((s.line_of_effort.as_deref(), s.country.as_deref()), (Some("LOE5"), Some("GT")));
         assert!(RawQuery { limit: Some("1001".into()), ..Default::default() }.limit(1000).is_err());
+        // Control characters in free text (issue 20: `q=%00` matched everything on SQLite).
+        for q in ["\0", "a\u{0}b", "x\u{7}", "tab\there"] {
+            let e = RawQuery { q: Some(q.into()), ..Default::default() }.selection(&st).expect_err("refused");
+            assert!(e.to_string().starts_with("q: control characters"), "{e}");
+        }
+        let e = RawQuery { reporting_org: Some("US\u{1}AID".into()), ..Default::default() }.selection(&st);
+        assert!(e.is_err());
+        assert!(RawQuery { q: Some("educación".into()), ..Default::default() }.selection(&st).is_ok());
     }
 }
