@@ -1,7 +1,7 @@
 //! Whole-database reads and loads for `senda copy` (see [`crate::tables`]).
 
 use super::import::{copy_in, copy_row};
-use super::{BUMP_GENERATION, PgStore, WRITE_LOCK};
+use super::{BUMP_GENERATION, PgStore};
 use crate::StoreError;
 use crate::tables::{Cell, ColumnType, RowSink, TABLES, Table, column_list};
 use postgres::fallible_iterator::FallibleIterator;
@@ -46,22 +46,21 @@ impl PgStore {
         replace: bool,
         fill: &mut dyn FnMut(&mut dyn RowSink) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        self.batch(&format!("BEGIN; SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({WRITE_LOCK})"))?;
-        let r = (|| {
-            let before: i64 = self.query_one("SELECT generation FROM store_generation WHERE id = 1", &[])?.get(0);
+        self.write_tx(|db| {
+            let before: i64 = db.query_one("SELECT generation FROM store_generation WHERE id = 1", &[])?.get(0);
             let mut rows = 0u64;
-            for (name, n) in self.counts()? {
+            for (name, n) in db.counts()? {
                 if name != "store_generation" {
                     rows += n;
                 }
             }
             if rows > 0 && !replace {
-                let activities = self.query_one("SELECT count(*) FROM activity", &[])?.get::<_, i64>(0) as u64;
-                return Err(StoreError::NotEmpty { target: self.target.clone(), activities, rows });
+                let activities = db.query_one("SELECT count(*) FROM activity", &[])?.get::<_, i64>(0) as u64;
+                return Err(StoreError::NotEmpty { target: db.target.clone(), activities, rows });
             }
             let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
-            self.batch(&format!("TRUNCATE {} RESTART IDENTITY", names.join(", ")))?;
-            self.reserved_ids.borrow_mut().clear();
+            db.batch(&format!("TRUNCATE {} RESTART IDENTITY", names.join(", ")))?;
+            db.reserved_ids.borrow_mut().clear();
             struct Sink<'a> {
                 s: &'a PgStore,
                 table: Option<&'static str>,
@@ -101,28 +100,21 @@ impl PgStore {
                     Ok(())
                 }
             }
-            let mut sink = Sink { s: self, table: None, sql: String::new(), buf: String::new() };
+            let mut sink = Sink { s: db, table: None, sql: String::new(), buf: String::new() };
             fill(&mut sink)?;
             sink.flush()?;
             for t in TABLES.iter().filter(|t| t.generated_id) {
-                self.batch(&format!(
+                db.batch(&format!(
                     "SELECT setval(pg_get_serial_sequence('{0}', 'id'), coalesce(max(id), 0) + 1, false) FROM {0}",
                     t.name
                 ))?;
             }
-            self.execute(
+            db.execute(
                 "INSERT INTO store_generation (id, generation) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET generation = greatest(store_generation.generation, $1)",
                 &[&before],
             )?;
-            self.execute(BUMP_GENERATION, &[])?;
+            db.execute(BUMP_GENERATION, &[])?;
             Ok(())
-        })();
-        match r {
-            Ok(()) => self.batch("COMMIT"),
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 }

@@ -7,6 +7,7 @@
 mod conn;
 mod copy;
 mod import;
+mod schema;
 mod tls;
 
 pub use conn::describe_url;
@@ -20,17 +21,7 @@ use senda_core::Severity;
 use senda_core::report::ActivityInfo;
 use std::cell::RefCell;
 
-const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/postgres/0001_init.sql")),
-    ("0002_generation_locations", include_str!("../../migrations/postgres/0002_generation_locations.sql")),
-    ("0003_indicators_statistics", include_str!("../../migrations/postgres/0003_indicators_statistics.sql")),
-    ("0004_activity_copies", include_str!("../../migrations/postgres/0004_activity_copies.sql")),
-    ("0005_override_log", include_str!("../../migrations/postgres/0005_override_log.sql")),
-    ("0006_title_key", include_str!("../../migrations/postgres/0006_title_key.sql")),
-];
-
-/// Advisory lock keys (`pg_advisory_lock`): migrations, and writers of activities.
-const MIGRATION_LOCK: i64 = 0x5e4d_a001;
+/// Advisory lock key (`pg_advisory_xact_lock`) of every write (the migrations' is in `schema.rs`).
 const WRITE_LOCK: i64 = 0x5e4d_a002;
 
 const BUMP_GENERATION: &str = "UPDATE store_generation SET generation = generation + 1 WHERE id = 1";
@@ -141,16 +132,11 @@ impl PgStore {
         self.c().batch_execute(sql).map_err(|e| self.err(e))
     }
 
-    /// Runs `f` in a transaction that writes (the generation moves with it when `bump`).
-    fn write_tx<T>(&mut self, bump: bool, f: impl FnOnce(&Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        self.batch("BEGIN")?;
-        let r = f(self).and_then(|v| {
-            if bump {
-                self.execute(BUMP_GENERATION, &[])?;
-            }
-            Ok(v)
-        });
-        match r {
+    /// Runs `f` in a transaction holding Senda's write lock ([`PgStore::begin_write`]):
+    /// committed when it returns `Ok`, rolled back otherwise.
+    fn write_tx<T>(&self, f: impl FnOnce(&Self) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.begin_write()?;
+        match f(self) {
             Ok(v) => {
                 self.batch("COMMIT")?;
                 Ok(v)
@@ -160,79 +146,6 @@ impl PgStore {
                 Err(e)
             }
         }
-    }
-
-    /// The schema version recorded, `None` when the table does not exist.
-    fn recorded_version(&self) -> Result<Option<i64>, StoreError> {
-        let exists: bool = self.query_one("SELECT to_regclass('senda_schema') IS NOT NULL", &[])?.get(0);
-        if !exists {
-            return Ok(None);
-        }
-        let row = self.query_opt("SELECT max(version) FROM senda_schema", &[])?;
-        Ok(Some(row.and_then(|r| r.get::<_, Option<i64>>(0)).unwrap_or(0)))
-    }
-
-    /// Applies pending migrations (under an advisory lock, so servers starting together do not
-    /// race); returns the names of those applied.
-    pub fn migrate(&mut self, mode: OpenMode) -> Result<Vec<String>, StoreError> {
-        let supported = MIGRATIONS.len() as i64;
-        if let Some(v) = self.recorded_version()?
-            && v > supported
-        {
-            return Err(StoreError::TooNew { found: v, supported });
-        }
-        if self.recorded_version()? == Some(supported) {
-            return Ok(Vec::new());
-        }
-        self.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-        let r = self.migrate_locked(mode);
-        // Plans prepared before a schema change are not used after it.
-        self.statements.borrow_mut().clear();
-        let _ = self.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
-        r
-    }
-
-    fn migrate_locked(&mut self, mode: OpenMode) -> Result<Vec<String>, StoreError> {
-        let supported = MIGRATIONS.len() as i64;
-        let v = match self.recorded_version()? {
-            Some(v) => v,
-            None => {
-                let tables: i64 = self
-                    .query_one(
-                        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
-                        &[],
-                    )?
-                    .get(0);
-                if tables > 0 {
-                    return Err(StoreError::NotSenda { path: self.target.clone() });
-                }
-                if mode == OpenMode::Existing {
-                    return Err(StoreError::Open {
-                        path: self.target.clone(),
-                        message: "no Senda database here yet; create it with `senda migrate --db URL` or `senda import --db URL PATH`".into(),
-                    });
-                }
-                0
-            }
-        };
-        if v > supported {
-            return Err(StoreError::TooNew { found: v, supported });
-        }
-        let mut applied = Vec::new();
-        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(v as usize) {
-            let version = (i + 1) as i64;
-            self.write_tx(false, |s| {
-                s.batch("CREATE TABLE IF NOT EXISTS senda_schema (version BIGINT NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL)")?;
-                s.batch(sql)?;
-                s.execute(
-                    "INSERT INTO senda_schema (version, name, applied_at) VALUES ($1, $2, $3)",
-                    &[&version, name, &now()],
-                )?;
-                Ok(())
-            })?;
-            applied.push((*name).to_owned());
-        }
-        Ok(applied)
     }
 
     fn overrides(&self, strategy: &str) -> Result<HashMap<String, Override>, StoreError> {
@@ -457,7 +370,7 @@ impl Store for PgStore {
         report: &serde_json::Value,
         diagnostics: &[Diagnostic],
     ) -> Result<i64, StoreError> {
-        self.write_tx(false, |s| {
+        self.write_tx(|s| {
             let id: i64 = s
                 .query_one(
                     "INSERT INTO import_run (started_at, finished_at, report) VALUES ($1, $2, $3) RETURNING id",
@@ -511,7 +424,7 @@ impl Store for PgStore {
             return Err(StoreError::NotFound(o.iati_identifier.clone()));
         }
         let lines = lines_join(&o.lines_of_effort);
-        self.write_tx(true, |s| {
+        self.write_tx(|s| {
             s.execute(
                 "INSERT INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES ($1,$2,$3,$4,$5)
                  ON CONFLICT (iati_identifier, strategy) DO UPDATE SET lines = excluded.lines, note = excluded.note, created_at = excluded.created_at",
@@ -521,6 +434,7 @@ impl Store for PgStore {
                 "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'set',$3,$4,$5)",
                 &[&o.iati_identifier, &o.strategy, &lines, &o.note, &o.created_at],
             )?;
+            s.execute(BUMP_GENERATION, &[])?;
             Ok(())
         })
     }
@@ -532,28 +446,20 @@ impl Store for PgStore {
         note: &str,
         at: &str,
     ) -> Result<bool, StoreError> {
-        self.batch("BEGIN")?;
-        let r = (|| {
-            let removed = self.query_opt(
+        self.write_tx(|s| {
+            let removed = s.query_opt(
                 "DELETE FROM mapping_override WHERE iati_identifier = $1 AND strategy = $2 RETURNING lines",
                 &[&iati_identifier, &strategy],
             )?;
             let Some(row) = removed else { return Ok(false) };
             let lines: String = row.get(0);
-            self.execute(
+            s.execute(
                 "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'unset',$3,$4,$5)",
                 &[&iati_identifier, &strategy, &lines, &note, &at],
             )?;
-            self.execute(BUMP_GENERATION, &[])?;
+            s.execute(BUMP_GENERATION, &[])?;
             Ok(true)
-        })();
-        match r {
-            Ok(v) => self.batch("COMMIT").map(|()| v),
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
@@ -765,22 +671,21 @@ impl Store for PgStore {
         fingerprint: &str,
         map: &dyn Fn(&Activity) -> Mapping,
     ) -> Result<u64, StoreError> {
-        self.begin_write()?;
-        let r = (|| {
-            self.execute("DELETE FROM activity_mapping WHERE strategy = $1", &[&strategy])?;
-            self.execute("DELETE FROM mapping_evidence WHERE strategy = $1", &[&strategy])?;
+        self.write_tx(|s| {
+            s.execute("DELETE FROM activity_mapping WHERE strategy = $1", &[&strategy])?;
+            s.execute("DELETE FROM mapping_evidence WHERE strategy = $1", &[&strategy])?;
             let (mut maps, mut evs) = (String::new(), String::new());
             let mut n = 0u64;
             {
-                let mut c = self.c();
+                let mut c = s.c();
                 let mut rows = c
                     .query_raw(
                         "SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id",
                         std::iter::empty::<&str>(),
                     )
-                    .map_err(|e| conn::error(&self.target, e))?;
+                    .map_err(|e| s.err(e))?;
                 while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)
-                    .map_err(|e| conn::error(&self.target, e))?
+                    .map_err(|e| s.err(e))?
                 {
                     let id: i64 = r.get(0);
                     let a = crate::codec::decode(r.get(1), r.get(2), r.get(3))?;
@@ -799,22 +704,15 @@ impl Store for PgStore {
                     import::copy_row(&mut evs, &[Some(&id_s), Some(strategy), Some(evidence)]);
                 }
             }
-            import::copy_in(self, "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &maps)?;
-            import::copy_in(self, "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &evs)?;
-            self.execute(
+            import::copy_in(s, "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &maps)?;
+            import::copy_in(s, "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &evs)?;
+            s.execute(
                 "INSERT INTO strategy_state (strategy, fingerprint) VALUES ($1, $2) ON CONFLICT (strategy) DO UPDATE SET fingerprint = excluded.fingerprint",
                 &[&strategy, &fingerprint],
             )?;
-            self.execute(BUMP_GENERATION, &[])?;
+            s.execute(BUMP_GENERATION, &[])?;
             Ok(n)
-        })();
-        match r {
-            Ok(n) => self.batch("COMMIT").map(|()| n),
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn count_activities(&self) -> Result<u64, StoreError> {
@@ -830,16 +728,8 @@ impl Store for PgStore {
     }
 
     fn import_values(&mut self, batch: &ValueBatch) -> Result<ValuesOutcome, StoreError> {
-        self.batch("BEGIN")?;
-        let r = rules::values::import_values(&mut import::PgValuesTx(self), batch, &now());
-        match r {
-            Ok((out, true)) => self.batch("COMMIT").map(|()| out),
-            Ok((out, false)) => self.batch("ROLLBACK").map(|()| out),
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        // An unchanged file writes nothing: committing the empty transaction is harmless.
+        self.write_tx(|s| Ok(rules::values::import_values(&mut import::PgValuesTx(s), batch, &now())?.0))
     }
 
     fn ensure_indicator_definition(
@@ -848,9 +738,8 @@ impl Store for PgStore {
         def: &senda_core::indicator::IndicatorDef,
     ) -> Result<DefinitionVersion, StoreError> {
         let fp = def.measurement_fingerprint();
-        self.begin_write()?;
-        let r = (|| {
-            if let Some(r) = self.query_opt(
+        self.write_tx(|s| {
+            if let Some(r) = s.query_opt(
                 "SELECT id, version, definition, first_used FROM indicator_definition WHERE strategy = $1 AND code = $2 AND fingerprint = $3",
                 &[&strategy, &def.code, &fp],
             )? {
@@ -858,9 +747,9 @@ impl Store for PgStore {
                     record: format!("indicator {}", def.code),
                     message: e.to_string(),
                 })?;
-                return Ok((DefinitionVersion { id: r.get(0), version: r.get(1), definition, first_used: r.get(3) }, false));
+                return Ok(DefinitionVersion { id: r.get(0), version: r.get(1), definition, first_used: r.get(3) });
             }
-            let version: i64 = self
+            let version: i64 = s
                 .query_one(
                     "SELECT coalesce(max(version), 0) + 1 FROM indicator_definition WHERE strategy = $1 AND code = $2",
                     &[&strategy, &def.code],
@@ -868,22 +757,15 @@ impl Store for PgStore {
                 .get(0);
             let now = now();
             let json = serde_json::to_string(def).unwrap_or_default();
-            let id: i64 = self
+            let id: i64 = s
                 .query_one(
                     "INSERT INTO indicator_definition (strategy, code, version, fingerprint, definition, first_used) VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
                     &[&strategy, &def.code, &version, &fp, &json, &now],
                 )?
                 .get(0);
-            self.execute(BUMP_GENERATION, &[])?;
-            Ok((DefinitionVersion { id, version, definition: def.clone(), first_used: now }, true))
-        })();
-        match r {
-            Ok((v, _)) => self.batch("COMMIT").map(|()| v),
-            Err(e) => {
-                let _ = self.batch("ROLLBACK");
-                Err(e)
-            }
-        }
+            s.execute(BUMP_GENERATION, &[])?;
+            Ok(DefinitionVersion { id, version, definition: def.clone(), first_used: now })
+        })
     }
 
     fn indicator_versions(&self, strategy: &str) -> Result<HashMap<String, Vec<DefinitionVersion>>, StoreError> {
