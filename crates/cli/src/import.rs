@@ -655,6 +655,10 @@ fn run_import(
     // figures say what that file did: an activity removed with one file and made again from
     // another file's copy is one update, or nothing, for the run).
     let net = store.end_import_run()?;
+    // The fact segments the run made stale are rebuilt once, at its end (servers read them).
+    let t = std::time::Instant::now();
+    let segments = store.refresh_fact_segments()?;
+    tracing::info!(segments, seconds = t.elapsed().as_secs_f64(), "fact segments rebuilt");
     report.created = net.created;
     report.updated = net.updated;
     report.removed = net.removed;

@@ -337,15 +337,7 @@ impl<'i> ReportBuilder<'i> {
                 unconverted: acc.other,
             })
             .collect();
-        rows.sort_by(|a, b| {
-            for (x, y) in a.key.iter().zip(&b.key) {
-                let o = sort_key(x).cmp(&sort_key(y));
-                if o != std::cmp::Ordering::Equal {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        });
+        sort_rows(&mut rows);
         let total = Row {
             key: vec!["TOTAL".into()],
             activities: self.total.activities.len() as u64,
@@ -354,6 +346,20 @@ impl<'i> ReportBuilder<'i> {
         };
         Report { dimensions: self.dims, calendar_year: self.calendar_year, rows, total }
     }
+}
+
+/// Sorts rows by key: years numerically, then names, then `REGIONAL`, `UNKNOWN`, `NOT_MAPPED`
+/// and unspecified, then `unknown` years.
+pub(crate) fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        for (x, y) in a.key.iter().zip(&b.key) {
+            let o = sort_key(x).cmp(&sort_key(y));
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
 }
 
 fn sort_key(s: &str) -> (u8, i64, &str) {

@@ -98,6 +98,30 @@ pub fn decode(record: &str, doc: &[u8], transactions: &[u8]) -> Result<Activity,
     Ok(a)
 }
 
+/// Format of a stored fact segment (first byte of [`encode_segment`]'s output).
+const SEGMENT_FORMAT: u8 = 1;
+
+/// Encodes a fact segment for `fact_segment.data`: a format byte, then postcard.
+pub fn encode_segment(s: &senda_core::facts::FactSegment) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![SEGMENT_FORMAT];
+    postcard::to_io(s, &mut out).map_err(|e| corrupt("fact segment", e))?;
+    Ok(out)
+}
+
+/// Decodes what [`encode_segment`] wrote, and checks it (a damaged value is an error, never a
+/// panic later).
+pub fn decode_segment(bytes: &[u8]) -> Result<senda_core::facts::FactSegment, String> {
+    match bytes.split_first() {
+        Some((&SEGMENT_FORMAT, rest)) => {
+            let s: senda_core::facts::FactSegment = postcard::from_bytes(rest).map_err(|e| e.to_string())?;
+            s.validate()?;
+            Ok(s)
+        }
+        Some((f, _)) => Err(format!("unknown segment format {f}")),
+        None => Err("empty segment".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +177,41 @@ mod tests {
         // A transaction moved into the activity's part would not be the same activity.
         let c = activity("XM-TEST-1", "Disbursement for shelters", 2);
         assert_ne!(encode(&c).expect("encode").fingerprint, same);
+    }
+
+    #[test]
+    fn a_segment_round_trips_and_damaged_bytes_are_an_error_not_a_panic() {
+        let mut b = senda_core::facts::SegmentBuilder::new();
+        for (i, amount) in ["100.50", "-3", "0.001"].iter().enumerate() {
+            b.push(senda_core::report::FactRef {
+                activity: 3 + i as u32,
+                transaction_type: "3",
+                date: senda_core::codes::parse_iso_date("2023-11-15").ok(),
+                currency: "USD",
+                country: "GT",
+                sector: "15190",
+                implementing_org: "IOM",
+                amount: amount.parse().expect("amount"),
+            });
+        }
+        let seg = b.finish();
+        let bytes = encode_segment(&seg).expect("encode");
+        let back = decode_segment(&bytes).expect("decode");
+        assert_eq!(format!("{back:?}"), format!("{seg:?}"));
+        assert!(decode_segment(&[]).is_err_and(|e| e.contains("empty")));
+        assert!(decode_segment(&[9, 1, 2]).is_err_and(|e| e.contains("format 9")));
+        // Every truncation and every single-byte change: an error or a valid segment, never a panic.
+        for n in 0..bytes.len() {
+            let _ = decode_segment(&bytes[..n]);
+            for x in [0u8, 0x7f, 0xff] {
+                let mut d = bytes.clone();
+                d[n] = x;
+                if let Ok(s) = decode_segment(&d) {
+                    let mut k = 0;
+                    s.for_each(|_| k += 1);
+                    assert_eq!(k, s.len());
+                }
+            }
+        }
     }
 }

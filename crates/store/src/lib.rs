@@ -448,8 +448,40 @@ pub trait Store {
         at: &str,
     ) -> Result<bool, StoreError>;
 
+    /// Report inputs, activity by activity: its key, reporting org, lines of effort (overrides
+    /// applied) and instrument.
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError>;
+
     /// Report inputs: per activity key, reporting org, lines of effort (overrides applied) and instrument.
-    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError>;
+    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
+        let mut out = HashMap::new();
+        self.for_each_activity_info(strategy, &mut |id, info| {
+            out.insert(id, info);
+        })?;
+        Ok(out)
+    }
+
+    /// Report inputs as a reader keeps them in memory (activities sharing their inputs share one entry).
+    fn activity_classes(&self, strategy: &str) -> Result<senda_core::facts::ActivityClasses, StoreError> {
+        let mut out = senda_core::facts::ActivityClasses::new();
+        self.for_each_activity_info(strategy, &mut |id, info| out.insert(id, info))?;
+        out.compact();
+        Ok(out)
+    }
+
+    /// Every fact segment: number, version, stale or not (see [`rules::segments`]), ascending.
+    fn fact_segment_states(&self) -> Result<Vec<SegmentState>, StoreError>;
+
+    /// The stored value of segment `segment`, if it has a row.
+    fn fact_segment_bytes(&self, segment: u32) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Streams the facts of activities with ids in `lo..hi` to `f`, activity by activity.
+    fn for_each_fact_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError>;
+
+    /// Rewrites every stale fact segment from the facts (one write transaction); returns how
+    /// many. Run after writes that change facts (`senda import`, `remove`, `copy`, `migrate`);
+    /// until it runs, readers build stale segments from the facts themselves, which is slower.
+    fn refresh_fact_segments(&mut self) -> Result<u64, StoreError>;
 
     /// Streams every fact to `f`.
     /// `sector` and `implementing_org` are read only when asked (`with_sector`,
@@ -596,6 +628,9 @@ pub fn copy_database(from: &dyn Store, to: &mut dyn Store, replace: bool) -> Res
         }
         Ok(())
     })?;
+    // Segments that were stale in the source are rebuilt in the target (the copy's reports
+    // below do not read them; servers on the target do).
+    to.refresh_fact_segments()?;
     let (a, b) = (from.table_counts()?, to.table_counts()?);
     let tables = a.iter().zip(&b).map(|((n, x), (_, y))| ((*n).to_owned(), *x, *y)).collect();
     let mut reports_equal = Vec::new();
@@ -611,10 +646,20 @@ pub fn copy_database(from: &dyn Store, to: &mut dyn Store, replace: bool) -> Res
     Ok(CopyReport { tables, reports_equal })
 }
 
-/// Loads every fact of the store into memory (all columns), for readers that report many
+/// Loads every fact of the store into memory, from its fact segments (see
+/// [`rules::segments::load`], which also reuses a previous load), for readers that report many
 /// times over the same data generation.
 pub fn load_facts(store: &dyn Store) -> Result<senda_core::facts::FactTable, StoreError> {
-    let mut t = senda_core::facts::FactTable::new();
-    store.for_each_fact(true, true, &mut |f| t.push(f))?;
-    Ok(t)
+    Ok(rules::segments::load(store, None)?.table)
+}
+
+/// One fact segment's state (see [`Store::fact_segment_states`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentState {
+    /// Segment number: activity ids `segment * SEGMENT_SPAN ..`.
+    pub segment: u32,
+    /// Moves on with every change of the segment.
+    pub version: i64,
+    /// The facts changed since the stored value was written.
+    pub stale: bool,
 }

@@ -79,6 +79,11 @@ pub const TABLES: &[Table] = &[
         generated_id: false,
     },
     Table {
+        name: "fact_segment",
+        columns: &[("segment", I), ("version", I), ("stale", I), ("facts", I), ("data", B)],
+        generated_id: false,
+    },
+    Table {
         name: "activity_mapping",
         columns: &[("activity_id", I), ("strategy", T), ("lines", T)],
         generated_id: false,

@@ -87,7 +87,7 @@ pub fn collect(
     opts: &PrintOptions,
 ) -> Result<PrintData, StoreError> {
     let facts = senda_store::load_facts(store)?;
-    let infos = store.activity_infos(&strategy.id)?;
+    let infos = store.activity_classes(&strategy.id)?;
     let by_loe = facts.report(&infos, vec![Dimension::LineOfEffort], false, Filters::new());
     let by_loe_country = facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::Country], false, Filters::new());
     let by_loe_country_fy = facts.report(

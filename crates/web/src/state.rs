@@ -3,9 +3,10 @@
 
 use crate::error::WebError;
 use crate::i18n::Catalogs;
-use senda_core::facts::FactTable;
-use senda_core::report::{ActivityInfo, Dimension, Filters, Report};
+use senda_core::facts::ActivityClasses;
+use senda_core::report::{Dimension, Filters, Report};
 use senda_core::strategy::Strategy;
+use senda_store::rules::segments::LoadedFacts;
 use senda_store::{OpenMode, Store, StoreError};
 use std::any::Any;
 use std::collections::HashMap;
@@ -117,6 +118,8 @@ pub struct Cache {
     seen: Mutex<Option<(i64, std::time::Instant)>>,
     /// At most this many computations run at once (each may scan every fact).
     permits: Semaphore,
+    /// The facts last loaded (any generation): a new generation's load reuses its unchanged segments.
+    last_facts: Mutex<Option<Arc<LoadedFacts>>>,
 }
 
 /// How long a generation read from the database is trusted: a write becomes visible to cached
@@ -128,7 +131,12 @@ const MAX_ENTRIES: usize = 128;
 
 impl Cache {
     fn new() -> Self {
-        Self { inner: Mutex::new((i64::MIN, HashMap::new())), seen: Mutex::new(None), permits: Semaphore::new(2) }
+        Self {
+            inner: Mutex::new((i64::MIN, HashMap::new())),
+            seen: Mutex::new(None),
+            permits: Semaphore::new(2),
+            last_facts: Mutex::new(None),
+        }
     }
 
     fn slot(&self, generation: i64, key: &str) -> Result<Slot, WebError> {
@@ -242,20 +250,37 @@ impl AppState {
         .await
     }
 
-    /// Every fact of the database in memory (loaded once per generation).
-    pub async fn facts(&self) -> Result<Arc<FactTable>, WebError> {
-        self.cached("facts".into(), |s| {
-            let t = senda_store::load_facts(s)?;
-            tracing::info!(facts = t.len(), mib = t.heap_bytes() >> 20, "facts loaded into memory");
-            Ok(t)
-        })
-        .await
+    /// Every fact of the database in memory, loaded once per generation from the store's fact
+    /// segments; segments unchanged since the previous generation's load are reused, not read.
+    pub async fn facts(&self) -> Result<Arc<LoadedFacts>, WebError> {
+        let previous = self.cache.last_facts.lock().ok().and_then(|l| l.clone());
+        let loaded: Arc<LoadedFacts> = self
+            .cached("facts".into(), move |s| {
+                let t0 = std::time::Instant::now();
+                let l = senda_store::rules::segments::load(s, previous.as_deref())?;
+                let (reused, decoded, built) = l.counts;
+                tracing::info!(
+                    facts = l.table.len(),
+                    mib = l.table.heap_bytes() >> 20,
+                    reused,
+                    decoded,
+                    built_from_facts = built,
+                    ms = t0.elapsed().as_millis() as u64,
+                    "facts loaded into memory"
+                );
+                Ok(l)
+            })
+            .await?;
+        if let Ok(mut last) = self.cache.last_facts.lock() {
+            *last = Some(Arc::clone(&loaded));
+        }
+        Ok(loaded)
     }
 
     /// What reports need to know of each activity under `strategy` (once per generation).
-    pub async fn infos(&self, strategy: &str) -> Result<Arc<HashMap<u32, ActivityInfo>>, WebError> {
+    pub async fn infos(&self, strategy: &str) -> Result<Arc<ActivityClasses>, WebError> {
         let st = strategy.to_owned();
-        self.cached(format!("infos|{strategy}"), move |s| s.activity_infos(&st)).await
+        self.cached(format!("infos|{strategy}"), move |s| s.activity_classes(&st)).await
     }
 
     /// A report (cached per generation and query).
@@ -274,7 +299,7 @@ impl AppState {
         self.cached_with(key, || async {
             let _permit =
                 self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
-            tokio::task::spawn_blocking(move || facts.report(&infos, dims, calendar_year, filters))
+            tokio::task::spawn_blocking(move || facts.table.report(&infos, dims, calendar_year, filters))
                 .await
                 .map_err(|e| WebError::Internal(format!("worker: {e}")))
         })

@@ -509,6 +509,9 @@ impl ImportTx for PgTx<'_> {
         self.s.execute(BUMP_GENERATION, &[])?;
         Ok(())
     }
+    fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError> {
+        super::mark_segments_stale(self.s, segments)
+    }
 }
 
 /// [`ValuesTx`] over a PostgreSQL transaction.

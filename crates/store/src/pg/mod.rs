@@ -128,6 +128,39 @@ impl PgStore {
         self.c().execute(&st, params).map_err(|e| self.err(e))
     }
 
+    /// Streams the facts `sql` selects (activity, type, date, currency, country, sector,
+    /// implementing organisation, amount) to `f`.
+    fn facts_of(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        f: &mut dyn FnMut(FactRef<'_>),
+    ) -> Result<(), StoreError> {
+        let st = self.prepared(sql)?;
+        let mut c = self.c();
+        let mut rows = c.query_raw(&st, params.iter().copied()).map_err(|e| self.err(e))?;
+        while let Some(r) =
+            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
+        {
+            let date: Option<&str> = r.get(2);
+            let amount_s: &str = r.get(7);
+            let amount: rust_decimal::Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| {
+                StoreError::Corrupt { record: format!("fact amount {amount_s:?}"), message: e.to_string() }
+            })?;
+            f(FactRef {
+                activity: r.get::<_, i64>(0) as u32,
+                transaction_type: r.get(1),
+                date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
+                currency: r.get(3),
+                country: r.get(4),
+                sector: r.get(5),
+                implementing_org: r.get(6),
+                amount,
+            });
+        }
+        Ok(())
+    }
+
     fn batch(&self, sql: &str) -> Result<(), StoreError> {
         self.c().batch_execute(sql).map_err(|e| self.err(e))
     }
@@ -462,7 +495,7 @@ impl Store for PgStore {
         })
     }
 
-    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError> {
         let overrides = self.overrides(strategy)?;
         let mut lines: HashMap<i64, String> = HashMap::new();
         for r in self.query("SELECT activity_id, lines FROM activity_mapping WHERE strategy = $1", &[&strategy])? {
@@ -471,7 +504,6 @@ impl Store for PgStore {
                 lines.insert(r.get(0), l);
             }
         }
-        let mut out = HashMap::new();
         let mut c = self.c();
         let mut rows = c
             .query_raw("SELECT id, iati_identifier, reporting_org_name FROM activity", std::iter::empty::<&str>())
@@ -485,7 +517,7 @@ impl Store for PgStore {
                 Some(o) => o.lines_of_effort.clone(),
                 None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
             };
-            out.insert(
+            f(
                 id as u32,
                 ActivityInfo {
                     reporting_org: r.get(2),
@@ -494,7 +526,7 @@ impl Store for PgStore {
                 },
             );
         }
-        Ok(out)
+        Ok(())
     }
 
     fn for_each_fact(
@@ -508,28 +540,33 @@ impl Store for PgStore {
             if with_sector { "sector" } else { "''::text" },
             if with_implementing_org { "implementing_org" } else { "''::text" }
         );
-        let mut c = self.c();
-        let mut rows = c.query_raw(sql.as_str(), std::iter::empty::<&str>()).map_err(|e| self.err(e))?;
-        while let Some(r) =
-            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
-        {
-            let date: Option<&str> = r.get(2);
-            let amount_s: &str = r.get(7);
-            let amount: rust_decimal::Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| {
-                StoreError::Corrupt { record: format!("fact amount {amount_s:?}"), message: e.to_string() }
-            })?;
-            f(FactRef {
-                activity: r.get::<_, i64>(0) as u32,
-                transaction_type: r.get(1),
-                date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
-                currency: r.get(3),
-                country: r.get(4),
-                sector: r.get(5),
-                implementing_org: r.get(6),
-                amount,
-            });
-        }
-        Ok(())
+        self.facts_of(&sql, &[], f)
+    }
+
+    fn for_each_fact_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
+        self.facts_of(FACTS_BETWEEN, &[&i64::from(lo), &i64::from(hi)], f)
+    }
+
+    fn fact_segment_states(&self) -> Result<Vec<SegmentState>, StoreError> {
+        Ok(self
+            .query("SELECT segment, version, stale FROM fact_segment ORDER BY segment", &[])?
+            .iter()
+            .map(|r| SegmentState {
+                segment: r.get::<_, i64>(0) as u32,
+                version: r.get(1),
+                stale: r.get::<_, i64>(2) != 0,
+            })
+            .collect())
+    }
+
+    fn fact_segment_bytes(&self, segment: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .query_opt("SELECT data FROM fact_segment WHERE segment = $1", &[&i64::from(segment)])?
+            .map(|r| r.get(0)))
+    }
+
+    fn refresh_fact_segments(&mut self) -> Result<u64, StoreError> {
+        self.write_tx(|s| rules::segments::refresh(&mut SegmentsTx(s)))
     }
 
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
@@ -923,4 +960,43 @@ impl Store for PgStore {
         }
         Ok(out)
     }
+}
+
+/// The facts of activities `$1..$2`, by activity.
+const FACTS_BETWEEN: &str = "SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact WHERE activity_id >= $1 AND activity_id < $2 ORDER BY activity_id";
+
+/// [`rules::segments::SegmentTx`] inside a write transaction.
+struct SegmentsTx<'s>(&'s PgStore);
+
+impl rules::segments::SegmentTx for SegmentsTx<'_> {
+    fn stale_segments(&mut self) -> Result<Vec<u32>, StoreError> {
+        Ok(self
+            .0
+            .query("SELECT segment FROM fact_segment WHERE stale <> 0 ORDER BY segment", &[])?
+            .iter()
+            .map(|r| r.get::<_, i64>(0) as u32)
+            .collect())
+    }
+    fn facts_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
+        self.0.facts_of(FACTS_BETWEEN, &[&i64::from(lo), &i64::from(hi)], f)
+    }
+    fn put_segment(&mut self, s: u32, facts: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.0.execute(
+            "UPDATE fact_segment SET data = $2, facts = $3, stale = 0, version = version + 1 WHERE segment = $1",
+            &[&i64::from(s), &bytes, &(facts as i64)],
+        )?;
+        Ok(())
+    }
+}
+
+/// Marks `segments` stale (creating their rows), in the caller's transaction.
+pub(super) fn mark_segments_stale(s: &PgStore, segments: &[u32]) -> Result<(), StoreError> {
+    for &seg in segments {
+        s.execute(
+            "INSERT INTO fact_segment (segment, version, stale, facts, data) VALUES ($1, 1, 1, 0, ''::bytea) \
+             ON CONFLICT (segment) DO UPDATE SET stale = 1, version = fact_segment.version + 1",
+            &[&i64::from(seg)],
+        )?;
+    }
+    Ok(())
 }

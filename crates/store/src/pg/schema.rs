@@ -12,6 +12,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_activity_copies", include_str!("../../migrations/postgres/0004_activity_copies.sql")),
     ("0005_override_log", include_str!("../../migrations/postgres/0005_override_log.sql")),
     ("0006_title_key", include_str!("../../migrations/postgres/0006_title_key.sql")),
+    ("0007_fact_segment", include_str!("../../migrations/postgres/0007_fact_segment.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

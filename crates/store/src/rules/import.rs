@@ -65,6 +65,9 @@ pub trait ImportTx {
     fn record_file(&mut self, file: &FileRecord, activities: u64, transactions: u64) -> Result<(), StoreError>;
     /// Moves the data generation on (cached views are stale).
     fn bump_generation(&mut self) -> Result<(), StoreError>;
+    /// Marks fact segments stale (their facts changed), creating their rows (see
+    /// [`super::segments`]).
+    fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError>;
 }
 
 /// A copy kept aside during a file's import (see `fallbacks`): the best copy that lost to a
@@ -350,9 +353,11 @@ pub fn import_file<T: ImportTx + ?Sized>(
     }
     // Activities of an earlier version of this file that it no longer contains.
     seen.sort_unstable();
+    let mut deleted: Vec<i64> = Vec::new();
     for (id, ident, fingerprint) in tx.rows_of_file(&file.path)? {
         if seen.binary_search(&id).is_err() {
             tx.delete_activity(id)?;
+            deleted.push(id);
             out.removed += 1;
             before
                 .entry(identifier_key(&ident))
@@ -373,6 +378,16 @@ pub fn import_file<T: ImportTx + ?Sized>(
     // Cached views depend on the activities only: a file read again without a change to
     // them (`--force`, a reader upgrade) leaves the generation, and the caches, alone.
     if wrote || out.removed > 0 {
+        // The facts of every row written or deleted changed: their segments are stale.
+        let mut segments: Vec<u32> = seen
+            .iter()
+            .chain(&deleted)
+            .map(|&id| senda_core::facts::segment_of(u32::try_from(id).unwrap_or(u32::MAX)))
+            .collect();
+        segments.dedup();
+        segments.sort_unstable();
+        segments.dedup();
+        tx.mark_segments_stale(&segments)?;
         tx.bump_generation()?;
     }
     Ok(Some(FileWrite { out, written, before }))

@@ -232,6 +232,9 @@ impl ImportTx for SqliteTx<'_> {
         self.0.prepare_cached(BUMP_GENERATION)?.execute([])?;
         Ok(())
     }
+    fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError> {
+        super::mark_segments_stale(self.0, segments)
+    }
 }
 
 /// [`ValuesTx`] over an SQLite transaction.

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_activity_copies", include_str!("../../migrations/sqlite/0004_activity_copies.sql")),
     ("0005_override_log", include_str!("../../migrations/sqlite/0005_override_log.sql")),
     ("0006_title_key", include_str!("../../migrations/sqlite/0006_title_key.sql")),
+    ("0007_fact_segment", include_str!("../../migrations/sqlite/0007_fact_segment.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -608,7 +609,7 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError> {
         let overrides = self.overrides(strategy)?;
         // Two sequential scans (mappings, then activities) instead of one index seek per activity.
         let mut lines: HashMap<i64, String> = HashMap::new();
@@ -624,7 +625,6 @@ impl Store for SqliteStore {
         }
         let mut st = self.conn.prepare("SELECT id, iati_identifier, reporting_org_name FROM activity")?;
         let mut rows = st.query([])?;
-        let mut out = HashMap::new();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let over = if overrides.is_empty() { None } else { overrides.get(r.get_ref(1)?.as_str()?) };
@@ -632,7 +632,7 @@ impl Store for SqliteStore {
                 Some(o) => o.lines_of_effort.clone(),
                 None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
             };
-            out.insert(
+            f(
                 id as u32,
                 ActivityInfo {
                     reporting_org: r.get(2)?,
@@ -641,7 +641,7 @@ impl Store for SqliteStore {
                 },
             );
         }
-        Ok(out)
+        Ok(())
     }
 
     fn for_each_fact(
@@ -655,27 +655,38 @@ impl Store for SqliteStore {
             if with_sector { "sector" } else { "''" },
             if with_implementing_org { "implementing_org" } else { "''" }
         );
-        let mut st = self.conn.prepare(&sql)?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
-            let date: Option<&str> = r.get_ref(2)?.as_str_or_null()?;
-            let amount_s = r.get_ref(7)?.as_str()?;
-            let amount: Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt {
-                record: format!("fact amount {amount_s:?}"),
-                message: e.to_string(),
-            })?;
-            f(FactRef {
-                activity: r.get::<_, i64>(0)? as u32,
-                transaction_type: r.get_ref(1)?.as_str()?,
-                date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
-                currency: r.get_ref(3)?.as_str()?,
-                country: r.get_ref(4)?.as_str()?,
-                sector: r.get_ref(5)?.as_str()?,
-                implementing_org: r.get_ref(6)?.as_str()?,
-                amount,
-            });
-        }
-        Ok(())
+        facts_of(&self.conn, &sql, [], f)
+    }
+
+    fn for_each_fact_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
+        facts_of(&self.conn, FACTS_BETWEEN, [i64::from(lo), i64::from(hi)], f)
+    }
+
+    fn fact_segment_states(&self) -> Result<Vec<SegmentState>, StoreError> {
+        let mut st = self.conn.prepare_cached("SELECT segment, version, stale FROM fact_segment ORDER BY segment")?;
+        let rows = st.query_map([], |r| {
+            Ok(SegmentState {
+                segment: r.get::<_, i64>(0)? as u32,
+                version: r.get(1)?,
+                stale: r.get::<_, i64>(2)? != 0,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn fact_segment_bytes(&self, segment: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM fact_segment WHERE segment = ?1")?
+            .query_row([i64::from(segment)], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn refresh_fact_segments(&mut self) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = rules::segments::refresh(&mut SegmentsTx(&tx))?;
+        tx.commit()?;
+        Ok(n)
     }
 
     fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivityRow>, StoreError> {
@@ -1376,4 +1387,72 @@ mod tests {
         Connection::open(&path).expect("raw").pragma_update(None, "user_version", 99).expect("bump");
         assert!(matches!(SqliteStore::open(&path), Err(StoreError::TooNew { found: 99, .. })));
     }
+}
+
+/// The facts of activities `?1..?2`, by activity.
+const FACTS_BETWEEN: &str = "SELECT activity_id, transaction_type, date, currency, country, sector, implementing_org, amount FROM fact WHERE activity_id >= ?1 AND activity_id < ?2 ORDER BY activity_id";
+
+/// Streams the facts `sql` selects (activity, type, date, currency, country, sector,
+/// implementing organisation, amount) to `f`.
+fn facts_of<P: rusqlite::Params>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: P,
+    f: &mut dyn FnMut(FactRef<'_>),
+) -> Result<(), StoreError> {
+    let mut st = conn.prepare_cached(sql)?;
+    let mut rows = st.query(params)?;
+    while let Some(r) = rows.next()? {
+        let date: Option<&str> = r.get_ref(2)?.as_str_or_null()?;
+        let amount_s = r.get_ref(7)?.as_str()?;
+        let amount: Decimal = amount_s.parse().map_err(|e: rust_decimal::Error| StoreError::Corrupt {
+            record: format!("fact amount {amount_s:?}"),
+            message: e.to_string(),
+        })?;
+        f(FactRef {
+            activity: r.get::<_, i64>(0)? as u32,
+            transaction_type: r.get_ref(1)?.as_str()?,
+            date: date.and_then(|d| senda_core::codes::parse_iso_date(d).ok()),
+            currency: r.get_ref(3)?.as_str()?,
+            country: r.get_ref(4)?.as_str()?,
+            sector: r.get_ref(5)?.as_str()?,
+            implementing_org: r.get_ref(6)?.as_str()?,
+            amount,
+        });
+    }
+    Ok(())
+}
+
+/// [`rules::segments::SegmentTx`] inside a write transaction.
+struct SegmentsTx<'c>(&'c rusqlite::Connection);
+
+impl rules::segments::SegmentTx for SegmentsTx<'_> {
+    fn stale_segments(&mut self) -> Result<Vec<u32>, StoreError> {
+        let mut st = self.0.prepare_cached("SELECT segment FROM fact_segment WHERE stale <> 0 ORDER BY segment")?;
+        let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
+        Ok(rows.map(|r| r.map(|s| s as u32)).collect::<Result<_, _>>()?)
+    }
+    fn facts_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
+        facts_of(self.0, FACTS_BETWEEN, [i64::from(lo), i64::from(hi)], f)
+    }
+    fn put_segment(&mut self, s: u32, facts: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.0
+            .prepare_cached(
+                "UPDATE fact_segment SET data = ?2, facts = ?3, stale = 0, version = version + 1 WHERE segment = ?1",
+            )?
+            .execute(params![i64::from(s), bytes, facts as i64])?;
+        Ok(())
+    }
+}
+
+/// Marks `segments` stale (creating their rows), in the caller's transaction.
+pub(crate) fn mark_segments_stale(conn: &rusqlite::Connection, segments: &[u32]) -> Result<(), StoreError> {
+    let mut st = conn.prepare_cached(
+        "INSERT INTO fact_segment (segment, version, stale, facts, data) VALUES (?1, 1, 1, 0, x'') \
+         ON CONFLICT (segment) DO UPDATE SET stale = 1, version = fact_segment.version + 1",
+    )?;
+    for &s in segments {
+        st.execute([i64::from(s)])?;
+    }
+    Ok(())
 }

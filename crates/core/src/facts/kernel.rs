@@ -1,0 +1,311 @@
+//! One report over fact segments: the same rules as [`ReportBuilder`](crate::report::ReportBuilder)
+//! (filters, the equal split over lines of effort, USD and other currencies, distinct
+//! activities), computed over integer columns. Everything that depends on a string is decided
+//! once per activity class, per combination of a segment, or per year, not once per fact.
+//! Distinct activities are counted without sets: facts come activity by activity, so a group
+//! counts an activity when it differs from the last one the group saw.
+
+use super::segment::{FactSegment, unpack_year};
+use super::{ActivityClasses, UNKNOWN};
+use crate::attribution::UNSPECIFIED;
+use crate::money::allocate;
+use crate::report::{Dimension, Filters, NO_DATE, NOT_MAPPED, Report, Row, Totals, sort_rows};
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const NONE: u32 = u32::MAX;
+/// Year table entry: not looked at yet.
+const UNSEEN: u32 = u32::MAX - 1;
+/// Year table entry: filtered out.
+const OUT: u32 = u32::MAX - 2;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Commitment,
+    Disbursement,
+    Expenditure,
+    /// A presence fact (`"0"`): counts the activity, no money.
+    Presence,
+    /// Another transaction type: counts the activity; in another currency it opens the
+    /// currency's totals at zero, as the report builder does.
+    Other,
+}
+
+#[derive(Default)]
+struct Acc {
+    usd: Totals,
+    other: Vec<(u32, Totals)>,
+    activities: u64,
+    last: Option<u32>,
+}
+
+fn add(t: &mut Totals, kind: Kind, amount: Decimal) {
+    match kind {
+        Kind::Commitment => t.commitments += amount,
+        Kind::Disbursement => t.disbursements += amount,
+        Kind::Expenditure => t.expenditures += amount,
+        Kind::Presence | Kind::Other => {}
+    }
+}
+
+impl Acc {
+    #[inline]
+    fn add(&mut self, activity: u32, kind: Kind, currency: Option<u32>, amount: Decimal) {
+        if self.last != Some(activity) {
+            self.last = Some(activity);
+            self.activities += 1;
+        }
+        match currency {
+            None => add(&mut self.usd, kind, amount),
+            Some(_) if kind == Kind::Presence => {}
+            Some(c) => match self.other.iter_mut().find(|(k, _)| *k == c) {
+                Some((_, t)) => add(t, kind, amount),
+                None => {
+                    let mut t = Totals::default();
+                    add(&mut t, kind, amount);
+                    self.other.push((c, t));
+                }
+            },
+        }
+    }
+}
+
+/// What the report needs of a combination of a segment.
+struct ComboInfo {
+    ok: bool,
+    key: [u32; 7],
+    kind: Kind,
+    /// `None`: USD; else the currency's index in `Names::currencies`.
+    currency: Option<u32>,
+}
+
+/// What the report needs of an activity class.
+struct ClassInfo {
+    ok: bool,
+    key: [u32; 7],
+    /// (line component or NONE, passes the line filter); one entry when not split.
+    lines: Vec<(u32, bool)>,
+}
+
+struct Names {
+    dims: Vec<Dimension>,
+    filters: Filters,
+    interner: Vec<FxHashMap<String, u32>>,
+    names: Vec<Vec<String>>,
+    currencies: Vec<String>,
+    currency_ids: FxHashMap<String, u32>,
+}
+
+impl Names {
+    fn has(&self, d: Dimension) -> bool {
+        self.dims.contains(&d)
+    }
+    fn passes(&self, d: Dimension, v: &str) -> bool {
+        self.filters.get(&d).is_none_or(|vals| vals.iter().any(|x| x.eq_ignore_ascii_case(v)))
+    }
+    fn intern(&mut self, d: Dimension, v: &str) -> u32 {
+        let i = d as usize;
+        if let Some(&id) = self.interner[i].get(v) {
+            return id;
+        }
+        let id = self.names[i].len() as u32;
+        self.names[i].push(v.to_owned());
+        self.interner[i].insert(v.to_owned(), id);
+        id
+    }
+    /// Sets `key[d]` to `v`'s component when `d` is a grouping dimension.
+    fn set(&mut self, key: &mut [u32; 7], d: Dimension, v: &str) {
+        if self.has(d) {
+            key[d as usize] = self.intern(d, v);
+        }
+    }
+    fn currency(&mut self, c: &str) -> Option<u32> {
+        if c == "USD" {
+            return None;
+        }
+        if let Some(&i) = self.currency_ids.get(c) {
+            return Some(i);
+        }
+        let i = self.currencies.len() as u32;
+        self.currencies.push(c.to_owned());
+        self.currency_ids.insert(c.to_owned(), i);
+        Some(i)
+    }
+}
+
+fn classes_info(n: &mut Names, classes: &ActivityClasses, want_loe: bool) -> Vec<ClassInfo> {
+    classes
+        .classes()
+        .iter()
+        .map(|c| {
+            let ok =
+                n.passes(Dimension::ReportingOrg, &c.reporting_org) && n.passes(Dimension::Instrument, &c.instrument);
+            let mut key = [NONE; 7];
+            n.set(&mut key, Dimension::ReportingOrg, &c.reporting_org);
+            n.set(&mut key, Dimension::Instrument, &c.instrument);
+            let lines = if !want_loe {
+                vec![(NONE, true)]
+            } else if c.lines_of_effort.is_empty() {
+                vec![line(n, NOT_MAPPED)]
+            } else {
+                c.lines_of_effort.iter().map(|l| line(n, l)).collect()
+            };
+            ClassInfo { ok, key, lines }
+        })
+        .collect()
+}
+
+fn line(n: &mut Names, l: &str) -> (u32, bool) {
+    let pass = n.passes(Dimension::LineOfEffort, l);
+    let comp = if n.has(Dimension::LineOfEffort) { n.intern(Dimension::LineOfEffort, l) } else { NONE };
+    (comp, pass)
+}
+
+fn combos_info(n: &mut Names, seg: &FactSegment) -> Vec<ComboInfo> {
+    seg.combos
+        .iter()
+        .map(|c| {
+            let s = |i: u32| seg.strings[i as usize].as_str();
+            let sector = if s(c.sector).is_empty() { UNSPECIFIED } else { s(c.sector) };
+            let ok = n.passes(Dimension::Country, s(c.country))
+                && n.passes(Dimension::ImplementingOrg, s(c.implementing_org))
+                && n.passes(Dimension::Sector, sector);
+            let mut key = [NONE; 7];
+            n.set(&mut key, Dimension::Country, s(c.country));
+            n.set(&mut key, Dimension::ImplementingOrg, s(c.implementing_org));
+            n.set(&mut key, Dimension::Sector, sector);
+            let kind = match s(c.transaction_type) {
+                "2" => Kind::Commitment,
+                "3" => Kind::Disbursement,
+                "4" => Kind::Expenditure,
+                "0" => Kind::Presence,
+                _ => Kind::Other,
+            };
+            let currency = n.currency(s(c.currency));
+            ComboInfo { ok, key, kind, currency }
+        })
+        .collect()
+}
+
+fn year_text(year: Option<i64>) -> String {
+    year.map_or_else(|| NO_DATE.to_owned(), |y| y.to_string())
+}
+
+/// See the module documentation.
+pub(super) fn report(
+    segments: &[Arc<FactSegment>],
+    classes: &ActivityClasses,
+    dims: Vec<Dimension>,
+    calendar_year: bool,
+    filters: Filters,
+) -> Report {
+    let want_loe = dims.contains(&Dimension::LineOfEffort) || filters.contains_key(&Dimension::LineOfEffort);
+    let mut n = Names {
+        dims,
+        filters,
+        interner: vec![FxHashMap::default(); 7],
+        names: vec![Vec::new(); 7],
+        currencies: Vec::new(),
+        currency_ids: FxHashMap::default(),
+    };
+    let cls = classes_info(&mut n, classes, want_loe);
+    let fy_filter = n.filters.contains_key(&Dimension::FiscalYear);
+    let fy_dim = n.has(Dimension::FiscalYear);
+    // Packed year -> component (or OUT), filled as years are met.
+    let mut years = vec![UNSEEN; usize::from(u16::MAX) + 1];
+    let mut year_comp = |n: &mut Names, packed: u16| -> u32 {
+        let slot = &mut years[usize::from(packed)];
+        if *slot == UNSEEN {
+            let y = unpack_year(packed).map(|(cy, fy)| if calendar_year { cy } else { fy });
+            let text = year_text(y);
+            *slot = if fy_filter && !n.passes(Dimension::FiscalYear, &text) {
+                OUT
+            } else if fy_dim {
+                n.intern(Dimension::FiscalYear, &text)
+            } else {
+                NONE
+            };
+        }
+        *slot
+    };
+    let mut groups: FxHashMap<[u32; 7], Acc> = FxHashMap::default();
+    let mut total = Acc::default();
+    let mut ones: Vec<Decimal> = Vec::new();
+    for seg in segments {
+        let combos = combos_info(&mut n, seg);
+        let mut start = 0usize;
+        for (&a, &end) in seg.activities.iter().zip(&seg.ends) {
+            let (s, e) = (start, end as usize);
+            start = e;
+            let c = classes.class_of(a);
+            if c == UNKNOWN {
+                continue;
+            }
+            let Some(ci) = cls.get(c as usize) else { continue };
+            if !ci.ok {
+                continue;
+            }
+            for i in s..e {
+                let Some(co) = combos.get(seg.combo[i] as usize) else { continue };
+                if !co.ok {
+                    continue;
+                }
+                let y = year_comp(&mut n, seg.year[i]);
+                if y == OUT {
+                    continue;
+                }
+                let mut key = co.key;
+                for d in [Dimension::ReportingOrg, Dimension::Instrument] {
+                    key[d as usize] = ci.key[d as usize];
+                }
+                key[Dimension::FiscalYear as usize] = y;
+                let amount = seg.amount(i);
+                if ci.lines.len() == 1 {
+                    let (comp, pass) = ci.lines[0];
+                    if pass {
+                        key[Dimension::LineOfEffort as usize] = comp;
+                        groups.entry(key).or_default().add(a, co.kind, co.currency, amount);
+                        total.add(a, co.kind, co.currency, amount);
+                    }
+                    continue;
+                }
+                if ones.len() != ci.lines.len() {
+                    ones = vec![Decimal::ONE; ci.lines.len()];
+                }
+                for (&(comp, pass), part) in ci.lines.iter().zip(allocate(amount, &ones)) {
+                    if pass {
+                        key[Dimension::LineOfEffort as usize] = comp;
+                        groups.entry(key).or_default().add(a, co.kind, co.currency, part);
+                        total.add(a, co.kind, co.currency, part);
+                    }
+                }
+            }
+        }
+    }
+    let row = |n: &Names, key: Vec<String>, acc: Acc| Row {
+        key,
+        activities: acc.activities,
+        usd: acc.usd,
+        unconverted: acc
+            .other
+            .into_iter()
+            .map(|(c, t)| (n.currencies[c as usize].clone(), t))
+            .collect::<BTreeMap<_, _>>(),
+    };
+    let mut rows: Vec<Row> = groups
+        .into_iter()
+        .map(|(k, acc)| {
+            let key = n
+                .dims
+                .iter()
+                .map(|d| n.names[*d as usize].get(k[*d as usize] as usize).cloned().unwrap_or_default())
+                .collect();
+            row(&n, key, acc)
+        })
+        .collect();
+    sort_rows(&mut rows);
+    let total = row(&n, vec!["TOTAL".into()], total);
+    Report { dimensions: n.dims, calendar_year, rows, total }
+}
