@@ -408,6 +408,11 @@ pub struct DemoArgs {
     /// Build the database and print the report, but do not serve it.
     #[arg(long)]
     pub no_serve: bool,
+    /// A host name (or IP address) browsers may use to reach the dashboard, besides the listen
+    /// address and `localhost` (repeatable). Requests naming another host in `Host` are refused
+    /// (400), which keeps hostile web pages out through DNS rebinding.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `senda serve`.
@@ -417,6 +422,12 @@ pub struct ServeArgs {
     /// accounts yet: bind to a public address only behind an authenticating proxy.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
+    /// A host name (or IP address) browsers may use to reach the dashboard, besides the listen
+    /// address and `localhost` (repeatable; the port is not compared). Requests naming another
+    /// host in `Host`, or none, are refused (400), which keeps hostile web pages out through
+    /// DNS rebinding. Behind a proxy, give the name users type.
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    pub allowed_hosts: Vec<String>,
 }
 
 /// `senda copy`.

@@ -64,7 +64,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Strategy(s) => cmd_strategy(s).map(|_| 0),
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
-        Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen).map(|_| 0),
+        Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen, &a.allowed_hosts).map(|_| 0),
         Command::Migrate => cmd_migrate(&db_path(&cli.db, "senda.db")).map(|_| 0),
         Command::Copy(a) => cmd_copy(&a.from.clone().unwrap_or_else(|| db_path(&cli.db, "senda.db")), &a.to, a.replace),
         Command::Stats(c) => cmd_stats(&db_path(&cli.db, "senda.db"), c),
@@ -765,11 +765,17 @@ fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
         return Ok(());
     }
     drop(store);
-    cmd_serve(db, a.listen)
+    cmd_serve(db, a.listen, &a.allowed_hosts)
 }
 
 /// Serves the dashboard and API over `db` until Ctrl-C.
-pub fn cmd_serve(db: &str, listen: std::net::SocketAddr) -> Result<()> {
+pub fn cmd_serve(db: &str, listen: std::net::SocketAddr, allowed_hosts: &[String]) -> Result<()> {
+    // Settings are checked before the database is touched.
+    let mut opts = senda_web::ServeOptions::new(listen);
+    opts.allowed_hosts = allowed_hosts.to_vec();
+    senda_web::guard::AllowedHosts::for_listen(listen, allowed_hosts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    senda_web::check_write_token(std::env::var("SENDA_API_TOKEN").ok().as_deref())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     {
         // Check the database and bring stored mappings up to date before serving.
         let mut store = open_existing_store(db)?;
@@ -778,7 +784,7 @@ pub fn cmd_serve(db: &str, listen: std::net::SocketAddr) -> Result<()> {
     let rt =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the server runtime")?;
     let location = senda_store::parse_target(db)?.display();
-    rt.block_on(senda_web::serve(db.to_owned(), listen, |addr| {
+    rt.block_on(senda_web::serve(db.to_owned(), opts, |addr| {
         // A closed standard output must not stop the server.
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "Senda is serving {location} on http://{addr}/ (Ctrl-C to stop)");

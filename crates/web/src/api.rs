@@ -431,7 +431,7 @@ async fn activity(
                 at: e.at.clone(),
             })
             .collect(),
-        source_file: d.source.0.rsplit(['/', '\\']).next().unwrap_or("").to_owned(),
+        source_file: crate::paths::file_name(&d.source.0).to_owned(),
         source_position: d.source.1,
         synthetic: d.synthetic,
     }))
@@ -608,7 +608,10 @@ async fn imports(State(state): St) -> ApiResult<Vec<RunDto>> {
     let runs = state.pool.run(|s| s.runs(100)).await?;
     Ok(Json(
         runs.into_iter()
-            .map(|r| RunDto { id: r.id, started_at: r.started_at, finished_at: r.finished_at, report: r.report })
+            .map(|mut r| {
+                crate::paths::relative_to_run(&mut [&mut r.report]);
+                RunDto { id: r.id, started_at: r.started_at, finished_at: r.finished_at, report: r.report }
+            })
             .collect(),
     ))
 }
@@ -624,6 +627,8 @@ async fn import_run(State(state): St, Path(id): Path<String>) -> ApiResult<RunDt
     if let Some(obj) = r.report.as_object_mut() {
         obj.insert("diagnostics".into(), serde_json::to_value(&diags).unwrap_or_default());
     }
+    // Paths relative to what was imported, never the server's folders.
+    crate::paths::relative_to_run(&mut [&mut r.report]);
     Ok(Json(RunDto { id: r.id, started_at: r.started_at, finished_at: r.finished_at, report: r.report }))
 }
 
@@ -691,7 +696,11 @@ fn department(raw: &str) -> Option<String> {
 /// countries).
 #[utoipa::path(get, path = "/statistics", responses((status = 200, description = "Series", body = Object)))]
 async fn statistics(State(state): St) -> Result<Json<serde_json::Value>, ApiError> {
-    let series = state.pool.run(|s| s.stat_series()).await?;
+    let mut series = state.pool.run(|s| s.stat_series()).await?;
+    // An HXL file's series name the file as their source: its name, never the server's folders.
+    for s in &mut series {
+        s.series.source = crate::paths::shown(&s.series.source).to_owned();
+    }
     Ok(Json(serde_json::to_value(series).map_err(|e| WebError::Internal(e.to_string()))?))
 }
 
@@ -738,6 +747,14 @@ async fn statistic_values(
     if !known {
         return Err(WebError::NotFound(format!("statistic series {series:?} (see /api/v1/statistics)")).into());
     }
+    // The file's name and row, never the server's folders.
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.origin = crate::paths::origin(&r.origin);
+            r
+        })
+        .collect();
     Ok(Json(serde_json::to_value(rows).map_err(|e| WebError::Internal(e.to_string()))?))
 }
 
@@ -807,11 +824,13 @@ async fn post_results(
         )
         .into());
     };
+    // `Bearer` is a scheme name: case-insensitive (RFC 9110, 11.1).
     let given = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, t)| t.trim_start_matches(' '));
     // Constant-time comparison: the time taken does not tell how much of the token matched.
     let same =
         given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
@@ -852,8 +871,21 @@ async fn post_results(
             .ok_or_else(|| bad("kind", format!("{:?}: expected baseline, target or actual", v.kind)))?;
         // The same number rule as files (docs/indicators.md): `1234.5`, `1,234`; never `1e5`.
         let value = senda_stats::number::parse_number(&v.value).map_err(|e| bad("value", e.to_string()))?;
+        // Every indicator counts or measures something (people, encounters, days, percent):
+        // none is negative; a change is a later value, not a negative one.
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(
+                bad("value", format!("{:?} is negative; {} is counted in {}", v.value, def.code, def.unit)).into()
+            );
+        }
         let denominator = match &v.denominator {
-            Some(d) => Some(senda_stats::number::parse_number(d).map_err(|e| bad("denominator", e.to_string()))?),
+            Some(d) => {
+                let d2 = senda_stats::number::parse_number(d).map_err(|e| bad("denominator", e.to_string()))?;
+                if d2.is_sign_negative() || d2.is_zero() {
+                    return Err(bad("denominator", format!("{d:?}: a denominator is greater than 0")).into());
+                }
+                Some(d2)
+            }
             None => None,
         };
         let ratio = def.over_places == senda_core::indicator::Aggregation::RatioOfSums;
@@ -874,6 +906,20 @@ async fn post_results(
             },
             def.clone(),
         ));
+    }
+    // One value per key in a batch: a repeated key would be counted as an update of a value
+    // that was never stored.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (o, _)) in obs.iter().enumerate() {
+        let key =
+            serde_json::json!([o.series, o.place.to_string(), o.period.to_string(), o.disaggregation, o.kind.as_str()])
+                .to_string();
+        if let Some(first) = seen.insert(key, i) {
+            return Err(WebError::BadRequest(format!(
+                "values[{i}]: the same indicator, place, period, kind and disaggregation as values[{first}] (send each value once)"
+            ))
+            .into());
+        }
     }
     let st_id = st.id.clone();
     let out = state

@@ -121,7 +121,11 @@ async fn rejection_text(r: Response) -> (StatusCode, String) {
     let mut text = String::from_utf8_lossy(&bytes).trim().to_owned();
     if text.is_empty() {
         text = match status {
-            StatusCode::METHOD_NOT_ALLOWED => "method not allowed: Senda answers GET and HEAD".to_owned(),
+            // axum sets `Allow` after every layer has run, so the text cannot list the methods:
+            // it points at that header rather than contradict it.
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "method not allowed: the Allow header lists the methods this URL answers".to_owned()
+            }
             s => s.canonical_reason().unwrap_or("error").to_lowercase(),
         };
     }
@@ -163,6 +167,15 @@ pub async fn page_errors(r: Response) -> Response {
     }
     let allow = r.headers().get(header::ALLOW).cloned();
     let (status, text) = rejection_text(r).await;
+    let mut out = error_page(status, &text);
+    if let Some(a) = allow {
+        out.headers_mut().insert(header::ALLOW, a);
+    }
+    out
+}
+
+/// A small HTML page saying what went wrong.
+fn error_page(status: StatusCode, text: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let page = maud::html! {
         (maud::DOCTYPE)
@@ -171,9 +184,24 @@ pub async fn page_errors(r: Response) -> Response {
             body { main id="main" { h1 { (title) } p class="problem" { (text) } p { a href="/" { "Senda" } } } }
         }
     };
-    let mut out = (status, page).into_response();
-    if let Some(a) = allow {
-        out.headers_mut().insert(header::ALLOW, a);
-    }
-    out
+    (status, page).into_response()
+}
+
+/// True for the API's paths (`/api/v1` and below), whose errors are problem+json.
+pub fn is_api_path(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
+}
+
+/// An error answer made before routing (the request guard): problem+json under `/api/v1`, a
+/// page elsewhere.
+pub fn reject(path: &str, status: StatusCode, detail: String) -> Response {
+    if is_api_path(path) { problem(status, detail) } else { error_page(status, &detail) }
+}
+
+/// Outer layer: error answers made outside the routes (the time and body limits' 408 and 413,
+/// plain text or empty) get the same shape as the routes' own, by path.
+pub async fn shape_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    let r = next.run(req).await;
+    if api { api_errors(r).await } else { page_errors(r).await }
 }

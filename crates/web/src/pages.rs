@@ -1211,7 +1211,7 @@ async fn imports(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Que
         section { h2 { (ctx.t("data-quality")) }
             @if quality.is_empty() { p { (ctx.t("no-data")) } } @else { table {
                 thead { tr { th scope="col" { (ctx.t("publisher")) } th scope="col" { (ctx.t("severity")) } th scope="col" class="num" { "n" } } }
-                tbody { @for q in &quality { tr { td { (q.publisher) } td { (q.severity) } td class="num" { (ctx.int(q.count)) } } } }
+                tbody { @for q in &quality { tr { td { (crate::paths::shown(&q.publisher)) } td { (q.severity) } td class="num" { (ctx.int(q.count)) } } } }
             } }
         }
     };
@@ -1232,9 +1232,12 @@ async fn import_run(
         state.pool.run(move |s| Ok((s.runs(u64::MAX >> 1)?, s.run_diagnostics(id)?))).await.map_err(&pe)?;
     let run =
         runs.into_iter().find(|r| r.id == id).ok_or_else(|| pe(WebError::NotFound(format!("import run {id}"))))?;
-    let files = run.report.get("file_reports").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    let mut files = run.report.get("file_reports").cloned().unwrap_or_default();
     // Diagnostics live in their own table (the stored report keeps the counts).
-    let diags: Vec<serde_json::Value> = diags.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+    let mut diags = serde_json::to_value(&diags).unwrap_or_default();
+    // Paths relative to what was imported, never the server's folders.
+    crate::paths::relative_to_run(&mut [&mut files, &mut diags]);
+    let (files, diags) = (files.as_array().cloned().unwrap_or_default(), diags.as_array().cloned().unwrap_or_default());
     let s = |v: &serde_json::Value, k: &str| {
         v.get(k).map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string())).unwrap_or_default()
     };

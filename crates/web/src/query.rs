@@ -209,9 +209,10 @@ impl RawQuery {
     pub fn limit(&self, max: u64) -> Result<u64, WebError> {
         match nonempty(&self.limit) {
             None => Ok(50.min(max)),
-            Some(s) => s
-                .parse::<u64>()
-                .ok()
+            // Digits only: `+5` and ` 5` are not what the API documents.
+            Some(s) => Some(s.as_str())
+                .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|s| s.parse::<u64>().ok())
                 .filter(|n| (1..=max).contains(n))
                 .ok_or_else(|| WebError::BadRequest(format!("limit: {s:?} is not a number from 1 to {max}"))),
         }

@@ -3,6 +3,7 @@
 mod bad_input;
 mod commands;
 mod conformance;
+mod hardening;
 mod printable;
 mod real_data;
 mod support;

@@ -140,7 +140,7 @@ fn hxl_results_skip_blank_rows_and_report_a_bad_attribute_column() {
 }
 
 /// A demo-like database: synthetic activities, plus synthetic statistics and results.
-fn demo_db() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn demo_db() -> (tempfile::TempDir, PathBuf) {
     let (dir, mut store) = db();
     let file = dir.path().join("synthetic.xml");
     senda::generate::write_file(&file, 60, None, 7).expect("generate");
