@@ -1,9 +1,6 @@
 //! Tests on the real files in `../shared/data/iati/` (read from there, never copied).
 //!
-//! - `labelled_set_precision_and_recall`: the hand-labelled set `data/labels/cmms-2021.csv`
-//!   (182 activities, labels by reading, see `data/labels/README.md`) against the rules of
-//!   `strategies/cmms-2021.toml`; prints precision and recall per line of effort and fails
-//!   below the committed floors.
+//! - The labelled evaluation of the mapping rules is in `mapping_eval` (both strategies).
 //! - `independent_totals`: a separate computation of the by-country totals over the same
 //!   files (method in its doc comment), which `conformance::real_data` compares with the
 //!   report on every backend.
@@ -13,105 +10,11 @@ use quick_xml::events::Event;
 use rust_decimal::Decimal;
 use senda_core::Strategy;
 use senda_core::mapping::Mapper;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub(crate) fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati")
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Floors committed for the rules on the labelled set (micro-averaged over LOE1-LOE8, and per
-/// line of effort where the set has at least 5 positives). Raise them when the rules improve;
-/// never lower them without saying why in the commit.
-const MICRO_PRECISION_FLOOR: f64 = 0.85;
-const MICRO_RECALL_FLOOR: f64 = 0.65;
-const PER_LOE_PRECISION_FLOOR: f64 = 0.65;
-const PER_LOE_RECALL_FLOOR: f64 = 0.45;
-
-#[test]
-fn labelled_set_precision_and_recall() {
-    let labels_path = repo().join("data/labels/cmms-2021.csv");
-    let mut rdr = csv::Reader::from_path(&labels_path).expect("labelled set exists");
-    let mut expected: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.expect("valid CSV row");
-        let loes: Vec<String> = rec[4].split(';').filter(|s| !s.is_empty()).map(str::to_owned).collect();
-        expected.insert(rec[0].to_owned(), (rec[1].to_owned(), loes));
-    }
-    assert!(expected.len() >= 100, "at least 100 labelled activities");
-
-    let st = Strategy::builtin("cmms-2021").expect("strategy");
-    let mapper = Mapper::new(&st);
-    let mut got: HashMap<String, Vec<String>> = HashMap::new();
-    for folder in ["us-gov", "us-gov-region"] {
-        let mut files: Vec<PathBuf> =
-            std::fs::read_dir(shared().join(folder)).expect("data folder").map(|e| e.expect("entry").path()).collect();
-        files.sort();
-        for f in files {
-            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-            if !expected.values().any(|(file, _)| *file == name) {
-                continue;
-            }
-            let mut r = senda_iati::open_file(&f, &name).expect("opens");
-            while let Some(p) = r.next_activity().expect("well-formed real file") {
-                if let Some(a) = p.activity
-                    && expected.get(a.iati_identifier.as_str()).is_some_and(|(file, _)| *file == name)
-                {
-                    got.insert(a.iati_identifier.to_string(), mapper.map(&a).lines_of_effort);
-                }
-            }
-        }
-    }
-    let missing: Vec<_> = expected.keys().filter(|k| !got.contains_key(*k)).collect();
-    assert!(missing.is_empty(), "labelled activities not found in the data: {missing:?}");
-
-    let mut tp_all = 0u32;
-    let mut fp_all = 0u32;
-    let mut fn_all = 0u32;
-    let mut failures = Vec::new();
-    println!("line_of_effort  positives  tp  fp  fn  precision  recall");
-    for l in &st.lines_of_effort {
-        let (mut tp, mut fp, mut fneg) = (0u32, 0u32, 0u32);
-        for (id, (_, exp)) in &expected {
-            let g = got[id].contains(&l.id);
-            let e = exp.contains(&l.id);
-            match (g, e) {
-                (true, true) => tp += 1,
-                (true, false) => fp += 1,
-                (false, true) => fneg += 1,
-                _ => {}
-            }
-        }
-        let p = if tp + fp == 0 { f64::NAN } else { tp as f64 / (tp + fp) as f64 };
-        let r = if tp + fneg == 0 { f64::NAN } else { tp as f64 / (tp + fneg) as f64 };
-        println!("{:<14}  {:>9}  {tp:>2}  {fp:>2}  {fneg:>2}  {p:>9.2}  {r:>6.2}", l.id, tp + fneg);
-        if tp + fneg >= 5 {
-            if p < PER_LOE_PRECISION_FLOOR || p.is_nan() {
-                failures.push(format!("{} precision {p:.2} < {PER_LOE_PRECISION_FLOOR}", l.id));
-            }
-            if r < PER_LOE_RECALL_FLOOR {
-                failures.push(format!("{} recall {r:.2} < {PER_LOE_RECALL_FLOOR}", l.id));
-            }
-        }
-        tp_all += tp;
-        fp_all += fp;
-        fn_all += fneg;
-    }
-    let p = tp_all as f64 / (tp_all + fp_all).max(1) as f64;
-    let r = tp_all as f64 / (tp_all + fn_all).max(1) as f64;
-    println!("micro-average   precision {p:.2}  recall {r:.2}  ({} activities)", expected.len());
-    for (id, (_, exp)) in &expected {
-        if &got[id] != exp {
-            println!("  differs: {id}: expected {exp:?}, rules {:?}", got[id]);
-        }
-    }
-    assert!(p >= MICRO_PRECISION_FLOOR, "micro precision {p:.2} below floor {MICRO_PRECISION_FLOOR}");
-    assert!(r >= MICRO_RECALL_FLOOR, "micro recall {r:.2} below floor {MICRO_RECALL_FLOOR}");
-    assert!(failures.is_empty(), "below floor: {failures:?}");
 }
 
 /// Independent computation, written without Senda's reader, mapping or report code: quick-xml
