@@ -81,9 +81,24 @@ pub fn routes() -> Router<Arc<AppState>> {
         TotalsDto,
         OrganisationDto,
         RunDto
-    ))
+    )),
+    modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
+
+/// The write token (`SENDA_API_TOKEN`) as an HTTP bearer security scheme.
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("The SENDA_API_TOKEN the server was started with (writes only)"))
+            .build();
+        doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 /// The OpenAPI document as pretty JSON (what `/api/v1/openapi.json` serves; snapshot-tested).
 pub fn openapi_document() -> String {
@@ -96,6 +111,11 @@ async fn openapi_json() -> Response {
     let mut r = openapi_document().into_response();
     r.headers_mut().insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/json"));
     r
+}
+
+/// A parameter's value, `None` when absent or empty (`country=` is no filter, everywhere).
+fn given(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 fn pick_strategy<'a>(state: &'a AppState, s: &Option<String>) -> Result<&'a Arc<Strategy>, WebError> {
@@ -174,14 +194,14 @@ fn strategy_dto(s: &Strategy) -> StrategyDto {
 }
 
 /// The built-in strategies.
-#[utoipa::path(get, path = "/strategies", responses((status = 200, body = Vec<StrategyDto>)))]
+#[utoipa::path(get, path = "/strategies", responses((status = 200, body = Vec<StrategyDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn strategies(State(state): St) -> Json<Vec<StrategyDto>> {
     Json(state.strategies.iter().map(|s| strategy_dto(s)).collect())
 }
 
 /// One strategy.
 #[utoipa::path(get, path = "/strategies/{id}", params(("id" = String, Path, description = "Strategy id")),
-    responses((status = 200, body = StrategyDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StrategyDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn strategy(State(state): St, Path(id): Path<String>) -> ApiResult<StrategyDto> {
     Ok(Json(strategy_dto(state.strategy(&id)?)))
 }
@@ -297,7 +317,7 @@ pub fn csv_record(r: &ActivityRow) -> [String; 13] {
 
 /// Activities, filtered, sorted, one page at a time (`limit` up to 1,000).
 #[utoipa::path(get, path = "/activities", params(RawQuery),
-    responses((status = 200, body = ActivityPage), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ActivityPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn activities(State(state): St, Query(raw): Query<RawQuery>) -> ApiResult<ActivityPage> {
     let st = pick_strategy(&state, &raw.strategy)?;
     let sel = raw.selection(st)?;
@@ -384,12 +404,13 @@ pub struct ActivityDetailDto {
 #[into_params(parameter_in = Query)]
 struct StrategyParam {
     /// Strategy id (default `cmms-2021`).
+    #[param(pattern = "^(cmms-2021|rc-2021)?$")]
     strategy: Option<String>,
 }
 
 /// One activity by `iati-identifier`.
 #[utoipa::path(get, path = "/activities/{id}", params(("id" = String, Path, description = "iati-identifier"), StrategyParam),
-    responses((status = 200, body = ActivityDetailDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ActivityDetailDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn activity(
     State(state): St,
     Path(id): Path<String>,
@@ -512,6 +533,9 @@ fn report_dto(strategy: &str, r: &Report) -> ReportDto {
 struct ReportParams {
     /// Comma-separated dimensions: line_of_effort, country, fiscal_year, reporting_org,
     /// implementing_org, instrument, sector.
+    #[param(
+        pattern = "^((line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector)(,(line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector))*)?$"
+    )]
     by: Option<String>,
     /// `true`: calendar years instead of U.S. fiscal years.
     calendar_year: Option<bool>,
@@ -519,12 +543,16 @@ struct ReportParams {
 
 /// Money grouped by dimensions, with the filters of `/activities` (status and words excepted).
 #[utoipa::path(get, path = "/report", params(ReportParams, RawQuery),
-    responses((status = 200, body = ReportDto), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = ReportDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn report(State(state): St, Query(p): Query<ReportParams>, Query(raw): Query<RawQuery>) -> ApiResult<ReportDto> {
     let st = pick_strategy(&state, &raw.strategy)?;
     let sel = raw.selection(st)?;
+    // The list parameters do not apply to reports, but are checked as everywhere.
+    raw.sort()?;
+    raw.limit(1000)?;
+    raw.cursor()?;
     let mut dims: Vec<Dimension> = Vec::new();
-    for s in p.by.as_deref().unwrap_or("line_of_effort").split(',').filter(|s| !s.trim().is_empty()) {
+    for s in given(&p.by).as_deref().unwrap_or("line_of_effort").split(',').filter(|s| !s.trim().is_empty()) {
         let d = s.parse::<Dimension>().map_err(|e| WebError::BadRequest(format!("by: {e}")))?;
         if dims.contains(&d) {
             return Err(WebError::BadRequest(format!("by: {d} is named twice")).into());
@@ -555,17 +583,19 @@ pub struct OrganisationDto {
 #[into_params(parameter_in = Query)]
 struct OrgParams {
     /// `reporting` (agencies, default) or `implementing`.
+    #[param(pattern = "^(reporting|implementing)?$")]
     role: Option<String>,
     /// Strategy id (default `cmms-2021`).
+    #[param(pattern = "^(cmms-2021|rc-2021)?$")]
     strategy: Option<String>,
 }
 
 /// Organisations (agencies or implementers), largest first.
 #[utoipa::path(get, path = "/organisations", params(OrgParams),
-    responses((status = 200, body = Vec<OrganisationDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Vec<OrganisationDto>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn organisations(State(state): St, Query(p): Query<OrgParams>) -> ApiResult<Vec<OrganisationDto>> {
     let st = pick_strategy(&state, &p.strategy)?;
-    let (dim, role) = match p.role.as_deref().unwrap_or("reporting") {
+    let (dim, role) = match given(&p.role).as_deref().unwrap_or("reporting") {
         "reporting" => (Dimension::ReportingOrg, "reporting"),
         "implementing" => (Dimension::ImplementingOrg, "implementing"),
         other => {
@@ -603,7 +633,7 @@ pub struct RunDto {
 }
 
 /// Import runs, newest first (up to 100).
-#[utoipa::path(get, path = "/imports", responses((status = 200, body = Vec<RunDto>)))]
+#[utoipa::path(get, path = "/imports", responses((status = 200, body = Vec<RunDto>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn imports(State(state): St) -> ApiResult<Vec<RunDto>> {
     let runs = state.pool.run(|s| s.runs(100)).await?;
     Ok(Json(
@@ -618,7 +648,7 @@ async fn imports(State(state): St) -> ApiResult<Vec<RunDto>> {
 
 /// One import run.
 #[utoipa::path(get, path = "/imports/{id}", params(("id" = i64, Path, description = "Run id")),
-    responses((status = 200, body = RunDto), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = RunDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn import_run(State(state): St, Path(id): Path<String>) -> ApiResult<RunDto> {
     let id: i64 = id.parse().map_err(|_| WebError::BadRequest(format!("id: {id:?} is not a run number")))?;
     let (runs, diags) = state.pool.run(move |s| Ok((s.runs(u64::MAX >> 1)?, s.run_diagnostics(id)?))).await?;
@@ -637,6 +667,7 @@ async fn import_run(State(state): St, Path(id): Path<String>) -> ApiResult<RunDt
 #[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
     /// Strategy id (default cmms-2021).
+    #[param(pattern = "^(cmms-2021|rc-2021)?$")]
     pub strategy: Option<String>,
     /// One country (ISO 3166-1 alpha-2); default: the strategy's focus countries together.
     pub country: Option<String>,
@@ -651,10 +682,17 @@ pub struct IndicatorQuery {
 /// `2023-10`, `2023-Q4`, `FY2024`), percent of target and status; for context indicators, the
 /// statistic per month (`progress.actuals`) and per fiscal year (`by_fiscal_year`).
 #[utoipa::path(get, path = "/indicators", params(IndicatorQuery),
-    responses((status = 200, description = "Indicator views (see senda_store::IndicatorView)", body = Object),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Indicator views (see senda_store::IndicatorView)", body = Vec<Object>),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result<Json<serde_json::Value>, ApiError> {
     let st = Arc::clone(pick_strategy(&state, &q.strategy)?);
+    // An empty parameter (`country=`) is no parameter, as on every endpoint.
+    let q = IndicatorQuery {
+        country: given(&q.country),
+        department: given(&q.department),
+        line_of_effort: given(&q.line_of_effort),
+        ..q
+    };
     let scope = match (&q.country, &q.department) {
         (Some(_), Some(_)) => return Err(WebError::BadRequest("give country or department, not both".into()).into()),
         (None, Some(d)) => match department(d) {
@@ -694,7 +732,7 @@ fn department(raw: &str) -> Option<String> {
 
 /// The statistic series held (code, name, unit, source, number of values, period range,
 /// countries).
-#[utoipa::path(get, path = "/statistics", responses((status = 200, description = "Series", body = Object)))]
+#[utoipa::path(get, path = "/statistics", responses((status = 200, description = "Series", body = Vec<Object>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn statistics(State(state): St) -> Result<Json<serde_json::Value>, ApiError> {
     let mut series = state.pool.run(|s| s.stat_series()).await?;
     // An HXL file's series name the file as their source: its name, never the server's folders.
@@ -715,16 +753,16 @@ pub struct StatisticQuery {
 /// The values of one statistic series: place, period, disaggregation, value (exact decimal
 /// string) and origin (file:row).
 #[utoipa::path(get, path = "/statistics/{series}", params(("series" = String, Path, description = "Series code"), StatisticQuery),
-    responses((status = 200, description = "Values", body = Object),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Values", body = Vec<Object>),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn statistic_values(
     State(state): St,
     Path(series): Path<String>,
     Query(q): Query<StatisticQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let country = match &q.country {
+    let country = match given(&q.country) {
         Some(c) => Some(
-            senda_core::CountryCode::parse(c)
+            senda_core::CountryCode::parse(&c)
                 .map_err(|_| WebError::BadRequest(format!("country: {c:?} is not an ISO 3166-1 alpha-2 code")))?
                 .as_str()
                 .to_owned(),
@@ -769,6 +807,7 @@ pub struct ResultValueIn {
     /// Period: `2023-10`, `2023-Q4`, `FY2024`, `2023`.
     pub period: String,
     /// `baseline`, `target` or `actual`.
+    #[schema(pattern = "^(baseline|target|actual)$")]
     pub kind: String,
     /// The value as a decimal string (`"1234.5"`), in the indicator's unit.
     pub value: String,
@@ -806,11 +845,13 @@ pub struct ResultsOut {
 /// `Authorization: Bearer <token>` where the token is the `SENDA_API_TOKEN` the server was
 /// started with; without that variable, writes are disabled (403). The batch is all or
 /// nothing: one invalid value refuses it (400 naming `values[i].field`).
-#[utoipa::path(post, path = "/results", request_body = ResultsIn,
+#[utoipa::path(post, path = "/results", request_body = ResultsIn, security(("bearer" = [])),
     responses((status = 200, body = ResultsOut),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json")))]
 async fn post_results(
     State(state): St,
     headers: axum::http::HeaderMap,

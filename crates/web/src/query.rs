@@ -15,10 +15,12 @@ use serde::Deserialize;
 pub struct RawQuery {
     /// Strategy id (`cmms-2021`, `rc-2021`); default `cmms-2021` (pages also remember the
     /// last choice in the `senda_strategy` cookie; the API does not read cookies).
+    #[param(pattern = "^(cmms-2021|rc-2021)?$")]
     pub strategy: Option<String>,
     /// Line of effort id (e.g. `LOE5`), or `NOT_MAPPED`.
     pub line_of_effort: Option<String>,
     /// ISO 3166-1 alpha-2 country code, `REGIONAL` or `UNKNOWN`.
+    #[param(pattern = "^([A-Za-z]{2}|REGIONAL|UNKNOWN)?$")]
     pub country: Option<String>,
     /// Agency: `reporting-org` ref (exact) or name (case-insensitive substring in lists, exact in reports).
     pub reporting_org: Option<String>,
@@ -33,6 +35,7 @@ pub struct RawQuery {
     /// Last fiscal year (pages' form).
     pub fy_to: Option<String>,
     /// `activity-status/@code` (1 to 6).
+    #[param(pattern = "^[1-6]?$")]
     pub status: Option<String>,
     /// Words in the title (English or Spanish) or identifier.
     pub q: Option<String>,
@@ -41,6 +44,7 @@ pub struct RawQuery {
     /// Keyset cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Rows per page (1 to 1000; default 50).
+    #[param(pattern = "^[0-9]*$")]
     pub limit: Option<String>,
     /// Interface language (`en`, `es`); pages only.
     pub lang: Option<String>,
