@@ -795,9 +795,15 @@ pub fn cmd_serve(db: &str, listen: std::net::SocketAddr, allowed_hosts: &[String
 
 /// `senda migrate`: creates the database if needed and applies pending migrations.
 fn cmd_migrate(db: &str) -> Result<()> {
-    let store = senda_store::open(db, OpenMode::Create)?;
+    let mut store = senda_store::open(db, OpenMode::Create)?;
     let version = store.schema_version()?;
     let mut out = std::io::stdout().lock();
+    // Fact segments a migration (or an interrupted writer) left stale are rebuilt now, so
+    // that servers start from them.
+    let segments = store.refresh_fact_segments()?;
+    if segments > 0 {
+        writeln!(out, "{}: rebuilt {segments} fact segment(s)", store.location())?;
+    }
     let applied = store.applied_migrations();
     if applied.is_empty() {
         writeln!(out, "{} ({}): schema version {version}, up to date", store.location(), store.backend())?;

@@ -35,6 +35,9 @@ use senda_core::{Activity, Diagnostic};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The instrument of activities imported from IATI files.
+pub const IATI_INSTRUMENT: &str = "foreign_assistance";
+
 /// A file as the importer sees it.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
@@ -448,14 +451,19 @@ pub trait Store {
         at: &str,
     ) -> Result<bool, StoreError>;
 
-    /// Report inputs, activity by activity: its key, reporting org, lines of effort (overrides
-    /// applied) and instrument.
-    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError>;
+    /// Report inputs, activity by activity: its key, reporting org and lines of effort
+    /// (overrides applied) as stored, `;`-separated (`""`: not mapped).
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, &str, &str)) -> Result<(), StoreError>;
 
     /// Report inputs: per activity key, reporting org, lines of effort (overrides applied) and instrument.
     fn activity_infos(&self, strategy: &str) -> Result<HashMap<u32, ActivityInfo>, StoreError> {
         let mut out = HashMap::new();
-        self.for_each_activity_info(strategy, &mut |id, info| {
+        self.for_each_activity_info(strategy, &mut |id, org, lines| {
+            let info = ActivityInfo {
+                reporting_org: org.to_owned(),
+                lines_of_effort: lines.split(';').filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+                instrument: IATI_INSTRUMENT.into(),
+            };
             out.insert(id, info);
         })?;
         Ok(out)
@@ -464,7 +472,7 @@ pub trait Store {
     /// Report inputs as a reader keeps them in memory (activities sharing their inputs share one entry).
     fn activity_classes(&self, strategy: &str) -> Result<senda_core::facts::ActivityClasses, StoreError> {
         let mut out = senda_core::facts::ActivityClasses::new();
-        self.for_each_activity_info(strategy, &mut |id, info| out.insert(id, info))?;
+        self.for_each_activity_info(strategy, &mut |id, org, lines| out.insert_raw(id, org, lines, IATI_INSTRUMENT))?;
         out.compact();
         Ok(out)
     }

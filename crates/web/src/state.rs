@@ -280,7 +280,18 @@ impl AppState {
     /// What reports need to know of each activity under `strategy` (once per generation).
     pub async fn infos(&self, strategy: &str) -> Result<Arc<ActivityClasses>, WebError> {
         let st = strategy.to_owned();
-        self.cached(format!("infos|{strategy}"), move |s| s.activity_classes(&st)).await
+        self.cached(format!("infos|{strategy}"), move |s| {
+            let t0 = std::time::Instant::now();
+            let c = s.activity_classes(&st)?;
+            tracing::info!(
+                strategy = st,
+                activities = c.len(),
+                ms = t0.elapsed().as_millis() as u64,
+                "activity classes loaded"
+            );
+            Ok(c)
+        })
+        .await
     }
 
     /// A report (cached per generation and query).
@@ -299,9 +310,14 @@ impl AppState {
         self.cached_with(key, || async {
             let _permit =
                 self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
-            tokio::task::spawn_blocking(move || facts.table.report(&infos, dims, calendar_year, filters))
-                .await
-                .map_err(|e| WebError::Internal(format!("worker: {e}")))
+            tokio::task::spawn_blocking(move || {
+                let t0 = std::time::Instant::now();
+                let r = facts.table.report(&infos, dims, calendar_year, filters);
+                tracing::debug!(ms = t0.elapsed().as_millis() as u64, rows = r.rows.len(), "report computed");
+                r
+            })
+            .await
+            .map_err(|e| WebError::Internal(format!("worker: {e}")))
         })
         .await
     }

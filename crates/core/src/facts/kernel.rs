@@ -72,6 +72,46 @@ impl Acc {
     }
 }
 
+/// The groups of a report: keys and accumulators in order of first appearance, an index by
+/// key, and the last key used (facts of one activity often fall in the same group, which then
+/// costs no hashing).
+#[derive(Default)]
+struct Groups {
+    keys: Vec<[u32; 7]>,
+    accs: Vec<Acc>,
+    index: FxHashMap<[u32; 7], u32>,
+    last: Option<([u32; 7], u32)>,
+    /// Distinct activities with a fact in any group, and the last one counted.
+    total_activities: u64,
+    last_activity: Option<u32>,
+}
+
+impl Groups {
+    #[inline]
+    fn add(&mut self, key: [u32; 7], activity: u32, kind: Kind, currency: Option<u32>, amount: Decimal) {
+        let i = match self.last {
+            Some((k, i)) if k == key => i,
+            _ => {
+                let next = self.accs.len() as u32;
+                let i = *self.index.entry(key).or_insert(next);
+                if i == next {
+                    self.keys.push(key);
+                    self.accs.push(Acc::default());
+                }
+                self.last = Some((key, i));
+                i
+            }
+        };
+        if self.last_activity != Some(activity) {
+            self.last_activity = Some(activity);
+            self.total_activities += 1;
+        }
+        if let Some(acc) = self.accs.get_mut(i as usize) {
+            acc.add(activity, kind, currency, amount);
+        }
+    }
+}
+
 /// What the report needs of a combination of a segment.
 struct ComboInfo {
     ok: bool,
@@ -189,6 +229,42 @@ fn combos_info(n: &mut Names, seg: &FactSegment) -> Vec<ComboInfo> {
         .collect()
 }
 
+/// `amount` split equally in `n` parts exactly as [`allocate`] with equal weights splits it
+/// (values and scales: parts are at the amount's scale, at least cents; the remainder goes a
+/// unit at a time to the first parts), computed in integers. `false` (and `out` untouched) for
+/// amounts where it would not be cheap or certain: then the caller uses `allocate`.
+pub(crate) fn equal_split(amount: Decimal, n: usize, out: &mut Vec<Decimal>) -> bool {
+    let s = amount.scale();
+    let target = s.max(2);
+    let m = amount.mantissa();
+    let (Ok(n_i), true) = (i128::try_from(n), n >= 2 && m.unsigned_abs() < 10u128.pow(20) && s <= 6) else {
+        return false;
+    };
+    let big = m * 10i128.pow(target - s);
+    let (q, r) = (big / n_i, big % n_i);
+    if q == 0 {
+        // Parts of zero may carry a sign in `allocate`: leave them to it.
+        return false;
+    }
+    out.clear();
+    if m % n_i == 0 {
+        // Whole at the amount's own scale: `allocate`'s quotient keeps that scale.
+        let part = Decimal::from_i128_with_scale(m / n_i, s);
+        out.extend(std::iter::repeat_n(part, n));
+    } else if r == 0 {
+        // Whole only at the target scale (a quotient with more digits, floored to it).
+        let part = Decimal::from_i128_with_scale(q, target);
+        out.extend(std::iter::repeat_n(part, n));
+    } else {
+        let step = r.signum();
+        for i in 0..n_i {
+            let v = if i < r.abs() { q + step } else { q };
+            out.push(Decimal::from_i128_with_scale(v, target));
+        }
+    }
+    true
+}
+
 fn year_text(year: Option<i64>) -> String {
     year.map_or_else(|| NO_DATE.to_owned(), |y| y.to_string())
 }
@@ -230,9 +306,8 @@ pub(super) fn report(
         }
         *slot
     };
-    let mut groups: FxHashMap<[u32; 7], Acc> = FxHashMap::default();
-    let mut total = Acc::default();
-    let mut ones: Vec<Decimal> = Vec::new();
+    let mut groups = Groups::default();
+    let mut parts: Vec<Decimal> = Vec::new();
     for seg in segments {
         let combos = combos_info(&mut n, seg);
         let mut start = 0usize;
@@ -266,19 +341,17 @@ pub(super) fn report(
                     let (comp, pass) = ci.lines[0];
                     if pass {
                         key[Dimension::LineOfEffort as usize] = comp;
-                        groups.entry(key).or_default().add(a, co.kind, co.currency, amount);
-                        total.add(a, co.kind, co.currency, amount);
+                        groups.add(key, a, co.kind, co.currency, amount);
                     }
                     continue;
                 }
-                if ones.len() != ci.lines.len() {
-                    ones = vec![Decimal::ONE; ci.lines.len()];
+                if !equal_split(amount, ci.lines.len(), &mut parts) {
+                    parts = allocate(amount, &vec![Decimal::ONE; ci.lines.len()]);
                 }
-                for (&(comp, pass), part) in ci.lines.iter().zip(allocate(amount, &ones)) {
+                for (&(comp, pass), &part) in ci.lines.iter().zip(&parts) {
                     if pass {
                         key[Dimension::LineOfEffort as usize] = comp;
-                        groups.entry(key).or_default().add(a, co.kind, co.currency, part);
-                        total.add(a, co.kind, co.currency, part);
+                        groups.add(key, a, co.kind, co.currency, part);
                     }
                 }
             }
@@ -294,8 +367,28 @@ pub(super) fn report(
             .map(|(c, t)| (n.currencies[c as usize].clone(), t))
             .collect::<BTreeMap<_, _>>(),
     };
+    // The grand total: every group's money (each fact part is in exactly one group), and the
+    // activities counted as they came.
+    let mut total = Acc { activities: groups.total_activities, ..Acc::default() };
+    for acc in &groups.accs {
+        total.usd.commitments += acc.usd.commitments;
+        total.usd.disbursements += acc.usd.disbursements;
+        total.usd.expenditures += acc.usd.expenditures;
+        for (c, t) in &acc.other {
+            match total.other.iter_mut().find(|(k, _)| k == c) {
+                Some((_, x)) => {
+                    x.commitments += t.commitments;
+                    x.disbursements += t.disbursements;
+                    x.expenditures += t.expenditures;
+                }
+                None => total.other.push((*c, *t)),
+            }
+        }
+    }
     let mut rows: Vec<Row> = groups
-        .into_iter()
+        .keys
+        .iter()
+        .zip(groups.accs)
         .map(|(k, acc)| {
             let key = n
                 .dims

@@ -10,7 +10,7 @@
 //! starts by reading them instead of scanning every fact, and a new data generation reloads only
 //! the segments that changed.
 
-mod kernel;
+pub(crate) mod kernel;
 mod segment;
 
 pub use segment::{Combo, FactSegment, SEGMENT_SPAN, SegmentBuilder, segment_of};
@@ -83,12 +83,17 @@ impl FactTable {
 /// (same reporting organisation, lines of effort and instrument) sharing one entry.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityClasses {
+    /// Inserted, not yet placed by [`ActivityClasses::compact`].
+    pending: Vec<(u32, u32)>,
     /// Dense: class by activity id (`u32::MAX`: unknown), after [`ActivityClasses::compact`].
     dense: Vec<u32>,
-    /// Sparse: class by activity id (before `compact`, or when ids are too sparse).
+    /// Sparse: class by activity id, when ids are too sparse for `dense`.
     sparse: FxHashMap<u32, u32>,
     classes: Vec<ActivityInfo>,
     index: HashMap<(String, Vec<String>, String), u32>,
+    /// Class by stored text (`insert_raw`), and the buffer its keys are made in.
+    raw: FxHashMap<String, u32>,
+    scratch: String,
     activities: usize,
 }
 
@@ -100,10 +105,16 @@ impl ActivityClasses {
         Self::default()
     }
 
-    /// Records what reports need of activity `id`.
+    /// Records what reports need of activity `id` (looked up after [`ActivityClasses::compact`]).
     pub fn insert(&mut self, id: u32, info: ActivityInfo) {
+        let class = self.class(info);
+        self.place(id, class);
+    }
+
+    /// The class of `info`, made if new.
+    fn class(&mut self, info: ActivityInfo) -> u32 {
         let key = (info.reporting_org, info.lines_of_effort, info.instrument);
-        let class = match self.index.get(&key) {
+        match self.index.get(&key) {
             Some(&c) => c,
             None => {
                 let c = self.classes.len() as u32;
@@ -115,33 +126,60 @@ impl ActivityClasses {
                 self.index.insert(key, c);
                 c
             }
-        };
-        self.activities += 1;
-        if !self.dense.is_empty() {
-            // Already compacted: go back to the map for later insertions.
-            for (i, &c) in self.dense.iter().enumerate() {
-                if c != UNKNOWN {
-                    self.sparse.insert(i as u32, c);
-                }
-            }
-            self.dense = Vec::new();
         }
-        self.sparse.insert(id, class);
     }
 
-    /// Once every activity is inserted: keeps classes in a vector indexed by id when the ids
-    /// are dense enough (at most four times as many ids as activities), which is faster.
+    fn place(&mut self, id: u32, class: u32) {
+        self.activities += 1;
+        self.pending.push((id, class));
+    }
+
+    /// Records activity `id` from stored text: its reporting organisation, its lines of effort
+    /// `;`-separated, its instrument. Allocates only for a new class.
+    pub fn insert_raw(&mut self, id: u32, reporting_org: &str, lines: &str, instrument: &str) {
+        self.scratch.clear();
+        for part in [reporting_org, lines, instrument] {
+            self.scratch.push_str(part);
+            self.scratch.push('\u{1f}');
+        }
+        let class = match self.raw.get(self.scratch.as_str()) {
+            Some(&c) => c,
+            None => {
+                let info = ActivityInfo {
+                    reporting_org: reporting_org.to_owned(),
+                    lines_of_effort: lines.split(';').filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+                    instrument: instrument.to_owned(),
+                };
+                let c = self.class(info);
+                self.raw.insert(self.scratch.clone(), c);
+                c
+            }
+        };
+        self.place(id, class);
+    }
+
+    /// Once activities are inserted (and before any is looked up): keeps classes in a vector
+    /// indexed by id when the ids are dense enough (at most four times as many ids as
+    /// activities), else in a map.
     pub fn compact(&mut self) {
-        let max = self.sparse.keys().copied().max().unwrap_or(0) as usize;
-        if self.sparse.is_empty() || max > 4 * self.sparse.len() + 4096 {
-            return;
+        let mut all: Vec<(u32, u32)> = std::mem::take(&mut self.pending);
+        if !self.dense.is_empty() {
+            all.extend(self.dense.iter().enumerate().filter(|(_, c)| **c != UNKNOWN).map(|(i, c)| (i as u32, *c)));
         }
-        let mut dense = vec![UNKNOWN; max + 1];
-        for (&i, &c) in &self.sparse {
-            dense[i as usize] = c;
+        all.extend(self.sparse.drain());
+        let max = all.iter().map(|p| p.0).max().unwrap_or(0) as usize;
+        if all.is_empty() {
+            self.dense = Vec::new();
+        } else if max <= 4 * all.len() + 4096 {
+            let mut dense = vec![UNKNOWN; max + 1];
+            for (i, c) in all {
+                dense[i as usize] = c;
+            }
+            self.dense = dense;
+        } else {
+            self.dense = Vec::new();
+            self.sparse = all.into_iter().collect();
         }
-        self.dense = dense;
-        self.sparse = FxHashMap::default();
     }
 
     /// The class of activity `id`.
@@ -175,7 +213,7 @@ impl ActivityClasses {
 
     /// Approximate heap size in bytes (for logs).
     pub fn heap_bytes(&self) -> usize {
-        self.dense.capacity() * 4 + self.sparse.capacity() * 12 + self.classes.len() * 128
+        self.dense.capacity() * 4 + self.sparse.capacity() * 12 + self.pending.capacity() * 8 + self.classes.len() * 128
     }
 }
 

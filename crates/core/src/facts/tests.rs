@@ -268,3 +268,27 @@ fn activity_classes_are_shared_and_sparse_ids_work() {
     assert_eq!(d.get(99).map(|i| i.reporting_org.as_str()), Some("A"));
     assert!(d.get(100).is_none() && d.get(0).is_none());
 }
+
+#[test]
+fn the_integer_equal_split_equals_allocate_value_and_scale() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for _ in 0..200_000 {
+        let m = (rng.next() % 2_000_000_001) as i64 - 1_000_000_000;
+        let m = if rng.next() % 3 == 0 { m / 1000 } else { m };
+        let s = (rng.next() % 7) as u32;
+        let n = 2 + (rng.next() % 7) as usize;
+        let amount = Decimal::new(m, s);
+        let want = crate::money::allocate(amount, &vec![Decimal::ONE; n]);
+        let mut got = Vec::new();
+        if kernel::equal_split(amount, n, &mut got) {
+            checked += 1;
+            if format!("{got:?}") != format!("{want:?}") && mismatches.len() < 10 {
+                mismatches.push(format!("{amount} / {n}: {got:?} vs allocate {want:?}"));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert!(checked > 150_000, "the fast path covers most amounts ({checked})");
+}

@@ -18,7 +18,6 @@ use crate::*;
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
 use senda_core::Severity;
-use senda_core::report::ActivityInfo;
 use std::cell::RefCell;
 
 /// Advisory lock key (`pg_advisory_xact_lock`) of every write (the migrations' is in `schema.rs`).
@@ -495,36 +494,22 @@ impl Store for PgStore {
         })
     }
 
-    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError> {
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, &str, &str)) -> Result<(), StoreError> {
         let overrides = self.overrides(strategy)?;
-        let mut lines: HashMap<i64, String> = HashMap::new();
-        for r in self.query("SELECT activity_id, lines FROM activity_mapping WHERE strategy = $1", &[&strategy])? {
-            let l: String = r.get(1);
-            if !l.is_empty() {
-                lines.insert(r.get(0), l);
-            }
-        }
+        let over: HashMap<&str, String> =
+            overrides.iter().map(|(k, o)| (k.as_str(), o.lines_of_effort.join(";"))).collect();
+        let st = self.prepared(
+            "SELECT a.id, a.iati_identifier, a.reporting_org_name, COALESCE(m.lines, '') FROM activity a \
+             LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $1",
+        )?;
         let mut c = self.c();
-        let mut rows = c
-            .query_raw("SELECT id, iati_identifier, reporting_org_name FROM activity", std::iter::empty::<&str>())
-            .map_err(|e| self.err(e))?;
+        let mut rows = c.query_raw(&st, [strategy]).map_err(|e| self.err(e))?;
         while let Some(r) =
             postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
         {
-            let id: i64 = r.get(0);
-            let over = if overrides.is_empty() { None } else { overrides.get(r.get::<_, &str>(1)) };
-            let lines = match over {
-                Some(o) => o.lines_of_effort.clone(),
-                None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
-            };
-            f(
-                id as u32,
-                ActivityInfo {
-                    reporting_org: r.get(2),
-                    lines_of_effort: lines,
-                    instrument: "foreign_assistance".into(),
-                },
-            );
+            let own: &str = r.get(3);
+            let l = if over.is_empty() { own } else { over.get(r.get::<_, &str>(1)).map_or(own, String::as_str) };
+            f(r.get::<_, i64>(0) as u32, r.get(2), l);
         }
         Ok(())
     }

@@ -12,7 +12,6 @@ use import::SqliteTx;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 use senda_core::Severity;
-use senda_core::report::ActivityInfo;
 use std::path::Path;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -609,37 +608,37 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, ActivityInfo)) -> Result<(), StoreError> {
+    fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, &str, &str)) -> Result<(), StoreError> {
         let overrides = self.overrides(strategy)?;
-        // Two sequential scans (mappings, then activities) instead of one index seek per activity.
-        let mut lines: HashMap<i64, String> = HashMap::new();
-        {
-            let mut st = self.conn.prepare("SELECT activity_id, lines FROM activity_mapping WHERE strategy = ?1")?;
-            let mut rows = st.query([strategy])?;
-            while let Some(r) = rows.next()? {
-                let l = r.get_ref(1)?.as_str()?;
-                if !l.is_empty() {
-                    lines.insert(r.get(0)?, l.to_owned());
-                }
-            }
-        }
-        let mut st = self.conn.prepare("SELECT id, iati_identifier, reporting_org_name FROM activity")?;
+        let over: HashMap<&str, String> =
+            overrides.iter().map(|(k, o)| (k.as_str(), lines_join(&o.lines_of_effort))).collect();
+        // Two sequential scans in id order (the mapping's primary key starts with the strategy),
+        // merged: no index seek and no allocation per activity.
+        let mut ms = self.conn.prepare_cached(
+            "SELECT activity_id, lines FROM activity_mapping WHERE strategy = ?1 ORDER BY activity_id",
+        )?;
+        let mut mrows = ms.query([strategy])?;
+        let mut mapped: Option<i64> = None;
+        let mut lines = String::new();
+        let mut more = true;
+        let mut st =
+            self.conn.prepare_cached("SELECT id, iati_identifier, reporting_org_name FROM activity ORDER BY id")?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let over = if overrides.is_empty() { None } else { overrides.get(r.get_ref(1)?.as_str()?) };
-            let lines = match over {
-                Some(o) => o.lines_of_effort.clone(),
-                None => lines.get(&id).map(|l| lines_split(l)).unwrap_or_default(),
-            };
-            f(
-                id as u32,
-                ActivityInfo {
-                    reporting_org: r.get(2)?,
-                    lines_of_effort: lines,
-                    instrument: "foreign_assistance".into(),
-                },
-            );
+            while more && mapped.is_none_or(|m| m < id) {
+                match mrows.next()? {
+                    Some(m) => {
+                        mapped = Some(m.get(0)?);
+                        lines.clear();
+                        lines.push_str(m.get_ref(1)?.as_str()?);
+                    }
+                    None => more = false,
+                }
+            }
+            let own = if mapped == Some(id) { lines.as_str() } else { "" };
+            let l = if over.is_empty() { own } else { over.get(r.get_ref(1)?.as_str()?).map_or(own, String::as_str) };
+            f(id as u32, r.get_ref(2)?.as_str()?, l);
         }
         Ok(())
     }
