@@ -279,10 +279,11 @@ impl AppState {
 
     /// What reports need to know of each activity under `strategy` (once per generation).
     pub async fn infos(&self, strategy: &str) -> Result<Arc<ActivityClasses>, WebError> {
+        let facts = self.facts().await?;
         let st = strategy.to_owned();
         self.cached(format!("infos|{strategy}"), move |s| {
             let t0 = std::time::Instant::now();
-            let c = s.activity_classes(&st)?;
+            let c = senda_store::activity_classes_for(s, &st, &facts.table)?;
             tracing::info!(
                 strategy = st,
                 activities = c.len(),

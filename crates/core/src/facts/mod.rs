@@ -217,6 +217,84 @@ impl ActivityClasses {
     }
 }
 
+/// Lines of effort by activity id, as stored (`;`-separated), each distinct text kept once.
+#[derive(Debug, Clone, Default)]
+pub struct LineSets {
+    by_id: FxHashMap<u32, u32>,
+    sets: Vec<String>,
+    index: FxHashMap<String, u32>,
+}
+
+impl LineSets {
+    /// No activity mapped.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Activity `id` is mapped to `lines` (`;`-separated; replaces what was set before).
+    pub fn set(&mut self, id: u32, lines: &str) {
+        let i = match self.index.get(lines) {
+            Some(&i) => i,
+            None => {
+                let i = self.sets.len() as u32;
+                self.sets.push(lines.to_owned());
+                self.index.insert(lines.to_owned(), i);
+                i
+            }
+        };
+        self.by_id.insert(id, i);
+    }
+
+    /// The lines of activity `id` (`""`: not mapped).
+    pub fn get(&self, id: u32) -> &str {
+        self.by_id.get(&id).and_then(|&i| self.sets.get(i as usize)).map_or("", String::as_str)
+    }
+}
+
+impl ActivityClasses {
+    /// The classes of the activities with facts in `table`: reporting organisation from the
+    /// segments, lines of effort from `lines`, and `instrument`. Reads no activity row.
+    pub fn from_table(table: &FactTable, lines: &LineSets, instrument: &str) -> Self {
+        let mut out = ActivityClasses::new();
+        let mut orgs: FxHashMap<String, u32> = FxHashMap::default();
+        let mut classes: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for seg in table.segments() {
+            for (id, org) in seg.activities() {
+                let next = orgs.len() as u32;
+                let o = match orgs.get(org) {
+                    Some(&o) => o,
+                    None => {
+                        orgs.insert(org.to_owned(), next);
+                        next
+                    }
+                };
+                let l = lines.by_id.get(&id).copied().unwrap_or(u32::MAX);
+                let class = match classes.get(&(o, l)) {
+                    Some(&c) => c,
+                    None => {
+                        let info = ActivityInfo {
+                            reporting_org: org.to_owned(),
+                            lines_of_effort: lines
+                                .get(id)
+                                .split(';')
+                                .filter(|x| !x.is_empty())
+                                .map(str::to_owned)
+                                .collect(),
+                            instrument: instrument.to_owned(),
+                        };
+                        let c = out.class(info);
+                        classes.insert((o, l), c);
+                        c
+                    }
+                };
+                out.place(id, class);
+            }
+        }
+        out.compact();
+        out
+    }
+}
+
 impl From<&HashMap<u32, ActivityInfo>> for ActivityClasses {
     fn from(m: &HashMap<u32, ActivityInfo>) -> Self {
         let mut ids: Vec<&u32> = m.keys().collect();

@@ -72,6 +72,10 @@ pub struct FactSegment {
     pub(crate) activities: Vec<u32>,
     /// For activity `i`, its facts are `ends[i - 1]..ends[i]` (from 0 for the first).
     pub(crate) ends: Vec<u32>,
+    /// For activity `i`, its reporting organisation's name (index into `strings`): what a reader
+    /// needs of the activity besides its lines of effort, kept here so that it need not read
+    /// the activities.
+    pub(crate) orgs: Vec<u32>,
     /// Distinct strings of the segment.
     pub(crate) strings: Vec<String>,
     /// Distinct combinations of the five text fields.
@@ -99,6 +103,14 @@ impl FactSegment {
         self.combo.is_empty()
     }
 
+    /// The activities with at least one fact, ascending, each with its reporting organisation.
+    pub fn activities(&self) -> impl Iterator<Item = (u32, &str)> {
+        self.activities
+            .iter()
+            .zip(&self.orgs)
+            .map(|(&a, &o)| (a, self.strings.get(o as usize).map_or("", String::as_str)))
+    }
+
     /// Number of activities with at least one fact.
     pub fn activity_count(&self) -> usize {
         self.activities.len()
@@ -108,6 +120,7 @@ impl FactSegment {
     pub fn heap_bytes(&self) -> usize {
         self.activities.capacity() * 4
             + self.ends.capacity() * 4
+            + self.orgs.capacity() * 4
             + self.strings.iter().map(|s| s.capacity() + 24).sum::<usize>()
             + self.combos.capacity() * std::mem::size_of::<Combo>()
             + self.combo.capacity() * 4
@@ -133,7 +146,7 @@ impl FactSegment {
         if self.year.len() != n || self.mantissa.len() != n || self.scale.len() != n {
             return Err("fact columns of different lengths".into());
         }
-        if self.ends.len() != self.activities.len() {
+        if self.ends.len() != self.activities.len() || self.orgs.len() != self.activities.len() {
             return Err("activity columns of different lengths".into());
         }
         if self.activities.windows(2).any(|w| w[0] >= w[1]) {
@@ -141,6 +154,9 @@ impl FactSegment {
         }
         if self.ends.windows(2).any(|w| w[0] > w[1]) || self.ends.last().map_or(n != 0, |&e| e as usize != n) {
             return Err("fact ranges do not cover the facts".into());
+        }
+        if self.orgs.iter().any(|&o| o as usize >= self.strings.len()) {
+            return Err("organisation index out of range".into());
         }
         if self.combo.iter().any(|&c| c as usize >= self.combos.len()) {
             return Err("combination index out of range".into());
@@ -200,6 +216,8 @@ pub struct SegmentBuilder {
     combos: FxHashMap<Combo, u32>,
     /// Facts pushed out of activity order, sorted at the end.
     unsorted: bool,
+    /// Reporting organisation by activity (string index).
+    orgs: FxHashMap<u32, u32>,
 }
 
 impl SegmentBuilder {
@@ -262,13 +280,24 @@ impl SegmentBuilder {
         }
     }
 
+    /// Records activity `activity`'s reporting organisation (name).
+    pub fn reporting_org(&mut self, activity: u32, name: &str) {
+        let i = self.string(name);
+        self.orgs.insert(activity, i);
+    }
+
     /// The finished segment (activities ascending even if they were pushed in another order).
+    /// An activity whose organisation was not given has an empty one.
     pub fn finish(mut self) -> FactSegment {
         if self.unsorted {
             self.seg = sort_by_activity(self.seg);
         }
+        let missing = self.seg.activities.iter().any(|a| !self.orgs.contains_key(a));
+        let empty = if missing { self.string("") } else { 0 };
+        self.seg.orgs = self.seg.activities.iter().map(|a| self.orgs.get(a).copied().unwrap_or(empty)).collect();
         self.seg.activities.shrink_to_fit();
         self.seg.ends.shrink_to_fit();
+        self.seg.orgs.shrink_to_fit();
         self.seg.combo.shrink_to_fit();
         self.seg.year.shrink_to_fit();
         self.seg.mantissa.shrink_to_fit();

@@ -127,6 +127,17 @@ impl PgStore {
         self.c().execute(&st, params).map_err(|e| self.err(e))
     }
 
+    /// The reporting organisation of activities `lo..hi`.
+    fn orgs_of(&self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        for r in self.query(
+            "SELECT id, reporting_org_name FROM activity WHERE id >= $1 AND id < $2",
+            &[&i64::from(lo), &i64::from(hi)],
+        )? {
+            f(r.get::<_, i64>(0) as u32, r.get(1));
+        }
+        Ok(())
+    }
+
     /// Streams the facts `sql` selects (activity, type, date, currency, country, sector,
     /// implementing organisation, amount) to `f`.
     fn facts_of(
@@ -530,6 +541,37 @@ impl Store for PgStore {
 
     fn for_each_fact_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
         self.facts_of(FACTS_BETWEEN, &[&i64::from(lo), &i64::from(hi)], f)
+    }
+
+    fn for_each_mapping(&self, strategy: &str, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        let mut over: HashMap<i64, String> = HashMap::new();
+        for (ident, o) in self.overrides(strategy)? {
+            if let Some(id) = self.activity_db_id(&ident)? {
+                over.insert(id, o.lines_of_effort.join(";"));
+            }
+        }
+        {
+            let st = self.prepared("SELECT activity_id, lines FROM activity_mapping WHERE strategy = $1")?;
+            let mut c = self.c();
+            let mut rows = c.query_raw(&st, [strategy]).map_err(|e| self.err(e))?;
+            while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)
+                .map_err(|e| conn::error(&self.target, e))?
+            {
+                let id: i64 = r.get(0);
+                match over.remove(&id) {
+                    Some(l) => f(id as u32, &l),
+                    None => f(id as u32, r.get(1)),
+                }
+            }
+        }
+        for (id, l) in over {
+            f(id as u32, &l);
+        }
+        Ok(())
+    }
+
+    fn for_each_activity_org_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        self.orgs_of(lo, hi, f)
     }
 
     fn fact_segment_states(&self) -> Result<Vec<SegmentState>, StoreError> {
@@ -964,6 +1006,9 @@ impl rules::segments::SegmentTx for SegmentsTx<'_> {
     }
     fn facts_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
         self.0.facts_of(FACTS_BETWEEN, &[&i64::from(lo), &i64::from(hi)], f)
+    }
+    fn orgs_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        self.0.orgs_of(lo, hi, f)
     }
     fn put_segment(&mut self, s: u32, facts: u64, bytes: &[u8]) -> Result<(), StoreError> {
         self.0.execute(

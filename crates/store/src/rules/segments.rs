@@ -25,17 +25,19 @@ pub trait SegmentTx {
     fn stale_segments(&mut self) -> Result<Vec<u32>, StoreError>;
     /// Every fact of activities `lo..hi`, by activity.
     fn facts_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError>;
+    /// The reporting organisation of every activity `lo..hi`.
+    fn orgs_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError>;
     /// Stores segment `s` (not stale, version moved on).
     fn put_segment(&mut self, s: u32, facts: u64, bytes: &[u8]) -> Result<(), StoreError>;
 }
 
-/// Builds segment `s` from the facts `read` gives.
+/// Builds a segment from what `read` gives: the facts, then the organisations.
 pub fn build(
-    read: impl FnOnce(&mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError>,
+    read: impl FnOnce(&mut dyn FnMut(FactRef<'_>), &mut dyn FnMut(u32, &str)) -> Result<(), StoreError>,
 ) -> Result<FactSegment, StoreError> {
-    let mut b = SegmentBuilder::new();
-    read(&mut |f| b.push(f))?;
-    Ok(b.finish())
+    let b = std::cell::RefCell::new(SegmentBuilder::new());
+    read(&mut |f| b.borrow_mut().push(f), &mut |id, name| b.borrow_mut().reporting_org(id, name))?;
+    Ok(b.into_inner().finish())
 }
 
 /// Rewrites every stale segment from the facts; returns how many.
@@ -43,7 +45,10 @@ pub fn refresh<T: SegmentTx + ?Sized>(tx: &mut T) -> Result<u64, StoreError> {
     let stale = tx.stale_segments()?;
     for &s in &stale {
         let (lo, hi) = id_range(s);
-        let seg = build(|f| tx.facts_between(lo, hi, f))?;
+        let seg = build(|facts, orgs| {
+            tx.facts_between(lo, hi, facts)?;
+            tx.orgs_between(lo, hi, orgs)
+        })?;
         let bytes = encode_segment(&seg)?;
         tx.put_segment(s, seg.len() as u64, &bytes)?;
     }
@@ -120,7 +125,10 @@ fn load_states(
                 None => {
                     out.counts.2 += 1;
                     let (lo, hi) = id_range(st.segment);
-                    Arc::new(build(|f| store.for_each_fact_between(lo, hi, f))?)
+                    Arc::new(build(|facts, orgs| {
+                        store.for_each_fact_between(lo, hi, facts)?;
+                        store.for_each_activity_org_between(lo, hi, orgs)
+                    })?)
                 }
             }
         };

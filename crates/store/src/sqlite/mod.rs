@@ -661,6 +661,35 @@ impl Store for SqliteStore {
         facts_of(&self.conn, FACTS_BETWEEN, [i64::from(lo), i64::from(hi)], f)
     }
 
+    fn for_each_mapping(&self, strategy: &str, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        // Overrides by row id (an override of an identifier not stored has no effect).
+        let mut over: HashMap<i64, String> = HashMap::new();
+        for (ident, o) in self.overrides(strategy)? {
+            if let Some(id) = self.activity_db_id(&ident)? {
+                over.insert(id, lines_join(&o.lines_of_effort));
+            }
+        }
+        let mut st = self.conn.prepare_cached(
+            "SELECT activity_id, lines FROM activity_mapping WHERE strategy = ?1 ORDER BY activity_id",
+        )?;
+        let mut rows = st.query([strategy])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            match over.remove(&id) {
+                Some(l) => f(id as u32, &l),
+                None => f(id as u32, r.get_ref(1)?.as_str()?),
+            }
+        }
+        for (id, l) in over {
+            f(id as u32, &l);
+        }
+        Ok(())
+    }
+
+    fn for_each_activity_org_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        orgs_of(&self.conn, lo, hi, f)
+    }
+
     fn fact_segment_states(&self) -> Result<Vec<SegmentState>, StoreError> {
         let mut st = self.conn.prepare_cached("SELECT segment, version, stale FROM fact_segment ORDER BY segment")?;
         let rows = st.query_map([], |r| {
@@ -1434,6 +1463,9 @@ impl rules::segments::SegmentTx for SegmentsTx<'_> {
     fn facts_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
         facts_of(self.0, FACTS_BETWEEN, [i64::from(lo), i64::from(hi)], f)
     }
+    fn orgs_between(&mut self, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+        orgs_of(self.0, lo, hi, f)
+    }
     fn put_segment(&mut self, s: u32, facts: u64, bytes: &[u8]) -> Result<(), StoreError> {
         self.0
             .prepare_cached(
@@ -1452,6 +1484,16 @@ pub(crate) fn mark_segments_stale(conn: &rusqlite::Connection, segments: &[u32])
     )?;
     for &s in segments {
         st.execute([i64::from(s)])?;
+    }
+    Ok(())
+}
+
+/// The reporting organisation of activities `lo..hi`.
+fn orgs_of(conn: &rusqlite::Connection, lo: u32, hi: u32, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
+    let mut st = conn.prepare_cached("SELECT id, reporting_org_name FROM activity WHERE id >= ?1 AND id < ?2")?;
+    let mut rows = st.query([i64::from(lo), i64::from(hi)])?;
+    while let Some(r) = rows.next()? {
+        f(r.get::<_, i64>(0)? as u32, r.get_ref(1)?.as_str()?);
     }
     Ok(())
 }
