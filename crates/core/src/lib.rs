@@ -7,6 +7,7 @@
 //! Values are parsed at the boundary ("parse, don't validate"): a [`CountryCode`], a
 //! [`Percentage`] or a [`Money`] that exists is valid, so code past the boundary never re-checks.
 
+pub mod accounts;
 pub mod activity;
 pub mod attribution;
 pub mod codes;
