@@ -88,6 +88,15 @@ pub enum StoreError {
     /// No activity with this identifier.
     #[error("no activity with iati-identifier {0:?} in the database")]
     NotFound(String),
+    /// An account write that cannot be made as asked (issue 17), naming the field: an e-mail
+    /// already taken, an unknown organisation or person.
+    #[error("{field}: {message}")]
+    Account {
+        /// The field (`email`, `organisation`, ...).
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl StoreError {
@@ -105,6 +114,7 @@ impl StoreError {
             StoreError::Url(_) => "store-url",
             StoreError::NotEmpty { .. } => "store-not-empty",
             StoreError::NotFound(_) => "store-not-found",
+            StoreError::Account { .. } => "store-account",
         }
     }
 

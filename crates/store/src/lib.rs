@@ -11,6 +11,7 @@
 //! database transaction; if the file's stream of activities ends in an error, nothing of it
 //! stays.
 
+pub mod accounts;
 pub mod codec;
 mod error;
 mod item;
@@ -326,7 +327,9 @@ pub struct RunRecord {
 }
 
 /// The storage boundary. Every backend implements it; the conformance tests run on each.
-pub trait Store {
+/// Accounts (organisations, people, sessions, tokens, the audit trail) are its supertrait
+/// [`accounts::AccountStore`], written once over both backends.
+pub trait Store: accounts::AccountStore {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

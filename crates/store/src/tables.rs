@@ -202,6 +202,70 @@ pub const TABLES: &[Table] = &[
         ],
         generated_id: true,
     },
+    // Accounts (migration 0008, issue 17).
+    Table {
+        name: "organisation",
+        columns: &[
+            ("id", I),
+            ("name", T),
+            ("name_es", T),
+            ("iati_ref", T),
+            ("category", T),
+            ("country", T),
+            ("created_at", T),
+        ],
+        generated_id: true,
+    },
+    Table {
+        name: "person",
+        columns: &[
+            ("id", I),
+            ("email", T),
+            ("organisation_id", I),
+            ("role", T),
+            ("password_hash", T),
+            ("disabled", I),
+            ("created_at", T),
+        ],
+        generated_id: true,
+    },
+    Table {
+        name: "web_session",
+        columns: &[("id_digest", T), ("person_id", I), ("csrf", T), ("created_unix", I), ("seen_unix", I)],
+        generated_id: false,
+    },
+    Table {
+        name: "api_token",
+        columns: &[
+            ("id", I),
+            ("digest", T),
+            ("person_id", I),
+            ("name", T),
+            ("role", T),
+            ("created_at", T),
+            ("expires_unix", I),
+            ("last_used_at", T),
+            ("revoked_at", T),
+        ],
+        generated_id: true,
+    },
+    Table {
+        name: "audit_event",
+        columns: &[
+            ("id", I),
+            ("at", T),
+            ("actor", T),
+            ("person_id", I),
+            ("token_id", I),
+            ("organisation_id", I),
+            ("action", T),
+            ("record", T),
+            ("before_value", T),
+            ("after_value", T),
+            ("run_id", I),
+        ],
+        generated_id: true,
+    },
 ];
 
 /// One value of a row, backend-neutral.

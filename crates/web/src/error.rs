@@ -34,6 +34,7 @@ impl From<StoreError> for WebError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(id) => WebError::NotFound(format!("activity {id:?}")),
+            e @ StoreError::Account { .. } => WebError::BadRequest(e.to_string()),
             e if e.is_busy() => WebError::Unavailable(format!("{} ({})", e, e.code())),
             other => WebError::Internal(format!("{other} ({})", other.code())),
         }

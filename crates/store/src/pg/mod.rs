@@ -4,6 +4,7 @@
 //! stored as the same exact text as on SQLite. Bulk rows of an import (facts, locations,
 //! mappings, evidence) go through `COPY`.
 
+mod accounts;
 mod conn;
 mod copy;
 mod import;

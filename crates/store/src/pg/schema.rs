@@ -13,6 +13,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_override_log", include_str!("../../migrations/postgres/0005_override_log.sql")),
     ("0006_title_key", include_str!("../../migrations/postgres/0006_title_key.sql")),
     ("0007_fact_segment", include_str!("../../migrations/postgres/0007_fact_segment.sql")),
+    ("0008_accounts", include_str!("../../migrations/postgres/0008_accounts.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

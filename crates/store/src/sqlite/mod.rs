@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, versioned migrations (`migrations/sqlite/NNNN_*.sql`,
 //! applied in order and recorded in `PRAGMA user_version`).
 
+mod accounts;
 mod copy;
 mod import;
 
@@ -24,6 +25,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_override_log", include_str!("../../migrations/sqlite/0005_override_log.sql")),
     ("0006_title_key", include_str!("../../migrations/sqlite/0006_title_key.sql")),
     ("0007_fact_segment", include_str!("../../migrations/sqlite/0007_fact_segment.sql")),
+    ("0008_accounts", include_str!("../../migrations/sqlite/0008_accounts.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).

@@ -42,6 +42,7 @@ fn fill(db: &mut Db, dir: &Path) {
     senda::generate::write_demo_results(&results, &st, 7).expect("results");
     import_values(&mut **db, &[stats], &Dataset::Stats).expect("stats import");
     import_values(&mut **db, &[results], &Dataset::Results(&st)).expect("results import");
+    super::accounts::fill_accounts(&**db);
     for (table, n) in counts(&**db) {
         assert!(n > 0, "the source has rows in {table}");
     }

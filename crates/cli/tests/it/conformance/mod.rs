@@ -19,8 +19,10 @@
 //! pages, the same on both backends), `reports.rs` (totals across groupings), `real_data.rs`
 //! (`../shared/data/iati/` on both backends), `copy.rs` (`copy_database`), `segments.rs` (fact segments equal the facts), `opening.rs`
 //! (PostgreSQL's connection errors; a newer schema refused on both), `text.rs` (text that
-//! means something to a database comes back as published).
+//! means something to a database comes back as published), `accounts.rs` (organisations, people,
+//! sessions, tokens, the audit trail).
 
+mod accounts;
 mod copy;
 mod import;
 mod opening;
