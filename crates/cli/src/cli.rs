@@ -85,6 +85,15 @@ pub enum Command {
     /// Progress of the strategy's indicators (latest actual against baseline and target, on
     /// track or not) and their context statistics.
     Indicators(IndicatorsArgs),
+    /// People and their roles (the first administrator is made here); passwords are read from
+    /// standard input or a prompt, never from arguments.
+    #[command(subcommand)]
+    User(crate::accounts::UserCommand),
+    /// Organisations: add, list, adopt those of imported IATI data by identifier.
+    #[command(subcommand)]
+    Organisation(crate::accounts::OrganisationCommand),
+    /// The audit trail: who changed what, when, with the values before and after.
+    Audit(crate::accounts::AuditArgs),
 }
 
 /// `senda stats ...`.

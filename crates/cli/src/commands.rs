@@ -77,6 +77,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             crate::values::cmd_indicators(&db, &st, &scope, a.line_of_effort.as_deref(), a.format, &mut out)?;
             Ok(0)
         }
+        Command::User(c) => crate::accounts::cmd_user(&db_path(&cli.db, "senda.db"), c),
+        Command::Organisation(c) => crate::accounts::cmd_organisation(&db_path(&cli.db, "senda.db"), c),
+        Command::Audit(a) => crate::accounts::cmd_audit(&db_path(&cli.db, "senda.db"), a),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());

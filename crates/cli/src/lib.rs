@@ -11,6 +11,7 @@ macro_rules! outln {
     }};
 }
 
+pub mod accounts;
 pub mod cli;
 pub mod commands;
 pub mod format;

@@ -609,7 +609,7 @@ mod tests {
     #[test]
     fn roles_parse_with_the_field_named() {
         assert_eq!(Role::parse("Partner-Editor"), Ok(Role::PartnerEditor));
-        let e = Role::parse("boss").unwrap_err();
+        let e = Role::parse("boss").expect_err("refused");
         assert_eq!(e.field, "role");
         assert!(e.to_string().contains("administrator, coordinator, partner_editor, viewer"));
     }
@@ -618,7 +618,7 @@ mod tests {
     fn emails_are_parsed_once() {
         assert_eq!(Email::parse("  Ana@Example.ORG ").map(|e| e.to_string()), Ok("ana@example.org".into()));
         for bad in ["", "ana", "@example.org", "ana@example", "ana@@example.org", "a na@example.org", "ana@.org"] {
-            let e = Email::parse(bad).unwrap_err();
+            let e = Email::parse(bad).expect_err("refused");
             assert_eq!(e.field, "email", "{bad}");
         }
     }
@@ -628,10 +628,10 @@ mod tests {
         assert!(Password::parse("correct horse battery").is_ok());
         assert!(Password::parse("ñandúñandúñ\n").is_err(), "11 characters after the line end");
         assert!(Password::parse("ñandúñandúña").is_ok(), "12 characters, 14 bytes");
-        let short = Password::parse("short").unwrap_err();
+        let short = Password::parse("short").expect_err("refused");
         assert_eq!(short.field, "password");
         assert!(short.message.contains("at least 12"));
-        let common = Password::parse("Password1234").unwrap_err();
+        let common = Password::parse("Password1234").expect_err("refused");
         assert!(common.message.contains("commonly used"), "{common}");
         assert!(Password::parse(&"x".repeat(1001)).is_err());
         assert_eq!(format!("{:?}", Password::parse("correct horse battery")), "Ok(Password(..))");
@@ -673,7 +673,7 @@ mod tests {
         assert_eq!(o.name, "USAID");
         assert_eq!(o.name_es, None);
         assert_eq!(o.country.map(|c| c.as_str().to_owned()), Some("US".into()));
-        let field = |r: Result<NewOrganisation, AccountError>| r.unwrap_err().field;
+        let field = |r: Result<NewOrganisation, AccountError>| r.expect_err("refused").field;
         assert_eq!(field(NewOrganisation::parse(" ", None, None, None, None, &cats)), "name");
         assert_eq!(field(NewOrganisation::parse("A", None, Some("US GOV"), None, None, &cats)), "iati_ref");
         assert_eq!(field(NewOrganisation::parse("A", None, None, Some("army"), None, &cats)), "category");
@@ -684,9 +684,12 @@ mod tests {
     fn tokens_act_with_the_creators_role_or_less() {
         assert_eq!(NewToken::parse("sync", None, "30", Role::Coordinator).map(|t| t.role), Ok(Role::Coordinator));
         assert_eq!(NewToken::parse("sync", Some("viewer"), "30", Role::Coordinator).map(|t| t.role), Ok(Role::Viewer));
-        assert_eq!(NewToken::parse("sync", Some("administrator"), "30", Role::Coordinator).unwrap_err().field, "role");
-        assert_eq!(NewToken::parse("sync", None, "0", Role::Viewer).unwrap_err().field, "days");
-        assert_eq!(NewToken::parse("sync", None, "400", Role::Viewer).unwrap_err().field, "days");
-        assert_eq!(NewToken::parse(" ", None, "1", Role::Viewer).unwrap_err().field, "name");
+        assert_eq!(
+            NewToken::parse("sync", Some("administrator"), "30", Role::Coordinator).expect_err("refused").field,
+            "role"
+        );
+        assert_eq!(NewToken::parse("sync", None, "0", Role::Viewer).expect_err("refused").field, "days");
+        assert_eq!(NewToken::parse("sync", None, "400", Role::Viewer).expect_err("refused").field, "days");
+        assert_eq!(NewToken::parse(" ", None, "1", Role::Viewer).expect_err("refused").field, "name");
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the `senda` crate, one binary (`cargo test -p senda --test it`).
 
+mod accounts_cli;
 mod bad_input;
 mod commands;
 mod conformance;
