@@ -854,11 +854,16 @@ pub struct ResultsOut {
         (status = 413, body = Problem, content_type = "application/problem+json")))]
 async fn post_results(
     State(state): St,
+    identity: Option<axum::Extension<crate::auth::Identity>>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<ResultsOut>, ApiError> {
     use axum::http::StatusCode;
-    let Some(token) = state.write_token.clone() else {
+    // A signed-in caller (an API token or a session) got here through the policy
+    // (crate::auth::identify); otherwise only the legacy SENDA_API_TOKEN writes.
+    let signed_in = identity.is_some_and(|i| i.principal != senda_core::accounts::Principal::Anonymous);
+    let legacy = if signed_in { None } else { state.write_token.clone() };
+    let Some(token) = legacy.or_else(|| signed_in.then(String::new)) else {
         return Err(WebError::Denied(
             StatusCode::FORBIDDEN,
             "writes are disabled: start `senda serve` with SENDA_API_TOKEN set (at least 16 characters)".into(),
@@ -873,8 +878,8 @@ async fn post_results(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map_or("", |(_, t)| t.trim_start_matches(' '));
     // Constant-time comparison: the time taken does not tell how much of the token matched.
-    let same =
-        given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+    let same = signed_in
+        || given.len() == token.len() && given.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
     if !same {
         return Err(WebError::Denied(
             StatusCode::UNAUTHORIZED,

@@ -12,6 +12,7 @@
 //!   every answer Senda makes carries them, the limits' 408, 413, 414 and 431 included.
 
 pub mod api;
+pub mod auth;
 pub mod charts;
 pub mod error;
 pub mod guard;
@@ -63,8 +64,12 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub fn app(state: Arc<AppState>, hosts: Option<Arc<guard::AllowedHosts>>, request_timeout: Duration) -> Router {
     Router::new()
         .merge(pages::routes().layer(axum::middleware::map_response(error::page_errors)))
+        .merge(auth::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
-        .with_state(state)
+        .with_state(state.clone())
+        // Who is asking and may they: the one place access is decided (issue 17).
+        .layer(axum::middleware::from_fn_with_state(state, auth::identify))
+        .layer(axum::Extension(Arc::new(auth::Auth::default())))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))
         .layer(axum::middleware::from_fn(move |req, next| guard::check(hosts.clone(), req, next)))

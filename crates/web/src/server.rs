@@ -53,7 +53,13 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        // The client's address, for the login throttle (crate::auth).
+        let with_peer =
+            tower::ServiceExt::map_request(app.clone(), move |mut r: hyper::Request<hyper::body::Incoming>| {
+                r.extensions_mut().insert(crate::auth::Peer(peer));
+                r
+            });
+        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(with_peer));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {

@@ -11,3 +11,4 @@ mod support;
 mod team;
 mod values;
 mod web;
+mod web_accounts;

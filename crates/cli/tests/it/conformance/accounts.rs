@@ -213,7 +213,7 @@ fn reporting_organisations_of_imported_data_are_adopted_by_identifier() {
     for_each_backend(|b| {
         let mut db = b.db();
         let dir = tempfile::tempdir().expect("temporary folder");
-        let f = write(dir.path(), "a.xml", &activity_xml("XM-TEST-1", &transaction("3", "2024-01-01", "10")));
+        let f = write(dir.path(), "a.xml", activity_xml("XM-TEST-1", &transaction("3", "2024-01-01", "10")));
         import(&mut *db, &[f]);
         let c = db.organisation_candidates().expect("candidates");
         assert_eq!(c.len(), 1);
