@@ -304,7 +304,16 @@ async fn css() -> Response {
 pub async fn warm(state: &Arc<AppState>) -> Result<(), WebError> {
     for s in &state.strategies {
         let sel = Selection { strategy: s.id.clone(), ..Default::default() };
-        overview_reports(state, &sel).await?;
+        // Everything the default overview asks for, at once (the first strategy is the default
+        // one: its overview is ready first).
+        let (a, b, c) = tokio::join!(
+            overview_reports(state, &sel),
+            state.report(&sel.strategy, vec![Dimension::FiscalYear], false, Default::default()),
+            state.report(&sel.strategy, vec![Dimension::LineOfEffort], false, sel.report_filters()),
+        );
+        a?;
+        b?;
+        c?;
     }
     Ok(())
 }

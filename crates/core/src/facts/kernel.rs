@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const NONE: u32 = u32::MAX;
+/// Possible keys at most for groups kept in a vector (4 MiB of indexes).
+const DENSE_LIMIT: usize = 1 << 20;
 /// Year table entry: not looked at yet.
 const UNSEEN: u32 = u32::MAX - 1;
 /// Year table entry: filtered out.
@@ -79,6 +81,11 @@ impl Acc {
 struct Groups {
     keys: Vec<[u32; 7]>,
     accs: Vec<Acc>,
+    /// When not empty: group index by the key's position (sum of component × stride), for
+    /// every possible key.
+    dense: Vec<u32>,
+    /// (dimension, stride) of each grouping dimension.
+    strides: Vec<(usize, usize)>,
     index: FxHashMap<[u32; 7], u32>,
     last: Option<([u32; 7], u32)>,
     /// Distinct activities with a fact in any group, and the last one counted.
@@ -92,12 +99,7 @@ impl Groups {
         let i = match self.last {
             Some((k, i)) if k == key => i,
             _ => {
-                let next = self.accs.len() as u32;
-                let i = *self.index.entry(key).or_insert(next);
-                if i == next {
-                    self.keys.push(key);
-                    self.accs.push(Acc::default());
-                }
+                let i = self.slot(key);
                 self.last = Some((key, i));
                 i
             }
@@ -109,6 +111,28 @@ impl Groups {
         if let Some(acc) = self.accs.get_mut(i as usize) {
             acc.add(activity, kind, currency, amount);
         }
+    }
+
+    /// The group of `key`, made if new: in the vector when the key has a place there (always
+    /// the same place for the same key), else in the map.
+    fn slot(&mut self, key: [u32; 7]) -> u32 {
+        let next = self.accs.len() as u32;
+        let pos = (!self.dense.is_empty())
+            .then(|| self.strides.iter().map(|&(d, stride)| (key[d] as usize).saturating_mul(stride)).sum::<usize>());
+        let i = match pos.and_then(|p| self.dense.get_mut(p)) {
+            Some(slot) => {
+                if *slot == NONE {
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.index.entry(key).or_insert(next),
+        };
+        if i == next {
+            self.keys.push(key);
+            self.accs.push(Acc::default());
+        }
+        i
     }
 }
 
@@ -277,6 +301,18 @@ pub(super) fn report(
     calendar_year: bool,
     filters: Filters,
 ) -> Report {
+    report_with(segments, classes, dims, calendar_year, filters, DENSE_LIMIT)
+}
+
+/// [`report`], with groups in a vector only when there are at most `dense_limit` possible keys.
+pub(crate) fn report_with(
+    segments: &[Arc<FactSegment>],
+    classes: &ActivityClasses,
+    dims: Vec<Dimension>,
+    calendar_year: bool,
+    filters: Filters,
+    dense_limit: usize,
+) -> Report {
     let want_loe = dims.contains(&Dimension::LineOfEffort) || filters.contains_key(&Dimension::LineOfEffort);
     let mut n = Names {
         dims,
@@ -306,10 +342,33 @@ pub(super) fn report(
         }
         *slot
     };
+    // Every value a group key can take is interned before the facts are read (the combinations
+    // of every segment, every year present), so the number of possible keys is known: when it
+    // is small, groups sit in a vector indexed by the key instead of a hash map.
+    let seg_combos: Vec<Vec<ComboInfo>> = segments.iter().map(|seg| combos_info(&mut n, seg)).collect();
+    if fy_dim || fy_filter {
+        let mut present = vec![false; usize::from(u16::MAX) + 1];
+        for seg in segments {
+            for &y in &seg.year {
+                present[usize::from(y)] = true;
+            }
+        }
+        for (y, _) in present.iter().enumerate().filter(|(_, p)| **p) {
+            year_comp(&mut n, y as u16);
+        }
+    }
     let mut groups = Groups::default();
+    let mut size: usize = 1;
+    for d in &n.dims {
+        let card = n.names[*d as usize].len().max(1);
+        groups.strides.push((*d as usize, size));
+        size = size.saturating_mul(card);
+    }
+    if size <= dense_limit {
+        groups.dense = vec![NONE; size];
+    }
     let mut parts: Vec<Decimal> = Vec::new();
-    for seg in segments {
-        let combos = combos_info(&mut n, seg);
+    for (seg, combos) in segments.iter().zip(&seg_combos) {
         let mut start = 0usize;
         for (&a, &end) in seg.activities.iter().zip(&seg.ends) {
             let (s, e) = (start, end as usize);

@@ -23,8 +23,10 @@ fn a_segment_gives_back_what_was_pushed_with_the_dates_reports_use() {
             amount: Decimal::new(12345 + i as i64, 2),
         });
     }
+    b.reporting_org(7, "USAID");
     let seg = b.finish();
     assert_eq!(seg.validate(), Ok(()));
+    assert_eq!(seg.activities().collect::<Vec<_>>(), vec![(7, "USAID"), (8, "")], "an organisation not given is empty");
     let mut seen = Vec::new();
     seg.for_each(|f| {
         seen.push((f.activity, f.country.to_owned(), f.date.map(|d| d.to_string()), f.amount.to_string()))
@@ -38,7 +40,7 @@ fn a_segment_gives_back_what_was_pushed_with_the_dates_reports_use() {
         ]
     );
     assert_eq!((seg.len(), seg.activity_count()), (3, 2));
-    assert_eq!(seg.strings.len(), 6, "3, USD, GT, 15190, IOM, HN: each kept once");
+    assert_eq!(seg.strings.len(), 8, "3, USD, GT, 15190, IOM, HN, USAID and the empty name: each kept once");
     assert_eq!(seg.combos.len(), 2, "two combinations of the text fields");
 }
 
@@ -231,6 +233,9 @@ fn the_segment_report_equals_the_report_builder_on_random_data() {
         }
         let want = b.finish();
         let got = table.report(&classes, dims.clone(), calendar_year, filters.clone());
+        // Groups in a hash map (as for reports with very many possible keys): the same report.
+        let hashed = kernel::report_with(table.segments(), &classes, dims.clone(), calendar_year, filters.clone(), 0);
+        assert_eq!(format!("{hashed:?}"), format!("{got:?}"), "round {round}: groups in a map");
         if got.rows.len() > 1 && got.total.activities > 1 {
             with_rows += 1;
         }

@@ -95,47 +95,64 @@ fn load_states(
     generation: i64,
 ) -> Result<LoadedFacts, StoreError> {
     let mut out = LoadedFacts { generation, ..Default::default() };
-    let mut segments = Vec::with_capacity(states.len());
-    for st in states {
-        let reuse = previous.and_then(|p| p.fresh.get(&st.segment)).filter(|(v, _)| !st.stale && *v == st.version);
-        let seg = if let Some((_, seg)) = reuse {
-            out.counts.0 += 1;
-            out.fresh.insert(st.segment, (st.version, Arc::clone(seg)));
-            Arc::clone(seg)
-        } else {
-            let decoded = if st.stale {
-                None
-            } else {
-                match store.fact_segment_bytes(st.segment)?.map(|b| decode_segment(&b)) {
-                    Some(Ok(seg)) => Some(seg),
-                    Some(Err(e)) => {
-                        tracing::warn!(segment = st.segment, error = %e, "fact segment unreadable; built from the facts");
-                        None
+    let mut segments: Vec<Option<Arc<FactSegment>>> = vec![None; states.len()];
+    // Stored values are decoded on a thread of their own while the next ones are read.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(4);
+    let decoded = std::thread::scope(|scope| -> Result<Vec<(usize, Result<FactSegment, String>)>, StoreError> {
+        let decoder =
+            scope.spawn(move || rx.into_iter().map(|(i, bytes)| (i, decode_segment(&bytes))).collect::<Vec<_>>());
+        let mut sent = Ok(());
+        for (i, st) in states.iter().enumerate() {
+            let reuse = previous.and_then(|p| p.fresh.get(&st.segment)).filter(|(v, _)| !st.stale && *v == st.version);
+            if let Some((_, seg)) = reuse {
+                out.counts.0 += 1;
+                out.fresh.insert(st.segment, (st.version, Arc::clone(seg)));
+                segments[i] = Some(Arc::clone(seg));
+            } else if !st.stale {
+                match store.fact_segment_bytes(st.segment) {
+                    Ok(Some(bytes)) => {
+                        if tx.send((i, bytes)).is_err() {
+                            break;
+                        }
                     }
-                    None => None,
-                }
-            };
-            match decoded {
-                Some(seg) => {
-                    out.counts.1 += 1;
-                    let seg = Arc::new(seg);
-                    out.fresh.insert(st.segment, (st.version, Arc::clone(&seg)));
-                    seg
-                }
-                None => {
-                    out.counts.2 += 1;
-                    let (lo, hi) = id_range(st.segment);
-                    Arc::new(build(|facts, orgs| {
-                        store.for_each_fact_between(lo, hi, facts)?;
-                        store.for_each_activity_org_between(lo, hi, orgs)
-                    })?)
+                    Ok(None) => {}
+                    Err(e) => {
+                        sent = Err(e);
+                        break;
+                    }
                 }
             }
-        };
-        if !seg.is_empty() {
-            segments.push(seg);
+        }
+        drop(tx);
+        let decoded = decoder.join().map_err(|_| StoreError::Corrupt {
+            record: "fact segments".into(),
+            message: "the decoding thread stopped".into(),
+        })?;
+        sent.map(|()| decoded)
+    })?;
+    for (i, d) in decoded {
+        let st = states[i];
+        match d {
+            Ok(seg) => {
+                out.counts.1 += 1;
+                let seg = Arc::new(seg);
+                out.fresh.insert(st.segment, (st.version, Arc::clone(&seg)));
+                segments[i] = Some(seg);
+            }
+            Err(e) => tracing::warn!(segment = st.segment, error = %e, "fact segment unreadable; built from the facts"),
         }
     }
-    out.table = FactTable::from_segments(segments);
+    // Stale segments, and stored values that could not be read: built from `fact`.
+    for (i, st) in states.iter().enumerate() {
+        if segments[i].is_none() {
+            out.counts.2 += 1;
+            let (lo, hi) = id_range(st.segment);
+            segments[i] = Some(Arc::new(build(|facts, orgs| {
+                store.for_each_fact_between(lo, hi, facts)?;
+                store.for_each_activity_org_between(lo, hi, orgs)
+            })?));
+        }
+    }
+    out.table = FactTable::from_segments(segments.into_iter().flatten().filter(|s| !s.is_empty()).collect());
     Ok(out)
 }
