@@ -121,6 +121,10 @@ fn a_damaged_segment_is_refused_by_validate_not_read() {
     assert!(s.validate().is_err_and(|e| e.contains("scale")));
 }
 
+/// A fact as the random test makes it: activity, type, date, currency, country, sector,
+/// implementing organisation, amount.
+type RawFact = (u32, &'static str, Option<Date>, &'static str, &'static str, &'static str, &'static str, Decimal);
+
 /// A small deterministic generator (xorshift), so that a failure is reproducible.
 struct Rng(u64);
 impl Rng {
@@ -153,7 +157,7 @@ fn the_segment_report_equals_the_report_builder_on_random_data() {
     for round in 0..120 {
         let n_acts = 1 + rng.next() % 60;
         let mut infos: HashMap<u32, ActivityInfo> = HashMap::new();
-        let mut facts: Vec<(u32, &str, Option<Date>, &str, &str, &str, &str, Decimal)> = Vec::new();
+        let mut facts: Vec<RawFact> = Vec::new();
         for k in 0..n_acts {
             // Ids with gaps, across two segments.
             let id = (k as u32) * 3 + if k % 2 == 0 { 0 } else { SEGMENT_SPAN };
@@ -161,7 +165,7 @@ fn the_segment_report_equals_the_report_builder_on_random_data() {
             let lines: Vec<String> = (0..nl).map(|_| rng.pick(&["LOE1", "LOE2", "LOE5", "LOE8"]).to_owned()).collect();
             let mut lines_dedup = lines.clone();
             lines_dedup.dedup();
-            if rng.next() % 7 != 0 {
+            if !rng.next().is_multiple_of(7) {
                 infos.insert(
                     id,
                     ActivityInfo {
@@ -281,7 +285,7 @@ fn the_integer_equal_split_equals_allocate_value_and_scale() {
     let mut mismatches = Vec::new();
     for _ in 0..200_000 {
         let m = (rng.next() % 2_000_000_001) as i64 - 1_000_000_000;
-        let m = if rng.next() % 3 == 0 { m / 1000 } else { m };
+        let m = if rng.next().is_multiple_of(3) { m / 1000 } else { m };
         let s = (rng.next() % 7) as u32;
         let n = 2 + (rng.next() % 7) as usize;
         let amount = Decimal::new(m, s);

@@ -88,6 +88,9 @@ pub fn load(store: &dyn Store, previous: Option<&LoadedFacts>) -> Result<LoadedF
     }
 }
 
+/// A stored value decoded on the decoding thread: its position in the states, and the segment.
+type Decoded = (usize, Result<FactSegment, String>);
+
 fn load_states(
     store: &dyn Store,
     previous: Option<&LoadedFacts>,
@@ -98,7 +101,7 @@ fn load_states(
     let mut segments: Vec<Option<Arc<FactSegment>>> = vec![None; states.len()];
     // Stored values are decoded on a thread of their own while the next ones are read.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(4);
-    let decoded = std::thread::scope(|scope| -> Result<Vec<(usize, Result<FactSegment, String>)>, StoreError> {
+    let decoded = std::thread::scope(|scope| -> Result<Vec<Decoded>, StoreError> {
         let decoder =
             scope.spawn(move || rx.into_iter().map(|(i, bytes)| (i, decode_segment(&bytes))).collect::<Vec<_>>());
         let mut sent = Ok(());

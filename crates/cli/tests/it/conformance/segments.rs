@@ -9,8 +9,11 @@ use senda_core::facts::SEGMENT_SPAN;
 use senda_store::Override;
 use senda_store::rules::segments::{LoadedFacts, load};
 
-/// Every fact of activities `lo..hi` as sorted text.
-fn facts_text(rows: &mut dyn FnMut(&mut dyn FnMut(senda_core::report::FactRef<'_>))) -> Vec<String> {
+/// A sink of facts.
+type Sink<'a> = &'a mut dyn FnMut(senda_core::report::FactRef<'_>);
+
+/// Every fact `rows` gives, as sorted text.
+fn facts_text(rows: &mut dyn FnMut(Sink<'_>)) -> Vec<String> {
     let mut out = Vec::new();
     rows(&mut |f| {
         let year = f.date.map(|d| (d.year(), senda_core::codes::FiscalYear::of(d).0));
