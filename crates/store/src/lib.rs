@@ -681,6 +681,7 @@ pub fn activity_classes_for(
 ) -> Result<senda_core::facts::ActivityClasses, StoreError> {
     let mut lines = senda_core::facts::LineSets::new();
     store.for_each_mapping(strategy, &mut |id, l| lines.set(id, l))?;
+    lines.finish();
     Ok(senda_core::facts::ActivityClasses::from_table(table, &lines, IATI_INSTRUMENT))
 }
 

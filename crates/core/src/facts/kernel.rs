@@ -382,7 +382,7 @@ pub(crate) fn report_with(
                 continue;
             }
             for i in s..e {
-                let Some(co) = combos.get(seg.combo[i] as usize) else { continue };
+                let Some(co) = combos.get(seg.combo_at(i) as usize) else { continue };
                 if !co.ok {
                     continue;
                 }

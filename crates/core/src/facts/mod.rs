@@ -217,10 +217,12 @@ impl ActivityClasses {
     }
 }
 
-/// Lines of effort by activity id, as stored (`;`-separated), each distinct text kept once.
+/// Lines of effort by activity id, as stored (`;`-separated), each distinct text kept once:
+/// 8 bytes an activity, looked up in id order.
 #[derive(Debug, Clone, Default)]
 pub struct LineSets {
-    by_id: FxHashMap<u32, u32>,
+    /// (activity id, index in `sets`), sorted by id after [`LineSets::finish`].
+    by_id: Vec<(u32, u32)>,
     sets: Vec<String>,
     index: FxHashMap<String, u32>,
 }
@@ -231,7 +233,7 @@ impl LineSets {
         Self::default()
     }
 
-    /// Activity `id` is mapped to `lines` (`;`-separated; replaces what was set before).
+    /// Activity `id` is mapped to `lines` (`;`-separated); a later call for the same id wins.
     pub fn set(&mut self, id: u32, lines: &str) {
         let i = match self.index.get(lines) {
             Some(&i) => i,
@@ -242,12 +244,30 @@ impl LineSets {
                 i
             }
         };
-        self.by_id.insert(id, i);
+        self.by_id.push((id, i));
     }
 
-    /// The lines of activity `id` (`""`: not mapped).
+    /// Sorts by id, keeping the last value set for each.
+    pub fn finish(&mut self) {
+        // Stable: of equal ids, the last set stays last.
+        self.by_id.sort_by_key(|p| p.0);
+        let mut out: Vec<(u32, u32)> = Vec::with_capacity(self.by_id.len());
+        for p in self.by_id.drain(..) {
+            match out.last_mut() {
+                Some(last) if last.0 == p.0 => *last = p,
+                _ => out.push(p),
+            }
+        }
+        self.by_id = out;
+    }
+
+    /// The lines of activity `id` (`""`: not mapped), after [`LineSets::finish`].
     pub fn get(&self, id: u32) -> &str {
-        self.by_id.get(&id).and_then(|&i| self.sets.get(i as usize)).map_or("", String::as_str)
+        self.set_of(id).and_then(|i| self.sets.get(i as usize)).map_or("", String::as_str)
+    }
+
+    fn set_of(&self, id: u32) -> Option<u32> {
+        self.by_id.binary_search_by_key(&id, |p| p.0).ok().map(|k| self.by_id[k].1)
     }
 }
 
@@ -268,7 +288,7 @@ impl ActivityClasses {
                         next
                     }
                 };
-                let l = lines.by_id.get(&id).copied().unwrap_or(u32::MAX);
+                let l = lines.set_of(id).unwrap_or(u32::MAX);
                 let class = match classes.get(&(o, l)) {
                     Some(&c) => c,
                     None => {

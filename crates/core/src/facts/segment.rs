@@ -80,12 +80,17 @@ pub struct FactSegment {
     pub(crate) strings: Vec<String>,
     /// Distinct combinations of the five text fields.
     pub(crate) combos: Vec<Combo>,
-    /// Per fact: its combination.
+    /// Per fact: its combination, when some index needs more than 16 bits (else empty).
     pub(crate) combo: Vec<u32>,
+    /// Per fact: its combination, when every index fits 16 bits (else empty).
+    pub(crate) combo16: Vec<u16>,
     /// Per fact: packed date (see `pack_year`).
     pub(crate) year: Vec<u16>,
-    /// Per fact: the amount's mantissa, or its index in `big`.
+    /// Per fact: the amount's mantissa, or its index in `big`, when some needs more than 32
+    /// bits (else empty).
     pub(crate) mantissa: Vec<i64>,
+    /// Per fact: the same, when every one fits 32 bits (else empty).
+    pub(crate) mantissa32: Vec<i32>,
     /// Per fact: the amount's scale (`BIG`: kept in `big`).
     pub(crate) scale: Vec<u8>,
     /// Amounts whose mantissa does not fit an `i64`.
@@ -95,12 +100,42 @@ pub struct FactSegment {
 impl FactSegment {
     /// Number of facts.
     pub fn len(&self) -> usize {
-        self.combo.len()
+        self.year.len()
     }
 
     /// True when the segment holds no fact.
     pub fn is_empty(&self) -> bool {
-        self.combo.is_empty()
+        self.year.is_empty()
+    }
+
+    /// The combination of fact `i`.
+    #[inline]
+    pub(crate) fn combo_at(&self, i: usize) -> u32 {
+        match self.combo16.get(i) {
+            Some(&c) => u32::from(c),
+            None => self.combo.get(i).copied().unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The mantissa (or `big` index) of fact `i`.
+    #[inline]
+    fn mantissa_at(&self, i: usize) -> i64 {
+        match self.mantissa32.get(i) {
+            Some(&m) => i64::from(m),
+            None => self.mantissa.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    /// Keeps the combination and mantissa columns in 16 and 32 bits when every value fits.
+    fn narrow(&mut self) {
+        if let Ok(v) = self.combo.iter().map(|&c| u16::try_from(c)).collect::<Result<Vec<u16>, _>>() {
+            self.combo16 = v;
+            self.combo = Vec::new();
+        }
+        if let Ok(v) = self.mantissa.iter().map(|&m| i32::try_from(m)).collect::<Result<Vec<i32>, _>>() {
+            self.mantissa32 = v;
+            self.mantissa = Vec::new();
+        }
     }
 
     /// The activities with at least one fact, ascending, each with its reporting organisation.
@@ -124,15 +159,17 @@ impl FactSegment {
             + self.strings.iter().map(|s| s.capacity() + 24).sum::<usize>()
             + self.combos.capacity() * std::mem::size_of::<Combo>()
             + self.combo.capacity() * 4
+            + self.combo16.capacity() * 2
             + self.year.capacity() * 2
             + self.mantissa.capacity() * 8
+            + self.mantissa32.capacity() * 4
             + self.scale.capacity()
             + self.big.capacity() * 16
     }
 
     /// The amount of fact `i`.
     pub(crate) fn amount(&self, i: usize) -> Decimal {
-        let m = self.mantissa[i];
+        let m = self.mantissa_at(i);
         match self.scale[i] {
             BIG => usize::try_from(m).ok().and_then(|k| self.big.get(k).copied()).unwrap_or_default(),
             s => Decimal::new(m, u32::from(s)),
@@ -142,8 +179,12 @@ impl FactSegment {
     /// Checks the invariants a decoded segment must keep (so that reading it cannot panic):
     /// columns of equal length, indexes in range, activities ascending, ends non-decreasing.
     pub fn validate(&self) -> Result<(), String> {
-        let n = self.combo.len();
-        if self.year.len() != n || self.mantissa.len() != n || self.scale.len() != n {
+        let n = self.year.len();
+        let one_of = |a: usize, b: usize| (a == n && b == 0) || (a == 0 && b == n);
+        if self.scale.len() != n
+            || !one_of(self.combo.len(), self.combo16.len())
+            || !one_of(self.mantissa.len(), self.mantissa32.len())
+        {
             return Err("fact columns of different lengths".into());
         }
         if self.ends.len() != self.activities.len() || self.orgs.len() != self.activities.len() {
@@ -158,7 +199,7 @@ impl FactSegment {
         if self.orgs.iter().any(|&o| o as usize >= self.strings.len()) {
             return Err("organisation index out of range".into());
         }
-        if self.combo.iter().any(|&c| c as usize >= self.combos.len()) {
+        if (0..n).any(|i| self.combo_at(i) as usize >= self.combos.len()) {
             return Err("combination index out of range".into());
         }
         let ns = self.strings.len();
@@ -170,7 +211,7 @@ impl FactSegment {
         }
         for (i, &s) in self.scale.iter().enumerate() {
             if s == BIG {
-                if usize::try_from(self.mantissa[i]).ok().is_none_or(|k| k >= self.big.len()) {
+                if usize::try_from(self.mantissa_at(i)).ok().is_none_or(|k| k >= self.big.len()) {
                     return Err("large amount index out of range".into());
                 }
             } else if u32::from(s) > 28 {
@@ -185,7 +226,7 @@ impl FactSegment {
         let mut start = 0usize;
         for (a, &end) in self.activities.iter().zip(&self.ends) {
             for i in start..end as usize {
-                let c = self.combos[self.combo[i] as usize];
+                let c = self.combos[self.combo_at(i) as usize];
                 let s = |k: u32| self.strings[k as usize].as_str();
                 let date = unpack_year(self.year[i]).and_then(|(cy, fy)| {
                     // A representative date: 1 January, or 1 October when the fact is in Q4.
@@ -250,7 +291,7 @@ impl SegmentBuilder {
         if ci == next {
             self.seg.combos.push(c);
         }
-        let n = self.seg.combo.len() as u32;
+        let n = self.seg.year.len() as u32;
         match self.seg.activities.last() {
             Some(&a) if a == f.activity => {}
             last => {
@@ -298,6 +339,7 @@ impl SegmentBuilder {
         self.seg.activities.shrink_to_fit();
         self.seg.ends.shrink_to_fit();
         self.seg.orgs.shrink_to_fit();
+        self.seg.narrow();
         self.seg.combo.shrink_to_fit();
         self.seg.year.shrink_to_fit();
         self.seg.mantissa.shrink_to_fit();
