@@ -99,7 +99,7 @@ pub fn decode(record: &str, doc: &[u8], transactions: &[u8]) -> Result<Activity,
 }
 
 /// Format of a stored fact segment (first byte of [`encode_segment`]'s output).
-const SEGMENT_FORMAT: u8 = 2;
+const SEGMENT_FORMAT: u8 = 3;
 
 /// Encodes a fact segment for `fact_segment.data`: a format byte, then postcard.
 pub fn encode_segment(s: &senda_core::facts::FactSegment) -> Result<Vec<u8>, StoreError> {
