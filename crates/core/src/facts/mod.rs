@@ -1,5 +1,5 @@
 //! The facts of a database in memory, for a long-running reader (the web server): a list of
-//! [`FactSegment`]s (the facts of one range of activity ids each, column by column, about 16
+//! [`FactSegment`]s (the facts of one range of activity ids each, column by column, about 11
 //! bytes a fact) and, per strategy, [`ActivityClasses`] (what reports need of each activity,
 //! shared by all activities alike). A report is one pass over the segments
 //! ([`FactTable::report`]) that gives exactly what the command line's
