@@ -120,6 +120,8 @@ pub struct Cache {
     permits: Semaphore,
     /// The facts last loaded (any generation): a new generation's load reuses its unchanged segments.
     last_facts: Mutex<Option<Arc<LoadedFacts>>>,
+    /// A refresh of stale fact segments was started (once per server).
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 /// How long a generation read from the database is trusted: a write becomes visible to cached
@@ -136,6 +138,7 @@ impl Cache {
             seen: Mutex::new(None),
             permits: Semaphore::new(2),
             last_facts: Mutex::new(None),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -273,6 +276,19 @@ impl AppState {
             .await?;
         if let Ok(mut last) = self.cache.last_facts.lock() {
             *last = Some(Arc::clone(&loaded));
+        }
+        if loaded.counts.2 > 0 && !self.cache.refreshing.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            // Segments were built from the facts (a database from before segments, or a writer
+            // stopped before its refresh): store them, so that the next start reads them.
+            let pool = Arc::clone(&self.pool);
+            tokio::spawn(async move {
+                match pool.write(|s| s.refresh_fact_segments()).await {
+                    Ok(n) => tracing::info!(segments = n, "stale fact segments stored"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "stale fact segments not stored (they are built at each start)")
+                    }
+                }
+            });
         }
         Ok(loaded)
     }

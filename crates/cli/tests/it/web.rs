@@ -428,3 +428,35 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
     let r = get(&rt, &app, &format!("/api/v1/activities?cursor={long}"), &[]);
     assert!(r.body.len() < 600, "{}", r.body.len());
 }
+
+#[test]
+fn a_server_stores_the_fact_segments_it_had_to_build_and_its_figures_equal_the_facts() {
+    let (_dir, path) = synthetic_db(40);
+    // A file removed without the refresh a command runs after it: its segment is stale.
+    let mut store = SqliteStore::open(&path).expect("open");
+    let file = store.imported_files().expect("files").into_iter().next().expect("one file");
+    let before = senda_store::build_report(
+        &store,
+        STRATEGY,
+        vec![senda_core::report::Dimension::LineOfEffort],
+        false,
+        Default::default(),
+    )
+    .expect("report");
+    assert!(before.total.activities > 0);
+    store.remove_file(&file).expect("remove");
+    assert!(store.fact_segment_states().expect("states").iter().any(|s| s.stale), "a stale segment");
+    drop(store);
+    let rt = runtime();
+    let app = app(&path);
+    let r = get(&rt, &app, "/api/v1/report?by=line_of_effort", &[]);
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json(&r)["total"]["activities"], 0, "the server's report equals the facts: nothing left");
+    // The server stores the segment it built, in the background, within a few seconds.
+    let store = SqliteStore::open(&path).expect("open");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.fact_segment_states().expect("states").iter().any(|s| s.stale) {
+        assert!(std::time::Instant::now() < deadline, "the stale segment was not stored within 10 s");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
