@@ -10,7 +10,10 @@ use crate::commands::{open_existing_store, open_store};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use senda_core::Strategy;
-use senda_core::accounts::{Email, NewOrganisation, Password, Role, SALT_BYTES, hash_password};
+use senda_core::accounts::{
+    Caller, Email, NewOrganisation, NewToken, Password, Role, SALT_BYTES, TOKEN_PREFIX, encode_secret, hash_password,
+    secret_digest,
+};
 use senda_store::accounts::{Actor, AuditEvent, AuditFilter};
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -105,6 +108,40 @@ pub struct OrganisationArgs {
     pub country: Option<String>,
 }
 
+/// `senda token ...`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a person; the secret is printed once, on standard output.
+    Add {
+        /// The person the token acts for (e-mail).
+        #[arg(long)]
+        user: String,
+        /// What it is for (shown in lists).
+        #[arg(long)]
+        name: String,
+        /// The role it acts with: the person's (default) or less.
+        #[arg(long)]
+        role: Option<String>,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value = "90")]
+        days: String,
+    },
+    /// List tokens (never their secrets): one person's, or everyone's.
+    List {
+        /// Only this person's tokens (e-mail).
+        #[arg(long)]
+        user: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: it stops working on the next request.
+    Revoke {
+        /// The token's id (`senda token list`).
+        id: i64,
+    },
+}
+
 /// `senda audit`.
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -144,6 +181,18 @@ pub enum AuditFormat {
 
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Seconds since 1970, UTC (the time account writes and audit events take).
+pub fn unix_now() -> i64 {
+    now()
+}
+
+/// Who the audit trail records for a write made from the command line: the operating-system
+/// user (`cli:ana`, from `USER` or `LOGNAME`), or `cli` when neither is set.
+pub fn cli_actor() -> Actor {
+    let user = std::env::var("USER").ok().filter(|u| !u.trim().is_empty()).or_else(|| std::env::var("LOGNAME").ok());
+    Actor::cli_user(user.as_deref())
 }
 
 /// 16 random bytes from the operating system (a password salt).
@@ -232,7 +281,7 @@ pub fn partner_categories() -> Result<Vec<String>> {
 
 /// `senda user ...`.
 pub fn cmd_user(db: &str, c: UserCommand) -> Result<i32> {
-    let cli = Actor::cli();
+    let cli = cli_actor();
     match c {
         UserCommand::Add { email, role, organisation } => {
             let email = Email::parse(&email)?;
@@ -297,7 +346,7 @@ pub fn cmd_user(db: &str, c: UserCommand) -> Result<i32> {
 
 /// `senda organisation ...`.
 pub fn cmd_organisation(db: &str, c: OrganisationCommand) -> Result<i32> {
-    let cli = Actor::cli();
+    let cli = cli_actor();
     match c {
         OrganisationCommand::Add(a) => {
             let cats = partner_categories()?;
@@ -344,6 +393,142 @@ pub fn cmd_organisation(db: &str, c: OrganisationCommand) -> Result<i32> {
             let ids = store.adopt_organisations(&cli, &identifiers, now())?;
             for (r, id) in identifiers.iter().zip(ids) {
                 eprintln!("{r}: organisation {id}");
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn caller_of(p: &senda_store::accounts::Person) -> Caller {
+    Caller { person_id: p.id, email: p.email.clone(), organisation_id: p.organisation_id, role: p.role, token_id: None }
+}
+
+fn person_arg(store: &dyn senda_store::Store, raw: &str) -> Result<senda_store::accounts::Person> {
+    let email = Email::parse(raw).map_err(|e| anyhow::anyhow!("--user: {}", e.message))?;
+    match store.person_for_login(&email)? {
+        Some((p, _)) => Ok(p),
+        None => bail!("--user: no person with e-mail {email} (`senda user list`)"),
+    }
+}
+
+/// A new API token's secret: `senda_` and 43 characters from 32 random bytes.
+pub fn new_token_secret() -> Result<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))?;
+    Ok(format!("{TOKEN_PREFIX}{}", encode_secret(&b)))
+}
+
+/// An expiry (seconds since 1970) as an RFC 3339 date and time, UTC.
+fn instant(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// `senda token ...`.
+pub fn cmd_token(db: &str, c: TokenCommand) -> Result<i32> {
+    let cli = cli_actor();
+    match c {
+        TokenCommand::Add { user, name, role, days } => {
+            let store = open_existing_store(db)?;
+            let person = person_arg(&*store, &user)?;
+            if person.disabled {
+                bail!("--user: {} is disabled (`senda user enable` first)", person.email);
+            }
+            let t = NewToken::parse(&name, role.as_deref(), &days, person.role).map_err(|e| {
+                let flag = match e.field {
+                    "name" => "--name",
+                    "role" => "--role",
+                    "days" => "--days",
+                    other => other,
+                };
+                anyhow::anyhow!("{flag}: {}", e.message)
+            })?;
+            let secret = new_token_secret()?;
+            let at = now();
+            let expires = at + i64::from(t.days) * 86_400;
+            let id = store.create_token_by(
+                &cli,
+                &caller_of(&person),
+                &t.name,
+                t.role,
+                &secret_digest(&secret),
+                expires,
+                at,
+            )?;
+            outln!("{secret}");
+            eprintln!(
+                "token {id} for {} ({}), expires {}: the secret above is shown once and cannot be read again; \
+                 send it as `Authorization: Bearer <token>`",
+                person.email,
+                t.role,
+                instant(expires)
+            );
+        }
+        TokenCommand::List { user, json } => {
+            let store = open_existing_store(db)?;
+            let people = match user {
+                Some(u) => vec![person_arg(&*store, &u)?],
+                None => store.people()?,
+            };
+            let mut rows = Vec::new();
+            for p in people {
+                for t in store.tokens(p.id)? {
+                    rows.push((p.email.clone(), t));
+                }
+            }
+            if json {
+                let v: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(e, t)| {
+                        let mut v = serde_json::to_value(t).unwrap_or_default();
+                        v["user"] = serde_json::Value::String(e.clone());
+                        v["expires_at"] = serde_json::Value::String(instant(t.expires_unix));
+                        v
+                    })
+                    .collect();
+                outln!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let at = now();
+                outln!(
+                    "{:>4}  {:<32} {:<24} {:<15} {:<20}  {:<20}  status",
+                    "id",
+                    "user",
+                    "name",
+                    "role",
+                    "expires",
+                    "last used"
+                );
+                for (e, t) in rows {
+                    let status = if t.revoked_at.is_some() {
+                        "revoked"
+                    } else if t.expires_unix <= at {
+                        "expired"
+                    } else {
+                        "active"
+                    };
+                    outln!(
+                        "{:>4}  {:<32} {:<24} {:<15} {:<20}  {:<20}  {status}",
+                        t.id,
+                        e,
+                        t.name,
+                        t.role.as_str(),
+                        instant(t.expires_unix),
+                        t.last_used_at.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let store = open_existing_store(db)?;
+            let Some(person_id) = store.token_owner(id)? else {
+                bail!("id: no token {id} (`senda token list`)");
+            };
+            if store.revoke_token_by(&cli, person_id, id, now())? {
+                eprintln!("token {id} revoked: it stops working on the next request");
+            } else {
+                bail!("id: token {id} was already revoked");
             }
         }
     }

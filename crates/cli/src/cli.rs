@@ -92,6 +92,9 @@ pub enum Command {
     /// Organisations: add, list, adopt those of imported IATI data by identifier.
     #[command(subcommand)]
     Organisation(crate::accounts::OrganisationCommand),
+    /// API tokens for scripts: add (the secret is printed once), list, revoke.
+    #[command(subcommand)]
+    Token(crate::accounts::TokenCommand),
     /// The audit trail: who changed what, when, with the values before and after.
     Audit(crate::accounts::AuditArgs),
 }

@@ -79,6 +79,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::User(c) => crate::accounts::cmd_user(&db_path(&cli.db, "senda.db"), c),
         Command::Organisation(c) => crate::accounts::cmd_organisation(&db_path(&cli.db, "senda.db"), c),
+        Command::Token(c) => crate::accounts::cmd_token(&db_path(&cli.db, "senda.db"), c),
         Command::Audit(a) => crate::accounts::cmd_audit(&db_path(&cli.db, "senda.db"), a),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
@@ -98,6 +99,29 @@ fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
     } else {
         import(&mut *store, &a.paths, a.force, !a.no_progress)?
     };
+    // The run is audited as one event (not per activity), after it committed.
+    let summary = serde_json::json!({
+        "files": report.files,
+        "files_imported": report.files_imported,
+        "files_unchanged": report.files_unchanged,
+        "files_rejected": report.files_rejected,
+        "files_removed": report.files_removed,
+        "created": report.created,
+        "updated": report.updated,
+        "removed": report.removed,
+        "rejected": report.rejected,
+    });
+    store
+        .record_audit(
+            &crate::accounts::cli_actor(),
+            "import.run",
+            &format!("import_run:{}", report.run_id),
+            None,
+            Some(&summary.to_string()),
+            Some(report.run_id),
+            crate::accounts::unix_now(),
+        )
+        .context("the import committed, but its audit event could not be recorded")?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -154,10 +178,7 @@ fn parse_years(s: &str) -> Result<Vec<String>> {
     for part in s.split(',') {
         let part = part.trim().trim_start_matches("FY").trim_start_matches("fy");
         if let Some((a, b)) = part.split_once("..") {
-            let a: i32 =
-                a.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
-            let b: i32 =
-                b.trim().trim_start_matches("FY").parse().with_context(|| format!("bad year range {part:?}"))?;
+            let (a, b) = (full_year(a, part)?, full_year(b, part)?);
             if b < a {
                 bail!("bad year range {part:?}: the end comes before the start");
             }
@@ -166,12 +187,21 @@ fn parse_years(s: &str) -> Result<Vec<String>> {
             }
             out.extend((a..=b).map(|y| y.to_string()));
         } else if !part.is_empty() {
-            let y: i32 =
-                part.parse().with_context(|| format!("bad year {part:?} (expected e.g. 2023 or 2020..2024)"))?;
-            out.push(y.to_string());
+            out.push(full_year(part, part)?.to_string());
         }
     }
     Ok(out)
+}
+
+/// A year written in full (four digits, `FY` allowed): `23` is refused rather than read as
+/// year 23, which matches nothing.
+fn full_year(s: &str, part: &str) -> Result<i32> {
+    let t = s.trim().trim_start_matches("FY").trim_start_matches("fy");
+    match t.parse::<i32>() {
+        Ok(y) if t.len() == 4 && (1000..=9999).contains(&y) => Ok(y),
+        Ok(_) => bail!("bad year {part:?}: write years in full, with four digits (e.g. 2023 or 2020..2024)"),
+        Err(_) => bail!("bad year {part:?} (expected e.g. 2023 or 2020..2024)"),
+    }
 }
 
 /// Builds a report from the store.
@@ -550,13 +580,16 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
             if note.trim().is_empty() {
                 bail!("--note must say why");
             }
-            store.set_override(&Override {
+            let before = override_in_force(&*store, &identifier, &st.id)?;
+            let o = Override {
                 iati_identifier: identifier.clone(),
                 strategy: st.id.clone(),
                 lines_of_effort: lines.clone(),
                 note,
                 created_at: crate::import::now(),
-            })?;
+            };
+            store.set_override(&o)?;
+            audit_override(&*store, "mapping_override.set", &identifier, before.as_ref(), Some(&o))?;
             outln!(
                 "{identifier}: {} now maps to {} (analyst's override)",
                 st.id,
@@ -565,13 +598,49 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
         }
         MapCommand::Unset { identifier, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
+            let before = override_in_force(&*store, &identifier, &st.id)?;
             if store.remove_override(&identifier, &st.id, note.trim(), &crate::import::now())? {
+                audit_override(&*store, "mapping_override.unset", &identifier, before.as_ref(), None)?;
                 outln!("{identifier}: override removed; the rules decide again");
             } else {
                 outln!("{identifier}: had no override in {}", st.id);
             }
         }
     }
+    Ok(())
+}
+
+/// The analyst's override of an activity in force, if any (an unknown activity has none; the
+/// write that follows then says it is unknown).
+fn override_in_force(store: &dyn Store, identifier: &str, strategy: &str) -> Result<Option<Override>> {
+    match store.activity(identifier, strategy) {
+        Ok(d) => Ok(d.override_),
+        Err(senda_store::StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records an override decision in the audit trail (record `activity:IDENTIFIER`, the
+/// override before and after as JSON), after the decision committed.
+fn audit_override(
+    store: &dyn Store,
+    action: &str,
+    identifier: &str,
+    before: Option<&Override>,
+    after: Option<&Override>,
+) -> Result<()> {
+    let json = |o: Option<&Override>| o.map(serde_json::to_string).transpose();
+    store
+        .record_audit(
+            &crate::accounts::cli_actor(),
+            action,
+            &format!("activity:{identifier}"),
+            json(before)?.as_deref(),
+            json(after)?.as_deref(),
+            None,
+            crate::accounts::unix_now(),
+        )
+        .context("the override was written, but its audit event could not be recorded")?;
     Ok(())
 }
 

@@ -75,6 +75,15 @@ impl Actor {
         Actor { label: "cli".into(), person_id: None, token_id: None, organisation_id: None }
     }
 
+    /// The command line run by the operating-system user `user` (`cli:ana`), or `cli` when it
+    /// is not known. Informative only: whoever can open the database is trusted anyway.
+    pub fn cli_user(user: Option<&str>) -> Self {
+        let user: String =
+            user.unwrap_or_default().chars().filter(|c| !c.is_control() && !c.is_whitespace()).take(64).collect();
+        let label = if user.is_empty() { "cli".to_owned() } else { format!("cli:{user}") };
+        Actor { label, ..Actor::cli() }
+    }
+
     /// A signed-in person or token.
     pub fn of(c: &Caller) -> Self {
         let label = match c.token_id {
@@ -375,7 +384,8 @@ pub trait AccountStore {
     fn session(&self, id_digest: &str, limits: SessionLimits, now: i64) -> Result<Option<SessionInfo>, StoreError>;
     /// Ends a session (logout; audited when it existed).
     fn end_session(&self, id_digest: &str, now: i64) -> Result<bool, StoreError>;
-    /// Creates an API token for `caller` (role at most theirs); the digest is stored.
+    /// Creates an API token for `caller`, made by themselves: [`AccountStore::create_token_by`]
+    /// with `Actor::of(caller)`.
     fn create_token(
         &self,
         caller: &Caller,
@@ -384,11 +394,34 @@ pub trait AccountStore {
         digest: &str,
         expires_unix: i64,
         now: i64,
+    ) -> Result<i64, StoreError> {
+        self.create_token_by(&Actor::of(caller), caller, name, role, digest, expires_unix, now)
+    }
+    /// Creates an API token for `owner` (role at most theirs; `owner` enabled), made by
+    /// `actor` (the owner signed in, or the command line); the digest is stored. Errors: a
+    /// role above the owner's (`role`), a disabled owner (`user`).
+    #[allow(clippy::too_many_arguments)]
+    fn create_token_by(
+        &self,
+        actor: &Actor,
+        owner: &Caller,
+        name: &str,
+        role: Role,
+        digest: &str,
+        expires_unix: i64,
+        now: i64,
     ) -> Result<i64, StoreError>;
     /// A person's tokens, newest first.
     fn tokens(&self, person_id: i64) -> Result<Vec<TokenInfo>, StoreError>;
-    /// Revokes one of `caller`'s tokens; false when it is not theirs or already revoked.
-    fn revoke_token(&self, caller: &Caller, token_id: i64, now: i64) -> Result<bool, StoreError>;
+    /// The person a token belongs to, `None` when no token has this id.
+    fn token_owner(&self, token_id: i64) -> Result<Option<i64>, StoreError>;
+    /// Revokes one of `caller`'s tokens, as themselves: [`AccountStore::revoke_token_by`].
+    fn revoke_token(&self, caller: &Caller, token_id: i64, now: i64) -> Result<bool, StoreError> {
+        self.revoke_token_by(&Actor::of(caller), caller.person_id, token_id, now)
+    }
+    /// Revokes token `token_id` of person `person_id` (audited as `actor`); false when it is
+    /// not theirs or already revoked.
+    fn revoke_token_by(&self, actor: &Actor, person_id: i64, token_id: i64, now: i64) -> Result<bool, StoreError>;
     /// The caller a token stands for: not revoked, not expired, its person enabled; the role
     /// is the lesser of the token's and the person's. Records the use.
     fn token_caller(&self, digest: &str, now: i64) -> Result<Option<Caller>, StoreError>;
@@ -715,8 +748,9 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
         })
     }
 
-    fn create_token(
+    fn create_token_by(
         &self,
+        actor: &Actor,
         caller: &Caller,
         name: &str,
         role: Role,
@@ -731,6 +765,31 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
             });
         }
         tx(self, |s| {
+            let owner = s.acc_query(
+                &format!("SELECT {PERSON_COLUMNS} FROM person WHERE id = ?1"),
+                &[Param::Int(caller.person_id)],
+            )?;
+            match owner.first().map(|r| person_of(r)).transpose()? {
+                None => {
+                    return Err(StoreError::Account {
+                        field: "user",
+                        message: format!("no person with id {}", caller.person_id),
+                    });
+                }
+                Some(p) if p.disabled => {
+                    return Err(StoreError::Account {
+                        field: "user",
+                        message: format!("{} is disabled: a token of theirs would not work", p.email),
+                    });
+                }
+                Some(p) if role > p.role => {
+                    return Err(StoreError::Account {
+                        field: "role",
+                        message: format!("a token of {} may act as {} or less", p.email, p.role),
+                    });
+                }
+                Some(_) => {}
+            }
             let rows = s.acc_query(
                 "INSERT INTO api_token (digest, person_id, name, role, created_at, expires_unix) VALUES (?1,?2,?3,?4,?5,?6) RETURNING id",
                 &[
@@ -744,16 +803,7 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
             )?;
             let id = rows.first().and_then(|r| int(&r[0])).ok_or_else(|| corrupt("api_token.id"))?;
             let after = serde_json::json!({"name": name, "role": role.as_str(), "expires_at": rfc3339(expires_unix)});
-            audit(
-                s,
-                &Actor::of(caller),
-                now,
-                "token.create",
-                &format!("api_token:{id}"),
-                None,
-                Some(&after.to_string()),
-                None,
-            )?;
+            audit(s, actor, now, "token.create", &format!("api_token:{id}"), None, Some(&after.to_string()), None)?;
             Ok(id)
         })
     }
@@ -778,14 +828,19 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
         .collect()
     }
 
-    fn revoke_token(&self, caller: &Caller, token_id: i64, now: i64) -> Result<bool, StoreError> {
+    fn token_owner(&self, token_id: i64) -> Result<Option<i64>, StoreError> {
+        let rows = self.acc_query("SELECT person_id FROM api_token WHERE id = ?1", &[Param::Int(token_id)])?;
+        Ok(rows.first().and_then(|r| int(&r[0])))
+    }
+
+    fn revoke_token_by(&self, actor: &Actor, person_id: i64, token_id: i64, now: i64) -> Result<bool, StoreError> {
         tx(self, |s| {
             let n = s.acc_exec(
                 "UPDATE api_token SET revoked_at = ?1 WHERE id = ?2 AND person_id = ?3 AND revoked_at IS NULL",
-                &[Param::Text(&rfc3339(now)), Param::Int(token_id), Param::Int(caller.person_id)],
+                &[Param::Text(&rfc3339(now)), Param::Int(token_id), Param::Int(person_id)],
             )?;
             if n > 0 {
-                audit(s, &Actor::of(caller), now, "token.revoke", &format!("api_token:{token_id}"), None, None, None)?;
+                audit(s, actor, now, "token.revoke", &format!("api_token:{token_id}"), None, None, None)?;
             }
             Ok(n > 0)
         })

@@ -861,7 +861,16 @@ async fn post_results(
     use axum::http::StatusCode;
     // A signed-in caller (an API token or a session) got here through the policy
     // (crate::auth::identify); otherwise only the legacy SENDA_API_TOKEN writes.
-    let signed_in = identity.is_some_and(|i| i.principal != senda_core::accounts::Principal::Anonymous);
+    let caller = identity.and_then(|axum::Extension(i)| match i.principal {
+        senda_core::accounts::Principal::Person(c) => Some(c),
+        senda_core::accounts::Principal::Anonymous => None,
+    });
+    let signed_in = caller.is_some();
+    // Who the audit trail records: the person (or their token), or the shared legacy token.
+    let actor = match &caller {
+        Some(c) => senda_store::accounts::Actor::of(c),
+        None => senda_store::accounts::Actor { label: "SENDA_API_TOKEN".into(), ..senda_store::accounts::Actor::cli() },
+    };
     let legacy = if signed_in { None } else { state.write_token.clone() };
     let Some(token) = legacy.or_else(|| signed_in.then(String::new)) else {
         return Err(WebError::Denied(
@@ -968,6 +977,7 @@ async fn post_results(
         }
     }
     let st_id = st.id.clone();
+    let n_values = obs.len();
     let out = state
         .pool
         .write(move |s| {
@@ -976,7 +986,7 @@ async fn post_results(
                 let v = s.ensure_indicator_definition(&st_id, &def)?;
                 with_ids.push((o, Some(v.id)));
             }
-            s.import_values(&senda_store::ValueBatch {
+            let out = s.import_values(&senda_store::ValueBatch {
                 dataset: "results",
                 path: None,
                 format: "api".into(),
@@ -984,7 +994,22 @@ async fn post_results(
                 series: vec![],
                 observations: with_ids,
                 report: serde_json::Value::Null,
-            })
+            })?;
+            // One audit event per upload (not per value), after the batch committed.
+            let summary = serde_json::json!({
+                "values": n_values, "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
+                "replaced": out.replaced.len(),
+            });
+            s.record_audit(
+                &actor,
+                "results.upload",
+                &format!("values:results:{st_id}"),
+                None,
+                Some(&summary.to_string()),
+                None,
+                time::OffsetDateTime::now_utc().unix_timestamp(),
+            )?;
+            Ok(out)
         })
         .await?;
     Ok(Json(ResultsOut {

@@ -20,7 +20,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, WebError};
-use axum::extract::{Form, Request, State};
+use axum::extract::{Form, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -28,8 +28,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use maud::{DOCTYPE, Markup, html};
 use senda_core::accounts::{
-    Action, Caller, Decision, Email, Principal, Resource, TOKEN_PREFIX, decide, encode_secret, secret_digest,
-    verify_password,
+    Action, Caller, Decision, Email, NewToken, Principal, Resource, Role, TOKEN_PREFIX, decide, encode_secret,
+    secret_digest, verify_password,
 };
 use senda_store::accounts::SessionLimits;
 use std::collections::{HashMap, VecDeque};
@@ -80,7 +80,7 @@ impl Identity {
 /// In-memory login throttle and hashing limit (one per server).
 pub struct Auth {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-    hashing: Semaphore,
+    pub(crate) hashing: Semaphore,
 }
 
 impl Default for Auth {
@@ -109,32 +109,59 @@ impl Auth {
     }
 }
 
-/// How a route is used, as the policy sees it: `(action, resource)`. Every route of the
-/// server has an entry (a test walks the route table); the first matching prefix wins.
-pub const ROUTE_ACCESS: &[(&str, Action, Resource)] = &[
-    ("/login", Action::Read, PUBLIC),
-    ("/logout", Action::Write, Resource::OwnAccount),
-    ("/account", Action::Read, Resource::OwnAccount),
+/// How each route is used, as the policy sees it: `(method, route, action, resource)`, the
+/// route written as the router has it (`/activity/{*id}`). The middleware looks the matched
+/// route up here; a route without an entry is refused to everyone (fail closed), and a test
+/// walks every route of the router and asserts it has one. `HEAD` is looked up as `GET`.
+pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
+    // Pages of published data (imported IATI data is public).
+    ("GET", "/", Action::Read, PUBLIC),
+    ("GET", "/loe/{id}", Action::Read, PUBLIC),
+    ("GET", "/country/{code}", Action::Read, PUBLIC),
+    ("GET", "/activities", Action::Read, PUBLIC),
+    ("GET", "/activities.csv", Action::Read, PUBLIC),
+    ("GET", "/activity/{*id}", Action::Read, PUBLIC),
+    ("GET", "/organisation", Action::Read, PUBLIC),
+    ("GET", "/imports", Action::Read, PUBLIC),
+    ("GET", "/imports/{id}", Action::Read, PUBLIC),
+    ("GET", "/report", Action::Read, PUBLIC),
+    ("GET", "/static/senda.css", Action::Read, PUBLIC),
+    ("GET", "/favicon.ico", Action::Read, PUBLIC),
+    ("GET", "/static/favicon.svg", Action::Read, PUBLIC),
+    // Signing in: anyone may try (the form's CSRF and the throttle are checked by `login`).
+    ("GET", "/login", Action::Read, PUBLIC),
+    ("POST", "/login", Action::Read, PUBLIC),
+    // One's own account: any signed-in person.
+    ("POST", "/logout", Action::Write, Resource::OwnAccount),
+    ("GET", "/account", Action::Read, Resource::OwnAccount),
+    ("POST", "/account/tokens", Action::Write, Resource::OwnAccount),
+    ("POST", "/account/tokens/{id}/revoke", Action::Write, Resource::OwnAccount),
+    // The JSON API: reads of published data.
+    ("GET", "/api/v1/openapi.json", Action::Read, PUBLIC),
+    ("GET", "/api/v1/strategies", Action::Read, PUBLIC),
+    ("GET", "/api/v1/strategies/{id}", Action::Read, PUBLIC),
+    ("GET", "/api/v1/activities", Action::Read, PUBLIC),
+    ("GET", "/api/v1/activities/{*id}", Action::Read, PUBLIC),
+    ("GET", "/api/v1/report", Action::Read, PUBLIC),
+    ("GET", "/api/v1/organisations", Action::Read, PUBLIC),
+    ("GET", "/api/v1/imports", Action::Read, PUBLIC),
+    ("GET", "/api/v1/imports/{id}", Action::Read, PUBLIC),
+    ("GET", "/api/v1/indicators", Action::Read, PUBLIC),
+    ("GET", "/api/v1/statistics", Action::Read, PUBLIC),
+    ("GET", "/api/v1/statistics/{series}", Action::Read, PUBLIC),
     // Indicator values written through the API: a coordinator's (or the legacy
-    // SENDA_API_TOKEN, checked by the handler).
-    ("/api/v1/results", Action::Write, PUBLIC),
-    // Everything else is a read of published data (imported IATI data is public).
-    ("/", Action::Read, PUBLIC),
+    // SENDA_API_TOKEN, checked by the handler, for a caller who is not signed in).
+    ("POST", "/api/v1/results", Action::Write, PUBLIC),
 ];
 
 const PUBLIC: Resource = Resource::Record { owner: None, published: true };
 
-/// The `(action, resource)` a request asks for: the route table's entry; a GET or HEAD of a
-/// write route is a read (the router then answers 405), and any other method on a read route
-/// stays a read (no handler there writes; the router answers 405).
-pub fn access_of(method: &Method, path: &str) -> (Action, Resource) {
-    let (_, action, resource) = ROUTE_ACCESS
-        .iter()
-        .find(|(p, _, _)| path == *p || (path.starts_with(p) && (p.ends_with('/') || path[p.len()..].starts_with('/'))))
-        .copied()
-        .unwrap_or(("/", Action::Read, PUBLIC));
-    let action = if matches!(*method, Method::GET | Method::HEAD) { Action::Read } else { action };
-    (action, resource)
+/// The `(action, resource)` of `method` on `route` (the router's pattern, e.g.
+/// `/activity/{*id}`): its [`ROUTE_ACCESS`] entry, or `None` when it has none (then the
+/// request is refused: access fails closed).
+pub fn access_of(method: &Method, route: &str) -> Option<(Action, Resource)> {
+    let m = if *method == Method::HEAD { "GET" } else { method.as_str() };
+    ROUTE_ACCESS.iter().find(|(rm, r, _, _)| *rm == m && *r == route).map(|(_, _, a, res)| (*a, *res))
 }
 
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -157,7 +184,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, t)| t.trim())
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
@@ -168,10 +195,33 @@ fn random_secret() -> Result<String, WebError> {
 }
 
 /// The one place access is decided: finds the caller (session cookie or a `senda_` bearer
-/// token), applies [`decide`] to the route's [`access_of`], and passes an [`Identity`] on.
-/// A session cookie that is unknown, expired or whose person is disabled is anonymous (and
-/// cleared); a `senda_` bearer token that is not valid is a 401.
-pub async fn identify(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+/// token), applies [`decide`] to the matched route's [`access_of`] (no entry: refused), and
+/// passes an [`Identity`] on. It runs for every request that matches a route (a route layer:
+/// unknown paths are 404s and wrong methods 405s, answered without it). A session cookie that
+/// is unknown, expired or whose person is disabled is anonymous (and cleared); a `senda_`
+/// bearer token that is not valid is a 401.
+pub async fn identify(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned());
+    let Some((action, resource)) = route.as_deref().and_then(|r| access_of(req.method(), r)) else {
+        // A method the route does not declare: 405 with the declared methods (the router
+        // would answer the same when no handler has it; when one has, it stays unreachable).
+        let declared: Vec<&str> =
+            ROUTE_ACCESS.iter().filter(|(_, r, _, _)| Some(*r) == route.as_deref()).map(|(m, _, _, _)| *m).collect();
+        if !declared.is_empty() {
+            let mut allow: Vec<&str> = declared.clone();
+            if declared.contains(&"GET") {
+                allow.push("HEAD");
+            }
+            let mut resp = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&allow.join(",")) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            return resp;
+        }
+        tracing::error!(method = %req.method(), route = ?route, "a route without an access rule in auth::ROUTE_ACCESS: refused");
+        return denied(StatusCode::FORBIDDEN, "this route has no access rule; it is refused to everyone");
+    };
+    let route = route.unwrap_or_default();
     let headers = req.headers();
     let mut clear_cookie = false;
     let identity = if let Some(token) = bearer(headers).filter(|t| t.starts_with(TOKEN_PREFIX)) {
@@ -203,25 +253,41 @@ pub async fn identify(State(state): State<Arc<AppState>>, mut req: Request, next
         Identity::anonymous()
     };
     // CSRF: a state change made with the session cookie carries the session's token, in the
-    // `X-CSRF-Token` header (API) or, for the two forms, in their `csrf` field (checked by
-    // `login` and `logout`). Bearer tokens are not sent by browsers on their own: no check.
-    let path = req.uri().path();
+    // `X-CSRF-Token` header (API) or in the `csrf` field of a form body (pages), checked here
+    // for every route. The login form has no session yet: `login` checks its own
+    // double-submit token. Bearer tokens are not sent by browsers on their own: no check.
+    let mut req = req;
     if let Some(expected) = &identity.csrf
         && !matches!(*req.method(), Method::GET | Method::HEAD)
-        && path != "/login"
-        && path != "/logout"
+        && route != "/login"
     {
-        let given = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        if !same(expected, given) {
-            return denied(StatusCode::FORBIDDEN, "csrf: X-CSRF-Token header missing or wrong for this session");
+        let header = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let given = match header {
+            Some(h) => Some(h),
+            None if is_form(req.headers()) => {
+                let (parts, body) = req.into_parts();
+                let bytes = match axum::body::to_bytes(body, crate::MAX_BODY).await {
+                    Ok(b) => b,
+                    Err(_) => return denied(StatusCode::PAYLOAD_TOO_LARGE, "the form is too large"),
+                };
+                let field = form_field(&bytes, "csrf");
+                req = Request::from_parts(parts, axum::body::Body::from(bytes));
+                field
+            }
+            None => None,
+        };
+        if !given.is_some_and(|g| same(expected, &g)) {
+            return denied(
+                StatusCode::FORBIDDEN,
+                "csrf: the X-CSRF-Token header or the form's csrf field is missing or wrong for this session",
+            );
         }
     }
-    let (action, resource) = access_of(req.method(), req.uri().path());
-    let legacy_results = req.uri().path() == "/api/v1/results" && matches!(identity.principal, Principal::Anonymous);
+    let legacy_results = route == "/api/v1/results" && matches!(identity.principal, Principal::Anonymous);
     match decide(&identity.principal, action, resource) {
         Decision::Allow => {}
         _ if legacy_results => {} // the handler checks SENDA_API_TOKEN
-        Decision::SignIn if req.method() == Method::GET && !req.uri().path().starts_with("/api/") => {
+        Decision::SignIn if req.method() == Method::GET && !route.starts_with("/api/") => {
             return Redirect::to("/login").into_response();
         }
         Decision::SignIn => return denied(StatusCode::UNAUTHORIZED, "sign in first (POST /login, or an API token)"),
@@ -233,6 +299,20 @@ pub async fn identify(State(state): State<Arc<AppState>>, mut req: Request, next
         resp.headers_mut().append(header::SET_COOKIE, clear(SESSION_COOKIE, "/"));
     }
     resp
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The raw value of `name` in a form body (`a=1&csrf=...`). CSRF tokens are URL-safe text,
+/// which browsers send unencoded, so the raw value is the token.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let body = std::str::from_utf8(body).ok()?;
+    body.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_owned())
 }
 
 fn denied(status: StatusCode, message: &str) -> Response {
@@ -248,16 +328,18 @@ fn clear(name: &str, path: &str) -> HeaderValue {
     set_cookie(name, "", path, 0)
 }
 
-/// The account routes (`/login`, `/logout`, `/account`).
+/// The account routes (`/login`, `/logout`, `/account` and its tokens).
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/account", get(account))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
 /// English or Spanish, from `?lang=` or `Accept-Language`.
-fn spanish(headers: &HeaderMap, query: Option<&str>) -> bool {
+pub(crate) fn spanish(headers: &HeaderMap, query: Option<&str>) -> bool {
     if let Some(q) = query {
         for pair in q.split('&') {
             if let Some(v) = pair.strip_prefix("lang=") {
@@ -292,11 +374,49 @@ fn t(es: bool, key: &str) -> &'static str {
         ("organisation", true) => "Organización",
         ("logout", false) => "Sign out",
         ("logout", true) => "Cerrar sesión",
+        ("tokens", false) => "My API tokens",
+        ("tokens", true) => "Mis tokens de API",
+        ("no_tokens", false) => "No tokens yet.",
+        ("no_tokens", true) => "Todavía no hay tokens.",
+        ("name", false) => "Name",
+        ("name", true) => "Nombre",
+        ("created", false) => "Created",
+        ("created", true) => "Creado",
+        ("expires", false) => "Expires",
+        ("expires", true) => "Vence",
+        ("last_used", false) => "Last used",
+        ("last_used", true) => "Último uso",
+        ("status", false) => "Status",
+        ("status", true) => "Estado",
+        ("active", false) => "active",
+        ("active", true) => "activo",
+        ("expired", false) => "expired",
+        ("expired", true) => "vencido",
+        ("revoked", false) => "revoked",
+        ("revoked", true) => "revocado",
+        ("revoke", false) => "Revoke",
+        ("revoke", true) => "Revocar",
+        ("new_token", false) => "New token",
+        ("new_token", true) => "Nuevo token",
+        ("days", false) => "Days until it expires (1 to 366)",
+        ("days", true) => "Días hasta que venza (1 a 366)",
+        ("create", false) => "Create token",
+        ("create", true) => "Crear token",
+        ("token_shown_once", false) => {
+            "Your new token is below. Copy it now: it is shown only this once. Send it as `Authorization: Bearer <token>`."
+        }
+        ("token_shown_once", true) => {
+            "Su nuevo token está abajo. Cópielo ahora: solo se muestra esta vez. Envíelo como `Authorization: Bearer <token>`."
+        }
+        ("token_needs_session", false) => "Tokens are managed from a signed-in session, not with a token.",
+        ("token_needs_session", true) => "Los tokens se gestionan desde una sesión iniciada, no con un token.",
+        ("no_such_token", false) => "You have no active token with this number.",
+        ("no_such_token", true) => "No tiene ningún token activo con este número.",
         _ => "",
     }
 }
 
-fn page(es: bool, title: &str, body: Markup) -> Markup {
+pub(crate) fn page(es: bool, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(if es { "es" } else { "en" }) {
@@ -489,23 +609,293 @@ async fn account(
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let es = spanish(&headers, uri.query());
-    let Principal::Person(c) = identity.principal else {
+    let Principal::Person(c) = &identity.principal else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let org = match c.organisation_id {
-        Some(id) => state.pool.run(move |s| s.organisation(id)).await?.map(|o| o.name),
-        None => None,
+    let body = account_body(&state, es, &identity, c, None, None).await?;
+    Ok(Html(page(es, t(es, "account"), body).into_string()).into_response())
+}
+
+/// "My account": who, the role and organisation, the person's API tokens (revoke buttons, a
+/// form for a new one), sign out. `secret` is a token just made (shown once), `error` what was
+/// wrong with the last form.
+async fn account_body(
+    state: &Arc<AppState>,
+    es: bool,
+    identity: &Identity,
+    c: &Caller,
+    secret: Option<&str>,
+    error: Option<&str>,
+) -> Result<Markup, ApiError> {
+    let (org_id, person_id) = (c.organisation_id, c.person_id);
+    let (org, tokens) = state
+        .pool
+        .run(move |s| {
+            let org = match org_id {
+                Some(id) => s.organisation(id)?.map(|o| o.name),
+                None => None,
+            };
+            Ok((org, s.tokens(person_id)?))
+        })
+        .await?;
+    let csrf = identity.csrf.clone().unwrap_or_default();
+    let lang = if es { "?lang=es" } else { "" };
+    let at = now();
+    let day = |unix: i64| {
+        time::OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .unwrap_or_default()
     };
-    let body = html! {
+    Ok(html! {
         dl {
             dt { (t(es, "email")) } dd { (c.email) }
             dt { (t(es, "role")) } dd { (c.role.as_str()) }
             dt { (t(es, "organisation")) } dd { (org.unwrap_or_else(|| "-".into())) }
         }
+        @if let Some(secret) = secret {
+            section aria-labelledby="new-secret" {
+                p id="new-secret" role="status" { (t(es, "token_shown_once")) }
+                p { code class="secret" { (secret) } }
+            }
+        }
+        h2 { (t(es, "tokens")) }
+        @if tokens.is_empty() {
+            p { (t(es, "no_tokens")) }
+        } @else {
+            table {
+                thead { tr {
+                    th scope="col" { "#" }
+                    th scope="col" { (t(es, "name")) }
+                    th scope="col" { (t(es, "role")) }
+                    th scope="col" { (t(es, "created")) }
+                    th scope="col" { (t(es, "expires")) }
+                    th scope="col" { (t(es, "last_used")) }
+                    th scope="col" { (t(es, "status")) }
+                    th scope="col" {}
+                } }
+                tbody {
+                    @for tk in &tokens {
+                        @let active = tk.revoked_at.is_none() && tk.expires_unix > at;
+                        tr {
+                            td { (tk.id) }
+                            td { (tk.name) }
+                            td { (tk.role.as_str()) }
+                            td { (tk.created_at) }
+                            td { (day(tk.expires_unix)) }
+                            td { (tk.last_used_at.as_deref().unwrap_or("-")) }
+                            td { (t(es, if tk.revoked_at.is_some() { "revoked" } else if active { "active" } else { "expired" })) }
+                            td {
+                                @if active {
+                                    form method="post" action=(format!("/account/tokens/{}/revoke{lang}", tk.id)) {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        button type="submit" { (t(es, "revoke")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h3 { (t(es, "new_token")) }
+        @if let Some(e) = error { p role="alert" class="error" { (e) } }
+        form method="post" action=(format!("/account/tokens{lang}")) {
+            input type="hidden" name="csrf" value=(csrf);
+            p { label for="token-name" { (t(es, "name")) } br; input id="token-name" name="name" required maxlength="100"; }
+            p {
+                label for="token-role" { (t(es, "role")) } br;
+                select id="token-role" name="role" {
+                    @for r in Role::ALL.into_iter().filter(|r| *r <= c.role) {
+                        option value=(r.as_str()) selected[r == c.role] { (r.as_str()) }
+                    }
+                }
+            }
+            p { label for="token-days" { (t(es, "days")) } br; input id="token-days" name="days" type="number" min="1" max="366" value="90" required; }
+            p { button type="submit" { (t(es, "create")) } }
+        }
         form method="post" action="/logout" {
-            input type="hidden" name="csrf" value=(identity.csrf.unwrap_or_default());
+            input type="hidden" name="csrf" value=(csrf);
             button type="submit" { (t(es, "logout")) }
         }
+    })
+}
+
+/// The new-token form's fields.
+#[derive(Debug, serde::Deserialize)]
+pub struct TokenForm {
+    /// What the token is for.
+    #[serde(default)]
+    pub name: String,
+    /// The role it acts with (at most the person's).
+    #[serde(default)]
+    pub role: String,
+    /// Days until it expires.
+    #[serde(default)]
+    pub days: String,
+    /// The session's CSRF token (checked by [`identify`]).
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// A signed-in person (by session, not by token: a token may not make or end tokens) or the
+/// page saying why not.
+fn session_caller(identity: &Identity, es: bool) -> Result<Caller, Box<Response>> {
+    match &identity.principal {
+        Principal::Person(c) if identity.session.is_some() => Ok(c.clone()),
+        Principal::Person(_) => Err(Box::new(
+            (
+                StatusCode::FORBIDDEN,
+                Html(
+                    page(
+                        es,
+                        t(es, "account"),
+                        html! { p role="alert" class="error" { (t(es, "token_needs_session")) } },
+                    )
+                    .into_string(),
+                ),
+            )
+                .into_response(),
+        )),
+        Principal::Anonymous => Err(Box::new(denied(StatusCode::UNAUTHORIZED, "sign in first"))),
+    }
+}
+
+/// `POST /account/tokens`: makes an API token for the signed-in person (role at most theirs,
+/// 1 to 366 days) and shows its secret once; a bad field is a 400 naming it, on the account page.
+async fn create_token(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, ApiError> {
+    let es = spanish(&headers, uri.query());
+    let c = match session_caller(&identity, es) {
+        Ok(c) => c,
+        Err(resp) => return Ok(*resp),
     };
-    Ok(Html(page(es, t(es, "account"), body).into_string()).into_response())
+    let role = Some(f.role.as_str()).filter(|r| !r.trim().is_empty());
+    let new = match NewToken::parse(&f.name, role, &f.days, c.role) {
+        Ok(n) => n,
+        Err(e) => {
+            let body = account_body(&state, es, &identity, &c, None, Some(&e.to_string())).await?;
+            return Ok((StatusCode::BAD_REQUEST, Html(page(es, t(es, "account"), body).into_string())).into_response());
+        }
+    };
+    let secret = format!("{TOKEN_PREFIX}{}", random_secret()?);
+    let digest = secret_digest(&secret);
+    let at = now();
+    let expires = at + i64::from(new.days) * 86_400;
+    let owner = c.clone();
+    state.pool.run(move |s| s.create_token(&owner, &new.name, new.role, &digest, expires, at)).await?;
+    let body = account_body(&state, es, &identity, &c, Some(&secret), None).await?;
+    let mut resp = Html(page(es, t(es, "account"), body).into_string()).into_response();
+    // The secret is in this page only: no cache may keep it.
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// `POST /account/tokens/{id}/revoke`: revokes one of the signed-in person's own active
+/// tokens (anyone else's, or an unknown id, is a 404 that tells nothing of it).
+async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let es = spanish(&headers, uri.query());
+    let c = match session_caller(&identity, es) {
+        Ok(c) => c,
+        Err(resp) => return Ok(*resp),
+    };
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            Html(
+                page(es, t(es, "account"), html! { p role="alert" class="error" { (t(es, "no_such_token")) } })
+                    .into_string(),
+            ),
+        )
+            .into_response()
+    };
+    let Ok(id) = id.parse::<i64>() else { return Ok(not_found()) };
+    let revoked = state.pool.run(move |s| s.revoke_token(&c, id, now())).await?;
+    if !revoked {
+        return Ok(not_found());
+    }
+    Ok(Redirect::to(if es { "/account?lang=es" } else { "/account" }).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route registered in the web crate's sources (`.route(` with a path and its
+    /// `get(..)` / `post(..)` handlers on the same line), as `(method, route)`; the API's under
+    /// `/api/v1`, where `lib.rs` nests them.
+    fn routes_in_sources() -> Vec<(String, String)> {
+        let files = [
+            ("", include_str!("pages.rs")),
+            ("", include_str!("auth.rs")),
+            ("/api/v1", include_str!("api.rs")),
+            ("", include_str!("lib.rs")),
+        ];
+        let mut out = Vec::new();
+        for (prefix, text) in files {
+            for line in text.lines() {
+                let Some(at) = line.find(".route(\"") else { continue };
+                let rest = &line[at + ".route(\"".len()..];
+                let Some((path, handlers)) = rest.split_once('"') else { continue };
+                let mut methods = Vec::new();
+                for (needle, method) in
+                    [("get(", "GET"), ("post(", "POST"), ("put(", "PUT"), ("patch(", "PATCH"), ("delete(", "DELETE")]
+                {
+                    let found = handlers.match_indices(needle).any(|(i, _)| {
+                        i == 0
+                            || !handlers.as_bytes()[i - 1].is_ascii_alphanumeric() && handlers.as_bytes()[i - 1] != b'_'
+                    });
+                    if found {
+                        methods.push(method);
+                    }
+                }
+                assert!(!methods.is_empty(), "a route whose methods this test cannot read: {line}");
+                for m in methods {
+                    out.push((m.to_owned(), format!("{prefix}{path}")));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_route_of_the_router_has_an_access_rule() {
+        let routes = routes_in_sources();
+        assert!(routes.len() >= 30, "the scan found the routes: {routes:?}");
+        for (m, r) in &routes {
+            let method = Method::from_bytes(m.as_bytes()).expect("a method");
+            assert!(access_of(&method, r).is_some(), "{m} {r} has no entry in ROUTE_ACCESS");
+        }
+        // And every entry is a route (no stale rule).
+        for (m, r, _, _) in ROUTE_ACCESS {
+            assert!(routes.iter().any(|(rm, rr)| rm == m && rr == r), "{m} {r} is in ROUTE_ACCESS but not routed");
+        }
+    }
+
+    #[test]
+    fn a_route_without_an_entry_is_refused_not_public() {
+        assert_eq!(access_of(&Method::GET, "/admin/secret"), None);
+        assert_eq!(access_of(&Method::POST, "/activities"), None, "a method not declared is not a read (405)");
+        assert_eq!(access_of(&Method::HEAD, "/activities"), Some((Action::Read, PUBLIC)));
+        assert_eq!(access_of(&Method::GET, "/account"), Some((Action::Read, Resource::OwnAccount)));
+    }
+
+    #[test]
+    fn a_form_field_is_read_from_the_body() {
+        assert_eq!(form_field(b"name=x&csrf=abc-_1&days=3", "csrf").as_deref(), Some("abc-_1"));
+        assert_eq!(form_field(b"name=x", "csrf"), None);
+        assert_eq!(form_field(b"xcsrf=1", "csrf"), None);
+        assert_eq!(form_field(&[0xff, 0xfe], "csrf"), None);
+    }
 }

@@ -67,8 +67,9 @@ pub fn app(state: Arc<AppState>, hosts: Option<Arc<guard::AllowedHosts>>, reques
         .merge(auth::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state.clone())
-        // Who is asking and may they: the one place access is decided (issue 17).
-        .layer(axum::middleware::from_fn_with_state(state, auth::identify))
+        // Who is asking and may they: the one place access is decided (issue 17). A route
+        // layer: it runs once a route matched, so it knows the route (unknown paths are 404s).
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::identify))
         .layer(axum::Extension(Arc::new(auth::Auth::default())))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, request_timeout))

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use senda_core::accounts::{Email, Password, Role, hash_password, secret_digest};
+use senda_store::Store;
 use senda_store::accounts::AccountStore;
 use senda_store::accounts::Actor;
 use tower::ServiceExt;
@@ -222,4 +223,303 @@ fn writes_need_a_role_that_may_write_and_cookie_writes_need_the_csrf_header() {
     // Anonymous readers keep reading published data.
     assert_eq!(get(&rt, &app, "/api/v1/strategies", &[]).status, StatusCode::OK);
     assert_eq!(get(&rt, &app, "/account", &[]).status, StatusCode::SEE_OTHER);
+}
+
+/// The value of the `senda_` secret shown on a page.
+fn shown_secret(body: &str) -> Option<String> {
+    let at = body.find("senda_")?;
+    let s: String = body[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-').collect();
+    (s.len() == "senda_".len() + senda_core::accounts::SECRET_CHARS).then_some(s)
+}
+
+#[test]
+fn a_signed_in_person_makes_lists_and_revokes_their_own_api_tokens_on_the_account_page() {
+    let (dir, app, rt) = setup();
+    let session = login(&rt, &app, "coord@example.org", None);
+    let cookie = format!("senda_session={session}");
+    let page = get(&rt, &app, "/account", &[("cookie", &cookie)]);
+    assert!(page.body.contains("My API tokens") && page.body.contains("No tokens yet."), "{}", page.body);
+    let csrf = hidden_csrf(&page.body);
+    let form = |body: &str| {
+        send(
+            &rt,
+            &app,
+            "POST",
+            "/account/tokens",
+            &[("cookie", &cookie), ("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+    };
+    // Without the form's CSRF field (and no header): refused before the handler.
+    let r = form("name=sync&role=coordinator&days=30");
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body.contains("csrf"), "{}", r.body);
+    let r = form("name=sync&role=coordinator&days=30&csrf=wrong");
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Each bad field is a 400 naming it, on the account page.
+    for (body, says) in [
+        ("name=+&role=coordinator&days=30", "name: is empty"),
+        ("name=sync&role=administrator&days=30", "role: a token may act as coordinator or less"),
+        ("name=sync&role=boss&days=30", "role: unknown role"),
+        ("name=sync&role=viewer&days=0", "days: "),
+        ("name=sync&role=viewer&days=367", "days: "),
+        ("name=sync&role=viewer&days=many", "days: "),
+    ] {
+        let r = form(&format!("{body}&csrf={csrf}"));
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
+        assert!(r.body.contains(says), "{body}: {}", r.body);
+    }
+    assert!(get(&rt, &app, "/account", &[("cookie", &cookie)]).body.contains("No tokens yet."), "nothing made");
+
+    let r = form(&format!("name=sync&role=coordinator&days=30&csrf={csrf}"));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.headers.get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
+    let secret = shown_secret(&r.body).expect("the secret is shown once");
+    let bearer = format!("Bearer {secret}");
+    let results = r#"{"strategy":"cmms-2021","values":[]}"#;
+    let api_write = |auth: &str| {
+        send(
+            &rt,
+            &app,
+            "POST",
+            "/api/v1/results",
+            &[("authorization", auth), ("content-type", "application/json")],
+            results,
+        )
+    };
+    assert_eq!(api_write(&bearer).status, StatusCode::OK, "a coordinator's token writes results");
+    let listed = get(&rt, &app, "/account", &[("cookie", &cookie)]);
+    assert!(listed.body.contains("sync") && listed.body.contains("active"), "{}", listed.body);
+    assert!(shown_secret(&listed.body).is_none(), "the secret is never shown again");
+
+    // A token may not make tokens (a leaked one would renew itself).
+    let r = send(
+        &rt,
+        &app,
+        "POST",
+        "/account/tokens",
+        &[("authorization", &bearer), ("content-type", "application/x-www-form-urlencoded")],
+        "name=again&days=30",
+    );
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // A viewer's token acts as a viewer; another person cannot revoke it.
+    let r = form(&format!("name=read&role=viewer&days=1&csrf={csrf}"));
+    let viewer_token = format!("Bearer {}", shown_secret(&r.body).expect("secret"));
+    assert_eq!(api_write(&viewer_token).status, StatusCode::FORBIDDEN, "acts as a viewer");
+    let store = senda_store::SqliteStore::open(&dir.path().join("senda.db")).expect("open");
+    let (coord, _) =
+        store.person_for_login(&Email::parse("coord@example.org").expect("e")).expect("read").expect("found");
+    let tokens = store.tokens(coord.id).expect("tokens");
+    let sync = tokens.iter().find(|t| t.name == "sync").expect("listed").id;
+    let other = login(&rt, &app, "viewer@example.org", None);
+    let other_cookie = format!("senda_session={other}");
+    let other_csrf = hidden_csrf(&get(&rt, &app, "/account", &[("cookie", &other_cookie)]).body);
+    let revoke = |cookie: &str, id: &str, csrf: &str| {
+        send(
+            &rt,
+            &app,
+            "POST",
+            &format!("/account/tokens/{id}/revoke"),
+            &[("cookie", cookie), ("content-type", "application/x-www-form-urlencoded")],
+            &format!("csrf={csrf}"),
+        )
+    };
+    assert_eq!(revoke(&other_cookie, &sync.to_string(), &other_csrf).status, StatusCode::NOT_FOUND, "not theirs");
+    assert_eq!(revoke(&cookie, "abc", &csrf).status, StatusCode::NOT_FOUND);
+    assert_eq!(revoke(&cookie, &sync.to_string(), "wrong").status, StatusCode::FORBIDDEN);
+    assert_eq!(api_write(&bearer).status, StatusCode::OK, "still working");
+    assert_eq!(revoke(&cookie, &sync.to_string(), &csrf).status, StatusCode::SEE_OTHER);
+    assert_eq!(api_write(&bearer).status, StatusCode::UNAUTHORIZED, "revoked: stops on the next request");
+    assert_eq!(revoke(&cookie, &sync.to_string(), &csrf).status, StatusCode::NOT_FOUND, "already revoked");
+    assert!(get(&rt, &app, "/account", &[("cookie", &cookie)]).body.contains("revoked"));
+
+    let events = store
+        .audit_events(&senda_store::accounts::AuditFilter {
+            record: Some(format!("api_token:{sync}")),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("audit");
+    let seen: Vec<(&str, &str)> = events.iter().map(|e| (e.action.as_str(), e.actor.as_str())).collect();
+    assert_eq!(seen, [("token.revoke", "coord@example.org"), ("token.create", "coord@example.org")]);
+    // Each accepted results upload is one audit event naming the token and its person.
+    let uploads = store
+        .audit_events(&senda_store::accounts::AuditFilter {
+            record: Some("values:results:cmms-2021".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("audit");
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
+    for e in &uploads {
+        assert_eq!(e.action, "results.upload");
+        assert_eq!(e.actor, format!("token:{sync} (coord@example.org)"));
+        assert_eq!(e.token_id, Some(sync));
+    }
+}
+
+/// A database with synthetic activities, a partner organisation and one person per role; the
+/// app over it.
+fn matrix_setup() -> (tempfile::TempDir, axum::Router, tokio::runtime::Runtime, String, String) {
+    let (dir, mut store) = db();
+    let file = dir.path().join("synthetic.xml");
+    senda::generate::write_file(&file, 20, None, 7).expect("generate");
+    senda::import::import(&mut store, &[file], false, false).expect("import");
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    let first = store
+        .list_activities(&senda_store::ActivityFilter {
+            strategy: "cmms-2021".into(),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .expect("list")
+        .remove(0);
+    let org = senda_core::accounts::NewOrganisation::parse("Partner", None, None, None, None, &[]).expect("org");
+    let org = store.create_organisation(&Actor::cli(), &org, 1).expect("organisation");
+    for (e, r, o) in [
+        ("viewer@example.org", Role::Viewer, None),
+        ("partner@example.org", Role::PartnerEditor, Some(org)),
+        ("coord@example.org", Role::Coordinator, None),
+        ("admin@example.org", Role::Administrator, None),
+    ] {
+        store
+            .create_person(&Actor::cli(), &Email::parse(e).expect("email"), o, r, "$argon2id$unused", 1)
+            .expect("person");
+    }
+    drop(store);
+    let app = app(&dir.path().join("senda.db"));
+    (dir, app, runtime(), first.iati_identifier, first.reporting_org)
+}
+
+/// Every route of the server (`auth::ROUTE_ACCESS`, which a unit test proves holds every
+/// route of the router) for each principal: anonymous, viewer, partner editor, coordinator,
+/// administrator. The status each gets.
+const MATRIX: &[(&str, &str, [u16; 5])] = &[
+    ("GET", "/", [200; 5]),
+    ("GET", "/loe/{id}", [200; 5]),
+    ("GET", "/country/{code}", [200; 5]),
+    ("GET", "/activities", [200; 5]),
+    ("GET", "/activities.csv", [200; 5]),
+    ("GET", "/activity/{*id}", [200; 5]),
+    ("GET", "/organisation", [200; 5]),
+    ("GET", "/imports", [200; 5]),
+    ("GET", "/imports/{id}", [200; 5]),
+    ("GET", "/report", [200; 5]),
+    ("GET", "/static/senda.css", [200; 5]),
+    ("GET", "/favicon.ico", [200; 5]),
+    ("GET", "/static/favicon.svg", [200; 5]),
+    ("GET", "/login", [200; 5]),
+    // No login CSRF cookie in the matrix: refused before any password is looked at.
+    ("POST", "/login", [403; 5]),
+    ("POST", "/logout", [401, 303, 303, 303, 303]),
+    ("GET", "/account", [303, 200, 200, 200, 200]),
+    ("POST", "/account/tokens", [401, 200, 200, 200, 200]),
+    // Token 999999 is nobody's.
+    ("POST", "/account/tokens/{id}/revoke", [401, 404, 404, 404, 404]),
+    ("GET", "/api/v1/openapi.json", [200; 5]),
+    ("GET", "/api/v1/strategies", [200; 5]),
+    ("GET", "/api/v1/strategies/{id}", [200; 5]),
+    ("GET", "/api/v1/activities", [200; 5]),
+    ("GET", "/api/v1/activities/{*id}", [200; 5]),
+    ("GET", "/api/v1/report", [200; 5]),
+    ("GET", "/api/v1/organisations", [200; 5]),
+    ("GET", "/api/v1/imports", [200; 5]),
+    ("GET", "/api/v1/imports/{id}", [200; 5]),
+    ("GET", "/api/v1/indicators", [200; 5]),
+    ("GET", "/api/v1/statistics", [200; 5]),
+    // No statistics imported: the series is unknown to everyone alike.
+    ("GET", "/api/v1/statistics/{series}", [404; 5]),
+    // Anonymous: writes disabled (no SENDA_API_TOKEN); viewers and partners may not write
+    // imported data; coordinators and administrators may.
+    ("POST", "/api/v1/results", [403, 403, 403, 200, 200]),
+];
+
+#[test]
+fn every_route_answers_every_role_as_the_policy_says() {
+    let (dir, app, rt, activity, reporting_org) = matrix_setup();
+    let store = senda_store::SqliteStore::open(&dir.path().join("senda.db")).expect("open");
+    let people = ["viewer@example.org", "partner@example.org", "coord@example.org", "admin@example.org"];
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Every declared route is in the matrix, and every matrix row is a declared route.
+    for (m, r, _, _) in senda_web::auth::ROUTE_ACCESS {
+        assert!(MATRIX.iter().any(|(mm, mr, _)| mm == m && mr == r), "{m} {r} has no row in the matrix");
+    }
+    assert_eq!(MATRIX.len(), senda_web::auth::ROUTE_ACCESS.len());
+    let mut n = 0;
+    for (method, route, expected) in MATRIX {
+        let uri = match *route {
+            "/loe/{id}" => "/loe/LOE5".to_owned(),
+            "/country/{code}" => "/country/GT".to_owned(),
+            "/activity/{*id}" => format!("/activity/{activity}"),
+            "/organisation" => format!("/organisation?name={}", senda_web::query::enc(&reporting_org)),
+            "/imports/{id}" | "/api/v1/imports/{id}" => route.replace("{id}", "1"),
+            "/account/tokens/{id}/revoke" => "/account/tokens/999999/revoke".to_owned(),
+            "/api/v1/strategies/{id}" => "/api/v1/strategies/cmms-2021".to_owned(),
+            "/api/v1/activities/{*id}" => format!("/api/v1/activities/{activity}"),
+            "/api/v1/statistics/{series}" => "/api/v1/statistics/NO-SUCH-SERIES".to_owned(),
+            other => {
+                assert!(!other.contains('{'), "{other}: give the matrix a concrete path");
+                other.to_owned()
+            }
+        };
+        for (who, want) in expected.iter().enumerate() {
+            let mut headers: Vec<(String, String)> = Vec::new();
+            let mut csrf = String::new();
+            if who > 0 {
+                // A fresh session for each request (sign-out ends one).
+                n += 1;
+                let (p, _) =
+                    store.person_for_login(&Email::parse(people[who - 1]).expect("e")).expect("read").expect("found");
+                let caller = senda_core::accounts::Caller {
+                    person_id: p.id,
+                    email: p.email,
+                    organisation_id: p.organisation_id,
+                    role: p.role,
+                    token_id: None,
+                };
+                let sid = format!("matrix-session-{n}");
+                csrf = format!("matrix-csrf-{n}");
+                store.create_session(&caller, &secret_digest(&sid), &csrf, now).expect("session");
+                headers.push(("cookie".into(), format!("senda_session={sid}")));
+                headers.push(("x-csrf-token".into(), csrf.clone()));
+            }
+            let body = match *route {
+                "/api/v1/results" => {
+                    headers.push(("content-type".into(), "application/json".into()));
+                    r#"{"strategy":"cmms-2021","values":[]}"#.to_owned()
+                }
+                "/login" => {
+                    headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+                    "email=coord%40example.org&password=x&csrf=x".to_owned()
+                }
+                _ if *method == "POST" => {
+                    headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
+                    format!("name=matrix&days=1&csrf={csrf}")
+                }
+                _ => String::new(),
+            };
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let r = send(&rt, &app, method, &uri, &h, &body);
+            let role = ["anonymous", "viewer", "partner editor", "coordinator", "administrator"][who];
+            assert_eq!(r.status.as_u16(), *want, "{method} {uri} as {role}: {}", &r.body[..r.body.len().min(300)]);
+        }
+    }
+}
+
+#[test]
+fn a_form_write_with_a_session_needs_the_sessions_csrf_in_the_header_or_the_form() {
+    let (_dir, app, rt) = setup();
+    let session = login(&rt, &app, "viewer@example.org", None);
+    let cookie = format!("senda_session={session}");
+    let csrf = hidden_csrf(&get(&rt, &app, "/account", &[("cookie", &cookie)]).body);
+    let post = |headers: &[(&str, &str)], body: &str| {
+        let mut h = vec![("cookie", cookie.as_str()), ("content-type", "application/x-www-form-urlencoded")];
+        h.extend_from_slice(headers);
+        send(&rt, &app, "POST", "/account/tokens", &h, body).status
+    };
+    assert_eq!(post(&[], "name=a&days=1"), StatusCode::FORBIDDEN);
+    assert_eq!(post(&[("x-csrf-token", "nope")], &format!("name=a&days=1&csrf={csrf}")), StatusCode::FORBIDDEN);
+    assert_eq!(post(&[("x-csrf-token", &csrf)], "name=a&days=1"), StatusCode::OK);
+    assert_eq!(post(&[], &format!("name=b&days=1&csrf={csrf}")), StatusCode::OK);
 }

@@ -154,6 +154,24 @@ fn tokens_are_digests_that_act_with_at_most_the_persons_role() {
         assert!(db.revoke_token(&c, other.id, NOW + 7).expect("revoke"));
         assert!(!db.revoke_token(&c, other.id, NOW + 8).expect("revoke again"));
         assert!(db.token_caller(&secret_digest("secret-2"), NOW + 9).expect("read").is_none(), "revoked");
+
+        // Who a token belongs to; the stored role is what caps a new token, not a stale caller.
+        assert_eq!(db.token_owner(other.id).expect("owner"), Some(c.person_id));
+        assert_eq!(db.token_owner(999_999).expect("owner"), None);
+        let stale = Caller { role: Role::Coordinator, ..c.clone() };
+        let e = db
+            .create_token_by(&cli, &stale, "stale", Role::Coordinator, &secret_digest("secret-3"), NOW + 1000, NOW + 10)
+            .expect_err("above the stored role");
+        assert_eq!(field(e), "role");
+        db.set_person_disabled(&cli, &email("t@example.org"), true, NOW + 11).expect("disable");
+        let e = db
+            .create_token_by(&cli, &c, "late", Role::Viewer, &secret_digest("secret-4"), NOW + 1000, NOW + 12)
+            .expect_err("disabled owner");
+        assert_eq!(field(e), "user");
+        // The command line's writes name the operating-system user when it is known.
+        assert_eq!(Actor::cli_user(Some("ana")).label, "cli:ana");
+        assert_eq!(Actor::cli_user(Some(" \n")).label, "cli");
+        assert_eq!(Actor::cli_user(None).label, "cli");
     });
 }
 
