@@ -13,7 +13,7 @@ scripts/with-postgres.sh cargo test --workspace
 cargo build -p senda
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update && apt-get install -y chromium
+    apt-get update && apt-get install -y --no-install-recommends chromium
   else
     echo "error: the browser tests need Debian's chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)" >&2
     exit 1

@@ -574,7 +574,10 @@ fn run_import(
     let started_at = now();
     let strategies = Strategy::all_builtin()?;
     let mappers = MapperSet::new(&strategies);
-    let found = discover_files(paths, prune)?;
+    let mut found = discover_files(paths, prune)?;
+    // A spreadsheet or CSV named on the command line is not IATI XML: say what imports it.
+    let (tables, files): (Vec<PathBuf>, Vec<PathBuf>) = found.files.drain(..).partition(|p| is_table_file(p));
+    found.files = files;
     store.begin_import_run();
     let present: std::collections::HashSet<String> = found.files.iter().map(|p| p.display().to_string()).collect();
     let (mut report, mut reread) = if found.files.is_empty() {
@@ -584,6 +587,19 @@ fn run_import(
     };
     if !found.unreadable.is_empty() {
         merge_reports(&mut report, unreadable_folders(&found.unreadable));
+    }
+    if !tables.is_empty() {
+        let mut r = ImportReport::default();
+        for p in &tables {
+            r.reject_with(
+                p.display().to_string(),
+                "not-iati",
+                "a spreadsheet or CSV file, not IATI XML: statistics are imported with `senda stats import FILE`, \
+                 indicator results with `senda results import FILE`"
+                    .into(),
+            );
+        }
+        merge_reports(&mut report, r);
     }
     if !found.missing.is_empty() {
         let mut r = ImportReport::default();
@@ -678,9 +694,14 @@ impl ImportReport {
     /// Records `path` (a file or folder) as rejected without anything of it read: a per-file
     /// entry and a fatal `io` diagnostic (no line or column) carrying `message`.
     fn reject_unread(&mut self, path: String, message: String) {
+        self.reject_with(path, "io", message);
+    }
+
+    /// Records `path` as rejected without anything of it read, with a fatal diagnostic `code`.
+    fn reject_with(&mut self, path: String, code: &str, message: String) {
         let d = Diagnostic {
             severity: Severity::Fatal,
-            code: "io".into(),
+            code: code.into(),
             message,
             file: path.clone(),
             line: 0,
@@ -1050,6 +1071,13 @@ fn import_files(
     report.warnings = report.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count() as u64;
     report.errors = report.diagnostics.iter().filter(|d| d.severity != Severity::Warning).count() as u64;
     Ok((report, reread))
+}
+
+/// A spreadsheet or delimited-text file (by its extension, in any case).
+fn is_table_file(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["csv", "tsv", "xlsx", "xls", "xlsm", "ods"].iter().any(|t| e.eq_ignore_ascii_case(t)))
 }
 
 /// Current time, RFC 3339 UTC.

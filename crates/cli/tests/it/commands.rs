@@ -102,6 +102,16 @@ fn report_formats_columns_filters_and_unconverted_money() {
     let o = senda(&db, &["report", "--by", "galaxy"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("unknown dimension"), "{}", stderr(&o));
+
+    // A year not written in full is an error, not a filter that matches nothing (issue 21 item 8).
+    let fy = stdout(&senda(&db, &["report", "--by", "country", "--fiscal-year", "FY2023", "--format", "csv"]));
+    assert!(fy.contains("HN,1,1234567.89,1000,0"), "FY2023 written with its prefix: {fy}");
+    for bad in ["23", "2020..24", "99999"] {
+        let o = senda(&db, &["report", "--fiscal-year", bad]);
+        assert!(!o.status.success(), "--fiscal-year {bad}: {}", stderr(&o));
+        assert!(stderr(&o).contains("write years in full"), "--fiscal-year {bad}: {}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "no table for --fiscal-year {bad}");
+    }
 }
 
 /// Bad-input trial finding 08: text from the data that a spreadsheet would run as a formula
@@ -667,4 +677,35 @@ fn a_past_import_run_is_shown_as_text_or_as_one_json_object() {
     assert!(codes.contains(&"invalid-date"), "{json}");
     let o = senda(&db, &["imports", "--json"]);
     assert!(!o.status.success() && stderr(&o).contains("--run"), "--json needs --run: {}", stderr(&o));
+}
+
+/// Issue 21 item 8: a spreadsheet or CSV given to `senda import` says what imports it, instead
+/// of "unzip it" or an XML syntax error; the XML files of the same run still import.
+#[test]
+fn a_spreadsheet_or_csv_given_to_import_points_to_stats_and_results_import() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let db = dir.path().join("s.db");
+    let csv = write(dir.path(), "encounters.csv", "country,month,count\nGT,2023-10,12\n");
+    let xlsx = write(dir.path(), "Results.XLSX", b"PK\x03\x04 not really a workbook".as_slice());
+    let xml = write(dir.path(), "p.xml", portfolio());
+    let o = senda(
+        &db,
+        &[
+            "import",
+            "--no-progress",
+            csv.to_str().expect("utf8"),
+            xlsx.to_str().expect("utf8"),
+            xml.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "a rejected file makes the run fail: {}", stderr(&o));
+    let err = stderr(&o);
+    for f in ["encounters.csv", "Results.XLSX"] {
+        let line =
+            err.lines().find(|l| l.contains(f) && l.contains("[not-iati]")).unwrap_or_else(|| panic!("{f}: {err}"));
+        assert!(line.contains("senda stats import") && line.contains("senda results import"), "{line}");
+        assert!(!line.contains("unzip"), "{line}");
+    }
+    let out = stdout(&o) + &err;
+    assert!(out.contains("2 activities") || out.contains("2 created"), "the XML file imported: {out}");
 }
