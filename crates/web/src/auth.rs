@@ -136,6 +136,17 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/account", Action::Read, Resource::OwnAccount),
     ("POST", "/account/tokens", Action::Write, Resource::OwnAccount),
     ("POST", "/account/tokens/{id}/revoke", Action::Write, Resource::OwnAccount),
+    // Administration (crate::admin): organisations and people for administrators; the audit
+    // trail for whoever the policy lets read it.
+    ("GET", "/admin/organisations", Action::Read, Resource::Accounts),
+    ("POST", "/admin/organisations", Action::Write, Resource::Accounts),
+    ("GET", "/admin/people", Action::Read, Resource::Accounts),
+    ("POST", "/admin/people", Action::Write, Resource::Accounts),
+    ("POST", "/admin/people/{id}/disable", Action::Write, Resource::Accounts),
+    ("POST", "/admin/people/{id}/enable", Action::Write, Resource::Accounts),
+    ("POST", "/admin/people/{id}/role", Action::Write, Resource::Accounts),
+    ("GET", "/admin/audit", Action::Read, Resource::Audit),
+    ("GET", "/admin/audit.csv", Action::Read, Resource::Audit),
     // The JSON API: reads of published data.
     ("GET", "/api/v1/openapi.json", Action::Read, PUBLIC),
     ("GET", "/api/v1/strategies", Action::Read, PUBLIC),
@@ -410,6 +421,14 @@ fn t(es: bool, key: &str) -> &'static str {
         }
         ("token_needs_session", false) => "Tokens are managed from a signed-in session, not with a token.",
         ("token_needs_session", true) => "Los tokens se gestionan desde una sesión iniciada, no con un token.",
+        ("administration", false) => "Administration",
+        ("administration", true) => "Administración",
+        ("organisations", false) => "Organisations",
+        ("organisations", true) => "Organizaciones",
+        ("people", false) => "People",
+        ("people", true) => "Personas",
+        ("audit", false) => "Audit trail",
+        ("audit", true) => "Registro de auditoría",
         ("no_such_token", false) => "You have no active token with this number.",
         ("no_such_token", true) => "No tiene ningún token activo con este número.",
         _ => "",
@@ -714,6 +733,19 @@ async fn account_body(
             p { label for="token-days" { (t(es, "days")) } br; input id="token-days" name="days" type="number" min="1" max="366" value="90" required; }
             p { button type="submit" { (t(es, "create")) } }
         }
+        @let principal = Principal::Person(c.clone());
+        @let accounts = decide(&principal, Action::Read, Resource::Accounts).allowed();
+        @let audit = decide(&principal, Action::Read, Resource::Audit).allowed();
+        @if accounts || audit {
+            nav aria-label=(t(es, "administration")) {
+                @if accounts {
+                    a href=(format!("/admin/organisations{lang}")) { (t(es, "organisations")) } " · "
+                    a href=(format!("/admin/people{lang}")) { (t(es, "people")) }
+                    @if audit { " · " }
+                }
+                @if audit { a href=(format!("/admin/audit{lang}")) { (t(es, "audit")) } }
+            }
+        }
         form method="post" action="/logout" {
             input type="hidden" name="csrf" value=(csrf);
             button type="submit" { (t(es, "logout")) }
@@ -839,6 +871,7 @@ mod tests {
         let files = [
             ("", include_str!("pages.rs")),
             ("", include_str!("auth.rs")),
+            ("", include_str!("admin.rs")),
             ("/api/v1", include_str!("api.rs")),
             ("", include_str!("lib.rs")),
         ];

@@ -11,6 +11,7 @@
 //!   and on idle connections ([`server`]). The safety headers are the outermost layers, so
 //!   every answer Senda makes carries them, the limits' 408, 413, 414 and 431 included.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod charts;
@@ -65,6 +66,7 @@ pub fn app(state: Arc<AppState>, hosts: Option<Arc<guard::AllowedHosts>>, reques
     Router::new()
         .merge(pages::routes().layer(axum::middleware::map_response(error::page_errors)))
         .merge(auth::routes().layer(axum::middleware::map_response(error::page_errors)))
+        .merge(admin::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state.clone())
         // Who is asking and may they: the one place access is decided (issue 17). A route

@@ -12,3 +12,4 @@ mod team;
 mod values;
 mod web;
 mod web_accounts;
+mod web_admin;

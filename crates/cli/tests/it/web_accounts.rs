@@ -417,6 +417,20 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/account/tokens", [401, 200, 200, 200, 200]),
     // Token 999999 is nobody's.
     ("POST", "/account/tokens/{id}/revoke", [401, 404, 404, 404, 404]),
+    // Administration: accounts are the administrator's; the audit trail is read by whoever
+    // reads everything (viewer, coordinator, administrator), not by a partner editor.
+    ("GET", "/admin/organisations", [303, 403, 403, 403, 200]),
+    // The matrix's form names an organisation "matrix": made.
+    ("POST", "/admin/organisations", [401, 403, 403, 403, 303]),
+    ("GET", "/admin/people", [303, 403, 403, 403, 200]),
+    // No e-mail in the matrix's form: 400 naming it.
+    ("POST", "/admin/people", [401, 403, 403, 403, 400]),
+    // Person 999999 does not exist.
+    ("POST", "/admin/people/{id}/disable", [401, 403, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/enable", [401, 403, 403, 403, 404]),
+    ("POST", "/admin/people/{id}/role", [401, 403, 403, 403, 404]),
+    ("GET", "/admin/audit", [303, 200, 403, 200, 200]),
+    ("GET", "/admin/audit.csv", [303, 200, 403, 200, 200]),
     ("GET", "/api/v1/openapi.json", [200; 5]),
     ("GET", "/api/v1/strategies", [200; 5]),
     ("GET", "/api/v1/strategies/{id}", [200; 5]),
@@ -455,6 +469,9 @@ fn every_route_answers_every_role_as_the_policy_says() {
             "/organisation" => format!("/organisation?name={}", senda_web::query::enc(&reporting_org)),
             "/imports/{id}" | "/api/v1/imports/{id}" => route.replace("{id}", "1"),
             "/account/tokens/{id}/revoke" => "/account/tokens/999999/revoke".to_owned(),
+            "/admin/people/{id}/disable" | "/admin/people/{id}/enable" | "/admin/people/{id}/role" => {
+                route.replace("{id}", "999999")
+            }
             "/api/v1/strategies/{id}" => "/api/v1/strategies/cmms-2021".to_owned(),
             "/api/v1/activities/{*id}" => format!("/api/v1/activities/{activity}"),
             "/api/v1/statistics/{series}" => "/api/v1/statistics/NO-SUCH-SERIES".to_owned(),
