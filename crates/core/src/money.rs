@@ -15,6 +15,9 @@ pub struct CurrencyCode([u8; 3]);
 impl CurrencyCode {
     /// U.S. dollars.
     pub const USD: CurrencyCode = CurrencyCode(*b"USD");
+    /// ISO 4217's "no currency": an amount published without a (valid) currency is kept under
+    /// it, in the unconverted figures, never dropped and never converted.
+    pub const NONE: CurrencyCode = CurrencyCode(*b"XXX");
     /// Parses three ASCII letters (any case).
     pub fn parse(raw: &str) -> Result<Self, CodeError> {
         let t = raw.trim().as_bytes();
@@ -53,7 +56,8 @@ impl fmt::Display for CurrencyCode {
 pub struct Money {
     /// The amount, exact (e.g. `4500.25`). Negative amounts (corrections) are kept as published.
     pub amount: Decimal,
-    /// The currency: `value/@currency`, else the activity's `@default-currency`, else USD with a warning.
+    /// The currency: `value/@currency`, else the activity's `@default-currency`, else
+    /// [`CurrencyCode::NONE`] (`XXX`) with an error.
     pub currency: CurrencyCode,
     /// `value/@value-date`: the date for any future currency conversion.
     pub value_date: Option<Date>,

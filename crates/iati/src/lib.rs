@@ -29,4 +29,6 @@ pub use reader::{
 /// 4: characters XML 1.0 forbids (controls, U+FFFE, U+FFFF; raw or as character references)
 /// reject the file;
 /// line ends in text are normalised (`\r\n` and `\r` read as `\n`), as XML requires.
-pub const READER_VERSION: u32 = 4;
+/// 5: an amount without a valid currency (none on the value, none or an invalid one on the
+/// activity, or an invalid `@currency`) is kept under `XXX`, with the error, instead of dropped.
+pub const READER_VERSION: u32 = 5;

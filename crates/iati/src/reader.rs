@@ -2657,24 +2657,26 @@ impl<R: BufRead> ActivityReader<R> {
                 return None;
             }
         };
+        // Money is never dropped: an amount without a valid currency is kept under ISO 4217's
+        // "no currency" (XXX), in the unconverted figures, with the error (never guessed).
         let currency = match cur {
             Some(c) => match c {
                 Ok(c) => c,
                 Err(e) => {
                     self.code_diag(e, pos);
-                    return None;
+                    CurrencyCode::NONE
                 }
             },
             None => match self.act.as_ref().and_then(|a| a.default_currency) {
                 Some(c) => c,
                 None => {
                     let message = if self.default_currency_invalid {
-                        "value has no @currency and the activity's @default-currency is invalid: amount not reported (never guessed)"
+                        "value has no @currency and the activity's @default-currency is invalid: amount kept under XXX (no currency), in the unconverted figures (never guessed)"
                     } else {
-                        "value has no @currency and the activity no @default-currency: amount not reported (never guessed)"
+                        "value has no @currency and the activity no @default-currency: amount kept under XXX (no currency), in the unconverted figures (never guessed)"
                     };
                     self.diag(Severity::Error, "missing-currency", message.into(), pos, None);
-                    return None;
+                    CurrencyCode::NONE
                 }
             },
         };

@@ -460,6 +460,32 @@ fn an_invalid_default_currency_is_named_and_values_without_currency_say_why() {
     let missing = diags(&r, "missing-currency");
     assert_eq!(missing.len(), 1, "{}", dump(&r));
     assert!(missing[0].message.contains("@default-currency is invalid"), "{}", missing[0]);
+    // Issue 20 item 11: the amount is kept, under XXX (no currency), in the unconverted figures.
+    assert!(missing[0].message.contains("kept under XXX"), "{}", missing[0]);
+    let rep = report(&store, vec![Dimension::Country]);
+    assert_eq!(rep.total.unconverted["XXX"].disbursements, dec("5"), "{rep:?}");
+    assert!(rep.total.usd.is_zero(), "never counted as dollars: {rep:?}");
+}
+
+/// Issue 20 item 11: an amount with no currency anywhere (no `@currency`, no
+/// `@default-currency`) and one with an invalid `@currency` are kept under XXX, never dropped.
+#[test]
+fn amounts_without_a_currency_are_kept_under_xxx_not_dropped() {
+    let (dir, mut store) = db();
+    let xml = activity_xml(
+        "XM-TEST-NOCUR",
+        "  <transaction><transaction-type code=\"2\"/><transaction-date iso-date=\"2023-01-01\"/><value>1000.25</value></transaction>\n  <transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-02-01\"/><value currency=\"U$D\">40</value></transaction>",
+    )
+    .replace(" default-currency=\"USD\"", "");
+    let f = write(dir.path(), "no_currency.xml", xml);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    assert_eq!(diags(&r, "missing-currency").len(), 1, "{}", dump(&r));
+    assert_eq!(diags(&r, "invalid-currency").len(), 1, "{}", dump(&r));
+    let rep = report(&store, vec![Dimension::FiscalYear]);
+    let xxx = &rep.total.unconverted["XXX"];
+    assert_eq!((xxx.commitments, xxx.disbursements), (dec("1000.25"), dec("40")), "{rep:?}");
+    assert_eq!(row(&rep, "2023").unconverted["XXX"].disbursements, dec("40"));
+    assert_eq!(rep.total.activities, 1);
 }
 
 /// In a file declared ISO-8859-1, an error's line:column counts characters as decoded (each
