@@ -99,7 +99,19 @@ fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
     } else {
         import(&mut *store, &a.paths, a.force, !a.no_progress)?
     };
-    // The run is audited as one event (not per activity), after it committed.
+    audit_import_run(&*store, &report)?;
+    if a.json {
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_import_report(&report, &mut std::io::stderr())?;
+    }
+    // 1 when anything was refused: a whole file, or activities inside a file.
+    Ok(if report.files_rejected > 0 || report.rejected > 0 { 1 } else { 0 })
+}
+
+/// Records an import run in the audit trail as one event (not per activity), after it
+/// committed: `import.run` on `import_run:ID`, its counts, its run id.
+fn audit_import_run(store: &dyn Store, report: &ImportReport) -> Result<()> {
     let summary = serde_json::json!({
         "files": report.files,
         "files_imported": report.files_imported,
@@ -122,13 +134,7 @@ fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
             crate::accounts::unix_now(),
         )
         .context("the import committed, but its audit event could not be recorded")?;
-    if a.json {
-        outln!("{}", serde_json::to_string_pretty(&report)?);
-    } else {
-        print_import_report(&report, &mut std::io::stderr())?;
-    }
-    // 1 when anything was refused: a whole file, or activities inside a file.
-    Ok(if report.files_rejected > 0 || report.rejected > 0 { 1 } else { 0 })
+    Ok(())
 }
 
 /// Prints an import report: summary, per-file problems and every diagnostic.
@@ -790,6 +796,7 @@ fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
     let mut store = open_store(db)?;
     crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let report = import(&mut *store, std::slice::from_ref(&file), false, false)?;
+    audit_import_run(&*store, &report)?;
     let _ = std::fs::remove_file(&file);
     // Synthetic statistics and indicator values, through the same importers as real files.
     let stats = dir.join("senda-synthetic-statistics.hxl.csv");

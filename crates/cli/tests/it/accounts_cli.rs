@@ -255,4 +255,11 @@ fn data_writes_from_the_command_line_are_in_the_audit_trail_with_the_operating_s
         .expect("write");
     ok(&as_ana(&["stats", "import", stats.to_str().unwrap_or_default()]));
     assert_eq!(events("values:stats")[0]["action"], "stats.import");
+
+    // The demo's import is a run like any other.
+    let demo = dir.path().join("demo.db");
+    ok(&senda_as(&demo, &["demo", "--no-serve", "--activities", "5"], "", Some("ana")));
+    let out = ok(&senda(&demo, &["audit", "--format", "json"], ""));
+    let all: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    assert!(all.iter().any(|e| e["action"] == "import.run" && e["actor"] == "cli:ana"), "{all:?}");
 }

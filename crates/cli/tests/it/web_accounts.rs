@@ -540,3 +540,33 @@ fn a_form_write_with_a_session_needs_the_sessions_csrf_in_the_header_or_the_form
     assert_eq!(post(&[("x-csrf-token", &csrf)], "name=a&days=1"), StatusCode::OK);
     assert_eq!(post(&[], &format!("name=b&days=1&csrf={csrf}")), StatusCode::OK);
 }
+
+#[test]
+fn an_upload_with_the_legacy_token_is_audited_as_senda_api_token() {
+    let (dir, store) = db();
+    let token = "a-legacy-token-of-24-chars";
+    let state = senda_web::AppState::new(dir.path().join("senda.db").display().to_string())
+        .expect("state")
+        .with_write_token(Some(token.to_owned()));
+    let app = senda_web::router(std::sync::Arc::new(state));
+    let rt = runtime();
+    let r = send(
+        &rt,
+        &app,
+        "POST",
+        "/api/v1/results",
+        &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")],
+        r#"{"strategy":"cmms-2021","values":[]}"#,
+    );
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let events = store
+        .audit_events(&senda_store::accounts::AuditFilter {
+            record: Some("values:results:cmms-2021".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("audit");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0].action.as_str(), events[0].actor.as_str()), ("results.upload", "SENDA_API_TOKEN"));
+    assert_eq!(events[0].person_id, None);
+}
