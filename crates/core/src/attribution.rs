@@ -9,7 +9,8 @@
 //!   missing percentages split equally). No geography at all: `REGIONAL`. An invalid country
 //!   code: `UNKNOWN`.
 //! - sector (DAC 5-digit, vocabulary 1): the transaction's DAC sectors (equal split), else the
-//!   activity's DAC sectors by percentage, else `(unspecified)`.
+//!   activity's DAC sectors by percentage (percentages under 100 leave the rest to
+//!   `(unallocated)`), else `(unspecified)`.
 //! - implementing organisation: the transaction's `receiver-org`, else the activity's
 //!   `participating-org[@role=4]` (equal split), else `(unspecified)`.
 
@@ -25,6 +26,8 @@ pub const REGIONAL: &str = "REGIONAL";
 pub const UNKNOWN: &str = "UNKNOWN";
 /// Label of a missing sector or organisation.
 pub const UNSPECIFIED: &str = "(unspecified)";
+/// Sector label of the money that DAC sector percentages under 100 leave unattributed.
+pub const UNALLOCATED: &str = "(unallocated)";
 
 /// At most this many parts (countries x sectors x implementing organisations) one transaction
 /// is split into. Real files stay far below it (the U.S. files: at most 66 facts per whole
@@ -220,13 +223,24 @@ fn activity_sector_weights(a: &Activity) -> Weights<'_> {
     }
     let any_pct = act.iter().any(|s| s.percentage.is_some());
     let mut out: Weights<'_> = Vec::new();
+    let mut sum = Decimal::ZERO;
     for s in act {
         let w = if any_pct { s.percentage.map(|p| p.value()).unwrap_or(Decimal::ZERO) } else { Decimal::ONE };
+        sum += w;
         if let Some(e) = out.iter_mut().find(|(c, _)| *c == s.code) {
             e.1 += w;
         } else {
             out.push((s.code.as_str(), w));
         }
+    }
+    // Percentages under 100 leave the rest unallocated, as country percentages leave theirs to
+    // REGIONAL (never a silent rescale); over 100, shares are scaled down in proportion.
+    if any_pct && sum < Decimal::ONE_HUNDRED {
+        out.push((UNALLOCATED, Decimal::ONE_HUNDRED - sum));
+    }
+    out.retain(|(_, w)| *w > Decimal::ZERO);
+    if out.is_empty() {
+        out.push((UNSPECIFIED, Decimal::ONE));
     }
     out
 }

@@ -364,7 +364,7 @@ pub(crate) fn sort_rows(rows: &mut [Row]) {
 
 fn sort_key(s: &str) -> (u8, i64, &str) {
     match s {
-        "REGIONAL" | "UNKNOWN" | NOT_MAPPED | UNSPECIFIED => (2, 0, s),
+        "REGIONAL" | "UNKNOWN" | NOT_MAPPED | UNSPECIFIED | crate::attribution::UNALLOCATED => (2, 0, s),
         NO_DATE => (3, 0, s),
         _ => match s.parse::<i64>() {
             Ok(n) if s.len() == 4 => (0, n, s),

@@ -30,5 +30,7 @@ pub use reader::{
 /// reject the file;
 /// line ends in text are normalised (`\r\n` and `\r` read as `\n`), as XML requires.
 /// 5: an amount without a valid currency (none on the value, none or an invalid one on the
-/// activity, or an invalid `@currency`) is kept under `XXX`, with the error, instead of dropped.
+/// activity, or an invalid `@currency`) is kept under `XXX`, with the error, instead of dropped;
+/// DAC sector percentages under 100 leave the rest `(unallocated)` (were rescaled to 100), with a
+/// warning for any vocabulary whose percentages do not add up to 100.
 pub const READER_VERSION: u32 = 5;

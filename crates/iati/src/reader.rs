@@ -1577,6 +1577,33 @@ impl<R: BufRead> ActivityReader<R> {
                 self.diags.push(d);
             }
         }
+        // Sector percentages, vocabulary by vocabulary (issue 20 item 10): never rescaled in silence.
+        let mut vocabularies: Vec<&str> = Vec::new();
+        for s in &a.sectors {
+            if s.percentage.is_some() && !vocabularies.contains(&s.vocabulary.as_str()) {
+                vocabularies.push(s.vocabulary.as_str());
+            }
+        }
+        for v in vocabularies {
+            let sum: rust_decimal::Decimal =
+                a.sectors.iter().filter(|s| s.vocabulary == v).filter_map(|s| s.percentage).map(|p| p.value()).sum();
+            if (sum - rust_decimal::Decimal::ONE_HUNDRED).abs() > rust_decimal::Decimal::new(1, 2) {
+                let what = match (v == "1", sum < rust_decimal::Decimal::ONE_HUNDRED) {
+                    (true, true) => "the rest of the money is left (unallocated) in reports by sector",
+                    (true, false) => "shares are scaled down in proportion in reports by sector",
+                    (false, _) => "reports split money by DAC sectors (vocabulary 1) only",
+                };
+                let d = self.new_diag(
+                    Severity::Warning,
+                    "sector-percentages-not-100",
+                    format!("sector percentages of vocabulary {v} add up to {sum}, not 100; {what}"),
+                    pos,
+                    Some(a.iati_identifier.to_string()),
+                    Some("iati-activity/sector".into()),
+                );
+                self.diags.push(d);
+            }
+        }
     }
 
     fn keep_attr(&mut self, key: &str, value: &str, parent: &str) {

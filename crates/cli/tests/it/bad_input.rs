@@ -626,7 +626,11 @@ fn sector_percentage_500_is_an_error_and_money_is_never_multiplied() {
     }
     let rep = report(&store, vec![Dimension::Sector]);
     assert_eq!(row(&rep, "15190").usd.disbursements, dec("1234.56"));
-    assert_eq!(row(&rep, "16020").usd.disbursements, dec("99.99"));
+    // The mixed activity: 16020 has its 50 %, the other half (behind the invalid percentage)
+    // is left unallocated, never guessed (issue 20 item 10; before, 16020 took it all).
+    assert_eq!(row(&rep, "16020").usd.disbursements, dec("50.00"));
+    assert_eq!(row(&rep, "(unallocated)").usd.disbursements, dec("49.99"));
+    assert_eq!(diags(&r, "sector-percentages-not-100").len(), 1, "{}", dump(&r));
 }
 
 // 10. Narratives with markup or escaped markup.
@@ -1470,4 +1474,29 @@ fn a_sector_code_that_is_not_dac_five_digits_and_the_rest_of_a_bad_country_are_s
     let rep = by_country(&store);
     assert_eq!(row(&rep, "HN").usd.disbursements, dec("60"));
     assert_eq!(row(&rep, "UNKNOWN").usd.disbursements, dec("40"));
+}
+
+/// Issue 20 item 10: DAC sector percentages that add up to less than 100 leave the rest
+/// `(unallocated)` (they were silently rescaled to 100), with a warning naming the vocabulary
+/// and the sum; any vocabulary is checked; totals still reconcile.
+#[test]
+fn sector_percentages_under_100_leave_the_rest_unallocated_with_a_warning() {
+    let (dir, mut store) = db();
+    let xml = activity_xml(
+        "XM-TEST-SECT",
+        "  <recipient-country code=\"GT\" percentage=\"100\"/>\n  <sector vocabulary=\"1\" code=\"15190\" percentage=\"60\"/>\n  <sector vocabulary=\"1\" code=\"72010\" percentage=\"20\"/>\n  <sector vocabulary=\"99\" code=\"MIG\" percentage=\"50\"/>\n  <transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-01-01\"/><value>100</value></transaction>",
+    );
+    let f = write(dir.path(), "sectors.xml", xml);
+    let r = import(&mut store, std::slice::from_ref(&f));
+    let w = diags(&r, "sector-percentages-not-100");
+    assert_eq!(w.len(), 2, "one warning per vocabulary: {}", dump(&r));
+    assert_diag(w[0], Severity::Warning, "iati-activity/sector");
+    assert!(w[0].message.contains("vocabulary 1 add up to 80") && w[0].message.contains("(unallocated)"), "{}", w[0]);
+    assert!(w[1].message.contains("vocabulary 99 add up to 50"), "{}", w[1]);
+    let rep = report(&store, vec![Dimension::Sector]);
+    assert_eq!(row(&rep, "15190").usd.disbursements, dec("60"));
+    assert_eq!(row(&rep, "72010").usd.disbursements, dec("20"));
+    assert_eq!(row(&rep, "(unallocated)").usd.disbursements, dec("20"));
+    assert_eq!(rep.total.usd.disbursements, dec("100"), "totals reconcile");
+    assert_eq!(rep.rows.last().map(|r| r.key[0].as_str()), Some("(unallocated)"), "sorted last, as unspecified");
 }
