@@ -97,6 +97,11 @@ pub enum Command {
     Token(crate::accounts::TokenCommand),
     /// The audit trail: who changed what, when, with the values before and after.
     Audit(crate::accounts::AuditArgs),
+    /// Interventions entered in Senda, of every instrument (diplomacy, foreign assistance,
+    /// public messaging, immigration initiatives): add from a JSON or TOML file, list, show,
+    /// move through review (draft, submitted, approved, published).
+    #[command(subcommand)]
+    Intervention(crate::interventions::InterventionCommand),
 }
 
 /// `senda stats ...`.

@@ -81,6 +81,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Organisation(c) => crate::accounts::cmd_organisation(&db_path(&cli.db, "senda.db"), c),
         Command::Token(c) => crate::accounts::cmd_token(&db_path(&cli.db, "senda.db"), c),
         Command::Audit(a) => crate::accounts::cmd_audit(&db_path(&cli.db, "senda.db"), a),
+        Command::Intervention(c) => crate::interventions::cmd_intervention(&db_path(&cli.db, "senda.db"), c),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());

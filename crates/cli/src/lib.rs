@@ -17,6 +17,7 @@ pub mod commands;
 pub mod format;
 pub mod generate;
 pub mod import;
+pub mod interventions;
 pub mod printable;
 pub mod values;
 

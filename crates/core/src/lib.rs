@@ -15,6 +15,7 @@ pub mod country_codes;
 pub mod diagnostic;
 pub mod facts;
 pub mod indicator;
+pub mod intervention;
 pub mod mapping;
 pub mod money;
 pub mod observation;

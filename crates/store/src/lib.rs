@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod codec;
 mod error;
+pub mod interventions;
 mod item;
 mod open;
 mod pg;
@@ -328,8 +329,9 @@ pub struct RunRecord {
 
 /// The storage boundary. Every backend implements it; the conformance tests run on each.
 /// Accounts (organisations, people, sessions, tokens, the audit trail) are its supertrait
-/// [`accounts::AccountStore`], written once over both backends.
-pub trait Store: accounts::AccountStore {
+/// [`accounts::AccountStore`], written once over both backends; interventions entered in
+/// Senda are [`interventions::InterventionStore`], written the same way.
+pub trait Store: accounts::AccountStore + interventions::InterventionStore {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

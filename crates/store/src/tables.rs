@@ -266,6 +266,29 @@ pub const TABLES: &[Table] = &[
         ],
         generated_id: true,
     },
+    // Interventions entered in Senda (migration 0009, issue 18).
+    Table {
+        name: "intervention",
+        columns: &[
+            ("id", I),
+            ("organisation_id", I),
+            ("strategy", T),
+            ("instrument", T),
+            ("workflow", T),
+            ("status", T),
+            ("title", T),
+            ("countries", T),
+            ("lines", T),
+            ("start_date", T),
+            ("end_date", T),
+            ("iati_identifier", T),
+            ("version", I),
+            ("doc", T),
+            ("created_at", T),
+            ("updated_at", T),
+        ],
+        generated_id: true,
+    },
 ];
 
 /// One value of a row, backend-neutral.

@@ -37,6 +37,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/statistics", get(statistics))
         .route("/statistics/{series}", get(statistic_values))
         .route("/results", axum::routing::post(post_results))
+        // Interventions entered in Senda (issue 18): crate::interventions.
+        .route("/interventions", get(crate::interventions::list).post(crate::interventions::create))
+        .route("/interventions/{id}", get(crate::interventions::show))
+        .route("/interventions/{id}/workflow", axum::routing::post(crate::interventions::set_workflow))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
 

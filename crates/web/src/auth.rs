@@ -163,6 +163,13 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     // Indicator values written through the API: a coordinator's (or the legacy
     // SENDA_API_TOKEN, checked by the handler, for a caller who is not signed in).
     ("POST", "/api/v1/results", Action::Write, PUBLIC),
+    // Interventions entered in Senda (issue 18): reads are filtered by the caller's ReadScope
+    // in the store; a write is decided per record by the handler with the record's owner and
+    // state (`Intervention::may_create`, `intervention::may_move`, both `decide`).
+    ("GET", "/api/v1/interventions", Action::Read, PUBLIC),
+    ("POST", "/api/v1/interventions", Action::Read, PUBLIC),
+    ("GET", "/api/v1/interventions/{id}", Action::Read, PUBLIC),
+    ("POST", "/api/v1/interventions/{id}/workflow", Action::Read, PUBLIC),
 ];
 
 const PUBLIC: Resource = Resource::Record { owner: None, published: true };

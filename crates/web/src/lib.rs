@@ -19,6 +19,7 @@ pub mod error;
 pub mod guard;
 pub mod i18n;
 pub mod indicators;
+pub mod interventions;
 pub mod list;
 pub mod pages;
 pub mod paths;

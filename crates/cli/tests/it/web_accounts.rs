@@ -447,6 +447,12 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     // Anonymous: writes disabled (no SENDA_API_TOKEN); viewers and partners may not write
     // imported data; coordinators and administrators may.
     ("POST", "/api/v1/results", [403, 403, 403, 200, 200]),
+    // Interventions (issue 18): lists filtered by scope; record 1 does not exist; a write
+    // needs someone who may edit some record (the matrix's form body is then not JSON: 400).
+    ("GET", "/api/v1/interventions", [200; 5]),
+    ("POST", "/api/v1/interventions", [401, 403, 400, 400, 400]),
+    ("GET", "/api/v1/interventions/{id}", [404; 5]),
+    ("POST", "/api/v1/interventions/{id}/workflow", [401, 403, 400, 400, 400]),
 ];
 
 #[test]
@@ -475,6 +481,8 @@ fn every_route_answers_every_role_as_the_policy_says() {
             "/api/v1/strategies/{id}" => "/api/v1/strategies/cmms-2021".to_owned(),
             "/api/v1/activities/{*id}" => format!("/api/v1/activities/{activity}"),
             "/api/v1/statistics/{series}" => "/api/v1/statistics/NO-SUCH-SERIES".to_owned(),
+            "/api/v1/interventions/{id}" => "/api/v1/interventions/1".to_owned(),
+            "/api/v1/interventions/{id}/workflow" => "/api/v1/interventions/1/workflow".to_owned(),
             other => {
                 assert!(!other.contains('{'), "{other}: give the matrix a concrete path");
                 other.to_owned()

@@ -14,6 +14,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_title_key", include_str!("../../migrations/postgres/0006_title_key.sql")),
     ("0007_fact_segment", include_str!("../../migrations/postgres/0007_fact_segment.sql")),
     ("0008_accounts", include_str!("../../migrations/postgres/0008_accounts.sql")),
+    ("0009_interventions", include_str!("../../migrations/postgres/0009_interventions.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

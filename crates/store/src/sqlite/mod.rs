@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_title_key", include_str!("../../migrations/sqlite/0006_title_key.sql")),
     ("0007_fact_segment", include_str!("../../migrations/sqlite/0007_fact_segment.sql")),
     ("0008_accounts", include_str!("../../migrations/sqlite/0008_accounts.sql")),
+    ("0009_interventions", include_str!("../../migrations/sqlite/0009_interventions.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).

@@ -20,11 +20,13 @@
 //! (`../shared/data/iati/` on both backends), `copy.rs` (`copy_database`), `segments.rs` (fact segments equal the facts), `opening.rs`
 //! (PostgreSQL's connection errors; a newer schema refused on both), `text.rs` (text that
 //! means something to a database comes back as published), `accounts.rs` (organisations, people,
-//! sessions, tokens, the audit trail).
+//! sessions, tokens, the audit trail), `interventions.rs` (interventions entered in Senda, read
+//! through the policy's scope, their review workflow).
 
 mod accounts;
 mod copy;
 mod import;
+mod interventions;
 mod opening;
 mod overrides;
 mod paging;
