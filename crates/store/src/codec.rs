@@ -27,7 +27,14 @@ fn corrupt(record: &str, e: impl std::fmt::Display) -> StoreError {
 pub fn encode(a: &Activity) -> Result<Encoded, StoreError> {
     let id = a.iati_identifier.as_str();
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let doc = pack(a, id, &mut h)?;
+    // The fingerprint leaves `last-updated-datetime` out: a file regenerated with new
+    // timestamps and nothing else leaves its activities unchanged (only the stored timestamp
+    // moves). Postcard writes fields in order, so the timestamp's bytes follow those of the
+    // four fields before it.
+    let before = postcard::to_stdvec(&(&a.iati_identifier, &a.iati_version, &a.default_language, &a.default_currency))
+        .map_err(|e| corrupt(id, e))?;
+    let stamp = postcard::to_stdvec(&a.last_updated).map_err(|e| corrupt(id, e))?;
+    let doc = pack_skipping(a, id, &mut h, Some((&before, &stamp)))?;
     h.update(&[0]);
     let transactions = pack(&a.transactions, id, &mut h)?;
     Ok(Encoded { doc, transactions, fingerprint: h.digest128() })
@@ -56,6 +63,17 @@ thread_local! {
 /// `lz4_flex::compress_prepend_size(postcard::to_stdvec(v))` (a little-endian `u32`
 /// uncompressed size, then an LZ4 block), read by [`decode`].
 fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str, h: &mut xxhash_rust::xxh3::Xxh3) -> Result<Vec<u8>, StoreError> {
+    pack_skipping(v, id, h, None)
+}
+
+/// [`pack`], leaving out of the hash the bytes `skip.1` when they follow `skip.0` at the start
+/// of the postcard form (else everything is hashed).
+fn pack_skipping<T: serde::Serialize + ?Sized>(
+    v: &T,
+    id: &str,
+    h: &mut xxhash_rust::xxh3::Xxh3,
+    skip: Option<(&[u8], &[u8])>,
+) -> Result<Vec<u8>, StoreError> {
     SCRATCH.with_borrow_mut(|slot| {
         let s = slot.get_or_insert_with(|| Scratch {
             postcard: Vec::new(),
@@ -66,7 +84,13 @@ fn pack<T: serde::Serialize + ?Sized>(v: &T, id: &str, h: &mut xxhash_rust::xxh3
         let mut b = std::mem::take(&mut s.postcard);
         b.clear();
         let b = postcard::to_extend(v, b).map_err(|e| corrupt(id, e))?;
-        h.update(&b);
+        match skip {
+            Some((before, left_out)) if b.starts_with(before) && b[before.len()..].starts_with(left_out) => {
+                h.update(before);
+                h.update(&b[before.len() + left_out.len()..]);
+            }
+            _ => h.update(&b),
+        }
         let size = u32::try_from(b.len()).map_err(|_| corrupt(id, "value larger than 4 GB"))?;
         let max = 4 + get_maximum_output_size(b.len());
         if s.out.len() < max {
@@ -177,6 +201,22 @@ mod tests {
         // A transaction moved into the activity's part would not be the same activity.
         let c = activity("XM-TEST-1", "Disbursement for shelters", 2);
         assert_ne!(encode(&c).expect("encode").fingerprint, same);
+    }
+
+    #[test]
+    fn the_fingerprint_leaves_the_last_updated_timestamp_out_and_nothing_else() {
+        let mut a = activity("XM-TEST-1", "Disbursement for shelters", 1);
+        a.last_updated = Some("2024-01-01T00:00:00Z".into());
+        let f = encode(&a).expect("encode").fingerprint;
+        a.last_updated = Some("2026-12-07T06:00:00Z".into());
+        assert_eq!(encode(&a).expect("encode").fingerprint, f, "a new timestamp alone: the same activity");
+        a.last_updated = None;
+        assert_eq!(encode(&a).expect("encode").fingerprint, f, "no timestamp: the same activity");
+        a.default_language = Some("es".into());
+        assert_ne!(encode(&a).expect("encode").fingerprint, f, "a field before the timestamp counts");
+        let mut b = activity("XM-TEST-1", "Disbursement for shelters", 1);
+        b.hierarchy = Some(2);
+        assert_ne!(encode(&b).expect("encode").fingerprint, f, "a field after it counts");
     }
 
     #[test]

@@ -416,16 +416,20 @@ impl ImportTx for PgTx<'_> {
         Ok(())
     }
 
-    fn touch(&mut self, id: i64, path: &str, ordinal: u64) -> Result<(), StoreError> {
+    fn touch(&mut self, id: i64, path: &str, ordinal: u64, item: &ImportItem) -> Result<(), StoreError> {
         self.flush_if_any()?;
         let p = path.to_owned();
+        let r = &item.row;
+        let (lu, utc) = (item.opt(r.last_updated), item.s(r.last_updated_utc));
+        let u = utc.to_owned();
         self.note(id, |e| {
             e.source_path = p;
             e.source_ordinal = ordinal;
+            e.last_updated_utc = u;
         });
         self.s.execute(
-            "UPDATE activity SET source_path = $2, source_ordinal = $3 WHERE id = $1",
-            &[&id, &path, &(ordinal as i64)],
+            "UPDATE activity SET source_path = $2, source_ordinal = $3, last_updated = $4, last_updated_utc = $5 WHERE id = $1",
+            &[&id, &path, &(ordinal as i64), &lu, &utc],
         )?;
         Ok(())
     }

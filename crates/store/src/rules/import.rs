@@ -44,9 +44,10 @@ pub trait ImportTx {
     fn replace_activity(&mut self, id: i64, file: &FileRecord, item: &ImportItem) -> Result<(), StoreError>;
     /// Writes the child rows of `item` for row `id` (which has none).
     fn insert_children(&mut self, id: i64, item: &ImportItem) -> Result<(), StoreError>;
-    /// Records that row `id`'s content now comes from `path`, position `ordinal` (nothing else
-    /// changes).
-    fn touch(&mut self, id: i64, path: &str, ordinal: u64) -> Result<(), StoreError>;
+    /// Records that row `id`'s content now comes from `path`, position `ordinal`, and carries
+    /// `item`'s `last-updated-datetime` (its content is the same, timestamps aside: the
+    /// fingerprint leaves them out; nothing else changes).
+    fn touch(&mut self, id: i64, path: &str, ordinal: u64, item: &ImportItem) -> Result<(), StoreError>;
     /// Where row `id` comes from: (path, position).
     fn source_of(&mut self, id: i64) -> Result<(String, u64), StoreError>;
     /// Forgets the duplicate copies recorded for `path` (they are recorded again as it is read).
@@ -216,7 +217,7 @@ pub fn import_file<T: ImportTx + ?Sized>(
             push_unique(&mut out.reread, others);
             seen.push(*id);
             if *fingerprint == item.fingerprint {
-                tx.touch(*id, &file.path, item.ordinal)?;
+                tx.touch(*id, &file.path, item.ordinal, &item)?;
                 wrote = true;
                 claimed.insert(*id, item.transaction_count);
                 out.unchanged += 1;
@@ -263,8 +264,10 @@ pub fn import_file<T: ImportTx + ?Sized>(
                 }
                 seen.push(e.id);
                 if e.fingerprint == item.fingerprint {
-                    if e.source_ordinal != item.ordinal {
-                        tx.touch(e.id, &file.path, item.ordinal)?;
+                    // The same content: only its position, or its timestamp (a file
+                    // regenerated with new timestamps and nothing else), may have moved.
+                    if e.source_ordinal != item.ordinal || e.last_updated_utc != item.s(item.row.last_updated_utc) {
+                        tx.touch(e.id, &file.path, item.ordinal, &item)?;
                         wrote = true;
                     }
                     claimed.insert(e.id, item.transaction_count);
@@ -286,7 +289,7 @@ pub fn import_file<T: ImportTx + ?Sized>(
                     tx.record_copies(ident, &file.path, &e.source_path)?;
                     if e.fingerprint == item.fingerprint {
                         // An identical copy: nothing to write but where it now comes from.
-                        tx.touch(e.id, &file.path, item.ordinal)?;
+                        tx.touch(e.id, &file.path, item.ordinal, &item)?;
                         wrote = true;
                         if !same_file {
                             taken.insert(e.id);
@@ -378,9 +381,10 @@ pub fn import_file<T: ImportTx + ?Sized>(
     // Cached views depend on the activities only: a file read again without a change to
     // them (`--force`, a reader upgrade) leaves the generation, and the caches, alone.
     if wrote || out.removed > 0 {
-        // The facts of every row written or deleted changed: their segments are stale.
-        let mut segments: Vec<u32> = seen
-            .iter()
+        // The facts of every row written or deleted changed: their segments are stale (rows
+        // found unchanged, or only touched, keep theirs).
+        let mut segments: Vec<u32> = written
+            .keys()
             .chain(&deleted)
             .map(|&id| senda_core::facts::segment_of(u32::try_from(id).unwrap_or(u32::MAX)))
             .collect();

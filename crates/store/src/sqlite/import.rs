@@ -154,10 +154,13 @@ impl ImportTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn touch(&mut self, id: i64, path: &str, ordinal: u64) -> Result<(), StoreError> {
+    fn touch(&mut self, id: i64, path: &str, ordinal: u64, item: &ImportItem) -> Result<(), StoreError> {
+        let r = &item.row;
         self.0
-            .prepare_cached("UPDATE activity SET source_path=?2, source_ordinal=?3 WHERE id=?1")?
-            .execute(params![id, path, ordinal as i64])?;
+            .prepare_cached(
+                "UPDATE activity SET source_path=?2, source_ordinal=?3, last_updated=?4, last_updated_utc=?5 WHERE id=?1",
+            )?
+            .execute(params![id, path, ordinal as i64, item.opt(r.last_updated), item.s(r.last_updated_utc)])?;
         Ok(())
     }
 

@@ -391,3 +391,34 @@ fn a_copy_that_could_not_take_over_does_when_its_file_is_back() {
         assert_eq!(title(&*db2, "XM-DUP"), "copy in g");
     });
 }
+
+/// Issue 20 item 12: a file regenerated with only new timestamps (`last-updated-datetime`,
+/// `generated-datetime`) leaves its activities unchanged: no fact is rewritten (no segment goes
+/// stale), and only the stored timestamp moves, which the duplicate rule then uses.
+#[test]
+fn a_file_regenerated_with_only_new_timestamps_changes_nothing_but_the_timestamp() {
+    for_each_backend(|b| {
+        let mut db = b.db();
+        let dir = data_dir();
+        let a = write(dir.path(), "a.xml", doc("2.03", &dated_copy("2024-01-01T00:00:00Z", "Copy A", "100")));
+        let r1 = import(&mut *db, std::slice::from_ref(&a));
+        assert_eq!(r1.created, 1, "{}", dump(&r1));
+        let segments = db.fact_segment_states().expect("states");
+
+        // The publisher regenerates the file: new timestamps, nothing else.
+        let again = doc("2.03", &dated_copy("2026-01-01T00:00:00Z", "Copy A", "100"))
+            .replace("generated-datetime=\"2024-01-01T00:00:00Z\"", "generated-datetime=\"2026-12-07T06:00:00Z\"");
+        write(dir.path(), "a.xml", again);
+        let r2 = import(&mut *db, std::slice::from_ref(&a));
+        assert_eq!((r2.created, r2.updated, r2.unchanged), (0, 0, 1), "{}", dump(&r2));
+        assert_eq!(db.fact_segment_states().expect("states"), segments, "no fact rewritten: no segment stale");
+
+        // The stored timestamp moved: a copy dated between the old and the new one loses.
+        let c = write(dir.path(), "b.xml", doc("2.03", &dated_copy("2025-01-01T00:00:00Z", "Copy B", "999")));
+        let r3 = import(&mut *db, &[a.clone(), c]);
+        assert_eq!(r3.updated, 0, "{}", dump(&r3));
+        let rows = list(&*db, &all());
+        assert_eq!(rows.len(), 1);
+        assert!(rows[0].contains("Copy A"), "the newer copy (2026, from a.xml) stays: {rows:?}");
+    });
+}
