@@ -100,3 +100,16 @@ fn a_bad_file_names_every_field_and_saves_nothing() {
     let o = senda(&db, &["intervention", "add", "--file", txt.to_str().expect("path")]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("*.json or *.toml"));
 }
+
+#[test]
+fn the_readme_example_is_a_valid_record() {
+    let readme = include_str!("../../../../README.md");
+    let start = readme.find("```toml\norganisation = ").expect("the README has the example") + "```toml\n".len();
+    let end = start + readme[start..].find("```").expect("the example ends");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("campaign.toml");
+    std::fs::write(&file, &readme[start..end]).expect("write");
+    let strategies = senda_core::Strategy::all_builtin().expect("strategies");
+    let i = senda::interventions::parse_file(&file, &strategies).expect("read").expect("a valid record");
+    assert_eq!(i.instrument, senda_core::intervention::Instrument::PublicMessaging);
+}
