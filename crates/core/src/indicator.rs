@@ -148,6 +148,24 @@ impl IndicatorDef {
         if lang.starts_with("es") { &self.name_es } else { &self.name }
     }
 
+    /// The rule for a reported value, the same on every way in (results files, the API):
+    /// every indicator counts or measures something (people, encounters, days, percent), so
+    /// none is negative; a change is a later value, not a negative one.
+    pub fn check_value(&self, value: Decimal) -> Result<(), String> {
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(format!("{value} is negative; {} is counted in {}", self.code, self.unit));
+        }
+        Ok(())
+    }
+
+    /// The rule for a ratio's denominator (results files, the API): greater than 0.
+    pub fn check_denominator(denominator: Decimal) -> Result<(), String> {
+        if denominator.is_sign_negative() || denominator.is_zero() {
+            return Err(format!("{denominator}: a denominator is greater than 0"));
+        }
+        Ok(())
+    }
+
     /// Checks a value's disaggregation against the declared dimensions; returns what is wrong.
     pub fn check_disaggregation(&self, d: &Disaggregation) -> Result<(), String> {
         for (k, v) in d {

@@ -520,6 +520,19 @@ pub fn parse_results(file: &str, bytes: &[u8], strategy: &Strategy) -> Result<Pa
                     continue;
                 }
             };
+            // The same rules as the API (`IndicatorDef::check_value`, `check_denominator`).
+            if let Err(m) = def.check_value(value) {
+                diags.push(diag(
+                    Severity::Error,
+                    "negative-value",
+                    file,
+                    row,
+                    vc.col as u64 + 1,
+                    &layout.names[vc.col],
+                    format!("{m}; the value is not stored"),
+                ));
+                continue;
+            }
             let ratio = def.over_places == Aggregation::RatioOfSums || def.over_time == Aggregation::RatioOfSums;
             let den_raw = vc.denominator_col.map(cell).unwrap_or("");
             let denominator = if den_raw.is_empty() {
@@ -527,7 +540,21 @@ pub fn parse_results(file: &str, bytes: &[u8], strategy: &Strategy) -> Result<Pa
             } else {
                 let dcol = vc.denominator_col.unwrap_or(0);
                 match parse_number(den_raw) {
-                    Ok(v) if ratio => Some(v),
+                    Ok(v) if ratio => match senda_core::indicator::IndicatorDef::check_denominator(v) {
+                        Ok(()) => Some(v),
+                        Err(m) => {
+                            diags.push(diag(
+                                Severity::Error,
+                                "invalid-denominator",
+                                file,
+                                row,
+                                dcol as u64 + 1,
+                                &layout.names[dcol],
+                                format!("{m}; the value is not stored"),
+                            ));
+                            continue;
+                        }
+                    },
                     Ok(_) => {
                         diags.push(diag(
                             Severity::Warning,

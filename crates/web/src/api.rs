@@ -930,19 +930,12 @@ async fn post_results(
             .ok_or_else(|| bad("kind", format!("{:?}: expected baseline, target or actual", v.kind)))?;
         // The same number rule as files (docs/indicators.md): `1234.5`, `1,234`; never `1e5`.
         let value = senda_stats::number::parse_number(&v.value).map_err(|e| bad("value", e.to_string()))?;
-        // Every indicator counts or measures something (people, encounters, days, percent):
-        // none is negative; a change is a later value, not a negative one.
-        if value.is_sign_negative() && !value.is_zero() {
-            return Err(
-                bad("value", format!("{:?} is negative; {} is counted in {}", v.value, def.code, def.unit)).into()
-            );
-        }
+        // The rules files follow too (`IndicatorDef::check_value`, `check_denominator`).
+        def.check_value(value).map_err(|m| bad("value", m))?;
         let denominator = match &v.denominator {
             Some(d) => {
                 let d2 = senda_stats::number::parse_number(d).map_err(|e| bad("denominator", e.to_string()))?;
-                if d2.is_sign_negative() || d2.is_zero() {
-                    return Err(bad("denominator", format!("{d:?}: a denominator is greater than 0")).into());
-                }
+                senda_core::indicator::IndicatorDef::check_denominator(d2).map_err(|m| bad("denominator", m))?;
                 Some(d2)
             }
             None => None,

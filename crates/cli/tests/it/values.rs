@@ -403,3 +403,28 @@ fn findings_of_the_bad_input_trial_stay_fixed() {
         String::from_utf8_lossy(&out)
     );
 }
+
+/// Issue 20 item 8 (the rest): a results file follows the API's rules for values (none is
+/// negative) and denominators (greater than 0), with the row and column named; the other rows
+/// are kept.
+#[test]
+fn results_files_refuse_negative_values_and_denominators_of_zero_as_the_api_does() {
+    let (dir, mut store) = db();
+    let text = "indicator,country,admin1,period,kind,value,denominator,sex,note
+LOE5-1,GT,,FY2023,actual,-5,,,
+LOE5-1,HN,,FY2023,actual,7,,,
+LOE3-2,GT,,FY2023,actual,3,0,,
+LOE3-2,SV,,FY2023,actual,3,-4,,
+LOE3-2,HN,,FY2023,actual,3,10,,
+";
+    let f = write(dir.path(), "results-signs.csv", text);
+    let r = import_values(&mut store, std::slice::from_ref(&f), &Dataset::Results(&cmms())).expect("import");
+    let at =
+        |code: &str| r.diagnostics.iter().filter(|d| d.code == code).map(|d| (d.line, d.column)).collect::<Vec<_>>();
+    assert_eq!(at("negative-value"), [(2, 6)], "{:?}", r.diagnostics);
+    assert_eq!(at("invalid-denominator"), [(4, 7), (5, 7)], "{:?}", r.diagnostics);
+    let stored = store.observations(&ObservationFilter::default()).expect("rows");
+    let places: Vec<String> = stored.iter().map(|s| s.observation.place.to_string()).collect();
+    assert_eq!(places.len(), 2, "only the good rows: {places:?}");
+    assert!(places.contains(&"HN".to_owned()));
+}
