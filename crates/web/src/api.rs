@@ -674,6 +674,7 @@ pub struct IndicatorQuery {
     #[param(pattern = "^(cmms-2021|rc-2021)?$")]
     pub strategy: Option<String>,
     /// One country (ISO 3166-1 alpha-2); default: the strategy's focus countries together.
+    #[param(pattern = "^([A-Za-z]{2})?$")]
     pub country: Option<String>,
     /// One department (ISO 3166-2, e.g. GT-GU).
     pub department: Option<String>,
@@ -751,6 +752,7 @@ async fn statistics(State(state): St) -> Result<Json<serde_json::Value>, ApiErro
 #[into_params(parameter_in = Query)]
 pub struct StatisticQuery {
     /// One country (ISO 3166-1 alpha-2).
+    #[param(pattern = "^([A-Za-z]{2})?$")]
     pub country: Option<String>,
 }
 
