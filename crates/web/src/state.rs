@@ -274,7 +274,11 @@ impl AppState {
                 Ok(l)
             })
             .await?;
-        if let Ok(mut last) = self.cache.last_facts.lock() {
+        // Remembered for the next generation's load (only when this one is new: requests of the
+        // same generation do not rewrite it).
+        if let Ok(mut last) = self.cache.last_facts.lock()
+            && !last.as_ref().is_some_and(|l| Arc::ptr_eq(l, &loaded))
+        {
             *last = Some(Arc::clone(&loaded));
         }
         if loaded.counts.2 > 0 && !self.cache.refreshing.swap(true, std::sync::atomic::Ordering::SeqCst) {
@@ -296,6 +300,11 @@ impl AppState {
     /// What reports need to know of each activity under `strategy` (once per generation).
     pub async fn infos(&self, strategy: &str) -> Result<Arc<ActivityClasses>, WebError> {
         let facts = self.facts().await?;
+        self.infos_of(strategy, facts).await
+    }
+
+    /// [`AppState::infos`] made from `facts` already loaded for this generation.
+    async fn infos_of(&self, strategy: &str, facts: Arc<LoadedFacts>) -> Result<Arc<ActivityClasses>, WebError> {
         let st = strategy.to_owned();
         self.cached(format!("infos|{strategy}"), move |s| {
             let t0 = std::time::Instant::now();
@@ -323,7 +332,9 @@ impl AppState {
             filters.iter().map(|(d, v)| (d.name().to_owned(), v.clone())).collect();
         fk.sort();
         let key = format!("report|{strategy}|{dims:?}|{calendar_year}|{fk:?}");
-        let (facts, infos) = tokio::try_join!(self.facts(), self.infos(strategy))?;
+        // The facts once: the activity classes are made from them.
+        let facts = self.facts().await?;
+        let infos = self.infos_of(strategy, Arc::clone(&facts)).await?;
         self.cached_with(key, || async {
             let _permit =
                 self.cache.permits.acquire().await.map_err(|_| WebError::Internal("semaphore closed".into()))?;
