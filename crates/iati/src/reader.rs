@@ -946,6 +946,8 @@ pub struct ActivityReader<R: BufRead> {
     buf: Vec<u8>,
     file: String,
     version: Option<CompactString>,
+    /// `iati-activities/@generated-datetime`, normalised to UTC RFC 3339.
+    generated: Option<CompactString>,
     namespaces: Vec<(String, std::sync::Arc<str>)>,
     root_seen: bool,
     /// The root element's end tag was read: only comments, processing instructions and
@@ -1007,6 +1009,7 @@ impl<R: BufRead> ActivityReader<R> {
             buf: Vec::with_capacity(64 * 1024),
             file: file.to_owned(),
             version: None,
+            generated: None,
             namespaces: Vec::new(),
             root_seen: false,
             root_closed: false,
@@ -1056,6 +1059,13 @@ impl<R: BufRead> ActivityReader<R> {
     /// The file's `iati-activities/@version`, once the root element has been read.
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
+    }
+
+    /// The file's `iati-activities/@generated-datetime` (when the publisher generated it),
+    /// normalised to UTC RFC 3339 (`2024-01-31T22:00:00Z`), once the root element has been
+    /// read; `None` when absent or not a date-time (that is an `invalid-datetime` warning).
+    pub fn generated_datetime(&self) -> Option<&str> {
+        self.generated.as_deref()
     }
 
     /// Bytes of the decoded stream consumed so far.
@@ -1252,6 +1262,18 @@ impl<R: BufRead> ActivityReader<R> {
                         let val = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
                         if key == "version" {
                             self.version = Some(CompactString::from(val.trim_ws())).filter(|v| !v.is_empty());
+                        } else if key == "generated-datetime" {
+                            let mut norm = String::new();
+                            if senda_core::codes::normalise_datetime_into(&val, &mut norm) {
+                                self.generated = Some(norm.into());
+                            } else {
+                                self.file_diag(
+                                    Severity::Warning,
+                                    "invalid-datetime",
+                                    format!("generated-datetime \"{val}\" is not an ISO 8601 date-time: ignored"),
+                                    pos,
+                                );
+                            }
                         } else if let Some(p) = key.strip_prefix("xmlns:") {
                             self.namespaces.push((p.to_owned(), val.as_str().into()));
                         }
@@ -2888,6 +2910,24 @@ fn internal() -> FatalError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_datetime_is_read_normalised_to_utc() {
+        let read = |root: &str| {
+            let doc = format!("<iati-activities version=\"2.03\" {root}></iati-activities>");
+            let mut r = ActivityReader::new(doc.as_bytes(), "f.xml");
+            while r.next_activity().expect("readable").is_some() {}
+            (
+                r.generated_datetime().map(str::to_owned),
+                r.file_diagnostics.iter().map(|d| d.code.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(read("generated-datetime=\"2024-03-01T10:00:00-05:00\"").0.as_deref(), Some("2024-03-01T15:00:00Z"));
+        assert_eq!(read("").0, None);
+        let (none, codes) = read("generated-datetime=\"yesterday\"");
+        assert_eq!(none, None);
+        assert_eq!(codes, ["invalid-datetime"]);
+    }
 
     #[test]
     fn known_names_match_the_list() {
