@@ -84,6 +84,12 @@ pub enum Problem {
     HistoryOrder,
     /// No organisation with this id.
     UnknownOrganisation(i64),
+    /// No intervention with this id (that the reader sees).
+    UnknownIntervention(i64),
+    /// A contribution names neither a line of effort nor an intervention.
+    NoTarget,
+    /// Money given on a contribution that is not resources mobilised as money.
+    OnlyForMoney(String),
     /// A warning, not an error: no imported activity has this `iati-identifier` yet; the
     /// link is kept and takes effect when it is imported.
     LinkPending(String),
@@ -211,6 +217,16 @@ impl Problem {
             Problem::HistoryOrder => "the history's dates must be in order".into(),
             Problem::UnknownOrganisation(id) if es => format!("no hay ninguna organización con id {id}"),
             Problem::UnknownOrganisation(id) => format!("no organisation has id {id}"),
+            Problem::UnknownIntervention(id) if es => format!("no hay ninguna intervención con id {id}"),
+            Problem::UnknownIntervention(id) => format!("no intervention has id {id}"),
+            Problem::NoTarget if es => "indique la línea de acción (line_of_effort), la intervención (intervention) o ambas".into(),
+            Problem::NoTarget => "give the line of effort (line_of_effort), the intervention (intervention) or both".into(),
+            Problem::OnlyForMoney(form) if es => {
+                format!("solo para recursos movilizados en dinero (form = \"money\"); esta contribución es {form}")
+            }
+            Problem::OnlyForMoney(form) => {
+                format!("is only for resources mobilised as money (form = \"money\"); this contribution is {form}")
+            }
             Problem::LinkPending(v) if es => format!(
                 "ninguna actividad importada tiene el iati-identifier {v:?} todavía: el vínculo se guarda y vale cuando se importe"
             ),
