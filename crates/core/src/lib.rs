@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod activity;
 pub mod attribution;
 pub mod codes;
+pub mod contribution;
 pub mod country_codes;
 pub mod diagnostic;
 pub mod facts;
