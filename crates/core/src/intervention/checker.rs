@@ -103,6 +103,7 @@ const TOP_FIELDS: &[&str] = &[
     "population_groups",
     "status",
     "money",
+    "not_for_publication",
     "diplomacy",
     "foreign_assistance",
     "public_messaging",
@@ -523,6 +524,19 @@ impl Checker {
             }
         }
 
+        let mut not_for_publication: Vec<Restricted> = Vec::new();
+        for (f, rv) in self.list(m, "", "not_for_publication", false) {
+            let Some(s) = self.text_value(rv, &f, 100) else { continue };
+            match Restricted::parse(&s) {
+                None => self.err(f, Problem::NotOneOf { value: s, allowed: Restricted::words() }),
+                Some(r) if not_for_publication.contains(&r) => self.err(f, Problem::Duplicate(s)),
+                Some(r) => match instrument {
+                    Some(i) if !r.applies_to(i) => self.err(f, Problem::OtherInstrument(i.as_str().to_owned())),
+                    _ => not_for_publication.push(r),
+                },
+            }
+        }
+
         // The instrument's section: present for the instrument chosen, absent for the others.
         let mut details = None;
         for other in Instrument::ALL {
@@ -556,6 +570,7 @@ impl Checker {
             population_groups,
             status: status?,
             money,
+            not_for_publication,
             details: details?,
         })
     }

@@ -364,12 +364,69 @@ pub struct Intervention {
     /// Money (budget, commitments, disbursements); none for foreign assistance.
     #[serde(default)]
     pub money: Vec<MoneyEntry>,
+    /// Fields not for publication (sensitive): shown only to those who may edit or review the
+    /// record ([`super::Sight`]); withheld from everyone else by the store's reads.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_for_publication: Vec<Restricted>,
     /// The instrument's own fields.
     #[serde(flatten)]
     pub details: Details,
 }
 
+word_enum!(
+    /// A field that can be marked not for publication (issue 18, item 8): free text that may
+    /// carry what a partner government said in confidence.
+    Restricted {
+        /// The description (both languages).
+        Description = "description",
+        /// A diplomatic engagement's ask or commitment, in words.
+        DiplomacyAsk = "diplomacy_ask",
+        /// The notes of a diplomatic engagement's dated history.
+        DiplomacyNotes = "diplomacy_notes",
+    }
+);
+
+impl Restricted {
+    /// Whether the field exists on records of `instrument`.
+    pub fn applies_to(self, instrument: Instrument) -> bool {
+        match self {
+            Restricted::Description => true,
+            Restricted::DiplomacyAsk | Restricted::DiplomacyNotes => instrument == Instrument::Diplomacy,
+        }
+    }
+}
+
 impl Intervention {
+    /// Whether `field` is marked not for publication.
+    pub fn is_restricted(&self, field: Restricted) -> bool {
+        self.not_for_publication.contains(&field)
+    }
+
+    /// Empties every field marked not for publication that holds something (an ask becomes
+    /// empty text, notes and descriptions absent) and says which ones it emptied. The result
+    /// is for showing only: it would not pass the checker again.
+    pub fn withhold(&mut self) -> Vec<Restricted> {
+        let mut out = Vec::new();
+        for f in self.not_for_publication.clone() {
+            let emptied = match (f, &mut self.details) {
+                (Restricted::Description, _) => {
+                    let had = self.description.en.is_some() || self.description.es.is_some();
+                    self.description = Bilingual::default();
+                    had
+                }
+                (Restricted::DiplomacyAsk, Details::Diplomacy(d)) => !std::mem::take(&mut d.ask).is_empty(),
+                (Restricted::DiplomacyNotes, Details::Diplomacy(d)) => {
+                    d.history.iter_mut().fold(false, |had, e| e.note.take().is_some() || had)
+                }
+                _ => false,
+            };
+            if emptied {
+                out.push(f);
+            }
+        }
+        out
+    }
+
     /// The line-of-effort ids, in the order given.
     pub fn line_ids(&self) -> Vec<&str> {
         self.lines_of_effort.iter().map(|l| l.line_of_effort.as_str()).collect()

@@ -67,3 +67,61 @@ pub fn may_move(principal: &Principal, owner: i64, from: Workflow, to: Workflow)
     let action = from.action_to(to)?;
     Ok(decide(principal, action, Resource::Record { owner: Some(owner), published: from.published() }))
 }
+
+/// The policy's answer to `principal` changing the content of a record of `owner` now in
+/// `workflow` (`senda intervention`'s and the web's edits): a write of that record, and past
+/// the draft a review's write too (an approval), so an organisation's editors change their
+/// record while it is a draft (a record returned to them is a draft again) and a coordinator
+/// at any time. Moving a record to another organisation needs this answer for both owners.
+pub fn may_edit(principal: &Principal, owner: i64, workflow: Workflow) -> Decision {
+    let record = Resource::Record { owner: Some(owner), published: workflow.published() };
+    let write = decide(principal, Action::Write, record);
+    if !write.allowed() || workflow == Workflow::Draft {
+        return write;
+    }
+    decide(principal, Action::Approve, record)
+}
+
+/// Who sees the fields marked not for publication ([`super::Restricted`]): those who may edit
+/// or review the record (derived from [`decide`]: a write of a draft of its organisation).
+/// Everyone else (the public, viewers, other partners) gets them withheld.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sight {
+    /// Every record's (coordinators, administrators; the command line).
+    All,
+    /// The records of this organisation (its partner editors).
+    Own(i64),
+    /// No record's.
+    Nothing,
+}
+
+impl Sight {
+    /// The sight of `principal`, from the policy.
+    pub fn of(principal: &Principal) -> Sight {
+        let other = Resource::Record { owner: Some(i64::MIN), published: false };
+        if decide(principal, Action::Write, other).allowed() {
+            return Sight::All;
+        }
+        match principal {
+            Principal::Person(c) => match c.organisation_id {
+                Some(org)
+                    if decide(principal, Action::Write, Resource::Record { owner: Some(org), published: false })
+                        .allowed() =>
+                {
+                    Sight::Own(org)
+                }
+                _ => Sight::Nothing,
+            },
+            Principal::Anonymous => Sight::Nothing,
+        }
+    }
+
+    /// Whether a record of `owner` is shown whole.
+    pub fn sees(self, owner: i64) -> bool {
+        match self {
+            Sight::All => true,
+            Sight::Own(org) => org == owner,
+            Sight::Nothing => false,
+        }
+    }
+}

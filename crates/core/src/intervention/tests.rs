@@ -259,3 +259,68 @@ fn the_workflow_asks_the_policy() {
 fn the_currency_list_is_sorted() {
     assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
 }
+
+fn person(id: i64, org: Option<i64>, role: Role) -> Principal {
+    Principal::Person(Caller {
+        person_id: id,
+        email: format!("p{id}@x.org"),
+        organisation_id: org,
+        role,
+        token_id: None,
+    })
+}
+
+#[test]
+fn editing_asks_the_policy_for_the_record_and_its_state() {
+    use Workflow::*;
+    let editor = person(1, Some(3), Role::PartnerEditor);
+    let coord = person(2, None, Role::Coordinator);
+    let viewer = person(3, Some(3), Role::Viewer);
+    assert_eq!(may_edit(&editor, 3, Draft), Decision::Allow);
+    assert_eq!(may_edit(&editor, 4, Draft), Decision::Deny, "another organisation's record");
+    for w in [Submitted, Approved, Published] {
+        assert_eq!(may_edit(&editor, 3, w), Decision::Deny, "past the draft: {w}");
+        assert_eq!(may_edit(&coord, 3, w), Decision::Allow, "a coordinator, {w}");
+    }
+    assert_eq!(may_edit(&viewer, 3, Draft), Decision::Deny);
+    assert_eq!(may_edit(&Principal::Anonymous, 3, Draft), Decision::SignIn);
+}
+
+fn diplomacy_with_secrets() -> Value {
+    serde_json::json!({"organisation": 3, "instrument": "diplomacy", "countries": ["GT"],
+        "start": "2024-01-01", "status": "active", "title": {"en": "Asylum capacity"},
+        "description": {"en": "Talks with the vice-minister"},
+        "lines_of_effort": [{"line_of_effort": "LOE2", "reason": "asylum"}],
+        "not_for_publication": ["diplomacy_ask", "diplomacy_notes"],
+        "diplomacy": {"counterpart": "MINEX", "counterpart_kind": "government", "ask": "Double the asylum officers",
+           "history": [{"date": "2024-01-01", "status": "raised", "note": "said yes in private"}]}})
+}
+
+#[test]
+fn restricted_fields_are_withheld_from_who_may_not_edit() {
+    let i = with(|c| parse_value(&diplomacy_with_secrets(), c)).expect("valid");
+    assert!(i.is_restricted(Restricted::DiplomacyAsk));
+    let back = with(|c| parse_value(&serde_json::to_value(&i).expect("json"), c)).expect("round trip");
+    assert_eq!(back, i);
+    let mut shown = i.clone();
+    assert_eq!(shown.withhold(), [Restricted::DiplomacyAsk, Restricted::DiplomacyNotes]);
+    let text = serde_json::to_string(&shown).expect("json");
+    assert!(!text.contains("asylum officers") && !text.contains("in private"), "{text}");
+    assert!(text.contains("vice-minister"), "the description is not marked");
+
+    assert_eq!(Sight::of(&person(1, Some(3), Role::PartnerEditor)), Sight::Own(3));
+    assert!(Sight::of(&person(1, Some(3), Role::PartnerEditor)).sees(3));
+    assert!(!Sight::of(&person(1, Some(4), Role::PartnerEditor)).sees(3), "another partner");
+    assert!(!Sight::of(&person(1, Some(3), Role::Viewer)).sees(3), "a viewer");
+    assert!(!Sight::of(&Principal::Anonymous).sees(3), "the public");
+    assert!(Sight::of(&person(2, None, Role::Coordinator)).sees(3));
+
+    let mut v = diplomacy_with_secrets();
+    v["instrument"] = "public_messaging".into();
+    v["public_messaging"] = serde_json::json!({"channels": ["radio"], "languages": ["es"], "audiences": ["youth"]});
+    v.as_object_mut().expect("object").remove("diplomacy");
+    assert_eq!(fields(&v), ["not_for_publication[0]", "not_for_publication[1]"], "diplomacy fields on a campaign");
+    let mut v = diplomacy_with_secrets();
+    v["not_for_publication"] = serde_json::json!(["title"]);
+    assert_eq!(fields(&v), ["not_for_publication[0]"]);
+}
