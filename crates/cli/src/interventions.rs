@@ -13,7 +13,7 @@ use clap::{Subcommand, ValueEnum};
 use senda_core::Strategy;
 use senda_core::accounts::ReadScope;
 use senda_core::intervention::{
-    Context, Details, Instrument, Intervention, Invalid, Lang, Workflow, parse_json, parse_toml,
+    Context, Details, Instrument, Intervention, Invalid, Lang, Sight, Workflow, parse_json, parse_toml,
 };
 use senda_store::accounts::Actor;
 use senda_store::interventions::{InterventionFilter, InterventionRecord, Moved};
@@ -207,7 +207,7 @@ pub fn cmd_intervention(db: &str, c: InterventionCommand) -> Result<i32> {
             }
         }
         InterventionCommand::Show { id, json } => {
-            let Some(r) = open_existing_store(db)?.intervention(id, ReadScope::Everything)? else {
+            let Some(r) = open_existing_store(db)?.intervention_seen(id, ReadScope::Everything, Sight::All)? else {
                 bail!("no intervention with id {id}");
             };
             if json {

@@ -16,7 +16,7 @@ use crate::StoreError;
 use crate::accounts::{AccountSql, Actor, Param};
 use crate::tables::Cell;
 use senda_core::accounts::ReadScope;
-use senda_core::intervention::{FieldError, Instrument, Intervention, Lang, Problem, Workflow};
+use senda_core::intervention::{FieldError, Instrument, Intervention, Lang, Problem, Sight, Workflow};
 use senda_core::{CountryCode, IatiIdentifier};
 use serde::Serialize;
 
@@ -43,6 +43,11 @@ pub struct InterventionRecord {
     pub iati_linked: Option<bool>,
     /// The record.
     pub intervention: Intervention,
+    /// Fields marked not for publication that were withheld from this reader (emptied in
+    /// `intervention`): every read but [`InterventionStore::intervention_seen`] for a reader
+    /// whose [`Sight`] covers the record withholds them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<senda_core::intervention::Restricted>,
 }
 
 /// Which interventions to list (all given conditions hold); the caller's [`ReadScope`] is
@@ -68,6 +73,21 @@ pub struct Created {
     pub id: i64,
     /// Warnings (the record is saved): a linked IATI activity not imported yet.
     pub warnings: Vec<FieldError>,
+    /// The form token had already made this record (a form posted twice): nothing written.
+    pub replayed: bool,
+}
+
+/// What an edit gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Updated {
+    /// Saved; the record as it is now (whole: the editor may see it) and warnings.
+    Done(Box<InterventionRecord>, Vec<FieldError>),
+    /// No intervention has this id.
+    NotFound,
+    /// Someone changed the record since the version the edit started from: nothing written.
+    /// The record as it is now, **whole** (fields not for publication included): show it only
+    /// to a reader whose [`Sight`] covers it, or read it again with the reader's scope.
+    Conflict(Box<InterventionRecord>),
 }
 
 /// What a workflow change gave.
@@ -114,6 +134,37 @@ pub trait InterventionStore {
         to: Workflow,
         now: i64,
     ) -> Result<Moved, StoreError>;
+    /// [`InterventionStore::create_intervention`] once per `form_token` (a web form's one-time
+    /// token, kept with the record under a unique index): a second call with the same token
+    /// writes nothing and answers the first record's id with `replayed`.
+    fn create_intervention_once(
+        &self,
+        actor: &Actor,
+        i: &Intervention,
+        form_token: &str,
+        now: i64,
+    ) -> Result<Created, StoreError>;
+    /// Replaces the content of intervention `id` with `i` if its version is still
+    /// `expected_version` (one more after); audited as `intervention.update` with the record
+    /// before and after, in the same transaction. Its workflow state does not change. The
+    /// policy is the caller's (`senda_core::intervention::may_edit`, for the owner before and
+    /// after). Errors: the organisation does not exist.
+    fn update_intervention(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        i: &Intervention,
+        now: i64,
+    ) -> Result<Updated, StoreError>;
+    /// [`InterventionStore::intervention`], with the fields not for publication shown when
+    /// `sight` (`senda_core::intervention::Sight::of` the reader) covers the record.
+    fn intervention_seen(
+        &self,
+        id: i64,
+        scope: ReadScope,
+        sight: Sight,
+    ) -> Result<Option<InterventionRecord>, StoreError>;
 }
 
 fn int(c: &Cell) -> Option<i64> {
@@ -196,7 +247,13 @@ fn scope_params(scope: ReadScope) -> (&'static str, Option<i64>) {
     }
 }
 
+/// A row as a record, the fields not for publication withheld (the default of every read).
 fn record_of(r: &[Cell]) -> Result<InterventionRecord, StoreError> {
+    record_seen(r, Sight::Nothing)
+}
+
+/// A row as a record, the fields not for publication shown only if `sight` covers its owner.
+fn record_seen(r: &[Cell], sight: Sight) -> Result<InterventionRecord, StoreError> {
     let id = r.first().and_then(int).ok_or_else(|| corrupt("intervention", "no id"))?;
     let name = format!("intervention:{id}");
     let workflow = r
@@ -205,12 +262,14 @@ fn record_of(r: &[Cell]) -> Result<InterventionRecord, StoreError> {
         .and_then(|w| Workflow::parse(&w))
         .ok_or_else(|| corrupt(&name, "unknown workflow state"))?;
     let doc = r.get(7).and_then(text).ok_or_else(|| corrupt(&name, "no document"))?;
-    let intervention: Intervention =
+    let mut intervention: Intervention =
         serde_json::from_str(&doc).map_err(|e| corrupt(&name, format!("document: {e}")))?;
     let linked = r.get(8).and_then(int).unwrap_or(0) > 0;
+    let organisation_id = r.get(1).and_then(int).ok_or_else(|| corrupt(&name, "no organisation"))?;
+    let withheld = if sight.sees(organisation_id) { Vec::new() } else { intervention.withhold() };
     Ok(InterventionRecord {
         id,
-        organisation_id: r.get(1).and_then(int).ok_or_else(|| corrupt(&name, "no organisation"))?,
+        organisation_id,
         organisation_name: r.get(2).and_then(text).unwrap_or_default(),
         workflow,
         version: r.get(4).and_then(int).unwrap_or(0),
@@ -218,69 +277,119 @@ fn record_of(r: &[Cell]) -> Result<InterventionRecord, StoreError> {
         updated_at: r.get(6).and_then(text).unwrap_or_default(),
         iati_linked: (intervention.instrument == Instrument::ForeignAssistance).then_some(linked),
         intervention,
+        withheld,
     })
 }
 
 fn read_one<S: AccountSql + ?Sized>(s: &S, id: i64) -> Result<Option<InterventionRecord>, StoreError> {
-    s.acc_query(&format!("{SELECT} WHERE i.id = ?1"), &[Param::Int(id)])?.first().map(|r| record_of(r)).transpose()
+    read_seen(s, id, Sight::Nothing)
+}
+
+fn read_seen<S: AccountSql + ?Sized>(s: &S, id: i64, sight: Sight) -> Result<Option<InterventionRecord>, StoreError> {
+    s.acc_query(&format!("{SELECT} WHERE i.id = ?1"), &[Param::Int(id)])?
+        .first()
+        .map(|r| record_seen(r, sight))
+        .transpose()
+}
+
+/// The filter columns of a record and its document.
+struct Columns {
+    countries: String,
+    lines: String,
+    start: String,
+    end: Option<String>,
+    doc: String,
+}
+
+impl Columns {
+    fn of(i: &Intervention) -> Result<Self, StoreError> {
+        Ok(Columns {
+            countries: serde_json::to_string(&i.countries.iter().map(|c| c.as_str()).collect::<Vec<_>>())
+                .unwrap_or_default(),
+            lines: serde_json::to_string(&i.line_ids()).unwrap_or_default(),
+            start: i.start.to_string(),
+            end: i.end.map(|d| d.to_string()),
+            doc: serde_json::to_string(i).map_err(|e| corrupt("intervention", format!("cannot serialise: {e}")))?,
+        })
+    }
+}
+
+fn organisation_exists<S: AccountSql + ?Sized>(s: &S, org: i64) -> Result<(), StoreError> {
+    if s.acc_query("SELECT id FROM organisation WHERE id = ?1", &[Param::Int(org)])?.is_empty() {
+        return Err(StoreError::Account {
+            field: "organisation",
+            message: Problem::UnknownOrganisation(org).message(Lang::En),
+        });
+    }
+    Ok(())
+}
+
+fn link_warnings<S: AccountSql + ?Sized>(s: &S, i: &Intervention) -> Result<Vec<FieldError>, StoreError> {
+    let mut warnings = Vec::new();
+    if let Some(link) = i.iati_identifier()
+        && !activity_exists(s, link)?
+    {
+        warnings.push(FieldError::new(
+            "foreign_assistance.iati_identifier",
+            Problem::LinkPending(link.as_str().to_owned()),
+        ));
+    }
+    Ok(warnings)
+}
+
+fn by_token<S: AccountSql + ?Sized>(s: &S, token: &str) -> Result<Option<i64>, StoreError> {
+    Ok(s.acc_query("SELECT id FROM intervention WHERE form_token = ?1", &[Param::Text(token)])?
+        .first()
+        .and_then(|r| r.first())
+        .and_then(int))
 }
 
 fn activity_exists<S: AccountSql + ?Sized>(s: &S, id: &IatiIdentifier) -> Result<bool, StoreError> {
     Ok(!s.acc_query("SELECT 1 FROM activity WHERE iati_identifier = ?1", &[Param::Text(id.as_str())])?.is_empty())
 }
 
+/// Inserts a checked record as a draft (version 1) with its audit event, inside the caller's
+/// transaction.
+fn insert<S: AccountSql + ?Sized>(
+    s: &S,
+    actor: &Actor,
+    i: &Intervention,
+    form_token: Option<&str>,
+    now: i64,
+) -> Result<Created, StoreError> {
+    let c = Columns::of(i)?;
+    let at = rfc3339(now);
+    organisation_exists(s, i.organisation)?;
+    let rows = s.acc_query(
+        "INSERT INTO intervention (organisation_id, strategy, instrument, workflow, status, title, countries, lines, \
+         start_date, end_date, iati_identifier, version, doc, created_at, updated_at, form_token) \
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,1,?12,?13,?13,?14) RETURNING id",
+        &[
+            Param::Int(i.organisation),
+            Param::Text(&i.strategy),
+            Param::Text(i.instrument.as_str()),
+            Param::Text(Workflow::Draft.as_str()),
+            Param::Text(i.status.as_str()),
+            Param::Text(i.title.get(Lang::En)),
+            Param::Text(&c.countries),
+            Param::Text(&c.lines),
+            Param::Text(&c.start),
+            c.end.as_deref().into(),
+            i.iati_identifier().map(|x| x.as_str()).into(),
+            Param::Text(&c.doc),
+            Param::Text(&at),
+            form_token.into(),
+        ],
+    )?;
+    let id = rows.first().and_then(|r| r.first()).and_then(int).ok_or_else(|| corrupt("intervention", "no id"))?;
+    let after = serde_json::json!({"workflow": Workflow::Draft.as_str(), "version": 1, "record": i}).to_string();
+    audit(s, actor, now, "intervention.create", id, None, Some(&after))?;
+    Ok(Created { id, warnings: link_warnings(s, i)?, replayed: false })
+}
+
 impl<S: AccountSql + ?Sized> InterventionStore for S {
     fn create_intervention(&self, actor: &Actor, i: &Intervention, now: i64) -> Result<Created, StoreError> {
-        let doc = serde_json::to_string(i).map_err(|e| corrupt("intervention", format!("cannot serialise: {e}")))?;
-        let countries =
-            serde_json::to_string(&i.countries.iter().map(|c| c.as_str()).collect::<Vec<_>>()).unwrap_or_default();
-        let lines = serde_json::to_string(&i.line_ids()).unwrap_or_default();
-        let start = i.start.to_string();
-        let end = i.end.map(|d| d.to_string());
-        let at = rfc3339(now);
-        tx(self, |s| {
-            if s.acc_query("SELECT id FROM organisation WHERE id = ?1", &[Param::Int(i.organisation)])?.is_empty() {
-                return Err(StoreError::Account {
-                    field: "organisation",
-                    message: Problem::UnknownOrganisation(i.organisation).message(Lang::En),
-                });
-            }
-            let rows = s.acc_query(
-                "INSERT INTO intervention (organisation_id, strategy, instrument, workflow, status, title, countries, lines, \
-                 start_date, end_date, iati_identifier, version, doc, created_at, updated_at) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,1,?12,?13,?13) RETURNING id",
-                &[
-                    Param::Int(i.organisation),
-                    Param::Text(&i.strategy),
-                    Param::Text(i.instrument.as_str()),
-                    Param::Text(Workflow::Draft.as_str()),
-                    Param::Text(i.status.as_str()),
-                    Param::Text(i.title.get(Lang::En)),
-                    Param::Text(&countries),
-                    Param::Text(&lines),
-                    Param::Text(&start),
-                    end.as_deref().into(),
-                    i.iati_identifier().map(|x| x.as_str()).into(),
-                    Param::Text(&doc),
-                    Param::Text(&at),
-                ],
-            )?;
-            let id =
-                rows.first().and_then(|r| r.first()).and_then(int).ok_or_else(|| corrupt("intervention", "no id"))?;
-            let after =
-                serde_json::json!({"workflow": Workflow::Draft.as_str(), "version": 1, "record": i}).to_string();
-            audit(s, actor, now, "intervention.create", id, None, Some(&after))?;
-            let mut warnings = Vec::new();
-            if let Some(link) = i.iati_identifier()
-                && !activity_exists(s, link)?
-            {
-                warnings.push(FieldError::new(
-                    "foreign_assistance.iati_identifier",
-                    Problem::LinkPending(link.as_str().to_owned()),
-                ));
-            }
-            Ok(Created { id, warnings })
-        })
+        tx(self, |s| insert(s, actor, i, None, now))
     }
 
     fn intervention(&self, id: i64, scope: ReadScope) -> Result<Option<InterventionRecord>, StoreError> {
@@ -336,5 +445,86 @@ impl<S: AccountSql + ?Sized> InterventionStore for S {
             audit(s, actor, now, "intervention.workflow", id, Some(&before), Some(&after))?;
             Ok(Moved::Done(Box::new(now_record)))
         })
+    }
+
+    fn create_intervention_once(
+        &self,
+        actor: &Actor,
+        i: &Intervention,
+        form_token: &str,
+        now: i64,
+    ) -> Result<Created, StoreError> {
+        let out = tx(self, |s| match by_token(s, form_token)? {
+            Some(id) => Ok(Created { id, warnings: Vec::new(), replayed: true }),
+            None => insert(s, actor, i, Some(form_token), now),
+        });
+        match out {
+            // Two posts at once (PostgreSQL, read committed): the unique index refused the
+            // second; the first's record is the answer.
+            Err(e) if self.acc_is_unique_violation(&e) => match by_token(self, form_token)? {
+                Some(id) => Ok(Created { id, warnings: Vec::new(), replayed: true }),
+                None => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    fn update_intervention(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        i: &Intervention,
+        now: i64,
+    ) -> Result<Updated, StoreError> {
+        let c = Columns::of(i)?;
+        let at = rfc3339(now);
+        tx(self, |s| {
+            let Some(before) = read_seen(s, id, Sight::All)? else { return Ok(Updated::NotFound) };
+            if before.version != expected_version {
+                return Ok(Updated::Conflict(Box::new(before)));
+            }
+            organisation_exists(s, i.organisation)?;
+            let n = s.acc_exec(
+                "UPDATE intervention SET organisation_id = ?1, strategy = ?2, instrument = ?3, status = ?4, title = ?5, \
+                 countries = ?6, lines = ?7, start_date = ?8, end_date = ?9, iati_identifier = ?10, doc = ?11, \
+                 version = version + 1, updated_at = ?12 WHERE id = ?13 AND version = ?14",
+                &[
+                    Param::Int(i.organisation),
+                    Param::Text(&i.strategy),
+                    Param::Text(i.instrument.as_str()),
+                    Param::Text(i.status.as_str()),
+                    Param::Text(i.title.get(Lang::En)),
+                    Param::Text(&c.countries),
+                    Param::Text(&c.lines),
+                    Param::Text(&c.start),
+                    c.end.as_deref().into(),
+                    i.iati_identifier().map(|x| x.as_str()).into(),
+                    Param::Text(&c.doc),
+                    Param::Text(&at),
+                    Param::Int(id),
+                    Param::Int(expected_version),
+                ],
+            )?;
+            let Some(after) = read_seen(s, id, Sight::All)? else { return Ok(Updated::NotFound) };
+            if n == 0 {
+                return Ok(Updated::Conflict(Box::new(after)));
+            }
+            let old = serde_json::json!({"workflow": before.workflow.as_str(), "version": before.version, "record": before.intervention}).to_string();
+            let new = serde_json::json!({"workflow": after.workflow.as_str(), "version": after.version, "record": i})
+                .to_string();
+            audit(s, actor, now, "intervention.update", id, Some(&old), Some(&new))?;
+            let warnings = link_warnings(s, i)?;
+            Ok(Updated::Done(Box::new(after), warnings))
+        })
+    }
+
+    fn intervention_seen(
+        &self,
+        id: i64,
+        scope: ReadScope,
+        sight: Sight,
+    ) -> Result<Option<InterventionRecord>, StoreError> {
+        Ok(read_seen(self, id, sight)?.filter(|r| scope.sees(Some(r.organisation_id), r.workflow.published())))
     }
 }

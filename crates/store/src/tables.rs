@@ -286,6 +286,7 @@ pub const TABLES: &[Table] = &[
             ("doc", T),
             ("created_at", T),
             ("updated_at", T),
+            ("form_token", T),
         ],
         generated_id: true,
     },

@@ -39,7 +39,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/results", axum::routing::post(post_results))
         // Interventions entered in Senda (issue 18): crate::interventions.
         .route("/interventions", get(crate::interventions::list).post(crate::interventions::create))
-        .route("/interventions/{id}", get(crate::interventions::show))
+        .route("/interventions/{id}", get(crate::interventions::show).put(crate::interventions::update))
         .route("/interventions/{id}/workflow", axum::routing::post(crate::interventions::set_workflow))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
@@ -64,7 +64,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         indicators,
         statistics,
         statistic_values,
-        post_results
+        post_results,
+        crate::interventions::list,
+        crate::interventions::create,
+        crate::interventions::show,
+        crate::interventions::update,
+        crate::interventions::set_workflow
     ),
     components(schemas(
         Problem,

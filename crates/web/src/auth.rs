@@ -170,6 +170,17 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("POST", "/api/v1/interventions", Action::Read, PUBLIC),
     ("GET", "/api/v1/interventions/{id}", Action::Read, PUBLIC),
     ("POST", "/api/v1/interventions/{id}/workflow", Action::Read, PUBLIC),
+    ("PUT", "/api/v1/interventions/{id}", Action::Read, PUBLIC),
+    // Their pages (crate::intervention_pages), the same way: lists and records filtered by the
+    // caller's ReadScope in the store (404 for a record not seen), forms and writes decided per
+    // record by the handler (`may_edit_some`, `may_edit`, `may_move`); forms carry the CSRF token.
+    ("GET", "/interventions", Action::Read, PUBLIC),
+    ("GET", "/interventions/new", Action::Read, PUBLIC),
+    ("POST", "/interventions/new", Action::Read, PUBLIC),
+    ("GET", "/interventions/{id}", Action::Read, PUBLIC),
+    ("GET", "/interventions/{id}/edit", Action::Read, PUBLIC),
+    ("POST", "/interventions/{id}/edit", Action::Read, PUBLIC),
+    ("POST", "/interventions/{id}/workflow", Action::Read, PUBLIC),
 ];
 
 const PUBLIC: Resource = Resource::Record { owner: None, published: true };

@@ -19,6 +19,8 @@ pub mod error;
 pub mod guard;
 pub mod i18n;
 pub mod indicators;
+pub mod intervention_form;
+pub mod intervention_pages;
 pub mod interventions;
 pub mod list;
 pub mod pages;
@@ -68,6 +70,7 @@ pub fn app(state: Arc<AppState>, hosts: Option<Arc<guard::AllowedHosts>>, reques
         .merge(pages::routes().layer(axum::middleware::map_response(error::page_errors)))
         .merge(auth::routes().layer(axum::middleware::map_response(error::page_errors)))
         .merge(admin::routes().layer(axum::middleware::map_response(error::page_errors)))
+        .merge(intervention_pages::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state.clone())
         // Who is asking and may they: the one place access is decided (issue 17). A route

@@ -14,4 +14,5 @@ mod values;
 mod web;
 mod web_accounts;
 mod web_admin;
+mod web_intervention_forms;
 mod web_interventions;

@@ -453,6 +453,14 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/interventions", [401, 403, 400, 400, 400]),
     ("GET", "/api/v1/interventions/{id}", [404; 5]),
     ("POST", "/api/v1/interventions/{id}/workflow", [401, 403, 400, 400, 400]),
+    ("PUT", "/api/v1/interventions/{id}", [401, 403, 428, 428, 428]),
+    ("GET", "/interventions", [200; 5]),
+    ("GET", "/interventions/new", [303, 403, 200, 200, 200]),
+    ("POST", "/interventions/new", [303, 403, 400, 400, 400]),
+    ("GET", "/interventions/{id}", [404; 5]),
+    ("GET", "/interventions/{id}/edit", [404; 5]),
+    ("POST", "/interventions/{id}/edit", [303, 404, 404, 404, 404]),
+    ("POST", "/interventions/{id}/workflow", [303, 404, 404, 404, 404]),
 ];
 
 #[test]
@@ -483,6 +491,10 @@ fn every_route_answers_every_role_as_the_policy_says() {
             "/api/v1/statistics/{series}" => "/api/v1/statistics/NO-SUCH-SERIES".to_owned(),
             "/api/v1/interventions/{id}" => "/api/v1/interventions/1".to_owned(),
             "/api/v1/interventions/{id}/workflow" => "/api/v1/interventions/1/workflow".to_owned(),
+            "/interventions/new" => "/interventions/new?instrument=diplomacy".to_owned(),
+            "/interventions/{id}" | "/interventions/{id}/edit" | "/interventions/{id}/workflow" => {
+                route.replace("{id}", "1")
+            }
             other => {
                 assert!(!other.contains('{'), "{other}: give the matrix a concrete path");
                 other.to_owned()

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_fact_segment", include_str!("../../migrations/sqlite/0007_fact_segment.sql")),
     ("0008_accounts", include_str!("../../migrations/sqlite/0008_accounts.sql")),
     ("0009_interventions", include_str!("../../migrations/sqlite/0009_interventions.sql")),
+    ("0011_intervention_form_token", include_str!("../../migrations/sqlite/0011_intervention_form_token.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).

@@ -26,6 +26,7 @@
 mod accounts;
 mod copy;
 mod import;
+mod intervention_edits;
 mod interventions;
 mod opening;
 mod overrides;

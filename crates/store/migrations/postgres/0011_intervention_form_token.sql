@@ -1,0 +1,5 @@
+-- Senda PostgreSQL schema, version 11 (mirrors migrations/sqlite/0011): the one-time token of
+-- the web form that created an intervention (issue 18, item 3), so that a form posted twice
+-- creates one record. NULL for records made otherwise (API, command line); unique where set.
+ALTER TABLE intervention ADD COLUMN form_token TEXT COLLATE "C";
+CREATE UNIQUE INDEX intervention_form_token ON intervention(form_token);
