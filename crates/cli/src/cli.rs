@@ -282,6 +282,11 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub filters: Filters,
 }
+    /// Gross parts beside the net: obligations and de-obligations (negative commitments),
+    /// gross disbursements and returns (negative disbursements), in separate columns that
+    /// add up to the net `commitments_usd` and `disbursements_usd`.
+    #[arg(long)]
+    pub gross: bool,
 
 /// Output formats of `senda report`: the tables of [`Format`], and the printable report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -349,6 +354,10 @@ pub struct ExplainArgs {
     /// Strategy.
     #[arg(long, default_value = "cmms-2021")]
     pub strategy: String,
+    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
+    /// returned funds).
+    #[arg(long)]
+    pub negative_money: bool,
 }
 
 /// `senda map`.

@@ -4,9 +4,10 @@ use crate::cli::*;
 use crate::format::{clip, count, table, thousands};
 use crate::import::{ImportReport, import};
 use anyhow::{Context, Result, bail};
+use rust_decimal::Decimal;
 use senda_core::Strategy;
 use senda_core::mapping::Mapper;
-use senda_core::report::{Dimension, Filters as ReportFilters, Report};
+use senda_core::report::{Dimension, Filters as ReportFilters, Report, Totals};
 use senda_store::{ActivityFilter, OpenMode, Override, Store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -295,7 +296,53 @@ fn cmd_report(db: &str, a: ReportArgs) -> Result<()> {
     let r = build_report(&*store, &a.strategy, dims, a.calendar_year, &a.filters)?;
     let st = Strategy::builtin(&a.strategy)?;
     let mut out = std::io::stdout().lock();
-    write_report(&r, &st, format, store.synthetic_presence()?.0, &mut out)
+    let money = if a.gross { MoneyColumns::Gross } else { MoneyColumns::Net };
+    write_report_with(&r, &st, format, store.synthetic_presence()?.0, money, &mut out)
+}
+
+/// Which money columns a report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneyColumns {
+    /// Commitments, disbursements and expenditures, net of de-obligations and returns.
+    Net,
+    /// Also obligations and de-obligations, gross disbursements and returns (`--gross`).
+    Gross,
+}
+
+impl MoneyColumns {
+    /// Column names and the value of each for a row's totals.
+    fn columns(self) -> Vec<(&'static str, fn(&Totals) -> Decimal)> {
+        match self {
+            MoneyColumns::Net => vec![
+                ("commitments_usd", |t| t.commitments),
+                ("disbursements_usd", |t| t.disbursements),
+    write_report_with(r, st, format, synthetic, MoneyColumns::Net, out)
+}
+
+/// Writes a report in the chosen format with the chosen money columns. In JSON, `--gross`
+/// adds a `gross` object to each row and the total (the same names as the CSV columns).
+pub fn write_report_with(
+    r: &Report,
+    st: &Strategy,
+    format: Format,
+    synthetic: bool,
+    money: MoneyColumns,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let cols = money.columns();
+                ("expenditures_usd", |t| t.expenditures),
+            ],
+            MoneyColumns::Gross => vec![
+                ("obligations_usd", |t| t.gross_commitments()),
+                ("deobligations_usd", |t| t.deobligations),
+                ("commitments_usd", |t| t.commitments),
+                ("gross_disbursements_usd", |t| t.gross_disbursements()),
+                ("returns_usd", |t| t.returns),
+                ("disbursements_usd", |t| t.disbursements),
+                ("expenditures_usd", |t| t.expenditures),
+            ],
+        }
+    }
 }
 
 /// Writes a report in the chosen format.
@@ -306,7 +353,8 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
         .iter()
         .map(|d| if *d == Dimension::FiscalYear { year_col.to_owned() } else { d.name().to_owned() })
         .collect();
-    headers.extend(["activities", "commitments_usd", "disbursements_usd", "expenditures_usd"].map(String::from));
+    headers.push("activities".into());
+    headers.extend(cols.iter().map(|(n, _)| (*n).to_owned()));
     let has_other = !r.total.unconverted.is_empty();
     if has_other {
         headers.push("unconverted".into());
@@ -324,6 +372,15 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             .join("; ")
     };
     match format {
+            let gross = |row: &senda_core::report::Row| -> serde_json::Value {
+                let mut v = serde_json::to_value(row).unwrap_or_default();
+                if money == MoneyColumns::Gross {
+                    let g: serde_json::Map<String, serde_json::Value> =
+                        cols.iter().map(|(n, f)| ((*n).to_owned(), f(&row.usd).to_string().into())).collect();
+                    v["gross"] = g.into();
+                }
+                v
+            };
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&headers)?;
@@ -331,12 +388,8 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 // Group values come from the data (organisation names): one that a spreadsheet
                 // would run as a formula gets a leading `'`, as in the dashboard's downloads.
                 let mut rec: Vec<String> = row.key.iter().map(|k| senda_web::api::csv_text(k)).collect();
-                rec.extend([
-                    row.activities.to_string(),
-                    row.usd.commitments.to_string(),
-                    row.usd.disbursements.to_string(),
-                    row.usd.expenditures.to_string(),
-                ]);
+                rec.push(row.activities.to_string());
+                rec.extend(cols.iter().map(|(_, f)| f(&row.usd).to_string()));
                 if has_other {
                     rec.push(other(row));
                 }
@@ -350,8 +403,8 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 "synthetic": synthetic,
                 "dimensions": r.dimensions,
                 "calendar_year": r.calendar_year,
-                "rows": r.rows,
-                "total": r.total,
+                "rows": r.rows.iter().map(gross).collect::<Vec<_>>(),
+                "total": gross(&r.total),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&v)?)?;
         }
@@ -374,12 +427,8 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 .iter()
                 .map(|row| {
                     let mut v: Vec<String> = row.key.iter().map(|k| clip(k, 48)).collect();
-                    v.extend([
-                        count(row.activities),
-                        thousands(row.usd.commitments),
-                        thousands(row.usd.disbursements),
-                        thousands(row.usd.expenditures),
-                    ]);
+                    v.push(count(row.activities));
+                    v.extend(cols.iter().map(|(_, f)| thousands(f(&row.usd))));
                     if has_other {
                         v.push(other(row));
                     }
@@ -390,12 +439,8 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             if let Some(f) = total.first_mut() {
                 *f = "TOTAL".into();
             }
-            total.extend([
-                count(r.total.activities),
-                thousands(r.total.usd.commitments),
-                thousands(r.total.usd.disbursements),
-                thousands(r.total.usd.expenditures),
-            ]);
+            total.push(count(r.total.activities));
+            total.extend(cols.iter().map(|(_, f)| thousands(f(&r.total.usd))));
             if has_other {
                 total.push(other(&r.total));
             }
@@ -406,6 +451,15 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 writeln!(out)?;
                 for l in &st.lines_of_effort {
                     if r.rows.iter().any(|row| row.key.contains(&l.id)) {
+            let negative = |t: &Totals| t.commitments.is_sign_negative() || t.disbursements.is_sign_negative();
+            if r.rows.iter().any(|row| negative(&row.usd)) || negative(&r.total.usd) {
+                writeln!(
+                    out,
+                    "\nNegative amounts are net: U.S. files hold de-obligations (negative commitments) and returned \
+                     disbursements whose original obligation is under another identifier or in an earlier year. \
+                     `senda report --gross` shows them apart; `senda activities --negative-money` lists the activities."
+                )?;
+            }
                         writeln!(out, "{:<10} {}", l.id, l.title)?;
                     }
                 }
@@ -431,6 +485,7 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 thousands(r.total.usd.expenditures),
                 count(r.total.activities)
             )?;
+        negative_money: a.negative_money,
         }
     }
     Ok(())

@@ -98,14 +98,39 @@ pub struct Totals {
 impl Totals {
     fn add(&mut self, ttype: &str, amount: Decimal) {
         match ttype {
-            "2" => self.commitments += amount,
-            "3" => self.disbursements += amount,
+            "2" => self.add_commitment(amount),
+            "3" => self.add_disbursement(amount),
             "4" => self.expenditures += amount,
             _ => {}
         }
     }
-    fn merge(&mut self, o: &Totals) {
+    /// Adds a commitment (its negative part is also a de-obligation).
+    #[inline]
+    pub fn add_commitment(&mut self, amount: Decimal) {
+        self.commitments += amount;
+        if amount.is_sign_negative() {
+            self.deobligations += amount;
+        }
+    }
+    /// Adds a disbursement (its negative part is also a return).
+    #[inline]
+    pub fn add_disbursement(&mut self, amount: Decimal) {
+        self.disbursements += amount;
+        if amount.is_sign_negative() {
+            self.returns += amount;
+        }
+    }
+    /// Adds `o` to these totals.
+    pub fn merge(&mut self, o: &Totals) {
         self.commitments += o.commitments;
+    /// The negative part of `commitments` (U.S. de-obligations; zero or below): the gross
+    /// obligations are `commitments - deobligations`. Not serialised: `senda report --gross`
+    /// shows it.
+    #[serde(skip)]
+    pub deobligations: Decimal,
+    /// The negative part of `disbursements` (returned or reversed disbursements; zero or below).
+    #[serde(skip)]
+    pub returns: Decimal,
         self.disbursements += o.disbursements;
         self.expenditures += o.expenditures;
     }
@@ -121,6 +146,16 @@ pub struct Row {
     /// The group's values, in the order of [`Report::dimensions`].
     pub key: Vec<String>,
     /// Distinct activities with a fact in the group.
+        self.deobligations += o.deobligations;
+        self.returns += o.returns;
+    }
+    /// Obligations before de-obligations (`commitments - deobligations`).
+    pub fn gross_commitments(&self) -> Decimal {
+        self.commitments - self.deobligations
+    }
+    /// Disbursements before returns (`disbursements - returns`).
+    pub fn gross_disbursements(&self) -> Decimal {
+        self.disbursements - self.returns
     pub activities: u64,
     /// Totals in U.S. dollars.
     pub usd: Totals,

@@ -165,6 +165,9 @@ pub struct ActivityFilter {
     pub sort: ActivitySort,
     /// Keyset pagination: only rows after this one in the chosen order.
     pub after: Option<ActivityCursor>,
+    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
+    /// returned funds: `transaction/value` below zero, transaction type 2 or 3).
+    pub negative_money: bool,
     /// At most this many rows (`None` = all).
     pub limit: Option<u64>,
 }

@@ -170,6 +170,14 @@ fn activity_where(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<Strin
             " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND f.transaction_type IN ('2','3','4') AND f.date >= {a} AND f.date <= {b})"
         ));
     }
+    if filter.negative_money {
+        // Amounts are stored as exact decimal text: a negative one starts with '-' and has a
+        // digit other than 0 (a negative zero, "-0.00", is not negative money).
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND f.transaction_type IN ('2','3') \
+             AND f.amount LIKE '-%' AND replace(replace(replace(f.amount, '0', ''), '.', ''), '-', '') <> '')",
+        );
+    }
     if let Some(l) = &filter.line_of_effort {
         // Overrides decide for their activities; the rules' rows decide for the others.
         let not_mapped = l.eq_ignore_ascii_case(NOT_MAPPED);

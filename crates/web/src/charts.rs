@@ -1,13 +1,15 @@
-//! Accessible SVG charts. Drawing is done by the `charts-rs` library; Senda adds what a
-//! screen-reader and keyboard user needs: `role="img"`, a `<title>` and `<desc>`, and the
-//! values as a real table right after the chart (focusable, so it is reachable by keyboard),
-//! which also prints.
+//! Accessible SVG charts. Senda draws the SVG itself ([`draw`]: bars from zero, negatives
+//! below it, round ticks in the reader's locale, stacked bars or small multiples for many
+//! series, the container's width, the page's font); this module adds what a screen-reader and
+//! keyboard user needs: `role="img"`, a `<title>` and `<desc>`, and the values as a real table
+//! right after the chart (focusable, so it is reachable by keyboard), which also prints.
+
+pub mod draw;
 
 use crate::i18n::{Catalogs, Locale};
-use charts_rs::{BarChart, HorizontalBarChart, Series};
+use draw::{Layout, Measure, Plot};
 use maud::{Markup, PreEscaped, html};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 /// One chart: categories along an axis and one or more series of exact values.
 pub struct ChartData {
@@ -21,30 +23,15 @@ pub struct ChartData {
     pub series: Vec<(String, Vec<Decimal>)>,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Millions of USD as drawn (the table keeps exact values).
-fn millions(d: &Decimal) -> f32 {
-    (d / Decimal::from(1_000_000)).round_dp(2).to_f32().unwrap_or(0.0)
-}
-
-const COLORS: [&str; 10] =
-    ["#1f5f8b", "#d9822b", "#3a8f5c", "#b53d3d", "#7356a8", "#8c6d31", "#c85a9e", "#5f6b73", "#2a9d9d", "#a3a32a"];
-
 fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
-    let head = format!(
-        "<svg role=\"img\" aria-labelledby=\"{id}-t {id}-d\" focusable=\"false\" class=\"chart\" preserveAspectRatio=\"xMinYMin meet\""
-    );
+    let head = format!("<svg role=\"img\" aria-labelledby=\"{id}-t {id}-d\" focusable=\"false\" class=\"chart\"");
     let mut s = svg.replacen("<svg", &head, 1);
     if let Some(pos) = s.find('>') {
         s.insert_str(
             pos + 1,
-            &format!("<title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>", esc(title), esc(desc)),
+            &format!("<title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">{}</desc>", draw::esc(title), draw::esc(desc)),
         );
     }
-    // The library sizes the SVG in pixels; the viewBox makes it scale with the page.
     s
 }
 
@@ -72,53 +59,37 @@ fn table(c: &ChartData, cat: &Catalogs, loc: Locale, fmt: &dyn Fn(Decimal) -> St
     }
 }
 
-/// Grouped columns (categories on the x axis), values in millions of USD on the y axis.
+/// The layout for money: side by side for a few series, stacked for more (money adds up).
+fn money_layout(c: &ChartData) -> Layout {
+    if c.series.len() <= draw::GROUPED_MAX { Layout::Grouped } else { Layout::Stacked }
+}
+
+/// Columns of U.S. dollars (categories on the x axis): grouped for up to three series, stacked
+/// for more (positive parts above zero, negative parts below).
 pub fn columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Markup {
-    let series: Vec<Series> =
-        c.series.iter().map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect())).collect();
-    let mut chart = BarChart::new(series, c.categories.clone());
-    chart.width = 760.0;
-    chart.height = 360.0;
-    chart.title_text = String::new();
-    chart.sub_title_text = String::new();
-    let _ = y_label;
-    chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
-    let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg, y_label, &|v| loc.usd(v))
+    let layout = money_layout(c);
+    let p = Plot { categories: &c.categories, series: &c.series, measure: Measure::Usd, loc };
+    let svg = draw::columns(&p, layout, 280.0);
+    figure(c, cat, loc, svg, layout, y_label, &|v| loc.usd(v))
 }
 
-/// Horizontal bars (categories on the y axis), values in millions of USD.
+/// Horizontal bars of U.S. dollars (categories on the y axis).
 pub fn bars(c: &ChartData, cat: &Catalogs, loc: Locale, x_label: &str) -> Markup {
-    let series: Vec<Series> =
-        c.series.iter().map(|(name, vals)| Series::new(name.clone(), vals.iter().map(millions).collect())).collect();
-    let mut chart = HorizontalBarChart::new(series, c.categories.clone());
-    chart.width = 760.0;
-    chart.height = (80.0 + 28.0 * c.categories.len() as f32).max(160.0);
-    chart.title_text = String::new();
-    chart.legend_show = Some(c.series.len() > 1);
-    let _ = x_label;
-    chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
-    let svg = chart.svg().unwrap_or_default();
-    figure(c, cat, loc, svg, x_label, &|v| loc.usd(v))
+    let p = Plot { categories: &c.categories, series: &c.series, measure: Measure::Usd, loc };
+    let svg = draw::bars(&p);
+    figure(c, cat, loc, svg, Layout::Grouped, x_label, &|v| loc.usd(v))
 }
 
-/// Grouped columns of counts (encounters, people, visas): values drawn as they are, the table
-/// in the locale's integer format (one decimal when a value has a fraction).
+/// Columns of counts (encounters, people, visas): grouped for up to three series, one small
+/// panel per series on a shared scale for more (counts of different places or kinds are not
+/// always additive, so they are not stacked). The table is in the locale's integer format
+/// (one decimal when a value has a fraction).
 pub fn count_columns(c: &ChartData, cat: &Catalogs, loc: Locale, y_label: &str) -> Markup {
-    let series: Vec<Series> = c
-        .series
-        .iter()
-        .map(|(name, vals)| Series::new(name.clone(), vals.iter().map(|v| v.to_f32().unwrap_or(0.0)).collect()))
-        .collect();
-    let mut chart = BarChart::new(series, c.categories.clone());
-    chart.width = 760.0;
-    chart.height = 320.0;
-    chart.title_text = String::new();
-    chart.sub_title_text = String::new();
-    chart.series_colors = COLORS.iter().map(|x| (*x).into()).collect();
-    let svg = chart.svg().unwrap_or_default();
+    let layout = if c.series.len() <= draw::GROUPED_MAX { Layout::Grouped } else { Layout::SmallMultiples };
+    let p = Plot { categories: &c.categories, series: &c.series, measure: Measure::Count, loc };
+    let svg = draw::columns(&p, layout, 220.0);
     let dp = if c.series.iter().flat_map(|(_, v)| v).all(|v| v.fract().is_zero()) { 0 } else { 1 };
-    figure(c, cat, loc, svg, y_label, &|v| loc.decimal(v, dp))
+    figure(c, cat, loc, svg, layout, y_label, &|v| loc.decimal(v, dp))
 }
 
 fn figure(
@@ -126,10 +97,18 @@ fn figure(
     cat: &Catalogs,
     loc: Locale,
     svg: String,
+    layout: Layout,
     unit: &str,
     fmt: &dyn Fn(Decimal) -> String,
 ) -> Markup {
-    let desc = cat.t(loc.lang, "chart-desc");
+    let desc = cat.t(
+        loc.lang,
+        match layout {
+            Layout::Grouped => "chart-desc",
+            Layout::Stacked => "chart-desc-stacked",
+            Layout::SmallMultiples => "chart-desc-panels",
+        },
+    );
     html! {
         figure class="chart-figure" id=(c.id) {
             figcaption { (c.title) " · " (unit) }

@@ -258,6 +258,20 @@ impl Catalogs {
         }
     }
 
+    /// The strategy's title in `lang`: the catalogue's `strategy-title-{id}` in Spanish (the
+    /// strategy files write titles in English), the file's title otherwise.
+    pub fn strategy_title(&self, lang: Lang, strategy: &senda_core::Strategy) -> String {
+        let key = format!("strategy-title-{}", strategy.id);
+        if lang == Lang::Es && self.has(lang, &key) { self.t(lang, &key) } else { strategy.title.clone() }
+    }
+
+    /// An indicator's unit (`people`, `encounters`, ... as the strategy file names it) in
+    /// `lang`: the catalogue's `unit-{unit}`, else the unit as written.
+    pub fn unit(&self, lang: Lang, unit: &str) -> String {
+        let key = format!("unit-{unit}");
+        if self.has(lang, &key) { self.t(lang, &key) } else { unit.to_owned() }
+    }
+
     /// The message `key` in `lang`.
     pub fn t(&self, lang: Lang, key: &str) -> String {
         self.t_args(lang, key, &[])

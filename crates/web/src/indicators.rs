@@ -76,7 +76,7 @@ pub fn progress_table(cat: &Catalogs, loc: Locale, views: &[&IndicatorView]) -> 
                         td {
                             strong { (v.def.code) } " " (v.def.name_in(if loc.lang == Lang::Es { "es" } else { "en" }))
                             br; small {
-                                (t(cat, loc, "ind-unit")) ": " (v.def.unit) " · "
+                                (t(cat, loc, "ind-unit")) ": " (cat.unit(loc.lang, &v.def.unit)) " · "
                                 (t(cat, loc, if v.def.direction == senda_core::indicator::Direction::Up { "ind-direction-up" } else { "ind-direction-down" }))
                                 @if v.older_version_values > 0 {
                                     " · " (cat.t_args(loc.lang, "ind-older-values", &[("count", v.older_version_values.to_string())]))
@@ -127,7 +127,7 @@ pub fn context_charts(
                     series,
                 };
                 div class="context" {
-                    (charts::count_columns(&chart, cat, loc, &def.unit))
+                    (charts::count_columns(&chart, cat, loc, &cat.unit(loc.lang, &def.unit)))
                     p class="source" {
                         (t(cat, loc, "ind-source")) ": " (def.source)
                         @if !partial.is_empty() { " · " (t(cat, loc, "ind-partial-years")) ": " (partial.join(", ")) }
@@ -155,7 +155,7 @@ fn progress_chart_data(cat: &Catalogs, loc: Locale, id_prefix: &str, v: &Indicat
     }
     Some(ChartData {
         id: format!("{id_prefix}-{}", v.def.code.to_lowercase()),
-        title: format!("{} {} ({})", v.def.code, v.def.name_in(lang), v.def.unit),
+        title: format!("{} {} ({})", v.def.code, v.def.name_in(lang), cat.unit(loc.lang, &v.def.unit)),
         categories: actuals.iter().map(|(p, _)| period_label(cat, loc, p)).collect(),
         series,
     })
@@ -169,7 +169,7 @@ pub fn progress_charts(cat: &Catalogs, loc: Locale, id_prefix: &str, views: &[&I
     html! {
         @for v in views.iter().filter(|v| v.def.kind == IndicatorKind::Result) {
             @if let Some(chart) = progress_chart_data(cat, loc, id_prefix, v) {
-                div class="progress-chart" { (charts::count_columns(&chart, cat, loc, &v.def.unit)) }
+                div class="progress-chart" { (charts::count_columns(&chart, cat, loc, &cat.unit(loc.lang, &v.def.unit))) }
             }
         }
     }

@@ -24,6 +24,7 @@ pub mod intervention_pages;
 pub mod interventions;
 pub mod list;
 pub mod pages;
+pub mod negative;
 pub mod paths;
 pub mod printable;
 pub mod query;

@@ -24,6 +24,11 @@ use senda_core::{Period, Strategy};
 use senda_store::{ActivityFilter, ActivityRow, ActivitySort, IatiIndicatorView, IndicatorView, Store, StoreError};
 use std::collections::BTreeMap;
 
+mod cover;
+mod style;
+
+pub use style::PRINT_CSS;
+
 /// Why the report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
@@ -77,6 +82,12 @@ pub struct PrintData {
     pub top_activities: BTreeMap<String, Vec<ActivityRow>>,
     /// Per line of effort: IATI result indicators of its mapped activities (all of them).
     pub iati_results: BTreeMap<String, Vec<IatiIndicatorView>>,
+    /// Activities with a negative commitment or disbursement (de-obligations, returns): per
+    /// line of effort (and `NOT_MAPPED`), and in all under the key `""`.
+    pub negative_activities: BTreeMap<String, u64>,
+    /// Per line of effort: the **published** partner contributions to it (given on the
+    /// contribution or through the intervention contributed to), latest first, at most 20.
+    pub contributions: BTreeMap<String, Vec<senda_store::contributions::ContributionRecord>>,
 }
 
 /// Reads every figure the report shows. `lang` picks the narratives of IATI results.
@@ -127,6 +138,28 @@ pub fn collect(
             senda_store::iati_indicator_views(store, &strategy.id, Some(&l.id), None, lang.code())?,
         );
     }
+    let mut contributions = BTreeMap::new();
+    for l in &strategy.lines_of_effort {
+        let filter = senda_store::contributions::ContributionFilter {
+            line_of_effort: Some(l.id.clone()),
+            limit: 20,
+            ..Default::default()
+        };
+        // A printed report leaves the server: published contributions only, whoever prints it.
+        contributions
+            .insert(l.id.clone(), store.contributions(&filter, senda_core::accounts::ReadScope::PublishedOnly)?);
+    }
+    let mut negative_activities = BTreeMap::new();
+    let lines = strategy.lines_of_effort.iter().map(|l| Some(l.id.clone())).chain([Some(NOT_MAPPED.to_owned()), None]);
+    for l in lines {
+        let n = store.count_activities_matching(&ActivityFilter {
+            strategy: strategy.id.clone(),
+            line_of_effort: l.clone(),
+            negative_money: true,
+            ..Default::default()
+        })?;
+        negative_activities.insert(l.unwrap_or_default(), n);
+    }
     let last_run = store.runs(1)?.into_iter().next().map(|r| r.finished_at);
     let last_values = store.value_files()?.into_iter().map(|f| f.imported_at).max();
     Ok(PrintData {
@@ -141,6 +174,8 @@ pub fn collect(
         per_country,
         top_activities,
         iati_results,
+        negative_activities,
+        contributions,
     })
 }
 
@@ -179,53 +214,6 @@ pub fn status_counts(data: &PrintData, loe: &str) -> [u64; 5] {
     }
     n
 }
-
-/// Print and screen styles of the report (inline in the document).
-pub const PRINT_CSS: &str = r#"
-@page { size: A4; margin: 14mm 12mm 16mm 12mm; }
-:root { color: #1b1f23; font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; font-size: 10pt; line-height: 1.35; }
-body { margin: 0 auto; max-width: 190mm; padding: 0 4mm; background: #fff; }
-h1 { font-size: 20pt; margin: 0 0 2mm; color: #123f5c; }
-h2 { font-size: 15pt; margin: 0 0 3mm; color: #123f5c; border-bottom: 2px solid #1f5f8b; padding-bottom: 1mm; }
-h3 { font-size: 11.5pt; margin: 5mm 0 2mm; color: #123f5c; break-after: avoid; page-break-after: avoid; }
-p { margin: 1.5mm 0; }
-.kicker { text-transform: uppercase; letter-spacing: .08em; color: #5f6b73; font-size: 9pt; margin-top: 6mm; }
-.meta { color: #3d474f; }
-.banner { border: 2px solid #b53d3d; color: #7a1f1f; background: #fbeaea; padding: 2mm 3mm; font-weight: bold; }
-.totals { display: flex; gap: 4mm; margin: 3mm 0; padding: 0; list-style: none; }
-.totals li { flex: 1; border: 1px solid #c9d3da; padding: 2mm 3mm; }
-.totals .label { display: block; color: #5f6b73; font-size: 9pt; }
-.totals .value { display: block; font-size: 13pt; font-weight: bold; }
-.note { color: #3d474f; font-size: 9pt; }
-section.part { break-before: page; page-break-before: always; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0 3mm; font-size: 8.5pt; }
-caption { text-align: left; font-weight: bold; padding: 1mm 0; }
-th, td { border-bottom: 1px solid #d5dde3; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-thead th { background: #e8eef2; border-bottom: 1.5px solid #8a9aa6; }
-thead { display: table-header-group; }
-tfoot { display: table-row-group; }
-tfoot th, tfoot td { font-weight: bold; border-top: 1.5px solid #8a9aa6; }
-tr { break-inside: avoid; page-break-inside: avoid; }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.status { white-space: nowrap; font-weight: bold; }
-.status-achieved { color: #24663f; } .status-on_track { color: #2c6e49; } .status-off_track { color: #a12d2d; }
-.status-not_aggregable, .status-no_actual, .status-no_target, .status-no_baseline { color: #5f6b73; }
-.na { font-style: italic; color: #5f6b73; }
-figure { margin: 2mm 0 4mm; break-inside: avoid-page; }
-figcaption { font-weight: bold; margin-bottom: 1mm; }
-svg.chart { width: 100%; height: auto; max-height: 95mm; }
-details.chart-data > summary { font-size: 8.5pt; color: #5f6b73; list-style: none; }
-.table-scroll { overflow: visible; }
-.toc ol { columns: 2; padding-left: 5mm; }
-a { color: inherit; text-decoration: none; }
-svg.chart text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
-table.loe-summary { font-size: 8pt; }
-table.loe-summary th[scope=row] { width: 30%; }
-table.loe-summary thead th { white-space: normal; }
-.scope { color: #3d474f; font-size: 9pt; }
-.ident { font-size: 7.5pt; color: #5f6b73; word-break: break-all; }
-@media screen { body { padding: 8mm; } section.part { border-top: 6px solid #e8eef2; margin-top: 10mm; padding-top: 4mm; } }
-"#;
 
 struct Printer<'a> {
     cat: &'a Catalogs,
@@ -288,6 +276,18 @@ impl Printer<'_> {
         html! { span class=(format!("status status-{}", s.as_str())) { (self.t(&format!("print-status-{}", s.as_str()))) } }
     }
 
+    /// Page numbers and the report's name at the foot of every printed page (CSS paged media
+    /// margin boxes, which Chromium prints; the text is the reader's language).
+    fn page_footer_css(&self) -> String {
+        let css_string = |s: String| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        format!(
+            "@page {{ @bottom-left {{ content: {}; font-size: 8pt; color: #5f6b73; }} @bottom-right {{ content: {} counter(page) {} counter(pages); font-size: 8pt; color: #5f6b73; }} }}",
+            css_string(format!("Senda · {} · {}", self.t("print-title"), self.st.short_title)),
+            css_string(format!("{} ", self.t("print-page"))),
+            css_string(format!(" {} ", self.t("print-page-of"))),
+        )
+    }
+
     fn document(&self) -> Markup {
         let title = format!("{} · {}", self.t("print-title"), self.st.short_title);
         html! {
@@ -298,121 +298,12 @@ impl Printer<'_> {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     meta name="generator" content="Senda";
                     title { (title) }
-                    style { (PreEscaped(PRINT_CSS)) }
+                    style { (PreEscaped(PRINT_CSS)) (PreEscaped(self.page_footer_css())) }
                 }
                 body {
                     (self.cover())
                     @for l in &self.st.lines_of_effort { (self.loe_section(&l.id)) }
                     @for c in &self.st.focus_countries { (self.country_section(c.as_str())) }
-                }
-            }
-        }
-    }
-
-    fn cover(&self) -> Markup {
-        let d = self.data;
-        let total = &d.by_loe.total;
-        let as_of = d.data_as_of.as_deref().map(|s| self.cat.date(self.loc.lang, s));
-        let countries: Vec<String> = self.st.focus_countries.iter().map(|c| self.country_name(c.as_str())).collect();
-        html! {
-            header id="summary" {
-                p class="kicker" { "Senda · " (self.t("print-title")) }
-                h1 { (self.st.title) " (" (self.st.short_title) ")" }
-                p class="meta" {
-                    @match &as_of {
-                        Some(date) => { (self.ta("print-data-as-of", &[("date", date.clone())])) }
-                        None => { (self.t("print-data-as-of-none")) }
-                    }
-                    " · " (self.t("focus-countries")) ": " (countries.join(", "))
-                }
-                @if d.synthetic { p class="banner" role="note" { (self.t("synthetic-banner")) } }
-                p { (self.ta("print-lede", &[("strategy", self.st.short_title.clone())])) }
-                h2 { (self.t("print-summary")) }
-                ul class="totals" aria-label=(self.t("print-grand-totals")) {
-                    li { span class="label" { (self.t("commitments")) } span class="value" { (self.usd(total.usd.commitments)) } }
-                    li { span class="label" { (self.t("disbursements")) } span class="value" { (self.usd(total.usd.disbursements)) } }
-                    li { span class="label" { (self.t("expenditures")) } span class="value" { (self.usd(total.usd.expenditures)) } }
-                    li { span class="label" { (self.t("activities")) } span class="value" { (self.int(total.activities)) } }
-                }
-                p class="note" { (self.t("print-grand-totals-note")) }
-                (self.unconverted(&total.unconverted))
-                table class="loe-summary" {
-                    caption { (self.t("print-loe-table")) }
-                    thead {
-                        tr {
-                            th scope="col" rowspan="2" { (self.t("line-of-effort")) }
-                            th scope="col" rowspan="2" class="num" { (self.t("activities")) }
-                            th scope="col" rowspan="2" class="num" { (self.t("commitments")) }
-                            th scope="col" rowspan="2" class="num" { (self.t("disbursements")) }
-                            th scope="colgroup" colspan="5" { (self.t("print-indicator-status")) }
-                        }
-                        tr {
-                            th scope="col" class="num" { (self.t("print-status-achieved")) }
-                            th scope="col" class="num" { (self.t("print-status-on_track")) }
-                            th scope="col" class="num" { (self.t("print-status-off_track")) }
-                            th scope="col" class="num" { (self.t("print-not-assessable")) }
-                            th scope="col" class="num" { (self.t("print-no-data")) }
-                        }
-                    }
-                    tbody {
-                        @for l in &self.st.lines_of_effort {
-                            @let row = d.by_loe.rows.iter().find(|r| r.key[0] == l.id);
-                            @let t = row.map(|r| r.usd).unwrap_or_default();
-                            tr {
-                                th scope="row" { a href=(format!("#loe-{}", l.id)) { (self.loe_label(&l.id)) } }
-                                td class="num" { (self.int(row.map_or(0, |r| r.activities))) }
-                                td class="num" { (self.usd(t.commitments)) }
-                                td class="num" { (self.usd(t.disbursements)) }
-                                @for n in status_counts(self.data, &l.id) { td class="num" { (self.int(n)) } }
-                            }
-                        }
-                        @if let Some(row) = d.by_loe.rows.iter().find(|r| r.key[0] == NOT_MAPPED) {
-                            tr {
-                                th scope="row" { (self.loe_label(NOT_MAPPED)) }
-                                td class="num" { (self.int(row.activities)) }
-                                td class="num" { (self.usd(row.usd.commitments)) }
-                                td class="num" { (self.usd(row.usd.disbursements)) }
-                                td colspan="5" {}
-                            }
-                        }
-                    }
-                    tfoot {
-                        tr {
-                            th scope="row" { (self.t("total")) }
-                            td class="num" { (self.int(total.activities)) }
-                            td class="num" { (self.usd(total.usd.commitments)) }
-                            td class="num" { (self.usd(total.usd.disbursements)) }
-                            td colspan="5" {}
-                        }
-                    }
-                }
-                p class="note" { (self.t("print-split-note")) " " (self.t("print-status-note")) }
-                nav class="toc" aria-label=(self.t("print-contents")) {
-                    h3 { (self.t("print-contents")) }
-                    ol {
-                        @for l in &self.st.lines_of_effort { li { a href=(format!("#loe-{}", l.id)) { (self.loe_label(&l.id)) } } }
-                        @for c in &self.st.focus_countries { li { a href=(format!("#country-{}", c.as_str())) { (self.country_name(c.as_str())) } } }
-                    }
-                }
-            }
-        }
-    }
-
-    fn unconverted(&self, u: &BTreeMap<String, Totals>) -> Markup {
-        html! {
-            @if u.is_empty() {
-                p class="note" { (self.t("print-unconverted-none")) }
-            } @else {
-                p class="note" { (self.t("print-unconverted")) }
-                ul class="note" {
-                    @for (cur, t) in u {
-                        li { (self.ta("print-unconverted-row", &[
-                            ("currency", cur.clone()),
-                            ("commitments", self.loc.decimal(t.commitments, 2)),
-                            ("disbursements", self.loc.decimal(t.disbursements, 2)),
-                            ("expenditures", self.loc.decimal(t.expenditures, 2)),
-                        ])) }
-                    }
                 }
             }
         }
@@ -443,8 +334,8 @@ impl Printer<'_> {
                                 @if i == 0 { th scope="row" { (k) } } @else { td { (k) } }
                             }
                             td class="num" { (self.int(*n)) }
-                            td class="num" { (self.usd(t.commitments)) }
-                            td class="num" { (self.usd(t.disbursements)) }
+                            td class="num" { (self.signed(t.commitments)) }
+                            td class="num" { (self.signed(t.disbursements)) }
                             td class="num" { (self.usd(t.expenditures)) }
                         }
                     }
@@ -454,11 +345,14 @@ impl Printer<'_> {
                     tfoot { tr {
                         th scope="row" colspan=(heads.len()) { (self.t("total")) }
                         td class="num" { (self.int(n)) }
-                        td class="num" { (self.usd(t.commitments)) }
-                        td class="num" { (self.usd(t.disbursements)) }
+                        td class="num" { (self.signed(t.commitments)) }
+                        td class="num" { (self.signed(t.disbursements)) }
                         td class="num" { (self.usd(t.expenditures)) }
                     } }
                 }
+            }
+            @if rows.iter().any(|r| crate::negative::is_negative(&r.2)) || total.is_some_and(|(_, t)| crate::negative::is_negative(&t)) {
+                p class="note" { sup class="neg-mark" { "*" } " " (self.t("print-negative-see-summary")) }
             }
         }
     }
@@ -525,9 +419,10 @@ impl Printer<'_> {
                 h2 id=(format!("loe-{loe}-h")) { (self.loe_label(loe)) }
                 @if let Some(s) = scope { p class="scope" { (s) } }
                 h3 { (self.t("loe-money-country-fy")) }
-                (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-millions"))))
+                (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-unit"))))
                 (self.money_table(&self.t("print-money-by-country"), &[self.t("country")], &table_rows, total))
                 (self.interventions(loe))
+                (self.contributions(loe))
                 (self.indicator_table(&self.t("print-indicators"), self.data.regional.iter().filter(|v| v.def.line_of_effort == loe && v.def.kind == IndicatorKind::Result), true))
                 (printable_chart(crate::indicators::progress_charts(self.cat, self.loc, &format!("print-ind-{}", loe.to_lowercase()),
                     &self.data.regional.iter().filter(|v| v.def.line_of_effort == loe).collect::<Vec<_>>())))
@@ -540,6 +435,42 @@ impl Printer<'_> {
     fn country_label(&self, code: &str) -> String {
         let name = self.country_name(code);
         if name == code { name } else { format!("{name} ({code})") }
+    }
+
+    /// The published partner contributions to `loe`: kind, organisation, description, money.
+    fn contributions(&self, loe: &str) -> Markup {
+        let rows = self.data.contributions.get(loe).map(Vec::as_slice).unwrap_or(&[]);
+        let lang = match self.loc.lang {
+            Lang::Es => senda_core::intervention::Lang::Es,
+            Lang::En => senda_core::intervention::Lang::En,
+        };
+        // Nothing at all when there is none (a report without contributions is unchanged).
+        html! {
+            @if !rows.is_empty() {
+                h3 { (self.t("contrib-heading")) }
+                table class="contributions" {
+                    thead { tr {
+                        th scope="col" { (self.t("contrib-date")) }
+                        th scope="col" { (self.t("contrib-kind")) }
+                        th scope="col" { (self.t("contrib-organisation")) }
+                        th scope="col" { (self.t("contrib-description")) }
+                        th scope="col" class="num" { (self.t("contrib-money")) }
+                    } }
+                    tbody { @for r in rows {
+                        @let c = &r.contribution;
+                        tr {
+                            td { (self.cat.date(self.loc.lang, &c.date.to_string())) }
+                            td { (c.kind.label(lang)) " · " (c.form.label(lang)) }
+                            td { (r.organisation_name) }
+                            td { (clip(c.description.get(lang), 300)) }
+                            td class="num" { @if let Some(m) = &c.money {
+                                @if m.currency.as_str() == "USD" { (self.usd(m.amount)) } @else { (self.loc.decimal(m.amount, 2)) " " (m.currency.as_str()) }
+                            } }
+                        }
+                    } }
+                }
+            }
+        }
     }
 
     fn interventions(&self, loe: &str) -> Markup {
@@ -600,7 +531,7 @@ impl Printer<'_> {
                             tr {
                                 td { strong { (v.def.code) } " " (v.def.name_in(self.loc.lang.code()))
                                     @if v.older_version_values > 0 { br; span class="note" { (self.ta("print-older-versions", &[("count", v.older_version_values.to_string())])) } } }
-                                td { (v.def.unit) " " span class="note" { (self.t(match v.def.direction { Direction::Up => "print-direction-up", Direction::Down => "print-direction-down" })) } }
+                                td { (self.cat.unit(self.loc.lang, &v.def.unit)) " " span class="note" { (self.t(match v.def.direction { Direction::Up => "print-direction-up", Direction::Down => "print-direction-down" })) } }
                                 td class="num" { (self.point(&v.def.unit, &p.baseline, true)) }
                                 td class="num" { (self.point(&v.def.unit, &p.target, true)) }
                                 td class="num" { (self.point(&v.def.unit, &p.latest_actual, true)) }
@@ -674,7 +605,7 @@ impl Printer<'_> {
                 .map(|(name, v)| (name.clone(), years.iter().map(|y| value_of(v, *y)).collect()))
                 .collect(),
         };
-        let unit = format!("{} · {}", def.unit, self.t("print-per-fiscal-year"));
+        let unit = format!("{} · {}", self.cat.unit(self.loc.lang, &def.unit), self.t("print-per-fiscal-year"));
         html! {
             @if years.is_empty() {
                 p { strong { (def.code) } " " (def.name_in(self.loc.lang.code())) ": " (self.t("print-context-none")) }
@@ -683,7 +614,9 @@ impl Printer<'_> {
                 @if let Some((y, m)) = partial {
                     p class="note" { (self.ta("print-partial-fy", &[("year", self.fy(&y.to_string())), ("months", m.to_string())])) }
                 }
-                p class="note" { (self.t("source")) ": " (def.source) @if let Some(n) = &def.note { " " (n) } }
+                p class="note" { (self.t("source")) ": " (def.source)
+                    // Indicator notes are written in English only (strategy files).
+                    @if let Some(n) = def.note.as_ref().filter(|_| self.loc.lang == Lang::En) { " " (n) } }
             }
         }
     }
@@ -772,13 +705,13 @@ impl Printer<'_> {
                 p class="kicker" { (self.t("country")) " " (code) }
                 h2 id=(format!("country-{code}-h")) { (self.country_label(code)) }
                 ul class="totals" {
-                    li { span class="label" { (self.t("commitments")) } span class="value" { (self.usd(r.total.usd.commitments)) } }
-                    li { span class="label" { (self.t("disbursements")) } span class="value" { (self.usd(r.total.usd.disbursements)) } }
+                    li { span class="label" { (self.t("commitments")) } span class="value" { (self.signed(r.total.usd.commitments)) } }
+                    li { span class="label" { (self.t("disbursements")) } span class="value" { (self.signed(r.total.usd.disbursements)) } }
                     li { span class="label" { (self.t("expenditures")) } span class="value" { (self.usd(r.total.usd.expenditures)) } }
                     li { span class="label" { (self.t("activities")) } span class="value" { (self.int(r.total.activities)) } }
                 }
                 h3 { (self.t("country-money-loe-fy")) }
-                (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-millions"))))
+                (printable_chart(charts::columns(&chart, self.cat, self.loc, &self.t("usd-unit"))))
                 (self.money_table(&self.t("print-money-by-loe"), &[self.t("line-of-effort")], &rows, Some((r.total.activities, r.total.usd))))
                 p class="note" { (self.t("print-country-money-note")) }
                 (self.indicator_table(&self.t("print-indicators"), views.iter().filter(|v| v.def.kind == IndicatorKind::Result), false))

@@ -39,6 +39,10 @@ pub struct RawQuery {
     pub status: Option<String>,
     /// Words in the title (English or Spanish) or identifier.
     pub q: Option<String>,
+    /// `true`: only activities with a negative commitment or disbursement (U.S.
+    /// de-obligations and returned funds). Activity lists only; reports net them.
+    #[param(pattern = "^(true|false)?$")]
+    pub negative_money: Option<String>,
     /// Order of activity lists: identifier, title, start_date, disbursements, commitments.
     pub sort: Option<String>,
     /// Keyset cursor from the previous page's `next_cursor`.
@@ -71,6 +75,8 @@ pub struct Selection {
     pub status: Option<String>,
     /// Words.
     pub text: Option<String>,
+    /// Only activities with negative money (de-obligations, returns).
+    pub negative_money: bool,
 }
 
 fn nonempty(v: &Option<String>) -> Option<String> {
@@ -183,7 +189,13 @@ impl RawQuery {
                 return Err(WebError::BadRequest(format!("status: {s:?} is not an IATI ActivityStatus code (1 to 6)")));
             }
         };
+        let negative_money = match nonempty(&self.negative_money).as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => return Err(WebError::BadRequest(format!("negative_money: {v:?} is not true or false"))),
+        };
         Ok(Selection {
+            negative_money,
             strategy: strategy.id.clone(),
             line_of_effort,
             country,
@@ -278,6 +290,7 @@ impl Selection {
             status: self.status.clone(),
             implementing_org: self.implementing_org.clone(),
             fiscal_years: self.fiscal_years,
+            negative_money: self.negative_money,
             sort,
             after,
             limit,
@@ -318,6 +331,9 @@ impl Selection {
         put("instrument", &self.instrument);
         put("status", &self.status);
         put("q", &self.text);
+        if self.negative_money {
+            v.push(("negative_money", "true".to_owned()));
+        }
         if let Some((a, b)) = self.fiscal_years {
             v.push(("fiscal_year", if a == b { a.to_string() } else { format!("{a}..{b}") }));
         }

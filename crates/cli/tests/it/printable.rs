@@ -45,6 +45,7 @@ fn json_total(db: &Path) -> senda_core::report::Totals {
         commitments: d("commitments"),
         disbursements: d("disbursements"),
         expenditures: d("expenditures"),
+        ..Default::default()
     }
 }
 

@@ -42,7 +42,7 @@ pub(crate) fn get(rt: &tokio::runtime::Runtime, app: &axum::Router, uri: &str, h
 }
 
 /// A database with `n` synthetic activities (the demo generator) in a temporary folder.
-fn synthetic_db(n: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+pub(crate) fn synthetic_db(n: u64) -> (tempfile::TempDir, std::path::PathBuf) {
     let (dir, mut store) = db();
     let file = dir.path().join("synthetic.xml");
     senda::generate::write_file(&file, n, None, 7).expect("generate");

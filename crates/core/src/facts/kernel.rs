@@ -45,8 +45,8 @@ struct Acc {
 
 fn add(t: &mut Totals, kind: Kind, amount: Decimal) {
     match kind {
-        Kind::Commitment => t.commitments += amount,
-        Kind::Disbursement => t.disbursements += amount,
+        Kind::Commitment => t.add_commitment(amount),
+        Kind::Disbursement => t.add_disbursement(amount),
         Kind::Expenditure => t.expenditures += amount,
         Kind::Presence | Kind::Other => {}
     }
@@ -430,16 +430,10 @@ pub(crate) fn report_with(
     // activities counted as they came.
     let mut total = Acc { activities: groups.total_activities, ..Acc::default() };
     for acc in &groups.accs {
-        total.usd.commitments += acc.usd.commitments;
-        total.usd.disbursements += acc.usd.disbursements;
-        total.usd.expenditures += acc.usd.expenditures;
+        total.usd.merge(&acc.usd);
         for (c, t) in &acc.other {
             match total.other.iter_mut().find(|(k, _)| k == c) {
-                Some((_, x)) => {
-                    x.commitments += t.commitments;
-                    x.disbursements += t.disbursements;
-                    x.expenditures += t.expenditures;
-                }
+                Some((_, x)) => x.merge(t),
                 None => total.other.push((*c, *t)),
             }
         }
