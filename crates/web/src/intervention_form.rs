@@ -55,8 +55,7 @@ pub fn rows_of(instrument: Instrument) -> Vec<Rows> {
 }
 
 /// Texts of the core given one per line (or separated by spaces and commas for codes).
-const CORE_LISTS: &[(&str, bool)] =
-    &[("implementing_partners", false), ("countries", true), ("departments", true)];
+const CORE_LISTS: &[(&str, bool)] = &[("implementing_partners", false), ("countries", true), ("departments", true)];
 
 /// The lists of each instrument's section given one per line.
 fn section_lists(instrument: Instrument) -> &'static [&'static str] {
@@ -157,7 +156,10 @@ pub fn from_pairs(instrument: Instrument, pairs: &[(String, String)]) -> Posted 
     }
     for key in section_lists(instrument) {
         let name = format!("{}.{key}", instrument.as_str());
-        section.insert((*key).into(), Value::Array(fields.get(name.as_str()).map(|s| split_list(s, false)).unwrap_or_default()));
+        section.insert(
+            (*key).into(),
+            Value::Array(fields.get(name.as_str()).map(|s| split_list(s, false)).unwrap_or_default()),
+        );
     }
     for rows in rows_of(instrument) {
         let mut list = Vec::new();
@@ -272,7 +274,9 @@ pub fn text_at(v: &Value, path: &str) -> String {
     match cur {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
-        Value::Array(a) => a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join("\n"),
+        Value::Array(a) => {
+            a.iter().map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)).collect::<Vec<_>>().join("\n")
+        }
         _ => String::new(),
     }
 }

@@ -197,7 +197,9 @@ fn each_instruments_form_round_trips_in_english_and_spanish() {
     let s = site();
     let (cookie, csrf) = session(&s.store, "editor@example.org", 1);
     let h = [("cookie", cookie.as_str())];
-    for (lang, q, save, new) in [("en", "", "Save", "New intervention"), ("es", "&lang=es", "Guardar", "Nueva intervención")] {
+    for (lang, q, save, new) in
+        [("en", "", "Save", "New intervention"), ("es", "&lang=es", "Guardar", "Nueva intervención")]
+    {
         for instrument in INSTRUMENTS {
             let page = get(&s.rt, &s.app, &format!("/interventions/new?instrument={instrument}{q}"), &h);
             assert_eq!(page.status, StatusCode::OK, "{lang} {instrument}: {}", page.body);
@@ -213,8 +215,11 @@ fn each_instruments_form_round_trips_in_english_and_spanish() {
             let id = location_id(&r);
 
             // Read back: the record as entered, on its page.
-            let rec = s.store.intervention_seen(id, ReadScope::Everything, senda_core::intervention::Sight::All)
-                .expect("read").expect("saved");
+            let rec = s
+                .store
+                .intervention_seen(id, ReadScope::Everything, senda_core::intervention::Sight::All)
+                .expect("read")
+                .expect("saved");
             assert_eq!(rec.intervention.title.en.as_deref(), Some(title.as_str()));
             assert_eq!(rec.intervention.departments, ["HN-CR", "GT-16"]);
             assert_eq!(rec.intervention.implementing_partners, ["Radio Progreso", "Cruz Roja"]);
@@ -235,7 +240,10 @@ fn each_instruments_form_round_trips_in_english_and_spanish() {
             let r = post(&s, &format!("/interventions/{id}/edit?lang={lang}"), &cookie, &changed);
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
             let rec = s.store.intervention(id, ReadScope::Everything).expect("read").expect("saved");
-            assert_eq!((rec.version, rec.intervention.title.en.as_deref()), (2, Some(format!("{title} (edited)").as_str())));
+            assert_eq!(
+                (rec.version, rec.intervention.title.en.as_deref()),
+                (2, Some(format!("{title} (edited)").as_str()))
+            );
         }
     }
     assert_eq!(count(&s), 8);
@@ -249,14 +257,62 @@ fn bad_input_is_shown_next_to_the_field_and_nothing_is_saved() {
     let s = site();
     let (cookie, csrf) = session(&s.store, "editor@example.org", 2);
     let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str, &str)> = vec![
-        ("public_messaging", vec![("end", "2023-06-30")], "f-end", "the end is before the start", "la fecha de fin es anterior"),
-        ("public_messaging", vec![("departments", "SV-SS")], "f-departments", "is not in any of the countries chosen", "no está en ninguno"),
-        ("public_messaging", vec![("money[0].amount", "N/A")], "f-money-0-amount", "is not an amount", "no es un importe"),
-        ("public_messaging", vec![("money[0].amount", "1,5")], "f-money-0-amount", "is not an amount", "no es un importe"),
-        ("public_messaging", vec![("money[0].amount", "<5")], "f-money-0-amount", "is not an amount", "no es un importe"),
-        ("public_messaging", vec![("money[0].currency", "ABC")], "f-money-0-currency", "is not an ISO 4217 currency code", "no es un código de moneda ISO 4217"),
-        ("public_messaging", vec![("public_messaging.reach[0].people_reached", "-3")], "f-public-messaging-reach-0-people-reached", "is negative", "es negativo"),
-        ("immigration_initiatives", vec![("immigration_initiatives.figures[0].arrivals", "-10")], "f-immigration-initiatives-figures-0-arrivals", "is negative", "es negativo"),
+        (
+            "public_messaging",
+            vec![("end", "2023-06-30")],
+            "f-end",
+            "the end is before the start",
+            "la fecha de fin es anterior",
+        ),
+        (
+            "public_messaging",
+            vec![("departments", "SV-SS")],
+            "f-departments",
+            "is not in any of the countries chosen",
+            "no está en ninguno",
+        ),
+        (
+            "public_messaging",
+            vec![("money[0].amount", "N/A")],
+            "f-money-0-amount",
+            "is not an amount",
+            "no es un importe",
+        ),
+        (
+            "public_messaging",
+            vec![("money[0].amount", "1,5")],
+            "f-money-0-amount",
+            "is not an amount",
+            "no es un importe",
+        ),
+        (
+            "public_messaging",
+            vec![("money[0].amount", "<5")],
+            "f-money-0-amount",
+            "is not an amount",
+            "no es un importe",
+        ),
+        (
+            "public_messaging",
+            vec![("money[0].currency", "ABC")],
+            "f-money-0-currency",
+            "is not an ISO 4217 currency code",
+            "no es un código de moneda ISO 4217",
+        ),
+        (
+            "public_messaging",
+            vec![("public_messaging.reach[0].people_reached", "-3")],
+            "f-public-messaging-reach-0-people-reached",
+            "is negative",
+            "es negativo",
+        ),
+        (
+            "immigration_initiatives",
+            vec![("immigration_initiatives.figures[0].arrivals", "-10")],
+            "f-immigration-initiatives-figures-0-arrivals",
+            "is negative",
+            "es negativo",
+        ),
     ];
     for (instrument, bad, id, en, es) in cases {
         for (lang, says) in [("en", en), ("es", es)] {
@@ -334,7 +390,9 @@ fn a_stale_save_shows_what_changed_meanwhile_and_overwrites_nothing() {
     let row = &table[table.find("<code>title.en</code>").expect("the title changed")..];
     let row = &row[..row.find("</tr>").expect("row end")];
     assert!(
-        row.contains("Asylum capacity</td>") && row.contains("Asylum capacity (coordinator)") && row.contains("Asylum capacity (editor)"),
+        row.contains("Asylum capacity</td>")
+            && row.contains("Asylum capacity (coordinator)")
+            && row.contains("Asylum capacity (editor)"),
         "when opened, now, yours: {row}"
     );
     assert!(r.body.contains("value=\"Asylum capacity (editor)\""), "the editor's text is kept");
@@ -347,7 +405,10 @@ fn a_stale_save_shows_what_changed_meanwhile_and_overwrites_nothing() {
     assert_eq!(save(&coord, &csrf_c, &again, "Final").status, StatusCode::SEE_OTHER);
     // Another partner's editor may neither see the draft nor edit it.
     let (other, _) = session(&s.store, "other@example.org", 7);
-    assert_eq!(get(&s.rt, &s.app, &format!("/interventions/{id}/edit"), &[("cookie", other.as_str())]).status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&s.rt, &s.app, &format!("/interventions/{id}/edit"), &[("cookie", other.as_str())]).status,
+        StatusCode::NOT_FOUND
+    );
     let _ = s.other;
 }
 
@@ -375,7 +436,8 @@ fn the_api_edits_with_if_match_and_answers_409_with_the_current_version() {
             req = req.header(*k, *v);
         }
         s.rt.block_on(async {
-            let r = s.app.clone().oneshot(req.body(Body::from(body.to_owned())).expect("request")).await.expect("response");
+            let r =
+                s.app.clone().oneshot(req.body(Body::from(body.to_owned())).expect("request")).await.expect("response");
             let status = r.status();
             let bytes = r.into_body().collect().await.expect("body").to_bytes();
             (status, String::from_utf8_lossy(&bytes).into_owned())
@@ -405,9 +467,17 @@ fn an_ask_not_for_publication_reaches_neither_the_public_nor_another_partner() {
     let mut form = fields("diplomacy", s.org, "Asylum capacity");
     form.extend(pairs(&[("csrf", &csrf), ("form_token", "t-secret")]));
     let id = location_id(&post(&s, "/interventions/new?instrument=diplomacy", &editor, &form));
-    for (who, csrf, to) in [(&editor, &csrf, "submitted"), (&coord, &csrf_c, "approved"), (&coord, &csrf_c, "published")] {
-        let version = s.store.intervention(id, ReadScope::Everything).expect("read").expect("found").version.to_string();
-        let r = post(&s, &format!("/interventions/{id}/workflow"), who, &pairs(&[("csrf", csrf), ("to", to), ("version", &version)]));
+    for (who, csrf, to) in
+        [(&editor, &csrf, "submitted"), (&coord, &csrf_c, "approved"), (&coord, &csrf_c, "published")]
+    {
+        let version =
+            s.store.intervention(id, ReadScope::Everything).expect("read").expect("found").version.to_string();
+        let r = post(
+            &s,
+            &format!("/interventions/{id}/workflow"),
+            who,
+            &pairs(&[("csrf", csrf), ("to", to), ("version", &version)]),
+        );
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{to}: {}", r.body);
     }
     let ask = "Expand asylum capacity";

@@ -64,7 +64,8 @@ fn two_concurrent_edits_one_wins_the_other_gets_the_conflict() {
             })
             .collect();
         let outcomes: Vec<Updated> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
-        let done: Vec<_> = outcomes.iter().filter_map(|o| if let Updated::Done(r, _) = o { Some(r) } else { None }).collect();
+        let done: Vec<_> =
+            outcomes.iter().filter_map(|o| if let Updated::Done(r, _) = o { Some(r) } else { None }).collect();
         let conflicts: Vec<_> =
             outcomes.iter().filter_map(|o| if let Updated::Conflict(r) = o { Some(r) } else { None }).collect();
         assert_eq!((done.len(), conflicts.len()), (1, 1), "exactly one wins: {outcomes:?}");
@@ -100,10 +101,15 @@ fn fields_not_for_publication_never_leave_the_store_but_to_who_may_edit() {
     for_each_backend(|b| {
         let db = b.db();
         let (a, other) = (organisation(&*db, "Embassy"), organisation(&*db, "Other partner"));
-        let id = db.create_intervention(&Actor::cli(), &engagement(a, "double the asylum officers"), NOW).expect("create").id;
-        for (from, to) in
-            [(Workflow::Draft, Workflow::Submitted), (Workflow::Submitted, Workflow::Approved), (Workflow::Approved, Workflow::Published)]
-        {
+        let id = db
+            .create_intervention(&Actor::cli(), &engagement(a, "double the asylum officers"), NOW)
+            .expect("create")
+            .id;
+        for (from, to) in [
+            (Workflow::Draft, Workflow::Submitted),
+            (Workflow::Submitted, Workflow::Approved),
+            (Workflow::Approved, Workflow::Published),
+        ] {
             db.move_intervention(&Actor::cli(), id, from, to, NOW).expect("move");
         }
         let secret = |r: &senda_store::interventions::InterventionRecord| {
@@ -119,7 +125,9 @@ fn fields_not_for_publication_never_leave_the_store_but_to_who_may_edit() {
             assert!(all[0].intervention.description.en.is_some(), "an unmarked field is shown");
         }
         // A single read shows them to the owner's editors and coordinators only.
-        for (sight, shown) in [(Sight::Nothing, false), (Sight::Own(other), false), (Sight::Own(a), true), (Sight::All, true)] {
+        for (sight, shown) in
+            [(Sight::Nothing, false), (Sight::Own(other), false), (Sight::Own(a), true), (Sight::All, true)]
+        {
             let r = db.intervention_seen(id, ReadScope::PublishedOnly, sight).expect("read").expect("published");
             assert_eq!(secret(&r), shown, "{sight:?}");
             assert_eq!(r.withheld.is_empty(), shown, "{sight:?}");
