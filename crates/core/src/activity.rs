@@ -278,20 +278,26 @@ pub struct ResultItem {
     pub indicators: Vec<Indicator>,
 }
 
-/// An element or attribute Senda does not model (namespaced extensions such as
-/// `usg:treasury-account`, or unknown IATI elements), kept for a later export.
+/// An element, attribute or text Senda does not model, kept as published so that nothing is
+/// lost: namespaced extensions such as `usg:treasury-account`, IATI elements Senda does not
+/// model (`contact-info`, `document-link`, a result's `description`...) with every element
+/// inside them, attributes of modelled elements (`@vocabulary-uri`), unread text (`#text`),
+/// and values Senda could not read (an invalid date or amount, with its error diagnostic).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
     /// Namespace URI (`None` for unknown elements in no namespace). Shared: every extension
     /// element of a file in one namespace points to the same string.
     pub namespace: Option<std::sync::Arc<str>>,
-    /// Local name with the prefix as written, e.g. `usg:treasury-account`; attributes start with `@`.
+    /// Local name with the prefix as written, e.g. `usg:treasury-account`; attributes start with
+    /// `@` (`@vocabulary-uri`); text of a modelled element is `#text`.
     pub name: CompactString,
-    /// Text content (trimmed), or the attribute value.
+    /// The element's own text (trimmed; its children are extensions of their own), or the
+    /// attribute value.
     pub value: CompactString,
     /// Attributes of the element, as written.
     pub attributes: Vec<(CompactString, CompactString)>,
-    /// Path of the parent element, e.g. `iati-activity/transaction`.
+    /// Path of the parent element, with the 0-based position of repeated modelled elements,
+    /// e.g. `iati-activity/transaction[3]`, `iati-activity/result[0]/indicator[1]`.
     pub parent: CompactString,
 }
 

@@ -3,8 +3,12 @@
 //! [`ActivityReader`] reads one file with `quick-xml`, one `iati-activity` at a time: a file is
 //! never held whole in memory. It returns [`senda_core::Activity`] values plus
 //! [`senda_core::Diagnostic`]s and never touches a database. Parsing never stops at the first
-//! problem inside an activity: a bad value becomes an error diagnostic and is dropped (never
+//! problem inside an activity: a bad value becomes an error diagnostic and is not modelled (never
 //! guessed); only a file that is not well-formed XML or not an IATI activity file is fatal.
+//!
+//! Nothing published is lost: what Senda does not model (an element, an attribute, text, a
+//! value it cannot read, a second copy of an element IATI allows once) is kept as published in
+//! [`senda_core::Activity::extensions`] (see the `reader::kept` module).
 //!
 //! Security: DOCTYPEs declaring entities are refused (entities are never expanded, external
 //! ones never fetched), so "billion laughs" fails at once with bounded memory.
@@ -33,4 +37,9 @@ pub use reader::{
 /// activity, or an invalid `@currency`) is kept under `XXX`, with the error, instead of dropped;
 /// DAC sector percentages under 100 leave the rest `(unallocated)` (were rescaled to 100), with a
 /// warning for any vocabulary whose percentages do not add up to 100.
-pub const READER_VERSION: u32 = 5;
+/// 6: nothing published is dropped: every element and attribute Senda does not model
+/// (`contact-info`, `document-link`, a result's or indicator's `description`, `vocabulary-uri`,
+/// ...), a second copy of an element IATI allows once, and a value that cannot be read are kept
+/// as published among the activity's extensions; kept elements hold their own text only, and
+/// their parent paths give the positions of results, indicators, periods, budgets, locations...
+pub const READER_VERSION: u32 = 6;

@@ -246,6 +246,54 @@ fn every_answer_of_the_limits_carries_the_safety_headers() {
     }
 }
 
+/// Issue 20, item 4, the part hyper answers itself: a request head hyper cannot parse (no
+/// request line, a malformed header line, an unknown version, a URI or header count beyond
+/// hyper's own limits, which sit above the guard's) never reaches Senda's layers, and hyper
+/// 1.12 has no hook for that answer (see ARCHITECTURE.md, "Answers hyper gives itself"). What
+/// makes it safe is checked here: the answer is a bare status with an empty body and no
+/// content type (nothing a browser could render, sniff, frame or send a referrer from), and
+/// the connection is closed at once. Every other answer carries the safety headers
+/// (`every_answer_of_the_limits_carries_the_safety_headers`, and a parseable but odd request
+/// below).
+#[test]
+fn heads_hyper_cannot_parse_get_an_empty_answer_and_a_closed_connection() {
+    let (_dir, db) = empty_db();
+    let server = start(&db, &[], Duration::from_secs(20), Duration::from_secs(60));
+    let beyond_uri = "a".repeat(64 * 1024);
+    let beyond_fields: String =
+        (0..senda_web::server::HYPER_MAX_HEADERS + 1).map(|i| format!("X-H{i}: {i}\r\n")).collect();
+    let cases: Vec<(&str, u16, Vec<u8>)> = vec![
+        ("no request line", 400, b"NOT-A-REQUEST\r\n\r\n".to_vec()),
+        ("space in a header name", 400, b"GET / HTTP/1.1\r\nHost: localhost\r\nBad Header: x\r\n\r\n".to_vec()),
+        ("header line without a colon", 400, b"GET / HTTP/1.1\r\nHost: localhost\r\nno-colon\r\n\r\n".to_vec()),
+        ("unknown HTTP version", 400, b"GET / HTTP/7.1\r\nHost: localhost\r\n\r\n".to_vec()),
+        (
+            "URI beyond hyper's limit",
+            414,
+            format!("GET /?q={beyond_uri} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes(),
+        ),
+        (
+            "header fields beyond hyper's limit",
+            431,
+            format!("GET / HTTP/1.1\r\nHost: localhost\r\n{beyond_fields}\r\n").into_bytes(),
+        ),
+    ];
+    for (what, status, req) in cases {
+        let t = Instant::now();
+        let w = send(server.addr, &req);
+        assert!(t.elapsed() < Duration::from_secs(5), "{what}: the connection stayed open {:?}", t.elapsed());
+        assert_eq!(w.status, status, "{what}: {w:?}");
+        assert_eq!(w.body, "", "{what}: no body: {w:?}");
+        assert!(w.header("content-length").is_none_or(|l| l == "0"), "{what}: {w:?}");
+        assert_eq!(w.header("content-type"), None, "{what}: nothing to render or sniff: {w:?}");
+    }
+    // Odd but parseable: Senda answers, with the safety headers.
+    let w =
+        send(server.addr, b"GET /api/v1/activities?limit=%FF HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    assert_eq!(w.status, 400, "{w:?}");
+    assert_safety_headers(&w, "a parameter that is not UTF-8");
+}
+
 /// Every query parameter of the API (from the served OpenAPI document) and of the pages.
 fn endpoints(app: &axum::Router, rt: &tokio::runtime::Runtime) -> Vec<(String, Vec<String>)> {
     let spec: serde_json::Value =

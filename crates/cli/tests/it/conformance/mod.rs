@@ -19,7 +19,8 @@
 //! pages, the same on both backends), `reports.rs` (totals across groupings), `real_data.rs`
 //! (`../shared/data/iati/` on both backends), `copy.rs` (`copy_database`), `segments.rs` (fact segments equal the facts), `opening.rs`
 //! (PostgreSQL's connection errors; a newer schema refused on both), `text.rs` (text that
-//! means something to a database comes back as published), `accounts.rs` (organisations, people,
+//! means something to a database comes back as published), `kept.rs` (every element of the
+//! IATI schema's example activities is found again, modelled or kept), `accounts.rs` (organisations, people,
 //! sessions, tokens, the audit trail), `interventions.rs` (interventions entered in Senda, read
 //! through the policy's scope, their review workflow).
 
@@ -28,6 +29,7 @@ mod copy;
 mod import;
 mod intervention_edits;
 mod interventions;
+mod kept;
 mod opening;
 mod overrides;
 mod paging;
