@@ -102,6 +102,14 @@ pub enum Command {
     /// move through review (draft, submitted, approved, published).
     #[command(subcommand)]
     Intervention(crate::interventions::InterventionCommand),
+    /// Partner contributions (informing, political will, resources mobilised) to a line of
+    /// effort or an intervention: add from a JSON or TOML file, list, publish.
+    #[command(subcommand)]
+    Contribution(crate::contributions::ContributionCommand),
+    /// The plan: requirements (money needed) per line of effort, country and fiscal year, and
+    /// the funding gap against what is committed.
+    #[command(subcommand)]
+    Plan(crate::plan::PlanCommand),
 }
 
 /// `senda stats ...`.
@@ -252,12 +260,20 @@ pub struct Filters {
     /// Only these DAC 5-digit sectors.
     #[arg(long, value_delimiter = ',')]
     pub sector: Vec<String>,
+    /// Only records of this source: `iati` (imported activities) or `entered` (interventions
+    /// entered in Senda); comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub source: Vec<String>,
+    /// Reports also count entered interventions that are not published yet (drafts, submitted,
+    /// approved). By default a report shows what the public may see: published ones only.
+    #[arg(long)]
+    pub include_unpublished: bool,
 }
 
 /// `senda report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Group by: line_of_effort, country, fiscal_year, reporting_org, implementing_org, instrument, sector (comma-separated).
+    /// Group by: line_of_effort, country, fiscal_year, reporting_org, implementing_org, instrument, sector, source (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "line_of_effort")]
     pub by: Vec<String>,
     /// Strategy whose lines of effort are used.
@@ -266,6 +282,11 @@ pub struct ReportArgs {
     /// Years are calendar years instead of U.S. fiscal years (October-September).
     #[arg(long)]
     pub calendar_year: bool,
+    /// Gross parts beside the net: obligations and de-obligations (negative commitments),
+    /// gross disbursements and returns (negative disbursements), in separate columns that
+    /// add up to the net `commitments_usd` and `disbursements_usd`.
+    #[arg(long)]
+    pub gross: bool,
     /// Output format. `html`, `pdf` and `xlsx` write the printable progress report (a fixed
     /// layout: `--by`, `--calendar-year` and the filters do not apply) to `--output`.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
@@ -282,11 +303,6 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub filters: Filters,
 }
-    /// Gross parts beside the net: obligations and de-obligations (negative commitments),
-    /// gross disbursements and returns (negative disbursements), in separate columns that
-    /// add up to the net `commitments_usd` and `disbursements_usd`.
-    #[arg(long)]
-    pub gross: bool,
 
 /// Output formats of `senda report`: the tables of [`Format`], and the printable report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -338,6 +354,10 @@ pub struct ActivitiesArgs {
     /// Only this activity-status code (1 pipeline, 2 implementation, 3 finalisation, 4 closed, 5 cancelled, 6 suspended).
     #[arg(long)]
     pub status: Option<String>,
+    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
+    /// returned funds).
+    #[arg(long)]
+    pub negative_money: bool,
     /// At most this many rows. Default: 50 for the table, all for CSV and JSON.
     #[arg(long)]
     pub limit: Option<u64>,
@@ -354,10 +374,9 @@ pub struct ExplainArgs {
     /// Strategy.
     #[arg(long, default_value = "cmms-2021")]
     pub strategy: String,
-    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
-    /// returned funds).
-    #[arg(long)]
-    pub negative_money: bool,
+    /// Language of the explanation: en or es (es-GT and the like are accepted).
+    #[arg(long, default_value = "en", value_name = "LANG")]
+    pub lang: String,
 }
 
 /// `senda map`.
@@ -379,6 +398,11 @@ pub enum MapCommand {
         #[arg(long, default_value = "cmms-2021")]
         strategy: String,
     },
+    /// The review queue: weak-only mappings and activities the rules almost mapped (a veto that
+    /// fired, a phrase in a field its rule does not search), largest money at stake first
+    /// (the larger of USD commitments and disbursements). Activities an analyst decided are
+    /// left out. Each entry shows its evidence and the `senda map set` command that decides it.
+    Review(ReviewArgs),
     /// Remove the override: the rules decide again. The removal is kept in the activity's
     /// override history (`senda explain` shows it).
     Unset {
@@ -391,6 +415,26 @@ pub enum MapCommand {
         #[arg(long, default_value = "cmms-2021")]
         strategy: String,
     },
+}
+
+/// `senda map review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Only entries about this line of effort (a weak mapping to it, or a near miss for it).
+    #[arg(long)]
+    pub line_of_effort: Option<String>,
+    /// Only activities naming this country (ISO 3166-1 alpha-2, activity or transaction level).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// Strategy.
+    #[arg(long, default_value = "cmms-2021")]
+    pub strategy: String,
+    /// At most this many entries. Default: 20 for the table, all for CSV and JSON.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format (the table shows each entry's evidence and command).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `senda strategy`.

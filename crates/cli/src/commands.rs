@@ -6,8 +6,9 @@ use crate::import::{ImportReport, import};
 use anyhow::{Context, Result, bail};
 use rust_decimal::Decimal;
 use senda_core::Strategy;
+use senda_core::accounts::ReadScope;
 use senda_core::mapping::Mapper;
-use senda_core::report::{Dimension, Filters as ReportFilters, Report, Totals};
+use senda_core::report::{Dimension, Filters as ReportFilters, Report, SOURCE_ENTERED, SOURCE_IATI, Totals};
 use senda_store::{ActivityFilter, OpenMode, Override, Store};
 use std::io::Write;
 use std::path::PathBuf;
@@ -83,6 +84,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Token(c) => crate::accounts::cmd_token(&db_path(&cli.db, "senda.db"), c),
         Command::Audit(a) => crate::accounts::cmd_audit(&db_path(&cli.db, "senda.db"), a),
         Command::Intervention(c) => crate::interventions::cmd_intervention(&db_path(&cli.db, "senda.db"), c),
+        Command::Contribution(c) => crate::contributions::cmd_contribution(&db_path(&cli.db, "senda.db"), c),
+        Command::Plan(c) => crate::plan::cmd_plan(&db_path(&cli.db, "senda.db"), c).map(|_| 0),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());
@@ -101,7 +104,6 @@ fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
     } else {
         import(&mut *store, &a.paths, a.force, !a.no_progress)?
     };
-    audit_import_run(&*store, &report)?;
     if a.json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -109,34 +111,6 @@ fn cmd_import(db: &str, a: ImportArgs) -> Result<i32> {
     }
     // 1 when anything was refused: a whole file, or activities inside a file.
     Ok(if report.files_rejected > 0 || report.rejected > 0 { 1 } else { 0 })
-}
-
-/// Records an import run in the audit trail as one event (not per activity), after it
-/// committed: `import.run` on `import_run:ID`, its counts, its run id.
-fn audit_import_run(store: &dyn Store, report: &ImportReport) -> Result<()> {
-    let summary = serde_json::json!({
-        "files": report.files,
-        "files_imported": report.files_imported,
-        "files_unchanged": report.files_unchanged,
-        "files_rejected": report.files_rejected,
-        "files_removed": report.files_removed,
-        "created": report.created,
-        "updated": report.updated,
-        "removed": report.removed,
-        "rejected": report.rejected,
-    });
-    store
-        .record_audit(
-            &crate::accounts::cli_actor(),
-            "import.run",
-            &format!("import_run:{}", report.run_id),
-            None,
-            Some(&summary.to_string()),
-            Some(report.run_id),
-            crate::accounts::unix_now(),
-        )
-        .context("the import committed, but its audit event could not be recorded")?;
-    Ok(())
 }
 
 /// Prints an import report: summary, per-file problems and every diagnostic.
@@ -233,6 +207,14 @@ pub fn build_report(
     put(Dimension::ImplementingOrg, &f.implementing_org);
     put(Dimension::Instrument, &f.instrument);
     put(Dimension::Sector, &f.sector);
+    for v in &f.source {
+        if ![SOURCE_IATI, SOURCE_ENTERED].iter().any(|k| k.eq_ignore_ascii_case(v.trim())) {
+            bail!(
+                "unknown source {v:?}: give {SOURCE_IATI} (imported activities) or {SOURCE_ENTERED} (interventions entered in Senda)"
+            );
+        }
+    }
+    put(Dimension::Source, &f.source.iter().map(|v| v.trim().to_ascii_lowercase()).collect());
     if let Some(y) = &f.fiscal_year {
         filters.insert(Dimension::FiscalYear, parse_years(y)?);
     }
@@ -256,7 +238,8 @@ pub fn build_report(
             *c = country_filter_value(c)?;
         }
     }
-    Ok(senda_store::build_report(store, &st.id, dims, calendar_year, filters)?)
+    let scope = if f.include_unpublished { ReadScope::Everything } else { ReadScope::PublishedOnly };
+    Ok(senda_store::build_report_for(store, &st.id, scope, dims, calendar_year, filters)?)
 }
 
 /// A `--country` value as reports and lists hold it: an IATI country code (any case),
@@ -316,20 +299,6 @@ impl MoneyColumns {
             MoneyColumns::Net => vec![
                 ("commitments_usd", |t| t.commitments),
                 ("disbursements_usd", |t| t.disbursements),
-    write_report_with(r, st, format, synthetic, MoneyColumns::Net, out)
-}
-
-/// Writes a report in the chosen format with the chosen money columns. In JSON, `--gross`
-/// adds a `gross` object to each row and the total (the same names as the CSV columns).
-pub fn write_report_with(
-    r: &Report,
-    st: &Strategy,
-    format: Format,
-    synthetic: bool,
-    money: MoneyColumns,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let cols = money.columns();
                 ("expenditures_usd", |t| t.expenditures),
             ],
             MoneyColumns::Gross => vec![
@@ -347,6 +316,20 @@ pub fn write_report_with(
 
 /// Writes a report in the chosen format.
 pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, out: &mut dyn Write) -> Result<()> {
+    write_report_with(r, st, format, synthetic, MoneyColumns::Net, out)
+}
+
+/// Writes a report in the chosen format with the chosen money columns. In JSON, `--gross`
+/// adds a `gross` object to each row and the total (the same names as the CSV columns).
+pub fn write_report_with(
+    r: &Report,
+    st: &Strategy,
+    format: Format,
+    synthetic: bool,
+    money: MoneyColumns,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let cols = money.columns();
     let year_col = if r.calendar_year { "calendar_year" } else { "fiscal_year" };
     let mut headers: Vec<String> = r
         .dimensions
@@ -372,15 +355,6 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             .join("; ")
     };
     match format {
-            let gross = |row: &senda_core::report::Row| -> serde_json::Value {
-                let mut v = serde_json::to_value(row).unwrap_or_default();
-                if money == MoneyColumns::Gross {
-                    let g: serde_json::Map<String, serde_json::Value> =
-                        cols.iter().map(|(n, f)| ((*n).to_owned(), f(&row.usd).to_string().into())).collect();
-                    v["gross"] = g.into();
-                }
-                v
-            };
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&headers)?;
@@ -398,6 +372,15 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
             w.flush()?;
         }
         Format::Json => {
+            let gross = |row: &senda_core::report::Row| -> serde_json::Value {
+                let mut v = serde_json::to_value(row).unwrap_or_default();
+                if money == MoneyColumns::Gross {
+                    let g: serde_json::Map<String, serde_json::Value> =
+                        cols.iter().map(|(n, f)| ((*n).to_owned(), f(&row.usd).to_string().into())).collect();
+                    v["gross"] = g.into();
+                }
+                v
+            };
             let v = serde_json::json!({
                 "strategy": st.id,
                 "synthetic": synthetic,
@@ -451,15 +434,6 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 writeln!(out)?;
                 for l in &st.lines_of_effort {
                     if r.rows.iter().any(|row| row.key.contains(&l.id)) {
-            let negative = |t: &Totals| t.commitments.is_sign_negative() || t.disbursements.is_sign_negative();
-            if r.rows.iter().any(|row| negative(&row.usd)) || negative(&r.total.usd) {
-                writeln!(
-                    out,
-                    "\nNegative amounts are net: U.S. files hold de-obligations (negative commitments) and returned \
-                     disbursements whose original obligation is under another identifier or in an earlier year. \
-                     `senda report --gross` shows them apart; `senda activities --negative-money` lists the activities."
-                )?;
-            }
                         writeln!(out, "{:<10} {}", l.id, l.title)?;
                     }
                 }
@@ -477,6 +451,15 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                     other(&r.total)
                 )?;
             }
+            let negative = |t: &Totals| t.commitments.is_sign_negative() || t.disbursements.is_sign_negative();
+            if r.rows.iter().any(|row| negative(&row.usd)) || negative(&r.total.usd) {
+                writeln!(
+                    out,
+                    "\nNegative amounts are net: U.S. files hold de-obligations (negative commitments) and returned \
+                     disbursements whose original obligation is under another identifier or in an earlier year. \
+                     `senda report --gross` shows them apart; `senda activities --negative-money` lists the activities."
+                )?;
+            }
             writeln!(
                 out,
                 "\nGrand total: commitments {} USD, disbursements {} USD, expenditures {} USD, {} activities.",
@@ -485,7 +468,6 @@ pub fn write_report(r: &Report, st: &Strategy, format: Format, synthetic: bool, 
                 thousands(r.total.usd.expenditures),
                 count(r.total.activities)
             )?;
-        negative_money: a.negative_money,
         }
     }
     Ok(())
@@ -503,6 +485,7 @@ fn cmd_activities(db: &str, a: ActivitiesArgs) -> Result<()> {
         reporting_org: a.reporting_org,
         text: a.text,
         status: a.status,
+        negative_money: a.negative_money,
         limit,
         ..Default::default()
     })?;
@@ -552,26 +535,57 @@ fn cmd_activities(db: &str, a: ActivitiesArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes the explanation of one activity's mapping.
+/// Writes the explanation of one activity's mapping (in English).
 pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dyn Write) -> Result<()> {
+    explain_in(store, identifier, strategy, senda_core::explain::Lang::En, out)
+}
+
+/// Writes the explanation of one activity's mapping in `lang`: the facts of the activity, the
+/// analyst's override and its history, then the rules' mapping in words (each line of effort
+/// with its confidence and its evidence, strongest first; then the lines that almost applied),
+/// each rule's note after it.
+pub fn explain_in(
+    store: &dyn Store,
+    identifier: &str,
+    strategy: &str,
+    lang: senda_core::explain::Lang,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use senda_core::explain::Lang;
+    let es = lang == Lang::Es;
     let st = Strategy::builtin(strategy)?;
     let d = store.activity(identifier, &st.id)?;
     let a = &d.activity;
     if d.synthetic {
-        writeln!(out, "SYNTHETIC DEMO DATA")?;
+        writeln!(out, "{}", if es { "DATOS SINTÉTICOS DE DEMOSTRACIÓN" } else { "SYNTHETIC DEMO DATA" })?;
     }
-    writeln!(out, "{}  {}", a.iati_identifier, a.title_in("en"))?;
+    writeln!(out, "{}  {}", a.iati_identifier, a.title_in(if es { "es" } else { "en" }))?;
     writeln!(
         out,
         "reporting-org: {} ({})",
         a.reporting_org.display_name(),
-        a.reporting_org.r#ref.as_deref().unwrap_or("no ref")
+        a.reporting_org.r#ref.as_deref().unwrap_or(if es { "sin ref" } else { "no ref" })
     )?;
     let countries: Vec<String> = a.all_countries().iter().map(|c| c.to_string()).collect();
-    writeln!(out, "countries: {}", if countries.is_empty() { "none (REGIONAL)".into() } else { countries.join(", ") })?;
-    writeln!(out, "source: {} (activity #{})", d.source.0, d.source.1 + 1)?;
-    writeln!(out, "strategy: {} ({})\n", st.title, st.id)?;
-    let title = |id: &str| st.line_of_effort(id).map(|l| l.title.clone()).unwrap_or_default();
+    let none = if es { "ninguno (REGIONAL)" } else { "none (REGIONAL)" };
+    writeln!(
+        out,
+        "{}: {}",
+        if es { "países" } else { "countries" },
+        if countries.is_empty() { none.into() } else { countries.join(", ") }
+    )?;
+    writeln!(
+        out,
+        "{}: {} ({} #{})",
+        if es { "origen" } else { "source" },
+        d.source.0,
+        if es { "actividad" } else { "activity" },
+        d.source.1 + 1
+    )?;
+    writeln!(out, "{}: {} ({})\n", if es { "estrategia" } else { "strategy" }, st.title, st.id)?;
+    if es {
+        return explain_rules_es(&st, &d, out);
+    }
     if let Some(o) = &d.override_ {
         let lines = if o.lines_of_effort.is_empty() { "not mapped".to_owned() } else { o.lines_of_effort.join(", ") };
         writeln!(
@@ -594,28 +608,69 @@ pub fn explain(store: &dyn Store, identifier: &str, strategy: &str, out: &mut dy
     if d.override_.is_some() {
         writeln!(out, "What the rules alone say:")?;
     }
-    if d.rule_lines.is_empty() {
-        writeln!(
-            out,
-            "not mapped: none of the strategy's {} rules matched this activity (it still counts, under NOT_MAPPED, with its money)",
-            st.rules.len()
-        )?;
+    let words = senda_core::explain::explain(&st, &d.rule_lines, &d.evidence, &d.near_misses, lang);
+    write!(out, "{}", words.to_text(lang))?;
+    write_rule_notes(&st, &d, out)
+}
+
+/// The notes of the rules an explanation names (matched or almost), once each.
+fn write_rule_notes(st: &Strategy, d: &senda_store::ActivityDetail, out: &mut dyn Write) -> Result<()> {
+    let mut named: Vec<&str> = d.evidence.iter().map(|e| e.rule.as_str()).collect();
+    named.extend(d.near_misses.iter().map(|n| n.rule.as_str()));
+    let mut seen = std::collections::HashSet::new();
+    named.retain(|r| seen.insert(*r));
+    if named.is_empty() {
+        return Ok(());
     }
-    for l in &d.rule_lines {
-        writeln!(out, "{l}  {}", title(l))?;
-        for e in d.evidence.iter().filter(|e| e.line_of_effort == l) {
-            writeln!(out, "  because rule {} ({}) matched {} = {:?}", e.rule, e.kind, e.field, e.value)?;
-            if let Some(r) = st.rules.iter().find(|r| r.id == e.rule) {
-                writeln!(out, "    rule note: {}", r.note)?;
-            }
+    writeln!(out, "\nRule notes (strategies/{}.toml, in English):", st.id)?;
+    for r in named {
+        if let Some(rule) = st.rules.iter().find(|x| x.id == r) {
+            writeln!(out, "  {r} ({}): {}", rule.strength().as_str(), rule.note)?;
         }
     }
     Ok(())
 }
 
+/// The Spanish half of [`explain_in`]: override, history, the rules' mapping in words.
+fn explain_rules_es(st: &Strategy, d: &senda_store::ActivityDetail, out: &mut dyn Write) -> Result<()> {
+    use senda_core::explain::Lang;
+    let lines_es = |l: &[String]| if l.is_empty() { "sin asignar".to_owned() } else { l.join(", ") };
+    if let Some(o) = &d.override_ {
+        writeln!(
+            out,
+            "DECISIÓN DE ANALISTA (prevalece sobre las reglas): {}\n  nota: {}\n  fecha: {}\n",
+            lines_es(&o.lines_of_effort),
+            o.note,
+            o.created_at
+        )?;
+    }
+    if !d.override_log.is_empty() {
+        writeln!(out, "Historial de decisiones (la más antigua primero):")?;
+        for e in &d.override_log {
+            let what = if e.action == "set" {
+                format!("fijada en {}", lines_es(&e.lines_of_effort))
+            } else {
+                format!("retirada ({})", lines_es(&e.lines_of_effort))
+            };
+            let note = if e.note.is_empty() { String::new() } else { format!(": {}", e.note) };
+            writeln!(out, "  {}  {what}{note}", e.at)?;
+        }
+        writeln!(out)?;
+    }
+    if d.override_.is_some() {
+        writeln!(out, "Lo que dicen las reglas por sí solas:")?;
+    }
+    let words = senda_core::explain::explain(st, &d.rule_lines, &d.evidence, &d.near_misses, Lang::Es);
+    write!(out, "{}", words.to_text(Lang::Es))?;
+    write_rule_notes(st, d, out)
+}
+
 fn cmd_explain(db: &str, a: ExplainArgs) -> Result<()> {
     let store = open_existing_store(db)?;
-    explain(&*store, &a.identifier, &a.strategy, &mut std::io::stdout().lock())
+    let Some(lang) = senda_core::explain::Lang::parse(&a.lang) else {
+        bail!("--lang {:?}: give en or es", a.lang);
+    };
+    explain_in(&*store, &a.identifier, &a.strategy, lang, &mut std::io::stdout().lock())
 }
 
 fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
@@ -657,6 +712,10 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
                 st.id,
                 if lines.is_empty() { "no line of effort".into() } else { lines.join(", ") }
             );
+        }
+        MapCommand::Review(a) => {
+            let (st, entries) = crate::review::queue(&*store, &a)?;
+            crate::review::write_queue(&st, &entries, a.format, &mut std::io::stdout().lock())?;
         }
         MapCommand::Unset { identifier, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
@@ -852,7 +911,6 @@ fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
     let mut store = open_store(db)?;
     crate::generate::write_file(&file, a.activities, None, a.seed)?;
     let report = import(&mut *store, std::slice::from_ref(&file), false, false)?;
-    audit_import_run(&*store, &report)?;
     let _ = std::fs::remove_file(&file);
     // Synthetic statistics and indicator values, through the same importers as real files.
     let stats = dir.join("senda-synthetic-statistics.hxl.csv");

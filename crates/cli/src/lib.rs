@@ -14,11 +14,14 @@ macro_rules! outln {
 pub mod accounts;
 pub mod cli;
 pub mod commands;
+pub mod contributions;
 pub mod format;
 pub mod generate;
 pub mod import;
 pub mod interventions;
+pub mod plan;
 pub mod printable;
+pub mod review;
 pub mod values;
 
 use anyhow::Result;

@@ -208,7 +208,7 @@ pub fn decide(principal: &Principal, action: Action, resource: Resource) -> Deci
 
 /// Which records a principal may read, as a query filter: what lists, counts, totals, charts
 /// and downloads apply, so that none of them reveals a record [`decide`] would not show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReadScope {
     /// Every record, published or not (viewer, coordinator, administrator).
     Everything,

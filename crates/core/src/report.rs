@@ -38,11 +38,22 @@ pub enum Dimension {
     Instrument,
     /// DAC 5-digit sector code.
     Sector,
+    /// Where the record comes from: [`SOURCE_IATI`] (imported) or [`SOURCE_ENTERED`]
+    /// (an intervention entered in Senda). Never seen by the fact kernels: [`with_source`]
+    /// takes it out and puts the label back.
+    Source,
 }
+
+/// [`Dimension::Source`] of imported IATI activities.
+pub const SOURCE_IATI: &str = "iati";
+/// [`Dimension::Source`] of interventions entered in Senda.
+pub const SOURCE_ENTERED: &str = "entered";
+/// Number of [`Dimension`]s (the size of per-dimension tables).
+pub(crate) const DIMENSIONS: usize = Dimension::ALL.len();
 
 impl Dimension {
     /// All dimensions.
-    pub const ALL: [Dimension; 7] = [
+    pub const ALL: [Dimension; 8] = [
         Dimension::LineOfEffort,
         Dimension::Country,
         Dimension::FiscalYear,
@@ -50,6 +61,7 @@ impl Dimension {
         Dimension::ImplementingOrg,
         Dimension::Instrument,
         Dimension::Sector,
+        Dimension::Source,
     ];
     /// The snake_case name (CSV column).
     pub fn name(self) -> &'static str {
@@ -61,6 +73,7 @@ impl Dimension {
             Dimension::ImplementingOrg => "implementing_org",
             Dimension::Instrument => "instrument",
             Dimension::Sector => "sector",
+            Dimension::Source => "source",
         }
     }
     fn idx(self) -> usize {
@@ -93,6 +106,14 @@ pub struct Totals {
     pub disbursements: Decimal,
     /// Expenditures (type 4).
     pub expenditures: Decimal,
+    /// The negative part of `commitments` (U.S. de-obligations; zero or below): the gross
+    /// obligations are `commitments - deobligations`. Not serialised: `senda report --gross`
+    /// shows it.
+    #[serde(skip)]
+    pub deobligations: Decimal,
+    /// The negative part of `disbursements` (returned or reversed disbursements; zero or below).
+    #[serde(skip)]
+    pub returns: Decimal,
 }
 
 impl Totals {
@@ -123,16 +144,18 @@ impl Totals {
     /// Adds `o` to these totals.
     pub fn merge(&mut self, o: &Totals) {
         self.commitments += o.commitments;
-    /// The negative part of `commitments` (U.S. de-obligations; zero or below): the gross
-    /// obligations are `commitments - deobligations`. Not serialised: `senda report --gross`
-    /// shows it.
-    #[serde(skip)]
-    pub deobligations: Decimal,
-    /// The negative part of `disbursements` (returned or reversed disbursements; zero or below).
-    #[serde(skip)]
-    pub returns: Decimal,
         self.disbursements += o.disbursements;
         self.expenditures += o.expenditures;
+        self.deobligations += o.deobligations;
+        self.returns += o.returns;
+    }
+    /// Obligations before de-obligations (`commitments - deobligations`).
+    pub fn gross_commitments(&self) -> Decimal {
+        self.commitments - self.deobligations
+    }
+    /// Disbursements before returns (`disbursements - returns`).
+    pub fn gross_disbursements(&self) -> Decimal {
+        self.disbursements - self.returns
     }
     /// True when every total is zero.
     pub fn is_zero(&self) -> bool {
@@ -146,16 +169,6 @@ pub struct Row {
     /// The group's values, in the order of [`Report::dimensions`].
     pub key: Vec<String>,
     /// Distinct activities with a fact in the group.
-        self.deobligations += o.deobligations;
-        self.returns += o.returns;
-    }
-    /// Obligations before de-obligations (`commitments - deobligations`).
-    pub fn gross_commitments(&self) -> Decimal {
-        self.commitments - self.deobligations
-    }
-    /// Disbursements before returns (`disbursements - returns`).
-    pub fn gross_disbursements(&self) -> Decimal {
-        self.disbursements - self.returns
     pub activities: u64,
     /// Totals in U.S. dollars.
     pub usd: Totals,
@@ -227,7 +240,7 @@ pub struct ReportBuilder<'i> {
     interner: Vec<FxHashMap<String, u32>>,
     years: FxHashMap<i64, u32>,
     names: Vec<Vec<String>>,
-    groups: FxHashMap<[u32; 7], Acc>,
+    groups: FxHashMap<[u32; DIMENSIONS], Acc>,
     total: Acc,
 }
 
@@ -245,14 +258,18 @@ impl<'i> ReportBuilder<'i> {
         filters: Filters,
         activities: &'i HashMap<u32, ActivityInfo>,
     ) -> Self {
+        // The source is not a property of facts: `with_source` labels a whole report.
+        let (mut dims, mut filters) = (dims, filters);
+        dims.retain(|d| *d != Dimension::Source);
+        filters.remove(&Dimension::Source);
         Self {
             dims,
             calendar_year,
             filters,
             activities,
-            interner: vec![FxHashMap::default(); 7],
+            interner: vec![FxHashMap::default(); DIMENSIONS],
             years: FxHashMap::default(),
-            names: vec![Vec::new(); 7],
+            names: vec![Vec::new(); DIMENSIONS],
             groups: FxHashMap::default(),
             total: Acc::default(),
         }
@@ -296,7 +313,7 @@ impl<'i> ReportBuilder<'i> {
         if !self.filters.is_empty() && fixed.iter().any(|(d, v)| !self.passes(*d, v)) {
             return;
         }
-        let mut base = [NONE; 7];
+        let mut base = [NONE; DIMENSIONS];
         for (d, v) in fixed {
             if self.dims.contains(&d) {
                 base[d.idx()] = self.intern(d, v);
@@ -323,7 +340,7 @@ impl<'i> ReportBuilder<'i> {
         }
     }
 
-    fn accumulate_line(&mut self, mut key: [u32; 7], f: &FactRef<'_>, line: &str, amount: Decimal) {
+    fn accumulate_line(&mut self, mut key: [u32; DIMENSIONS], f: &FactRef<'_>, line: &str, amount: Decimal) {
         if !self.passes(Dimension::LineOfEffort, line) {
             return;
         }
@@ -344,7 +361,7 @@ impl<'i> ReportBuilder<'i> {
         id
     }
 
-    fn accumulate(&mut self, key: [u32; 7], f: &FactRef<'_>, amount: Decimal) {
+    fn accumulate(&mut self, key: [u32; DIMENSIONS], f: &FactRef<'_>, amount: Decimal) {
         let acc = self.groups.entry(key).or_default();
         for a in [acc, &mut self.total] {
             a.activities.insert(f.activity);
@@ -421,6 +438,89 @@ impl Report {
         }
         (t, o)
     }
+}
+
+impl Report {
+    /// A report with no row and zero totals.
+    pub fn empty(dimensions: Vec<Dimension>, calendar_year: bool) -> Self {
+        let total =
+            Row { key: vec!["TOTAL".into()], activities: 0, usd: Totals::default(), unconverted: BTreeMap::new() };
+        Report { dimensions, calendar_year, rows: Vec::new(), total }
+    }
+
+    /// `self` and `other` (same dimensions) as one report: rows with the same key added
+    /// together, activities summed. Right only when no activity is counted in both (imported
+    /// activities and entered interventions are disjoint by construction).
+    pub fn merge(mut self, other: Report) -> Report {
+        let mut at: HashMap<Vec<String>, usize> =
+            self.rows.iter().enumerate().map(|(i, r)| (r.key.clone(), i)).collect();
+        for r in other.rows {
+            match at.get(&r.key) {
+                Some(&i) => self.rows[i].add(&r),
+                None => {
+                    at.insert(r.key.clone(), self.rows.len());
+                    self.rows.push(r);
+                }
+            }
+        }
+        self.total.add(&other.total);
+        sort_rows(&mut self.rows);
+        self
+    }
+}
+
+impl Row {
+    fn add(&mut self, o: &Row) {
+        self.activities += o.activities;
+        self.usd.merge(&o.usd);
+        for (c, t) in &o.unconverted {
+            self.unconverted.entry(c.clone()).or_default().merge(t);
+        }
+    }
+}
+
+/// Runs `part` for the records of one source (`label`: [`SOURCE_IATI`] or [`SOURCE_ENTERED`])
+/// without [`Dimension::Source`] in its dimensions or filters, then puts the label back in
+/// every row's key where the dimension was asked. When the filters exclude `label`, `part` is
+/// not run and the report is empty.
+pub fn with_source(
+    label: &str,
+    dims: &[Dimension],
+    calendar_year: bool,
+    filters: &Filters,
+    part: impl FnOnce(Vec<Dimension>, Filters) -> Report,
+) -> Report {
+    if let Some(wanted) = filters.get(&Dimension::Source) {
+        if !wanted.iter().any(|w| w.eq_ignore_ascii_case(label)) {
+            return Report::empty(dims.to_vec(), calendar_year);
+        }
+    }
+    let inner_dims: Vec<Dimension> = dims.iter().copied().filter(|d| *d != Dimension::Source).collect();
+    let mut inner_filters = filters.clone();
+    inner_filters.remove(&Dimension::Source);
+    let mut r = part(inner_dims, inner_filters);
+    if let Some(pos) = dims.iter().position(|d| *d == Dimension::Source) {
+        for row in &mut r.rows {
+            row.key.insert(pos, label.to_owned());
+        }
+    }
+    r.dimensions = dims.to_vec();
+    r
+}
+
+/// One report over imported activities (`iati`) and interventions entered in Senda
+/// (`entered`), each run by [`with_source`] (so [`Dimension::Source`] groups and filters them),
+/// then merged. The two never share an activity, so counts add up.
+pub fn combine(
+    dims: Vec<Dimension>,
+    calendar_year: bool,
+    filters: Filters,
+    iati: impl FnOnce(Vec<Dimension>, Filters) -> Report,
+    entered: impl FnOnce(Vec<Dimension>, Filters) -> Report,
+) -> Report {
+    let a = with_source(SOURCE_IATI, &dims, calendar_year, &filters, iati);
+    let b = with_source(SOURCE_ENTERED, &dims, calendar_year, &filters, entered);
+    a.merge(b)
 }
 
 #[cfg(test)]

@@ -165,6 +165,13 @@ pub trait InterventionStore {
         scope: ReadScope,
         sight: Sight,
     ) -> Result<Option<InterventionRecord>, StoreError>;
+    /// Every intervention of `strategy` that `scope` sees (no limit): what reports add to the
+    /// imported activities (`senda_core::entered`).
+    fn interventions_for_report(&self, strategy: &str, scope: ReadScope)
+    -> Result<Vec<InterventionRecord>, StoreError>;
+    /// A value that changes whenever any intervention is created or changed (count, latest
+    /// change, sum of versions): readers that keep reports in memory compare it.
+    fn interventions_stamp(&self) -> Result<String, StoreError>;
 }
 
 fn int(c: &Cell) -> Option<i64> {
@@ -421,6 +428,38 @@ impl<S: AccountSql + ?Sized> InterventionStore for S {
             ],
         )?;
         rows.iter().map(|r| record_of(r)).collect()
+    }
+
+    fn interventions_for_report(
+        &self,
+        strategy: &str,
+        scope: ReadScope,
+    ) -> Result<Vec<InterventionRecord>, StoreError> {
+        let (mode, org) = scope_params(scope);
+        let rows = self.acc_query(
+            &format!(
+                "{SELECT} WHERE i.strategy = ?1 \
+                 AND (CAST(?2 AS TEXT) = 'all' OR i.workflow = 'published' \
+                      OR (CAST(?2 AS TEXT) = 'own' AND i.organisation_id = CAST(?3 AS BIGINT))) \
+                 ORDER BY i.id"
+            ),
+            &[Param::Text(strategy), Param::Text(mode), org.into()],
+        )?;
+        rows.iter().map(|r| record_of(r)).collect()
+    }
+
+    fn interventions_stamp(&self) -> Result<String, StoreError> {
+        let rows = self.acc_query(
+            "SELECT count(*), CAST(COALESCE(sum(version), 0) AS BIGINT), COALESCE(max(updated_at), '') FROM intervention",
+            &[],
+        )?;
+        let r = rows.first().ok_or_else(|| corrupt("intervention", "no stamp"))?;
+        Ok(format!(
+            "{}|{}|{}",
+            r.first().and_then(int).unwrap_or(0),
+            r.get(1).and_then(int).unwrap_or(0),
+            r.get(2).and_then(text).unwrap_or_default()
+        ))
     }
 
     fn move_intervention(

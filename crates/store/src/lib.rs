@@ -13,12 +13,15 @@
 
 pub mod accounts;
 pub mod codec;
+pub mod contributions;
 mod error;
 pub mod interventions;
+pub mod plan;
 mod item;
 mod open;
 mod pg;
 pub mod query;
+pub mod review;
 pub mod rules;
 mod sqlite;
 pub mod tables;
@@ -28,10 +31,11 @@ pub use error::StoreError;
 pub use item::{ImportItem, ItemParts};
 pub use open::{OpenMode, Target, open, parse_target, redact};
 pub use pg::PgStore;
+pub use review::{ReviewEntry, ReviewFilter, ReviewSignal, review_queue};
 pub use sqlite::SqliteStore;
 pub use values::*;
 
-use senda_core::mapping::{Evidence, Mapping};
+use senda_core::mapping::{Evidence, Mapping, NearMiss};
 use senda_core::report::{ActivityInfo, FactRef};
 use senda_core::{Activity, Diagnostic};
 use serde::{Deserialize, Serialize};
@@ -161,13 +165,13 @@ pub struct ActivityFilter {
     /// U.S. fiscal years, inclusive (`(2022, 2024)` = FY2022 to FY2024): activities with a
     /// commitment, disbursement or expenditure dated in that range.
     pub fiscal_years: Option<(i32, i32)>,
+    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
+    /// returned funds: `transaction/value` below zero, transaction type 2 or 3).
+    pub negative_money: bool,
     /// Order of the rows.
     pub sort: ActivitySort,
     /// Keyset pagination: only rows after this one in the chosen order.
     pub after: Option<ActivityCursor>,
-    /// Only activities with a negative commitment or disbursement (U.S. de-obligations and
-    /// returned funds: `transaction/value` below zero, transaction type 2 or 3).
-    pub negative_money: bool,
     /// At most this many rows (`None` = all).
     pub limit: Option<u64>,
 }
@@ -308,6 +312,9 @@ pub struct ActivityDetail {
     pub rule_lines: Vec<String>,
     /// The rules' evidence.
     pub evidence: Vec<Evidence>,
+    /// Rules that almost fired for lines the rules do not give (see
+    /// [`senda_core::mapping::NearMiss`]).
+    pub near_misses: Vec<senda_core::mapping::NearMiss>,
     /// The analyst's override, if any.
     pub override_: Option<Override>,
     /// Every override decision on this activity for the strategy asked, oldest first
@@ -334,7 +341,9 @@ pub struct RunRecord {
 /// Accounts (organisations, people, sessions, tokens, the audit trail) are its supertrait
 /// [`accounts::AccountStore`], written once over both backends; interventions entered in
 /// Senda are [`interventions::InterventionStore`], written the same way.
-pub trait Store: accounts::AccountStore + interventions::InterventionStore {
+pub trait Store:
+    accounts::AccountStore + interventions::InterventionStore + plan::PlanStore + contributions::ContributionStore
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -433,13 +442,16 @@ pub trait Store: accounts::AccountStore + interventions::InterventionStore {
     /// matches, so such a file is simply read again next time.
     fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError>;
 
-    /// Stores an import run (report JSON and its diagnostics); returns its id.
+    /// Stores an import run (report JSON and its diagnostics) and, in the same transaction,
+    /// its audit event (`import.run` on `import_run:ID` by `actor`, the run's figures:
+    /// `accounts::import_run_summary`); returns its id.
     fn save_run(
         &mut self,
         started_at: &str,
         finished_at: &str,
         report: &serde_json::Value,
         diagnostics: &[Diagnostic],
+        actor: &accounts::Actor,
     ) -> Result<i64, StoreError>;
 
     /// Import runs, newest first.
@@ -484,6 +496,11 @@ pub trait Store: accounts::AccountStore + interventions::InterventionStore {
         out.compact();
         Ok(out)
     }
+
+    /// The review queue's inputs under `strategy` ([`review`]): every activity whose stored
+    /// mapping has a weak line of effort or whose rules almost fired, as stored (the rules'
+    /// result; overrides are not applied), by database id.
+    fn for_each_review_signal(&self, strategy: &str, f: &mut dyn FnMut(ReviewSignal<'_>)) -> Result<(), StoreError>;
 
     /// The lines of effort of every mapped activity under `strategy` (overrides applied), as
     /// stored: `;`-separated, `""` for an activity an override says is not mapped.
@@ -622,6 +639,45 @@ pub fn build_report(
     let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
     store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
     Ok(b.finish())
+}
+
+/// The portfolio report a reader sees: the imported activities ([`build_report`]) and the
+/// interventions entered in Senda that `scope` (the access policy's, for the reader) lets them
+/// see, each labelled by [`Dimension::Source`](senda_core::report::Dimension::Source); money of
+/// an intervention linked to an IATI activity is counted once, from the IATI data
+/// (`senda_core::entered`).
+pub fn build_report_for(
+    store: &dyn Store,
+    strategy: &str,
+    scope: senda_core::accounts::ReadScope,
+    dims: Vec<senda_core::report::Dimension>,
+    calendar_year: bool,
+    filters: senda_core::report::Filters,
+) -> Result<senda_core::report::Report, StoreError> {
+    use senda_core::entered::{EnteredRecord, entered_report};
+    use senda_core::report::{Report, combine};
+    let records = store.interventions_for_report(strategy, scope)?;
+    let entered: Vec<EnteredRecord<'_>> = records
+        .iter()
+        .map(|r| EnteredRecord { organisation_name: &r.organisation_name, intervention: &r.intervention })
+        .collect();
+    let mut failed = None;
+    let report = combine(
+        dims,
+        calendar_year,
+        filters,
+        |d, f| {
+            build_report(store, strategy, d.clone(), calendar_year, f).unwrap_or_else(|e| {
+                failed = Some(e);
+                Report::empty(d, calendar_year)
+            })
+        },
+        |d, f| entered_report(&entered, strategy, d, calendar_year, f),
+    );
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
 }
 
 /// What [`copy_database`] moved and checked.

@@ -85,12 +85,12 @@ pub const TABLES: &[Table] = &[
     },
     Table {
         name: "activity_mapping",
-        columns: &[("activity_id", I), ("strategy", T), ("lines", T)],
+        columns: &[("activity_id", I), ("strategy", T), ("lines", T), ("confidence", T)],
         generated_id: false,
     },
     Table {
         name: "mapping_evidence",
-        columns: &[("activity_id", I), ("strategy", T), ("evidence", T)],
+        columns: &[("activity_id", I), ("strategy", T), ("evidence", T), ("near_misses", T)],
         generated_id: false,
     },
     Table {
@@ -287,6 +287,43 @@ pub const TABLES: &[Table] = &[
             ("created_at", T),
             ("updated_at", T),
             ("form_token", T),
+        ],
+        generated_id: true,
+    },
+    // Partner contributions (migration 0012, issue 18 item 2).
+    Table {
+        name: "contribution",
+        columns: &[
+            ("id", I),
+            ("organisation_id", I),
+            ("strategy", T),
+            ("kind", T),
+            ("line_of_effort", T),
+            ("intervention_id", I),
+            ("countries", T),
+            ("contribution_date", T),
+            ("published", I),
+            ("version", I),
+            ("doc", T),
+            ("created_at", T),
+            ("updated_at", T),
+        ],
+        generated_id: true,
+    },
+    // The plan's requirements (migration 0013, issue 18).
+    Table {
+        name: "requirement",
+        columns: &[
+            ("id", I),
+            ("strategy", T),
+            ("line_of_effort", T),
+            ("country", T),
+            ("fiscal_year", I),
+            ("amount", T),
+            ("currency", T),
+            ("source", T),
+            ("note", T),
+            ("updated_at", T),
         ],
         generated_id: true,
     },

@@ -227,9 +227,9 @@ evidence-none = No evidence stored.
 mapping-by-rules = Mapped by the rules.
 mapping-by-override = Mapped by an analyst's decision.
 narrative-lang-note = Shown in { $lang }.
-usd-unit = U.S. dollars
+other-narratives = Other languages
 activities-with-money = Activities with money in the period
-usd-millions = millions of U.S. dollars
+usd-unit = U.S. dollars
 datetype-1 = Planned start
 datetype-2 = Actual start
 datetype-3 = Planned end
@@ -267,14 +267,14 @@ ind-status-not_aggregable = Not aggregable
 ind-iati-heading = Results published in IATI by these activities
 ind-iati-note = { $count } indicators from the activities' IATI result elements; each belongs to its activity and is never added to others.
 
-print-lede = What the U.S. government has published about the { $strategy }: money by line of effort, country and fiscal year, indicators against their targets, and the migration context. Amounts are in U.S. dollars, rounded to the dollar; years are U.S. fiscal years (October to September).
+# Printable progress report (senda report --format html|pdf|xlsx, GET /report)
 print-title = Progress report
-print-lede = { $strategy } as recorded in Senda: money by line of effort, country and fiscal year; indicators against targets; migration context. Money in U.S. dollars (rounded to the dollar here; exact in CSV, JSON and XLSX); years are U.S. fiscal years (October to September).
+print-lede = What the U.S. government has published about the { $strategy }: money by line of effort, country and fiscal year, indicators against their targets, and the migration context. Amounts are in U.S. dollars, rounded to the dollar; years are U.S. fiscal years (October to September).
 print-data-as-of = Data as of { $date } (latest import)
 print-data-as-of-none = Nothing imported yet.
-print-grand-totals-note = Totals of every activity in the data, whether or not it falls under a line of effort of the strategy.
+print-summary = Summary
 print-grand-totals = Grand totals
-print-grand-totals-note = Grand totals over every imported activity, mapped or not, in U.S. dollars; they equal the total of `senda report`.
+print-grand-totals-note = Totals of every activity in the data, whether or not it falls under a line of effort of the strategy.
 print-unconverted = Amounts in other currencies are not converted and are not in these totals:
 print-unconverted-row = { $currency }: commitments { $commitments }, disbursements { $disbursements }, expenditures { $expenditures }
 print-unconverted-none = Every amount is in U.S. dollars: nothing is left unconverted.
@@ -319,6 +319,49 @@ print-iati-none = No mapped activity publishes IATI results.
 print-country-money-note = Money attributed to this country (transaction or activity recipient country, split by percentages).
 print-money-by-country = Money by country, all fiscal years
 print-money-by-loe = Money by line of effort, all fiscal years
+
+# Negative money (issue 21)
+negative-mark = Negative net amount: see the note on de-obligations
+negative-why = Negative amounts are net: U.S. files record de-obligations (negative commitments) and returned disbursements, and when the original obligation is under another identifier or in an earlier fiscal year, outside this view, the net here falls below zero.
+negative-link = Activities with de-obligations or returns in this view
+negative-filter = Only activities with de-obligations or returns
+
+# Indicator units (strategy files name them in English; shown in the reader's language)
+unit-claims = claims
+unit-days = days
+unit-encounters = encounters
+unit-people = people
+unit-percent = percent
+unit-places = places
+unit-visas = visas
+unit-USD = U.S. dollars
+
+# Strategy titles, IATI field names on the activity page (issue 21)
+strategy-title-cmms-2021 = Collaborative Migration Management Strategy
+strategy-title-rc-2021 = U.S. Strategy for Addressing the Root Causes of Migration in Central America
+strategy-rule-note-english = The rule's own note is written in English only.
+ext-element = element
+ext-parent = parent element
+ext-attributes = attributes
+field-iati-version = IATI version
+field-default-language = default language
+field-last-updated = last updated
+field-hierarchy = hierarchy
+field-activity-scope = activity scope
+field-collaboration-type = collaboration type
+field-default-flow-type = default flow type
+field-default-finance-type = default finance type
+field-default-aid-type = default aid type
+org-ref = identifier
+
+# Printed report, first page (issue 21)
+print-not-mapped = Not mapped to any line of effort: { $disbursements } of disbursements ({ $disbursements_share } of the total) and { $commitments } of commitments ({ $commitments_share }), from { $activities } activities.
+print-negative-why = Negative amounts are net: U.S. files record de-obligations (negative commitments) and returned disbursements, and when the original obligation is under another identifier or in an earlier fiscal year, the net falls below zero.
+print-negative-count = { $count } activities have de-obligations or returns; the dashboard lists them (Activities, “Only activities with de-obligations or returns”).
+print-negative-row = { $line }: obligations { $obligations } and de-obligations { $deobligations }; disbursements { $disbursed } and returns { $returns } ({ $count } activities with de-obligations or returns).
+print-page = Page
+print-page-of = of
+print-negative-see-summary = Negative amounts are net of de-obligations and returns; the first page says why.
 
 # Interventions entered in Senda: list, record, form (issue 18)
 iv-add-rows = Add rows
@@ -430,39 +473,31 @@ iv-col-applications = Applications
 iv-col-approvals = Approvals
 iv-col-arrivals = Arrivals
 
-# Issue 21: negative money, indicator units, strategy titles, IATI field names, printed report
-negative-mark = Negative net amount: see the note on de-obligations
-negative-why = Negative amounts are net: U.S. files record de-obligations (negative commitments) and returned disbursements, and when the original obligation is under another identifier or in an earlier fiscal year, outside this view, the net here falls below zero.
-negative-link = Activities with de-obligations or returns in this view
-negative-filter = Only activities with de-obligations or returns
-unit-claims = claims
-unit-days = days
-unit-encounters = encounters
-unit-people = people
-unit-percent = percent
-unit-places = places
-unit-visas = visas
-unit-USD = U.S. dollars
-strategy-title-cmms-2021 = Collaborative Migration Management Strategy
-strategy-title-rc-2021 = U.S. Strategy for Addressing the Root Causes of Migration in Central America
-strategy-rule-note-english = The rule's own note is written in English only.
-ext-element = element
-ext-parent = parent element
-ext-attributes = attributes
-field-iati-version = IATI version
-field-default-language = default language
-field-last-updated = last updated
-field-hierarchy = hierarchy
-field-activity-scope = activity scope
-field-collaboration-type = collaboration type
-field-default-flow-type = default flow type
-field-default-finance-type = default finance type
-field-default-aid-type = default aid type
-org-ref = identifier
-print-not-mapped = Not mapped to any line of effort: { $disbursements } of disbursements ({ $disbursements_share } of the total) and { $commitments } of commitments ({ $commitments_share }), from { $activities } activities.
-print-negative-why = Negative amounts are net: U.S. files record de-obligations (negative commitments) and returned disbursements, and when the original obligation is under another identifier or in an earlier fiscal year, the net falls below zero.
-print-negative-count = { $count } activities have de-obligations or returns; the dashboard lists them (Activities, “Only activities with de-obligations or returns”).
-print-negative-row = { $line }: obligations { $obligations } and de-obligations { $deobligations }; disbursements { $disbursed } and returns { $returns } ({ $count } activities with de-obligations or returns).
-print-page = Page
-print-page-of = of
-print-negative-see-summary = Negative amounts are net of de-obligations and returns; the first page says why.
+## Review queue and confidence (issue 19)
+nav-review = Review queue
+review-title = Mappings to review
+review-intro = Mappings the rules are unsure of, largest money at stake first (the larger of USD commitments and disbursements): lines of effort given on weak evidence only (one phrase in a long text), and lines a rule almost gave (a veto phrase stopped it, or its phrase was in a field it does not search). Activities an analyst has decided are left out. Each entry ends with the command that decides it: it confirms the lines shown; edit them to change the mapping, or give --none to reject every line.
+review-empty = Nothing to review: no weak-only mapping and no near miss.
+review-rules = The rules say
+confidence-is = confidence { $level }
+review-weak = { $loe } on weak evidence only: { $what } (rule { $rule }).
+review-near-veto = Almost { $loe }: { $what } (rule { $rule }), but the veto “{ $phrase }” was found.
+review-near-field = Almost { $loe }: { $what }, in a field rule { $rule } does not search.
+review-decide = Decide with:
+explanation-h = In words
+plan-heading = Plan and funding gap
+plan-note = Requirements (money needed) set by the coordinators, against what is committed in the same line of effort, country and fiscal year. Money in cells without a requirement is shown apart and does not count as coverage.
+plan-requirement = Requirement
+plan-gap = Gap
+plan-percent-funded = Funded
+plan-outside = Committed outside the plan
+plan-fiscal-year = Fiscal year
+
+# Partner contributions (issue 18, item 2)
+contrib-heading = Partner contributions
+contrib-date = Date
+contrib-kind = Kind
+contrib-organisation = Organisation
+contrib-description = Description
+contrib-money = Money
+contrib-unpublished = not published

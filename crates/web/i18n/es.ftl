@@ -227,9 +227,9 @@ evidence-none = No hay evidencia guardada.
 mapping-by-rules = Asignada por las reglas.
 mapping-by-override = Asignada por decisión de un analista.
 narrative-lang-note = Mostrado en { $lang }.
-usd-unit = dólares estadounidenses
+other-narratives = Otros idiomas
 activities-with-money = Actividades con fondos en el período
-usd-millions = millones de dólares estadounidenses
+usd-unit = dólares estadounidenses
 datetype-1 = Inicio previsto
 datetype-2 = Inicio real
 datetype-3 = Fin previsto
@@ -267,14 +267,14 @@ ind-status-not_aggregable = No agregable
 ind-iati-heading = Resultados publicados en IATI por estas actividades
 ind-iati-note = { $count } indicadores de los elementos result de IATI de las actividades; cada uno pertenece a su actividad y nunca se suma a otros.
 
-print-lede = Lo que el gobierno de EE. UU. ha publicado sobre la { $strategy }: dinero por línea de acción, país y año fiscal, indicadores frente a sus metas y el contexto migratorio. Importes en dólares estadounidenses, redondeados al dólar; los años son años fiscales de EE. UU. (octubre a septiembre).
+# Informe de avance imprimible (senda report --format html|pdf|xlsx, GET /report)
 print-title = Informe de avance
-print-lede = { $strategy } según los datos de Senda: fondos por línea de acción, país y año fiscal; indicadores frente a sus metas; contexto migratorio. Montos en dólares de EE. UU. (redondeados al dólar aquí; exactos en CSV, JSON y XLSX); años fiscales de EE. UU. (octubre a septiembre).
+print-lede = Lo que el gobierno de EE. UU. ha publicado sobre la { $strategy }: dinero por línea de acción, país y año fiscal, indicadores frente a sus metas y el contexto migratorio. Importes en dólares estadounidenses, redondeados al dólar; los años son años fiscales de EE. UU. (octubre a septiembre).
 print-data-as-of = Datos al { $date } (última importación)
 print-data-as-of-none = Todavía no se ha importado nada.
-print-grand-totals-note = Totales de todas las actividades de los datos, correspondan o no a una línea de acción de la estrategia.
+print-summary = Resumen
 print-grand-totals = Totales generales
-print-grand-totals-note = Totales de todas las actividades importadas, asignadas o no, en dólares de EE. UU.; coinciden con el total de `senda report`.
+print-grand-totals-note = Totales de todas las actividades de los datos, correspondan o no a una línea de acción de la estrategia.
 print-unconverted = Los montos en otras monedas no se convierten y no están en estos totales:
 print-unconverted-row = { $currency }: compromisos { $commitments }, desembolsos { $disbursements }, gastos { $expenditures }
 print-unconverted-none = Todos los montos están en dólares de EE. UU.: no queda nada sin convertir.
@@ -319,6 +319,49 @@ print-iati-none = Ninguna actividad asignada publica resultados en IATI.
 print-country-money-note = Fondos atribuidos a este país (país receptor de la transacción o de la actividad, repartido según los porcentajes).
 print-money-by-country = Fondos por país, todos los años fiscales
 print-money-by-loe = Fondos por línea de acción, todos los años fiscales
+
+# Negative money (issue 21)
+negative-mark = Importe neto negativo: véase la nota sobre desobligaciones
+negative-why = Los importes negativos son netos: los archivos de EE. UU. registran desobligaciones (compromisos negativos) y desembolsos reintegrados, y cuando la obligación original figura con otro identificador o en un año fiscal anterior, fuera de esta vista, el neto queda por debajo de cero.
+negative-link = Actividades con desobligaciones o reintegros en esta vista
+negative-filter = Solo actividades con desobligaciones o reintegros
+
+# Indicator units (strategy files name them in English; shown in the reader's language)
+unit-claims = solicitudes
+unit-days = días
+unit-encounters = encuentros
+unit-people = personas
+unit-percent = por ciento
+unit-places = plazas
+unit-visas = visas
+unit-USD = dólares estadounidenses
+
+# Strategy titles, IATI field names on the activity page (issue 21)
+strategy-title-cmms-2021 = Estrategia de Gestión Colaborativa de la Migración
+strategy-title-rc-2021 = Estrategia de EE. UU. para abordar las causas fundamentales de la migración en Centroamérica
+strategy-rule-note-english = La nota de la regla solo está escrita en inglés.
+ext-element = elemento
+ext-parent = elemento padre
+ext-attributes = atributos
+field-iati-version = versión IATI
+field-default-language = idioma predeterminado
+field-last-updated = última actualización
+field-hierarchy = jerarquía
+field-activity-scope = alcance de la actividad
+field-collaboration-type = tipo de colaboración
+field-default-flow-type = tipo de flujo predeterminado
+field-default-finance-type = tipo de financiación predeterminado
+field-default-aid-type = tipo de ayuda predeterminado
+org-ref = identificador
+
+# Printed report, first page (issue 21)
+print-not-mapped = Sin asignar a ninguna línea de acción: { $disbursements } de desembolsos ({ $disbursements_share } del total) y { $commitments } de compromisos ({ $commitments_share }), de { $activities } actividades.
+print-negative-why = Los importes negativos son netos: los archivos de EE. UU. registran desobligaciones (compromisos negativos) y desembolsos reintegrados, y cuando la obligación original figura con otro identificador o en un año fiscal anterior, el neto queda por debajo de cero.
+print-negative-count = { $count } actividades tienen desobligaciones o reintegros; el panel las lista (Actividades, «Solo actividades con desobligaciones o reintegros»).
+print-negative-row = { $line }: obligaciones { $obligations } y desobligaciones { $deobligations }; desembolsos { $disbursed } y reintegros { $returns } ({ $count } actividades con desobligaciones o reintegros).
+print-page = Página
+print-page-of = de
+print-negative-see-summary = Los importes negativos son netos de desobligaciones y reintegros; la primera página explica por qué.
 
 # Intervenciones registradas en Senda: lista, ficha, formulario (issue 18)
 iv-add-rows = Agregar filas
@@ -430,39 +473,31 @@ iv-col-applications = Solicitudes
 iv-col-approvals = Aprobaciones
 iv-col-arrivals = Llegadas
 
-# Issue 21: negative money, indicator units, strategy titles, IATI field names, printed report
-negative-mark = Importe neto negativo: véase la nota sobre desobligaciones
-negative-why = Los importes negativos son netos: los archivos de EE. UU. registran desobligaciones (compromisos negativos) y desembolsos reintegrados, y cuando la obligación original figura con otro identificador o en un año fiscal anterior, fuera de esta vista, el neto queda por debajo de cero.
-negative-link = Actividades con desobligaciones o reintegros en esta vista
-negative-filter = Solo actividades con desobligaciones o reintegros
-unit-claims = solicitudes
-unit-days = días
-unit-encounters = encuentros
-unit-people = personas
-unit-percent = por ciento
-unit-places = plazas
-unit-visas = visas
-unit-USD = dólares estadounidenses
-strategy-title-cmms-2021 = Estrategia de Gestión Colaborativa de la Migración
-strategy-title-rc-2021 = Estrategia de EE. UU. para abordar las causas fundamentales de la migración en Centroamérica
-strategy-rule-note-english = La nota de la regla solo está escrita en inglés.
-ext-element = elemento
-ext-parent = elemento padre
-ext-attributes = atributos
-field-iati-version = versión IATI
-field-default-language = idioma predeterminado
-field-last-updated = última actualización
-field-hierarchy = jerarquía
-field-activity-scope = alcance de la actividad
-field-collaboration-type = tipo de colaboración
-field-default-flow-type = tipo de flujo predeterminado
-field-default-finance-type = tipo de financiación predeterminado
-field-default-aid-type = tipo de ayuda predeterminado
-org-ref = identificador
-print-not-mapped = Sin asignar a ninguna línea de acción: { $disbursements } de desembolsos ({ $disbursements_share } del total) y { $commitments } de compromisos ({ $commitments_share }), de { $activities } actividades.
-print-negative-why = Los importes negativos son netos: los archivos de EE. UU. registran desobligaciones (compromisos negativos) y desembolsos reintegrados, y cuando la obligación original figura con otro identificador o en un año fiscal anterior, el neto queda por debajo de cero.
-print-negative-count = { $count } actividades tienen desobligaciones o reintegros; el panel las lista (Actividades, «Solo actividades con desobligaciones o reintegros»).
-print-negative-row = { $line }: obligaciones { $obligations } y desobligaciones { $deobligations }; desembolsos { $disbursed } y reintegros { $returns } ({ $count } actividades con desobligaciones o reintegros).
-print-page = Página
-print-page-of = de
-print-negative-see-summary = Los importes negativos son netos de desobligaciones y reintegros; la primera página explica por qué.
+## Cola de revisión y confianza (issue 19)
+nav-review = Cola de revisión
+review-title = Asignaciones por revisar
+review-intro = Asignaciones de las que las reglas no están seguras, primero las de más dinero en juego (el mayor entre compromisos y desembolsos en USD): líneas de acción asignadas solo con evidencia débil (una frase en un texto largo) y líneas que una regla casi asignó (una frase de veto la detuvo, o su frase estaba en un campo que no busca). Las actividades que ya decidió una persona analista no aparecen. Cada entrada termina con la orden que la decide: confirma las líneas mostradas; cámbielas para corregir la asignación, o use --none para rechazar todas.
+review-empty = Nada que revisar: ninguna asignación solo débil y ningún casi acierto.
+review-rules = Las reglas dicen
+confidence-is = confianza { $level }
+review-weak = { $loe } solo con evidencia débil: { $what } (regla { $rule }).
+review-near-veto = Casi { $loe }: { $what } (regla { $rule }), pero se encontró el veto «{ $phrase }».
+review-near-field = Casi { $loe }: { $what }, en un campo que la regla { $rule } no busca.
+review-decide = Decídala con:
+explanation-h = En palabras
+plan-heading = Plan y brecha de financiamiento
+plan-note = Necesidades (dinero requerido) fijadas por los coordinadores, frente a lo comprometido en la misma línea de acción, país y año fiscal. El dinero en celdas sin necesidad fijada se muestra aparte y no cuenta como cobertura.
+plan-requirement = Necesidad
+plan-gap = Brecha
+plan-percent-funded = Financiado
+plan-outside = Comprometido fuera del plan
+plan-fiscal-year = Año fiscal
+
+# Contribuciones de socios (issue 18, punto 2)
+contrib-heading = Contribuciones de socios
+contrib-date = Fecha
+contrib-kind = Tipo
+contrib-organisation = Organización
+contrib-description = Descripción
+contrib-money = Dinero
+contrib-unpublished = no publicada

@@ -28,8 +28,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use maud::{DOCTYPE, Markup, html};
 use senda_core::accounts::{
-    Action, Caller, Decision, Email, NewToken, Principal, Resource, Role, TOKEN_PREFIX, decide, encode_secret,
-    secret_digest, verify_password,
+    Action, Caller, Decision, Email, NewToken, Principal, ReadScope, Resource, Role, TOKEN_PREFIX, decide,
+    encode_secret, secret_digest, verify_password,
 };
 use senda_store::accounts::SessionLimits;
 use std::collections::{HashMap, VecDeque};
@@ -121,6 +121,8 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/activities", Action::Read, PUBLIC),
     ("GET", "/activities.csv", Action::Read, PUBLIC),
     ("GET", "/activity/{*id}", Action::Read, PUBLIC),
+    // The review queue of the rules' mappings (issue 19): read from the same public data.
+    ("GET", "/review", Action::Read, PUBLIC),
     ("GET", "/organisation", Action::Read, PUBLIC),
     ("GET", "/imports", Action::Read, PUBLIC),
     ("GET", "/imports/{id}", Action::Read, PUBLIC),
@@ -140,6 +142,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     // trail for whoever the policy lets read it.
     ("GET", "/admin/organisations", Action::Read, Resource::Accounts),
     ("POST", "/admin/organisations", Action::Write, Resource::Accounts),
+    ("POST", "/admin/organisations/adopt", Action::Write, Resource::Accounts),
     ("GET", "/admin/people", Action::Read, Resource::Accounts),
     ("POST", "/admin/people", Action::Write, Resource::Accounts),
     ("POST", "/admin/people/{id}/disable", Action::Write, Resource::Accounts),
@@ -171,6 +174,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/api/v1/interventions/{id}", Action::Read, PUBLIC),
     ("POST", "/api/v1/interventions/{id}/workflow", Action::Read, PUBLIC),
     ("PUT", "/api/v1/interventions/{id}", Action::Read, PUBLIC),
+    // Partner contributions (issue 18, item 2), the same way: reads filtered by the caller's
+    // ReadScope in the store; a write decided per record by the handler
+    // (`Contribution::may_record`, `contribution::may_publish`, both `decide`).
+    ("GET", "/api/v1/contributions", Action::Read, PUBLIC),
+    ("POST", "/api/v1/contributions", Action::Read, PUBLIC),
+    ("POST", "/api/v1/contributions/{id}/publish", Action::Read, PUBLIC),
     // Their pages (crate::intervention_pages), the same way: lists and records filtered by the
     // caller's ReadScope in the store (404 for a record not seen), forms and writes decided per
     // record by the handler (`may_edit_some`, `may_edit`, `may_move`); forms carry the CSRF token.
@@ -322,8 +331,9 @@ pub async fn identify(State(state): State<Arc<AppState>>, req: Request, next: Ne
         Decision::SignIn => return denied(StatusCode::UNAUTHORIZED, "sign in first (POST /login, or an API token)"),
         Decision::Deny => return denied(StatusCode::FORBIDDEN, "your role does not allow this"),
     }
+    let scope = ReadScope::of(&identity.principal);
     req.extensions_mut().insert(identity);
-    let mut resp = next.run(req).await;
+    let mut resp = crate::state::with_read_scope(scope, next.run(req)).await;
     if clear_cookie {
         resp.headers_mut().append(header::SET_COOKIE, clear(SESSION_COOKIE, "/"));
     }

@@ -28,12 +28,16 @@ use senda_store::{ActivityDetail, ActivityRow, ActivitySort, IndicatorView};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod contributions;
 mod places;
+mod plan;
 mod records;
+mod review;
 mod tables;
 
 use places::{country, line_of_effort};
 use records::{activity, import_run, imports, organisation};
+use review::review;
 use tables::{activity_table, money_table};
 
 type St = State<Arc<AppState>>;
@@ -47,6 +51,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/activities", get(activities))
         .route("/activities.csv", get(activities_csv))
         .route("/activity/{*id}", get(activity))
+        .route("/review", get(review))
         .route("/organisation", get(organisation))
         .route("/imports", get(imports))
         .route("/imports/{id}", get(import_run))
@@ -191,6 +196,7 @@ impl Ctx {
                         nav aria-label=(self.t("nav-overview")) {
                             a href="/" { (self.t("nav-overview")) }
                             a href="/activities" { (self.t("nav-activities")) }
+                            a href="/review" { (self.t("nav-review")) }
                             a href="/report" { (self.t("nav-report")) }
                             a href="/imports" { (self.t("nav-imports")) }
                             a href="/api/v1/openapi.json" { (self.t("nav-api")) }
@@ -454,6 +460,7 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
         series: vec![(ctx.t("disbursements"), countries.iter().map(|r| r.usd.disbursements).collect())],
     };
     let hidden: Vec<(&str, String)> = vec![];
+    let plan = plan::gap_rows(&state, &ctx.strategy.id, &plan::PlanPart::ByLine).await.map_err(&pe)?;
     let body = html! {
         p class="lede" { (ctx.ta("overview-lede", &[("strategy", ctx.strategy.short_title.clone())])) }
         (fy_form(&ctx, &sel, &years, &hidden))
@@ -499,6 +506,7 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
                 @else { (ctx.country_label(&k[0])) } }
             }, &[ctx.t("country")]))
         }
+        (plan::gap_section(&ctx, &plan::PlanPart::ByLine, plan.as_deref()))
     };
     Ok(ctx.page(&ctx.t("overview-title"), body))
 }

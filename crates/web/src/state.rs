@@ -3,9 +3,12 @@
 
 use crate::error::WebError;
 use crate::i18n::Catalogs;
+use senda_core::accounts::ReadScope;
+use senda_core::entered::{EnteredRecord, entered_report};
 use senda_core::facts::ActivityClasses;
-use senda_core::report::{Dimension, Filters, Report};
+use senda_core::report::{Dimension, Filters, Report, SOURCE_IATI, combine};
 use senda_core::strategy::Strategy;
+use senda_store::interventions::InterventionRecord;
 use senda_store::rules::segments::LoadedFacts;
 use senda_store::{OpenMode, Store, StoreError};
 use std::any::Any;
@@ -110,6 +113,23 @@ impl Drop for Pool {
 
 type Slot = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
+tokio::task_local! {
+    /// What the caller of the request being served may read ([`ReadScope`] of its principal),
+    /// set by `auth::identify` for every routed request. Reports read it here, so no handler
+    /// can forget to pass it; outside a request (or when unset) it is the public's.
+    static READ_SCOPE: ReadScope;
+}
+
+/// Runs `f` (the rest of a request) with `scope` as the caller's read scope.
+pub async fn with_read_scope<F: std::future::Future>(scope: ReadScope, f: F) -> F::Output {
+    READ_SCOPE.scope(scope, f).await
+}
+
+/// The read scope of the request being served: published records only when none was set.
+pub fn read_scope() -> ReadScope {
+    READ_SCOPE.try_with(|s| *s).unwrap_or(ReadScope::PublishedOnly)
+}
+
 /// Results computed from the store (reports, counts), valid for one data generation
 /// ([`Store::generation`]). Concurrent requests for the same key wait for one computation.
 pub struct Cache {
@@ -122,6 +142,19 @@ pub struct Cache {
     last_facts: Mutex<Option<Arc<LoadedFacts>>>,
     /// A refresh of stale fact segments was started (once per server).
     refreshing: std::sync::atomic::AtomicBool,
+    /// Entered interventions as reports read them, by (strategy, scope), valid while the
+    /// store's `interventions_stamp` is the one kept (writes of interventions do not change the
+    /// data generation).
+    entered: Mutex<EnteredCache>,
+}
+
+/// See [`Cache::entered`].
+#[derive(Default)]
+struct EnteredCache {
+    stamp: String,
+    /// When `stamp` was read: trusted for [`GENERATION_TTL`], as the generation is.
+    read: Option<std::time::Instant>,
+    records: HashMap<(String, ReadScope), Arc<Vec<InterventionRecord>>>,
 }
 
 /// How long a generation read from the database is trusted: a write becomes visible to cached
@@ -139,6 +172,7 @@ impl Cache {
             permits: Semaphore::new(2),
             last_facts: Mutex::new(None),
             refreshing: std::sync::atomic::AtomicBool::new(false),
+            entered: Mutex::new(EnteredCache::default()),
         }
     }
 
@@ -320,8 +354,78 @@ impl AppState {
         .await
     }
 
-    /// A report (cached per generation and query).
+    /// The report the caller of the current request may see ([`read_scope`]): imported
+    /// activities (cached per generation and query) and the entered interventions its scope
+    /// sees (`senda_core::entered`), labelled by [`Dimension::Source`].
     pub async fn report(
+        &self,
+        strategy: &str,
+        dims: Vec<Dimension>,
+        calendar_year: bool,
+        filters: Filters,
+    ) -> Result<Arc<Report>, WebError> {
+        let entered = self.entered(strategy, read_scope()).await?;
+        let source_asked = dims.contains(&Dimension::Source) || filters.contains_key(&Dimension::Source);
+        if entered.is_empty() && !source_asked {
+            return self.iati_report(strategy, dims, calendar_year, filters).await;
+        }
+        let inner_dims: Vec<Dimension> = dims.iter().copied().filter(|d| *d != Dimension::Source).collect();
+        let mut inner_filters = filters.clone();
+        inner_filters.remove(&Dimension::Source);
+        let iati_wanted =
+            filters.get(&Dimension::Source).is_none_or(|v| v.iter().any(|x| x.eq_ignore_ascii_case(SOURCE_IATI)));
+        let iati = if iati_wanted {
+            Some(self.iati_report(strategy, inner_dims, calendar_year, inner_filters).await?)
+        } else {
+            None
+        };
+        let records: Vec<EnteredRecord<'_>> = entered
+            .iter()
+            .map(|r| EnteredRecord { organisation_name: &r.organisation_name, intervention: &r.intervention })
+            .collect();
+        let r = combine(
+            dims,
+            calendar_year,
+            filters,
+            |d, _| iati.map(|a| (*a).clone()).unwrap_or_else(|| Report::empty(d, calendar_year)),
+            |d, f| entered_report(&records, strategy, d, calendar_year, f),
+        );
+        Ok(Arc::new(r))
+    }
+
+    /// The entered interventions of `strategy` that `scope` sees, kept while the store's
+    /// interventions stamp does not change.
+    pub async fn entered(&self, strategy: &str, scope: ReadScope) -> Result<Arc<Vec<InterventionRecord>>, WebError> {
+        let key = (strategy.to_owned(), scope);
+        let fresh = |c: &EnteredCache| c.read.is_some_and(|t| t.elapsed() < GENERATION_TTL);
+        if let Ok(c) = self.cache.entered.lock()
+            && fresh(&c)
+            && let Some(v) = c.records.get(&key)
+        {
+            return Ok(Arc::clone(v));
+        }
+        let stamp = self.pool.run(|s| s.interventions_stamp()).await?;
+        if let Ok(mut c) = self.cache.entered.lock() {
+            if c.stamp != stamp {
+                *c = EnteredCache { stamp: stamp.clone(), read: None, records: HashMap::new() };
+            }
+            c.read = Some(std::time::Instant::now());
+            if let Some(v) = c.records.get(&key) {
+                return Ok(Arc::clone(v));
+            }
+        }
+        let st = strategy.to_owned();
+        let records = Arc::new(self.pool.run(move |s| s.interventions_for_report(&st, scope)).await?);
+        if let Ok(mut c) = self.cache.entered.lock()
+            && c.stamp == stamp
+        {
+            c.records.insert(key, Arc::clone(&records));
+        }
+        Ok(records)
+    }
+
+    /// The report of imported activities alone (cached per generation and query).
+    async fn iati_report(
         &self,
         strategy: &str,
         dims: Vec<Dimension>,

@@ -9,7 +9,7 @@ use super::segment::{FactSegment, unpack_year};
 use super::{ActivityClasses, UNKNOWN};
 use crate::attribution::UNSPECIFIED;
 use crate::money::allocate;
-use crate::report::{Dimension, Filters, NO_DATE, NOT_MAPPED, Report, Row, Totals, sort_rows};
+use crate::report::{DIMENSIONS, Dimension, Filters, NO_DATE, NOT_MAPPED, Report, Row, Totals, sort_rows};
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -79,15 +79,15 @@ impl Acc {
 /// costs no hashing).
 #[derive(Default)]
 struct Groups {
-    keys: Vec<[u32; 7]>,
+    keys: Vec<[u32; DIMENSIONS]>,
     accs: Vec<Acc>,
     /// When not empty: group index by the key's position (sum of component × stride), for
     /// every possible key.
     dense: Vec<u32>,
     /// (dimension, stride) of each grouping dimension.
     strides: Vec<(usize, usize)>,
-    index: FxHashMap<[u32; 7], u32>,
-    last: Option<([u32; 7], u32)>,
+    index: FxHashMap<[u32; DIMENSIONS], u32>,
+    last: Option<([u32; DIMENSIONS], u32)>,
     /// Distinct activities with a fact in any group, and the last one counted.
     total_activities: u64,
     last_activity: Option<u32>,
@@ -95,7 +95,7 @@ struct Groups {
 
 impl Groups {
     #[inline]
-    fn add(&mut self, key: [u32; 7], activity: u32, kind: Kind, currency: Option<u32>, amount: Decimal) {
+    fn add(&mut self, key: [u32; DIMENSIONS], activity: u32, kind: Kind, currency: Option<u32>, amount: Decimal) {
         let i = match self.last {
             Some((k, i)) if k == key => i,
             _ => {
@@ -115,7 +115,7 @@ impl Groups {
 
     /// The group of `key`, made if new: in the vector when the key has a place there (always
     /// the same place for the same key), else in the map.
-    fn slot(&mut self, key: [u32; 7]) -> u32 {
+    fn slot(&mut self, key: [u32; DIMENSIONS]) -> u32 {
         let next = self.accs.len() as u32;
         let pos = (!self.dense.is_empty())
             .then(|| self.strides.iter().map(|&(d, stride)| (key[d] as usize).saturating_mul(stride)).sum::<usize>());
@@ -139,7 +139,7 @@ impl Groups {
 /// What the report needs of a combination of a segment.
 struct ComboInfo {
     ok: bool,
-    key: [u32; 7],
+    key: [u32; DIMENSIONS],
     kind: Kind,
     /// `None`: USD; else the currency's index in `Names::currencies`.
     currency: Option<u32>,
@@ -148,7 +148,7 @@ struct ComboInfo {
 /// What the report needs of an activity class.
 struct ClassInfo {
     ok: bool,
-    key: [u32; 7],
+    key: [u32; DIMENSIONS],
     /// (line component or NONE, passes the line filter); one entry when not split.
     lines: Vec<(u32, bool)>,
 }
@@ -180,7 +180,7 @@ impl Names {
         id
     }
     /// Sets `key[d]` to `v`'s component when `d` is a grouping dimension.
-    fn set(&mut self, key: &mut [u32; 7], d: Dimension, v: &str) {
+    fn set(&mut self, key: &mut [u32; DIMENSIONS], d: Dimension, v: &str) {
         if self.has(d) {
             key[d as usize] = self.intern(d, v);
         }
@@ -206,7 +206,7 @@ fn classes_info(n: &mut Names, classes: &ActivityClasses, want_loe: bool) -> Vec
         .map(|c| {
             let ok =
                 n.passes(Dimension::ReportingOrg, &c.reporting_org) && n.passes(Dimension::Instrument, &c.instrument);
-            let mut key = [NONE; 7];
+            let mut key = [NONE; DIMENSIONS];
             n.set(&mut key, Dimension::ReportingOrg, &c.reporting_org);
             n.set(&mut key, Dimension::Instrument, &c.instrument);
             let lines = if !want_loe {
@@ -236,7 +236,7 @@ fn combos_info(n: &mut Names, seg: &FactSegment) -> Vec<ComboInfo> {
             let ok = n.passes(Dimension::Country, s(c.country))
                 && n.passes(Dimension::ImplementingOrg, s(c.implementing_org))
                 && n.passes(Dimension::Sector, sector);
-            let mut key = [NONE; 7];
+            let mut key = [NONE; DIMENSIONS];
             n.set(&mut key, Dimension::Country, s(c.country));
             n.set(&mut key, Dimension::ImplementingOrg, s(c.implementing_org));
             n.set(&mut key, Dimension::Sector, sector);
@@ -313,12 +313,16 @@ pub(crate) fn report_with(
     filters: Filters,
     dense_limit: usize,
 ) -> Report {
+    // The source is not a property of facts: `report::with_source` labels a whole report.
+    let (mut dims, mut filters) = (dims, filters);
+    dims.retain(|d| *d != Dimension::Source);
+    filters.remove(&Dimension::Source);
     let want_loe = dims.contains(&Dimension::LineOfEffort) || filters.contains_key(&Dimension::LineOfEffort);
     let mut n = Names {
         dims,
         filters,
-        interner: vec![FxHashMap::default(); 7],
-        names: vec![Vec::new(); 7],
+        interner: vec![FxHashMap::default(); DIMENSIONS],
+        names: vec![Vec::new(); DIMENSIONS],
         currencies: Vec::new(),
         currency_ids: FxHashMap::default(),
     };

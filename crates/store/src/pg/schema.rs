@@ -15,7 +15,10 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_fact_segment", include_str!("../../migrations/postgres/0007_fact_segment.sql")),
     ("0008_accounts", include_str!("../../migrations/postgres/0008_accounts.sql")),
     ("0009_interventions", include_str!("../../migrations/postgres/0009_interventions.sql")),
+    ("0010_mapping_confidence", include_str!("../../migrations/postgres/0010_mapping_confidence.sql")),
     ("0011_intervention_form_token", include_str!("../../migrations/postgres/0011_intervention_form_token.sql")),
+    ("0012_contributions", include_str!("../../migrations/postgres/0012_contributions.sql")),
+    ("0013_requirements", include_str!("../../migrations/postgres/0013_requirements.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

@@ -9,6 +9,7 @@ mod segments;
 use crate::item::admin1_locations;
 use crate::query::{self, Dialect};
 use crate::rules::ledger::RunMemory;
+use crate::rules::values::ValuesTx;
 use crate::*;
 use import::SqliteTx;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -29,7 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0007_fact_segment", include_str!("../../migrations/sqlite/0007_fact_segment.sql")),
     ("0008_accounts", include_str!("../../migrations/sqlite/0008_accounts.sql")),
     ("0009_interventions", include_str!("../../migrations/sqlite/0009_interventions.sql")),
+    ("0010_mapping_confidence", include_str!("../../migrations/sqlite/0010_mapping_confidence.sql")),
     ("0011_intervention_form_token", include_str!("../../migrations/sqlite/0011_intervention_form_token.sql")),
+    ("0012_contributions", include_str!("../../migrations/sqlite/0012_contributions.sql")),
+    ("0013_requirements", include_str!("../../migrations/sqlite/0013_requirements.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -522,6 +526,7 @@ impl Store for SqliteStore {
         finished_at: &str,
         report: &serde_json::Value,
         diagnostics: &[Diagnostic],
+        actor: &crate::accounts::Actor,
     ) -> Result<i64, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -545,6 +550,17 @@ impl Store for SqliteStore {
                 ])?;
             }
         }
+        let summary = crate::accounts::import_run_summary(report);
+        let row = crate::accounts::AuditRow {
+            actor,
+            now: OffsetDateTime::now_utc().unix_timestamp(),
+            action: "import.run",
+            record: &format!("import_run:{id}"),
+            before: None,
+            after: Some(&summary),
+            run_id: Some(id),
+        };
+        import::SqliteValuesTx(&tx).record_audit(&row)?;
         tx.commit()?;
         Ok(id)
     }
@@ -665,6 +681,21 @@ impl Store for SqliteStore {
 
     fn for_each_fact_between(&self, lo: u32, hi: u32, f: &mut dyn FnMut(FactRef<'_>)) -> Result<(), StoreError> {
         facts_of(&self.conn, FACTS_BETWEEN, [i64::from(lo), i64::from(hi)], f)
+    }
+
+    fn for_each_review_signal(&self, strategy: &str, f: &mut dyn FnMut(ReviewSignal<'_>)) -> Result<(), StoreError> {
+        let mut st = self.conn.prepare_cached(crate::review::SIGNALS_SQLITE)?;
+        let mut rows = st.query([strategy])?;
+        while let Some(r) = rows.next()? {
+            f(ReviewSignal {
+                db_id: r.get(0)?,
+                lines: r.get_ref(1)?.as_str()?,
+                confidence: r.get_ref(2)?.as_str()?,
+                evidence: r.get_ref(3)?.as_str()?,
+                near_misses: r.get_ref(4)?.as_str()?,
+            });
+        }
+        Ok(())
     }
 
     fn for_each_mapping(&self, strategy: &str, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
@@ -816,7 +847,7 @@ impl Store for SqliteStore {
         let row = self
             .conn
             .prepare_cached(
-                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
             )?
             .query_row(
                 params![iati_identifier, strategy],
@@ -829,6 +860,7 @@ impl Store for SqliteStore {
                         r.get::<_, Option<String>>(4)?,
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, i64>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
@@ -838,6 +870,10 @@ impl Store for SqliteStore {
             |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
         let activity = crate::codec::decode(iati_identifier, &row.0, &row.1)?;
         let evidence: Vec<Evidence> = match row.5 {
+            Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
+            None => Vec::new(),
+        };
+        let near_misses: Vec<NearMiss> = match row.7 {
             Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
             None => Vec::new(),
         };
@@ -878,6 +914,7 @@ impl Store for SqliteStore {
             override_,
             override_log,
             synthetic: row.6 != 0,
+            near_misses,
         })
     }
 
@@ -900,10 +937,11 @@ impl Store for SqliteStore {
         let mut n = 0;
         {
             let mut st = tx.prepare("SELECT a.id, a.iati_identifier, d.doc, d.transactions FROM activity a JOIN activity_doc d ON d.activity_id = a.id")?;
-            let mut ins =
-                tx.prepare("INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)")?;
+            let mut ins = tx.prepare(
+                "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, confidence) VALUES (?1,?2,?3,?4)",
+            )?;
             let mut ins_ev = tx.prepare(
-                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
+                "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence, near_misses) VALUES (?1,?2,?3,?4)",
             )?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
@@ -912,16 +950,11 @@ impl Store for SqliteStore {
                 let a = crate::codec::decode(&ident, r.get_ref(2)?.as_blob()?, r.get_ref(3)?.as_blob()?)?;
                 let m = map(&a);
                 n += 1;
-                if m.lines_of_effort.is_empty() {
-                    continue;
+                let Some(row) = crate::item::mapping_row(&m) else { continue };
+                if !row.lines.is_empty() {
+                    ins.execute(params![id, strategy, row.lines, row.confidence])?;
                 }
-                ins.execute(params![id, strategy, lines_join(&m.lines_of_effort)])?;
-                let mut json = Vec::new();
-                let evidence = match crate::item::write_evidence_json(&m.evidence, &mut json) {
-                    Ok(()) => std::str::from_utf8(&json).unwrap_or("[]"),
-                    Err(_) => "[]",
-                };
-                ins_ev.execute(params![id, strategy, evidence])?;
+                ins_ev.execute(params![id, strategy, row.evidence, row.near_misses])?;
             }
         }
         tx.execute(

@@ -48,8 +48,13 @@ pub(super) async fn line_of_effort(
         })
         .await
         .map_err(&pe)?;
+    let plan_part = super::plan::PlanPart::Line(&loe.id);
+    let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
+    let contributions = super::contributions::rows(&state, Some(&loe.id), None).await.map_err(&pe)?;
     let body = html! {
         section { h2 { (ctx.t("loe-scope")) } p class="scope" { (scope) } }
+        (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
+        (super::contributions::section(&ctx, &contributions))
         section {
             h2 { (ctx.t("ind-heading")) }
             p class="note" { (ctx.t("ind-region-note")) }
@@ -144,8 +149,13 @@ pub(super) async fn country(
         }
         Err(_) => (None, Arc::new(Vec::new())),
     };
+    let plan_part = super::plan::PlanPart::Country(&c);
+    let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
+    let contributions = super::contributions::rows(&state, None, Some(&c)).await.map_err(&pe)?;
     let body = html! {
         (fy_form(&ctx, &sel, &years, &[]))
+        (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
+        (super::contributions::section(&ctx, &contributions))
         @if crate::negative::any_negative(&by_lfy) { (crate::negative::note(ctx.cat(), ctx.lang(), &sel.pairs())) }
         section { (charts::columns(&chart, ctx.cat(), ctx.loc, &ctx.t("usd-unit"))) }
         @if let Some(views) = &views {

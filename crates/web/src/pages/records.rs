@@ -23,20 +23,24 @@ fn field_name(ctx: &Ctx, key: &str, element: &str) -> Markup {
     html! { (ctx.t(&format!("field-{key}"))) " " code { "(" (element) ")" } }
 }
 
-pub(super) fn evidence_words(ctx: &Ctx, e: &Evidence) -> String {
+/// The evidence of a rule in words; the IATI path of the field (an identifier, not prose) in
+/// `<code>`.
+pub(super) fn evidence_words(ctx: &Ctx, e: &Evidence) -> Markup {
+    use crate::charts::draw::esc;
     let field_kind = e.kind.as_str();
     let key = format!("field-{field_kind}");
-    let field =
-        if ctx.cat().has(ctx.lang(), &key) { format!("{} ({})", ctx.t(&key), e.field) } else { e.field.clone() };
-    ctx.ta(
+    let path = format!("<code>{}</code>", esc(&e.field));
+    let field = if ctx.cat().has(ctx.lang(), &key) { format!("{} ({path})", esc(&ctx.t(&key))) } else { path };
+    // Every argument is escaped here; the message itself comes from the catalogue.
+    maud::PreEscaped(ctx.ta(
         "evidence-rule",
         &[
-            ("rule", e.rule.to_string()),
-            ("loe", ctx.loe_label(&e.line_of_effort)),
+            ("rule", esc(e.rule.as_str())),
+            ("loe", esc(&ctx.loe_label(&e.line_of_effort))),
             ("field", field),
-            ("value", format!("“{}”", e.value)),
+            ("value", format!("“{}”", esc(&e.value))),
         ],
-    )
+    ))
 }
 
 pub(super) async fn activity(
@@ -91,6 +95,22 @@ pub(super) async fn activity(
                             li { (ctx.ta(key, &[("date", ctx.date(&e.at)), ("lines", lines), ("note", e.note.clone())])) }
                         }
                     }
+                }
+            }
+            // The rules' mapping in words (senda_core::explain, as `senda explain --lang`):
+            // each line with its confidence and evidence, strongest first, then the lines that
+            // almost applied.
+            @let words = senda_core::explain::explain(&ctx.strategy, &d.rule_lines, &d.evidence, &d.near_misses, super::review::words_lang(&ctx));
+            h3 { (ctx.t("explanation-h")) }
+            @for l in &words.lines {
+                p class="loe-confidence" { strong { (ctx.loe_label(&l.line_of_effort)) } " (" (ctx.ta("confidence-is", &[("level", senda_core::explain::strength_word(l.confidence, super::review::words_lang(&ctx)).to_owned())])) ")" }
+                ul { @for e in &l.evidence { li { (e) } } }
+            }
+            @if !words.near.is_empty() {
+                p { (senda_core::explain::near_heading(super::review::words_lang(&ctx))) }
+                @for n in &words.near {
+                    p { strong { (ctx.loe_label(&n.line_of_effort)) } }
+                    ul { @for x in &n.sentences { li { (x) } } }
                 }
             }
             @if d.evidence.is_empty() { p { (ctx.t("evidence-none")) } } @else {

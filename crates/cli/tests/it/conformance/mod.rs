@@ -22,10 +22,13 @@
 //! means something to a database comes back as published), `kept.rs` (every element of the
 //! IATI schema's example activities is found again, modelled or kept), `accounts.rs` (organisations, people,
 //! sessions, tokens, the audit trail), `interventions.rs` (interventions entered in Senda, read
-//! through the policy's scope, their review workflow).
+//! through the policy's scope, their review workflow), `contributions.rs` (partner contributions: scope, filters, publication), `entered_reports.rs` (their money and counts
+//! in reports beside the IATI data, once).
 
 mod accounts;
+mod contributions;
 mod copy;
+mod entered_reports;
 mod import;
 mod intervention_edits;
 mod interventions;
@@ -37,6 +40,7 @@ mod reads;
 mod real_data;
 mod reimport;
 mod reports;
+mod review;
 mod segments;
 mod text;
 mod values;
