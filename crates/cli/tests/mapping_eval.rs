@@ -248,3 +248,61 @@ fn per_strategy_and_line_on_the_random_sample() {
     }
     assert!(failures.is_empty(), "below floor: {failures:?}");
 }
+
+/// How many of the queue's first entries are counted (issue 19: "the first 50 entries").
+const QUEUE_HEAD: usize = 50;
+
+/// Floors on the queue's recall of the random part's errors: the counts reached when set, minus
+/// one where that leaves a floor above zero. (strategy, errors in the first [`QUEUE_HEAD`]
+/// entries at least, errors anywhere in the queue at least).
+const QUEUE_FLOORS: &[(&str, usize, usize)] = &[("cmms-2021", 0, 2), ("rc-2021", 3, 11)];
+
+/// The review queue measured against the labels (`docs/mapping.md`, "The review queue"): every
+/// file of `us-gov/` and `us-gov-region/` is imported into a new SQLite database, as a user
+/// would (`senda import`), and for each strategy the test counts how many of the random part's
+/// errors (activities whose rules' lines differ from the labels, as [`measure`] prints them)
+/// are among the queue's first [`QUEUE_HEAD`] entries by money, and how many are anywhere in
+/// it. Run it with `cargo test -p senda --test mapping_eval -- --nocapture review_queue`.
+#[test]
+fn review_queue_holds_the_random_parts_errors() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let db = dir.path().join("queue.db");
+    let mut store = senda_store::open(db.to_str().expect("UTF-8 path"), senda_store::OpenMode::Create).expect("db");
+    senda::commands::ensure_mappings(&mut *store).expect("fingerprints");
+    let paths: Vec<PathBuf> = ["us-gov", "us-gov-region"].iter().map(|f| shared().join(f)).collect();
+    let report = senda::import::import(&mut *store, &paths, false, false).expect("import runs");
+    assert_eq!(report.files_rejected, 0, "real files import");
+    let mut failures = Vec::new();
+    for (strategy_id, floor, anywhere_floor) in QUEUE_FLOORS {
+        let st = Strategy::builtin(strategy_id).expect("strategy");
+        let labels = read_labels(strategy_id);
+        let got = map_labelled(&st, &labels);
+        let errors: BTreeSet<&String> =
+            labels.iter().filter(|(id, l)| l.part == "random" && l.expected != got[*id]).map(|(id, _)| id).collect();
+        let queue = senda_store::review_queue(&*store, strategy_id, &Default::default()).expect("queue");
+        let position: HashMap<&str, usize> =
+            queue.iter().enumerate().map(|(k, e)| (e.iati_identifier.as_str(), k)).collect();
+        let in_head = errors.iter().filter(|id| position.get(id.as_str()).is_some_and(|k| *k < QUEUE_HEAD)).count();
+        let anywhere = errors.iter().filter(|id| position.contains_key(id.as_str())).count();
+        println!(
+            "\n== {strategy_id}: review queue of {} entries; of the random part's {} errors, {in_head} in the first {QUEUE_HEAD}, {anywhere} anywhere in it",
+            queue.len(),
+            errors.len()
+        );
+        for id in &errors {
+            let at = position.get(id.as_str()).map_or("not in the queue".to_owned(), |k| format!("entry {}", k + 1));
+            println!(
+                "  {id}: expected {:?}, rules {:?}: {at}",
+                classes_of(&labels[*id].expected),
+                classes_of(&got[*id])
+            );
+        }
+        if in_head < *floor {
+            failures.push(format!("{strategy_id}: {in_head} errors in the queue's head < floor {floor}"));
+        }
+        if anywhere < *anywhere_floor {
+            failures.push(format!("{strategy_id}: {anywhere} errors in the queue < floor {anywhere_floor}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+}

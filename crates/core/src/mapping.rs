@@ -4,6 +4,7 @@
 //! still counted with its money). Analysts' overrides are applied by the caller on top.
 
 use crate::activity::{Activity, Narrative, Sector};
+pub use crate::strategy::Strength;
 use crate::strategy::{RuleDef, Strategy};
 use crate::text::{fold, fold_into};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -23,6 +24,45 @@ pub struct Evidence {
     pub field: String,
     /// The value that matched (the code, the phrase, the organisation, or the analyst's note).
     pub value: String,
+    /// How strong the rule's evidence is ([`RuleDef::strength`]). Evidence stored before
+    /// strengths existed reads as weak (stored mappings are made again when the definition or
+    /// the schema changes).
+    #[serde(default)]
+    pub strength: Strength,
+}
+
+/// Why a rule that matched did not map the activity (see [`NearMiss`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NearMissReason {
+    /// A phrase of the rule's `unless` list was found in the title or a description.
+    Veto {
+        /// The veto phrase, as written in the strategy file.
+        phrase: String,
+    },
+    /// A keyword rule's phrase was found in a field the rule does not search (its `fields`).
+    Field,
+}
+
+/// A rule that almost fired for a line of effort the activity is not mapped to: what it found
+/// and why it did not apply. What an analyst looks at first when the rules may have missed a
+/// line (the review queue, the explanation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NearMiss {
+    /// The line of effort the rule maps to.
+    pub line_of_effort: CompactString,
+    /// The rule id.
+    pub rule: CompactString,
+    /// The rule kind.
+    pub kind: CompactString,
+    /// Where the match was found, as an IATI path (as [`Evidence::field`]).
+    pub field: String,
+    /// What matched.
+    pub value: String,
+    /// The rule's strength.
+    pub strength: Strength,
+    /// Why it did not apply.
+    pub reason: NearMissReason,
 }
 
 /// The result of mapping one activity.
@@ -32,6 +72,49 @@ pub struct Mapping {
     pub lines_of_effort: Vec<String>,
     /// Evidence for each line of effort (at most 3 per rule).
     pub evidence: Vec<Evidence>,
+    /// Rules that matched but did not apply, for lines of effort not in `lines_of_effort`
+    /// (at most 3 per rule), in the strategy's order of lines.
+    #[serde(default)]
+    pub near_misses: Vec<NearMiss>,
+}
+
+impl Mapping {
+    /// The confidence of the mapping to `line` ([`confidence_of`] over its evidence); `None`
+    /// when the activity does not map to it.
+    pub fn confidence(&self, line: &str) -> Option<Strength> {
+        confidence_of(&self.evidence, line)
+    }
+
+    /// The confidence of each line of effort, aligned with `lines_of_effort`, `;`-separated
+    /// (`strong;weak`): what `activity_mapping.confidence` stores.
+    pub fn confidence_text(&self) -> String {
+        let mut out = String::new();
+        for (k, l) in self.lines_of_effort.iter().enumerate() {
+            if k > 0 {
+                out.push(';');
+            }
+            out.push_str(self.confidence(l).unwrap_or(Strength::Weak).as_str());
+        }
+        out
+    }
+}
+
+/// The confidence of a mapping to `line`, derived from its evidence: the strength of its
+/// strongest piece of evidence, except that two or more distinct weak pieces (different
+/// phrases or rules, nothing stronger) corroborate each other and make it medium. `None` when
+/// no evidence names `line`.
+pub fn confidence_of(evidence: &[Evidence], line: &str) -> Option<Strength> {
+    let mine = || evidence.iter().filter(|e| e.line_of_effort == line);
+    let best = mine().map(|e| e.strength).max()?;
+    if best == Strength::Weak {
+        let mut distinct: Vec<String> = mine().map(|e| e.value.to_lowercase()).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() >= 2 {
+            return Some(Strength::Medium);
+        }
+    }
+    Some(best)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +282,8 @@ pub struct Mapper {
     rules: Vec<RuleDef>,
     /// Each rule's kind, parsed.
     kinds: Vec<RuleKind>,
+    /// Each rule's strength ([`RuleDef::strength`]).
+    strengths: Vec<Strength>,
     /// Each rule's line of effort as its position in `loe_order` (`None`: not a line the
     /// strategy lists).
     rule_loe: Vec<Option<usize>>,
@@ -272,6 +357,7 @@ impl Mapper {
             loe_order: strategy.lines_of_effort.iter().map(|l| l.id.clone()).collect(),
             rules: strategy.rules.clone(),
             kinds: strategy.rules.iter().map(|r| RuleKind::of(&r.kind)).collect(),
+            strengths: strategy.rules.iter().map(RuleDef::strength).collect(),
             rule_loe: strategy
                 .rules
                 .iter()
@@ -373,26 +459,28 @@ impl Mapper {
                         kind: rule.kind.as_str().into(),
                         field,
                         value,
+                        strength: self.strengths[i],
                     },
                 ));
             }
         };
 
-        // Vetoes: phrases found anywhere in title or descriptions.
-        let mut vetoed: smallvec::SmallVec<[bool; 64]> = smallvec::smallvec![false; self.rules.len()];
+        // Vetoes: phrases found anywhere in title or descriptions (the first one found of each
+        // rule, as an index into the veto list). A vetoed rule is still evaluated: what it
+        // finds becomes a near miss, not evidence.
+        let mut vetoed: smallvec::SmallVec<[Option<usize>; 64]> = smallvec::smallvec![None; self.rules.len()];
         let unless = self.patterns(Set::Unless);
         for hits in scans.title.iter().chain(&scans.description) {
             for &(set, k) in hits {
                 if set == Set::Unless {
-                    vetoed[unless[k].rule] = true;
+                    vetoed[unless[k].rule].get_or_insert(k);
                 }
             }
         }
+        // Keyword phrases found in a field their rule does not search: (rule, field, phrase).
+        let mut elsewhere: Vec<(usize, String, String)> = Vec::new();
 
         for (i, r) in self.rules.iter().enumerate() {
-            if vetoed[i] {
-                continue;
-            }
             let codes = &self.sorted_codes[i];
             let has_code = |c: &str| codes.binary_search_by(|x| x.as_str().cmp(c)).is_ok();
             match self.kinds[i] {
@@ -502,7 +590,8 @@ impl Mapper {
                     lang: &Option<Lang<'_>>,
                     hits: &Hits,
                     field: Field,
-                    path: &str| {
+                    path: &str,
+                    elsewhere: &mut Vec<(usize, String, String)>| {
             let allowed = |set: Set| match lang.as_deref() {
                 Some("en") => set == Set::En,
                 Some("es") => set == Set::Es,
@@ -510,7 +599,11 @@ impl Mapper {
             };
             for &(set, k) in hits.iter().filter(|(set, _)| allowed(*set)) {
                 let p = &self.patterns(set)[k];
-                if vetoed[p.rule] || !self.rule_fields[p.rule].contains(&field) {
+                if !self.rule_fields[p.rule].contains(&field) {
+                    if vetoed[p.rule].is_none() && !elsewhere.iter().any(|(r, _, _)| *r == p.rule) {
+                        let lang_s = lang.as_deref().unwrap_or("?");
+                        elsewhere.push((p.rule, format!("{path}/narrative[@xml:lang={lang_s}]"), p.phrase.clone()));
+                    }
                     continue;
                 }
                 if !wants(ev, per_rule, p.rule, &p.phrase) {
@@ -521,26 +614,81 @@ impl Mapper {
             }
         };
         for ((l, _), hits) in folded.title.iter().zip(&scans.title) {
-            scan(&mut ev, &mut per_rule, l, hits, Field::Title, "title");
+            scan(&mut ev, &mut per_rule, l, hits, Field::Title, "title", &mut elsewhere);
         }
         for ((l, _), hits) in folded.description.iter().zip(&scans.description) {
-            scan(&mut ev, &mut per_rule, l, hits, Field::Description, "description");
+            scan(&mut ev, &mut per_rule, l, hits, Field::Description, "description", &mut elsewhere);
         }
         for ((l, _), hits) in folded.transaction_description.iter().zip(&scans.transaction_description) {
-            scan(&mut ev, &mut per_rule, l, hits, Field::TransactionDescription, "transaction/description");
+            scan(
+                &mut ev,
+                &mut per_rule,
+                l,
+                hits,
+                Field::TransactionDescription,
+                "transaction/description",
+                &mut elsewhere,
+            );
         }
 
-        let lines = self
+        // What vetoed rules found is not evidence.
+        let (mut ev, missed): (Vec<_>, Vec<_>) = ev.into_iter().partition(|(i, _)| vetoed[*i].is_none());
+        let lines: Vec<String> = self
             .loe_order
             .iter()
             .enumerate()
             .filter(|(k, _)| ev.iter().any(|(i, _)| self.rule_loe[*i] == Some(*k)))
             .map(|(_, l)| l.clone())
             .collect();
+        // Near misses, for lines the activity does not map to: vetoed matches, then phrases
+        // found in a field their rule does not search.
+        let mapped = |i: usize| lines.iter().any(|l| *l == self.rules[i].line_of_effort);
+        let mut near: Vec<(usize, NearMiss)> = Vec::new();
+        for (i, e) in missed {
+            if mapped(i) {
+                continue;
+            }
+            let phrase = vetoed[i].and_then(|k| unless.get(k)).map(|p| p.phrase.clone()).unwrap_or_default();
+            near.push((
+                i,
+                NearMiss {
+                    line_of_effort: e.line_of_effort,
+                    rule: e.rule,
+                    kind: e.kind,
+                    field: e.field,
+                    value: e.value,
+                    strength: e.strength,
+                    reason: NearMissReason::Veto { phrase },
+                },
+            ));
+        }
+        for (i, field, value) in elsewhere {
+            if mapped(i) {
+                continue;
+            }
+            let rule = &self.rules[i];
+            near.push((
+                i,
+                NearMiss {
+                    line_of_effort: rule.line_of_effort.as_str().into(),
+                    rule: rule.id.as_str().into(),
+                    kind: rule.kind.as_str().into(),
+                    field,
+                    value,
+                    strength: self.strengths[i],
+                    reason: NearMissReason::Field,
+                },
+            ));
+        }
         // By line of effort in the strategy's order (a line the strategy does not list first),
-        // then as found (the sort is stable).
+        // then as found (the sorts are stable).
         ev.sort_by_key(|(i, _)| self.rule_loe[*i]);
-        Mapping { lines_of_effort: lines, evidence: ev.into_iter().map(|(_, e)| e).collect() }
+        near.sort_by_key(|(i, _)| self.rule_loe[*i]);
+        Mapping {
+            lines_of_effort: lines,
+            evidence: ev.into_iter().map(|(_, e)| e).collect(),
+            near_misses: near.into_iter().map(|(_, n)| n).collect(),
+        }
     }
 }
 
@@ -641,9 +789,11 @@ mod tests {
     use crate::codes::IatiIdentifier;
 
     fn strategy() -> Strategy {
-        Strategy::from_toml(
-            "t",
-            r#"id='t'
+        Strategy::from_toml("t", &strategy_text()).expect("valid")
+    }
+
+    fn strategy_text() -> String {
+        r#"id='t'
 title='t'
 short_title='t'
 published='2021-07-29'
@@ -672,9 +822,8 @@ kind='sector'
 note='n'
 vocabulary='1'
 code_prefixes=['720']
-"#,
-        )
-        .expect("valid")
+"#
+        .to_owned()
     }
 
     fn activity(title: &str, lang: &str) -> Activity {
@@ -696,6 +845,57 @@ code_prefixes=['720']
         assert!(m.map(&activity("returned migrants mock exercise", "en")).lines_of_effort.is_empty());
         // Whole words only: "unreturned migrants" does not match.
         assert!(m.map(&activity("unreturned migrants", "en")).lines_of_effort.is_empty());
+    }
+
+    #[test]
+    fn vetoed_rules_and_phrases_in_other_fields_are_near_misses() {
+        let text = strategy_text().replace("kind='keyword'", "kind='keyword'\nfields=['title']");
+        let m = Mapper::new(&Strategy::from_toml("t", &text).expect("valid"));
+        // A veto: the keyword matched, the veto phrase fired, so a near miss names both.
+        let r = m.map(&activity("returned migrants mock exercise", "en"));
+        assert!(r.lines_of_effort.is_empty());
+        assert_eq!(r.near_misses.len(), 1, "{r:?}");
+        assert_eq!(r.near_misses[0].line_of_effort, "B");
+        assert_eq!(r.near_misses[0].reason, NearMissReason::Veto { phrase: "mock exercise".into() });
+        // A title-only rule's phrase in a description.
+        let mut a = activity("Roads", "en");
+        a.descriptions.push(crate::activity::Description {
+            description_type: None,
+            narratives: vec![Narrative { lang: Some("en".into()), text: "for returned migrants".into() }].into(),
+        });
+        let r = m.map(&a);
+        assert!(r.lines_of_effort.is_empty());
+        assert_eq!(r.near_misses[0].reason, NearMissReason::Field);
+        assert_eq!(r.near_misses[0].field, "description/narrative[@xml:lang=en]");
+        // No near miss for a line the activity maps to.
+        a.title[0].text = "Returned migrants".into();
+        let r = m.map(&a);
+        assert_eq!(r.lines_of_effort, ["B"]);
+        assert!(r.near_misses.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn confidence_is_the_strongest_evidence_and_weak_signals_corroborate() {
+        let st = strategy();
+        assert_eq!(st.rules[0].strength(), Strength::Weak, "keyword over title and descriptions");
+        assert_eq!(st.rules[1].strength(), Strength::Strong, "sector");
+        let m = Mapper::new(&st);
+        let mut a = activity("Roads", "en");
+        let desc = |t: &str| crate::activity::Description {
+            description_type: None,
+            narratives: vec![Narrative { lang: Some("en".into()), text: t.into() }].into(),
+        };
+        a.descriptions.push(desc("for returned migrants"));
+        let r = m.map(&a);
+        assert_eq!(r.confidence("B"), Some(Strength::Weak));
+        assert_eq!(r.confidence_text(), "weak");
+        a.descriptions.push(desc("also returned migrants again, and returned migrant families"));
+        // The same phrase twice is one signal.
+        assert_eq!(m.map(&a).confidence("B"), Some(Strength::Weak));
+        a.sectors.push(Sector { vocabulary: "1".into(), code: "72010".into(), percentage: None, name: None });
+        let r = m.map(&a);
+        assert_eq!(r.confidence_text(), "strong;weak");
+        assert_eq!(r.confidence("C"), None);
     }
 
     #[test]

@@ -126,6 +126,66 @@ pub struct RuleDef {
     /// Phrases (any language, in title or descriptions) that veto this rule.
     #[serde(default)]
     pub unless: Vec<String>,
+    /// How strong this rule's evidence is (`strong`, `medium` or `weak`). When absent, derived
+    /// from the kind ([`RuleDef::strength`]). Left out of the serialised form when absent, so
+    /// a definition without it keeps its fingerprint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strength: Option<Strength>,
+}
+
+/// How strong the evidence of a rule is (issue 19, `docs/mapping.md`): what an analyst should
+/// make of a mapping that rests on it. Ordered weakest first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// One phrase in a long text (a description, a transaction description): often a side
+    /// mention.
+    #[default]
+    Weak,
+    /// A deliberate but indirect signal: a phrase in the title, an SDG tag.
+    Medium,
+    /// A coded signal whose meaning is the line of effort: a sector code, an organisation whose
+    /// mandate is the line, the humanitarian flag, a policy marker.
+    Strong,
+}
+
+impl Strength {
+    /// `weak`, `medium` or `strong` (as written in strategy files and stored).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strength::Weak => "weak",
+            Strength::Medium => "medium",
+            Strength::Strong => "strong",
+        }
+    }
+
+    /// Parses [`Strength::as_str`]; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "weak" => Some(Strength::Weak),
+            "medium" => Some(Strength::Medium),
+            "strong" => Some(Strength::Strong),
+            _ => None,
+        }
+    }
+}
+
+impl RuleDef {
+    /// The strength of this rule's evidence: `strength` when the file says it, else derived
+    /// from the kind. `sector`, `participating_org`, `humanitarian` and `policy_marker` are
+    /// strong (coded by the publisher); `tag` is medium (SDG targets are broad); `keyword` is
+    /// medium when it searches titles only and weak otherwise (one phrase in a description).
+    pub fn strength(&self) -> Strength {
+        if let Some(s) = self.strength {
+            return s;
+        }
+        match self.kind.as_str() {
+            "sector" | "participating_org" | "humanitarian" | "policy_marker" => Strength::Strong,
+            "tag" => Strength::Medium,
+            _ if !self.fields.is_empty() && self.fields.iter().all(|f| f == "title") => Strength::Medium,
+            _ => Strength::Weak,
+        }
+    }
 }
 
 /// A strategy definition.

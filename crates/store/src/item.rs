@@ -56,8 +56,41 @@ pub(crate) struct FactSpans {
 pub(crate) type LocationSpans = [Span; 4];
 
 /// Values of one `activity_mapping` row and its `mapping_evidence`: strategy, lines of effort
-/// (`LOE1;LOE5`), evidence as JSON.
-pub(crate) type MappingSpans = [Span; 3];
+/// (`LOE1;LOE5`, empty when not mapped: then no `activity_mapping` row is written), their
+/// confidence (`strong;weak`), evidence as JSON, near misses as JSON.
+pub(crate) type MappingSpans = [Span; 5];
+
+/// What is stored of one mapping (see [`mapping_row`]).
+pub(crate) struct MappingRow {
+    /// `activity_mapping.lines`; empty when not mapped (no `activity_mapping` row then).
+    pub lines: String,
+    /// `activity_mapping.confidence`, aligned with `lines`.
+    pub confidence: String,
+    /// `mapping_evidence.evidence` ([`write_evidence_json`]).
+    pub evidence: String,
+    /// `mapping_evidence.near_misses`, JSON.
+    pub near_misses: String,
+}
+
+/// The rows one mapping is stored as, written the same way by the import and by a re-mapping
+/// on both backends; `None` when there is nothing to store (not mapped, no near miss: "not
+/// mapped" is the absence of rows).
+pub(crate) fn mapping_row(m: &Mapping) -> Option<MappingRow> {
+    if m.lines_of_effort.is_empty() && m.near_misses.is_empty() {
+        return None;
+    }
+    let mut json = Vec::new();
+    let evidence = match write_evidence_json(&m.evidence, &mut json) {
+        Ok(()) => String::from_utf8(json).unwrap_or_else(|_| "[]".into()),
+        Err(_) => "[]".into(),
+    };
+    Some(MappingRow {
+        lines: m.lines_of_effort.join(";"),
+        confidence: m.confidence_text(),
+        evidence,
+        near_misses: serde_json::to_string(&m.near_misses).unwrap_or_else(|_| "[]".into()),
+    })
+}
 
 /// One activity ready to store, made on a worker thread by [`ImportItem::new`].
 #[derive(Debug)]
@@ -180,28 +213,19 @@ impl ImportItem {
             .collect();
         let mut locations = Vec::new();
         for_each_admin1_location(a, |c, v, k, n| locations.push([b.push(c), b.push(v), b.push(k), b.push(n)]));
-        // The evidence as JSON, for each mapping in turn.
-        let mut json: Vec<u8> = Vec::new();
+        // The rows of each mapping with something to store.
         let mappings = parts
             .mappings
             .iter()
-            .filter(|(_, m)| !m.lines_of_effort.is_empty())
-            .map(|(s, m)| {
-                let strategy = b.push(s);
-                let lines = b.push_with(|t| {
-                    for (k, l) in m.lines_of_effort.iter().enumerate() {
-                        if k > 0 {
-                            t.push(';');
-                        }
-                        t.push_str(l);
-                    }
-                });
-                json.clear();
-                let evidence = match write_evidence_json(&m.evidence, &mut json) {
-                    Ok(()) => b.push(std::str::from_utf8(&json).unwrap_or("[]")),
-                    Err(_) => b.push("[]"),
-                };
-                [strategy, lines, evidence]
+            .filter_map(|(s, m)| {
+                let row = mapping_row(m)?;
+                Some([
+                    b.push(s),
+                    b.push(&row.lines),
+                    b.push(&row.confidence),
+                    b.push(&row.evidence),
+                    b.push(&row.near_misses),
+                ])
             })
             .collect();
         ImportItem {
@@ -265,16 +289,17 @@ impl Builder {
 }
 
 /// Writes mapping evidence as stored in `mapping_evidence.evidence`: a JSON array with one array
-/// per piece of evidence, `[line_of_effort, rule, kind, field, value]` (positional: the keys of
-/// the object form were a third of the table). Read back as `Vec<Evidence>` by serde, which
-/// takes a struct from an array by position or from an object by name, so rows written in the
-/// object form before read the same.
+/// per piece of evidence, `[line_of_effort, rule, kind, field, value, strength]` (positional:
+/// the keys of the object form were a third of the table). Read back as `Vec<Evidence>` by
+/// serde, which takes a struct from an array by position or from an object by name, so rows
+/// written in the object form before read the same, and so do rows written before strengths
+/// (five elements: the strength reads as weak).
 pub(crate) fn write_evidence_json(evidence: &[Evidence], out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     use serde::Serializer;
     let mut ser = serde_json::Serializer::new(out);
-    ser.collect_seq(
-        evidence.iter().map(|e| (e.line_of_effort.as_str(), e.rule.as_str(), e.kind.as_str(), &e.field, &e.value)),
-    )
+    ser.collect_seq(evidence.iter().map(|e| {
+        (e.line_of_effort.as_str(), e.rule.as_str(), e.kind.as_str(), &e.field, &e.value, e.strength.as_str())
+    }))
 }
 
 /// Writes a `last-updated-datetime` normalised to UTC (for comparison); nothing when missing or
@@ -326,6 +351,7 @@ mod tests {
                 kind: "keyword".into(),
                 field: "title/narrative[@xml:lang=en]".into(),
                 value: "returned \"migrants\" <script>".into(),
+                strength: senda_core::mapping::Strength::Medium,
             },
             Evidence {
                 line_of_effort: "LOE1".into(),
@@ -333,6 +359,7 @@ mod tests {
                 kind: "sector".into(),
                 field: "sector[@vocabulary=1]".into(),
                 value: "15142 (Macroeconomic policy)".into(),
+                strength: senda_core::mapping::Strength::Strong,
             },
         ];
         let mut json = Vec::new();
@@ -352,5 +379,9 @@ mod tests {
         json.clear();
         write_evidence_json(&[], &mut json).expect("written");
         assert_eq!(json, b"[]");
+        // A row written before strengths (five elements) reads with the default strength.
+        let old: Vec<Evidence> =
+            serde_json::from_str(r#"[["LOE1","r","sector","sector[@vocabulary=1]","72010"]]"#).expect("old row");
+        assert_eq!(old[0].strength, senda_core::mapping::Strength::Weak);
     }
 }

@@ -151,8 +151,8 @@ impl<'s> PgTx<'s> {
             ),
             ("COPY activity_location (activity_id, country, vocabulary, code, name) FROM STDIN", &mut self.locations),
             ("COPY activity_result (activity_id, indicators) FROM STDIN", &mut self.results),
-            ("COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &mut self.mappings),
-            ("COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &mut self.evidence),
+            ("COPY activity_mapping (activity_id, strategy, lines, confidence) FROM STDIN", &mut self.mappings),
+            ("COPY mapping_evidence (activity_id, strategy, evidence, near_misses) FROM STDIN", &mut self.evidence),
         ];
         for (sql, buf) in sends {
             copy_in(s, sql, &std::mem::take(buf))?;
@@ -405,9 +405,18 @@ impl ImportTx for PgTx<'_> {
                 ],
             );
         }
-        for [strategy, lines, evidence] in &item.mappings {
-            copy_row(&mut self.mappings, &[Some(&id_s), Some(item.s(*strategy)), Some(item.s(*lines))]);
-            copy_row(&mut self.evidence, &[Some(&id_s), Some(item.s(*strategy)), Some(item.s(*evidence))]);
+        // A not-mapped activity with near misses has its evidence row only.
+        for [strategy, lines, confidence, evidence, near] in &item.mappings {
+            if !item.s(*lines).is_empty() {
+                copy_row(
+                    &mut self.mappings,
+                    &[Some(&id_s), Some(item.s(*strategy)), Some(item.s(*lines)), Some(item.s(*confidence))],
+                );
+            }
+            copy_row(
+                &mut self.evidence,
+                &[Some(&id_s), Some(item.s(*strategy)), Some(item.s(*evidence)), Some(item.s(*near))],
+            );
         }
         // Keep the buffers a few megabytes at most.
         if self.facts.len() > 8 << 20 {

@@ -547,6 +547,24 @@ impl Store for PgStore {
         self.facts_of(FACTS_BETWEEN, &[&i64::from(lo), &i64::from(hi)], f)
     }
 
+    fn for_each_review_signal(&self, strategy: &str, f: &mut dyn FnMut(ReviewSignal<'_>)) -> Result<(), StoreError> {
+        let st = self.prepared(crate::review::SIGNALS_POSTGRES)?;
+        let mut c = self.c();
+        let mut rows = c.query_raw(&st, [strategy]).map_err(|e| self.err(e))?;
+        while let Some(r) =
+            postgres::fallible_iterator::FallibleIterator::next(&mut rows).map_err(|e| conn::error(&self.target, e))?
+        {
+            f(ReviewSignal {
+                db_id: r.get(0),
+                lines: r.get(1),
+                confidence: r.get(2),
+                evidence: r.get(3),
+                near_misses: r.get(4),
+            });
+        }
+        Ok(())
+    }
+
     fn for_each_mapping(&self, strategy: &str, f: &mut dyn FnMut(u32, &str)) -> Result<(), StoreError> {
         let mut over: HashMap<i64, String> = HashMap::new();
         for (ident, o) in self.overrides(strategy)? {
@@ -681,12 +699,17 @@ impl Store for PgStore {
     fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
         let row = self
             .query_opt(
-                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = $2 WHERE a.iati_identifier = $1",
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = $2 WHERE a.iati_identifier = $1",
                 &[&iati_identifier, &strategy],
             )?
             .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
         let activity = crate::codec::decode(iati_identifier, row.get(0), row.get(1))?;
         let evidence: Vec<Evidence> = match row.get::<_, Option<&str>>(5) {
+            Some(e) => serde_json::from_str(e)
+                .map_err(|e| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() })?,
+            None => Vec::new(),
+        };
+        let near_misses: Vec<NearMiss> = match row.get::<_, Option<&str>>(7) {
             Some(e) => serde_json::from_str(e)
                 .map_err(|e| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() })?,
             None => Vec::new(),
@@ -724,6 +747,7 @@ impl Store for PgStore {
             override_,
             override_log,
             synthetic: row.get::<_, i64>(6) != 0,
+            near_misses,
         })
     }
 
@@ -759,21 +783,26 @@ impl Store for PgStore {
                     let a = crate::codec::decode(r.get(1), r.get(2), r.get(3))?;
                     let m = map(&a);
                     n += 1;
-                    if m.lines_of_effort.is_empty() {
-                        continue;
-                    }
+                    let Some(row) = crate::item::mapping_row(&m) else { continue };
                     let id_s = id.to_string();
-                    import::copy_row(&mut maps, &[Some(&id_s), Some(strategy), Some(&lines_join(&m.lines_of_effort))]);
-                    let mut json = Vec::new();
-                    let evidence = match crate::item::write_evidence_json(&m.evidence, &mut json) {
-                        Ok(()) => std::str::from_utf8(&json).unwrap_or("[]"),
-                        Err(_) => "[]",
-                    };
-                    import::copy_row(&mut evs, &[Some(&id_s), Some(strategy), Some(evidence)]);
+                    if !row.lines.is_empty() {
+                        import::copy_row(
+                            &mut maps,
+                            &[Some(&id_s), Some(strategy), Some(&row.lines), Some(&row.confidence)],
+                        );
+                    }
+                    import::copy_row(
+                        &mut evs,
+                        &[Some(&id_s), Some(strategy), Some(&row.evidence), Some(&row.near_misses)],
+                    );
                 }
             }
-            import::copy_in(s, "COPY activity_mapping (activity_id, strategy, lines) FROM STDIN", &maps)?;
-            import::copy_in(s, "COPY mapping_evidence (activity_id, strategy, evidence) FROM STDIN", &evs)?;
+            import::copy_in(s, "COPY activity_mapping (activity_id, strategy, lines, confidence) FROM STDIN", &maps)?;
+            import::copy_in(
+                s,
+                "COPY mapping_evidence (activity_id, strategy, evidence, near_misses) FROM STDIN",
+                &evs,
+            )?;
             s.execute(
                 "INSERT INTO strategy_state (strategy, fingerprint) VALUES ($1, $2) ON CONFLICT (strategy) DO UPDATE SET fingerprint = excluded.fingerprint",
                 &[&strategy, &fingerprint],

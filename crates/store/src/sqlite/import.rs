@@ -141,15 +141,18 @@ impl ImportTx for SqliteTx<'_> {
             ])?;
         }
         // "Not mapped" is the absence of rows: most activities map to no line of effort.
+        // A not-mapped activity with near misses has its evidence row only.
         let mut ins_map = tx.prepare_cached(
-            "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines) VALUES (?1,?2,?3)",
+            "INSERT OR REPLACE INTO activity_mapping (activity_id, strategy, lines, confidence) VALUES (?1,?2,?3,?4)",
         )?;
         let mut ins_ev = tx.prepare_cached(
-            "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence) VALUES (?1,?2,?3)",
+            "INSERT OR REPLACE INTO mapping_evidence (activity_id, strategy, evidence, near_misses) VALUES (?1,?2,?3,?4)",
         )?;
-        for [strategy, lines, evidence] in &item.mappings {
-            ins_map.execute(params![id, item.s(*strategy), item.s(*lines)])?;
-            ins_ev.execute(params![id, item.s(*strategy), item.s(*evidence)])?;
+        for [strategy, lines, confidence, evidence, near] in &item.mappings {
+            if !item.s(*lines).is_empty() {
+                ins_map.execute(params![id, item.s(*strategy), item.s(*lines), item.s(*confidence)])?;
+            }
+            ins_ev.execute(params![id, item.s(*strategy), item.s(*evidence), item.s(*near)])?;
         }
         Ok(())
     }

@@ -141,6 +141,7 @@ fn stale_mappings_are_recomputed_when_a_strategy_definition_changes() {
             .remap(STRATEGY, "stale-fingerprint", &|_| senda_core::mapping::Mapping {
                 lines_of_effort: vec!["LOE7".into()],
                 evidence: vec![],
+                near_misses: vec![],
             })
             .expect("remap");
         assert_eq!(n, 2);
