@@ -41,6 +41,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/interventions", get(crate::interventions::list).post(crate::interventions::create))
         .route("/interventions/{id}", get(crate::interventions::show).put(crate::interventions::update))
         .route("/interventions/{id}/workflow", axum::routing::post(crate::interventions::set_workflow))
+        // Partner contributions (issue 18, item 2): crate::contributions.
+        .route("/contributions", get(crate::contributions::list).post(crate::contributions::create))
+        .route("/contributions/{id}/publish", axum::routing::post(crate::contributions::publish))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
 
@@ -69,7 +72,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::interventions::create,
         crate::interventions::show,
         crate::interventions::update,
-        crate::interventions::set_workflow
+        crate::interventions::set_workflow,
+        crate::contributions::list,
+        crate::contributions::create,
+        crate::contributions::publish
     ),
     components(schemas(
         Problem,

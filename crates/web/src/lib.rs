@@ -15,6 +15,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod contributions;
 pub mod error;
 pub mod guard;
 pub mod i18n;

@@ -44,6 +44,7 @@ fn fill(db: &mut Db, dir: &Path) {
     import_values(&mut **db, &[results], &Dataset::Results(&st)).expect("results import");
     super::accounts::fill_accounts(&**db);
     super::interventions::fill_interventions(&**db);
+    super::contributions::fill_contributions(&**db);
     for (table, n) in counts(&**db) {
         assert!(n > 0, "the source has rows in {table}");
     }
