@@ -14,7 +14,7 @@ use senda_core::accounts::{
     Caller, Email, NewOrganisation, NewToken, Password, Role, SALT_BYTES, TOKEN_PREFIX, encode_secret, hash_password,
     secret_digest,
 };
-use senda_store::accounts::{Actor, AuditEvent, AuditFilter};
+use senda_store::accounts::{Actor, Adoption, AuditEvent, AuditFilter};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// `senda user ...`.
@@ -78,13 +78,23 @@ pub enum OrganisationCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Reporting organisations of imported IATI data, and whether each is adopted.
-    Candidates,
-    /// Adopt reporting organisations of imported IATI data by identifier (reporting-org/@ref).
+    /// Organisations named in imported IATI data (reporting-org and participating-org with an
+    /// identifier), their roles, and whether each is adopted.
+    Candidates {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Adopt organisations of imported IATI data as Senda organisations by identifier
+    /// (reporting-org/@ref or participating-org/@ref): the name as published, no retyping.
     Adopt {
-        /// IATI organisation identifiers.
+        /// IATI organisation identifiers (`senda organisation candidates`).
         #[arg(required = true)]
         identifiers: Vec<String>,
+        /// Partner category id of the strategy for the organisations adopted now
+        /// (`senda strategy show cmms-2021`).
+        #[arg(long)]
+        category: Option<String>,
     },
 }
 
@@ -380,17 +390,32 @@ pub fn cmd_organisation(db: &str, c: OrganisationCommand) -> Result<i32> {
                 }
             }
         }
-        OrganisationCommand::Candidates => {
+        OrganisationCommand::Candidates { json } => {
             let store = open_existing_store(db)?;
-            outln!("{:<24} {:>10}  {:<10} name", "iati_ref", "activities", "adopted");
-            for c in store.organisation_candidates()? {
-                let adopted = c.adopted_as.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
-                outln!("{:<24} {:>10}  {:<10} {}", c.iati_ref, c.activities, adopted, c.name);
+            let candidates = store.organisation_candidates()?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&candidates)?);
+            } else {
+                outln!("{:<28} {:>10}  {:<8} {:<36} name", "iati_ref", "activities", "adopted", "roles");
+                for c in candidates {
+                    let adopted = c.adopted_as.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+                    outln!(
+                        "{:<28} {:>10}  {:<8} {:<36} {}",
+                        c.iati_ref,
+                        c.activities,
+                        adopted,
+                        c.roles.join(","),
+                        c.name
+                    );
+                }
             }
         }
-        OrganisationCommand::Adopt { identifiers } => {
+        OrganisationCommand::Adopt { identifiers, category } => {
             let store = open_existing_store(db)?;
-            let ids = store.adopt_organisations(&cli, &identifiers, now())?;
+            let cats = partner_categories()?;
+            let cats: Vec<&str> = cats.iter().map(String::as_str).collect();
+            let adoption = Adoption { refs: &identifiers, category: category.as_deref(), categories: &cats };
+            let ids = store.adopt_organisations(&cli, &adoption, now())?;
             for (r, id) in identifiers.iter().zip(ids) {
                 eprintln!("{r}: organisation {id}");
             }

@@ -686,7 +686,7 @@ fn run_import(
     if let Some(o) = json.as_object_mut() {
         o.remove("diagnostics");
     }
-    report.run_id = store.save_run(&started_at, &now(), &json, &report.diagnostics)?;
+    report.run_id = store.save_run(&started_at, &now(), &json, &report.diagnostics, &crate::accounts::cli_actor())?;
     Ok(report)
 }
 

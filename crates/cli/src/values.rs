@@ -195,6 +195,11 @@ pub fn import_values(store: &mut dyn Store, paths: &[PathBuf], dataset: &Dataset
             series: parsed.series,
             observations,
             report: file_report,
+            actor: crate::accounts::cli_actor(),
+            audit_record: match dataset {
+                Dataset::Stats => "values:stats".to_owned(),
+                Dataset::Results(st) => format!("values:results:{}", st.id),
+            },
         };
         let out = store.import_values(&batch)?;
         fr.inserted = out.inserted;
@@ -257,32 +262,8 @@ pub fn print_values_report(r: &ValuesReport, out: &mut dyn Write) -> Result<()> 
 pub fn cmd_import_values(db: &str, paths: &[PathBuf], dataset: &Dataset<'_>, json: bool) -> Result<i32> {
     let mut store = open_store(db)?;
     let report = import_values(&mut *store, paths, dataset)?;
-    // One audit event for the command's run (not per value), after its files committed.
-    let (action, record) = match dataset {
-        Dataset::Stats => ("stats.import", "values:stats".to_owned()),
-        Dataset::Results(st) => ("results.import", format!("values:results:{}", st.id)),
-    };
-    let files: Vec<serde_json::Value> = report
-        .files
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "file": f.file, "inserted": f.inserted, "updated": f.updated, "unchanged": f.unchanged,
-                "removed": f.removed, "rows_rejected": f.rows_rejected, "refused": f.error.is_some(),
-            })
-        })
-        .collect();
-    store
-        .record_audit(
-            &crate::accounts::cli_actor(),
-            action,
-            &record,
-            None,
-            Some(&serde_json::json!({ "files": files }).to_string()),
-            None,
-            crate::accounts::unix_now(),
-        )
-        .context("the files were imported, but the audit event could not be recorded")?;
+    // Each file that changed something has its audit event, written by the store in the
+    // file's transaction (`stats.import` / `results.import`).
     if json {
         outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -112,6 +112,14 @@ fn pack_skipping<T: serde::Serialize + ?Sized>(
     })
 }
 
+/// Decodes the activity stored by [`encode`] without its transactions (`activity_doc.doc`
+/// only: what names the activity's organisations, places and texts); `record` names it in
+/// errors.
+pub fn decode_doc(record: &str, doc: &[u8]) -> Result<Activity, StoreError> {
+    let d = lz4_flex::decompress_size_prepended(doc).map_err(|e| corrupt(record, e))?;
+    postcard::from_bytes(&d).map_err(|e| corrupt(record, e))
+}
+
 /// Decodes an activity stored by [`encode`]; `record` names it in errors.
 pub fn decode(record: &str, doc: &[u8], transactions: &[u8]) -> Result<Activity, StoreError> {
     let d = lz4_flex::decompress_size_prepended(doc).map_err(|e| corrupt(record, e))?;

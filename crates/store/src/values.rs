@@ -26,6 +26,11 @@ pub struct ValueBatch {
     pub observations: Vec<(Observation, Option<i64>)>,
     /// The import report (JSON) stored with the file.
     pub report: serde_json::Value,
+    /// Who writes it: the store records the batch's audit event (`stats.import`,
+    /// `results.import`, or `results.upload` for the API) in its transaction.
+    pub actor: crate::accounts::Actor,
+    /// The record the audit event names (`values:stats`, `values:results:cmms-2021`).
+    pub audit_record: String,
 }
 
 /// What [`Store::import_values`] changed. The counts equal the change in the database.

@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use maud::{Markup, html};
 use senda_core::accounts::{Caller, Email, NewOrganisation, Password, Principal, Role, SALT_BYTES, hash_password};
-use senda_store::accounts::{Actor, AuditEvent, AuditFilter, Person};
+use senda_store::accounts::{Actor, Adoption, AuditEvent, AuditFilter, Person};
 use std::sync::Arc;
 
 /// Events shown on the audit page at most (the CSV download gives up to 100,000).
@@ -27,6 +27,7 @@ pub const AUDIT_CSV_ROWS: u64 = 100_000;
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/admin/organisations", get(organisations).post(add_organisation))
+        .route("/admin/organisations/adopt", post(adopt_organisation))
         .route("/admin/people", get(people).post(add_person))
         .route("/admin/people/{id}/disable", post(disable_person))
         .route("/admin/people/{id}/enable", post(enable_person))
@@ -94,7 +95,9 @@ async fn organisations_page(
     status: StatusCode,
     error: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let orgs = state.pool.run(|s| s.organisations()).await?;
+    let (orgs, mut candidates) = state.pool.run(|s| Ok((s.organisations()?, s.organisation_candidates()?))).await?;
+    candidates.retain(|c| c.adopted_as.is_none());
+    candidates.sort_by(|a, b| b.activities.cmp(&a.activities).then_with(|| a.iati_ref.cmp(&b.iati_ref)));
     let cats = categories(state);
     let title = l(es, "Organisations", "Organizaciones");
     let body = html! {
@@ -140,6 +143,33 @@ async fn organisations_page(
             }
             p { label for="org-country" { (l(es, "Country (ISO code, e.g. GT)", "País (código ISO, p. ej. GT)")) } br; input id="org-country" name="country" maxlength="2" size="2"; }
             p { button type="submit" { (l(es, "Add", "Agregar")) } }
+        }
+        h2 { (l(es, "Adopt an organisation of the imported IATI data", "Adoptar una organización de los datos IATI importados")) }
+        @if candidates.is_empty() {
+            p { (l(es, "Every organisation with an identifier in the imported data is adopted (or none was imported).", "Todas las organizaciones con identificador de los datos importados están adoptadas (o no se importó ninguna).")) }
+        } @else {
+            p { (l(es, "Reporting and participating organisations of the imported activities, by IATI identifier, most activities first: adopted with the name as published.", "Organizaciones informantes y participantes de las actividades importadas, por identificador IATI, primero las de más actividades: se adoptan con el nombre publicado.")) }
+            form method="post" action=(format!("/admin/organisations/adopt{}", lang(es))) {
+                input type="hidden" name="csrf" value=(csrf);
+                p {
+                    label for="adopt-ref" { (l(es, "Organisation", "Organización")) } br;
+                    select id="adopt-ref" name="iati_ref" required {
+                        @for c in &candidates {
+                            option value=(c.iati_ref) {
+                                (c.name) " (" (c.iati_ref) ") · " (c.roles.join(", ")) " · " (c.activities) " " (l(es, "activities", "actividades"))
+                            }
+                        }
+                    }
+                }
+                p {
+                    label for="adopt-category" { (l(es, "Category", "Categoría")) } br;
+                    select id="adopt-category" name="category" {
+                        option value="" { "-" }
+                        @for (id, en, sp) in &cats { option value=(id) { (if es { sp } else { en }) } }
+                    }
+                }
+                p { button type="submit" { (l(es, "Adopt", "Adoptar")) } }
+            }
         }
     };
     Ok(html_page(status, es, title, body))
@@ -197,6 +227,46 @@ async fn add_organisation(
     };
     let actor = Actor::of(&c);
     match state.pool.run(move |s| s.create_organisation(&actor, &org, now())).await {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/organisations{}", lang(es))).into_response()),
+        Err(WebError::BadRequest(m)) => organisations_page(&state, es, &csrf, StatusCode::BAD_REQUEST, Some(&m)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The adopt form.
+#[derive(Debug, serde::Deserialize)]
+pub struct AdoptForm {
+    #[serde(default)]
+    iati_ref: String,
+    #[serde(default)]
+    category: String,
+}
+
+/// `POST /admin/organisations/adopt`: an organisation of the imported data becomes a Senda
+/// organisation (`AccountStore::adopt_organisations`); an identifier no activity names, or an
+/// unknown category, is a 400 naming the field.
+async fn adopt_organisation(
+    State(state): State<Arc<AppState>>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<AdoptForm>,
+) -> Result<Response, ApiError> {
+    let es = spanish(&headers, uri.query());
+    let (c, csrf) = caller(&identity)?;
+    let cats: Vec<String> = categories(&state).into_iter().map(|(id, _, _)| id).collect();
+    let actor = Actor::of(&c);
+    let refs = vec![f.iati_ref.trim().to_owned()];
+    let category = Some(f.category.trim().to_owned()).filter(|c| !c.is_empty());
+    let done = state
+        .pool
+        .run(move |s| {
+            let ids: Vec<&str> = cats.iter().map(String::as_str).collect();
+            let a = Adoption { refs: &refs, category: category.as_deref(), categories: &ids };
+            s.adopt_organisations(&actor, &a, now())
+        })
+        .await;
+    match done {
         Ok(_) => Ok(Redirect::to(&format!("/admin/organisations{}", lang(es))).into_response()),
         Err(WebError::BadRequest(m)) => organisations_page(&state, es, &csrf, StatusCode::BAD_REQUEST, Some(&m)).await,
         Err(e) => Err(e.into()),

@@ -987,7 +987,6 @@ async fn post_results(
         }
     }
     let st_id = st.id.clone();
-    let n_values = obs.len();
     let out = state
         .pool
         .write(move |s| {
@@ -1004,21 +1003,10 @@ async fn post_results(
                 series: vec![],
                 observations: with_ids,
                 report: serde_json::Value::Null,
+                // The store records `results.upload` in the batch's transaction.
+                actor: actor.clone(),
+                audit_record: format!("values:results:{st_id}"),
             })?;
-            // One audit event per upload (not per value), after the batch committed.
-            let summary = serde_json::json!({
-                "values": n_values, "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
-                "replaced": out.replaced.len(),
-            });
-            s.record_audit(
-                &actor,
-                "results.upload",
-                &format!("values:results:{st_id}"),
-                None,
-                Some(&summary.to_string()),
-                None,
-                time::OffsetDateTime::now_utc().unix_timestamp(),
-            )?;
             Ok(out)
         })
         .await?;

@@ -263,3 +263,43 @@ fn data_writes_from_the_command_line_are_in_the_audit_trail_with_the_operating_s
     let all: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
     assert!(all.iter().any(|e| e["action"] == "import.run" && e["actor"] == "cli:ana"), "{all:?}");
 }
+
+#[test]
+fn organisations_of_real_imported_data_are_adopted_without_retyping() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let db = dir.path().join("senda.db");
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/iati/us-gov/usaid-sv.xml");
+    ok(&senda(&db, &["import", "--no-progress", file.to_str().unwrap_or_default()], ""));
+    let list: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&senda(&db, &["organisation", "candidates", "--json"], ""))).expect("json");
+    let find = |r: &str| list.iter().find(|c| c["iati_ref"] == r).cloned();
+    // A participating (implementing) organisation, not a reporting one.
+    let partner = find("GB-CHC-1076822").expect("an implementing partner of USAID El Salvador is a candidate");
+    assert_eq!(partner["roles"], serde_json::json!(["implementing"]), "{partner}");
+    assert!(partner["activities"].as_u64().unwrap_or(0) >= 1, "{partner}");
+    assert!(partner["adopted_as"].is_null());
+    let usaid = find("US-GOV-1").expect("the reporting organisation");
+    assert!(usaid["roles"].as_array().is_some_and(|r| r.contains(&serde_json::json!("reporting"))), "{usaid}");
+    let table = ok(&senda(&db, &["organisation", "candidates"], ""));
+    assert!(table.contains("GB-CHC-1076822") && table.contains("implementing"), "{table}");
+
+    let e = refused(&senda(&db, &["organisation", "adopt", "XM-NO-SUCH-ORG"], ""));
+    assert!(e.contains("iati_ref: no imported activity names the organisation \"XM-NO-SUCH-ORG\""), "{e}");
+    let e = refused(&senda(&db, &["organisation", "adopt", "GB-CHC-1076822", "--category", "army"], ""));
+    assert!(e.contains("category: unknown partner category \"army\""), "{e}");
+    let orgs = || -> Vec<serde_json::Value> {
+        serde_json::from_str(&ok(&senda(&db, &["organisation", "list", "--json"], ""))).expect("json")
+    };
+    assert!(orgs().is_empty(), "a refused adoption creates nothing");
+    ok(&senda(&db, &["organisation", "adopt", "GB-CHC-1076822", "US-GOV-1", "--category", "civil_society"], ""));
+    let o = orgs();
+    let adopted = o.iter().find(|x| x["iati_ref"] == "GB-CHC-1076822").expect("adopted");
+    assert_eq!(adopted["name"], partner["name"], "the name as published");
+    assert_eq!((adopted["category"].as_str(), adopted["country"].as_str()), (Some("civil_society"), Some("GB")));
+    ok(&senda(&db, &["organisation", "adopt", "GB-CHC-1076822"], ""));
+    assert_eq!(orgs().len(), 2, "adopting again is the same organisation");
+    let after: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&senda(&db, &["organisation", "candidates", "--json"], ""))).expect("json");
+    let c = after.iter().find(|c| c["iati_ref"] == "GB-CHC-1076822").expect("still listed");
+    assert_eq!(c["adopted_as"], adopted["id"]);
+}

@@ -175,6 +175,8 @@ fn indicator_statuses_and_not_aggregable_values_are_printed_as_words() {
             series: vec![],
             observations,
             report: serde_json::json!({}),
+            actor: senda_store::accounts::Actor::cli(),
+            audit_record: "values:results:cmms-2021".into(),
         })
         .expect("values");
     // The regional view itself says what the report must print.

@@ -422,6 +422,8 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/admin/organisations", [303, 403, 403, 403, 200]),
     // The matrix's form names an organisation "matrix": made.
     ("POST", "/admin/organisations", [401, 403, 403, 403, 303]),
+    // No identifier in the matrix's form: 400 naming it.
+    ("POST", "/admin/organisations/adopt", [401, 403, 403, 403, 400]),
     ("GET", "/admin/people", [303, 403, 403, 403, 200]),
     // No e-mail in the matrix's form: 400 naming it.
     ("POST", "/admin/people", [401, 403, 403, 403, 400]),

@@ -182,3 +182,70 @@ fn an_administrator_manages_organisations_and_people_and_reads_the_audit_trail()
     assert!(theirs.contains("/admin/audit?lang=es") && !theirs.contains("/admin/people"), "{theirs}");
     assert!(theirs.contains("Registro de auditoría"), "{theirs}");
 }
+
+#[test]
+fn an_administrator_adopts_an_organisation_of_the_imported_data_from_the_organisations_page() {
+    let (dir, mut store) = db();
+    let partner = "  <participating-org ref=\"HN-RTN-0801\" role=\"4\"><narrative>Asociación Hondureña</narrative></participating-org>";
+    let f = write(
+        dir.path(),
+        "a.xml",
+        activity_xml("XM-TEST-1", &format!("{partner}\n{}", transaction("3", "2024-01-01", "10"))),
+    );
+    import(&mut store, &[f]);
+    store
+        .create_person(
+            &Actor::cli(),
+            &Email::parse("admin@example.org").expect("e"),
+            None,
+            Role::Administrator,
+            "$argon2id$unused",
+            1,
+        )
+        .expect("person");
+    let app = app(&dir.path().join("senda.db"));
+    let rt = runtime();
+    let (admin, csrf) = session(&store, "admin@example.org", 1);
+    let h = [("cookie", admin.as_str())];
+    for (uri, says) in [
+        ("/admin/organisations", "Adopt an organisation of the imported IATI data"),
+        ("/admin/organisations?lang=es", "Adoptar una organización de los datos IATI importados"),
+    ] {
+        let page = get(&rt, &app, uri, &h);
+        assert!(page.body.contains(says), "{}", page.body);
+        assert!(
+            page.body.contains("<option value=\"HN-RTN-0801\">Asociación Hondureña (HN-RTN-0801)"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("<option value=\"XM-TEST\">"), "the reporting organisation too: {}", page.body);
+    }
+    let post = |body: &str| send(&rt, &app, "/admin/organisations/adopt", &admin, &format!("{body}&csrf={csrf}"));
+    let r = post("iati_ref=XM-NOPE&category=");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("iati_ref: no imported activity names the organisation"), "{}", r.body);
+    let r = post("iati_ref=HN-RTN-0801&category=army");
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("category: unknown partner category"), "{}", r.body);
+    assert!(store.organisations().expect("orgs").is_empty(), "nothing made by a refused form");
+    let r = post("iati_ref=HN-RTN-0801&category=civil_society");
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let orgs = store.organisations().expect("orgs");
+    assert_eq!(orgs.len(), 1);
+    let o = &orgs[0];
+    assert_eq!(
+        (o.name.as_str(), o.iati_ref.as_deref(), o.category.as_deref(), o.country.as_deref()),
+        ("Asociación Hondureña", Some("HN-RTN-0801"), Some("civil_society"), Some("HN"))
+    );
+    let page = get(&rt, &app, "/admin/organisations", &h);
+    assert!(!page.body.contains("<option value=\"HN-RTN-0801\">"), "an adopted organisation is no longer offered");
+    assert!(page.body.contains("<td>HN-RTN-0801</td>"), "it is listed: {}", page.body);
+    let events = store
+        .audit_events(&senda_store::accounts::AuditFilter {
+            record: Some(format!("organisation:{}", o.id)),
+            limit: 10,
+            ..Default::default()
+        })
+        .expect("audit");
+    assert_eq!((events.len(), events[0].actor.as_str()), (1, "admin@example.org"));
+}

@@ -642,4 +642,8 @@ impl ValuesTx for PgValuesTx<'_> {
         self.0.execute(BUMP_GENERATION, &[])?;
         Ok(())
     }
+
+    fn record_audit(&mut self, r: &crate::accounts::AuditRow<'_>) -> Result<(), StoreError> {
+        super::record_audit(self.0, r)
+    }
 }

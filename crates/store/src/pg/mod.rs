@@ -416,6 +416,7 @@ impl Store for PgStore {
         finished_at: &str,
         report: &serde_json::Value,
         diagnostics: &[Diagnostic],
+        actor: &crate::accounts::Actor,
     ) -> Result<i64, StoreError> {
         self.write_tx(|s| {
             let id: i64 = s
@@ -446,6 +447,17 @@ impl Store for PgStore {
                 "COPY diagnostic (run_id, file, line, col, severity, code, identifier, element, message) FROM STDIN",
                 &buf,
             )?;
+            let summary = crate::accounts::import_run_summary(report);
+            let row = crate::accounts::AuditRow {
+                actor,
+                now: time::OffsetDateTime::now_utc().unix_timestamp(),
+                action: "import.run",
+                record: &format!("import_run:{id}"),
+                before: None,
+                after: Some(&summary),
+                run_id: Some(id),
+            };
+            record_audit(s, &row)?;
             Ok(id)
         })
     }
@@ -1020,4 +1032,24 @@ impl Store for PgStore {
         }
         Ok(out)
     }
+}
+
+/// Writes an audit event in the open transaction (`crate::accounts::INSERT_AUDIT` with `$N`).
+pub(super) fn record_audit(s: &PgStore, r: &crate::accounts::AuditRow<'_>) -> Result<(), StoreError> {
+    s.execute(
+        &crate::accounts::INSERT_AUDIT.replace('?', "$"),
+        &[
+            &r.at_text(),
+            &r.actor.label,
+            &r.actor.person_id,
+            &r.actor.token_id,
+            &r.actor.organisation_id,
+            &r.action,
+            &r.record,
+            &r.before,
+            &r.after,
+            &r.run_id,
+        ],
+    )?;
+    Ok(())
 }

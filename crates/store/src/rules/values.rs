@@ -74,6 +74,8 @@ pub trait ValuesTx {
     fn delete_value(&mut self, key: &ValueKey, file_id: i64) -> Result<u64, StoreError>;
     /// Moves the data generation on.
     fn bump_generation(&mut self) -> Result<(), StoreError>;
+    /// Writes an audit event (`crate::accounts::INSERT_AUDIT`) in the transaction.
+    fn record_audit(&mut self, row: &crate::accounts::AuditRow<'_>) -> Result<(), StoreError>;
 }
 
 /// Writes one batch through `tx`. `Ok((outcome, false))`: nothing to commit (same file).
@@ -166,5 +168,27 @@ pub fn import_values<T: ValuesTx + ?Sized>(
         }
     }
     tx.bump_generation()?;
+    // One audit event for the file or the upload (not per value), in its transaction.
+    let action = match (batch.dataset, &batch.path) {
+        ("results", None) => "results.upload",
+        ("results", Some(_)) => "results.import",
+        _ => "stats.import",
+    };
+    let after = serde_json::json!({
+        "file": batch.path, "format": batch.format, "values": batch.observations.len(),
+        "inserted": out.inserted, "updated": out.updated, "unchanged": out.unchanged,
+        "removed": out.removed, "replaced": out.replaced.len(),
+    })
+    .to_string();
+    let at = time::OffsetDateTime::now_utc().unix_timestamp();
+    tx.record_audit(&crate::accounts::AuditRow {
+        actor: &batch.actor,
+        now: at,
+        action,
+        record: &batch.audit_record,
+        before: None,
+        after: Some(&after),
+        run_id: None,
+    })?;
     Ok((out, true))
 }

@@ -361,4 +361,23 @@ impl ValuesTx for SqliteValuesTx<'_> {
         self.0.execute(BUMP_GENERATION, [])?;
         Ok(())
     }
+
+    fn record_audit(&mut self, r: &crate::accounts::AuditRow<'_>) -> Result<(), StoreError> {
+        self.0.execute(
+            crate::accounts::INSERT_AUDIT,
+            params![
+                r.at_text(),
+                r.actor.label,
+                r.actor.person_id,
+                r.actor.token_id,
+                r.actor.organisation_id,
+                r.action,
+                r.record,
+                r.before,
+                r.after,
+                r.run_id
+            ],
+        )?;
+        Ok(())
+    }
 }

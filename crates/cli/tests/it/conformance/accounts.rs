@@ -6,7 +6,7 @@ use super::*;
 use crate::support::*;
 use senda_core::accounts::{Caller, Email, NewOrganisation, Role, secret_digest};
 use senda_store::StoreError;
-use senda_store::accounts::{Actor, AuditFilter, SessionLimits};
+use senda_store::accounts::{Actor, Adoption, AuditFilter, SessionLimits};
 
 const NOW: i64 = 1_800_000_000;
 const LIMITS: SessionLimits = SessionLimits { idle: 1800, absolute: 43_200 };
@@ -227,28 +227,131 @@ fn every_account_write_is_in_the_audit_trail_and_it_filters() {
 }
 
 #[test]
-fn reporting_organisations_of_imported_data_are_adopted_by_identifier() {
+fn organisations_of_imported_data_are_adopted_by_identifier() {
+    for_each_backend(|b| {
+        let mut db = b.db();
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let implementer = "  <participating-org ref=\"HN-RTN-0801\" role=\"4\"><narrative>Asociación Hondureña</narrative></participating-org>\n  <participating-org ref=\"XM-TEST\" role=\"1\"><narrative>Test Agency</narrative></participating-org>\n  <participating-org role=\"4\"><narrative>No identifier</narrative></participating-org>";
+        let body = format!("{implementer}\n{}", transaction("3", "2024-01-01", "10"));
+        let f =
+            write(dir.path(), "a.xml", doc("2.03", &(activity("XM-TEST-1", &body) + &activity("XM-TEST-2", &body))));
+        import(&mut *db, &[f]);
+        let c = db.organisation_candidates().expect("candidates");
+        let seen: Vec<(&str, &str, u64, Vec<&str>, Option<i64>)> = c
+            .iter()
+            .map(|c| {
+                (
+                    c.iati_ref.as_str(),
+                    c.name.as_str(),
+                    c.activities,
+                    c.roles.iter().map(String::as_str).collect(),
+                    c.adopted_as,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("HN-RTN-0801", "Asociación Hondureña", 2, vec!["implementing"], None),
+                ("XM-TEST", "Test Agency", 2, vec!["reporting", "funding"], None),
+            ],
+            "reporting and participating organisations with an identifier, each activity counted once"
+        );
+        let cats = ["civil_society", "us_government"];
+        let adopt = |refs: &[&str], category: Option<&str>| {
+            let refs: Vec<String> = refs.iter().map(|r| (*r).to_owned()).collect();
+            db.adopt_organisations(&Actor::cli(), &Adoption { refs: &refs, category, categories: &cats }, NOW)
+        };
+        // Nothing is created when one identifier or the category is wrong.
+        assert_eq!(field(adopt(&["HN-RTN-0801", "XM-NOPE"], None).expect_err("unknown")), "iati_ref");
+        assert_eq!(field(adopt(&["HN-RTN-0801"], Some("army")).expect_err("category")), "category");
+        assert_eq!(db.organisations().expect("list").len(), 0);
+        let ids = adopt(&["HN-RTN-0801", "XM-TEST"], Some("civil_society")).expect("adopt");
+        let o = db.organisation(ids[0]).expect("read").expect("adopted");
+        assert_eq!(
+            (o.name.as_str(), o.iati_ref.as_deref(), o.category.as_deref(), o.country.as_deref()),
+            ("Asociación Hondureña", Some("HN-RTN-0801"), Some("civil_society"), Some("HN")),
+            "the name as published, the category given, the country of a Honduran registration agency"
+        );
+        assert_eq!(db.organisation(ids[1]).expect("read").and_then(|o| o.country), None, "XM- is no country");
+        assert_eq!(adopt(&["XM-TEST"], None).expect("again"), vec![ids[1]], "adopting twice is the same organisation");
+        let c = db.organisation_candidates().expect("candidates");
+        assert_eq!(c.iter().map(|c| c.adopted_as).collect::<Vec<_>>(), vec![Some(ids[0]), Some(ids[1])]);
+        assert_eq!(db.organisations().expect("list").len(), 2);
+        // Each adoption is audited as the creation of an organisation.
+        let events = db
+            .audit_events(&AuditFilter {
+                record: Some(format!("organisation:{}", ids[0])),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("audit");
+        assert_eq!(events.len(), 1, "{events:?}");
+    });
+}
+
+#[test]
+fn every_import_run_and_every_values_file_is_audited_by_the_store_with_its_write() {
     for_each_backend(|b| {
         let mut db = b.db();
         let dir = tempfile::tempdir().expect("temporary folder");
         let f = write(dir.path(), "a.xml", activity_xml("XM-TEST-1", &transaction("3", "2024-01-01", "10")));
-        import(&mut *db, &[f]);
-        let c = db.organisation_candidates().expect("candidates");
-        assert_eq!(c.len(), 1);
+        let mut runs = Vec::new();
+        for _ in 0..2 {
+            runs.push(import(&mut *db, std::slice::from_ref(&f)).run_id);
+        }
+        for (n, run) in runs.iter().enumerate() {
+            let e = db
+                .audit_events(&AuditFilter {
+                    record: Some(format!("import_run:{run}")),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .expect("audit");
+            assert_eq!(e.len(), 1, "one event per run, not per activity: {e:?}");
+            assert_eq!((e[0].action.as_str(), e[0].run_id), ("import.run", Some(*run)));
+            assert!(e[0].actor.starts_with("cli"), "{:?}", e[0].actor);
+            let after: serde_json::Value = serde_json::from_str(e[0].after.as_deref().expect("after")).expect("JSON");
+            assert_eq!(after["created"], if n == 0 { 1 } else { 0 }, "{after}");
+            assert_eq!(after["files_unchanged"], if n == 0 { 0 } else { 1 }, "{after}");
+        }
+        // A values file: one event for the file, by whom the batch names; the same file again
+        // writes nothing and records nothing.
+        let who =
+            Actor { label: "ana@example.org".into(), person_id: Some(7), token_id: None, organisation_id: Some(3) };
+        let obs = senda_core::Observation {
+            series: "cbp.encounters".into(),
+            place: senda_core::Place::Country(crate::values::cc("HN")),
+            period: senda_core::Period::parse("2023-10").expect("period"),
+            disaggregation: Default::default(),
+            kind: senda_core::ValueKind::Observed,
+            value: rust_decimal::Decimal::from(12),
+            denominator: None,
+            row: 2,
+        };
+        let batch = senda_store::ValueBatch {
+            dataset: "stats",
+            path: Some("stats.csv".into()),
+            format: "hxl".into(),
+            content_hash: "h1".into(),
+            series: vec![],
+            observations: vec![(obs, None)],
+            report: serde_json::Value::Null,
+            actor: who.clone(),
+            audit_record: "values:stats".into(),
+        };
+        for _ in 0..2 {
+            db.import_values(&batch).expect("values");
+        }
+        let e = db
+            .audit_events(&AuditFilter { record: Some("values:stats".into()), limit: 10, ..Default::default() })
+            .expect("audit");
+        assert_eq!(e.len(), 1, "{e:?}");
         assert_eq!(
-            (c[0].iati_ref.as_str(), c[0].name.as_str(), c[0].activities, c[0].adopted_as),
-            ("XM-TEST", "Test Agency", 1, None)
+            (e[0].action.as_str(), e[0].actor.as_str(), e[0].person_id, e[0].organisation_id),
+            ("stats.import", "ana@example.org", Some(7), Some(3))
         );
-        let ids = db.adopt_organisations(&Actor::cli(), &["XM-TEST".into()], NOW).expect("adopt");
-        assert_eq!(db.organisation(ids[0]).expect("read").map(|o| o.name), Some("Test Agency".into()));
-        assert_eq!(
-            db.adopt_organisations(&Actor::cli(), &["XM-TEST".into()], NOW).expect("again"),
-            ids,
-            "adopting twice is the same organisation"
-        );
-        assert_eq!(db.organisation_candidates().expect("candidates")[0].adopted_as, Some(ids[0]));
-        let e = db.adopt_organisations(&Actor::cli(), &["XM-NOPE".into()], NOW).expect_err("unknown");
-        assert_eq!(field(e), "iati_ref");
-        assert_eq!(db.organisations().expect("list").len(), 1);
+        let after: serde_json::Value = serde_json::from_str(e[0].after.as_deref().expect("after")).expect("JSON");
+        assert_eq!((after["file"].as_str(), after["inserted"].as_u64()), (Some("stats.csv"), Some(1)), "{after}");
     });
 }

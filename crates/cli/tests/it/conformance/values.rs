@@ -130,6 +130,8 @@ fn statistics_values_replace_as_documented() {
                 series: vec![],
                 observations: vec![(obs, None)],
                 report: serde_json::Value::Null,
+                actor: senda_store::accounts::Actor::cli(),
+                audit_record: "values:stats".into(),
             })
             .expect("api values");
         assert_eq!((out.inserted, out.updated, out.replaced.len()), (0, 1, 1), "{out:?}");
@@ -197,6 +199,8 @@ fn a_changed_definition_keeps_old_values_under_their_version() {
             series: vec![],
             observations: vec![(o, Some(id))],
             report: serde_json::Value::Null,
+            actor: senda_store::accounts::Actor::cli(),
+            audit_record: "values:results:cmms-2021".into(),
         };
         db.import_values(&batch(obs(380), v1.id)).expect("store v1 value");
         // The definition changes what it measures (households instead of people): version 2.
