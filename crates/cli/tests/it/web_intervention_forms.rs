@@ -109,11 +109,12 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 /// The fields of a valid form of `instrument` for organisation `org`, titled `title`.
 fn fields(instrument: &str, org: i64, title: &str) -> Vec<(String, String)> {
     let org = org.to_string();
+    let title_es = format!("{title} ES");
     let mut f = pairs(&[
         ("organisation", &org),
         ("implementing_partners", "Radio Progreso\r\nCruz Roja"),
         ("title.en", title),
-        ("title.es", "Título en español"),
+        ("title.es", &title_es),
         ("description.en", "What it does"),
         ("sector", "15190"),
         ("status", "active"),
