@@ -1095,5 +1095,5 @@ fn every_route_every_role_every_record() {
         2,
         STATES.len()
     );
-    assert!(requests > 1000, "{requests}");
+    assert!(requests > 700, "the matrix ran: {requests} requests");
 }
