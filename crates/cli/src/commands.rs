@@ -929,6 +929,11 @@ fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
         let _ = std::fs::remove_file(path);
     }
     let _ = std::fs::remove_dir(&dir);
+    let entered = crate::demo_entered::enter(&*store, &cmms, time::OffsetDateTime::now_utc().unix_timestamp())?;
+    eprintln!(
+        "entered (synthetic): {} partner organisations, {} published interventions (one of each instrument), {} requirements of the plan",
+        entered.organisations, entered.interventions, entered.requirements
+    );
     eprintln!(
         "demo database {}: {} synthetic activities ({} created, {} updated, {} unchanged), {} warnings",
         target.display(),

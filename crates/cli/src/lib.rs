@@ -14,6 +14,7 @@ macro_rules! outln {
 pub mod accounts;
 pub mod cli;
 pub mod commands;
+pub mod demo_entered;
 pub mod contributions;
 pub mod format;
 pub mod generate;

@@ -294,6 +294,23 @@ fn demo_builds_a_labelled_synthetic_database() {
     let csv = stdout(&senda(&db, &["activities", "--format", "csv"]));
     assert_eq!(csv.lines().count(), 61);
     assert!(csv.lines().skip(1).all(|l| l.contains("XX-SENDA-SYNTHETIC") && l.ends_with(",true")), "{csv}");
+    // The whole model: one published intervention of each instrument, the plan and its gap.
+    assert!(stderr(&o).contains("3 partner organisations, 4 published interventions"), "{}", stderr(&o));
+    let by_instrument = stdout(&senda(&db, &["report", "--by", "source,instrument", "--format", "csv"]));
+    for instrument in ["diplomacy", "immigration_initiatives", "public_messaging"] {
+        assert!(by_instrument.lines().any(|l| l.starts_with(&format!("entered,{instrument},1,"))), "{by_instrument}");
+    }
+    assert!(
+        by_instrument.lines().any(|l| l.starts_with("iati,foreign_assistance,60,")),
+        "the linked one counts once: {by_instrument}"
+    );
+    let listed = stdout(&senda(&db, &["intervention", "list", "--workflow", "published"]));
+    assert!(listed.contains("foreign_assistance") && listed.contains("Synthetic"), "{listed}");
+    let gap = stdout(&senda(&db, &["plan", "gap", "--format", "csv"]));
+    assert!(
+        gap.lines().any(|l| l.starts_with("LOE7,USD,")) && gap.lines().any(|l| l.starts_with("TOTAL,USD,")),
+        "{gap}"
+    );
     // Deterministic: the same seed and size give the same report.
     let db2 = dir.path().join("demo2.db");
     let o2 = senda(&db2, &["demo", "--no-serve", "--activities", "60"]);
