@@ -306,3 +306,31 @@ fn review_queue_holds_the_random_parts_errors() {
     }
     assert!(failures.is_empty(), "{failures:?}");
 }
+
+/// One real activity's mapping in words, in English and Spanish (issue 19, item 6; the same
+/// text as `senda explain --lang en|es` prints after the activity's facts): IOM's logistics for
+/// asylum seekers under the Migrant Protection Protocols in `us-gov-region/state-mexico.xml`, which the
+/// rules map to LOE1 while its labels say LOE2 and LOE6, so an analyst must see why.
+#[test]
+fn a_real_activitys_mapping_in_words_in_both_languages() {
+    use senda_core::explain::{Lang, explain};
+    const ID: &str = "US-GOV-11-SPRMCO22VC0013";
+    let st = Strategy::builtin("cmms-2021").expect("strategy");
+    let f = shared().join("us-gov-region/state-mexico.xml");
+    let mut r = senda_iati::open_file(&f, "state-mexico.xml").expect("opens");
+    let mut found = None;
+    while let Some(p) = r.next_activity().expect("well-formed real file") {
+        if let Some(a) = p.activity
+            && a.iati_identifier.as_str() == ID
+        {
+            found = Some(a);
+            break;
+        }
+    }
+    let a = found.expect("the activity is in its file");
+    let m = Mapper::new(&st).map(&a);
+    for (lang, name) in [(Lang::En, "en"), (Lang::Es, "es")] {
+        let text = explain(&st, &m.lines_of_effort, &m.evidence, &m.near_misses, lang).to_text(lang);
+        insta::assert_snapshot!(format!("explanation_{name}"), text);
+    }
+}
