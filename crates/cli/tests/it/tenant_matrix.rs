@@ -450,6 +450,7 @@ fn cases(w: &World) -> BTreeMap<(&'static str, &'static str), Case> {
         ("/activities", "/activities".to_owned()),
         ("/activities.csv", "/activities.csv".to_owned()),
         ("/activity/{*id}", format!("/activity/{a}")),
+        ("/review", "/review".to_owned()),
         ("/organisation", "/organisation?name=Test%20Agency".to_owned()),
         ("/imports", "/imports".to_owned()),
         ("/imports/{id}", "/imports/1".to_owned()),

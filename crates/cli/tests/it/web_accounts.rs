@@ -401,6 +401,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/country/{code}", [200; 5]),
     ("GET", "/activities", [200; 5]),
     ("GET", "/activities.csv", [200; 5]),
+    ("GET", "/review", [200; 5]),
     ("GET", "/activity/{*id}", [200; 5]),
     ("GET", "/organisation", [200; 5]),
     ("GET", "/imports", [200; 5]),
