@@ -154,6 +154,38 @@ fn script_like_text_from_imported_data_is_shown_as_text_and_never_runs() {
     assert!(page.body.contains("&lt;script&gt;alert('x')&lt;/script&gt;"), "shown as text");
 }
 
+/// Issue 20 item 9: the activity page lists what Senda keeps without modelling it (element,
+/// parent path, attributes, text), and says how many more there are beyond the first 500, with
+/// the JSON that holds them all.
+#[test]
+fn the_activity_page_shows_kept_elements_and_counts_those_beyond_the_table() {
+    let (dir, mut store) = db();
+    let links: String = (0..600).map(|i| format!("<other-identifier ref=\"XM-OTHER-{i}\" type=\"B1\"/>")).collect();
+    let inner = format!(
+        "<title><narrative>Kept</narrative></title><contact-info type=\"1\"><email>contact@example.org</email></contact-info>{links}"
+    );
+    let f = write(dir.path(), "kept.xml", activity_xml("XM-TEST-KEPT", &inner));
+    senda::import::import(&mut store, &[f], false, false).expect("import");
+    drop(store);
+    let rt = runtime();
+    let app = app(&dir.path().join("senda.db"));
+    let page = get(&rt, &app, "/activity/XM-TEST-KEPT", &[]);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("contact@example.org"), "the e-mail of contact-info is shown");
+    assert!(page.body.contains("iati-activity/contact-info"), "with its parent path");
+    // contact-info, its email and 600 other-identifiers: 602 kept, 500 in the table.
+    assert!(
+        page.body.contains("… 102 · <a href=\"/api/v1/activities/XM-TEST-KEPT\">JSON</a>"),
+        "{}",
+        &page.body[page.body.len().saturating_sub(2000)..]
+    );
+    let api = get(&rt, &app, "/api/v1/activities/XM-TEST-KEPT", &[]);
+    let v: serde_json::Value = serde_json::from_str(&api.body).expect("JSON");
+    let kept =
+        v.pointer("/activity/extensions").or_else(|| v.get("extensions")).and_then(|e| e.as_array()).map(Vec::len);
+    assert_eq!(kept, Some(602), "the API returns every kept element");
+}
+
 #[test]
 fn api_errors_are_problem_json_naming_the_parameter_without_internals() {
     let (_dir, db) = synthetic_db(20);

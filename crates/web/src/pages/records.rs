@@ -214,7 +214,7 @@ pub(super) async fn activity(
                 td { code { @if let Some(n) = &x.namespace { "{" (n) "}" } (x.name) } } td { code { (x.parent) } }
                 td { (x.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ")) } td { (x.value) }
             } } }
-        } } }
+        } @if a.extensions.len() > 500 { p { "… " (ctx.int(a.extensions.len() as u64 - 500)) " · " a href=(format!("/api/v1/activities/{}", enc(a.iati_identifier.as_str()))) { "JSON" } } } } }
     };
     Ok(ctx.page(&title, body))
 }
