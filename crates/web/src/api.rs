@@ -547,13 +547,17 @@ fn report_dto(strategy: &str, r: &Report) -> ReportDto {
 #[into_params(parameter_in = Query)]
 struct ReportParams {
     /// Comma-separated dimensions: line_of_effort, country, fiscal_year, reporting_org,
-    /// implementing_org, instrument, sector.
+    /// implementing_org, instrument, sector, source (`iati` for imported activities, `entered`
+    /// for interventions entered in Senda that the caller may see).
     #[param(
-        pattern = "^((line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector)(,(line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector))*)?$"
+        pattern = "^((line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector|source)(,(line_of_effort|country|fiscal_year|reporting_org|implementing_org|instrument|sector|source))*)?$"
     )]
     by: Option<String>,
     /// `true`: calendar years instead of U.S. fiscal years.
     calendar_year: Option<bool>,
+    /// Only records of this source: `iati` or `entered`.
+    #[param(pattern = "^(iati|entered)?$")]
+    source: Option<String>,
 }
 
 /// Money grouped by dimensions, with the filters of `/activities` (status and words excepted).
@@ -577,7 +581,17 @@ async fn report(State(state): St, Query(p): Query<ReportParams>, Query(raw): Que
     if dims.is_empty() {
         return Err(WebError::BadRequest("by: name at least one dimension".into()).into());
     }
-    let r = state.report(&sel.strategy, dims, p.calendar_year.unwrap_or(false), sel.report_filters()).await?;
+    let mut filters = sel.report_filters();
+    match given(&p.source).as_deref() {
+        None => {}
+        Some(s @ (senda_core::report::SOURCE_IATI | senda_core::report::SOURCE_ENTERED)) => {
+            filters.insert(Dimension::Source, vec![s.to_owned()]);
+        }
+        Some(other) => {
+            return Err(WebError::BadRequest(format!("source: {other:?} is neither iati nor entered")).into());
+        }
+    }
+    let r = state.report(&sel.strategy, dims, p.calendar_year.unwrap_or(false), filters).await?;
     Ok(Json(report_dto(&sel.strategy, &r)))
 }
 

@@ -21,4 +21,5 @@ mod web_accounts;
 mod web_admin;
 mod web_contributions;
 mod web_intervention_forms;
+mod web_entered;
 mod web_interventions;

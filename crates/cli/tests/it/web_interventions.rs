@@ -12,7 +12,7 @@ use senda_store::accounts::{AccountStore, Actor};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-fn send(
+pub(crate) fn send(
     rt: &tokio::runtime::Runtime,
     app: &axum::Router,
     method: &str,
@@ -49,13 +49,13 @@ fn send_h(
     })
 }
 
-fn json_of(r: &Resp) -> Value {
+pub(crate) fn json_of(r: &Resp) -> Value {
     serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("JSON body ({e}): {}", r.body))
 }
 
 /// Organisations A and B; a partner editor of each, a coordinator and a viewer, each with a
 /// token named after them (`senda_<name>...`).
-fn setup() -> (tempfile::TempDir, axum::Router, tokio::runtime::Runtime, i64, i64) {
+pub(crate) fn setup() -> (tempfile::TempDir, axum::Router, tokio::runtime::Runtime, i64, i64) {
     let (dir, store) = db();
     let cli = Actor::cli();
     let org = |n: &str| {
@@ -80,11 +80,11 @@ fn setup() -> (tempfile::TempDir, axum::Router, tokio::runtime::Runtime, i64, i6
     (dir, app, runtime(), a, b)
 }
 
-fn token_of(name: &str) -> String {
+pub(crate) fn token_of(name: &str) -> String {
     format!("senda_{name}_0123456789abcdefghijklmnopqrstuvwxyz")
 }
 
-fn campaign(org: i64) -> Value {
+pub(crate) fn campaign(org: i64) -> Value {
     json!({
         "organisation": org,
         "lines_of_effort": [{"line_of_effort": "LOE7", "reason": "riesgos de la migración irregular"}],
