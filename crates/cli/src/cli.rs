@@ -60,6 +60,10 @@ pub enum Command {
     Strategy(StrategyCommand),
     /// Past import runs and their reports.
     Imports(ImportsArgs),
+    /// Data coverage: which publishers have data for which focus country and fiscal years,
+    /// the expected publishers a focus country lacks (from the strategy file), and each
+    /// imported file's generated-datetime.
+    Coverage(CoverageArgs),
     /// Serve the dashboard (English/Spanish) and the JSON API (/api/v1) over the database.
     Serve(ServeArgs),
     /// Create the database if it does not exist and apply pending schema migrations, saying
@@ -180,6 +184,20 @@ pub enum ResultsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a CSV template of the strategy's result indicators (one row per indicator, focus
+    /// country and kind: baseline, target, actual), in the columns `results import` reads: fill
+    /// in period and value, then import it.
+    Template {
+        /// Strategy whose indicators are listed.
+        #[arg(long, default_value = "cmms-2021")]
+        strategy: String,
+        /// File to write (default: standard output).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Write stored indicator values (same columns as `senda stats export`).
     Export {
         /// Only these indicators (comma-separated codes).
@@ -248,10 +266,13 @@ pub struct Filters {
     /// Only these fiscal years (or calendar years with --calendar-year): `2023`, `2020..2024`, or a comma list.
     #[arg(long)]
     pub fiscal_year: Option<String>,
-    /// Only these reporting organisations (names, comma-separated).
+    /// Only these reporting organisations, comma-separated: IATI organisation identifier
+    /// (US-GOV-1), name as published, or acronym (USAID, State, DoD, MCC...). An unknown one is
+    /// an error with suggestions.
     #[arg(long, value_delimiter = ',')]
     pub reporting_org: Vec<String>,
-    /// Only these implementing organisations (names, comma-separated).
+    /// Only these implementing organisations, comma-separated: name as published or acronym
+    /// (IOM, UNHCR, WFP...).
     #[arg(long, value_delimiter = ',')]
     pub implementing_org: Vec<String>,
     /// Only these instruments (e.g. foreign_assistance).
@@ -345,7 +366,8 @@ pub struct ActivitiesArgs {
     /// Only activities naming this country (activity or transaction level).
     #[arg(long)]
     pub country: Option<String>,
-    /// Only this reporting organisation (ref, or part of the name).
+    /// Only this reporting organisation: IATI organisation identifier (US-GOV-1), name as
+    /// published, or acronym (USAID). An unknown one is an error with suggestions.
     #[arg(long)]
     pub reporting_org: Option<String>,
     /// Only activities whose title or identifier contains this text.
@@ -447,6 +469,17 @@ pub enum StrategyCommand {
         /// Strategy id (cmms-2021, rc-2021).
         id: String,
     },
+}
+
+/// `senda coverage`.
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Strategy whose focus countries and expected publishers are used.
+    #[arg(long, default_value = "cmms-2021")]
+    pub strategy: String,
+    /// Output format (CSV: one row per publisher and country, gaps as rows with 0 activities).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `senda imports`.

@@ -65,6 +65,13 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Map(m) => cmd_map(&db_path(&cli.db, "senda.db"), m).map(|_| 0),
         Command::Strategy(s) => cmd_strategy(s).map(|_| 0),
         Command::Imports(a) => cmd_imports(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
+        Command::Coverage(a) => crate::coverage::cmd_coverage(
+            &db_path(&cli.db, "senda.db"),
+            &a.strategy,
+            a.format,
+            &mut std::io::stdout().lock(),
+        )
+        .map(|_| 0),
         Command::Demo(a) => cmd_demo(&db_path(&cli.db, "senda-demo.db"), a).map(|_| 0),
         Command::Serve(a) => cmd_serve(&db_path(&cli.db, "senda.db"), a.listen, &a.allowed_hosts).map(|_| 0),
         Command::Migrate => cmd_migrate(&db_path(&cli.db, "senda.db")).map(|_| 0),
@@ -195,6 +202,7 @@ pub fn build_report(
     f: &Filters,
 ) -> Result<Report> {
     let st = Strategy::builtin(strategy)?;
+    let f = &crate::orgs::resolve_filters(store, &st.id, f)?;
     let mut filters = ReportFilters::new();
     let mut put = |d: Dimension, v: &Vec<String>| {
         if !v.is_empty() {
@@ -482,7 +490,7 @@ fn cmd_activities(db: &str, a: ActivitiesArgs) -> Result<()> {
         strategy: a.strategy.clone(),
         line_of_effort: a.line_of_effort,
         country,
-        reporting_org: a.reporting_org,
+        reporting_org: a.reporting_org.as_deref().map(|o| crate::orgs::list_reporting_org(&*store, o)).transpose()?,
         text: a.text,
         status: a.status,
         negative_money: a.negative_money,
@@ -1094,6 +1102,9 @@ fn cmd_results(db: &str, c: ResultsCommand) -> Result<i32> {
         ResultsCommand::Import { files, strategy, json } => {
             let st = Strategy::builtin(&strategy)?;
             cmd_import_values(db, &files, &Dataset::Results(&st), json)
+        }
+        ResultsCommand::Template { strategy, output, force } => {
+            crate::results_template::cmd_template(&strategy, output.as_deref(), force).map(|_| 0)
         }
         ResultsCommand::Export { indicator, country, format } => {
             let country = country.map(|c| country_arg(&c).map(|c| c.as_str().to_owned())).transpose()?;

@@ -108,11 +108,14 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn amount(rng: &mut fastrand::Rng) -> String {
-    let dollars = rng.u64(20_000..4_000_000);
-    let cents = rng.u64(0..100);
-    format!("{dollars}.{cents:02}")
+/// A commitment in cents: $200,000 to $8,000,000.
+fn amount_cents(rng: &mut fastrand::Rng) -> u64 {
+    rng.u64(20_000_000..800_000_000)
 }
+
+/// The latest month a synthetic transaction may fall in (year, month): December 2025, before
+/// the file's `generated-datetime` (2026-01-01), so no money lies in the future of the data.
+const LAST_TRANSACTION: (i32, u8) = (2025, 12);
 
 /// Writes `n` synthetic activities to `out` as one IATI 2.03 file.
 pub fn write_file(out: &Path, n: u64, tx_per_activity: Option<u64>, seed: u64) -> Result<()> {
@@ -200,20 +203,34 @@ pub fn write(w: &mut dyn Write, n: u64, tx_per_activity: Option<u64>, seed: u64)
             )?;
         }
         let ntx = tx_per_activity.unwrap_or_else(|| rng.u64(2..13));
+        // Plausible money: one commitment (obligation) first, then disbursements and
+        // expenditures that together stay under it, dated from the start to at most
+        // LAST_TRANSACTION (nothing after the file was generated).
+        let start_month = start.get(5..7).and_then(|m| m.parse::<u8>().ok()).unwrap_or(1);
+        let commitment_cents = amount_cents(&mut rng);
         for t in 0..ntx {
-            let ty = if t == 0 {
-                2
-            } else if rng.u8(0..5) == 0 {
-                4
+            let (ty, cents, date) = if t == 0 {
+                (2, commitment_cents, start.clone())
             } else {
-                3
+                let ty = if rng.u8(0..5) == 0 { 4 } else { 3 };
+                // Each later transaction is at most 1/ntx of the commitment: their sum stays
+                // under it.
+                let cents = (commitment_cents * rng.u64(1..=100) / (100 * ntx)).max(1);
+                let y = (start_year + (t as i32 % 4)).min(LAST_TRANSACTION.0);
+                let mut m = rng.u8(1..13);
+                if y == start_year {
+                    m = m.max(start_month);
+                }
+                if y == LAST_TRANSACTION.0 {
+                    m = m.min(LAST_TRANSACTION.1);
+                }
+                (ty, cents, format!("{y}-{m:02}-{:02}", rng.u8(1..29)))
             };
-            let y = start_year + (t as i32 % 6);
-            let date = format!("{y}-{:02}-{:02}", rng.u8(1..13), rng.u8(1..29));
             writeln!(
                 w,
-                r#"    <transaction><transaction-type code="{ty}"/><transaction-date iso-date="{date}"/><value currency="USD" value-date="{date}">{}</value><receiver-org ref="{imp_ref}"><narrative>{}</narrative></receiver-org></transaction>"#,
-                amount(&mut rng),
+                r#"    <transaction><transaction-type code="{ty}"/><transaction-date iso-date="{date}"/><value currency="USD" value-date="{date}">{}.{:02}</value><receiver-org ref="{imp_ref}"><narrative>{}</narrative></receiver-org></transaction>"#,
+                cents / 100,
+                cents % 100,
                 esc(imp_name)
             )?;
         }
@@ -321,4 +338,38 @@ pub fn write_demo_results(out: &Path, strategy: &senda_core::Strategy, seed: u64
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use senda_iati::ActivityReader;
+
+    /// The demo's money is plausible: each activity's disbursements and expenditures stay under
+    /// its commitment, and no transaction is dated after December 2025 (the file says it was
+    /// generated on 2026-01-01).
+    #[test]
+    fn synthetic_money_stays_under_the_commitment_and_in_the_past() {
+        let mut xml = Vec::new();
+        super::write(&mut xml, 300, None, 7).expect("written");
+        let mut r = ActivityReader::new(&xml[..], "synthetic.xml");
+        let mut n = 0;
+        while let Some(p) = r.next_activity().expect("readable") {
+            let a = p.activity.expect("an activity");
+            let (mut committed, mut spent) = (Decimal::ZERO, Decimal::ZERO);
+            for t in &a.transactions {
+                let amount = t.value.as_ref().expect("value").amount;
+                match t.transaction_type.as_str() {
+                    "2" => committed += amount,
+                    _ => spent += amount,
+                }
+                let date = t.date.expect("dated").to_string();
+                assert!(date.as_str() <= "2025-12-31", "{}: {date}", a.iati_identifier);
+            }
+            assert!(committed > Decimal::ZERO, "{}", a.iati_identifier);
+            assert!(spent <= committed, "{}: {spent} spent of {committed}", a.iati_identifier);
+            n += 1;
+        }
+        assert_eq!(n, 300);
+    }
 }

@@ -442,8 +442,9 @@ enum Msg {
     End {
         diagnostics: Vec<Diagnostic>,
         fatal: Option<Diagnostic>,
-        /// Content hash and size of the bytes read, when the whole file was read.
-        content: Option<(String, u64)>,
+        /// Content hash and size of the bytes read, when the whole file was read, and the
+        /// file's `iati-activities/@generated-datetime` (UTC RFC 3339) when it gives one.
+        content: Option<(String, u64, Option<String>)>,
         /// Activities not read (inside another element under the root): counted rejected.
         not_read: u64,
     },
@@ -512,7 +513,9 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                 let _ = tx.send(Msg::End {
                     diagnostics: std::mem::take(&mut reader.file_diagnostics),
                     fatal: None,
-                    content: reader.content_hash(),
+                    content: reader
+                        .content_hash()
+                        .map(|(hash, size)| (hash, size, reader.generated_datetime().map(str::to_owned))),
                     not_read: reader.activities_not_read,
                 });
                 return;
@@ -922,7 +925,7 @@ fn import_files(
             let mut rejected = 0u64;
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
-            let mut content: Option<(String, u64)> = None;
+            let mut content: Option<(String, u64, Option<String>)> = None;
             let mut pending: std::vec::IntoIter<Prepared> = Vec::new().into_iter();
             let mut iter = std::iter::from_fn(|| {
                 loop {
@@ -981,7 +984,9 @@ fn import_files(
             let size = content.as_ref().map(|c| c.1).unwrap_or(rec.size);
             if outcome.is_some() {
                 match &content {
-                    Some((hash, size)) => store.record_file_content(&rec.path, hash, *size)?,
+                    Some((hash, size, generated)) => {
+                        store.record_file_content(&rec.path, hash, *size, generated.as_deref())?
+                    }
                     // Never happens: a file imports only once read to its end. Without a hash
                     // it is read again next time.
                     None => tracing::warn!(file = %rec.path, "no content hash for an imported file"),

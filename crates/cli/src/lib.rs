@@ -16,12 +16,15 @@ pub mod cli;
 pub mod commands;
 pub mod demo_entered;
 pub mod contributions;
+pub mod coverage;
 pub mod format;
 pub mod generate;
 pub mod import;
 pub mod interventions;
+pub mod orgs;
 pub mod plan;
 pub mod printable;
+pub mod results_template;
 pub mod review;
 pub mod values;
 

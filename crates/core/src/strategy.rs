@@ -218,6 +218,9 @@ pub struct Strategy {
     /// Indicators, each tied to one line of effort (`[[indicators]]`).
     #[serde(default)]
     pub indicators: Vec<crate::indicator::IndicatorDef>,
+    /// The publishers expected for the focus countries (`[coverage]`), for the coverage view.
+    #[serde(default)]
+    pub coverage: Option<crate::coverage::CoverageDef>,
 }
 
 const KINDS: &[&str] = &["sector", "policy_marker", "tag", "humanitarian", "participating_org", "keyword"];
@@ -325,6 +328,8 @@ impl Strategy {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("indicators");
+            // The coverage expectations do not change any mapping.
+            o.remove("coverage");
         }
         let s = v.to_string();
         // FNV-1a: stable across builds and platforms.

@@ -21,8 +21,11 @@
 //!   01 = October) → [`Period::fiscal_month`];
 //! - place: `Citizenship` → country. `Unknown` (encounters whose citizenship was not recorded,
 //!   the workbook's own category) → `Place::Other("Unknown")`: kept so that totals stay complete,
-//!   never guessed into a country. Names without a current ISO code (`Serbia and Montenegro
-//!   (former)`) are `unknown-country` errors, not stored;
+//!   never guessed into a country. A former country without a current ISO code (a name ending
+//!   in `(former)`: `Serbia and Montenegro (former)`) is kept the same way, as the residual
+//!   place `other:Serbia and Montenegro (former)` (like CBP's `Other`: in totals over every
+//!   place, never in a country's), with one `former-country` Warning per name and file; any
+//!   other name that does not resolve is an `unknown-country` error, not stored;
 //! - value: `Quantity`; a numeric cell is read through its shortest decimal text (`10`), a text
 //!   cell by the [`crate::number`] rule: suppression marks (`D`, `-`, `*`) are refused, never 0;
 //! - disaggregation: none.
@@ -187,6 +190,7 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
     }
     let name = |i: usize| header[i].split_whitespace().collect::<Vec<_>>().join(" ");
     let mut cache: HashMap<String, Option<CountryCode>> = HashMap::new();
+    let mut former_seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let s = series();
     let mut notes: Vec<u64> = Vec::new();
     for (i, r) in rows.iter().enumerate().skip(h + 1) {
@@ -238,6 +242,24 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
         let place = match *cache.entry(raw.to_owned()).or_insert_with(|| country_from_name(raw)) {
             Some(cc) => Some(Place::Country(cc)),
             None if raw.trim().eq_ignore_ascii_case("unknown") => Some(Place::Other("Unknown".to_owned())),
+            None if is_former_country(raw) => {
+                let former = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+                if former_seen.insert(former.clone()) {
+                    out.diag(
+                        Severity::Warning,
+                        "former-country",
+                        format!(
+                            "{former:?} in column {} ({}) has no current ISO 3166 code: kept as the residual place other:{former}, counted in totals over every place, never in a country's",
+                            col(c_cit),
+                            name(c_cit)
+                        ),
+                        line,
+                        col(c_cit),
+                        Some(&name(c_cit)),
+                    );
+                }
+                Some(Place::Other(former))
+            }
             None => {
                 out.diag(
                     Severity::Error,
@@ -317,4 +339,10 @@ mod tests {
         assert!(err.to_string().contains("unpacks to"), "{err}");
         assert_eq!(err.code(), "invalid-xlsx");
     }
+}
+
+/// A former country named as OHSS names them: text ending in `(former)`, any case.
+fn is_former_country(raw: &str) -> bool {
+    let t = raw.trim();
+    t.len() > "(former)".len() && t.to_ascii_lowercase().ends_with("(former)")
 }

@@ -14,12 +14,13 @@
 pub mod accounts;
 pub mod codec;
 pub mod contributions;
+pub mod coverage;
 mod error;
 pub mod interventions;
-pub mod plan;
 mod item;
 mod open;
 mod pg;
+pub mod plan;
 pub mod query;
 pub mod review;
 pub mod rules;
@@ -55,6 +56,22 @@ pub struct FileRecord {
     pub size: u64,
     /// [`senda_iati::READER_VERSION`]-like number of the reader that read it.
     pub reader_version: u32,
+}
+
+/// An imported file as the coverage view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceFileInfo {
+    /// Canonical path.
+    pub path: String,
+    /// `iati-activities/@generated-datetime`, UTC RFC 3339; `None` when the file gives none (or
+    /// it was imported before Senda recorded it and not read since).
+    pub generated_datetime: Option<String>,
+    /// When Senda last imported it (UTC RFC 3339).
+    pub imported_at: String,
+    /// Activities stored from it now.
+    pub activities: u64,
+    /// Reporting organisations of those activities: (ref, name, activities), by name.
+    pub publishers: Vec<(Option<String>, String, u64)>,
 }
 
 /// What the store remembers of an imported file.
@@ -440,7 +457,23 @@ pub trait Store:
     /// after [`Store::import_file`] committed the file, inside the same batch. Until it is
     /// called the file's record holds the hash given to `import_file`; an empty hash never
     /// matches, so such a file is simply read again next time.
-    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError>;
+    /// `generated_datetime` is the file's `iati-activities/@generated-datetime` (UTC RFC 3339),
+    /// when it gives one.
+    fn record_file_content(
+        &mut self,
+        path: &str,
+        content_hash: &str,
+        size: u64,
+        generated_datetime: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Every reporting organisation of the stored activities (`reporting-org/@ref` when
+    /// published, and the name reports group by), sorted by name then ref.
+    fn reporting_orgs(&self) -> Result<Vec<senda_core::orgs::KnownOrg>, StoreError>;
+
+    /// Every imported file with its `generated-datetime`, import time and the reporting
+    /// organisations of its stored activities (the coverage view), sorted by path.
+    fn source_files(&self) -> Result<Vec<SourceFileInfo>, StoreError>;
 
     /// Stores an import run (report JSON and its diagnostics) and, in the same transaction,
     /// its audit event (`import.run` on `import_run:ID` by `actor`, the run's figures:

@@ -109,6 +109,7 @@ pub const TABLES: &[Table] = &[
             ("activities", I),
             ("transactions", I),
             ("imported_at", T),
+            ("generated_datetime", T),
         ],
         generated_id: false,
     },

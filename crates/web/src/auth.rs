@@ -125,6 +125,7 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/review", Action::Read, PUBLIC),
     ("GET", "/organisation", Action::Read, PUBLIC),
     ("GET", "/imports", Action::Read, PUBLIC),
+    ("GET", "/coverage", Action::Read, PUBLIC),
     ("GET", "/imports/{id}", Action::Read, PUBLIC),
     ("GET", "/report", Action::Read, PUBLIC),
     ("GET", "/static/senda.css", Action::Read, PUBLIC),

@@ -39,6 +39,7 @@ use places::{country, line_of_effort};
 use records::{activity, import_run, imports, organisation};
 use review::review;
 use tables::{activity_table, money_table};
+mod coverage;
 
 type St = State<Arc<AppState>>;
 
@@ -54,6 +55,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/review", get(review))
         .route("/organisation", get(organisation))
         .route("/imports", get(imports))
+        .route("/coverage", get(coverage::coverage))
         .route("/imports/{id}", get(import_run))
         .route("/report", get(printable_report))
         .route("/static/senda.css", get(css))
@@ -461,8 +463,10 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
     };
     let hidden: Vec<(&str, String)> = vec![];
     let plan = plan::gap_rows(&state, &ctx.strategy.id, &plan::PlanPart::ByLine).await.map_err(&pe)?;
+    let cov = crate::coverage::coverage(&state, &ctx.strategy).await.map_err(&pe)?;
     let body = html! {
         p class="lede" { (ctx.ta("overview-lede", &[("strategy", ctx.strategy.short_title.clone())])) }
+        (coverage::gaps_notice(&ctx, &cov))
         (fy_form(&ctx, &sel, &years, &hidden))
         section aria-labelledby="loe-h" {
             h2 id="loe-h" { (ctx.t("lines-of-effort")) }

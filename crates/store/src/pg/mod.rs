@@ -402,12 +402,37 @@ impl Store for PgStore {
         Ok(w.map(|w| self.run.note(w)).unwrap_or_default())
     }
 
-    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
+    fn record_file_content(
+        &mut self,
+        path: &str,
+        content_hash: &str,
+        size: u64,
+        generated_datetime: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE source_file SET content_hash = $2, size = $3 WHERE path = $1",
-            &[&path, &content_hash, &(size as i64)],
+            "UPDATE source_file SET content_hash = $2, size = $3, generated_datetime = $4 WHERE path = $1",
+            &[&path, &content_hash, &(size as i64), &generated_datetime],
         )?;
         Ok(())
+    }
+
+    fn reporting_orgs(&self) -> Result<Vec<senda_core::orgs::KnownOrg>, StoreError> {
+        let rows = self.query(crate::coverage::REPORTING_ORGS_SQL, &[])?;
+        Ok(rows.iter().map(|r| senda_core::orgs::KnownOrg { r#ref: r.get(0), name: r.get(1) }).collect())
+    }
+
+    fn source_files(&self) -> Result<Vec<SourceFileInfo>, StoreError> {
+        let files = self
+            .query(crate::coverage::FILES_SQL, &[])?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1), r.get::<_, String>(2)))
+            .collect();
+        let pubs = self
+            .query(crate::coverage::FILE_PUBLISHERS_SQL, &[])?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1), r.get::<_, String>(2), r.get::<_, i64>(3)))
+            .collect();
+        Ok(crate::coverage::files(files, pubs))
     }
 
     fn save_run(

@@ -19,6 +19,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0011_intervention_form_token", include_str!("../../migrations/postgres/0011_intervention_form_token.sql")),
     ("0012_contributions", include_str!("../../migrations/postgres/0012_contributions.sql")),
     ("0013_requirements", include_str!("../../migrations/postgres/0013_requirements.sql")),
+    ("0014_file_generated", include_str!("../../migrations/postgres/0014_file_generated.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

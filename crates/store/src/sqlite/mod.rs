@@ -34,6 +34,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0011_intervention_form_token", include_str!("../../migrations/sqlite/0011_intervention_form_token.sql")),
     ("0012_contributions", include_str!("../../migrations/sqlite/0012_contributions.sql")),
     ("0013_requirements", include_str!("../../migrations/sqlite/0013_requirements.sql")),
+    ("0014_file_generated", include_str!("../../migrations/sqlite/0014_file_generated.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -513,11 +514,44 @@ impl Store for SqliteStore {
         Ok(w.map(|w| self.run.note(w)).unwrap_or_default())
     }
 
-    fn record_file_content(&mut self, path: &str, content_hash: &str, size: u64) -> Result<(), StoreError> {
+    fn record_file_content(
+        &mut self,
+        path: &str,
+        content_hash: &str,
+        size: u64,
+        generated_datetime: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE source_file SET content_hash = ?2, size = ?3 WHERE path = ?1")?
-            .execute(params![path, content_hash, size as i64])?;
+            .prepare_cached(
+                "UPDATE source_file SET content_hash = ?2, size = ?3, generated_datetime = ?4 WHERE path = ?1",
+            )?
+            .execute(params![path, content_hash, size as i64, generated_datetime])?;
         Ok(())
+    }
+
+    fn reporting_orgs(&self) -> Result<Vec<senda_core::orgs::KnownOrg>, StoreError> {
+        let mut st = self.conn.prepare(crate::coverage::REPORTING_ORGS_SQL)?;
+        let rows = st.query_map([], |r| Ok(senda_core::orgs::KnownOrg { r#ref: r.get(0)?, name: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn source_files(&self) -> Result<Vec<SourceFileInfo>, StoreError> {
+        let mut st = self.conn.prepare(crate::coverage::FILES_SQL)?;
+        let files = st
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, String>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut st = self.conn.prepare(crate::coverage::FILE_PUBLISHERS_SQL)?;
+        let pubs = st
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(crate::coverage::files(files, pubs))
     }
 
     fn save_run(

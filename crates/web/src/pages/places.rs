@@ -1,8 +1,8 @@
 //! The line-of-effort and country pages: money by country or line of effort and fiscal year,
 //! indicators, context statistics, agencies, implementers, departments.
 
-use super::*;
 use super::tables::{org_link, top_rows};
+use super::*;
 pub(super) async fn line_of_effort(
     State(state): St,
     headers: HeaderMap,

@@ -1,8 +1,8 @@
 //! Pages of single records: an activity (every imported field and why it maps where it maps),
 //! an organisation, the import runs and one run.
 
-use super::*;
 use super::tables::org_link;
+use super::*;
 pub(super) fn narrative_block(ctx: &Ctx, a: &Activity, ns: &[senda_core::Narrative]) -> Markup {
     let want = ctx.lang().code();
     let shown = pick_narrative(ns, Some(want), a.default_language.as_deref()).unwrap_or("");
@@ -293,6 +293,7 @@ pub(super) async fn imports(State(state): St, headers: HeaderMap, uri: Uri, Quer
                 } } }
             } }
         }
+        p { a href="/coverage" { (ctx.t("coverage-title")) } ": " (ctx.t("coverage-link-note")) }
         section { h2 { (ctx.t("data-quality")) }
             @if quality.is_empty() { p { (ctx.t("no-data")) } } @else { table {
                 thead { tr { th scope="col" { (ctx.t("publisher")) } th scope="col" { (ctx.t("severity")) } th scope="col" class="num" { "n" } } }

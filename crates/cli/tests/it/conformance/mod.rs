@@ -28,6 +28,7 @@
 mod accounts;
 mod contributions;
 mod copy;
+mod coverage;
 mod entered_reports;
 mod import;
 mod intervention_edits;
