@@ -416,7 +416,7 @@ impl Intervention {
                 }
                 (Restricted::DiplomacyAsk, Details::Diplomacy(d)) => !std::mem::take(&mut d.ask).is_empty(),
                 (Restricted::DiplomacyNotes, Details::Diplomacy(d)) => {
-                    d.history.iter_mut().fold(false, |had, e| e.note.take().is_some() || had)
+                    d.history.iter_mut().filter_map(|e| e.note.take()).count() > 0
                 }
                 _ => false,
             };

@@ -177,6 +177,7 @@ fn text(state: &AppState, r: &Reader, v: &Value, p: &Problems, name: &str, key: 
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn textarea(
     state: &AppState,
     r: &Reader,
