@@ -618,11 +618,11 @@ pub fn explain_in(
     }
     let words = senda_core::explain::explain(&st, &d.rule_lines, &d.evidence, &d.near_misses, lang);
     write!(out, "{}", words.to_text(lang))?;
-    write_rule_notes(&st, &d, out)
+    write_rule_notes(&st, &d, false, out)
 }
 
 /// The notes of the rules an explanation names (matched or almost), once each.
-fn write_rule_notes(st: &Strategy, d: &senda_store::ActivityDetail, out: &mut dyn Write) -> Result<()> {
+fn write_rule_notes(st: &Strategy, d: &senda_store::ActivityDetail, es: bool, out: &mut dyn Write) -> Result<()> {
     let mut named: Vec<&str> = d.evidence.iter().map(|e| e.rule.as_str()).collect();
     named.extend(d.near_misses.iter().map(|n| n.rule.as_str()));
     let mut seen = std::collections::HashSet::new();
@@ -630,7 +630,11 @@ fn write_rule_notes(st: &Strategy, d: &senda_store::ActivityDetail, out: &mut dy
     if named.is_empty() {
         return Ok(());
     }
-    writeln!(out, "\nRule notes (strategies/{}.toml, in English):", st.id)?;
+    if es {
+        writeln!(out, "\nNotas de las reglas (strategies/{}.toml, escritas en inglés):", st.id)?;
+    } else {
+        writeln!(out, "\nRule notes (strategies/{}.toml):", st.id)?;
+    }
     for r in named {
         if let Some(rule) = st.rules.iter().find(|x| x.id == r) {
             writeln!(out, "  {r} ({}): {}", rule.strength().as_str(), rule.note)?;
@@ -670,7 +674,7 @@ fn explain_rules_es(st: &Strategy, d: &senda_store::ActivityDetail, out: &mut dy
     }
     let words = senda_core::explain::explain(st, &d.rule_lines, &d.evidence, &d.near_misses, Lang::Es);
     write!(out, "{}", words.to_text(Lang::Es))?;
-    write_rule_notes(st, d, out)
+    write_rule_notes(st, d, true, out)
 }
 
 fn cmd_explain(db: &str, a: ExplainArgs) -> Result<()> {
