@@ -525,3 +525,7 @@ coverage-generated = Generated
 coverage-imported = Imported
 coverage-not-given = not given
 coverage-link-note = which publishers cover which country and year, and when their files were generated
+file-status-imported = imported
+file-status-unchanged = unchanged
+file-status-rejected = rejected
+file-status-skipped = skipped

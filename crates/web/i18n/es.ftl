@@ -525,3 +525,7 @@ coverage-generated = Generado
 coverage-imported = Importado
 coverage-not-given = no indicado
 coverage-link-note = qué publicadores cubren cada país y año, y cuándo se generaron sus archivos
+file-status-imported = importado
+file-status-unchanged = sin cambios
+file-status-rejected = rechazado
+file-status-skipped = omitido

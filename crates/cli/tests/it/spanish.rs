@@ -44,7 +44,8 @@ fn words(text: &str) -> BTreeSet<String> {
 }
 
 /// What a reader sees of a page: text between tags and the title, aria-label, alt and
-/// placeholder attributes; styles and the `lang="en"` link to the English page left out.
+/// placeholder attributes; styles, identifiers in `<code>` and the `lang="en"` link to the
+/// English page left out.
 fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
@@ -61,6 +62,10 @@ fn visible_text(html: &str) -> String {
             }
         }
         rest = &rest[tag_end..];
+        // Identifiers (IATI element names and paths) are shown in <code>, not translated.
+        if tag.starts_with("<code") {
+            rest = rest.find("</code>").map_or("", |j| &rest[j..]);
+        }
         if tag.starts_with("<style") {
             rest = rest.find("</style>").map_or("", |j| &rest[j..]);
         }
@@ -70,6 +75,18 @@ fn visible_text(html: &str) -> String {
     }
     out.push_str(rest);
     out.replace("&amp;", "&").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">")
+}
+
+/// The words of what a reader sees, with identifiers left out: codes and acronyms
+/// (`UNKNOWN`, `REGIONAL`, `USD`) and hyphenated or underscored names (rule ids such as
+/// `loe3-dac-ending-violence-against-women`, element names), which are not prose.
+fn prose_words(text: &str) -> BTreeSet<String> {
+    text.split_whitespace()
+        .filter(|t| !t.trim_matches(|c: char| !c.is_alphanumeric()).contains(['-', '_', '/', '@']))
+        .flat_map(|t| t.split(|c: char| !c.is_alphabetic()))
+        .filter(|w| w.chars().count() >= 3 && !w.chars().all(|c| c.is_uppercase()))
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Words only the English catalogue uses.
@@ -132,9 +149,15 @@ fn every_page_in_spanish_shows_no_english_only_word() {
         let r = get(&rt, &app, p, &[("cookie", "senda_lang=es")]);
         assert_eq!(r.status.as_u16(), 200, "{p}");
         assert!(r.body.contains("<html lang=\"es\""), "{p} is in Spanish");
-        let english: BTreeSet<String> = words(&visible_text(&r.body)).intersection(&forbidden).cloned().collect();
-        if !english.is_empty() {
-            found.insert(p.clone(), english);
+        let text = visible_text(&r.body);
+        let english: BTreeSet<String> = prose_words(&text).intersection(&forbidden).cloned().collect();
+        for w in english {
+            // Where it is, for the failure message.
+            let lower = text.to_lowercase();
+            let at = lower.find(&w).unwrap_or(0);
+            let from = lower[..at].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+            let context: String = text[from..].chars().take(140).collect();
+            found.entry(p.clone()).or_default().insert(format!("{w}: …{}…", context.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     assert!(found.is_empty(), "English on Spanish pages: {found:#?}");

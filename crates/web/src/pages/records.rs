@@ -17,6 +17,12 @@ pub(super) fn narrative_block(ctx: &Ctx, a: &Activity, ns: &[senda_core::Narrati
     }
 }
 
+/// A file's import status (`imported`, `unchanged`, `rejected`, ...) in the reader's language.
+fn file_status(ctx: &Ctx, status: &str) -> String {
+    let key = format!("file-status-{status}");
+    if ctx.cat().has(ctx.lang(), &key) { ctx.t(&key) } else { status.to_owned() }
+}
+
 /// An IATI field's name in the reader's language, the element's name beside it: "alcance de
 /// la actividad (activity-scope)".
 fn field_name(ctx: &Ctx, key: &str, element: &str) -> Markup {
@@ -332,7 +338,7 @@ pub(super) async fn import_run(
         h2 { (ctx.t("files")) }
         div class="table-scroll" tabindex="0" { table {
             thead { tr { th scope="col" { (ctx.t("files")) } th scope="col" { (ctx.t("status")) } th scope="col" class="num" { (ctx.t("created")) } th scope="col" class="num" { (ctx.t("updated")) } th scope="col" class="num" { (ctx.t("unchanged")) } th scope="col" class="num" { (ctx.t("rejected")) } th scope="col" { (ctx.t("errors")) } } }
-            tbody { @for f in &files { tr { td { (s(f, "path")) } td { (s(f, "status")) } td class="num" { (num(f, "created")) } td class="num" { (num(f, "updated")) } td class="num" { (num(f, "unchanged")) } td class="num" { (num(f, "rejected")) } td { (s(f, "error").replace("null", "")) } } } }
+            tbody { @for f in &files { tr { td { (s(f, "path")) } td { (file_status(&ctx, &s(f, "status"))) } td class="num" { (num(f, "created")) } td class="num" { (num(f, "updated")) } td class="num" { (num(f, "unchanged")) } td class="num" { (num(f, "rejected")) } td { (s(f, "error").replace("null", "")) } } } }
         } }
         h2 { (ctx.t("diagnostics")) " (" (ctx.int(diags.len() as u64)) ")" }
         div class="table-scroll" tabindex="0" { table {

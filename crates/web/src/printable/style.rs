@@ -44,7 +44,8 @@ a { color: inherit; text-decoration: none; }
 svg.chart text { font-family: inherit; }
 table.loe-summary { font-size: 8pt; }
 table.loe-summary { table-layout: fixed; }
-table.loe-summary col.loe { width: 34%; } table.loe-summary col.n { width: 8%; } table.loe-summary col.money { width: 15%; } table.loe-summary col.status { width: 5.6%; }
+table.loe-summary col.loe { width: 27%; } table.loe-summary col.n { width: 9%; } table.loe-summary col.money { width: 16.5%; } table.loe-summary col.status { width: 6.2%; }
+table.loe-summary thead tr + tr th { font-size: 6.5pt; font-weight: normal; }
 table.loe-summary th, table.loe-summary td { padding: .8mm 1mm; }
 table.loe-summary thead th { white-space: normal; }
 .scope { color: #3d474f; font-size: 9pt; }
