@@ -455,6 +455,7 @@ fn cases(w: &World) -> BTreeMap<(&'static str, &'static str), Case> {
         ("/imports", "/imports".to_owned()),
         ("/imports/{id}", "/imports/1".to_owned()),
         ("/report", "/report".to_owned()),
+        ("/coverage", "/coverage".to_owned()),
         ("/static/senda.css", "/static/senda.css".to_owned()),
         ("/favicon.ico", "/favicon.ico".to_owned()),
         ("/static/favicon.svg", "/static/favicon.svg".to_owned()),
