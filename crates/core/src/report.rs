@@ -490,10 +490,10 @@ pub fn with_source(
     filters: &Filters,
     part: impl FnOnce(Vec<Dimension>, Filters) -> Report,
 ) -> Report {
-    if let Some(wanted) = filters.get(&Dimension::Source) {
-        if !wanted.iter().any(|w| w.eq_ignore_ascii_case(label)) {
-            return Report::empty(dims.to_vec(), calendar_year);
-        }
+    if let Some(wanted) = filters.get(&Dimension::Source)
+        && !wanted.iter().any(|w| w.eq_ignore_ascii_case(label))
+    {
+        return Report::empty(dims.to_vec(), calendar_year);
     }
     let inner_dims: Vec<Dimension> = dims.iter().copied().filter(|d| *d != Dimension::Source).collect();
     let mut inner_filters = filters.clone();
