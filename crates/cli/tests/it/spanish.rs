@@ -157,7 +157,10 @@ fn every_page_in_spanish_shows_no_english_only_word() {
             let at = lower.find(&w).unwrap_or(0);
             let from = lower[..at].char_indices().rev().nth(60).map_or(0, |(i, _)| i);
             let context: String = text[from..].chars().take(140).collect();
-            found.entry(p.clone()).or_default().insert(format!("{w}: …{}…", context.split_whitespace().collect::<Vec<_>>().join(" ")));
+            found
+                .entry(p.clone())
+                .or_default()
+                .insert(format!("{w}: …{}…", context.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     assert!(found.is_empty(), "English on Spanish pages: {found:#?}");
