@@ -444,7 +444,7 @@ enum Msg {
         fatal: Option<Diagnostic>,
         /// Content hash and size of the bytes read, when the whole file was read, and the
         /// file's `iati-activities/@generated-datetime` (UTC RFC 3339) when it gives one.
-        content: Option<(String, u64, Option<String>)>,
+        content: Option<Box<(String, u64, Option<String>)>>,
         /// Activities not read (inside another element under the root): counted rejected.
         not_read: u64,
     },
@@ -515,7 +515,7 @@ fn parse_file(index: usize, path: &Path, display: &str, tx: &mpsc::Sender<Msg>, 
                     fatal: None,
                     content: reader
                         .content_hash()
-                        .map(|(hash, size)| (hash, size, reader.generated_datetime().map(str::to_owned))),
+                        .map(|(hash, size)| Box::new((hash, size, reader.generated_datetime().map(str::to_owned)))),
                     not_read: reader.activities_not_read,
                 });
                 return;
@@ -925,7 +925,7 @@ fn import_files(
             let mut rejected = 0u64;
             let mut fatal: Option<Diagnostic> = None;
             let mut activities_seen = 0u64;
-            let mut content: Option<(String, u64, Option<String>)> = None;
+            let mut content: Option<Box<(String, u64, Option<String>)>> = None;
             let mut pending: std::vec::IntoIter<Prepared> = Vec::new().into_iter();
             let mut iter = std::iter::from_fn(|| {
                 loop {
@@ -983,7 +983,7 @@ fn import_files(
             // The size imported is what was read (the file may have changed since it was listed).
             let size = content.as_ref().map(|c| c.1).unwrap_or(rec.size);
             if outcome.is_some() {
-                match &content {
+                match content.as_deref() {
                     Some((hash, size, generated)) => {
                         store.record_file_content(&rec.path, hash, *size, generated.as_deref())?
                     }

@@ -2,8 +2,8 @@
 //! expected publishers a focus country lacks, and every imported file's generated-datetime;
 //! and the notice the overview shows when a focus country lacks an expected publisher.
 
-use super::*;
 use super::tables::org_link;
+use super::*;
 use senda_core::coverage::{Cell, Coverage};
 
 /// `FY2012–FY2024 (13)` in the reader's words.
