@@ -17,9 +17,11 @@ use crate::charts::{self, ChartData};
 use crate::i18n::{CatalogError, Catalogs, Lang, Locale};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rust_decimal::Decimal;
+use senda_core::accounts::ReadScope;
+use senda_core::entered::{EnteredRecord, entered_report};
 use senda_core::indicator::{Combined, Direction, IndicatorKind, SeriesPoint, Status};
 use senda_core::indicator::{IndicatorDef, Scope};
-use senda_core::report::{Dimension, Filters, NOT_MAPPED, Report, Totals};
+use senda_core::report::{Dimension, Filters, NOT_MAPPED, Report, Totals, combine};
 use senda_core::{Period, Strategy};
 use senda_store::{ActivityFilter, ActivityRow, ActivitySort, IatiIndicatorView, IndicatorView, Store, StoreError};
 use std::collections::BTreeMap;
@@ -99,25 +101,35 @@ pub fn collect(
 ) -> Result<PrintData, StoreError> {
     let facts = senda_store::load_facts(store)?;
     let infos = store.activity_classes(&strategy.id)?;
-    let by_loe = facts.report(&infos, vec![Dimension::LineOfEffort], false, Filters::new());
-    let by_loe_country = facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::Country], false, Filters::new());
-    let by_loe_country_fy = facts.report(
-        &infos,
-        vec![Dimension::LineOfEffort, Dimension::Country, Dimension::FiscalYear],
-        false,
-        Filters::new(),
-    );
+    // A document for the public: imported activities and the **published** entered
+    // interventions (their money once; see `senda_core::entered`).
+    let entered_records = store.interventions_for_report(&strategy.id, ReadScope::PublishedOnly)?;
+    let entered: Vec<EnteredRecord<'_>> = entered_records
+        .iter()
+        .map(|r| EnteredRecord { organisation_name: &r.organisation_name, intervention: &r.intervention })
+        .collect();
+    let report = |dims: Vec<Dimension>, filters: Filters| {
+        combine(
+            dims,
+            false,
+            filters,
+            |d, f| facts.report(&infos, d, false, f),
+            |d, f| entered_report(&entered, &strategy.id, d, false, f),
+        )
+    };
+    let by_loe = report(vec![Dimension::LineOfEffort], Filters::new());
+    let by_loe_country = report(vec![Dimension::LineOfEffort, Dimension::Country], Filters::new());
+    let by_loe_country_fy =
+        report(vec![Dimension::LineOfEffort, Dimension::Country, Dimension::FiscalYear], Filters::new());
     let mut by_country = BTreeMap::new();
     let mut by_country_loe = BTreeMap::new();
     let mut per_country = BTreeMap::new();
     for c in &strategy.focus_countries {
         let mut f = Filters::new();
         f.insert(Dimension::Country, vec![c.as_str().to_owned()]);
-        by_country.insert(
-            c.as_str().to_owned(),
-            facts.report(&infos, vec![Dimension::LineOfEffort, Dimension::FiscalYear], false, f.clone()),
-        );
-        by_country_loe.insert(c.as_str().to_owned(), facts.report(&infos, vec![Dimension::LineOfEffort], false, f));
+        by_country
+            .insert(c.as_str().to_owned(), report(vec![Dimension::LineOfEffort, Dimension::FiscalYear], f.clone()));
+        by_country_loe.insert(c.as_str().to_owned(), report(vec![Dimension::LineOfEffort], f));
         per_country
             .insert(c.as_str().to_owned(), senda_store::indicator_views(store, strategy, &Scope::Countries(vec![*c]))?);
     }
