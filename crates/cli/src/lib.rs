@@ -14,9 +14,9 @@ macro_rules! outln {
 pub mod accounts;
 pub mod cli;
 pub mod commands;
-pub mod demo_entered;
 pub mod contributions;
 pub mod coverage;
+pub mod demo_entered;
 pub mod format;
 pub mod generate;
 pub mod import;

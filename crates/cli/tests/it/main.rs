@@ -21,6 +21,6 @@ mod web;
 mod web_accounts;
 mod web_admin;
 mod web_contributions;
-mod web_intervention_forms;
 mod web_entered;
+mod web_intervention_forms;
 mod web_interventions;
