@@ -300,9 +300,12 @@ pub enum MoneyColumns {
     Gross,
 }
 
+/// A money column: its name and its value in a row's totals.
+type MoneyColumn = (&'static str, fn(&Totals) -> Decimal);
+
 impl MoneyColumns {
     /// Column names and the value of each for a row's totals.
-    fn columns(self) -> Vec<(&'static str, fn(&Totals) -> Decimal)> {
+    fn columns(self) -> Vec<MoneyColumn> {
         match self {
             MoneyColumns::Net => vec![
                 ("commitments_usd", |t| t.commitments),

@@ -310,6 +310,12 @@ pub fn parse_workbook(file_name: &str, bytes: &[u8]) -> Result<Parsed, StatsErro
     Ok(parsed)
 }
 
+/// A former country named as OHSS names them: text ending in `(former)`, any case.
+fn is_former_country(raw: &str) -> bool {
+    let t = raw.trim();
+    t.len() > "(former)".len() && t.to_ascii_lowercase().ends_with("(former)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,10 +345,4 @@ mod tests {
         assert!(err.to_string().contains("unpacks to"), "{err}");
         assert_eq!(err.code(), "invalid-xlsx");
     }
-}
-
-/// A former country named as OHSS names them: text ending in `(former)`, any case.
-fn is_former_country(raw: &str) -> bool {
-    let t = raw.trim();
-    t.len() > "(former)".len() && t.to_ascii_lowercase().ends_with("(former)")
 }

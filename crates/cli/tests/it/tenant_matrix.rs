@@ -683,6 +683,7 @@ fn every_route_every_role_every_record() {
                     }
                 }
                 Case::InterventionList => {
+                    #[allow(clippy::type_complexity)]
                     let filters: Vec<(String, Box<dyn Fn(&Rec) -> bool>)> = vec![
                         (String::new(), Box::new(|_: &Rec| true)),
                         ("?workflow=draft".into(), Box::new(|r: &Rec| r.state == Workflow::Draft)),

@@ -257,6 +257,7 @@ fn each_instruments_form_round_trips_in_english_and_spanish() {
 fn bad_input_is_shown_next_to_the_field_and_nothing_is_saved() {
     let s = site();
     let (cookie, csrf) = session(&s.store, "editor@example.org", 2);
+    #[allow(clippy::type_complexity)]
     let cases: Vec<(&str, Vec<(&str, &str)>, &str, &str, &str)> = vec![
         (
             "public_messaging",

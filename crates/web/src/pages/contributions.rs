@@ -25,7 +25,7 @@ pub(super) async fn rows(
         // REGIONAL, UNKNOWN: no contribution names them.
         return Ok(Vec::new());
     }
-    Ok(state.pool.run(move |s| s.contributions(&filter, scope)).await?)
+    state.pool.run(move |s| s.contributions(&filter, scope)).await
 }
 
 /// The section (nothing when there is no contribution).

@@ -237,6 +237,7 @@ fn organisations_of_imported_data_are_adopted_by_identifier() {
             write(dir.path(), "a.xml", doc("2.03", &(activity("XM-TEST-1", &body) + &activity("XM-TEST-2", &body))));
         import(&mut *db, &[f]);
         let c = db.organisation_candidates().expect("candidates");
+        #[allow(clippy::type_complexity)]
         let seen: Vec<(&str, &str, u64, Vec<&str>, Option<i64>)> = c
             .iter()
             .map(|c| {

@@ -45,6 +45,7 @@ fn fill(db: &mut Db, dir: &Path) {
     super::accounts::fill_accounts(&**db);
     super::interventions::fill_interventions(&**db);
     super::contributions::fill_contributions(&**db);
+    super::entered_reports::fill_requirements(&**db);
     for (table, n) in counts(&**db) {
         assert!(n > 0, "the source has rows in {table}");
     }

@@ -54,6 +54,28 @@ fn full(s: &dyn Store, scope: ReadScope, dims: Vec<Dimension>, filters: Filters)
     senda_store::build_report_for(s, STRATEGY, scope, dims, false, filters).expect("report")
 }
 
+/// Two requirements of the plan (the copy test uses them).
+pub fn fill_requirements(s: &dyn Store) {
+    use senda_core::plan::{RequirementInput, parse_requirement};
+    let st = Strategy::builtin(STRATEGY).expect("strategy");
+    let reqs: Vec<_> = [("LOE1", "GT", "1000000.50"), ("LOE7", "HN", "250000")]
+        .iter()
+        .map(|(l, c, a)| {
+            let input = RequirementInput {
+                line_of_effort: l,
+                country: c,
+                fiscal_year: "FY2024",
+                amount: a,
+                currency: "USD",
+                source: "test plan",
+                note: "a <b>note</b>",
+            };
+            parse_requirement(&input, &st).expect("requirement")
+        })
+        .collect();
+    s.set_requirements(&Actor::cli(), &reqs, NOW).expect("set requirements");
+}
+
 fn usd(commitments: &str, disbursements: &str) -> Totals {
     Totals { commitments: dec(commitments), disbursements: dec(disbursements), ..Totals::default() }
 }
