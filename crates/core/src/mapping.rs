@@ -563,7 +563,7 @@ impl Mapper {
                                     &mut per_rule,
                                     i,
                                     "participating-org/narrative".into(),
-                                    format!("{text} (matched \"{}\")", hit.trim()),
+                                    format!("{text} ≈ \"{}\"", hit.trim()),
                                 );
                             }
                         }

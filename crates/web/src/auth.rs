@@ -901,6 +901,7 @@ mod tests {
             ("", include_str!("pages.rs")),
             ("", include_str!("auth.rs")),
             ("", include_str!("admin.rs")),
+            ("", include_str!("intervention_pages.rs")),
             ("/api/v1", include_str!("api.rs")),
             ("", include_str!("lib.rs")),
         ];

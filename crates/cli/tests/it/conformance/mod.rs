@@ -390,7 +390,13 @@ pub fn snapshot(s: &dyn Store) -> Snapshot {
                 };
                 parts.push(format!("{col}={text}"));
             }
-            rows.push(parts.join(" "));
+            // The audit trail's import events record the run (how many files, created,
+            // updated): they depend on the path taken, as `import_run` does, which is not
+            // compared either.
+            let import_event = t.name == "audit_event" && parts.iter().any(|p| p == "action=\"import.run\"");
+            if !import_event {
+                rows.push(parts.join(" "));
+            }
             Ok(())
         })
         .unwrap_or_else(|e| panic!("read table {}: {e}", t.name));
