@@ -755,8 +755,8 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
 
     fn token_caller(&self, digest: &str, now: i64) -> Result<Option<Caller>, StoreError> {
         let rows = self.acc_query(
-            "SELECT p.id, p.email, p.organisation_id, p.role, p.disabled, p.created_at, t.id, t.role, t.expires_unix, t.revoked_at \
-                 FROM api_token t JOIN person p ON p.id = t.person_id WHERE t.digest = ?1",
+            "SELECT p.id, p.email, p.organisation_id, p.role, p.disabled, p.created_at, t.id, t.role, t.expires_unix, t.revoked_at, \
+                 t.last_used_at FROM api_token t JOIN person p ON p.id = t.person_id WHERE t.digest = ?1",
             &[Param::Text(digest)],
         )?;
         let Some(r) = rows.first() else { return Ok(None) };
@@ -766,10 +766,16 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
         if person.disabled || int(&r[8]).unwrap_or(0) <= now || text(&r[9]).is_some() {
             return Ok(None);
         }
-        self.acc_exec(
-            "UPDATE api_token SET last_used_at = ?1 WHERE id = ?2",
-            &[Param::Text(&rfc3339(now)), Param::Int(token_id)],
-        )?;
+        // The last use is written at most once a minute (as a session's): a write per request
+        // would serialise every request of a script on the database's write lock. RFC 3339 UTC
+        // text in whole seconds sorts as time does.
+        let stale = text(&r[10]).is_none_or(|last| last < rfc3339(now - SESSION_TOUCH_SECONDS));
+        if stale {
+            self.acc_exec(
+                "UPDATE api_token SET last_used_at = ?1 WHERE id = ?2",
+                &[Param::Text(&rfc3339(now)), Param::Int(token_id)],
+            )?;
+        }
         let mut c = caller_of(&person);
         c.role = c.role.min(token_role);
         c.token_id = Some(token_id);
