@@ -13,6 +13,7 @@
 
 use crate::StoreError;
 use crate::accounts::{AccountSql, Actor, Param};
+use crate::accounts::{int, rfc3339, text};
 use crate::tables::Cell;
 use senda_core::CountryCode;
 use senda_core::accounts::ReadScope;
@@ -88,29 +89,8 @@ pub trait ContributionStore {
     fn publish_contribution(&self, actor: &Actor, id: i64, publish: bool, now: i64) -> Result<Published, StoreError>;
 }
 
-fn int(c: &Cell) -> Option<i64> {
-    match c {
-        Cell::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn text(c: &Cell) -> Option<String> {
-    match c {
-        Cell::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 fn corrupt(record: &str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt { record: record.into(), message: message.into() }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 fn audit<S: AccountSql + ?Sized>(

@@ -14,6 +14,7 @@
 
 use crate::StoreError;
 use crate::accounts::{AccountSql, Actor, Param};
+use crate::accounts::{int, rfc3339, text, tx};
 use crate::tables::Cell;
 use senda_core::accounts::ReadScope;
 use senda_core::intervention::{FieldError, Instrument, Intervention, Lang, Problem, Sight, Workflow};
@@ -174,43 +175,8 @@ pub trait InterventionStore {
     fn interventions_stamp(&self) -> Result<String, StoreError>;
 }
 
-fn int(c: &Cell) -> Option<i64> {
-    match c {
-        Cell::Int(i) => Some(*i),
-        _ => None,
-    }
-}
-
-fn text(c: &Cell) -> Option<String> {
-    match c {
-        Cell::Text(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 fn corrupt(record: &str, message: impl Into<String>) -> StoreError {
     StoreError::Corrupt { record: record.into(), message: message.into() }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
-
-fn tx<S: AccountSql + ?Sized, T>(s: &S, f: impl FnOnce(&S) -> Result<T, StoreError>) -> Result<T, StoreError> {
-    s.acc_begin()?;
-    match f(s) {
-        Ok(v) => {
-            s.acc_commit()?;
-            Ok(v)
-        }
-        Err(e) => {
-            s.acc_rollback();
-            Err(e)
-        }
-    }
 }
 
 /// The audit event of an intervention write, in the write's transaction (the same row as
