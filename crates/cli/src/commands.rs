@@ -127,11 +127,12 @@ pub fn print_import_report(r: &ImportReport, out: &mut dyn Write) -> Result<()> 
     }
     writeln!(
         out,
-        "import run {}: {} files ({} imported, {} unchanged, {} rejected), {:.1} MB in {:.2} s ({:.1} MB/s)",
+        "import run {}: {} files ({} imported, {} unchanged{}, {} rejected), {:.1} MB in {:.2} s ({:.1} MB/s)",
         r.run_id,
         r.files,
         r.files_imported,
         r.files_unchanged,
+        restamped_note(r.files_restamped),
         r.files_rejected,
         r.bytes as f64 / 1e6,
         r.seconds,
@@ -846,10 +847,11 @@ fn cmd_imports(db: &str, a: ImportsArgs) -> Result<()> {
         let seconds = run.report.get("seconds").and_then(|v| v.as_f64()).unwrap_or(0.0);
         outln!("import run {id}: started {}, finished {}", run.started_at, run.finished_at);
         outln!(
-            "files: {} ({} imported, {} unchanged, {} rejected), {mb:.1} MB in {seconds:.2} s",
+            "files: {} ({} imported, {} unchanged{}, {} rejected), {mb:.1} MB in {seconds:.2} s",
             g("files"),
             g("files_imported"),
             g("files_unchanged"),
+            restamped_note(g("files_restamped")),
             g("files_rejected")
         );
         if g("files_removed") > 0 {
@@ -1128,4 +1130,9 @@ fn cmd_results(db: &str, c: ResultsCommand) -> Result<i32> {
             cmd_export(db, &filter, format == ExportFormat::Json, &mut out).map(|_| 0)
         }
     }
+}
+
+/// " (N with new timestamps only)" after the unchanged files of an import summary, when any.
+fn restamped_note(n: u64) -> String {
+    if n == 0 { String::new() } else { format!(" ({n} with new timestamps only)") }
 }

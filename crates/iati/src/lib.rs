@@ -18,6 +18,7 @@
 //! count lines.
 
 mod reader;
+pub mod stamps;
 
 pub use reader::{
     ActivityReader, Checked, FatalError, Hashed, Input, ParsedActivity, content_hash_hex, open_file, resolve_positions,

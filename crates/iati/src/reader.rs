@@ -204,6 +204,27 @@ impl<R: BufRead> ActivityReader<R> {
         Some((content_hash_hex(&st.hasher), st.bytes))
     }
 
+    /// The file's stable hash and timestamps ([`crate::stamps`]), once the whole file is read,
+    /// when the scan agrees with this reader: as many `iati-activity` elements, and the same
+    /// `generated-datetime`. `None` otherwise (a file the scan cannot follow: a tag of interest
+    /// in a comment, UTF-16, a reference in a timestamp): such a file is always read in full.
+    pub fn stable_digest(&self) -> Option<crate::stamps::StableDigest> {
+        if !self.done {
+            return None;
+        }
+        let st = self.content.as_ref()?.lock().ok()?;
+        let digest = st.stable.clone().finish()?;
+        let mut generated = String::new();
+        let valid = digest
+            .stamps
+            .generated
+            .as_deref()
+            .is_some_and(|g| senda_core::codes::normalise_datetime_into(g, &mut generated));
+        let agrees = digest.stamps.activities.len() as u64 == self.ordinal
+            && (valid.then_some(generated.as_str())) == self.generated.as_deref();
+        agrees.then_some(digest)
+    }
+
     /// The file's `iati-activities/@version`, once the root element has been read.
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()

@@ -24,6 +24,8 @@ fn corrupt(record: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Encodes an activity. Errors only if a value cannot be serialised (never for valid activities).
+/// The document leaves `last-updated-datetime` out (it is the row's `last_updated`; readers
+/// that show it set it from there).
 pub fn encode(a: &Activity) -> Result<Encoded, StoreError> {
     let id = a.iati_identifier.as_str();
     let mut h = xxhash_rust::xxh3::Xxh3::new();
@@ -83,11 +85,17 @@ fn pack_skipping<T: serde::Serialize + ?Sized>(
         });
         let mut b = std::mem::take(&mut s.postcard);
         b.clear();
-        let b = postcard::to_extend(v, b).map_err(|e| corrupt(id, e))?;
+        let mut b = postcard::to_extend(v, b).map_err(|e| corrupt(id, e))?;
         match skip {
             Some((before, left_out)) if b.starts_with(before) && b[before.len()..].starts_with(left_out) => {
                 h.update(before);
                 h.update(&b[before.len() + left_out.len()..]);
+                // Nor is it stored: the activity's row holds it (`activity.last_updated`), and a
+                // file regenerated with new timestamps moves only that (see
+                // `rules::restamp`). Postcard's `None` is one 0 byte.
+                if left_out != [0] {
+                    b.splice(before.len()..before.len() + left_out.len(), [0u8]);
+                }
             }
             _ => h.update(&b),
         }

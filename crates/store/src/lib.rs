@@ -85,6 +85,22 @@ pub struct StoredFile {
     pub activities: u64,
     /// Transactions of those activities.
     pub transactions: u64,
+    /// Hash of the bytes imported without their timestamp values (`senda_iati::stamps`);
+    /// `None` when not known.
+    pub stable_hash: Option<String>,
+}
+
+/// What a file's import read (see [`Store::record_file_content`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileContent<'a> {
+    /// Content hash of the bytes read.
+    pub content_hash: &'a str,
+    /// Their size.
+    pub size: u64,
+    /// `iati-activities/@generated-datetime` (UTC RFC 3339), when the file gives one.
+    pub generated_datetime: Option<&'a str>,
+    /// Their stable hash (`senda_iati::stamps`), when the scan could follow the file.
+    pub stable_hash: Option<&'a str>,
 }
 
 /// The net change an import run made to the activities, identifier by identifier, from before
@@ -457,15 +473,14 @@ pub trait Store:
     /// after [`Store::import_file`] committed the file, inside the same batch. Until it is
     /// called the file's record holds the hash given to `import_file`; an empty hash never
     /// matches, so such a file is simply read again next time.
-    /// `generated_datetime` is the file's `iati-activities/@generated-datetime` (UTC RFC 3339),
-    /// when it gives one.
-    fn record_file_content(
-        &mut self,
-        path: &str,
-        content_hash: &str,
-        size: u64,
-        generated_datetime: Option<&str>,
-    ) -> Result<(), StoreError>;
+    fn record_file_content(&mut self, path: &str, content: &FileContent<'_>) -> Result<(), StoreError>;
+
+    /// A known file whose bytes changed only in their timestamps (its stable hash is the one
+    /// recorded): moves the stored timestamps and the file's record, nothing else, inside the
+    /// current batch (see [`rules::restamp`]). `Ok(None)`: the shortcut does not apply and
+    /// nothing was written; the caller imports the file in full. `Ok(Some(n))`: its `n`
+    /// activities are unchanged.
+    fn restamp_file(&mut self, r: &rules::restamp::Restamp) -> Result<Option<u64>, StoreError>;
 
     /// Every reporting organisation of the stored activities (`reporting-org/@ref` when
     /// published, and the name reports group by), sorted by name then ref.

@@ -110,6 +110,7 @@ pub const TABLES: &[Table] = &[
             ("transactions", I),
             ("imported_at", T),
             ("generated_datetime", T),
+            ("stable_hash", T),
         ],
         generated_id: false,
     },

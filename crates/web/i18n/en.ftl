@@ -503,6 +503,7 @@ contrib-money = Money
 contrib-unpublished = not published
 file-status-imported = imported
 file-status-unchanged = unchanged
+file-status-restamped = unchanged (new timestamps only)
 file-status-rejected = rejected
 file-status-skipped = skipped
 # Data coverage (/coverage, the overview's notice, the printed report)

@@ -503,6 +503,7 @@ contrib-money = Dinero
 contrib-unpublished = no publicada
 file-status-imported = importado
 file-status-unchanged = sin cambios
+file-status-restamped = sin cambios (solo marcas de tiempo nuevas)
 file-status-rejected = rechazado
 file-status-skipped = omitido
 # Cobertura de los datos (/coverage, el aviso del resumen, el informe impreso)

@@ -226,3 +226,72 @@ fn for_each_real_activity(mut f: impl FnMut(&str, &senda_core::Activity)) {
         }
     }
 }
+
+/// `text` with every `last-updated-datetime` and `generated-datetime` value replaced by
+/// `stamp`, as a publisher's daily regeneration does (nothing else touched).
+pub(crate) fn restamped(text: &str, stamp: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["last-updated-datetime=\"", "generated-datetime=\""]
+        .iter()
+        .filter_map(|k| rest.find(k).map(|i| i + k.len()))
+        .min()
+    {
+        out.push_str(&rest[..at]);
+        out.push_str(stamp);
+        let end = rest[at..].find('"').expect("closing quote") + at;
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Issue 20 item 12 on the real files: the regional files regenerated with new timestamps are
+/// all only restamped (no activity read again), and the database is the one a fresh import of
+/// the new bytes makes.
+#[test]
+fn the_real_files_regenerated_with_new_timestamps_are_only_restamped() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let files: Vec<PathBuf> = {
+        let mut f = walk(&shared().join("us-gov-region"));
+        f.sort();
+        f
+    };
+    assert!(files.len() >= 4, "the regional files are there");
+    let copy = |stamp: Option<&str>| {
+        for f in &files {
+            let text = std::fs::read_to_string(f).expect("UTF-8 file");
+            let text = match stamp {
+                Some(s) => restamped(&text, s),
+                None => text,
+            };
+            std::fs::write(dir.path().join(f.file_name().expect("name")), text).expect("write");
+        }
+    };
+    copy(None);
+    let folder = vec![dir.path().to_path_buf()];
+    let db_dir = tempfile::tempdir().expect("temporary folder");
+    let open = |name: &str| {
+        senda_store::open(&db_dir.path().join(name).display().to_string(), senda_store::OpenMode::Create)
+            .expect("database")
+    };
+    let mut db = open("a.db");
+    let first = senda::import::import(&mut *db, &folder, false, false).expect("import");
+    assert!(first.created > 300, "{} created", first.created);
+
+    copy(Some("2026-12-08T06:00:00Z"));
+    let again = senda::import::import(&mut *db, &folder, false, false).expect("import");
+    let statuses: Vec<_> = again.file_reports.iter().map(|f| (f.path.clone(), f.status.clone())).collect();
+    assert_eq!(again.files_restamped, files.len() as u64, "{statuses:#?}");
+    assert_eq!((again.created, again.updated), (0, 0));
+    assert_eq!(again.unchanged, db.count_activities().expect("count"), "every stored activity unchanged");
+
+    let mut fresh = open("b.db");
+    senda::import::import(&mut *fresh, &folder, false, false).expect("import");
+    let (mut x, mut y) = (crate::conformance::snapshot(&*db), crate::conformance::snapshot(&*fresh));
+    for t in ["diagnostic", "import_run"] {
+        x.remove(t);
+        y.remove(t);
+    }
+    crate::conformance::assert_same_database(&x, &y, "restamped vs fresh");
+}

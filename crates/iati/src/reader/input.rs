@@ -29,6 +29,8 @@ pub struct Hashed {
 pub(super) struct HashState {
     pub(super) hasher: xxhash_rust::xxh3::Xxh3,
     pub(super) bytes: u64,
+    /// The same bytes without their timestamp values (see [`crate::stamps`]).
+    pub(super) stable: crate::stamps::StableHasher,
 }
 
 impl std::fmt::Debug for HashState {
@@ -42,6 +44,7 @@ impl Read for Hashed {
         let n = self.file.read(buf)?;
         if let (Ok(mut st), Some(read)) = (self.state.lock(), buf.get(..n)) {
             st.hasher.update(read);
+            st.stable.update(read);
             st.bytes += n as u64;
         }
         Ok(n)

@@ -525,6 +525,40 @@ impl ImportTx for PgTx<'_> {
     fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError> {
         super::mark_segments_stale(self.s, segments)
     }
+
+    fn has_copies(&mut self, path: &str) -> Result<bool, StoreError> {
+        self.flush_if_any()?;
+        Ok(self.s.query_opt("SELECT 1 FROM activity_copy WHERE source_path = $1 LIMIT 1", &[&path])?.is_some())
+    }
+
+    fn stamps_of_file(&mut self, path: &str) -> Result<Vec<(i64, u64, Option<String>)>, StoreError> {
+        self.flush_if_any()?;
+        Ok(self
+            .s
+            .query("SELECT id, source_ordinal, last_updated FROM activity WHERE source_path = $1", &[&path])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2)))
+            .collect())
+    }
+
+    fn set_last_updated(&mut self, rows: &[crate::rules::restamp::NewStamp]) -> Result<(), StoreError> {
+        self.flush_if_any()?;
+        // One statement for the file, whatever its size: a round trip per row would cost more
+        // than the full read this shortcut saves.
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let raw: Vec<Option<&str>> = rows.iter().map(|r| r.1.as_deref()).collect();
+        let utc: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+        self.s.execute(
+            "UPDATE activity a SET last_updated = n.raw, last_updated_utc = n.utc
+             FROM unnest($1::bigint[], $2::text[], $3::text[]) AS n(id, raw, utc) WHERE a.id = n.id",
+            &[&ids, &raw, &utc],
+        )?;
+        for (id, _, u) in rows {
+            let u = u.clone();
+            self.note(*id, |e| e.last_updated_utc = u);
+        }
+        Ok(())
+    }
 }
 
 /// [`ValuesTx`] over a PostgreSQL transaction.

@@ -325,7 +325,8 @@ impl Store for PgStore {
             .query_opt(
                 "SELECT f.content_hash, f.reader_version,
                         (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
-                        (SELECT coalesce(sum(a.n_transactions), 0)::bigint FROM activity a WHERE a.source_path = f.path)
+                        (SELECT coalesce(sum(a.n_transactions), 0)::bigint FROM activity a WHERE a.source_path = f.path),
+                        f.stable_hash
                  FROM source_file f WHERE f.path = $1",
                 &[&path],
             )?
@@ -334,6 +335,7 @@ impl Store for PgStore {
                 reader_version: r.get::<_, i64>(1) as u32,
                 activities: r.get::<_, i64>(2) as u64,
                 transactions: r.get::<_, i64>(3) as u64,
+                stable_hash: r.get(4),
             }))
     }
 
@@ -402,18 +404,33 @@ impl Store for PgStore {
         Ok(w.map(|w| self.run.note(w)).unwrap_or_default())
     }
 
-    fn record_file_content(
-        &mut self,
-        path: &str,
-        content_hash: &str,
-        size: u64,
-        generated_datetime: Option<&str>,
-    ) -> Result<(), StoreError> {
+    fn record_file_content(&mut self, path: &str, c: &crate::FileContent<'_>) -> Result<(), StoreError> {
         self.execute(
-            "UPDATE source_file SET content_hash = $2, size = $3, generated_datetime = $4 WHERE path = $1",
-            &[&path, &content_hash, &(size as i64), &generated_datetime],
+            "UPDATE source_file SET content_hash = $2, size = $3, generated_datetime = $4, stable_hash = $5 WHERE path = $1",
+            &[&path, &c.content_hash, &(c.size as i64), &c.generated_datetime, &c.stable_hash],
         )?;
         Ok(())
+    }
+
+    fn restamp_file(&mut self, r: &rules::restamp::Restamp) -> Result<Option<u64>, StoreError> {
+        let n = self.in_file_savepoint(|s| {
+            let mut tx = import::PgTx::new(s);
+            let n = rules::restamp::restamp(&mut tx, r)?;
+            tx.flush()?;
+            Ok(n)
+        })?;
+        if n.is_some() {
+            self.record_file_content(
+                &r.path,
+                &crate::FileContent {
+                    content_hash: &r.content_hash,
+                    size: r.size,
+                    generated_datetime: r.generated_datetime.as_deref(),
+                    stable_hash: Some(&r.stable_hash),
+                },
+            )?;
+        }
+        Ok(n)
     }
 
     fn reporting_orgs(&self) -> Result<Vec<senda_core::orgs::KnownOrg>, StoreError> {
@@ -736,11 +753,12 @@ impl Store for PgStore {
     fn activity(&self, iati_identifier: &str, strategy: &str) -> Result<ActivityDetail, StoreError> {
         let row = self
             .query_opt(
-                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = $2 WHERE a.iati_identifier = $1",
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses, a.last_updated FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = $2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = $2 WHERE a.iati_identifier = $1",
                 &[&iati_identifier, &strategy],
             )?
             .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
-        let activity = crate::codec::decode(iati_identifier, row.get(0), row.get(1))?;
+        let mut activity = crate::codec::decode(iati_identifier, row.get(0), row.get(1))?;
+        activity.last_updated = row.get::<_, Option<&str>>(8).map(Into::into);
         let evidence: Vec<Evidence> = match row.get::<_, Option<&str>>(5) {
             Some(e) => serde_json::from_str(e)
                 .map_err(|e| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() })?,

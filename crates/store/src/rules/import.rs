@@ -69,6 +69,12 @@ pub trait ImportTx {
     /// Marks fact segments stale (their facts changed), creating their rows (see
     /// [`super::segments`]).
     fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError>;
+    /// Whether any identifier of `path` has a copy recorded (in it or in another file).
+    fn has_copies(&mut self, path: &str) -> Result<bool, StoreError>;
+    /// The rows stored from `path`: (id, position, `last-updated-datetime` as published).
+    fn stamps_of_file(&mut self, path: &str) -> Result<Vec<(i64, u64, Option<String>)>, StoreError>;
+    /// Sets rows' `last-updated-datetime` (as published, and normalised UTC) and nothing else.
+    fn set_last_updated(&mut self, rows: &[super::restamp::NewStamp]) -> Result<(), StoreError>;
 }
 
 /// A copy kept aside during a file's import (see `fallbacks`): the best copy that lost to a

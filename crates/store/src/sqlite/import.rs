@@ -241,6 +241,29 @@ impl ImportTx for SqliteTx<'_> {
     fn mark_segments_stale(&mut self, segments: &[u32]) -> Result<(), StoreError> {
         super::mark_segments_stale(self.0, segments)
     }
+
+    fn has_copies(&mut self, path: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM activity_copy WHERE source_path = ?1)")?
+            .query_row([path], |r| r.get::<_, bool>(0))?)
+    }
+
+    fn stamps_of_file(&mut self, path: &str) -> Result<Vec<(i64, u64, Option<String>)>, StoreError> {
+        let mut st =
+            self.0.prepare_cached("SELECT id, source_ordinal, last_updated FROM activity WHERE source_path = ?1")?;
+        let rows = st.query_map([path], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_last_updated(&mut self, rows: &[crate::rules::restamp::NewStamp]) -> Result<(), StoreError> {
+        let mut st =
+            self.0.prepare_cached("UPDATE activity SET last_updated = ?2, last_updated_utc = ?3 WHERE id = ?1")?;
+        for (id, raw, utc) in rows {
+            st.execute(params![id, raw, utc])?;
+        }
+        Ok(())
+    }
 }
 
 /// [`ValuesTx`] over an SQLite transaction.

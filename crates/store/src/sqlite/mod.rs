@@ -35,6 +35,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_contributions", include_str!("../../migrations/sqlite/0012_contributions.sql")),
     ("0013_requirements", include_str!("../../migrations/sqlite/0013_requirements.sql")),
     ("0014_file_generated", include_str!("../../migrations/sqlite/0014_file_generated.sql")),
+    ("0017_file_stable_hash", include_str!("../../migrations/sqlite/0017_file_stable_hash.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).
@@ -417,7 +418,8 @@ impl Store for SqliteStore {
                 // or taken over since by another file, are not the file's activities.
                 "SELECT f.content_hash, f.reader_version,
                         (SELECT count(*) FROM activity a WHERE a.source_path = f.path),
-                        (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path)
+                        (SELECT coalesce(sum(a.n_transactions), 0) FROM activity a WHERE a.source_path = f.path),
+                        f.stable_hash
                  FROM source_file f WHERE f.path = ?1",
             )?
             .query_row([path], |r| {
@@ -426,6 +428,7 @@ impl Store for SqliteStore {
                     reader_version: r.get(1)?,
                     activities: r.get(2)?,
                     transactions: r.get(3)?,
+                    stable_hash: r.get(4)?,
                 })
             })
             .optional()?)
@@ -514,19 +517,29 @@ impl Store for SqliteStore {
         Ok(w.map(|w| self.run.note(w)).unwrap_or_default())
     }
 
-    fn record_file_content(
-        &mut self,
-        path: &str,
-        content_hash: &str,
-        size: u64,
-        generated_datetime: Option<&str>,
-    ) -> Result<(), StoreError> {
+    fn record_file_content(&mut self, path: &str, c: &crate::FileContent<'_>) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "UPDATE source_file SET content_hash = ?2, size = ?3, generated_datetime = ?4 WHERE path = ?1",
+                "UPDATE source_file SET content_hash = ?2, size = ?3, generated_datetime = ?4, stable_hash = ?5 WHERE path = ?1",
             )?
-            .execute(params![path, content_hash, size as i64, generated_datetime])?;
+            .execute(params![path, c.content_hash, c.size as i64, c.generated_datetime, c.stable_hash])?;
         Ok(())
+    }
+
+    fn restamp_file(&mut self, r: &rules::restamp::Restamp) -> Result<Option<u64>, StoreError> {
+        let n = self.in_file_savepoint(|store| rules::restamp::restamp(&mut SqliteTx(&store.conn), r))?;
+        if n.is_some() {
+            self.record_file_content(
+                &r.path,
+                &crate::FileContent {
+                    content_hash: &r.content_hash,
+                    size: r.size,
+                    generated_datetime: r.generated_datetime.as_deref(),
+                    stable_hash: Some(&r.stable_hash),
+                },
+            )?;
+        }
+        Ok(n)
     }
 
     fn reporting_orgs(&self) -> Result<Vec<senda_core::orgs::KnownOrg>, StoreError> {
@@ -881,7 +894,7 @@ impl Store for SqliteStore {
         let row = self
             .conn
             .prepare_cached(
-                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
+                "SELECT d.doc, d.transactions, a.source_path, a.source_ordinal, m.lines, e.evidence, a.synthetic, e.near_misses, a.last_updated FROM activity a JOIN activity_doc d ON d.activity_id = a.id LEFT JOIN activity_mapping m ON m.activity_id = a.id AND m.strategy = ?2 LEFT JOIN mapping_evidence e ON e.activity_id = a.id AND e.strategy = ?2 WHERE a.iati_identifier = ?1",
             )?
             .query_row(
                 params![iati_identifier, strategy],
@@ -895,6 +908,7 @@ impl Store for SqliteStore {
                         r.get::<_, Option<String>>(5)?,
                         r.get::<_, i64>(6)?,
                         r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
                     ))
                 },
             )
@@ -902,7 +916,8 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::NotFound(iati_identifier.to_owned()))?;
         let corrupt =
             |e: serde_json::Error| StoreError::Corrupt { record: iati_identifier.to_owned(), message: e.to_string() };
-        let activity = crate::codec::decode(iati_identifier, &row.0, &row.1)?;
+        let mut activity = crate::codec::decode(iati_identifier, &row.0, &row.1)?;
+        activity.last_updated = row.8.map(Into::into);
         let evidence: Vec<Evidence> = match row.5 {
             Some(e) => serde_json::from_str(&e).map_err(corrupt)?,
             None => Vec::new(),

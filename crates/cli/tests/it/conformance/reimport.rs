@@ -411,6 +411,7 @@ fn a_file_regenerated_with_only_new_timestamps_changes_nothing_but_the_timestamp
         write(dir.path(), "a.xml", again);
         let r2 = import(&mut *db, std::slice::from_ref(&a));
         assert_eq!((r2.created, r2.updated, r2.unchanged), (0, 0, 1), "{}", dump(&r2));
+        assert_eq!(status_of(&r2, &a), Some(FileStatus::Restamped), "not read again: {}", dump(&r2));
         assert_eq!(db.fact_segment_states().expect("states"), segments, "no fact rewritten: no segment stale");
 
         // The stored timestamp moved: a copy dated between the old and the new one loses.
@@ -421,4 +422,90 @@ fn a_file_regenerated_with_only_new_timestamps_changes_nothing_but_the_timestamp
         assert_eq!(rows.len(), 1);
         assert!(rows[0].contains("Copy A"), "the newer copy (2026, from a.xml) stays: {rows:?}");
     });
+}
+
+/// A file of several activities (one rejected, one without a timestamp) regenerated with new
+/// timestamps: only those move, by position, and the database is the one a fresh import of the
+/// new bytes makes (every table compared).
+#[test]
+fn a_regenerated_file_gives_the_database_a_fresh_import_of_it_gives() {
+    for_each_backend(|b| {
+        let dir = data_dir();
+        let body = |first: &str, third: &str| {
+            rich("XM-TS-1", "100").replace("2024-01-01T00:00:00Z", first)
+                // Rejected by the reader (no identifier): it has a position, but no row.
+                + " <iati-activity last-updated-datetime=\"2024-01-01T00:00:00Z\"><title><narrative>none</narrative></title></iati-activity>\n"
+                + &rich("XM-TS-2", "250").replace(" last-updated-datetime=\"2024-01-01T00:00:00Z\"", "")
+                + &rich("XM-TS-3", "75").replace("2024-01-01T00:00:00Z", third)
+        };
+        let a = write(dir.path(), "a.xml", doc("2.03", &body("2023-03-01T10:00:00Z", "2023-04-01")));
+        let mut db = b.db();
+        let r1 = import(&mut *db, std::slice::from_ref(&a));
+        assert_eq!((r1.created, r1.rejected), (3, 1), "{}", dump(&r1));
+
+        let regenerated = doc("2.03", &body("2026-12-08T05:00:00-05:00", "2026-12-08"))
+            .replace("generated-datetime=\"2024-01-01T00:00:00Z\"", "generated-datetime=\"2026-12-08T10:00:00-02:00\"");
+        write(dir.path(), "a.xml", &regenerated);
+        let r2 = import(&mut *db, std::slice::from_ref(&a));
+        assert_eq!(status_of(&r2, &a), Some(FileStatus::Restamped), "{}", dump(&r2));
+        assert_eq!((r2.files_restamped, r2.created, r2.updated, r2.unchanged), (1, 0, 0, 3), "{}", dump(&r2));
+
+        let mut fresh = b.db();
+        let f = import(&mut *fresh, std::slice::from_ref(&a));
+        assert_eq!(status_of(&f, &a), Some(FileStatus::Imported));
+        assert_same_result(&*db, &*fresh, "restamped vs a fresh import of the new bytes");
+        let detail = db.activity("XM-TS-3", "cmms-2021").expect("XM-TS-3");
+        assert_eq!(detail.activity.last_updated.as_deref(), Some("2026-12-08"), "the activity page shows the new one");
+
+        // Unchanged bytes since: skipped as before.
+        let r3 = import(&mut *db, std::slice::from_ref(&a));
+        assert_eq!(status_of(&r3, &a), Some(FileStatus::Unchanged), "{}", dump(&r3));
+    });
+}
+
+/// The shortcut is not taken when it could differ from a full read: a file with a copy of an
+/// identifier (a new timestamp may change which copy wins), a new timestamp the reader warns
+/// about, or any other change. Each is read in full, and the database is a fresh import's.
+#[test]
+fn a_regenerated_file_is_read_in_full_when_the_shortcut_could_differ() {
+    for_each_backend(|b| {
+        let dir = data_dir();
+        let a = write(dir.path(), "a.xml", doc("2.03", &dated_copy("2024-01-01T00:00:00Z", "Copy A", "100")));
+        let c = write(dir.path(), "c.xml", doc("2.03", &dated_copy("2025-01-01T00:00:00Z", "Copy C", "300")));
+        let mut db = b.db();
+        import(&mut *db, &[a.clone(), c.clone()]);
+        assert!(list(&*db, &all())[0].contains("Copy C"), "the newer copy wins");
+        // a.xml's copy becomes the newest: it must win, as a full read decides.
+        write(dir.path(), "a.xml", doc("2.03", &dated_copy("2026-01-01T00:00:00Z", "Copy A", "100")));
+        let r = import(&mut *db, &[a.clone(), c.clone()]);
+        assert_eq!(status_of(&r, &a), Some(FileStatus::Imported), "copies: read in full: {}", dump(&r));
+        assert!(list(&*db, &all())[0].contains("Copy A"), "{}", dump(&r));
+        let mut fresh = b.db();
+        import(&mut *fresh, &[a.clone(), c.clone()]);
+        // Warnings depend on the files each run read (here: a.xml only), not on the result.
+        assert_same_result(&*db, &*fresh, "copies");
+
+        let d = write(dir.path(), "d.xml", doc("2.03", &rich("XM-TS-9", "10")));
+        import(&mut *db, std::slice::from_ref(&d));
+        write(dir.path(), "d.xml", doc("2.03", &rich("XM-TS-9", "10").replace("2024-01-01T00:00:00Z", "yesterday")));
+        let r = import(&mut *db, std::slice::from_ref(&d));
+        assert_eq!(status_of(&r, &d), Some(FileStatus::Imported), "{}", dump(&r));
+        assert_eq!(diags(&r, "invalid-datetime").len(), 1, "the reader's warning is given: {}", dump(&r));
+
+        write(dir.path(), "d.xml", doc("2.03", &rich("XM-TS-9", "11").replace("2024-01-01T00:00:00Z", "2026-01-01")));
+        let r = import(&mut *db, std::slice::from_ref(&d));
+        assert_eq!(status_of(&r, &d), Some(FileStatus::Imported), "{}", dump(&r));
+        assert_eq!(r.updated, 1, "{}", dump(&r));
+    });
+}
+
+/// Two databases hold the same data: every table but the import runs and their warnings
+/// (which depend on the runs, not on their result).
+fn assert_same_result(a: &dyn Store, b: &dyn Store, what: &str) {
+    let (mut x, mut y) = (snapshot(a), snapshot(b));
+    for t in ["diagnostic", "import_run"] {
+        x.remove(t);
+        y.remove(t);
+    }
+    assert_same_database(&x, &y, what);
 }
