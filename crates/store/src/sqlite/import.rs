@@ -257,10 +257,24 @@ impl ImportTx for SqliteTx<'_> {
     }
 
     fn set_last_updated(&mut self, rows: &[crate::rules::restamp::NewStamp]) -> Result<(), StoreError> {
-        let mut st =
-            self.0.prepare_cached("UPDATE activity SET last_updated = ?2, last_updated_utc = ?3 WHERE id = ?1")?;
-        for (id, raw, utc) in rows {
-            st.execute(params![id, raw, utc])?;
+        // Rows in blocks of `BLOCK` per statement (SQLite's `UPDATE ... FROM`): fewer statement
+        // runs for a file of thousands of activities.
+        const BLOCK: usize = 256;
+        let sql = |n: usize| {
+            let values = vec!["(?,?,?)"; n].join(",");
+            format!(
+                "UPDATE activity SET last_updated = n.column2, last_updated_utc = n.column3 FROM (VALUES {values}) AS n WHERE activity.id = n.column1"
+            )
+        };
+        for block in rows.chunks(BLOCK) {
+            let mut st = self.0.prepare_cached(&sql(block.len()))?;
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3 * block.len());
+            for (id, raw, utc) in block {
+                params.push(id);
+                params.push(raw);
+                params.push(utc);
+            }
+            st.execute(params.as_slice())?;
         }
         Ok(())
     }
