@@ -511,3 +511,81 @@ impl<S: AccountSql + ?Sized> ReportingStore for S {
         rows.iter().map(|r| record_of(r).map(|r| r.actual)).collect()
     }
 }
+
+/// One row of what is due, with the names a list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DueEntry {
+    /// The reporting organisation's name.
+    pub organisation_name: String,
+    /// The intervention's title (English, else Spanish).
+    pub intervention_title: String,
+    /// The row.
+    #[serde(flatten)]
+    pub row: senda_core::reporting::DueRow,
+}
+
+/// What is due and overdue for `strategy` as of `today` (`senda_core::reporting::due_rows`):
+/// every approved or published intervention (agreed with a coordinator, so expected to
+/// report) in each ended reporting period it ran. `scope` is the reader's: everything for
+/// coordinators and viewers, a partner editor's own organisation's interventions only (the
+/// others' reports it may not see), nothing for the public.
+pub fn due_list(
+    s: &dyn crate::Store,
+    strategy: &senda_core::Strategy,
+    today: time::Date,
+    scope: ReadScope,
+) -> Result<Vec<DueEntry>, StoreError> {
+    let own = match scope {
+        ReadScope::Everything => None,
+        ReadScope::PublishedAndOwn(org) => Some(org),
+        ReadScope::PublishedOnly => return Ok(Vec::new()),
+    };
+    let interventions: Vec<_> = s
+        .interventions_for_report(&strategy.id, ReadScope::Everything)?
+        .into_iter()
+        .filter(|r| own.is_none_or(|o| o == r.organisation_id))
+        .filter(|r| {
+            matches!(
+                r.workflow,
+                senda_core::intervention::Workflow::Approved | senda_core::intervention::Workflow::Published
+            )
+        })
+        .collect();
+    let expected: Vec<senda_core::reporting::Expected> = interventions
+        .iter()
+        .map(|r| senda_core::reporting::Expected {
+            intervention_id: r.id,
+            organisation_id: r.organisation_id,
+            start: r.intervention.start,
+            end: r.intervention.end,
+        })
+        .collect();
+    let filter = ReportFilter { strategy: Some(strategy.id.clone()), organisation_id: own, ..Default::default() };
+    let reports: Vec<(i64, Period, ReportState)> = s
+        .reports(&filter, ReadScope::Everything)?
+        .into_iter()
+        .map(|r| (r.intervention_id, r.actual.period, r.state))
+        .collect();
+    let locked = s.locked_periods(&strategy.id)?;
+    let rows = senda_core::reporting::due_rows(&strategy.reporting_def(), today, &expected, &reports, &locked);
+    let lang = senda_core::intervention::Lang::En;
+    let mut out: Vec<DueEntry> = rows
+        .into_iter()
+        .map(|row| {
+            let iv = interventions.iter().find(|r| r.id == row.intervention_id);
+            DueEntry {
+                organisation_name: iv.map(|r| r.organisation_name.clone()).unwrap_or_default(),
+                intervention_title: iv.map(|r| r.intervention.title.get(lang).to_owned()).unwrap_or_default(),
+                row,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.organisation_name, a.row.period, a.row.intervention_id).cmp(&(
+            &b.organisation_name,
+            b.row.period,
+            b.row.intervention_id,
+        ))
+    });
+    Ok(out)
+}

@@ -11,6 +11,7 @@ mod negative_money;
 mod plan_cli;
 mod printable;
 mod real_data;
+mod reporting_cli;
 mod results_template;
 mod spanish;
 mod support;
