@@ -745,7 +745,8 @@ async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result
     if let Some(l) = q.line_of_effort.as_ref().filter(|l| st.line_of_effort(l).is_none()) {
         return Err(WebError::BadRequest(format!("line_of_effort: {l:?} is not a line of effort of {}", st.id)).into());
     }
-    let key = format!("api-indicators|{}|{scope:?}", st.id);
+    let stamp = state.interventions_stamp().await?;
+    let key = format!("api-indicators|{}|{scope:?}|{stamp}", st.id);
     let views = state.cached(key, move |s| senda_store::indicator_views(s, &st, &scope)).await?;
     let list: Vec<&senda_store::IndicatorView> =
         views.iter().filter(|v| q.line_of_effort.as_ref().is_none_or(|l| &v.def.line_of_effort == l)).collect();

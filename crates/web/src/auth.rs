@@ -191,6 +191,13 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/interventions/{id}/edit", Action::Read, PUBLIC),
     ("POST", "/interventions/{id}/edit", Action::Read, PUBLIC),
     ("POST", "/interventions/{id}/workflow", Action::Read, PUBLIC),
+    // The reporting cycle (crate::reporting_pages), the same way: the page asks the reader to
+    // sign in and reads through the caller's ReadScope; each write is decided by the handler
+    // with the report's owner and state (`reporting::may_step`, `may_lock`, both `decide`).
+    ("GET", "/reporting", Action::Read, PUBLIC),
+    ("POST", "/reporting/reports", Action::Read, PUBLIC),
+    ("POST", "/reporting/reports/{id}/review", Action::Read, PUBLIC),
+    ("POST", "/reporting/locks", Action::Read, PUBLIC),
 ];
 
 const PUBLIC: Resource = Resource::Record { owner: None, published: true };
@@ -902,6 +909,7 @@ mod tests {
             ("", include_str!("auth.rs")),
             ("", include_str!("admin.rs")),
             ("", include_str!("intervention_pages.rs")),
+            ("", include_str!("reporting_pages.rs")),
             ("/api/v1", include_str!("api.rs")),
             ("", include_str!("lib.rs")),
         ];
