@@ -415,12 +415,13 @@ pub fn cmd_reporting(db: &str, c: ReportingCommand) -> Result<i32> {
             let store = open_existing_store(db)?;
             let org = partner.as_deref().map(|p| partner_id(&*store, p)).transpose()?;
             let period = period.as_deref().map(|p| period_arg(p, &st)).transpose()?;
-            let rows: Vec<DueEntry> = due_list(&*store, &st, today(as_of.as_deref())?, ReadScope::Everything)?
-                .into_iter()
-                .filter(|e| org.is_none_or(|o| o == e.row.organisation_id))
-                .filter(|e| period.is_none_or(|p| p == e.row.period))
-                .filter(|e| all || e.row.status != DueStatus::Approved)
-                .collect();
+            let rows: Vec<DueEntry> =
+                due_list(&*store, &st, today(as_of.as_deref())?, ReadScope::Everything, Lang::En)?
+                    .into_iter()
+                    .filter(|e| org.is_none_or(|o| o == e.row.organisation_id))
+                    .filter(|e| period.is_none_or(|p| p == e.row.period))
+                    .filter(|e| all || e.row.status != DueStatus::Approved)
+                    .collect();
             if format == ReportingFormat::Json {
                 outln!("{}", serde_json::to_string_pretty(&rows)?);
                 return Ok(0);

@@ -517,7 +517,7 @@ impl<S: AccountSql + ?Sized> ReportingStore for S {
 pub struct DueEntry {
     /// The reporting organisation's name.
     pub organisation_name: String,
-    /// The intervention's title (English, else Spanish).
+    /// The intervention's title in the language asked (else the other).
     pub intervention_title: String,
     /// The row.
     #[serde(flatten)]
@@ -534,6 +534,7 @@ pub fn due_list(
     strategy: &senda_core::Strategy,
     today: time::Date,
     scope: ReadScope,
+    lang: senda_core::intervention::Lang,
 ) -> Result<Vec<DueEntry>, StoreError> {
     let own = match scope {
         ReadScope::Everything => None,
@@ -568,7 +569,6 @@ pub fn due_list(
         .collect();
     let locked = s.locked_periods(&strategy.id)?;
     let rows = senda_core::reporting::due_rows(&strategy.reporting_def(), today, &expected, &reports, &locked);
-    let lang = senda_core::intervention::Lang::En;
     let mut out: Vec<DueEntry> = rows
         .into_iter()
         .map(|row| {

@@ -155,7 +155,7 @@ async fn load(state: &Arc<AppState>, r: &Reader) -> Result<Data, ApiError> {
     let data = state
         .pool
         .run(move |s| {
-            let due = due_list(s, &st, today(), scope)?;
+            let due = due_list(s, &st, today(), scope, lang)?;
             let reports = s.reports(&ReportFilter { strategy: Some(st.id.clone()), ..Default::default() }, scope)?;
             let writable = s
                 .interventions_for_report(&st.id, scope)?
@@ -229,8 +229,6 @@ fn body(state: &AppState, r: &Reader, data: &Data, form: &ReportForm, problems: 
     let may_lock_periods = may_lock(&r.principal).allowed();
     let periods: Vec<Period> = rules.ended_periods(today()).into_iter().rev().collect();
     let open_periods: Vec<&Period> = periods.iter().filter(|p| !data.locked.contains(p)).collect();
-    let lang = r.lang();
-    let _ = lang;
     html! {
         p class="note" { (rule) }
         @if problems.any() {

@@ -25,3 +25,4 @@ mod web_contributions;
 mod web_entered;
 mod web_intervention_forms;
 mod web_interventions;
+mod web_reporting;
