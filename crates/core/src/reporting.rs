@@ -775,7 +775,7 @@ mod tests {
         let e = Expected { intervention_id: 1, organisation_id: 7, start: d("2023-11-15"), end: None };
         let q = |s: &str| Period::parse(s).expect("q");
         let reports = [(1, q("2023-Q4"), ReportState::Approved), (1, q("2024-Q1"), ReportState::Returned)];
-        let rows = due_rows(&rules, d("2024-08-15"), &[e.clone()], &reports, &[q("2023-Q4")]);
+        let rows = due_rows(&rules, d("2024-08-15"), std::slice::from_ref(&e), &reports, &[q("2023-Q4")]);
         let got: Vec<(String, &str, i64, bool)> =
             rows.iter().map(|r| (r.period.to_string(), r.status.as_str(), r.days_overdue, r.locked)).collect();
         assert_eq!(
