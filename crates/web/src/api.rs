@@ -44,6 +44,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         // Partner contributions (issue 18, item 2): crate::contributions.
         .route("/contributions", get(crate::contributions::list).post(crate::contributions::create))
         .route("/contributions/{id}/publish", axum::routing::post(crate::contributions::publish))
+        // The reporting cycle (issue 18, item 5): crate::reports_api.
+        .route("/reports", get(crate::reports_api::list).post(crate::reports_api::create))
+        .route("/reports/{id}/review", axum::routing::post(crate::reports_api::review))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
 
@@ -75,7 +78,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::interventions::set_workflow,
         crate::contributions::list,
         crate::contributions::create,
-        crate::contributions::publish
+        crate::contributions::publish,
+        crate::reports_api::list,
+        crate::reports_api::create,
+        crate::reports_api::review
     ),
     components(schemas(
         Problem,

@@ -181,6 +181,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/api/v1/contributions", Action::Read, PUBLIC),
     ("POST", "/api/v1/contributions", Action::Read, PUBLIC),
     ("POST", "/api/v1/contributions/{id}/publish", Action::Read, PUBLIC),
+    // The reporting cycle's API (issue 18, item 5; crate::reports_api), the same way: reads
+    // filtered by the caller's ReadScope in the store; each write decided by the handler
+    // (`reporting::may_step`, `decide`).
+    ("GET", "/api/v1/reports", Action::Read, PUBLIC),
+    ("POST", "/api/v1/reports", Action::Read, PUBLIC),
+    ("POST", "/api/v1/reports/{id}/review", Action::Read, PUBLIC),
     // Their pages (crate::intervention_pages), the same way: lists and records filtered by the
     // caller's ReadScope in the store (404 for a record not seen), forms and writes decided per
     // record by the handler (`may_edit_some`, `may_edit`, `may_move`); forms carry the CSRF token.

@@ -31,6 +31,7 @@ pub mod paths;
 pub mod printable;
 pub mod query;
 pub mod reporting_pages;
+pub mod reports_api;
 pub mod server;
 pub mod state;
 

@@ -571,6 +571,21 @@ fn cases(w: &World) -> BTreeMap<(&'static str, &'static str), Case> {
         ("POST", "/reporting/reports/{id}/review"),
         Case::FormWrite("/reporting/reports/999999/review".into(), "step=approve".into(), &EVERYONE),
     );
+    c.insert(("GET", "/api/v1/reports"), Case::Public(vec![p("/api/v1/reports")]));
+    c.insert(
+        ("POST", "/api/v1/reports"),
+        Case::OtherWrite(
+            "/api/v1/reports".into(),
+            format!(
+                "{{\"intervention\": {theirs}, \"indicator\": \"LOE7-1\", \"reporting_period\": \"2024-Q1\", \"department\": \"HN-CR\", \"actual\": \"5\"}}"
+            ),
+            not_theirs,
+        ),
+    );
+    c.insert(
+        ("POST", "/api/v1/reports/{id}/review"),
+        Case::OtherWrite("/api/v1/reports/999999/review".into(), "{\"step\": \"approve\"}".into(), &EVERYONE),
+    );
     c.insert(
         ("POST", "/reporting/locks"),
         Case::FormWrite("/reporting/locks".into(), "period=2024-Q1&action=lock".into(), not_theirs),

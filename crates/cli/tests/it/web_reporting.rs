@@ -242,3 +242,62 @@ fn the_reporting_page_in_spanish_shows_no_english_only_word() {
         assert!(english.is_empty(), "English on the Spanish page: {english:?} near {near:?}");
     }
 }
+
+fn api(s: &Site, method: &str, uri: &str, auth: Option<(&str, &str)>, body: &str) -> Resp {
+    let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    if let Some((cookie, csrf)) = auth {
+        req = req.header("cookie", cookie).header("x-csrf-token", csrf);
+    }
+    let req = req.body(Body::from(body.to_owned())).expect("request");
+    s.rt.block_on(async {
+        let r = s.app.clone().oneshot(req).await.expect("response");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        Resp { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    })
+}
+
+#[test]
+fn the_reports_api_checks_submits_returns_and_approves_through_the_policy() {
+    let s = site();
+    let (editor, ecsrf) = session(&s.store, "editor@example.org", 1);
+    let (coord, ccsrf) = session(&s.store, "coord@example.org", 2);
+    let ed = Some((editor.as_str(), ecsrf.as_str()));
+    let co = Some((coord.as_str(), ccsrf.as_str()));
+    let body = |period: &str, actual: &str| {
+        format!(
+            "{{\"intervention\": {}, \"indicator\": \"LOE7-1\", \"reporting_period\": \"{period}\", \"department\": \"HN-CR\", \"actual\": \"{actual}\"}}",
+            s.intervention
+        )
+    };
+    assert_eq!(api(&s, "POST", "/api/v1/reports", None, &body("2024-Q1", "5")).status, StatusCode::UNAUTHORIZED);
+    let r = api(&s, "POST", "/api/v1/reports?lang=es", ed, &body("2024-03", "1,5"));
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let fields: Vec<&str> =
+        v["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["reporting_period", "actual"]);
+    assert!(r.body.contains("no es un número"), "{}", r.body);
+    assert!(reports(&s).is_empty());
+
+    let r = api(&s, "POST", "/api/v1/reports", ed, &body("2024-Q1", "1500"));
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(v["state"], "submitted");
+    let id = v["id"].as_i64().expect("id");
+    let review = format!("/api/v1/reports/{id}/review");
+    assert_eq!(api(&s, "POST", &review, ed, "{\"step\": \"approve\"}").status, StatusCode::FORBIDDEN);
+    assert_eq!(api(&s, "POST", &review, co, "{\"step\": \"return\"}").status, StatusCode::BAD_REQUEST);
+    let r = api(&s, "POST", &review, co, "{\"step\": \"return\", \"comment\": \"por departamento\"}");
+    assert_eq!((r.status, r.body.contains("\"returned\"")), (StatusCode::OK, true), "{}", r.body);
+    assert_eq!(api(&s, "POST", &review, co, "{\"step\": \"approve\"}").status, StatusCode::CONFLICT);
+    assert_eq!(api(&s, "GET", "/api/v1/reports", None, "").body, "[]", "nothing public yet");
+    assert_eq!(api(&s, "POST", "/api/v1/reports", ed, &body("2024-Q1", "1750")).status, StatusCode::OK);
+    let r = api(&s, "POST", &review, co, "{\"step\": \"approve\", \"version\": 3}");
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let public: serde_json::Value =
+        serde_json::from_str(&api(&s, "GET", "/api/v1/reports?reporting_period=2024-Q1", None, "").body).expect("json");
+    assert_eq!(public.as_array().map(Vec::len), Some(1));
+    assert_eq!(public[0]["actual"]["value"], "1750");
+}
