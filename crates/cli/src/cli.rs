@@ -114,6 +114,11 @@ pub enum Command {
     /// the funding gap against what is committed.
     #[command(subcommand)]
     Plan(crate::plan::PlanCommand),
+    /// The reporting cycle: reporting periods, indicator actuals submitted by partners per
+    /// period and department, approved or returned by a coordinator, locked periods, and what
+    /// is due and overdue.
+    #[command(subcommand)]
+    Reporting(crate::reporting::ReportingCommand),
 }
 
 /// `senda stats ...`.

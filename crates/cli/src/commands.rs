@@ -93,6 +93,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Intervention(c) => crate::interventions::cmd_intervention(&db_path(&cli.db, "senda.db"), c),
         Command::Contribution(c) => crate::contributions::cmd_contribution(&db_path(&cli.db, "senda.db"), c),
         Command::Plan(c) => crate::plan::cmd_plan(&db_path(&cli.db, "senda.db"), c).map(|_| 0),
+        Command::Reporting(c) => crate::reporting::cmd_reporting(&db_path(&cli.db, "senda.db"), c),
         Command::Generate(a) => {
             if a.out.exists() && !a.force {
                 bail!("{} exists: give --force to overwrite it", a.out.display());

@@ -24,6 +24,7 @@ pub mod interventions;
 pub mod orgs;
 pub mod plan;
 pub mod printable;
+pub mod reporting;
 pub mod results_template;
 pub mod review;
 pub mod values;

@@ -27,6 +27,7 @@ pub mod orgs;
 pub mod period;
 pub mod plan;
 pub mod report;
+pub mod reporting;
 pub mod strategy;
 pub mod text;
 

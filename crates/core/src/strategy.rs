@@ -221,6 +221,10 @@ pub struct Strategy {
     /// The publishers expected for the focus countries (`[coverage]`), for the coverage view.
     #[serde(default)]
     pub coverage: Option<crate::coverage::CoverageDef>,
+    /// The reporting cycle (`[reporting]`): frequency, due rule, first period
+    /// (docs/reporting.md); absent: [`crate::reporting::ReportingDef::default_for`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting: Option<crate::reporting::ReportingDef>,
 }
 
 const KINDS: &[&str] = &["sector", "policy_marker", "tag", "humanitarian", "participating_org", "keyword"];
@@ -274,6 +278,9 @@ impl Strategy {
             if empty {
                 return Err(invalid(format!("rule {} ({}) has nothing to match", r.id, r.kind)));
             }
+        }
+        if let Some(r) = &s.reporting {
+            r.check().map_err(&invalid)?;
         }
         let mut codes = std::collections::HashSet::new();
         for i in &s.indicators {
@@ -330,6 +337,8 @@ impl Strategy {
             o.remove("indicators");
             // The coverage expectations do not change any mapping.
             o.remove("coverage");
+            // Nor does the reporting cycle.
+            o.remove("reporting");
         }
         let s = v.to_string();
         // FNV-1a: stable across builds and platforms.

@@ -22,6 +22,7 @@ mod open;
 mod pg;
 pub mod plan;
 pub mod query;
+pub mod reporting;
 pub mod review;
 pub mod rules;
 mod sqlite;
@@ -375,7 +376,11 @@ pub struct RunRecord {
 /// [`accounts::AccountStore`], written once over both backends; interventions entered in
 /// Senda are [`interventions::InterventionStore`], written the same way.
 pub trait Store:
-    accounts::AccountStore + interventions::InterventionStore + plan::PlanStore + contributions::ContributionStore
+    accounts::AccountStore
+    + interventions::InterventionStore
+    + plan::PlanStore
+    + contributions::ContributionStore
+    + reporting::ReportingStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

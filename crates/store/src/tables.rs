@@ -329,6 +329,35 @@ pub const TABLES: &[Table] = &[
         ],
         generated_id: true,
     },
+    // The reporting cycle (migration 0015, issue 18 item 5).
+    Table {
+        name: "indicator_report",
+        columns: &[
+            ("id", I),
+            ("intervention_id", I),
+            ("organisation_id", I),
+            ("strategy", T),
+            ("indicator", T),
+            ("period", T),
+            ("department", T),
+            ("country", T),
+            ("value", T),
+            ("denominator", T),
+            ("note", T),
+            ("state", T),
+            ("comment", T),
+            ("version", I),
+            ("form_token", T),
+            ("created_at", T),
+            ("updated_at", T),
+        ],
+        generated_id: true,
+    },
+    Table {
+        name: "reporting_lock",
+        columns: &[("id", I), ("strategy", T), ("period", T), ("locked_at", T), ("locked_by", T)],
+        generated_id: true,
+    },
 ];
 
 /// One value of a row, backend-neutral.

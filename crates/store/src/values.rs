@@ -203,6 +203,8 @@ pub fn indicator_views(
 ) -> Result<Vec<IndicatorView>, StoreError> {
     let versions = store.indicator_versions(&strategy.id)?;
     let country = scope_country(scope);
+    // Approved reports of published interventions (the reporting cycle, docs/reporting.md).
+    let reported = senda_core::reporting::approved_observations(strategy, &store.approved_actuals(&strategy.id)?);
     let mut out = Vec::new();
     for def in &strategy.indicators {
         let fp = def.measurement_fingerprint();
@@ -220,7 +222,25 @@ pub fn indicator_views(
                 let cur_id = current.map(|c| c.0);
                 let (cur, old): (Vec<StoredObservation>, Vec<StoredObservation>) =
                     rows.into_iter().partition(|r| r.definition_version.is_none() || r.definition_version == cur_id);
-                (cur.into_iter().map(|r| r.observation).collect::<Vec<_>>(), old.len() as u64)
+                let mut values: Vec<Observation> = cur.into_iter().map(|r| r.observation).collect();
+                // An actual imported for the same place and period (a results file, the API)
+                // wins over the partners' reports of it.
+                let imported: std::collections::HashSet<(String, Period)> = values
+                    .iter()
+                    .filter(|o| o.kind == ValueKind::Actual && o.disaggregation.is_empty())
+                    .map(|o| (o.place.to_string(), o.period))
+                    .collect();
+                values.extend(
+                    reported
+                        .iter()
+                        .filter(|o| o.series == def.code)
+                        .filter(|o| {
+                            country.as_deref().is_none_or(|c| o.place.country().is_some_and(|x| x.as_str() == c))
+                        })
+                        .filter(|o| !imported.contains(&(o.place.to_string(), o.period)))
+                        .cloned(),
+                );
+                (values, old.len() as u64)
             }
             IndicatorKind::Context => {
                 let series = def.series.clone().unwrap_or_default();

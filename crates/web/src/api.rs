@@ -44,6 +44,9 @@ pub fn routes() -> Router<Arc<AppState>> {
         // Partner contributions (issue 18, item 2): crate::contributions.
         .route("/contributions", get(crate::contributions::list).post(crate::contributions::create))
         .route("/contributions/{id}/publish", axum::routing::post(crate::contributions::publish))
+        // The reporting cycle (issue 18, item 5): crate::reports_api.
+        .route("/reports", get(crate::reports_api::list).post(crate::reports_api::create))
+        .route("/reports/{id}/review", axum::routing::post(crate::reports_api::review))
         .fallback(|| async { ApiError(WebError::NotFound("no such API endpoint (see /api/v1/openapi.json)".into())) })
 }
 
@@ -75,7 +78,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         crate::interventions::set_workflow,
         crate::contributions::list,
         crate::contributions::create,
-        crate::contributions::publish
+        crate::contributions::publish,
+        crate::reports_api::list,
+        crate::reports_api::create,
+        crate::reports_api::review
     ),
     components(schemas(
         Problem,
@@ -745,7 +751,8 @@ async fn indicators(State(state): St, Query(q): Query<IndicatorQuery>) -> Result
     if let Some(l) = q.line_of_effort.as_ref().filter(|l| st.line_of_effort(l).is_none()) {
         return Err(WebError::BadRequest(format!("line_of_effort: {l:?} is not a line of effort of {}", st.id)).into());
     }
-    let key = format!("api-indicators|{}|{scope:?}", st.id);
+    let stamp = state.interventions_stamp().await?;
+    let key = format!("api-indicators|{}|{scope:?}|{stamp}", st.id);
     let views = state.cached(key, move |s| senda_store::indicator_views(s, &st, &scope)).await?;
     let list: Vec<&senda_store::IndicatorView> =
         views.iter().filter(|v| q.line_of_effort.as_ref().is_none_or(|l| &v.def.line_of_effort == l)).collect();

@@ -181,6 +181,12 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/api/v1/contributions", Action::Read, PUBLIC),
     ("POST", "/api/v1/contributions", Action::Read, PUBLIC),
     ("POST", "/api/v1/contributions/{id}/publish", Action::Read, PUBLIC),
+    // The reporting cycle's API (issue 18, item 5; crate::reports_api), the same way: reads
+    // filtered by the caller's ReadScope in the store; each write decided by the handler
+    // (`reporting::may_step`, `decide`).
+    ("GET", "/api/v1/reports", Action::Read, PUBLIC),
+    ("POST", "/api/v1/reports", Action::Read, PUBLIC),
+    ("POST", "/api/v1/reports/{id}/review", Action::Read, PUBLIC),
     // Their pages (crate::intervention_pages), the same way: lists and records filtered by the
     // caller's ReadScope in the store (404 for a record not seen), forms and writes decided per
     // record by the handler (`may_edit_some`, `may_edit`, `may_move`); forms carry the CSRF token.
@@ -191,6 +197,13 @@ pub const ROUTE_ACCESS: &[(&str, &str, Action, Resource)] = &[
     ("GET", "/interventions/{id}/edit", Action::Read, PUBLIC),
     ("POST", "/interventions/{id}/edit", Action::Read, PUBLIC),
     ("POST", "/interventions/{id}/workflow", Action::Read, PUBLIC),
+    // The reporting cycle (crate::reporting_pages), the same way: the page asks the reader to
+    // sign in and reads through the caller's ReadScope; each write is decided by the handler
+    // with the report's owner and state (`reporting::may_step`, `may_lock`, both `decide`).
+    ("GET", "/reporting", Action::Read, PUBLIC),
+    ("POST", "/reporting/reports", Action::Read, PUBLIC),
+    ("POST", "/reporting/reports/{id}/review", Action::Read, PUBLIC),
+    ("POST", "/reporting/locks", Action::Read, PUBLIC),
 ];
 
 const PUBLIC: Resource = Resource::Record { owner: None, published: true };
@@ -902,6 +915,7 @@ mod tests {
             ("", include_str!("auth.rs")),
             ("", include_str!("admin.rs")),
             ("", include_str!("intervention_pages.rs")),
+            ("", include_str!("reporting_pages.rs")),
             ("/api/v1", include_str!("api.rs")),
             ("", include_str!("lib.rs")),
         ];

@@ -59,7 +59,7 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    fn of(identity: Who, headers: &HeaderMap, uri: &Uri) -> Self {
+    pub(crate) fn of(identity: Who, headers: &HeaderMap, uri: &Uri) -> Self {
         let (principal, csrf) = match identity {
             Some(Extension(i)) => (i.principal, i.csrf.unwrap_or_default()),
             None => (Principal::Anonymous, String::new()),

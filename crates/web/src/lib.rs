@@ -30,6 +30,8 @@ pub mod pages;
 pub mod paths;
 pub mod printable;
 pub mod query;
+pub mod reporting_pages;
+pub mod reports_api;
 pub mod server;
 pub mod state;
 
@@ -74,6 +76,7 @@ pub fn app(state: Arc<AppState>, hosts: Option<Arc<guard::AllowedHosts>>, reques
         .merge(auth::routes().layer(axum::middleware::map_response(error::page_errors)))
         .merge(admin::routes().layer(axum::middleware::map_response(error::page_errors)))
         .merge(intervention_pages::routes().layer(axum::middleware::map_response(error::page_errors)))
+        .merge(reporting_pages::routes().layer(axum::middleware::map_response(error::page_errors)))
         .nest("/api/v1", api::routes().layer(axum::middleware::map_response(error::api_errors)))
         .with_state(state.clone())
         // Who is asking and may they: the one place access is decided (issue 17). A route

@@ -522,15 +522,17 @@ async fn indicator_views_by_country(
     state: &Arc<AppState>,
     strategy: &Arc<Strategy>,
 ) -> Result<(Arc<Vec<IndicatorView>>, Arc<PerCountryViews>), WebError> {
+    // Approved reports count once their intervention is published: the key holds the stamp.
+    let stamp = state.interventions_stamp().await?;
     let st = Arc::clone(strategy);
     let region = state
-        .cached(format!("indicators|{}|region", st.id), move |s| {
+        .cached(format!("indicators|{}|region|{stamp}", st.id), move |s| {
             senda_store::indicator_views(s, &st, &Scope::Countries(st.focus_countries.clone()))
         })
         .await?;
     let st = Arc::clone(strategy);
     let per = state
-        .cached(format!("indicators|{}|per-country", st.id), move |s| {
+        .cached(format!("indicators|{}|per-country|{stamp}", st.id), move |s| {
             st.focus_countries
                 .iter()
                 .map(|c| {
@@ -579,8 +581,9 @@ async fn printable_report(State(state): St, headers: HeaderMap, uri: Uri, Query(
     let (strategy, lang) = (Arc::clone(&ctx.strategy), ctx.loc.lang);
     let opts = crate::printable::PrintOptions::default();
     let o = opts.clone();
+    let stamp = state.interventions_stamp().await.map_err(&pe)?;
     let data = state
-        .cached(format!("printable|{}|{}", strategy.id, lang.code()), move |s| {
+        .cached(format!("printable|{}|{}|{stamp}", strategy.id, lang.code()), move |s| {
             crate::printable::collect(s, &strategy, lang, &o)
         })
         .await

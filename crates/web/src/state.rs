@@ -393,6 +393,25 @@ impl AppState {
         Ok(Arc::new(r))
     }
 
+    /// The store's interventions stamp (trusted for [`GENERATION_TTL`]): what changes when an
+    /// intervention is created, edited or moved in its review (publishing one changes whose
+    /// approved reports feed indicator progress).
+    pub async fn interventions_stamp(&self) -> Result<String, WebError> {
+        if let Ok(c) = self.cache.entered.lock()
+            && c.read.is_some_and(|t| t.elapsed() < GENERATION_TTL)
+        {
+            return Ok(c.stamp.clone());
+        }
+        let stamp = self.pool.run(|s| s.interventions_stamp()).await?;
+        if let Ok(mut c) = self.cache.entered.lock() {
+            if c.stamp != stamp {
+                *c = EnteredCache { stamp: stamp.clone(), read: None, records: HashMap::new() };
+            }
+            c.read = Some(std::time::Instant::now());
+        }
+        Ok(stamp)
+    }
+
     /// The entered interventions of `strategy` that `scope` sees, kept while the store's
     /// interventions stamp does not change.
     pub async fn entered(&self, strategy: &str, scope: ReadScope) -> Result<Arc<Vec<InterventionRecord>>, WebError> {

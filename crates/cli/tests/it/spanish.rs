@@ -46,7 +46,7 @@ fn words(text: &str) -> BTreeSet<String> {
 /// What a reader sees of a page: text between tags and the title, aria-label, alt and
 /// placeholder attributes; styles, identifiers in `<code>` and the `lang="en"` link to the
 /// English page left out.
-fn visible_text(html: &str) -> String {
+pub(crate) fn visible_text(html: &str) -> String {
     let mut out = String::new();
     let mut rest = html;
     while let Some(i) = rest.find('<') {
@@ -80,7 +80,7 @@ fn visible_text(html: &str) -> String {
 /// The words of what a reader sees, with identifiers left out: codes and acronyms
 /// (`UNKNOWN`, `REGIONAL`, `USD`) and hyphenated or underscored names (rule ids such as
 /// `loe3-dac-ending-violence-against-women`, element names), which are not prose.
-fn prose_words(text: &str) -> BTreeSet<String> {
+pub(crate) fn prose_words(text: &str) -> BTreeSet<String> {
     text.split_whitespace()
         .filter(|t| !t.trim_matches(|c: char| !c.is_alphanumeric()).contains(['-', '_', '/', '@']))
         .flat_map(|t| t.split(|c: char| !c.is_alphabetic()))
@@ -90,7 +90,7 @@ fn prose_words(text: &str) -> BTreeSet<String> {
 }
 
 /// Words only the English catalogue uses.
-fn english_only_words(data_words: &BTreeSet<String>) -> BTreeSet<String> {
+pub(crate) fn english_only_words(data_words: &BTreeSet<String>) -> BTreeSet<String> {
     let (en, es) = (values(EN_FTL), values(ES_FTL));
     let spanish: BTreeSet<String> = es.values().flat_map(|v| words(v)).collect();
     en.iter()

@@ -436,6 +436,9 @@ enum Case {
     /// A JSON write of another organisation's record (`uri`, body): refused (400 to 404) and
     /// nothing changed for the roles listed; the others may write.
     OtherWrite(String, String, &'static [Who]),
+    /// A form write (`uri`, form body without the CSRF field): refused (303 to the login page,
+    /// 400, 403 or 404) and nothing changed for the roles listed; the others may write.
+    FormWrite(String, String, &'static [Who]),
 }
 
 fn cases(w: &World) -> BTreeMap<(&'static str, &'static str), Case> {
@@ -550,6 +553,42 @@ fn cases(w: &World) -> BTreeMap<(&'static str, &'static str), Case> {
     c.insert(
         ("POST", "/api/v1/contributions/{id}/publish"),
         Case::OtherWrite("/api/v1/contributions/999999/publish".into(), "{}".into(), &EVERYONE),
+    );
+    // The reporting cycle (issue 18, item 5): the page for the signed-in (each sees only the
+    // interventions it may report on or review), a report on the other organisation's
+    // published campaign, a review of a report that does not exist, a lock.
+    c.insert(("GET", "/reporting"), Case::Restricted(vec!["/reporting".into(), "/reporting?lang=es".into()], &PEOPLE));
+    let theirs = w.recs.iter().find(|r| !r.own && r.state == Workflow::Published).map_or(0, |r| r.id);
+    c.insert(
+        ("POST", "/reporting/reports"),
+        Case::FormWrite(
+            "/reporting/reports".into(),
+            format!("intervention={theirs}&indicator=LOE7-1&period=2024-Q1&department=HN-CR&value=5&step=submit"),
+            not_theirs,
+        ),
+    );
+    c.insert(
+        ("POST", "/reporting/reports/{id}/review"),
+        Case::FormWrite("/reporting/reports/999999/review".into(), "step=approve".into(), &EVERYONE),
+    );
+    c.insert(("GET", "/api/v1/reports"), Case::Public(vec![p("/api/v1/reports")]));
+    c.insert(
+        ("POST", "/api/v1/reports"),
+        Case::OtherWrite(
+            "/api/v1/reports".into(),
+            format!(
+                "{{\"intervention\": {theirs}, \"indicator\": \"LOE7-1\", \"reporting_period\": \"2024-Q1\", \"department\": \"HN-CR\", \"actual\": \"5\"}}"
+            ),
+            not_theirs,
+        ),
+    );
+    c.insert(
+        ("POST", "/api/v1/reports/{id}/review"),
+        Case::OtherWrite("/api/v1/reports/999999/review".into(), "{\"step\": \"approve\"}".into(), &EVERYONE),
+    );
+    c.insert(
+        ("POST", "/reporting/locks"),
+        Case::FormWrite("/reporting/locks".into(), "period=2024-Q1&action=lock".into(), not_theirs),
     );
     c
 }
@@ -1006,6 +1045,23 @@ fn every_route_every_role_every_record() {
                         let ok = [
                             StatusCode::BAD_REQUEST,
                             StatusCode::UNAUTHORIZED,
+                            StatusCode::FORBIDDEN,
+                            StatusCode::NOT_FOUND,
+                        ];
+                        check(&mut inst, who, &format!("POST {uri}"), &r, false, &ok);
+                    } else {
+                        assert!(!r.status.is_server_error(), "{who:?} POST {uri}: {}", r.body);
+                        if inst.snapshot() != before {
+                            inst = Instance::new(&w);
+                        }
+                    }
+                }
+                Case::FormWrite(uri, body, refused_to) => {
+                    let r = send(&rt, &inst.app, "POST", uri, auth, form(body));
+                    if refused_to.contains(&who) {
+                        let ok = [
+                            StatusCode::SEE_OTHER,
+                            StatusCode::BAD_REQUEST,
                             StatusCode::FORBIDDEN,
                             StatusCode::NOT_FOUND,
                         ];

@@ -93,6 +93,27 @@ pub enum Problem {
     /// A warning, not an error: no imported activity has this `iati-identifier` yet; the
     /// link is kept and takes effect when it is imported.
     LinkPending(String),
+    /// A reported value that is not a plain number (`N/A`, `1,5`, `<5`).
+    NotANumber(String),
+    /// A period that is not one of the strategy's reporting periods (another frequency,
+    /// before reporting starts, or not ended yet).
+    PeriodOutside {
+        /// The period as given.
+        value: String,
+        /// The reporting periods in words (`quarterly from 2021-Q4 to 2026-Q3`).
+        allowed: String,
+    },
+    /// A reporting period a coordinator locked.
+    PeriodLocked(String),
+    /// A denominator given for an indicator that is not a ratio.
+    OnlyForRatio,
+    /// A report step that is not allowed from the report's state.
+    ReportStep {
+        /// The state now (`none` for a report not written yet).
+        from: String,
+        /// The step asked (`save`, `submit`, `approve`, `return`).
+        step: String,
+    },
     /// A workflow change that is not allowed from the current state.
     Transition {
         /// Current state.
@@ -233,6 +254,26 @@ impl Problem {
             Problem::LinkPending(v) => format!(
                 "no imported activity has iati-identifier {v:?} yet: the link is kept and takes effect when it is imported"
             ),
+            Problem::NotANumber(v) if es => {
+                format!("{v:?} no es un número: escriba un número simple como 1500 o 12.5 (sin separador de miles)")
+            }
+            Problem::NotANumber(v) => {
+                format!("{v:?} is not a number: write a plain number such as 1500 or 12.5 (no thousands separator)")
+            }
+            Problem::PeriodOutside { value, allowed } if es => {
+                format!("{value:?} no es un período de informe de esta estrategia ({allowed})")
+            }
+            Problem::PeriodOutside { value, allowed } => {
+                format!("{value:?} is not a reporting period of this strategy ({allowed})")
+            }
+            Problem::PeriodLocked(p) if es => {
+                format!("el período {p} está cerrado: un coordinador debe reabrirlo antes de cambiar nada")
+            }
+            Problem::PeriodLocked(p) => format!("period {p} is locked: a coordinator must reopen it before any change"),
+            Problem::OnlyForRatio if es => "solo para indicadores que son una razón (ratio_of_sums)".into(),
+            Problem::OnlyForRatio => "is only for indicators that are a ratio (ratio_of_sums)".into(),
+            Problem::ReportStep { from, step } if es => format!("no se puede hacer «{step}» en un informe en estado {from}"),
+            Problem::ReportStep { from, step } => format!("cannot {step} a report that is {from}"),
             Problem::Transition { from, to } if es => format!("no se puede pasar de {from} a {to}"),
             Problem::Transition { from, to } => format!("cannot go from {from} to {to}"),
         }

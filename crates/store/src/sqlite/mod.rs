@@ -35,6 +35,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0012_contributions", include_str!("../../migrations/sqlite/0012_contributions.sql")),
     ("0013_requirements", include_str!("../../migrations/sqlite/0013_requirements.sql")),
     ("0014_file_generated", include_str!("../../migrations/sqlite/0014_file_generated.sql")),
+    ("0015_reporting", include_str!("../../migrations/sqlite/0015_reporting.sql")),
     ("0017_file_stable_hash", include_str!("../../migrations/sqlite/0017_file_stable_hash.sql")),
 ];
 

@@ -133,7 +133,8 @@ pub(super) async fn country(
     let (views, iati) = match senda_core::CountryCode::parse(&c) {
         Ok(cc) => {
             let st = Arc::clone(&ctx.strategy);
-            let key = format!("indicators|{}|{c}", st.id);
+            let stamp = state.interventions_stamp().await.map_err(&pe)?;
+            let key = format!("indicators|{}|{c}|{stamp}", st.id);
             let v = state
                 .cached(key, move |s| senda_store::indicator_views(s, &st, &Scope::Countries(vec![cc])))
                 .await

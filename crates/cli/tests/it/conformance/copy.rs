@@ -46,6 +46,7 @@ fn fill(db: &mut Db, dir: &Path) {
     super::interventions::fill_interventions(&**db);
     super::contributions::fill_contributions(&**db);
     super::entered_reports::fill_requirements(&**db);
+    super::reporting::fill_reporting(&**db);
     for (table, n) in counts(&**db) {
         assert!(n > 0, "the source has rows in {table}");
     }

@@ -35,7 +35,7 @@ fn base(org: i64, instrument: &str) -> serde_json::Value {
 }
 
 /// One record of each instrument for organisation `org`.
-fn records(org: i64) -> Vec<Intervention> {
+pub(super) fn records(org: i64) -> Vec<Intervention> {
     let mut m = base(org, "public_messaging");
     m["money"] = json!([{"kind": "budget", "amount": "250000.50", "currency": "USD", "date": "2024-01-01"}]);
     m["public_messaging"] = json!({"channels": ["radio", "WhatsApp"], "languages": ["es"], "audiences": ["youth"],
@@ -51,7 +51,7 @@ fn records(org: i64) -> Vec<Intervention> {
     vec![parse(m), parse(d), parse(p), parse(f)]
 }
 
-fn organisation(s: &dyn Store, name: &str) -> i64 {
+pub(super) fn organisation(s: &dyn Store, name: &str) -> i64 {
     let o = NewOrganisation::parse(name, None, None, None, Some("HN"), &[]).expect("organisation");
     s.create_organisation(&Actor::cli(), &o, NOW).expect("create organisation")
 }

@@ -23,7 +23,8 @@
 //! IATI schema's example activities is found again, modelled or kept), `accounts.rs` (organisations, people,
 //! sessions, tokens, the audit trail), `interventions.rs` (interventions entered in Senda, read
 //! through the policy's scope, their review workflow), `contributions.rs` (partner contributions: scope, filters, publication), `entered_reports.rs` (their money and counts
-//! in reports beside the IATI data, once).
+//! in reports beside the IATI data, once), `reporting.rs` (the reporting cycle: review, scope, locks,
+//! approved actuals in indicator progress).
 
 mod accounts;
 mod contributions;
@@ -40,6 +41,7 @@ mod paging;
 mod reads;
 mod real_data;
 mod reimport;
+mod reporting;
 mod reports;
 mod review;
 mod segments;
