@@ -691,7 +691,7 @@ fn cmd_explain(db: &str, a: ExplainArgs) -> Result<()> {
 }
 
 fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
-    let mut store = open_existing_store(db)?;
+    let store = open_existing_store(db)?;
     match m {
         MapCommand::Set { identifier, lines_of_effort, none, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
@@ -714,7 +714,6 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
             if note.trim().is_empty() {
                 bail!("--note must say why");
             }
-            let before = override_in_force(&*store, &identifier, &st.id)?;
             let o = Override {
                 iati_identifier: identifier.clone(),
                 strategy: st.id.clone(),
@@ -722,8 +721,7 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
                 note,
                 created_at: crate::import::now(),
             };
-            store.set_override(&o)?;
-            audit_override(&*store, "mapping_override.set", &identifier, before.as_ref(), Some(&o))?;
+            store.set_override(&crate::accounts::cli_actor(), &o, crate::accounts::unix_now())?;
             outln!(
                 "{identifier}: {} now maps to {} (analyst's override)",
                 st.id,
@@ -736,49 +734,14 @@ fn cmd_map(db: &str, m: MapCommand) -> Result<()> {
         }
         MapCommand::Unset { identifier, note, strategy } => {
             let st = Strategy::builtin(&strategy)?;
-            let before = override_in_force(&*store, &identifier, &st.id)?;
-            if store.remove_override(&identifier, &st.id, note.trim(), &crate::import::now())? {
-                audit_override(&*store, "mapping_override.unset", &identifier, before.as_ref(), None)?;
+            let (actor, now) = (crate::accounts::cli_actor(), crate::accounts::unix_now());
+            if store.remove_override(&actor, &identifier, &st.id, note.trim(), &crate::import::now(), now)? {
                 outln!("{identifier}: override removed; the rules decide again");
             } else {
                 outln!("{identifier}: had no override in {}", st.id);
             }
         }
     }
-    Ok(())
-}
-
-/// The analyst's override of an activity in force, if any (an unknown activity has none; the
-/// write that follows then says it is unknown).
-fn override_in_force(store: &dyn Store, identifier: &str, strategy: &str) -> Result<Option<Override>> {
-    match store.activity(identifier, strategy) {
-        Ok(d) => Ok(d.override_),
-        Err(senda_store::StoreError::NotFound(_)) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Records an override decision in the audit trail (record `activity:IDENTIFIER`, the
-/// override before and after as JSON), after the decision committed.
-fn audit_override(
-    store: &dyn Store,
-    action: &str,
-    identifier: &str,
-    before: Option<&Override>,
-    after: Option<&Override>,
-) -> Result<()> {
-    let json = |o: Option<&Override>| o.map(serde_json::to_string).transpose();
-    store
-        .record_audit(
-            &crate::accounts::cli_actor(),
-            action,
-            &format!("activity:{identifier}"),
-            json(before)?.as_deref(),
-            json(after)?.as_deref(),
-            None,
-            crate::accounts::unix_now(),
-        )
-        .context("the override was written, but its audit event could not be recorded")?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ mod error;
 pub mod interventions;
 mod item;
 mod open;
+pub mod overrides;
 mod pg;
 pub mod plan;
 pub mod query;
@@ -379,6 +380,7 @@ pub trait Store:
     accounts::AccountStore
     + interventions::InterventionStore
     + plan::PlanStore
+    + overrides::OverrideStore
     + contributions::ContributionStore
     + reporting::ReportingStore
 {
@@ -509,20 +511,6 @@ pub trait Store:
 
     /// Import runs, newest first.
     fn runs(&self, limit: u64) -> Result<Vec<RunRecord>, StoreError>;
-
-    /// Sets (replaces) the analyst's override for an activity and records it in the override
-    /// history. Errors: [`StoreError::NotFound`] when no activity has that identifier.
-    fn set_override(&mut self, o: &Override) -> Result<(), StoreError>;
-
-    /// Removes the override; returns whether there was one. When there was, records the removal
-    /// in the override history with `note` (may be empty) and `at` (RFC 3339, UTC).
-    fn remove_override(
-        &mut self,
-        iati_identifier: &str,
-        strategy: &str,
-        note: &str,
-        at: &str,
-    ) -> Result<bool, StoreError>;
 
     /// Report inputs, activity by activity: its key, reporting org and lines of effort
     /// (overrides applied) as stored, `;`-separated (`""`: not mapped).

@@ -79,13 +79,17 @@ fn two_servers_over_one_database_see_a_write_through_either_within_a_second() {
     let path = format!("/api/v1/activities/{id}");
     let was: serde_json::Value = serde_json::from_str(&get(&rt, &b, &path, &[]).body).expect("activity JSON");
     let target = if was["lines_of_effort"] == serde_json::json!(["LOE8"]) { "LOE7" } else { "LOE8" };
-    db.set_override(&Override {
-        iati_identifier: id.clone(),
-        strategy: "cmms-2021".into(),
-        lines_of_effort: vec![target.into()],
-        note: "two servers".into(),
-        created_at: "2026-12-07T12:00:00Z".into(),
-    })
+    db.set_override(
+        &senda_store::accounts::Actor::cli(),
+        &Override {
+            iati_identifier: id.clone(),
+            strategy: "cmms-2021".into(),
+            lines_of_effort: vec![target.into()],
+            note: "two servers".into(),
+            created_at: "2026-12-07T12:00:00Z".into(),
+        },
+        1,
+    )
     .expect("override");
     for (name, server) in [("A", &a), ("B", &b)] {
         let seen = within(Duration::from_secs(1), || {

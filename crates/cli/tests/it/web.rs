@@ -6,6 +6,7 @@ use crate::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use senda_store::overrides::OverrideStore;
 use senda_store::{SqliteStore, Store};
 use std::collections::HashSet;
 use std::path::Path;
@@ -60,7 +61,7 @@ fn json(r: &Resp) -> serde_json::Value {
 fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
     let (_dir, db) = synthetic_db(80);
     let rt = runtime();
-    let mut store = SqliteStore::open_existing(&db).expect("open");
+    let store = SqliteStore::open_existing(&db).expect("open");
     let first = store
         .list_activities(&senda_store::ActivityFilter {
             strategy: STRATEGY.into(),
@@ -77,9 +78,28 @@ fn every_page_renders_in_english_and_spanish_with_no_missing_message() {
         note: note.into(),
         created_at: at.into(),
     };
-    store.set_override(&decide(&["LOE2"], "first reading", "2026-11-01T09:00:00Z")).expect("set");
-    assert!(store.remove_override(&first.iati_identifier, STRATEGY, "", "2026-11-02T09:00:00Z").expect("unset"));
-    store.set_override(&decide(&[], "second reading", "2026-11-03T09:00:00Z")).expect("set");
+    store
+        .set_override(
+            &senda_store::accounts::Actor::cli(),
+            &decide(&["LOE2"], "first reading", "2026-11-01T09:00:00Z"),
+            1,
+        )
+        .expect("set");
+    assert!(
+        store
+            .remove_override(
+                &senda_store::accounts::Actor::cli(),
+                &first.iati_identifier,
+                STRATEGY,
+                "",
+                "2026-11-02T09:00:00Z",
+                1
+            )
+            .expect("unset")
+    );
+    store
+        .set_override(&senda_store::accounts::Actor::cli(), &decide(&[], "second reading", "2026-11-03T09:00:00Z"), 1)
+        .expect("set");
     let app = app(&db);
     let detail = json(&get(&rt, &app, &format!("/api/v1/activities/{}", first.iati_identifier), &[]));
     let actions: Vec<&str> =

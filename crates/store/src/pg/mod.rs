@@ -53,9 +53,6 @@ fn text_params(args: &[String]) -> Params<'_> {
     args.iter().map(|s| s as &(dyn ToSql + Sync)).collect()
 }
 
-fn lines_join(v: &[String]) -> String {
-    v.join(";")
-}
 fn lines_split(s: &str) -> Vec<String> {
     s.split(';').filter(|x| !x.is_empty()).map(str::to_owned).collect()
 }
@@ -518,49 +515,6 @@ impl Store for PgStore {
                 report: serde_json::from_str(r.get(3)).unwrap_or(serde_json::Value::Null),
             })
             .collect())
-    }
-
-    fn set_override(&mut self, o: &Override) -> Result<(), StoreError> {
-        if self.activity_db_id(&o.iati_identifier)?.is_none() {
-            return Err(StoreError::NotFound(o.iati_identifier.clone()));
-        }
-        let lines = lines_join(&o.lines_of_effort);
-        self.write_tx(|s| {
-            s.execute(
-                "INSERT INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES ($1,$2,$3,$4,$5)
-                 ON CONFLICT (iati_identifier, strategy) DO UPDATE SET lines = excluded.lines, note = excluded.note, created_at = excluded.created_at",
-                &[&o.iati_identifier, &o.strategy, &lines, &o.note, &o.created_at],
-            )?;
-            s.execute(
-                "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'set',$3,$4,$5)",
-                &[&o.iati_identifier, &o.strategy, &lines, &o.note, &o.created_at],
-            )?;
-            s.execute(BUMP_GENERATION, &[])?;
-            Ok(())
-        })
-    }
-
-    fn remove_override(
-        &mut self,
-        iati_identifier: &str,
-        strategy: &str,
-        note: &str,
-        at: &str,
-    ) -> Result<bool, StoreError> {
-        self.write_tx(|s| {
-            let removed = s.query_opt(
-                "DELETE FROM mapping_override WHERE iati_identifier = $1 AND strategy = $2 RETURNING lines",
-                &[&iati_identifier, &strategy],
-            )?;
-            let Some(row) = removed else { return Ok(false) };
-            let lines: String = row.get(0);
-            s.execute(
-                "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES ($1,$2,'unset',$3,$4,$5)",
-                &[&iati_identifier, &strategy, &lines, &note, &at],
-            )?;
-            s.execute(BUMP_GENERATION, &[])?;
-            Ok(true)
-        })
     }
 
     fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, &str, &str)) -> Result<(), StoreError> {

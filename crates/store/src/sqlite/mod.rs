@@ -629,55 +629,6 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn set_override(&mut self, o: &Override) -> Result<(), StoreError> {
-        let exists: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM activity WHERE iati_identifier = ?1", [&o.iati_identifier], |r| r.get(0))
-            .optional()?;
-        if exists.is_none() {
-            return Err(StoreError::NotFound(o.iati_identifier.clone()));
-        }
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute(
-            "INSERT OR REPLACE INTO mapping_override (iati_identifier, strategy, lines, note, created_at) VALUES (?1,?2,?3,?4,?5)",
-            params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
-        )?;
-        tx.execute(
-            "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES (?1,?2,'set',?3,?4,?5)",
-            params![o.iati_identifier, o.strategy, lines_join(&o.lines_of_effort), o.note, o.created_at],
-        )?;
-        tx.execute(BUMP_GENERATION, [])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn remove_override(
-        &mut self,
-        iati_identifier: &str,
-        strategy: &str,
-        note: &str,
-        at: &str,
-    ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let removed: Option<String> = tx
-            .query_row(
-                "DELETE FROM mapping_override WHERE iati_identifier = ?1 AND strategy = ?2 RETURNING lines",
-                params![iati_identifier, strategy],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(lines) = removed else {
-            return Ok(false);
-        };
-        tx.execute(
-            "INSERT INTO mapping_override_log (iati_identifier, strategy, action, lines, note, at) VALUES (?1,?2,'unset',?3,?4,?5)",
-            params![iati_identifier, strategy, lines, note, at],
-        )?;
-        tx.execute(BUMP_GENERATION, [])?;
-        tx.commit()?;
-        Ok(true)
-    }
-
     fn for_each_activity_info(&self, strategy: &str, f: &mut dyn FnMut(u32, &str, &str)) -> Result<(), StoreError> {
         let overrides = self.overrides(strategy)?;
         let over: HashMap<&str, String> =

@@ -18,22 +18,38 @@ fn fill(db: &mut Db, dir: &Path) {
     assert_eq!(r.files_rejected, 1, "{}", dump(&r));
     senda::commands::ensure_mappings(&mut **db).expect("mappings");
     let id = db.list_activities(&all()).expect("list")[0].iati_identifier.clone();
-    db.set_override(&Override {
-        iati_identifier: id.clone(),
-        strategy: STRATEGY.into(),
-        lines_of_effort: vec!["LOE2".into()],
-        note: "copied too".into(),
-        created_at: "2025-01-01T00:00:00Z".into(),
-    })
+    db.set_override(
+        &senda_store::accounts::Actor::cli(),
+        &Override {
+            iati_identifier: id.clone(),
+            strategy: STRATEGY.into(),
+            lines_of_effort: vec!["LOE2".into()],
+            note: "copied too".into(),
+            created_at: "2025-01-01T00:00:00Z".into(),
+        },
+        1,
+    )
     .expect("override");
-    db.remove_override(&id, STRATEGY, "and its history", "2025-01-02T00:00:00Z").expect("unset");
-    db.set_override(&Override {
-        iati_identifier: id,
-        strategy: STRATEGY.into(),
-        lines_of_effort: vec![],
-        note: "not mapped after all".into(),
-        created_at: "2025-01-03T00:00:00Z".into(),
-    })
+    db.remove_override(
+        &senda_store::accounts::Actor::cli(),
+        &id,
+        STRATEGY,
+        "and its history",
+        "2025-01-02T00:00:00Z",
+        1,
+    )
+    .expect("unset");
+    db.set_override(
+        &senda_store::accounts::Actor::cli(),
+        &Override {
+            iati_identifier: id,
+            strategy: STRATEGY.into(),
+            lines_of_effort: vec![],
+            note: "not mapped after all".into(),
+            created_at: "2025-01-03T00:00:00Z".into(),
+        },
+        1,
+    )
     .expect("override");
     let stats = dir.join("stats.csv");
     let results = dir.join("results.csv");

@@ -659,13 +659,17 @@ fn long_identifiers_titles_and_paths_are_stored_alike_on_every_backend() {
         assert_eq!(by_country(&*db).total.usd.disbursements, dec("12"));
         let again = import(&mut *db, std::slice::from_ref(&f));
         assert_eq!((again.files_unchanged, again.created), (1, 0), "{}", dump(&again));
-        db.set_override(&senda_store::Override {
-            iati_identifier: long_id.clone(),
-            strategy: STRATEGY.into(),
-            lines_of_effort: vec!["LOE1".into()],
-            note: "long".into(),
-            created_at: "2025-01-01T00:00:00Z".into(),
-        })
+        db.set_override(
+            &senda_store::accounts::Actor::cli(),
+            &senda_store::Override {
+                iati_identifier: long_id.clone(),
+                strategy: STRATEGY.into(),
+                lines_of_effort: vec!["LOE1".into()],
+                note: "long".into(),
+                created_at: "2025-01-01T00:00:00Z".into(),
+            },
+            1,
+        )
         .expect("an override on the longest identifier");
         assert_eq!(row(&report_of(&*db, vec![Dimension::LineOfEffort]), "LOE1").usd.disbursements, dec("5"));
     });

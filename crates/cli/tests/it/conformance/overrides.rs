@@ -6,13 +6,17 @@ use crate::support::*;
 use senda_store::{Override, StoreError};
 
 fn set(s: &mut dyn Store, id: &str, lines: &[&str], note: &str, at: &str) {
-    s.set_override(&Override {
-        iati_identifier: id.into(),
-        strategy: STRATEGY.into(),
-        lines_of_effort: lines.iter().map(|l| (*l).to_owned()).collect(),
-        note: note.into(),
-        created_at: at.into(),
-    })
+    s.set_override(
+        &senda_store::accounts::Actor::cli(),
+        &Override {
+            iati_identifier: id.into(),
+            strategy: STRATEGY.into(),
+            lines_of_effort: lines.iter().map(|l| (*l).to_owned()).collect(),
+            note: note.into(),
+            created_at: at.into(),
+        },
+        1,
+    )
     .unwrap_or_else(|e| panic!("set override on {id}: {e}"));
 }
 
@@ -60,18 +64,32 @@ fn overrides_and_their_history_survive_reimports_and_the_activitys_removal() {
 
         // An override on an identifier that is not stored is refused, and records nothing.
         let e = db
-            .set_override(&Override {
-                iati_identifier: "XM-OV-NONE".into(),
-                strategy: STRATEGY.into(),
-                lines_of_effort: vec!["LOE1".into()],
-                note: "n".into(),
-                created_at: "2025-01-01T00:00:00Z".into(),
-            })
+            .set_override(
+                &senda_store::accounts::Actor::cli(),
+                &Override {
+                    iati_identifier: "XM-OV-NONE".into(),
+                    strategy: STRATEGY.into(),
+                    lines_of_effort: vec!["LOE1".into()],
+                    note: "n".into(),
+                    created_at: "2025-01-01T00:00:00Z".into(),
+                },
+                1,
+            )
             .expect_err("no such activity");
         assert!(matches!(e, StoreError::NotFound(ref id) if id == "XM-OV-NONE"), "{e}");
         assert_eq!(rows_in(&*db, "mapping_override_log"), 0);
         // Removing an override that is not there records nothing.
-        assert!(!db.remove_override("XM-OV-RET", STRATEGY, "nothing", "2025-01-01T00:00:00Z").expect("remove"));
+        assert!(
+            !db.remove_override(
+                &senda_store::accounts::Actor::cli(),
+                "XM-OV-RET",
+                STRATEGY,
+                "nothing",
+                "2025-01-01T00:00:00Z",
+                1
+            )
+            .expect("remove")
+        );
         assert_eq!(rows_in(&*db, "mapping_override_log"), 0);
 
         set(&mut *db, "XM-OV-COFFEE", &["LOE4"], "pickers recruited under H-2A", "2025-01-01T10:00:00Z");
@@ -110,7 +128,15 @@ fn overrides_and_their_history_survive_reimports_and_the_activitys_removal() {
 
         // Removed: the rules decide again; the history keeps every decision, oldest first.
         assert!(
-            db.remove_override("XM-OV-RET", STRATEGY, "back to the rules", "2025-01-03T08:00:00Z").expect("remove")
+            db.remove_override(
+                &senda_store::accounts::Actor::cli(),
+                "XM-OV-RET",
+                STRATEGY,
+                "back to the rules",
+                "2025-01-03T08:00:00Z",
+                1
+            )
+            .expect("remove")
         );
         assert_eq!(lines_of(&*db, "XM-OV-RET"), ("LOE5".into(), false));
         let mut h = expected_history.clone();
@@ -154,5 +180,61 @@ fn stale_mappings_are_recomputed_when_a_strategy_definition_changes() {
         assert_eq!(lines_of(&*db, "XM-OV-COFFEE"), (String::new(), false));
         let detail = db.activity("XM-OV-RET", STRATEGY).expect("detail");
         assert!(!detail.evidence.is_empty(), "the evidence is made again with the mapping");
+    });
+}
+
+/// Each decision is audited in its own transaction (issue 17: no write without its audit
+/// event): the set and the unset with the override before and after; an override on an unknown
+/// activity is refused and leaves no event.
+#[test]
+fn an_override_and_its_audit_event_are_one_write() {
+    for_each_backend(|b| {
+        let mut db = b.db();
+        let dir = data_dir();
+        import(&mut *db, &[write(dir.path(), "a.xml", portfolio("Coffee rust"))]);
+        let events = |db: &dyn Store| {
+            let f = senda_store::accounts::AuditFilter {
+                record: Some("activity:XM-OV-RET".into()),
+                limit: 10,
+                ..Default::default()
+            };
+            db.audit_events(&f).expect("audit").into_iter().map(|e| (e.action, e.before, e.after)).collect::<Vec<_>>()
+        };
+        let unknown = Override {
+            iati_identifier: "XM-NOWHERE".into(),
+            strategy: STRATEGY.into(),
+            lines_of_effort: vec!["LOE2".into()],
+            note: "n".into(),
+            created_at: "2025-01-01T00:00:00Z".into(),
+        };
+        let e = db.set_override(&senda_store::accounts::Actor::cli(), &unknown, 1).expect_err("unknown activity");
+        assert!(matches!(e, StoreError::NotFound(_)), "{e}");
+        let all_events = db.audit_events(&senda_store::accounts::AuditFilter { limit: 100, ..Default::default() });
+        assert!(
+            all_events.expect("audit").iter().all(|e| !e.record.contains("XM-NOWHERE")),
+            "a refused override leaves no event"
+        );
+
+        set(&mut *db, "XM-OV-RET", &["LOE2"], "first", "2025-01-01T00:00:00Z");
+        set(&mut *db, "XM-OV-RET", &[], "second", "2025-01-02T00:00:00Z");
+        assert!(
+            db.remove_override(
+                &senda_store::accounts::Actor::cli(),
+                "XM-OV-RET",
+                STRATEGY,
+                "back",
+                "2025-01-03T00:00:00Z",
+                2
+            )
+            .expect("remove")
+        );
+        let ev = events(&*db);
+        let actions: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(actions, ["mapping_override.unset", "mapping_override.set", "mapping_override.set"], "{ev:?}");
+        // Newest first: the unset's before is the second decision; the second set's before is
+        // the first; the first set had none.
+        assert!(ev[0].1.as_deref().is_some_and(|b| b.contains("second")) && ev[0].2.is_none(), "{ev:?}");
+        assert!(ev[1].1.as_deref().is_some_and(|b| b.contains("first")), "{ev:?}");
+        assert!(ev[2].1.is_none() && ev[2].2.as_deref().is_some_and(|a| a.contains("LOE2")), "{ev:?}");
     });
 }

@@ -164,13 +164,17 @@ fn build(b: &Backend, dir: &Path) -> Db {
     let mapped = rows.iter().find(|r| r.lines_of_effort == "LOE5").expect("a mapped activity").iati_identifier.clone();
     let unmapped = rows.iter().find(|r| r.lines_of_effort.is_empty()).expect("an unmapped one").iati_identifier.clone();
     for (id, lines) in [(mapped, vec![]), (unmapped, vec!["LOE5".to_owned()])] {
-        db.set_override(&Override {
-            iati_identifier: id,
-            strategy: STRATEGY.into(),
-            lines_of_effort: lines,
-            note: "paging test".into(),
-            created_at: "2025-01-01T00:00:00Z".into(),
-        })
+        db.set_override(
+            &senda_store::accounts::Actor::cli(),
+            &Override {
+                iati_identifier: id,
+                strategy: STRATEGY.into(),
+                lines_of_effort: lines,
+                note: "paging test".into(),
+                created_at: "2025-01-01T00:00:00Z".into(),
+            },
+            1,
+        )
         .expect("override");
     }
     db

@@ -78,13 +78,17 @@ fn confidence_near_misses_and_the_review_queue_are_the_same_on_every_backend() {
         assert_eq!(only(None, Some("HN")), 0);
 
         // An analyst's decision takes an entry out of the queue.
-        db.set_override(&Override {
-            iati_identifier: "XM-RV-VETO".into(),
-            strategy: STRATEGY.into(),
-            lines_of_effort: vec![],
-            note: "reviewed: likely migrants, not returnees".into(),
-            created_at: "2025-01-01T00:00:00Z".into(),
-        })
+        db.set_override(
+            &senda_store::accounts::Actor::cli(),
+            &Override {
+                iati_identifier: "XM-RV-VETO".into(),
+                strategy: STRATEGY.into(),
+                lines_of_effort: vec![],
+                note: "reviewed: likely migrants, not returnees".into(),
+                created_at: "2025-01-01T00:00:00Z".into(),
+            },
+            1,
+        )
         .expect("override");
         let queue = review_queue(&*db, STRATEGY, &ReviewFilter::default()).expect("queue");
         assert_eq!(queue.iter().map(|e| e.iati_identifier.as_str()).collect::<Vec<_>>(), ["XM-RV-WEAK"]);

@@ -75,13 +75,17 @@ fn segments_equal_the_facts_after_every_kind_of_write() {
             write(dir.path(), "a.xml", doc("2.03", &(rich("XM-SG-1", "100") + &two_transactions("XM-SG-2", "250.5"))));
         let c = write(dir.path(), "c.xml", doc("2.03", &rich("XM-SG-3", "7")));
         import(&mut *db, &[a.clone(), c.clone()]);
-        db.set_override(&Override {
-            iati_identifier: "XM-SG-2".into(),
-            strategy: STRATEGY.into(),
-            lines_of_effort: vec![],
-            note: "not this strategy".into(),
-            created_at: "2026-12-07T00:00:00Z".into(),
-        })
+        db.set_override(
+            &senda_store::accounts::Actor::cli(),
+            &Override {
+                iati_identifier: "XM-SG-2".into(),
+                strategy: STRATEGY.into(),
+                lines_of_effort: vec![],
+                note: "not this strategy".into(),
+                created_at: "2026-12-07T00:00:00Z".into(),
+            },
+            1,
+        )
         .expect("override");
         let first = check(&*db, "after the first import and an override", None);
         assert_eq!(first.counts.2, 0, "the import refreshed its segments: none is built from the facts");
@@ -125,13 +129,17 @@ fn a_reader_reuses_the_segments_a_write_did_not_change() {
         assert_eq!(first.counts, (0, 1, 0), "one segment decoded");
 
         // An override changes the generation, not the facts: the segment is reused.
-        db.set_override(&Override {
-            iati_identifier: "XM-RU-1".into(),
-            strategy: STRATEGY.into(),
-            lines_of_effort: vec!["LOE1".into()],
-            note: "test".into(),
-            created_at: "2026-12-07T00:00:00Z".into(),
-        })
+        db.set_override(
+            &senda_store::accounts::Actor::cli(),
+            &Override {
+                iati_identifier: "XM-RU-1".into(),
+                strategy: STRATEGY.into(),
+                lines_of_effort: vec!["LOE1".into()],
+                note: "test".into(),
+                created_at: "2026-12-07T00:00:00Z".into(),
+            },
+            1,
+        )
         .expect("override");
         let second = check(&*db, "after an override", Some(&first));
         assert!(second.generation > first.generation);
