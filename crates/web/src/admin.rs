@@ -88,6 +88,36 @@ fn categories(state: &AppState) -> Vec<(String, String, String)> {
     out
 }
 
+/// A partner category's title in the reader's language (its id when the strategies no longer
+/// name it), "-" for none.
+fn category_name(cats: &[(String, String, String)], es: bool, id: Option<&str>) -> String {
+    match id {
+        None => "-".to_owned(),
+        Some(id) => match cats.iter().find(|(c, _, _)| c == id) {
+            Some((_, en, sp)) => (if es { sp } else { en }).clone(),
+            None => id.to_owned(),
+        },
+    }
+}
+
+/// An IATI organisation role (`reporting`, `funding`, ... as the adoption list names them) in
+/// the reader's language.
+fn role_name<'a>(es: bool, role: &'a str) -> &'a str {
+    match (role, es) {
+        ("reporting", false) => "reporting",
+        ("reporting", true) => "informante",
+        ("funding", false) => "funding",
+        ("funding", true) => "financiadora",
+        ("accountable", false) => "accountable",
+        ("accountable", true) => "responsable",
+        ("extending", false) => "extending",
+        ("extending", true) => "ejecutora de fondos",
+        ("implementing", false) => "implementing",
+        ("implementing", true) => "implementadora",
+        (other, _) => other,
+    }
+}
+
 async fn organisations_page(
     state: &Arc<AppState>,
     es: bool,
@@ -121,7 +151,7 @@ async fn organisations_page(
                             td { (o.name) }
                             td { (o.name_es.as_deref().unwrap_or("-")) }
                             td { (o.iati_ref.as_deref().unwrap_or("-")) }
-                            td { (o.category.as_deref().unwrap_or("-")) }
+                            td { (category_name(&cats, es, o.category.as_deref())) }
                             td { (o.country.as_deref().unwrap_or("-")) }
                         }
                     }
@@ -156,7 +186,7 @@ async fn organisations_page(
                     select id="adopt-ref" name="iati_ref" required {
                         @for c in &candidates {
                             option value=(c.iati_ref) {
-                                (c.name) " (" (c.iati_ref) ") · " (c.roles.join(", ")) " · " (c.activities) " " (l(es, "activities", "actividades"))
+                                (c.name) " (" (c.iati_ref) ") · " (c.roles.iter().map(|r| role_name(es, r)).collect::<Vec<_>>().join(", ")) " · " (c.activities) " " (l(es, "activities", "actividades"))
                             }
                         }
                     }

@@ -487,7 +487,19 @@ pub(crate) fn page(es: bool, title: &str, body: Markup) -> Markup {
                 title { (title) " · Senda" }
                 link rel="stylesheet" href="/static/senda.css";
             }
-            body { main { h1 { (title) } (body) } }
+            body {
+                // The site's header, as on the dashboard's pages (these pages have no strategy
+                // or filters to carry: the links alone).
+                header class="top" {
+                    a class="brand" href="/" { strong { "Senda" } }
+                    nav aria-label=(if es { "Navegación" } else { "Navigation" }) {
+                        a href=(if es { "/?lang=es" } else { "/?lang=en" }) { (if es { "Resumen" } else { "Overview" }) }
+                        a href=(if es { "/activities?lang=es" } else { "/activities?lang=en" }) { (if es { "Actividades" } else { "Activities" }) }
+                        a href=(if es { "/account?lang=es" } else { "/account" }) { (if es { "Mi cuenta" } else { "My account" }) }
+                    }
+                }
+                main id="main" { h1 { (title) } (body) }
+            }
         }
     }
 }
