@@ -335,7 +335,7 @@ pub fn csv_record(r: &ActivityRow) -> [String; 13] {
     responses((status = 200, body = ActivityPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn activities(State(state): St, Query(raw): Query<RawQuery>) -> ApiResult<ActivityPage> {
     let st = pick_strategy(&state, &raw.strategy)?;
-    let sel = raw.selection(st)?;
+    let sel = raw.selection(st)?.resolve_orgs(&state).await?;
     let sort = raw.sort()?;
     let limit = raw.limit(1000)?;
     let cursor = raw.cursor()?;
@@ -565,7 +565,7 @@ struct ReportParams {
     responses((status = 200, body = ReportDto), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn report(State(state): St, Query(p): Query<ReportParams>, Query(raw): Query<RawQuery>) -> ApiResult<ReportDto> {
     let st = pick_strategy(&state, &raw.strategy)?;
-    let sel = raw.selection(st)?;
+    let sel = raw.selection(st)?.resolve_orgs(&state).await?;
     // The list parameters do not apply to reports, but are checked as everywhere.
     raw.sort()?;
     raw.limit(1000)?;

@@ -492,3 +492,86 @@ fn a_server_stores_the_fact_segments_it_had_to_build_and_its_figures_equal_the_f
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Issue 21 item 4: the dashboard's and the API's organisation filters read what people type
+/// as the CLI does (identifier, name in any case or accents, acronym); an unknown organisation
+/// is a 400 naming the parameter with suggestions, on pages in the reader's language.
+#[test]
+fn organisation_filters_take_identifiers_names_and_acronyms_like_the_cli() {
+    let (_dir, db) = synthetic_db(60);
+    let rt = runtime();
+    let app = app(&db);
+    let total = |q: &str| {
+        let r = get(&rt, &app, &format!("/api/v1/activities?limit=1&{q}"), &[]);
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+        json(&r)["total"].as_u64().expect("total")
+    };
+    let usaid = total("reporting_org=US-GOV-1");
+    assert!(usaid > 0 && usaid < total(""), "{usaid}");
+    assert_eq!(total("reporting_org=USAID"), usaid);
+    assert_eq!(total("reporting_org=u.s.a.i.d."), usaid);
+    assert_eq!(total("reporting_org=u.s.%20agency%20for%20international%20DEVELOPMENT%20(synthetic)"), usaid);
+    // Reports: the same money by identifier, acronym and name.
+    let report = |q: &str| {
+        let r = get(&rt, &app, &format!("/api/v1/report?by=country&{q}"), &[]);
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+        json(&r)["total"].clone()
+    };
+    let by_ref = report("reporting_org=US-GOV-1");
+    assert_ne!(by_ref, report(""), "the filter filters");
+    assert_eq!(report("reporting_org=usaid"), by_ref);
+    assert_eq!(report("reporting_org=U.S.%20Agency%20for%20International%20Development%20(synthetic)"), by_ref);
+    // Implementers: a name without its accents and in another case; an acronym.
+    let fundacion = total("implementing_org=FUNDACION%20comunitaria%20(synthetic)");
+    assert!(fundacion > 0);
+    assert_eq!(total("implementing_org=Fundaci%C3%B3n%20Comunitaria%20(synthetic)"), fundacion);
+    let imp = report("implementing_org=fundacion%20COMUNITARIA%20(synthetic)");
+    assert_eq!(imp, report("implementing_org=Fundaci%C3%B3n%20Comunitaria%20(synthetic)"));
+    assert_ne!(imp, report(""));
+    // A known acronym without data here matches nothing, without error.
+    assert_eq!(total("reporting_org=MCC"), 0);
+    // Unknown: a 400 problem+json naming the parameter, with suggestions.
+    let r = get(&rt, &app, "/api/v1/report?by=country&reporting_org=Departmnt%20of%20State%20(synthetic)", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let detail = json(&r)["detail"].as_str().unwrap_or("").to_owned();
+    assert!(detail.starts_with("reporting_org: unknown organisation \"Departmnt of State (synthetic)\""), "{detail}");
+    assert!(detail.contains("did you mean Department of State (synthetic) (US-GOV-11, STATE)"), "{detail}");
+    let r = get(&rt, &app, "/api/v1/activities?implementing_org=Local%20Partner%20Netwrk%20(synthetic)", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let detail = json(&r)["detail"].as_str().unwrap_or("").to_owned();
+    assert!(detail.starts_with("implementing_org: unknown organisation"), "{detail}");
+    assert!(detail.contains("Local Partner Network (synthetic)"), "{detail}");
+    // Pages: the filtered list works by acronym, and an unknown organisation is said in the
+    // reader's language.
+    let page = get(&rt, &app, "/activities?reporting_org=USAID", &[]);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("U.S. Agency for International Development (synthetic)"));
+    assert!(!page.body.contains("Department of State (synthetic)"));
+    for (lang, want) in [
+        ("en", ["Reporting organisation: no organisation of the data is called", "Did you mean: Department of State"]),
+        (
+            "es",
+            [
+                "Organización informante: ninguna organización de los datos se llama",
+                "¿Quiso decir: Department of State",
+            ],
+        ),
+    ] {
+        for path in ["/activities", "/", "/country/GT"] {
+            let r = get(
+                &rt,
+                &app,
+                &format!("{path}?reporting_org=Departmnt%20of%20State%20(synthetic)"),
+                &[("accept-language", lang)],
+            );
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path} {lang}");
+            for w in want {
+                assert!(r.body.contains(w), "{path} {lang}: {w}\n{}", r.body);
+            }
+        }
+        let r = get(&rt, &app, "/activities?implementing_org=zzzzzz", &[("accept-language", lang)]);
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains(if lang == "es" { "p. ej. USAID" } else { "e.g. USAID" }), "{}", r.body);
+    }
+}

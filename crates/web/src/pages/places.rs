@@ -20,7 +20,7 @@ pub(super) async fn line_of_effort(
         .cloned()
         .ok_or_else(|| pe(WebError::NotFound(format!("line of effort {id:?} in {}", ctx.strategy.id))))?;
     raw.line_of_effort = Some(loe.id.clone());
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let f = sel.report_filters();
     let (by_cfy, by_org, by_impl) = tokio::join!(
         state.report(&sel.strategy, vec![Dimension::Country, Dimension::FiscalYear], false, f.clone()),
@@ -112,7 +112,7 @@ pub(super) async fn country(
         ))));
     }
     raw.country = Some(code.clone());
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let c = sel.country.clone().unwrap_or_default();
     let f = sel.report_filters();
     let (by_lfy, by_org) = tokio::join!(
