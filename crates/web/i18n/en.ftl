@@ -532,3 +532,4 @@ coverage-generated = Generated
 coverage-imported = Imported
 coverage-not-given = not given
 coverage-link-note = which publishers cover which country and year, and when their files were generated
+print-coverage-see = Data coverage: the last section of this report.

@@ -532,3 +532,4 @@ coverage-generated = Generado
 coverage-imported = Importado
 coverage-not-given = no indicado
 coverage-link-note = qué publicadores cubren cada país y año, y cuándo se generaron sus archivos
+print-coverage-see = Cobertura de los datos: la última sección de este informe.
