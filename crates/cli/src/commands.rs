@@ -420,7 +420,16 @@ pub fn write_report_with(
                 .rows
                 .iter()
                 .map(|row| {
-                    let mut v: Vec<String> = row.key.iter().map(|k| clip(k, 48)).collect();
+                    // Sector codes with their DAC names (the CSV and JSON keep the code alone).
+                    let mut v: Vec<String> = row
+                        .key
+                        .iter()
+                        .zip(&r.dimensions)
+                        .map(|(k, d)| match (d, senda_core::codelists::sector_name("1", k, false)) {
+                            (Dimension::Sector, Some(n)) => clip(&format!("{k} {}", n.text), 48),
+                            _ => clip(k, 48),
+                        })
+                        .collect();
                     v.push(count(row.activities));
                     v.extend(cols.iter().map(|(_, f)| thousands(f(&row.usd))));
                     if has_other {
@@ -591,7 +600,7 @@ pub fn explain_in(
         if es { "origen" } else { "source" },
         d.source.0,
         if es { "actividad" } else { "activity" },
-        d.source.1 + 1
+        d.source_number()
     )?;
     writeln!(out, "{}: {} ({})\n", if es { "estrategia" } else { "strategy" }, st.title, st.id)?;
     if es {

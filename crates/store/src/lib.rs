@@ -323,7 +323,8 @@ pub struct ActivityRow {
 pub struct ActivityDetail {
     /// The activity, transactions included.
     pub activity: Activity,
-    /// The file it came from and its position there.
+    /// The file it came from and its position there (0-based ordinal; readers are shown
+    /// [`ActivityDetail::source_number`]).
     pub source: (String, u64),
     /// The rules' lines of effort for the strategy asked.
     pub rule_lines: Vec<String>,
@@ -339,6 +340,15 @@ pub struct ActivityDetail {
     pub override_log: Vec<OverrideEvent>,
     /// Synthetic (demo) data.
     pub synthetic: bool,
+}
+
+impl ActivityDetail {
+    /// The activity's number in its file as every reader sees it (CLI `explain`, the activity
+    /// page, the API's `source_position`, import messages' `activity #N`): 1 for the file's
+    /// first `<iati-activity>`.
+    pub fn source_number(&self) -> u64 {
+        self.source.1 + 1
+    }
 }
 
 /// A stored import run.

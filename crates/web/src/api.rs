@@ -468,7 +468,7 @@ async fn activity(
             })
             .collect(),
         source_file: crate::paths::file_name(&d.source.0).to_owned(),
-        source_position: d.source.1,
+        source_position: d.source_number(),
         synthetic: d.synthetic,
     }))
 }

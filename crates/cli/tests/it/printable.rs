@@ -402,3 +402,14 @@ fn the_cover_and_the_overview_flag_focus_countries_lacking_an_expected_publisher
         assert!(banner.contains(">Honduras (HN)</a>: DoD (US-GOV-7), USDA (US-GOV-2)</li>"), "{lang}");
     }
 }
+
+/// Issue 21 item 5: `senda report --by sector` names the DAC sectors beside their codes (the
+/// CSV keeps the code alone, for machines).
+#[test]
+fn sector_tables_name_the_dac_sectors() {
+    let (_dir, db) = demo();
+    let table = String::from_utf8(ok(senda(&db, &["report", "--by", "sector"])).stdout).expect("utf8");
+    assert!(table.lines().any(|l| l.starts_with("11220 Primary education ")), "{table}");
+    let csv = String::from_utf8(ok(senda(&db, &["report", "--by", "sector", "--format", "csv"])).stdout).expect("utf8");
+    assert!(csv.lines().any(|l| l.starts_with("11220,")), "{csv}");
+}

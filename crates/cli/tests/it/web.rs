@@ -575,3 +575,84 @@ fn organisation_filters_take_identifiers_names_and_acronyms_like_the_cli() {
         assert!(r.body.contains(if lang == "es" { "p. ej. USAID" } else { "e.g. USAID" }), "{}", r.body);
     }
 }
+
+/// Issue 21 item 5: the activity page names codes (activity scope, flow, finance and aid types,
+/// organisation types, sectors, GeoNames ids) in the reader's language with the code beside
+/// them, shows the countries of transactions when the activity names none, and numbers the
+/// activity in its file as `senda explain` and the API do.
+#[test]
+fn the_activity_page_names_codes_and_numbers_activities_as_the_cli() {
+    let (dir, mut store) = db();
+    let second = r#"<iati-activity last-updated-datetime="2024-01-01T00:00:00Z" default-currency="USD" xml:lang="en">
+  <iati-identifier>XM-T-NAMES</iati-identifier>
+  <reporting-org ref="XM-T" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <title><narrative>Road repair after the storm</narrative></title>
+  <participating-org ref="XM-P" role="4" type="22"><narrative>Local Partner</narrative></participating-org>
+  <activity-status code="2"/>
+  <activity-scope code="5"/>
+  <location><name><narrative>Guatemala City</narrative></name><administrative vocabulary="G1" level="1" code="3598132"/></location>
+  <sector vocabulary="1" code="21020" percentage="60"/>
+  <sector vocabulary="1" code="11250" percentage="40"/>
+  <default-flow-type code="10"/>
+  <default-finance-type code="110"/>
+  <default-aid-type code="C01"/>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-01-10"/><value>1000</value><recipient-country code="GT"/></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-02-10"/><value>500</value><recipient-country code="HN"/></transaction>
+ </iati-activity>"#;
+    let first = activity("XM-T-FIRST", "<recipient-country code=\"SV\"/>");
+    let file = write(dir.path(), "named.xml", doc("2.03", &format!("{first}\n{second}")));
+    let r = import(&mut store, &[file]);
+    assert_eq!(count(&store), 2, "{}", dump(&r));
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    drop(store);
+    let db = dir.path().join("senda.db");
+    let rt = runtime();
+    let app = app(&db);
+    let en = get(&rt, &app, "/activity/XM-T-NAMES", &[("accept-language", "en")]);
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    for want in [
+        "Sub-national: Multi-first-level administrative areas <code>(5)</code>",
+        "ODA <code>(10)</code>",
+        "Standard grant <code>(110)</code>",
+        "Project-type interventions <code>(C01)</code>",
+        "Government <code>(10)</code>",
+        "National NGO <code>(22)</code>",
+        "Road transport <code>(21020)</code>",
+        "School feeding <code>(11250)</code>",
+        "href=\"https://www.geonames.org/3598132\"",
+        "GeoNames 3598132",
+        "The activity names no country; its transactions name these:",
+        "File named.xml, activity #2",
+    ] {
+        assert!(en.body.contains(want), "EN page lacks {want:?}");
+    }
+    assert!(!en.body.contains("G1/1"), "no raw gazetteer code");
+    let tx = &en.body[en.body.find("class=\"tx-countries\"").expect("transaction countries")..];
+    let tx = &tx[..tx.find("</ul>").expect("list end")];
+    assert!(tx.contains("Guatemala (GT)") && tx.contains("Honduras (HN)"), "{tx}");
+    let es = get(&rt, &app, "/activity/XM-T-NAMES", &[("accept-language", "es")]);
+    for want in [
+        "Subnacional: varias divisiones de primer nivel <code>(5)</code>",
+        "Donación estándar <code>(110)</code>",
+        "Intervenciones de tipo proyecto <code>(C01)</code>",
+        "Gobierno <code>(10)</code>",
+        // The codelists have no Spanish sector names: English, marked as such.
+        "<span lang=\"en\">Road transport</span> <code>(21020)</code>",
+        "La actividad no nombra ningún país; sus transacciones nombran estos:",
+        "Archivo named.xml, actividad #2",
+    ] {
+        assert!(es.body.contains(want), "ES page lacks {want:?}");
+    }
+    // The same number in the API and in `senda explain`.
+    let api = get(&rt, &app, "/api/v1/activities/XM-T-NAMES", &[]);
+    assert_eq!(json(&api)["source_position"].as_u64(), Some(2));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_senda"))
+        .arg("--db")
+        .arg(&db)
+        .args(["explain", "XM-T-NAMES"])
+        .env_remove("SENDA_DB")
+        .output()
+        .expect("run senda");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("named.xml (activity #2)"), "{text}");
+}
