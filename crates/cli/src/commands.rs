@@ -9,7 +9,7 @@ use senda_core::Strategy;
 use senda_core::accounts::ReadScope;
 use senda_core::mapping::Mapper;
 use senda_core::report::{Dimension, Filters as ReportFilters, Report, SOURCE_ENTERED, SOURCE_IATI, Totals};
-use senda_store::{ActivityFilter, OpenMode, Override, Store};
+use senda_store::{OpenMode, Override, Store};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -60,7 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Import(a) => cmd_import(&db_path(&cli.db, "senda.db"), a),
         Command::Report(a) => cmd_report(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
-        Command::Activities(a) => cmd_activities(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
+        Command::Activities(a) => crate::activities::cmd_activities(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Explain(a) => cmd_explain(&db_path(&cli.db, "senda.db"), a).map(|_| 0),
         Command::Map(m) => cmd_map(&db_path(&cli.db, "senda.db"), m).map(|_| 0),
         Command::Strategy(s) => cmd_strategy(s).map(|_| 0),
@@ -202,6 +202,15 @@ pub fn build_report(
     f: &Filters,
 ) -> Result<Report> {
     let st = Strategy::builtin(strategy)?;
+    let filters = report_filters(store, &st, f)?;
+    let scope = if f.include_unpublished { ReadScope::Everything } else { ReadScope::PublishedOnly };
+    Ok(senda_store::build_report_for(store, &st.id, scope, dims, calendar_year, filters)?)
+}
+
+/// The report filters of the command line's: organisations resolved (`crate::orgs`), lines of
+/// effort and countries checked and canonical, years parsed (`23` is an error).
+pub fn report_filters(store: &dyn Store, st: &Strategy, f: &Filters) -> Result<ReportFilters> {
+    let strategy = st.id.as_str();
     let f = &crate::orgs::resolve_filters(store, &st.id, f)?;
     let mut filters = ReportFilters::new();
     let mut put = |d: Dimension, v: &Vec<String>| {
@@ -246,8 +255,7 @@ pub fn build_report(
             *c = country_filter_value(c)?;
         }
     }
-    let scope = if f.include_unpublished { ReadScope::Everything } else { ReadScope::PublishedOnly };
-    Ok(senda_store::build_report_for(store, &st.id, scope, dims, calendar_year, filters)?)
+    Ok(filters)
 }
 
 /// A `--country` value as reports and lists hold it: an IATI country code (any case),
@@ -487,68 +495,6 @@ pub fn write_report_with(
                 thousands(r.total.usd.disbursements),
                 thousands(r.total.usd.expenditures),
                 count(r.total.activities)
-            )?;
-        }
-    }
-    Ok(())
-}
-
-fn cmd_activities(db: &str, a: ActivitiesArgs) -> Result<()> {
-    let store = open_existing_store(db)?;
-    Strategy::builtin(&a.strategy)?;
-    let limit = a.limit.or(if a.format == Format::Table { Some(50) } else { None });
-    let country = a.country.as_deref().map(country_filter_value).transpose()?;
-    let rows = store.list_activities(&ActivityFilter {
-        strategy: a.strategy.clone(),
-        line_of_effort: a.line_of_effort,
-        country,
-        reporting_org: a.reporting_org.as_deref().map(|o| crate::orgs::list_reporting_org(&*store, o)).transpose()?,
-        text: a.text,
-        status: a.status,
-        negative_money: a.negative_money,
-        limit,
-        ..Default::default()
-    })?;
-    let mut out = std::io::stdout().lock();
-    match a.format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut out);
-            // The same columns as the dashboard's CSV download.
-            w.write_record(senda_web::api::CSV_COLUMNS)?;
-            for r in &rows {
-                // The dashboard's record: text cells a spreadsheet would run as a formula get a
-                // leading `'`.
-                w.write_record(senda_web::api::csv_record(r))?;
-            }
-            w.flush()?;
-        }
-        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?,
-        Format::Table => {
-            let headers: Vec<String> =
-                ["iati_identifier", "title", "reporting_org", "countries", "lines_of_effort", "disbursements_usd"]
-                    .map(String::from)
-                    .to_vec();
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    let d: rust_decimal::Decimal = r.disbursements_usd.parse().unwrap_or_default();
-                    vec![
-                        clip(&r.iati_identifier, 40),
-                        clip(&r.title, 50),
-                        clip(&r.reporting_org, 28),
-                        r.countries.clone(),
-                        if r.overridden { format!("{}*", r.lines_of_effort) } else { r.lines_of_effort.clone() },
-                        thousands(d),
-                    ]
-                })
-                .collect();
-            write!(out, "{}", table(&headers, &body, &[false, false, false, false, false, true]))?;
-            writeln!(
-                out,
-                "{} {} shown{}. * = analyst's override. Use --format csv for every row and column.",
-                rows.len(),
-                if rows.len() == 1 { "activity" } else { "activities" },
-                if limit.is_some_and(|l| l > 0 && rows.len() as u64 >= l) { " (limit reached)" } else { "" }
             )?;
         }
     }

@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 pub mod accounts;
+pub mod activities;
 pub mod cli;
 pub mod commands;
 pub mod contributions;

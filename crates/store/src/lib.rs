@@ -684,6 +684,23 @@ pub fn build_report(
     Ok(b.finish())
 }
 
+/// Per activity (store id), the USD money of the imported activities that a report with
+/// `filters` counts: each activity's share in that view (reports split money by country,
+/// sector and line of effort; lists show whole activities). Summed, it is the report's total.
+pub fn money_in_view(
+    store: &dyn Store,
+    strategy: &str,
+    filters: senda_core::report::Filters,
+) -> Result<std::collections::HashMap<u32, senda_core::report::Totals>, StoreError> {
+    use senda_core::report::{Dimension, ReportBuilder};
+    let infos = store.activity_infos(strategy)?;
+    let (with_sector, with_impl) =
+        (filters.contains_key(&Dimension::Sector), filters.contains_key(&Dimension::ImplementingOrg));
+    let mut b = ReportBuilder::new(Vec::new(), false, filters, &infos).per_activity();
+    store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
+    Ok(b.money_per_activity())
+}
+
 /// The portfolio report a reader sees: the imported activities ([`build_report`]) and the
 /// interventions entered in Senda that `scope` (the access policy's, for the reader) lets them
 /// see, each labelled by [`Dimension::Source`](senda_core::report::Dimension::Source); money of

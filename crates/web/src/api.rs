@@ -288,7 +288,7 @@ pub struct ActivityPage {
 }
 
 /// Columns of the activities CSV (pages and `senda activities --format csv` use the same).
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 16] = [
     "iati_identifier",
     "title",
     "reporting_org",
@@ -302,6 +302,9 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "disbursements_usd",
     "expenditures_usd",
     "synthetic",
+    "commitments_usd_in_view",
+    "disbursements_usd_in_view",
+    "expenditures_usd_in_view",
 ];
 
 /// A text cell a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage
@@ -311,8 +314,10 @@ pub fn csv_text(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() }
 }
 
-/// One CSV record in [`CSV_COLUMNS`] order.
-pub fn csv_record(r: &ActivityRow) -> [String; 13] {
+/// One CSV record in [`CSV_COLUMNS`] order. `in_view`: the activity's USD money in the view
+/// (`senda_store::money_in_view`: the part a report of the same filters counts); none is 0.
+pub fn csv_record(r: &ActivityRow, in_view: Option<&senda_core::report::Totals>) -> [String; 16] {
+    let v = in_view.copied().unwrap_or_default();
     [
         csv_text(&r.iati_identifier),
         csv_text(&r.title),
@@ -327,6 +332,9 @@ pub fn csv_record(r: &ActivityRow) -> [String; 13] {
         r.disbursements_usd.clone(),
         r.expenditures_usd.clone(),
         r.synthetic.to_string(),
+        v.commitments.to_string(),
+        v.disbursements.to_string(),
+        v.expenditures.to_string(),
     ]
 }
 

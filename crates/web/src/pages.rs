@@ -693,6 +693,13 @@ async fn activities_csv(State(state): St, headers: HeaderMap, uri: Uri, Query(ra
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let pool = Arc::clone(&state.pool);
     let excludes = sel.excludes_iati();
+    // Each activity's money in the view (the `*_in_view` columns), once for the whole export.
+    let in_view = if excludes {
+        Default::default()
+    } else {
+        let (strategy, filters) = (sel.strategy.clone(), sel.report_filters());
+        pool.run(move |s| senda_store::money_in_view(s, &strategy, filters)).await.map_err(&pe)?
+    };
     tokio::spawn(async move {
         let mut after = None;
         let mut first = true;
@@ -713,7 +720,8 @@ async fn activities_csv(State(state): St, headers: HeaderMap, uri: Uri, Query(ra
                 first = false;
             }
             for r in &rows {
-                let _ = w.write_record(crate::api::csv_record(r));
+                let view = u32::try_from(r.db_id).ok().and_then(|id| in_view.get(&id));
+                let _ = w.write_record(crate::api::csv_record(r, view));
             }
             let buf = w.into_inner().unwrap_or_default();
             if tx.send(Ok(buf)).await.is_err() {

@@ -656,3 +656,92 @@ fn the_activity_page_names_codes_and_numbers_activities_as_the_cli() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("named.xml (activity #2)"), "{text}");
 }
+
+/// The `*_in_view` columns of a CSV summed (exact decimals).
+fn in_view_sums(csv_text: &str) -> [rust_decimal::Decimal; 3] {
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let head: Vec<String> = rd.headers().expect("header").iter().map(str::to_owned).collect();
+    let cols: Vec<usize> = ["commitments_usd_in_view", "disbursements_usd_in_view", "expenditures_usd_in_view"]
+        .map(|c| head.iter().position(|h| h == c).unwrap_or_else(|| panic!("no column {c}")))
+        .to_vec();
+    let mut sums = [rust_decimal::Decimal::ZERO; 3];
+    for rec in rd.records() {
+        let rec = rec.expect("row");
+        for (s, c) in sums.iter_mut().zip(&cols) {
+            *s += rec[*c].parse::<rust_decimal::Decimal>().expect("exact decimal");
+        }
+    }
+    sums
+}
+
+/// Issue 21 item 8: the activities CSV says which share of each activity's money falls in the
+/// view; summed over the list, the `*_in_view` columns are the report's totals for the same
+/// filters (CLI and dashboard alike), while the whole-activity columns are more.
+#[test]
+fn in_view_columns_add_up_to_the_report_of_the_same_filters() {
+    let (_dir, db) = synthetic_db(150);
+    let senda = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_senda"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("SENDA_DB")
+            .output()
+            .expect("run senda");
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let report_total = |filters: &[&str]| -> [rust_decimal::Decimal; 3] {
+        let mut args = vec!["report", "--format", "json"];
+        args.extend_from_slice(filters);
+        let (ok, out, err) = senda(&args);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        ["commitments", "disbursements", "expenditures"]
+            .map(|k| v["total"]["usd"][k].as_str().expect("exact amount").parse().expect("decimal"))
+    };
+    let views: [&[&str]; 5] = [
+        &[],
+        &["--line-of-effort", "LOE2"],
+        &["--country", "GT"],
+        &["--line-of-effort", "LOE6", "--country", "HN", "--fiscal-year", "2021..2024"],
+        &["--reporting-org", "USAID", "--fiscal-year", "FY2022"],
+    ];
+    let mut split_seen = false;
+    for filters in views {
+        let mut args = vec!["activities", "--format", "csv"];
+        args.extend_from_slice(filters);
+        let (ok, csv_out, err) = senda(&args);
+        assert!(ok, "{filters:?}: {err}");
+        let want = report_total(filters);
+        assert_eq!(in_view_sums(&csv_out), want, "{filters:?}");
+        assert!(want[1] > rust_decimal::Decimal::ZERO, "{filters:?}: the view has money");
+        // Whole activities hold more than their share in a narrower view.
+        let mut rd = csv::Reader::from_reader(csv_out.as_bytes());
+        for rec in rd.records() {
+            let rec = rec.expect("row");
+            let (whole, part): (rust_decimal::Decimal, rust_decimal::Decimal) =
+                (rec[10].parse().expect("dec"), rec[14].parse().expect("dec"));
+            split_seen |= part != whole;
+        }
+    }
+    assert!(split_seen, "some activity has money outside some view");
+    // The dashboard's CSV of the same view agrees with its own report.
+    let rt = runtime();
+    let app = app(&db);
+    let r = get(&rt, &app, "/activities.csv?line_of_effort=LOE6&country=HN&fiscal_year=2021..2024", &[]);
+    assert_eq!(r.status, StatusCode::OK);
+    let web = in_view_sums(&r.body);
+    assert_eq!(web, report_total(&["--line-of-effort", "LOE6", "--country", "HN", "--fiscal-year", "2021..2024"]));
+    let api = json(&get(&rt, &app, "/api/v1/report?line_of_effort=LOE6&country=HN&fiscal_year=2021..2024", &[]));
+    let d = |k: &str| api["total"]["usd"][k].as_str().expect("exact").parse::<rust_decimal::Decimal>().expect("dec");
+    assert_eq!(web, [d("commitments"), d("disbursements"), d("expenditures")]);
+    // `--fiscal-year` on lists as on reports: years in full.
+    let (ok, _, err) = senda(&["activities", "--fiscal-year", "23"]);
+    assert!(!ok && err.contains("write years in full"), "{err}");
+    let (ok, _, err) = senda(&["activities", "--fiscal-year", "2020,2023"]);
+    assert!(!ok && err.contains("consecutive"), "{err}");
+}
