@@ -565,7 +565,10 @@ fn serve_refuses_a_missing_database_and_a_busy_port_with_one_clear_line() {
     let o = senda(&db, &["serve", "--listen", &addr]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(&format!("cannot listen on {addr}")), "{}", stderr(&o));
-    assert_eq!(stderr(&o).lines().filter(|l| l.starts_with("error")).count(), 1);
+    // Exactly one line, and nothing else (no log lines, no "serving" line) on either stream.
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: cannot listen on"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing on standard output");
 }
 
 #[test]
