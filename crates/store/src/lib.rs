@@ -177,8 +177,10 @@ pub struct ActivityFilter {
     pub text: Option<String>,
     /// `activity-status/@code`.
     pub status: Option<String>,
-    /// Implementing organisation as attributed in the facts (exact name or ref, case-insensitive).
-    pub implementing_org: Option<String>,
+    /// Implementing organisations as attributed in the facts: an activity with money to any of
+    /// these names (exact, ASCII letters in any case) matches; empty = no filter. Several
+    /// names: the spellings one organisation is published under (`senda_core::orgs`).
+    pub implementing_org: Vec<String>,
     /// U.S. fiscal years, inclusive (`(2022, 2024)` = FY2022 to FY2024): activities with a
     /// commitment, disbursement or expenditure dated in that range.
     pub fiscal_years: Option<(i32, i32)>,

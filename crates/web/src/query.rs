@@ -68,8 +68,8 @@ pub struct ResolvedOrgs {
     pub reporting_list: Option<String>,
     /// Implementing organisations' names for reports.
     pub implementing_names: Vec<String>,
-    /// Implementing organisation for activity lists (a name).
-    pub implementing_list: Option<String>,
+    /// Implementing organisations for activity lists (the names of one organisation).
+    pub implementing_list: Vec<String>,
 }
 
 /// A checked selection.
@@ -307,9 +307,7 @@ impl Selection {
             let r =
                 resolve(&typed, &known).map_err(|error| WebError::UnknownOrg { param: "implementing_org", error })?;
             let names = r.report_names(&typed);
-            // Lists filter by one implementer's name (case-insensitive); an acronym standing for
-            // several spellings lists the first (reports keep them all).
-            self.orgs.implementing_list = names.first().cloned();
+            self.orgs.implementing_list = names.clone();
             self.orgs.implementing_names = names;
         }
         Ok(self)

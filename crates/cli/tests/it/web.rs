@@ -745,3 +745,41 @@ fn in_view_columns_add_up_to_the_report_of_the_same_filters() {
     let (ok, _, err) = senda(&["activities", "--fiscal-year", "2020,2023"]);
     assert!(!ok && err.contains("consecutive"), "{err}");
 }
+
+/// An acronym standing for several spellings of one implementer keeps them all, in lists as in
+/// reports (issue 21 item 4).
+#[test]
+fn an_implementer_acronym_lists_every_spelling() {
+    let (dir, mut store) = db();
+    let tx = |imp: &str| {
+        format!(
+            "<transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-01-10\"/><value>100</value><receiver-org><narrative>{imp}</narrative></receiver-org></transaction>"
+        )
+    };
+    let acts = [
+        activity(
+            "XM-T-IOM-1",
+            &format!("<recipient-country code=\"GT\"/>{}", tx("International Organization for Migration")),
+        ),
+        activity(
+            "XM-T-IOM-2",
+            &format!("<recipient-country code=\"HN\"/>{}", tx("International Organisation for Migration")),
+        ),
+        activity("XM-T-OTHER", &format!("<recipient-country code=\"SV\"/>{}", tx("Local Partner"))),
+    ];
+    let file = write(dir.path(), "iom.xml", doc("2.03", &acts.concat()));
+    let r = import(&mut store, &[file]);
+    assert_eq!(count(&store), 3, "{}", dump(&r));
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    drop(store);
+    let rt = runtime();
+    let app = app(&dir.path().join("senda.db"));
+    let list = json(&get(&rt, &app, "/api/v1/activities?implementing_org=IOM", &[]));
+    let mut ids: Vec<&str> =
+        list["items"].as_array().expect("items").iter().filter_map(|i| i["iati_identifier"].as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["XM-T-IOM-1", "XM-T-IOM-2"]);
+    let report = json(&get(&rt, &app, "/api/v1/report?by=implementing_org&implementing_org=iom", &[]));
+    assert_eq!(report["rows"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(report["total"]["usd"]["disbursements"].as_str(), Some("200"), "{report}");
+}
