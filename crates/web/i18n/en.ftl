@@ -158,6 +158,7 @@ error-title = Something went wrong
 unknown-org = { $filter }: no organisation of the data is called “{ $input }”.
 unknown-org-suggest = Did you mean: { $names }?
 unknown-org-hint = Type an IATI organisation identifier (e.g. US-GOV-1), a name as published or an acronym (e.g. USAID).
+org-no-data = { $filter }: { $org } has no activities in this database, so nothing matches.
 server-error-detail = The server could not answer. The error was logged.
 month-1 = Jan
 month-2 = Feb

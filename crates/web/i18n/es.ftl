@@ -158,6 +158,7 @@ error-title = Algo salió mal
 unknown-org = { $filter }: ninguna organización de los datos se llama «{ $input }».
 unknown-org-suggest = ¿Quiso decir: { $names }?
 unknown-org-hint = Escriba un identificador de organización IATI (p. ej. US-GOV-1), un nombre tal como se publica o una sigla (p. ej. USAID).
+org-no-data = { $filter }: { $org } no tiene actividades en esta base de datos, así que nada coincide.
 server-error-detail = El servidor no pudo responder. El error quedó registrado.
 month-1 = ene
 month-2 = feb

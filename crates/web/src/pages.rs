@@ -293,6 +293,21 @@ impl IntoResponse for PageError {
 
 type PageResult = Result<Response, PageError>;
 
+/// The organisation filters naming an organisation known but without data here (the view is
+/// then empty): one note each, in the reader's language.
+pub(crate) fn orgs_without_data(ctx: &Ctx, sel: &Selection) -> Markup {
+    html! {
+        @for (param, label) in &sel.orgs.without_data {
+            p class="banner org-no-data" role="note" {
+                (ctx.ta("org-no-data", &[
+                    ("filter", ctx.t(if *param == "implementing_org" { "implementing-org" } else { "reporting-org" })),
+                    ("org", label.clone()),
+                ]))
+            }
+        }
+    }
+}
+
 /// An unknown organisation filter, said in the reader's language: the filter's label, what was
 /// typed and the close organisations of the data (or what may be typed).
 fn unknown_org_text(st: &AppState, lang: Lang, param: &str, e: &senda_core::orgs::UnknownOrg) -> String {
@@ -482,6 +497,7 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
     let cov = crate::coverage::coverage(&state, &ctx.strategy).await.map_err(&pe)?;
     let body = html! {
         p class="lede" { (ctx.ta("overview-lede", &[("strategy", ctx.strategy.short_title.clone())])) }
+        (orgs_without_data(&ctx, &sel))
         (coverage::gaps_notice(&ctx, &cov))
         (fy_form(&ctx, &sel, &years, &hidden))
         section aria-labelledby="loe-h" {
@@ -649,6 +665,7 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
     let fy = sel.fiscal_years.map(|(a, b)| (a.to_string(), b.to_string()));
     let st = &ctx.strategy;
     let body = html! {
+        (orgs_without_data(&ctx, &sel))
         form class="filters" method="get" action="/activities" role="search" {
             fieldset {
                 legend { (ctx.t("filter")) }

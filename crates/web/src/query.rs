@@ -70,6 +70,9 @@ pub struct ResolvedOrgs {
     pub implementing_names: Vec<String>,
     /// Implementing organisations for activity lists (the names of one organisation).
     pub implementing_list: Vec<String>,
+    /// Organisations known (an acronym of the table) but without data here: (parameter, what
+    /// was typed read as, e.g. `MCC = US-GOV-18`). The filter then matches nothing; pages say why.
+    pub without_data: Vec<(&'static str, String)>,
 }
 
 /// A checked selection.
@@ -298,6 +301,9 @@ impl Selection {
         if let Some(typed) = self.reporting_org.clone() {
             let known = state.cached("orgs|reporting".into(), |s| s.reporting_orgs()).await?;
             let r = resolve(&typed, &known).map_err(|error| WebError::UnknownOrg { param: "reporting_org", error })?;
+            if r.names.is_empty() {
+                self.orgs.without_data.push(("reporting_org", r.label.clone()));
+            }
             self.orgs.reporting_list = Some(r.list_value(&typed));
             self.orgs.reporting_names = r.report_names(&typed);
         }
@@ -306,6 +312,9 @@ impl Selection {
             let known = implementers(by.rows.iter().filter_map(|r| r.key.first().map(String::as_str)));
             let r =
                 resolve(&typed, &known).map_err(|error| WebError::UnknownOrg { param: "implementing_org", error })?;
+            if r.names.is_empty() {
+                self.orgs.without_data.push(("implementing_org", r.label.clone()));
+            }
             let names = r.report_names(&typed);
             self.orgs.implementing_list = names.clone();
             self.orgs.implementing_names = names;

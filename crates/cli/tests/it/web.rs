@@ -528,8 +528,21 @@ fn organisation_filters_take_identifiers_names_and_acronyms_like_the_cli() {
     let imp = report("implementing_org=fundacion%20COMUNITARIA%20(synthetic)");
     assert_eq!(imp, report("implementing_org=Fundaci%C3%B3n%20Comunitaria%20(synthetic)"));
     assert_ne!(imp, report(""));
-    // A known acronym without data here matches nothing, without error.
+    // A known acronym without data here matches nothing, without error; pages say why.
     assert_eq!(total("reporting_org=MCC"), 0);
+    for (lang, want) in [
+        ("en", "Reporting organisation: MCC = US-GOV-18 has no activities in this database, so nothing matches."),
+        (
+            "es",
+            "Organización informante: MCC = US-GOV-18 no tiene actividades en esta base de datos, así que nada coincide.",
+        ),
+    ] {
+        for path in ["/activities", "/", "/country/GT", "/loe/LOE2"] {
+            let r = get(&rt, &app, &format!("{path}?reporting_org=MCC"), &[("accept-language", lang)]);
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            assert!(r.body.contains(want), "{path} {lang}");
+        }
+    }
     // Unknown: a 400 problem+json naming the parameter, with suggestions.
     let r = get(&rt, &app, "/api/v1/report?by=country&reporting_org=Departmnt%20of%20State%20(synthetic)", &[]);
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);

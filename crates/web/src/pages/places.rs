@@ -52,6 +52,7 @@ pub(super) async fn line_of_effort(
     let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
     let contributions = super::contributions::rows(&state, Some(&loe.id), None).await.map_err(&pe)?;
     let body = html! {
+        (super::orgs_without_data(&ctx, &sel))
         section { h2 { (ctx.t("loe-scope")) } p class="scope" { (scope) } }
         (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
         (super::contributions::section(&ctx, &contributions))
@@ -153,6 +154,7 @@ pub(super) async fn country(
     let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
     let contributions = super::contributions::rows(&state, None, Some(&c)).await.map_err(&pe)?;
     let body = html! {
+        (super::orgs_without_data(&ctx, &sel))
         (fy_form(&ctx, &sel, &years, &[]))
         (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
         (super::contributions::section(&ctx, &contributions))
