@@ -25,6 +25,7 @@ pub mod interventions;
 pub mod orgs;
 pub mod plan;
 pub mod printable;
+pub mod report_cmd;
 pub mod results_template;
 pub mod review;
 pub mod values;
