@@ -375,6 +375,10 @@ pub struct ActivitiesArgs {
     /// published, or acronym (USAID). An unknown one is an error with suggestions.
     #[arg(long)]
     pub reporting_org: Option<String>,
+    /// Only activities with money in these U.S. fiscal years: `2023`, `FY2023` or
+    /// `2020..2024` (years in full: `23` is an error).
+    #[arg(long)]
+    pub fiscal_year: Option<String>,
     /// Only activities whose title or identifier contains this text.
     #[arg(long)]
     pub text: Option<String>,

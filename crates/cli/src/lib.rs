@@ -12,6 +12,7 @@ macro_rules! outln {
 }
 
 pub mod accounts;
+pub mod activities;
 pub mod cli;
 pub mod commands;
 pub mod contributions;
@@ -25,6 +26,7 @@ pub mod orgs;
 pub mod plan;
 pub mod printable;
 pub mod reporting;
+pub mod report_cmd;
 pub mod results_template;
 pub mod review;
 pub mod values;

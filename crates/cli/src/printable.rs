@@ -323,6 +323,21 @@ pub fn write_xlsx(data: &PrintData, st: &Strategy, cat: &Catalogs, loc: Locale, 
             ])?;
         }
     }
+    // The first page's coverage flag: focus countries lacking an expected publisher.
+    if !data.coverage.gaps.is_empty() {
+        s.row = s.row.saturating_add(1);
+        s.ws.write_string_with_format(
+            s.row,
+            0,
+            format!("{} {}", cat.t(lang, "coverage-gaps-title"), cat.t(lang, "coverage-gaps-why")),
+            &bold,
+        )?;
+        s.row += 1;
+        s.header(&["coverage_gap_country", "expected_publisher_ref", "expected_publisher"])?;
+        for g in &data.coverage.gaps {
+            s.row(vec![text(g.country.as_str()), text(&g.publisher.r#ref), text(g.publisher.label())])?;
+        }
+    }
     s.ws.set_column_width(1, 48)?;
 
     // Money.
@@ -442,6 +457,53 @@ pub fn write_xlsx(data: &PrintData, st: &Strategy, cat: &Catalogs, loc: Locale, 
         }
     }
     s.ws.set_column_width(2, 60)?;
+
+    // Coverage: publishers by country with their fiscal years, then every file's
+    // generated-datetime.
+    let ws = wb.add_worksheet();
+    ws.set_name("Coverage")?;
+    let mut s = Sheet { ws, row: 0, bold: &bold, money: &money };
+    s.header(&[
+        "publisher_ref",
+        "publisher",
+        "country",
+        "activities",
+        "first_fiscal_year",
+        "last_fiscal_year",
+        "fiscal_years",
+    ])?;
+    for p in &data.coverage.publishers {
+        for (country, c) in &p.countries {
+            let fy = |y: Option<&i32>| y.map_or(Cell::Empty, |y| Cell::Number(f64::from(*y)));
+            s.row(vec![
+                text(p.r#ref.clone().unwrap_or_default()),
+                text(p.names.join(" / ")),
+                text(country),
+                Cell::Number(c.activities as f64),
+                fy(c.fiscal_years.first()),
+                fy(c.fiscal_years.last()),
+                Cell::Number(c.fiscal_years.len() as f64),
+            ])?;
+        }
+    }
+    s.row = s.row.saturating_add(1);
+    s.header(&["file", "publishers", "activities", "generated_datetime", "imported_at"])?;
+    for f in &data.files {
+        s.row(vec![
+            text(senda_web::paths::shown(&f.path)),
+            text(
+                f.publishers
+                    .iter()
+                    .map(|(r, n, _)| r.clone().unwrap_or_else(|| n.clone()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Cell::Number(f.activities as f64),
+            f.generated_datetime.as_deref().map_or(Cell::Empty, text),
+            text(&f.imported_at),
+        ])?;
+    }
+    s.ws.set_column_width(1, 48)?;
 
     wb.save(out).with_context(|| format!("cannot write {}", out.display()))?;
     Ok(())

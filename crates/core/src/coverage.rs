@@ -18,6 +18,9 @@ use std::collections::BTreeMap;
 pub struct CoverageDef {
     /// Where the list of expected publishers comes from (shown with the gaps).
     pub source: String,
+    /// The same in Spanish (Spanish pages and reports show it; else `source`).
+    #[serde(default)]
+    pub source_es: Option<String>,
     /// Publishers expected for the focus countries.
     #[serde(default)]
     pub expected_publishers: Vec<ExpectedPublisher>,
@@ -89,9 +92,19 @@ pub struct Coverage {
     pub gaps: Vec<Gap>,
     /// Where the expected list comes from.
     pub source: String,
+    /// The same in Spanish, when the strategy file gives it.
+    pub source_es: Option<String>,
 }
 
 impl Coverage {
+    /// Where the expected list comes from, in Spanish (`spanish`) when the strategy gives it.
+    pub fn source_in(&self, spanish: bool) -> &str {
+        match (&self.source_es, spanish) {
+            (Some(es), true) => es,
+            _ => &self.source,
+        }
+    }
+
     /// The gaps of one focus country.
     pub fn gaps_of<'a>(&'a self, country: &'a str) -> impl Iterator<Item = &'a Gap> + 'a {
         self.gaps.iter().filter(move |g| g.country.as_str() == country)
@@ -164,7 +177,12 @@ pub fn build<'a>(
             }
         }
     }
-    Coverage { publishers, gaps, source: def.map(|d| d.source.clone()).unwrap_or_default() }
+    Coverage {
+        publishers,
+        gaps,
+        source: def.map(|d| d.source.clone()).unwrap_or_default(),
+        source_es: def.and_then(|d| d.source_es.clone()),
+    }
 }
 
 #[cfg(test)]
@@ -179,6 +197,7 @@ mod tests {
     fn a_focus_country_without_an_expected_publisher_is_a_gap() {
         let def = CoverageDef {
             source: "test".into(),
+            source_es: None,
             expected_publishers: vec![
                 ExpectedPublisher {
                     r#ref: "US-GOV-1".into(),

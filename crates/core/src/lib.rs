@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod attribution;
+pub mod codelists;
 pub mod codes;
 pub mod contribution;
 pub mod country_codes;

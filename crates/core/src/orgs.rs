@@ -102,6 +102,38 @@ pub struct Resolved {
     pub names: Vec<String>,
 }
 
+impl Resolved {
+    /// The names a report filter keeps for what was typed: the data's names, or (for a known
+    /// organisation without data) the typed text, which matches nothing.
+    pub fn report_names(&self, typed: &str) -> Vec<String> {
+        if self.names.is_empty() { vec![typed.trim().to_owned()] } else { self.names.clone() }
+    }
+
+    /// The activity-list filter value for a reporting organisation: its identifier when it has
+    /// exactly one (lists match the ref exactly), else its one name, else the first identifier.
+    pub fn list_value(&self, typed: &str) -> String {
+        match (self.refs.as_slice(), self.names.as_slice()) {
+            ([one], _) => one.clone(),
+            (_, [name]) => name.clone(),
+            _ => self.refs.first().cloned().unwrap_or_else(|| typed.trim().to_owned()),
+        }
+    }
+}
+
+/// The implementing organisations of the data, from the keys of a report grouped by
+/// implementing organisation (implementers are seldom identified: names only). Empty keys
+/// (no implementer named) are left out.
+pub fn implementers<'a>(keys: impl IntoIterator<Item = &'a str>) -> Vec<KnownOrg> {
+    let mut v: Vec<KnownOrg> = keys
+        .into_iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| KnownOrg { r#ref: None, name: k.to_owned() })
+        .collect();
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    v.dedup();
+    v
+}
+
 /// An organisation that is neither an identifier, a name of the data nor a known acronym.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown organisation {input:?}{}", suggest_text(.suggestions))]

@@ -242,6 +242,8 @@ pub struct ReportBuilder<'i> {
     names: Vec<Vec<String>>,
     groups: FxHashMap<[u32; DIMENSIONS], Acc>,
     total: Acc,
+    /// Per activity, the USD money that passed the filters ([`ReportBuilder::per_activity`]).
+    per_activity: Option<FxHashMap<u32, Totals>>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -272,7 +274,22 @@ impl<'i> ReportBuilder<'i> {
             names: vec![Vec::new(); DIMENSIONS],
             groups: FxHashMap::default(),
             total: Acc::default(),
+            per_activity: None,
         }
+    }
+
+    /// Also keeps, per activity, the USD money the report counts (its share in the view: the
+    /// part of each fact passing the filters, split over lines of effort as the report
+    /// splits it), read with [`ReportBuilder::money_per_activity`]. Summed over activities it
+    /// is the report's total.
+    pub fn per_activity(mut self) -> Self {
+        self.per_activity = Some(FxHashMap::default());
+        self
+    }
+
+    /// The money per activity kept by [`ReportBuilder::per_activity`] (empty without it).
+    pub fn money_per_activity(&mut self) -> HashMap<u32, Totals> {
+        self.per_activity.take().map(|m| m.into_iter().collect()).unwrap_or_default()
     }
 
     fn intern(&mut self, d: Dimension, v: &str) -> u32 {
@@ -362,6 +379,9 @@ impl<'i> ReportBuilder<'i> {
     }
 
     fn accumulate(&mut self, key: [u32; DIMENSIONS], f: &FactRef<'_>, amount: Decimal) {
+        if let Some(m) = self.per_activity.as_mut().filter(|_| f.currency == "USD") {
+            m.entry(f.activity).or_default().add(f.transaction_type, amount);
+        }
         let acc = self.groups.entry(key).or_default();
         for a in [acc, &mut self.total] {
             a.activities.insert(f.activity);

@@ -24,6 +24,7 @@ mod pg;
 pub mod plan;
 pub mod query;
 pub mod reporting;
+mod reports;
 pub mod review;
 pub mod rules;
 mod sqlite;
@@ -34,6 +35,7 @@ pub use error::StoreError;
 pub use item::{ImportItem, ItemParts};
 pub use open::{OpenMode, Target, open, parse_target, redact};
 pub use pg::PgStore;
+pub use reports::{build_report, build_report_for, money_in_view};
 pub use review::{ReviewEntry, ReviewFilter, ReviewSignal, review_queue};
 pub use sqlite::SqliteStore;
 pub use values::*;
@@ -195,8 +197,10 @@ pub struct ActivityFilter {
     pub text: Option<String>,
     /// `activity-status/@code`.
     pub status: Option<String>,
-    /// Implementing organisation as attributed in the facts (exact name or ref, case-insensitive).
-    pub implementing_org: Option<String>,
+    /// Implementing organisations as attributed in the facts: an activity with money to any of
+    /// these names (exact, ASCII letters in any case) matches; empty = no filter. Several
+    /// names: the spellings one organisation is published under (`senda_core::orgs`).
+    pub implementing_org: Vec<String>,
     /// U.S. fiscal years, inclusive (`(2022, 2024)` = FY2022 to FY2024): activities with a
     /// commitment, disbursement or expenditure dated in that range.
     pub fiscal_years: Option<(i32, i32)>,
@@ -341,7 +345,8 @@ pub struct ActivityRow {
 pub struct ActivityDetail {
     /// The activity, transactions included.
     pub activity: Activity,
-    /// The file it came from and its position there.
+    /// The file it came from and its position there (0-based ordinal; readers are shown
+    /// [`ActivityDetail::source_number`]).
     pub source: (String, u64),
     /// The rules' lines of effort for the strategy asked.
     pub rule_lines: Vec<String>,
@@ -357,6 +362,15 @@ pub struct ActivityDetail {
     pub override_log: Vec<OverrideEvent>,
     /// Synthetic (demo) data.
     pub synthetic: bool,
+}
+
+impl ActivityDetail {
+    /// The activity's number in its file as every reader sees it (CLI `explain`, the activity
+    /// page, the API's `source_position`, import messages' `activity #N`): 1 for the file's
+    /// first `<iati-activity>`.
+    pub fn source_number(&self) -> u64 {
+        self.source.1 + 1
+    }
 }
 
 /// A stored import run.
@@ -659,66 +673,6 @@ pub trait Store:
         line_of_effort: Option<&str>,
         country: Option<&str>,
     ) -> Result<Vec<String>, StoreError>;
-}
-
-/// Builds a portfolio report from any store: facts of the activities the strategy maps (after
-/// overrides), grouped by `dims`, kept when they pass `filters` (values already canonical:
-/// line-of-effort ids as in the strategy, years as text). Reads the sector and implementer
-/// columns only when grouped or filtered on.
-pub fn build_report(
-    store: &dyn Store,
-    strategy: &str,
-    dims: Vec<senda_core::report::Dimension>,
-    calendar_year: bool,
-    filters: senda_core::report::Filters,
-) -> Result<senda_core::report::Report, StoreError> {
-    use senda_core::report::{Dimension, ReportBuilder};
-    let infos = store.activity_infos(strategy)?;
-    let dims_used: Vec<Dimension> = dims.iter().copied().chain(filters.keys().copied()).collect();
-    let needs = |d: Dimension| dims_used.contains(&d);
-    let (with_sector, with_impl) = (needs(Dimension::Sector), needs(Dimension::ImplementingOrg));
-    let mut b = ReportBuilder::new(dims, calendar_year, filters, &infos);
-    store.for_each_fact(with_sector, with_impl, &mut |f| b.add(f))?;
-    Ok(b.finish())
-}
-
-/// The portfolio report a reader sees: the imported activities ([`build_report`]) and the
-/// interventions entered in Senda that `scope` (the access policy's, for the reader) lets them
-/// see, each labelled by [`Dimension::Source`](senda_core::report::Dimension::Source); money of
-/// an intervention linked to an IATI activity is counted once, from the IATI data
-/// (`senda_core::entered`).
-pub fn build_report_for(
-    store: &dyn Store,
-    strategy: &str,
-    scope: senda_core::accounts::ReadScope,
-    dims: Vec<senda_core::report::Dimension>,
-    calendar_year: bool,
-    filters: senda_core::report::Filters,
-) -> Result<senda_core::report::Report, StoreError> {
-    use senda_core::entered::{EnteredRecord, entered_report};
-    use senda_core::report::{Report, combine};
-    let records = store.interventions_for_report(strategy, scope)?;
-    let entered: Vec<EnteredRecord<'_>> = records
-        .iter()
-        .map(|r| EnteredRecord { organisation_name: &r.organisation_name, intervention: &r.intervention })
-        .collect();
-    let mut failed = None;
-    let report = combine(
-        dims,
-        calendar_year,
-        filters,
-        |d, f| {
-            build_report(store, strategy, d.clone(), calendar_year, f).unwrap_or_else(|e| {
-                failed = Some(e);
-                Report::empty(d, calendar_year)
-            })
-        },
-        |d, f| entered_report(&entered, strategy, d, calendar_year, f),
-    );
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(report),
-    }
 }
 
 /// What [`copy_database`] moved and checked.

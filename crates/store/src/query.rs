@@ -156,10 +156,11 @@ fn activity_where(d: Dialect, filter: &ActivityFilter, overrides: &HashMap<Strin
         let p = push(&mut args, s.clone());
         sql.push_str(&format!(" AND a.status = {p}"));
     }
-    if let Some(o) = &filter.implementing_org {
-        let p = push(&mut args, fold(o));
+    if !filter.implementing_org.is_empty() {
+        let ps: Vec<String> = filter.implementing_org.iter().map(|o| push(&mut args, fold(o))).collect();
         sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND lower(f.implementing_org) = {p})"
+            " AND EXISTS (SELECT 1 FROM fact f WHERE f.activity_id = a.id AND lower(f.implementing_org) IN ({}))",
+            ps.join(", ")
         ));
     }
     if let Some((from, to)) = filter.fiscal_years {

@@ -25,6 +25,15 @@ pub enum WebError {
     /// logged, the client is told to try again.
     #[error("{0}")]
     Unavailable(String),
+    /// An organisation filter names no organisation of the data (400): the parameter, what
+    /// was typed and the close organisations (pages say it in the reader's language).
+    #[error("{param}: {error}")]
+    UnknownOrg {
+        /// `reporting_org` or `implementing_org`.
+        param: &'static str,
+        /// The resolver's answer, with its suggestions.
+        error: senda_core::orgs::UnknownOrg,
+    },
 }
 
 /// Seconds a client is asked to wait before trying again after a 503.
@@ -45,7 +54,7 @@ impl WebError {
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
-            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::BadRequest(_) | WebError::UnknownOrg { .. } => StatusCode::BAD_REQUEST,
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             WebError::Denied(s, _) => *s,
@@ -57,6 +66,7 @@ impl WebError {
     pub fn public_detail(&self) -> String {
         match self {
             WebError::BadRequest(m) | WebError::Denied(_, m) => m.clone(),
+            e @ WebError::UnknownOrg { .. } => e.to_string(),
             WebError::NotFound(m) => format!("not found: {m}"),
             WebError::Internal(m) => {
                 tracing::error!(error = %m, "request failed");

@@ -269,7 +269,10 @@ pub struct PageError(WebError, Locale, Option<Arc<AppState>>);
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
-        let detail = self.0.public_detail();
+        let detail = match (&self.0, &self.2) {
+            (WebError::UnknownOrg { param, error }, Some(st)) => unknown_org_text(st, self.1.lang, param, error),
+            _ => self.0.public_detail(),
+        };
         let (title, lang) = match &self.2 {
             Some(st) => (
                 st.catalogs.t(self.1.lang, if status == StatusCode::NOT_FOUND { "not-found" } else { "error-title" }),
@@ -289,6 +292,34 @@ impl IntoResponse for PageError {
 }
 
 type PageResult = Result<Response, PageError>;
+
+/// The organisation filters naming an organisation known but without data here (the view is
+/// then empty): one note each, in the reader's language.
+pub(crate) fn orgs_without_data(ctx: &Ctx, sel: &Selection) -> Markup {
+    html! {
+        @for (param, label) in &sel.orgs.without_data {
+            p class="banner org-no-data" role="note" {
+                (ctx.ta("org-no-data", &[
+                    ("filter", ctx.t(if *param == "implementing_org" { "implementing-org" } else { "reporting-org" })),
+                    ("org", label.clone()),
+                ]))
+            }
+        }
+    }
+}
+
+/// An unknown organisation filter, said in the reader's language: the filter's label, what was
+/// typed and the close organisations of the data (or what may be typed).
+fn unknown_org_text(st: &AppState, lang: Lang, param: &str, e: &senda_core::orgs::UnknownOrg) -> String {
+    let c = &st.catalogs;
+    let label = c.t(lang, if param == "implementing_org" { "implementing-org" } else { "reporting-org" });
+    let head = c.t_args(lang, "unknown-org", &[("filter", label), ("input", e.input.clone())]);
+    if e.suggestions.is_empty() {
+        format!("{head} {}", c.t(lang, "unknown-org-hint"))
+    } else {
+        format!("{head} {}", c.t_args(lang, "unknown-org-suggest", &[("names", e.suggestions.join("; "))]))
+    }
+}
 
 fn perr(state: &Arc<AppState>, headers: &HeaderMap) -> impl Fn(WebError) -> PageError {
     let loc = cookie(headers, "senda_lang").as_deref().and_then(Locale::from_tag).unwrap_or_else(|| {
@@ -422,7 +453,7 @@ pub(crate) fn years_of(r: &Report, idx: usize) -> Vec<String> {
 async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Query<RawQuery>) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let data = overview_reports(&state, &sel).await.map_err(&pe)?;
     // All years with data (unfiltered) for the range form.
     let all_years =
@@ -466,6 +497,7 @@ async fn overview(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Qu
     let cov = crate::coverage::coverage(&state, &ctx.strategy).await.map_err(&pe)?;
     let body = html! {
         p class="lede" { (ctx.ta("overview-lede", &[("strategy", ctx.strategy.short_title.clone())])) }
+        (orgs_without_data(&ctx, &sel))
         (coverage::gaps_notice(&ctx, &cov))
         (fy_form(&ctx, &sel, &years, &hidden))
         section aria-labelledby="loe-h" {
@@ -614,7 +646,7 @@ fn select_opts(name: &str, label: String, current: Option<&str>, opts: Vec<(Stri
 async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Query<RawQuery>) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let sort = raw.sort().map_err(&pe)?;
     let limit = raw.limit(1000).map_err(&pe)?;
     let cursor = raw.cursor().map_err(&pe)?;
@@ -636,6 +668,7 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
     let fy = sel.fiscal_years.map(|(a, b)| (a.to_string(), b.to_string()));
     let st = &ctx.strategy;
     let body = html! {
+        (orgs_without_data(&ctx, &sel))
         form class="filters" method="get" action="/activities" role="search" {
             fieldset {
                 legend { (ctx.t("filter")) }
@@ -675,11 +708,18 @@ async fn activities(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): 
 async fn activities_csv(State(state): St, headers: HeaderMap, uri: Uri, Query(raw): Query<RawQuery>) -> PageResult {
     let pe = perr(&state, &headers);
     let ctx = Ctx::new(&state, &headers, &uri, &raw).map_err(&pe)?;
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let sort = raw.sort().map_err(&pe)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let pool = Arc::clone(&state.pool);
     let excludes = sel.excludes_iati();
+    // Each activity's money in the view (the `*_in_view` columns), once for the whole export.
+    let in_view = if excludes {
+        Default::default()
+    } else {
+        let (strategy, filters) = (sel.strategy.clone(), sel.report_filters());
+        pool.run(move |s| senda_store::money_in_view(s, &strategy, filters)).await.map_err(&pe)?
+    };
     tokio::spawn(async move {
         let mut after = None;
         let mut first = true;
@@ -700,7 +740,8 @@ async fn activities_csv(State(state): St, headers: HeaderMap, uri: Uri, Query(ra
                 first = false;
             }
             for r in &rows {
-                let _ = w.write_record(crate::api::csv_record(r));
+                let view = u32::try_from(r.db_id).ok().and_then(|id| in_view.get(&id));
+                let _ = w.write_record(crate::api::csv_record(r, view));
             }
             let buf = w.into_inner().unwrap_or_default();
             if tx.send(Ok(buf)).await.is_err() {

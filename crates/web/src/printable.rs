@@ -7,7 +7,10 @@
 //! grand totals, unconverted amounts, one row per line of effort with indicator status counts);
 //! one section per line of effort (money by country and fiscal year, main interventions,
 //! indicators against targets, context trends, IATI results of the mapped activities); one
-//! section per focus country (money by line of effort and fiscal year, indicators, context).
+//! section per focus country (money by line of effort and fiscal year, indicators, context);
+//! a data coverage section (publishers by focus country and fiscal years, the expected
+//! publishers a focus country lacks, every file's generated-datetime), which the cover flags
+//! when a focus country lacks an expected publisher.
 //!
 //! This module reads through the [`Store`] trait only and knows nothing of HTTP: the route
 //! lives in `pages.rs`. [`collect`] gathers every figure once ([`PrintData`]); the HTML is
@@ -27,6 +30,7 @@ use senda_store::{ActivityFilter, ActivityRow, ActivitySort, IatiIndicatorView, 
 use std::collections::BTreeMap;
 
 mod cover;
+mod coverage;
 mod style;
 
 pub use style::PRINT_CSS;
@@ -90,6 +94,11 @@ pub struct PrintData {
     /// Per line of effort: the **published** partner contributions to it (given on the
     /// contribution or through the intervention contributed to), latest first, at most 20.
     pub contributions: BTreeMap<String, Vec<senda_store::contributions::ContributionRecord>>,
+    /// Which publishers have data for which focus country and fiscal years, and the gaps
+    /// against the strategy's expected publishers (`senda_core::coverage`).
+    pub coverage: senda_core::coverage::Coverage,
+    /// Every imported file with its generated-datetime.
+    pub files: Vec<senda_store::SourceFileInfo>,
 }
 
 /// Reads every figure the report shows. `lang` picks the narratives of IATI results.
@@ -188,6 +197,8 @@ pub fn collect(
         iati_results,
         negative_activities,
         contributions,
+        coverage: senda_store::coverage::coverage_view(store, strategy)?,
+        files: store.source_files()?,
     })
 }
 
@@ -316,6 +327,7 @@ impl Printer<'_> {
                     (self.cover())
                     @for l in &self.st.lines_of_effort { (self.loe_section(&l.id)) }
                     @for c in &self.st.focus_countries { (self.country_section(c.as_str())) }
+                    (self.coverage_section())
                 }
             }
         }

@@ -3,7 +3,9 @@
 //! query string and checked: a bad value is a 400 that names the parameter.
 
 use crate::error::WebError;
+use crate::state::AppState;
 use senda_core::CountryCode;
+use senda_core::orgs::{implementers, resolve};
 use senda_core::report::{Dimension, Filters, NOT_MAPPED};
 use senda_core::strategy::Strategy;
 use senda_store::{ActivityCursor, ActivityFilter, ActivitySort};
@@ -22,9 +24,12 @@ pub struct RawQuery {
     /// ISO 3166-1 alpha-2 country code, `REGIONAL` or `UNKNOWN`.
     #[param(pattern = "^([A-Za-z]{2}|REGIONAL|UNKNOWN)?$")]
     pub country: Option<String>,
-    /// Agency: `reporting-org` ref (exact) or name (case-insensitive substring in lists, exact in reports).
+    /// Agency: an IATI organisation identifier (`US-GOV-1`), a name as published (any case,
+    /// accents and spacing) or a common acronym (`USAID`), read as the CLI's `--reporting-org`
+    /// (`senda_core::orgs::resolve`); an unknown organisation is a 400 with suggestions.
     pub reporting_org: Option<String>,
-    /// Implementing organisation name (exact, case-insensitive).
+    /// Implementing organisation: a name (any case, accents and spacing) or a common acronym
+    /// (`IOM`), read as the CLI's `--implementing-org`; an unknown one is a 400 with suggestions.
     pub implementing_org: Option<String>,
     /// Instrument id of the strategy (IATI activities are `foreign_assistance`).
     pub instrument: Option<String>,
@@ -54,6 +59,22 @@ pub struct RawQuery {
     pub lang: Option<String>,
 }
 
+/// The organisation filters as read by `senda_core::orgs::resolve` (the CLI's rule).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedOrgs {
+    /// Reporting organisations' names for reports.
+    pub reporting_names: Vec<String>,
+    /// Reporting organisation for activity lists (an identifier or a name).
+    pub reporting_list: Option<String>,
+    /// Implementing organisations' names for reports.
+    pub implementing_names: Vec<String>,
+    /// Implementing organisations for activity lists (the names of one organisation).
+    pub implementing_list: Vec<String>,
+    /// Organisations known (an acronym of the table) but without data here: (parameter, what
+    /// was typed read as, e.g. `MCC = US-GOV-18`). The filter then matches nothing; pages say why.
+    pub without_data: Vec<(&'static str, String)>,
+}
+
 /// A checked selection.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
@@ -63,10 +84,13 @@ pub struct Selection {
     pub line_of_effort: Option<String>,
     /// Country label.
     pub country: Option<String>,
-    /// Agency.
+    /// Agency, as typed (links and forms keep it).
     pub reporting_org: Option<String>,
-    /// Implementer.
+    /// Implementer, as typed.
     pub implementing_org: Option<String>,
+    /// What the typed organisations stand for ([`Selection::resolve_orgs`]): the names
+    /// reports keep and the value activity lists filter by.
+    pub orgs: ResolvedOrgs,
     /// Instrument id.
     pub instrument: Option<String>,
     /// Fiscal years, inclusive.
@@ -201,6 +225,7 @@ impl RawQuery {
             country,
             reporting_org: nonempty(&self.reporting_org),
             implementing_org: nonempty(&self.implementing_org),
+            orgs: ResolvedOrgs::default(),
             instrument,
             fiscal_years,
             status,
@@ -269,6 +294,34 @@ pub fn decode_cursor(s: &str) -> Result<ActivityCursor, WebError> {
 }
 
 impl Selection {
+    /// Reads the organisation filters as the CLI does (`senda_core::orgs::resolve` against the
+    /// organisations of the data): an identifier, a name in any case or accents, or an acronym.
+    /// Unknown: [`WebError::UnknownOrg`] naming the parameter, with suggestions.
+    pub async fn resolve_orgs(mut self, state: &AppState) -> Result<Self, WebError> {
+        if let Some(typed) = self.reporting_org.clone() {
+            let known = state.cached("orgs|reporting".into(), |s| s.reporting_orgs()).await?;
+            let r = resolve(&typed, &known).map_err(|error| WebError::UnknownOrg { param: "reporting_org", error })?;
+            if r.names.is_empty() {
+                self.orgs.without_data.push(("reporting_org", r.label.clone()));
+            }
+            self.orgs.reporting_list = Some(r.list_value(&typed));
+            self.orgs.reporting_names = r.report_names(&typed);
+        }
+        if let Some(typed) = self.implementing_org.clone() {
+            let by = state.report(&self.strategy, vec![Dimension::ImplementingOrg], false, Filters::new()).await?;
+            let known = implementers(by.rows.iter().filter_map(|r| r.key.first().map(String::as_str)));
+            let r =
+                resolve(&typed, &known).map_err(|error| WebError::UnknownOrg { param: "implementing_org", error })?;
+            if r.names.is_empty() {
+                self.orgs.without_data.push(("implementing_org", r.label.clone()));
+            }
+            let names = r.report_names(&typed);
+            self.orgs.implementing_list = names.clone();
+            self.orgs.implementing_names = names;
+        }
+        Ok(self)
+    }
+
     /// True when the instrument chosen has no IATI activities (they are all foreign assistance).
     pub fn excludes_iati(&self) -> bool {
         self.instrument.as_deref().is_some_and(|i| i != "foreign_assistance")
@@ -285,10 +338,10 @@ impl Selection {
             strategy: self.strategy.clone(),
             line_of_effort: self.line_of_effort.clone(),
             country: self.country.clone(),
-            reporting_org: self.reporting_org.clone(),
+            reporting_org: self.orgs.reporting_list.clone(),
             text: self.text.clone(),
             status: self.status.clone(),
-            implementing_org: self.implementing_org.clone(),
+            implementing_org: self.orgs.implementing_list.clone(),
             fiscal_years: self.fiscal_years,
             negative_money: self.negative_money,
             sort,
@@ -307,9 +360,13 @@ impl Selection {
         };
         put(Dimension::LineOfEffort, &self.line_of_effort);
         put(Dimension::Country, &self.country);
-        put(Dimension::ReportingOrg, &self.reporting_org);
-        put(Dimension::ImplementingOrg, &self.implementing_org);
         put(Dimension::Instrument, &self.instrument);
+        if !self.orgs.reporting_names.is_empty() {
+            f.insert(Dimension::ReportingOrg, self.orgs.reporting_names.clone());
+        }
+        if !self.orgs.implementing_names.is_empty() {
+            f.insert(Dimension::ImplementingOrg, self.orgs.implementing_names.clone());
+        }
         if let Some((a, b)) = self.fiscal_years {
             f.insert(Dimension::FiscalYear, (a..=b).map(|y| y.to_string()).collect());
         }

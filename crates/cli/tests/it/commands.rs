@@ -293,7 +293,10 @@ fn demo_builds_a_labelled_synthetic_database() {
     assert!(out.contains("Grand total"), "{out}");
     let csv = stdout(&senda(&db, &["activities", "--format", "csv"]));
     assert_eq!(csv.lines().count(), 61);
-    assert!(csv.lines().skip(1).all(|l| l.contains("XX-SENDA-SYNTHETIC") && l.ends_with(",true")), "{csv}");
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let synthetic = rd.headers().expect("header").iter().position(|h| h == "synthetic").expect("synthetic column");
+    let rows: Vec<csv::StringRecord> = rd.records().collect::<Result<_, _>>().expect("csv");
+    assert!(rows.iter().all(|r| r[0].contains("XX-SENDA-SYNTHETIC") && &r[synthetic] == "true"), "{csv}");
     // The whole model: one published intervention of each instrument, the plan and its gap.
     assert!(stderr(&o).contains("3 partner organisations, 4 published interventions"), "{}", stderr(&o));
     let by_instrument = stdout(&senda(&db, &["report", "--by", "source,instrument", "--format", "csv"]));
@@ -562,7 +565,10 @@ fn serve_refuses_a_missing_database_and_a_busy_port_with_one_clear_line() {
     let o = senda(&db, &["serve", "--listen", &addr]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(&format!("cannot listen on {addr}")), "{}", stderr(&o));
-    assert_eq!(stderr(&o).lines().filter(|l| l.starts_with("error")).count(), 1);
+    // Exactly one line, and nothing else (no log lines, no "serving" line) on either stream.
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("error: cannot listen on"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "nothing on standard output");
 }
 
 #[test]

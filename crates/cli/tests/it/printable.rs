@@ -286,7 +286,23 @@ fn xlsx_report_has_its_sheets_and_money_adds_up_to_the_json_total() {
     let out = dir.path().join("report.xlsx");
     ok(senda(&db, &["report", "--format", "xlsx", "--lang", "es", "-o", out.to_str().expect("utf8")]));
     let mut wb: Xlsx<_> = open_workbook(&out).expect("xlsx readable");
-    assert_eq!(wb.sheet_names(), ["Summary", "Money", "Indicators", "Context", "Activities"]);
+    assert_eq!(wb.sheet_names(), ["Summary", "Money", "Indicators", "Context", "Activities", "Coverage"]);
+    // Coverage: the demo lacks DoD, USDA and MCC (issue 21 item 3), on the summary and its sheet.
+    let summary = wb.worksheet_range("Summary").expect("Summary");
+    let gaps: Vec<(String, String)> = summary
+        .rows()
+        .skip_while(|r| r.first().map(|c| c.to_string()).as_deref() != Some("coverage_gap_country"))
+        .skip(1)
+        .map(|r| (r[0].to_string(), r[1].to_string()))
+        .collect();
+    assert!(
+        gaps.contains(&("HN".into(), "US-GOV-7".into())) && gaps.contains(&("GT".into(), "US-GOV-18".into())),
+        "{gaps:?}"
+    );
+    assert!(!gaps.contains(&("HN".into(), "US-GOV-18".into())), "MCC is expected in SV and GT only: {gaps:?}");
+    let cov = wb.worksheet_range("Coverage").expect("Coverage");
+    let text: Vec<String> = cov.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(text.iter().any(|c| c == "US-GOV-19") && text.iter().any(|c| c == "2026-01-01T00:00:00Z"), "{text:?}");
     let money = wb.worksheet_range("Money").expect("Money sheet");
     let header: Vec<String> = money.rows().next().expect("header").iter().map(|c| c.to_string()).collect();
     assert_eq!(
@@ -347,4 +363,53 @@ fn report_route_serves_the_printable_report_with_its_own_policy() {
     );
     assert!(body.contains("<html lang=\"es\">") && body.contains("Informe de avance"));
     check_self_contained(&body);
+}
+
+/// Issue 21 item 3: the printed report's first page and the overview flag the focus countries
+/// lacking an expected publisher (the demo's agencies are five of the strategy's expected
+/// ones: DoD, USDA and MCC are missing), and the report ends with the coverage section.
+#[test]
+fn the_cover_and_the_overview_flag_focus_countries_lacking_an_expected_publisher() {
+    let (_dir, db) = demo();
+    let coverage = String::from_utf8(ok(senda(&db, &["coverage"])).stdout).expect("utf8");
+    assert!(coverage.contains("HN: DoD (US-GOV-7), USDA (US-GOV-2)\n"), "{coverage}");
+    let rt = crate::web::runtime();
+    let app = crate::web::app(&db);
+    for (lang, title, see) in [
+        ("en", "Missing data.", "Data coverage: the last section of this report."),
+        ("es", "Faltan datos.", "Cobertura de los datos: la última sección de este informe."),
+    ] {
+        let html = html_report(&db, lang);
+        let cover = &html[..html.find("<section").expect("sections")];
+        let flag = &cover[cover.find("class=\"coverage-flag\"").expect("flag on the cover")..];
+        let flag = &flag[..flag.find("</div>").expect("end of flag")];
+        assert!(flag.contains(title) && flag.contains(see), "{lang}: {flag}");
+        assert!(flag.contains("<li><strong>Honduras</strong>: DoD (US-GOV-7), USDA (US-GOV-2)</li>"), "{flag}");
+        assert!(flag.contains("<li><strong>Guatemala</strong>: DoD (US-GOV-7), USDA (US-GOV-2), MCC (US-GOV-18)</li>"));
+        assert!(cover.contains("href=\"#coverage\""), "the contents list the coverage section");
+        // The section: publishers by country with their fiscal years, the gaps, the files.
+        let sec = section(&html, "coverage");
+        let fy = if lang == "es" { "AF2018" } else { "FY2018" };
+        assert!(sec.contains("US-GOV-19") && sec.contains(fy), "{lang}: {sec}");
+        assert!(sec.contains("senda-synthetic-demo.xml") && sec.contains("2026-01-01 00:00 UTC"), "{sec}");
+        assert!(
+            sec.contains("<li><strong>El Salvador</strong>: DoD (US-GOV-7), USDA (US-GOV-2), MCC (US-GOV-18)</li>")
+        );
+        // The overview says the same.
+        let page = crate::web::get(&rt, &app, "/", &[("accept-language", lang)]);
+        let banner = &page.body[page.body.find("coverage-gaps").expect("overview flag")..];
+        assert!(banner.contains(title), "{lang}");
+        assert!(banner.contains(">Honduras (HN)</a>: DoD (US-GOV-7), USDA (US-GOV-2)</li>"), "{lang}");
+    }
+}
+
+/// Issue 21 item 5: `senda report --by sector` names the DAC sectors beside their codes (the
+/// CSV keeps the code alone, for machines).
+#[test]
+fn sector_tables_name_the_dac_sectors() {
+    let (_dir, db) = demo();
+    let table = String::from_utf8(ok(senda(&db, &["report", "--by", "sector"])).stdout).expect("utf8");
+    assert!(table.lines().any(|l| l.starts_with("11220 Primary education ")), "{table}");
+    let csv = String::from_utf8(ok(senda(&db, &["report", "--by", "sector", "--format", "csv"])).stdout).expect("utf8");
+    assert!(csv.lines().any(|l| l.starts_with("11220,")), "{csv}");
 }

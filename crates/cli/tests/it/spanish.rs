@@ -141,6 +141,7 @@ fn every_page_in_spanish_shows_no_english_only_word() {
         "/imports".into(),
         "/imports/1".into(),
         "/report".into(),
+        "/coverage".into(),
         "/?strategy=rc-2021".into(),
     ];
     pages.extend((1..=8).map(|i| format!("/loe/LOE{i}?strategy=cmms-2021")));

@@ -512,3 +512,307 @@ fn a_server_stores_the_fact_segments_it_had_to_build_and_its_figures_equal_the_f
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Issue 21 item 4: the dashboard's and the API's organisation filters read what people type
+/// as the CLI does (identifier, name in any case or accents, acronym); an unknown organisation
+/// is a 400 naming the parameter with suggestions, on pages in the reader's language.
+#[test]
+fn organisation_filters_take_identifiers_names_and_acronyms_like_the_cli() {
+    let (_dir, db) = synthetic_db(60);
+    let rt = runtime();
+    let app = app(&db);
+    let total = |q: &str| {
+        let r = get(&rt, &app, &format!("/api/v1/activities?limit=1&{q}"), &[]);
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+        json(&r)["total"].as_u64().expect("total")
+    };
+    let usaid = total("reporting_org=US-GOV-1");
+    assert!(usaid > 0 && usaid < total(""), "{usaid}");
+    assert_eq!(total("reporting_org=USAID"), usaid);
+    assert_eq!(total("reporting_org=u.s.a.i.d."), usaid);
+    assert_eq!(total("reporting_org=u.s.%20agency%20for%20international%20DEVELOPMENT%20(synthetic)"), usaid);
+    // Reports: the same money by identifier, acronym and name.
+    let report = |q: &str| {
+        let r = get(&rt, &app, &format!("/api/v1/report?by=country&{q}"), &[]);
+        assert_eq!(r.status, StatusCode::OK, "{q}: {}", r.body);
+        json(&r)["total"].clone()
+    };
+    let by_ref = report("reporting_org=US-GOV-1");
+    assert_ne!(by_ref, report(""), "the filter filters");
+    assert_eq!(report("reporting_org=usaid"), by_ref);
+    assert_eq!(report("reporting_org=U.S.%20Agency%20for%20International%20Development%20(synthetic)"), by_ref);
+    // Implementers: a name without its accents and in another case; an acronym.
+    let fundacion = total("implementing_org=FUNDACION%20comunitaria%20(synthetic)");
+    assert!(fundacion > 0);
+    assert_eq!(total("implementing_org=Fundaci%C3%B3n%20Comunitaria%20(synthetic)"), fundacion);
+    let imp = report("implementing_org=fundacion%20COMUNITARIA%20(synthetic)");
+    assert_eq!(imp, report("implementing_org=Fundaci%C3%B3n%20Comunitaria%20(synthetic)"));
+    assert_ne!(imp, report(""));
+    // A known acronym without data here matches nothing, without error; pages say why.
+    assert_eq!(total("reporting_org=MCC"), 0);
+    for (lang, want) in [
+        ("en", "Reporting organisation: MCC = US-GOV-18 has no activities in this database, so nothing matches."),
+        (
+            "es",
+            "Organización informante: MCC = US-GOV-18 no tiene actividades en esta base de datos, así que nada coincide.",
+        ),
+    ] {
+        for path in ["/activities", "/", "/country/GT", "/loe/LOE2"] {
+            let r = get(&rt, &app, &format!("{path}?reporting_org=MCC"), &[("accept-language", lang)]);
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            assert!(r.body.contains(want), "{path} {lang}");
+        }
+    }
+    // Unknown: a 400 problem+json naming the parameter, with suggestions.
+    let r = get(&rt, &app, "/api/v1/report?by=country&reporting_org=Departmnt%20of%20State%20(synthetic)", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/problem+json"));
+    let detail = json(&r)["detail"].as_str().unwrap_or("").to_owned();
+    assert!(detail.starts_with("reporting_org: unknown organisation \"Departmnt of State (synthetic)\""), "{detail}");
+    assert!(detail.contains("did you mean Department of State (synthetic) (US-GOV-11, STATE)"), "{detail}");
+    let r = get(&rt, &app, "/api/v1/activities?implementing_org=Local%20Partner%20Netwrk%20(synthetic)", &[]);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let detail = json(&r)["detail"].as_str().unwrap_or("").to_owned();
+    assert!(detail.starts_with("implementing_org: unknown organisation"), "{detail}");
+    assert!(detail.contains("Local Partner Network (synthetic)"), "{detail}");
+    // Pages: the filtered list works by acronym, and an unknown organisation is said in the
+    // reader's language.
+    let page = get(&rt, &app, "/activities?reporting_org=USAID", &[]);
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("U.S. Agency for International Development (synthetic)"));
+    assert!(!page.body.contains("Department of State (synthetic)"));
+    for (lang, want) in [
+        ("en", ["Reporting organisation: no organisation of the data is called", "Did you mean: Department of State"]),
+        (
+            "es",
+            [
+                "Organización informante: ninguna organización de los datos se llama",
+                "¿Quiso decir: Department of State",
+            ],
+        ),
+    ] {
+        for path in ["/activities", "/", "/country/GT"] {
+            let r = get(
+                &rt,
+                &app,
+                &format!("{path}?reporting_org=Departmnt%20of%20State%20(synthetic)"),
+                &[("accept-language", lang)],
+            );
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path} {lang}");
+            for w in want {
+                assert!(r.body.contains(w), "{path} {lang}: {w}\n{}", r.body);
+            }
+        }
+        let r = get(&rt, &app, "/activities?implementing_org=zzzzzz", &[("accept-language", lang)]);
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains(if lang == "es" { "p. ej. USAID" } else { "e.g. USAID" }), "{}", r.body);
+    }
+}
+
+/// Issue 21 item 5: the activity page names codes (activity scope, flow, finance and aid types,
+/// organisation types, sectors, GeoNames ids) in the reader's language with the code beside
+/// them, shows the countries of transactions when the activity names none, and numbers the
+/// activity in its file as `senda explain` and the API do.
+#[test]
+fn the_activity_page_names_codes_and_numbers_activities_as_the_cli() {
+    let (dir, mut store) = db();
+    let second = r#"<iati-activity last-updated-datetime="2024-01-01T00:00:00Z" default-currency="USD" xml:lang="en">
+  <iati-identifier>XM-T-NAMES</iati-identifier>
+  <reporting-org ref="XM-T" type="10"><narrative>Test Agency</narrative></reporting-org>
+  <title><narrative>Road repair after the storm</narrative></title>
+  <participating-org ref="XM-P" role="4" type="22"><narrative>Local Partner</narrative></participating-org>
+  <activity-status code="2"/>
+  <activity-scope code="5"/>
+  <location><name><narrative>Guatemala City</narrative></name><administrative vocabulary="G1" level="1" code="3598132"/></location>
+  <sector vocabulary="1" code="21020" percentage="60"/>
+  <sector vocabulary="1" code="11250" percentage="40"/>
+  <default-flow-type code="10"/>
+  <default-finance-type code="110"/>
+  <default-aid-type code="C01"/>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-01-10"/><value>1000</value><recipient-country code="GT"/></transaction>
+  <transaction><transaction-type code="3"/><transaction-date iso-date="2023-02-10"/><value>500</value><recipient-country code="HN"/></transaction>
+ </iati-activity>"#;
+    let first = activity("XM-T-FIRST", "<recipient-country code=\"SV\"/>");
+    let file = write(dir.path(), "named.xml", doc("2.03", &format!("{first}\n{second}")));
+    let r = import(&mut store, &[file]);
+    assert_eq!(count(&store), 2, "{}", dump(&r));
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    drop(store);
+    let db = dir.path().join("senda.db");
+    let rt = runtime();
+    let app = app(&db);
+    let en = get(&rt, &app, "/activity/XM-T-NAMES", &[("accept-language", "en")]);
+    assert_eq!(en.status, StatusCode::OK, "{}", en.body);
+    for want in [
+        "Sub-national: Multi-first-level administrative areas <code>(5)</code>",
+        "ODA <code>(10)</code>",
+        "Standard grant <code>(110)</code>",
+        "Project-type interventions <code>(C01)</code>",
+        "Government <code>(10)</code>",
+        "National NGO <code>(22)</code>",
+        "Road transport <code>(21020)</code>",
+        "School feeding <code>(11250)</code>",
+        "href=\"https://www.geonames.org/3598132\"",
+        "GeoNames 3598132",
+        "The activity names no country; its transactions name these:",
+        "File named.xml, activity #2",
+    ] {
+        assert!(en.body.contains(want), "EN page lacks {want:?}");
+    }
+    assert!(!en.body.contains("G1/1"), "no raw gazetteer code");
+    let tx = &en.body[en.body.find("class=\"tx-countries\"").expect("transaction countries")..];
+    let tx = &tx[..tx.find("</ul>").expect("list end")];
+    assert!(tx.contains("Guatemala (GT)") && tx.contains("Honduras (HN)"), "{tx}");
+    let es = get(&rt, &app, "/activity/XM-T-NAMES", &[("accept-language", "es")]);
+    for want in [
+        "Subnacional: varias divisiones de primer nivel <code>(5)</code>",
+        "Donación estándar <code>(110)</code>",
+        "Intervenciones de tipo proyecto <code>(C01)</code>",
+        "Gobierno <code>(10)</code>",
+        // The codelists have no Spanish sector names: English, marked as such.
+        "<span lang=\"en\">Road transport</span> <code>(21020)</code>",
+        "La actividad no nombra ningún país; sus transacciones nombran estos:",
+        "Archivo named.xml, actividad #2",
+    ] {
+        assert!(es.body.contains(want), "ES page lacks {want:?}");
+    }
+    // The same number in the API and in `senda explain`.
+    let api = get(&rt, &app, "/api/v1/activities/XM-T-NAMES", &[]);
+    assert_eq!(json(&api)["source_position"].as_u64(), Some(2));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_senda"))
+        .arg("--db")
+        .arg(&db)
+        .args(["explain", "XM-T-NAMES"])
+        .env_remove("SENDA_DB")
+        .output()
+        .expect("run senda");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("named.xml (activity #2)"), "{text}");
+}
+
+/// The `*_in_view` columns of a CSV summed (exact decimals).
+fn in_view_sums(csv_text: &str) -> [rust_decimal::Decimal; 3] {
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let head: Vec<String> = rd.headers().expect("header").iter().map(str::to_owned).collect();
+    let cols: Vec<usize> = ["commitments_usd_in_view", "disbursements_usd_in_view", "expenditures_usd_in_view"]
+        .map(|c| head.iter().position(|h| h == c).unwrap_or_else(|| panic!("no column {c}")))
+        .to_vec();
+    let mut sums = [rust_decimal::Decimal::ZERO; 3];
+    for rec in rd.records() {
+        let rec = rec.expect("row");
+        for (s, c) in sums.iter_mut().zip(&cols) {
+            *s += rec[*c].parse::<rust_decimal::Decimal>().expect("exact decimal");
+        }
+    }
+    sums
+}
+
+/// Issue 21 item 8: the activities CSV says which share of each activity's money falls in the
+/// view; summed over the list, the `*_in_view` columns are the report's totals for the same
+/// filters (CLI and dashboard alike), while the whole-activity columns are more.
+#[test]
+fn in_view_columns_add_up_to_the_report_of_the_same_filters() {
+    let (_dir, db) = synthetic_db(150);
+    let senda = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_senda"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("SENDA_DB")
+            .output()
+            .expect("run senda");
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let report_total = |filters: &[&str]| -> [rust_decimal::Decimal; 3] {
+        let mut args = vec!["report", "--format", "json"];
+        args.extend_from_slice(filters);
+        let (ok, out, err) = senda(&args);
+        assert!(ok, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        ["commitments", "disbursements", "expenditures"]
+            .map(|k| v["total"]["usd"][k].as_str().expect("exact amount").parse().expect("decimal"))
+    };
+    let views: [&[&str]; 5] = [
+        &[],
+        &["--line-of-effort", "LOE2"],
+        &["--country", "GT"],
+        &["--line-of-effort", "LOE6", "--country", "HN", "--fiscal-year", "2021..2024"],
+        &["--reporting-org", "USAID", "--fiscal-year", "FY2022"],
+    ];
+    let mut split_seen = false;
+    for filters in views {
+        let mut args = vec!["activities", "--format", "csv"];
+        args.extend_from_slice(filters);
+        let (ok, csv_out, err) = senda(&args);
+        assert!(ok, "{filters:?}: {err}");
+        let want = report_total(filters);
+        assert_eq!(in_view_sums(&csv_out), want, "{filters:?}");
+        assert!(want[1] > rust_decimal::Decimal::ZERO, "{filters:?}: the view has money");
+        // Whole activities hold more than their share in a narrower view.
+        let mut rd = csv::Reader::from_reader(csv_out.as_bytes());
+        for rec in rd.records() {
+            let rec = rec.expect("row");
+            let (whole, part): (rust_decimal::Decimal, rust_decimal::Decimal) =
+                (rec[10].parse().expect("dec"), rec[14].parse().expect("dec"));
+            split_seen |= part != whole;
+        }
+    }
+    assert!(split_seen, "some activity has money outside some view");
+    // The dashboard's CSV of the same view agrees with its own report.
+    let rt = runtime();
+    let app = app(&db);
+    let r = get(&rt, &app, "/activities.csv?line_of_effort=LOE6&country=HN&fiscal_year=2021..2024", &[]);
+    assert_eq!(r.status, StatusCode::OK);
+    let web = in_view_sums(&r.body);
+    assert_eq!(web, report_total(&["--line-of-effort", "LOE6", "--country", "HN", "--fiscal-year", "2021..2024"]));
+    let api = json(&get(&rt, &app, "/api/v1/report?line_of_effort=LOE6&country=HN&fiscal_year=2021..2024", &[]));
+    let d = |k: &str| api["total"]["usd"][k].as_str().expect("exact").parse::<rust_decimal::Decimal>().expect("dec");
+    assert_eq!(web, [d("commitments"), d("disbursements"), d("expenditures")]);
+    // `--fiscal-year` on lists as on reports: years in full.
+    let (ok, _, err) = senda(&["activities", "--fiscal-year", "23"]);
+    assert!(!ok && err.contains("write years in full"), "{err}");
+    let (ok, _, err) = senda(&["activities", "--fiscal-year", "2020,2023"]);
+    assert!(!ok && err.contains("consecutive"), "{err}");
+}
+
+/// An acronym standing for several spellings of one implementer keeps them all, in lists as in
+/// reports (issue 21 item 4).
+#[test]
+fn an_implementer_acronym_lists_every_spelling() {
+    let (dir, mut store) = db();
+    let tx = |imp: &str| {
+        format!(
+            "<transaction><transaction-type code=\"3\"/><transaction-date iso-date=\"2023-01-10\"/><value>100</value><receiver-org><narrative>{imp}</narrative></receiver-org></transaction>"
+        )
+    };
+    let acts = [
+        activity(
+            "XM-T-IOM-1",
+            &format!("<recipient-country code=\"GT\"/>{}", tx("International Organization for Migration")),
+        ),
+        activity(
+            "XM-T-IOM-2",
+            &format!("<recipient-country code=\"HN\"/>{}", tx("International Organisation for Migration")),
+        ),
+        activity("XM-T-OTHER", &format!("<recipient-country code=\"SV\"/>{}", tx("Local Partner"))),
+    ];
+    let file = write(dir.path(), "iom.xml", doc("2.03", &acts.concat()));
+    let r = import(&mut store, &[file]);
+    assert_eq!(count(&store), 3, "{}", dump(&r));
+    senda::commands::ensure_mappings(&mut store).expect("mappings");
+    drop(store);
+    let rt = runtime();
+    let app = app(&dir.path().join("senda.db"));
+    let list = json(&get(&rt, &app, "/api/v1/activities?implementing_org=IOM", &[]));
+    let mut ids: Vec<&str> =
+        list["items"].as_array().expect("items").iter().filter_map(|i| i["iati_identifier"].as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["XM-T-IOM-1", "XM-T-IOM-2"]);
+    let report = json(&get(&rt, &app, "/api/v1/report?by=implementing_org&implementing_org=iom", &[]));
+    assert_eq!(report["rows"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(report["total"]["usd"]["disbursements"].as_str(), Some("200"), "{report}");
+}

@@ -21,7 +21,7 @@ pub(super) const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_requirements", include_str!("../../migrations/postgres/0013_requirements.sql")),
     ("0014_file_generated", include_str!("../../migrations/postgres/0014_file_generated.sql")),
     ("0015_reporting", include_str!("../../migrations/postgres/0015_reporting.sql")),
-    ("0017_file_stable_hash", include_str!("../../migrations/postgres/0017_file_stable_hash.sql")),
+    ("0016_file_stable_hash", include_str!("../../migrations/postgres/0016_file_stable_hash.sql")),
 ];
 
 /// Advisory lock key (`pg_advisory_lock`) of migrations.

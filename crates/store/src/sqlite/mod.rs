@@ -36,7 +36,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0013_requirements", include_str!("../../migrations/sqlite/0013_requirements.sql")),
     ("0014_file_generated", include_str!("../../migrations/sqlite/0014_file_generated.sql")),
     ("0015_reporting", include_str!("../../migrations/sqlite/0015_reporting.sql")),
-    ("0017_file_stable_hash", include_str!("../../migrations/sqlite/0017_file_stable_hash.sql")),
+    ("0016_file_stable_hash", include_str!("../../migrations/sqlite/0016_file_stable_hash.sql")),
 ];
 
 /// Bumps the data generation inside a write transaction (see [`Store::generation`]).

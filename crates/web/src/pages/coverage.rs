@@ -57,7 +57,7 @@ pub(super) async fn coverage(
         p { (ctx.t("coverage-intro")) }
         (gaps_notice(&ctx, &cov))
         @if cov.gaps.is_empty() && ctx.strategy.coverage.is_some() { p { (ctx.t("coverage-no-gaps")) } }
-        @if !cov.source.is_empty() { p class="note" { (ctx.t("coverage-source")) " " (cov.source) } }
+        @if !cov.source.is_empty() { p class="note" { (ctx.t("coverage-source")) " " (cov.source_in(ctx.loc.lang == Lang::Es)) } }
         section { h2 { (ctx.t("coverage-publishers")) }
             @if cov.publishers.is_empty() { p { (ctx.t("no-data")) } } @else {
             div class="table-scroll" tabindex="0" { table {

@@ -20,7 +20,7 @@ pub(super) async fn line_of_effort(
         .cloned()
         .ok_or_else(|| pe(WebError::NotFound(format!("line of effort {id:?} in {}", ctx.strategy.id))))?;
     raw.line_of_effort = Some(loe.id.clone());
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let f = sel.report_filters();
     let (by_cfy, by_org, by_impl) = tokio::join!(
         state.report(&sel.strategy, vec![Dimension::Country, Dimension::FiscalYear], false, f.clone()),
@@ -52,6 +52,7 @@ pub(super) async fn line_of_effort(
     let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
     let contributions = super::contributions::rows(&state, Some(&loe.id), None).await.map_err(&pe)?;
     let body = html! {
+        (super::orgs_without_data(&ctx, &sel))
         section { h2 { (ctx.t("loe-scope")) } p class="scope" { (scope) } }
         (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
         (super::contributions::section(&ctx, &contributions))
@@ -112,7 +113,7 @@ pub(super) async fn country(
         ))));
     }
     raw.country = Some(code.clone());
-    let sel = raw.selection(&ctx.strategy).map_err(&pe)?;
+    let sel = raw.selection(&ctx.strategy).map_err(&pe)?.resolve_orgs(&state).await.map_err(&pe)?;
     let c = sel.country.clone().unwrap_or_default();
     let f = sel.report_filters();
     let (by_lfy, by_org) = tokio::join!(
@@ -154,6 +155,7 @@ pub(super) async fn country(
     let plan = super::plan::gap_rows(&state, &ctx.strategy.id, &plan_part).await.map_err(&pe)?;
     let contributions = super::contributions::rows(&state, None, Some(&c)).await.map_err(&pe)?;
     let body = html! {
+        (super::orgs_without_data(&ctx, &sel))
         (fy_form(&ctx, &sel, &years, &[]))
         (super::plan::gap_section(&ctx, &plan_part, plan.as_deref()))
         (super::contributions::section(&ctx, &contributions))

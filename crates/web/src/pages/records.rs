@@ -3,6 +3,7 @@
 
 use super::tables::org_link;
 use super::*;
+use senda_core::codelists::{self, Codelist};
 pub(super) fn narrative_block(ctx: &Ctx, a: &Activity, ns: &[senda_core::Narrative]) -> Markup {
     let want = ctx.lang().code();
     let shown = pick_narrative(ns, Some(want), a.default_language.as_deref()).unwrap_or("");
@@ -27,6 +28,46 @@ fn file_status(ctx: &Ctx, status: &str) -> String {
 /// la actividad (activity-scope)".
 fn field_name(ctx: &Ctx, key: &str, element: &str) -> Markup {
     html! { (ctx.t(&format!("field-{key}"))) " " code { "(" (element) ")" } }
+}
+
+/// A code of an IATI codelist as the reader reads it: its name in the reader's language (an
+/// English name on a Spanish page, where the codelists have no translation, is marked
+/// `lang="en"`), the code beside it; the code alone when the list does not have it.
+pub(super) fn coded(ctx: &Ctx, list: Codelist, code: &str) -> Markup {
+    named(ctx, codelists::name(list, code, ctx.lang() == Lang::Es), code)
+}
+
+fn named(ctx: &Ctx, name: Option<codelists::Name>, code: &str) -> Markup {
+    html! {
+        @match name {
+            Some(n) if n.lang != ctx.lang().code() => { span lang=(n.lang) { (n.text) } " " code { "(" (code) ")" } }
+            Some(n) => { (n.text) " " code { "(" (code) ")" } }
+            None => { code { (code) } }
+        }
+    }
+}
+
+/// A sector's name (the codelist's, else the name the publisher gave), the code beside it.
+pub(super) fn sector_label(ctx: &Ctx, vocabulary: &str, code: &str, published: Option<&str>) -> Markup {
+    match codelists::sector_name(vocabulary, code, ctx.lang() == Lang::Es) {
+        Some(n) => named(ctx, Some(n), code),
+        None => html! { @if let Some(p) = published.filter(|p| !p.trim().is_empty()) { (p) " " } code { (code) } },
+    }
+}
+
+/// A place identifier of a location (`G1 3598132`): the gazetteer's name and the id, a link to
+/// GeoNames for GeoNames ids.
+fn place_id(ctx: &Ctx, vocabulary: &str, code: &str) -> Markup {
+    let geonames =
+        vocabulary.eq_ignore_ascii_case("G1") && code.bytes().all(|b| b.is_ascii_digit()) && !code.is_empty();
+    let vocab = codelists::name(Codelist::GeographicVocabulary, vocabulary, ctx.lang() == Lang::Es);
+    html! {
+        @if geonames { a href=(format!("https://www.geonames.org/{code}")) rel="noopener noreferrer external" { "GeoNames " (code) } }
+        @else {
+            @if let Some(v) = vocab { span lang=(v.lang) { (v.text) } " " } @else if !vocabulary.is_empty() { code { (vocabulary) } " " }
+            code { (code) }
+        }
+    }
 }
 
 /// The evidence of a rule in words; the IATI path of the field (an identifier, not prose) in
@@ -74,6 +115,17 @@ pub(super) async fn activity(
             .sum()
     };
     let net_negative = net("2") < Decimal::ZERO || net("3") < Decimal::ZERO;
+    // Countries named by transactions only (IATI allows either level).
+    let tx_countries: Vec<String> = {
+        let mut v: Vec<String> = a
+            .transactions
+            .iter()
+            .flat_map(|t| t.recipient_countries.iter().map(|c| c.code.as_str().to_owned()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
     let rule_of = |rid: &str| ctx.strategy.rules.iter().find(|r| r.id == rid).map(|r| r.note.clone());
     let effective: Vec<String> =
         d.override_.as_ref().map(|o| o.lines_of_effort.clone()).unwrap_or_else(|| d.rule_lines.clone());
@@ -136,9 +188,10 @@ pub(super) async fn activity(
             h2 id="f-h" { (ctx.t("activity-fields")) }
             dl class="fields" {
                 dt { (ctx.t("identifier")) } dd { code { (a.iati_identifier.as_str()) } }
-                dt { (ctx.t("reporting-org")) } dd { (org_link(a.reporting_org.display_name())) @if let Some(r) = &a.reporting_org.r#ref { " " code { (r) } } }
+                dt { (ctx.t("reporting-org")) } dd { (org_link(a.reporting_org.display_name())) @if let Some(r) = &a.reporting_org.r#ref { " " code { (r) } }
+                    @if let Some(t) = &a.reporting_org.org_type { " · " (coded(&ctx, Codelist::OrganisationType, t)) } }
                 dt { (ctx.t("title")) } dd { (narrative_block(&ctx, a, &a.title)) }
-                @for dsc in &a.descriptions { dt { (ctx.t("description")) @if let Some(t) = &dsc.description_type { " (" (t) ")" } } dd { (narrative_block(&ctx, a, &dsc.narratives)) } }
+                @for dsc in &a.descriptions { dt { (ctx.t("description")) @if let Some(t) = &dsc.description_type { " · " (coded(&ctx, Codelist::DescriptionType, t)) } } dd { (narrative_block(&ctx, a, &dsc.narratives)) } }
                 dt { (ctx.t("status")) } dd { (ctx.status_label(a.status.as_deref().unwrap_or(""))) }
                 dt { (ctx.t("dates")) } dd { ul { @for dt_ in &a.dates { li { (ctx.t(&format!("datetype-{}", dt_.date_type))) ": " (ctx.date(&dt_.date.to_string())) } } } }
                 dt { (ctx.t("humanitarian")) } dd { (match a.humanitarian { Some(true) => ctx.t("yes"), Some(false) => ctx.t("no"), None => String::new() }) }
@@ -146,32 +199,41 @@ pub(super) async fn activity(
                 @if let Some(v) = &a.default_language { dt { (field_name(&ctx, "default-language", "default-language")) } dd { (v) } }
                 @if let Some(v) = &a.last_updated { dt { (field_name(&ctx, "last-updated", "last-updated-datetime")) } dd { (v) } }
                 @if let Some(v) = &a.hierarchy { dt { (field_name(&ctx, "hierarchy", "hierarchy")) } dd { (v) } }
-                @if let Some(v) = &a.scope { dt { (field_name(&ctx, "activity-scope", "activity-scope")) } dd { (v) } }
-                @if let Some(v) = &a.collaboration_type { dt { (field_name(&ctx, "collaboration-type", "collaboration-type")) } dd { (v) } }
-                @if let Some(v) = &a.default_flow_type { dt { (field_name(&ctx, "default-flow-type", "default-flow-type")) } dd { (v) } }
-                @if let Some(v) = &a.default_finance_type { dt { (field_name(&ctx, "default-finance-type", "default-finance-type")) } dd { (v) } }
-                @if !a.default_aid_types.is_empty() { dt { (field_name(&ctx, "default-aid-type", "default-aid-type")) } dd { (a.default_aid_types.join(", ")) } }
-                dt { (ctx.t("source")) } dd { (ctx.ta("source-file", &[("file", d.source.0.rsplit('/').next().unwrap_or("").to_owned()), ("position", d.source.1.to_string())])) }
+                @if let Some(v) = &a.scope { dt { (field_name(&ctx, "activity-scope", "activity-scope")) } dd { (coded(&ctx, Codelist::ActivityScope, v)) } }
+                @if let Some(v) = &a.collaboration_type { dt { (field_name(&ctx, "collaboration-type", "collaboration-type")) } dd { (coded(&ctx, Codelist::CollaborationType, v)) } }
+                @if let Some(v) = &a.default_flow_type { dt { (field_name(&ctx, "default-flow-type", "default-flow-type")) } dd { (coded(&ctx, Codelist::FlowType, v)) } }
+                @if let Some(v) = &a.default_finance_type { dt { (field_name(&ctx, "default-finance-type", "default-finance-type")) } dd { (coded(&ctx, Codelist::FinanceType, v)) } }
+                @if !a.default_aid_types.is_empty() { dt { (field_name(&ctx, "default-aid-type", "default-aid-type")) } dd { @for (i, t) in a.default_aid_types.iter().enumerate() { @if i > 0 { "; " } (coded(&ctx, Codelist::AidType, t)) } } }
+                dt { (ctx.t("source")) } dd { (ctx.ta("source-file", &[("file", d.source.0.rsplit('/').next().unwrap_or("").to_owned()), ("position", d.source_number().to_string())])) }
             }
         }
         @if !a.participating_orgs.is_empty() { section { h2 { (ctx.t("participating-orgs")) } table {
-            thead { tr { th scope="col" { (ctx.t("organisation")) } th scope="col" { (ctx.t("org-ref")) } th scope="col" { (ctx.t("role")) } } }
+            thead { tr { th scope="col" { (ctx.t("organisation")) } th scope="col" { (ctx.t("org-ref")) } th scope="col" { (ctx.t("org-type")) } th scope="col" { (ctx.t("role")) } } }
             tbody { @for p in &a.participating_orgs { tr { td { (org_link(p.org.display_name())) } td { (p.org.r#ref.as_deref().unwrap_or("")) }
+                td { @if let Some(t) = &p.org.org_type { (coded(&ctx, Codelist::OrganisationType, t)) } }
                 td { @if let Some(r) = &p.role { (ctx.t(&format!("orgrole-{r}"))) } } } } }
         } } }
-        section { h2 { (ctx.t("recipient-countries")) } ul {
+        section { h2 { (ctx.t("recipient-countries")) }
+            @if a.recipient_countries.is_empty() && a.recipient_regions.is_empty() {
+                @if tx_countries.is_empty() { p { (ctx.t("no-countries")) } } @else {
+                    p class="note" { (ctx.t("countries-from-transactions")) }
+                    ul class="tx-countries" { @for c in &tx_countries { li { a href=(format!("/country/{c}")) { (ctx.country_label(c)) } } } }
+                }
+            }
+            ul {
             @for c in &a.recipient_countries { li { a href=(format!("/country/{}", c.code.as_str())) { (ctx.country_label(c.code.as_str())) } @if let Some(p) = &c.percentage { " · " (ctx.loc.percent(p.value())) } } }
             @for r in &a.recipient_regions { li { (ctx.t("recipient-regions")) ": " (r.code) " (" (r.vocabulary) ")" @if let Some(p) = &r.percentage { " · " (ctx.loc.percent(p.value())) } } }
         } }
         @if !a.sectors.is_empty() { section { h2 { (ctx.t("sectors")) } table {
             thead { tr { th scope="col" { (ctx.t("code")) } th scope="col" { (ctx.t("vocabulary")) } th scope="col" { (ctx.t("title")) } th scope="col" class="num" { (ctx.t("percentage")) } } }
-            tbody { @for s in &a.sectors { tr { td { (s.code) } td { (s.vocabulary) } td { (s.name.as_deref().unwrap_or("")) } td class="num" { @if let Some(p) = &s.percentage { (ctx.loc.percent(p.value())) } } } } }
+            tbody { @for s in &a.sectors { tr { td { code { (s.code) } } td { (coded(&ctx, Codelist::SectorVocabulary, &s.vocabulary)) } td { (sector_label(&ctx, &s.vocabulary, &s.code, s.name.as_deref())) } td class="num" { @if let Some(p) = &s.percentage { (ctx.loc.percent(p.value())) } } } } }
         } } }
-        @if !a.policy_markers.is_empty() { section { h2 { (ctx.t("policy-markers")) } ul { @for p in &a.policy_markers { li { (p.code) " (" (p.vocabulary) ")" @if let Some(s) = p.significance { " · " (ctx.t("significance")) " " (s) } } } } } }
+        @if !a.policy_markers.is_empty() { section { h2 { (ctx.t("policy-markers")) } ul { @for p in &a.policy_markers { li { (p.code) " (" (p.vocabulary) ")" @if let Some(s) = p.significance { " · " (ctx.t("significance")) ": " (coded(&ctx, Codelist::PolicySignificance, &s.to_string())) } } } } } }
         @if !a.tags.is_empty() { section { h2 { (ctx.t("tags")) } ul { @for t in &a.tags { li { (t.code) " (" (t.vocabulary) ")" @if let Some(n) = &t.name { " " (n) } } } } } }
         @if !a.locations.is_empty() { section { h2 { (ctx.t("locations")) } ul { @for l in &a.locations { li {
             (pick_narrative(&l.name, Some(ctx.lang().code()), a.default_language.as_deref()).unwrap_or(""))
-            @for ad in &l.administratives { " · " (ad.vocabulary.as_deref().unwrap_or("")) "/" (ad.level.as_deref().unwrap_or("")) " " (ad.code) }
+            @for ad in &l.administratives { " · " (place_id(&ctx, ad.vocabulary.as_deref().unwrap_or(""), &ad.code))
+                @if let Some(lv) = &ad.level { " " (ctx.ta("admin-level", &[("level", lv.to_string())])) } }
             @if let Some(p) = &l.point { " · " (format!("{:.4}, {:.4}", p.lat, p.lon)) }
         } } } } }
         @if net_negative { (crate::negative::note(ctx.cat(), ctx.lang(), &[("q", a.iati_identifier.as_str().to_owned())])) }

@@ -1,5 +1,5 @@
 //! The report's first page: what it covers, the grand totals, money not mapped, negative
-//! totals explained, the lines of effort with indicator status, and the contents.
+//! totals explained, focus countries lacking an expected publisher, the lines of effort with indicator status, and the contents.
 
 use super::*;
 
@@ -33,6 +33,7 @@ impl Printer<'_> {
                 }
                 p class="note" { (self.t("print-grand-totals-note")) }
                 (self.not_mapped())
+                (self.coverage_flag())
                 (self.unconverted(&total.unconverted))
                 table class="loe-summary" {
                     caption { (self.t("print-loe-table")) }
@@ -94,6 +95,7 @@ impl Printer<'_> {
                     ol {
                         @for l in &self.st.lines_of_effort { li { a href=(format!("#loe-{}", l.id)) { (self.loe_label(&l.id)) } } }
                         @for c in &self.st.focus_countries { li { a href=(format!("#country-{}", c.as_str())) { (self.country_name(c.as_str())) } } }
+                        li { a href="#coverage" { (self.t("coverage-title")) } }
                     }
                 }
             }

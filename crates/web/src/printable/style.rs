@@ -40,6 +40,8 @@ details.chart-data > summary { font-size: 8.5pt; color: #5f6b73; list-style: non
 .neg { color: #a12d2d; } .neg-mark { color: #a12d2d; font-weight: bold; text-decoration: none; }
 .negative-note { border-left: 3px solid #a12d2d; padding: .5mm 3mm; margin: 2mm 0; font-size: 9pt; } .negative-note ul { margin: 1mm 0; padding-left: 5mm; }
 p.not-mapped { font-size: 9.5pt; }
+.coverage-flag { border-left: 3px solid #b36b00; padding: .5mm 3mm; margin: 2mm 0; font-size: 9pt; } .coverage-flag ul { margin: 1mm 0; padding-left: 5mm; }
+table.coverage, table.coverage-files { font-size: 7.5pt; }
 a { color: inherit; text-decoration: none; }
 svg.chart text { font-family: inherit; }
 table.loe-summary { font-size: 8pt; }

@@ -96,9 +96,9 @@ fn filters() -> Vec<(String, ActivityFilter)> {
         f("text 'RURAL' (case)", &|x| x.text = Some("RURAL".into())),
         f("text 'Ámbito' (as written)", &|x| x.text = Some("Ámbito".into())),
         f("text 'niñ'", &|x| x.text = Some("niñ".into())),
-        f("implementer 'ÁGORA Cooperación' (as written)", &|x| x.implementing_org = Some("ÁGORA Cooperación".into())),
+        f("implementer 'ÁGORA Cooperación' (as written)", &|x| x.implementing_org = vec!["ÁGORA Cooperación".into()]),
         f("implementer 'ÁGORA COOPERACIóN' (its ASCII letters in another case)", &|x| {
-            x.implementing_org = Some("ÁGORA COOPERACIóN".into())
+            x.implementing_org = vec!["ÁGORA COOPERACIóN".into()]
         }),
         f("country SV, not mapped, text 'e'", &|x| {
             x.country = Some("SV".into());

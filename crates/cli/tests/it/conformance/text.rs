@@ -69,7 +69,7 @@ fn odd_characters_come_back_as_published_on_every_backend() {
             assert!(rows.iter().any(|r| r.iati_identifier == id && r.title == *t), "{id}: found by its own text {t:?}");
             let by_org = db.list_activities(&ActivityFilter { reporting_org: Some((*t).to_owned()), ..all() });
             assert!(by_org.expect("list").iter().any(|r| r.reporting_org == *t), "{id}: found by its reporting org");
-            let by_impl = db.list_activities(&ActivityFilter { implementing_org: Some((*t).to_owned()), ..all() });
+            let by_impl = db.list_activities(&ActivityFilter { implementing_org: vec![(*t).to_owned()], ..all() });
             assert!(by_impl.expect("list").iter().any(|r| r.iati_identifier == id), "{id}: found by its implementer");
         }
         // LIKE's wildcards are taken literally.
