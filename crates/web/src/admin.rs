@@ -102,7 +102,7 @@ fn category_name(cats: &[(String, String, String)], es: bool, id: Option<&str>) 
 
 /// An IATI organisation role (`reporting`, `funding`, ... as the adoption list names them) in
 /// the reader's language.
-fn role_name<'a>(es: bool, role: &'a str) -> &'a str {
+fn role_name(es: bool, role: &str) -> &str {
     match (role, es) {
         ("reporting", false) => "reporting",
         ("reporting", true) => "informante",
