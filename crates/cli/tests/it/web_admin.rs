@@ -219,6 +219,10 @@ fn an_administrator_adopts_an_organisation_of_the_imported_data_from_the_organis
             page.body
         );
         assert!(page.body.contains("<option value=\"XM-TEST\">"), "the reporting organisation too: {}", page.body);
+        // Its IATI role in the reader's language (role 4: implementing).
+        let role = if uri.ends_with("=es") { "· implementadora ·" } else { "· implementing ·" };
+        assert!(page.body.contains(role), "{role}: {}", page.body);
+        assert!(page.body.contains("<header class=\"top\">"), "the site's header");
     }
     let post = |body: &str| send(&rt, &app, "/admin/organisations/adopt", &admin, &format!("{body}&csrf={csrf}"));
     let r = post("iati_ref=XM-NOPE&category=");
@@ -240,6 +244,9 @@ fn an_administrator_adopts_an_organisation_of_the_imported_data_from_the_organis
     let page = get(&rt, &app, "/admin/organisations", &h);
     assert!(!page.body.contains("<option value=\"HN-RTN-0801\">"), "an adopted organisation is no longer offered");
     assert!(page.body.contains("<td>HN-RTN-0801</td>"), "it is listed: {}", page.body);
+    assert!(page.body.contains("<td>Civil society</td>"), "its category by name: {}", page.body);
+    let page = get(&rt, &app, "/admin/organisations?lang=es", &h);
+    assert!(page.body.contains("<td>Sociedad civil</td>"), "in Spanish: {}", page.body);
     let events = store
         .audit_events(&senda_store::accounts::AuditFilter {
             record: Some(format!("organisation:{}", o.id)),
