@@ -360,7 +360,7 @@ field-collaboration-type = collaboration type
 field-default-flow-type = default flow type
 field-default-finance-type = default finance type
 field-default-aid-type = default aid type
-org-ref = identifier
+org-ref = Identifier
 
 # Printed report, first page (issue 21)
 print-not-mapped = Not mapped to any line of effort: { $disbursements } of disbursements ({ $disbursements_share } of the total) and { $commitments } of commitments ({ $commitments_share }), from { $activities } activities.

@@ -360,7 +360,7 @@ field-collaboration-type = tipo de colaboración
 field-default-flow-type = tipo de flujo predeterminado
 field-default-finance-type = tipo de financiación predeterminado
 field-default-aid-type = tipo de ayuda predeterminado
-org-ref = identificador
+org-ref = Identificador
 
 # Printed report, first page (issue 21)
 print-not-mapped = Sin asignar a ninguna línea de acción: { $disbursements } de desembolsos ({ $disbursements_share } del total) y { $commitments } de compromisos ({ $commitments_share }), de { $activities } actividades.

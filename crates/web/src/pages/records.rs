@@ -194,7 +194,7 @@ pub(super) async fn activity(
                 @for dsc in &a.descriptions { dt { (ctx.t("description")) @if let Some(t) = &dsc.description_type { " · " (coded(&ctx, Codelist::DescriptionType, t)) } } dd { (narrative_block(&ctx, a, &dsc.narratives)) } }
                 dt { (ctx.t("status")) } dd { (ctx.status_label(a.status.as_deref().unwrap_or(""))) }
                 dt { (ctx.t("dates")) } dd { ul { @for dt_ in &a.dates { li { (ctx.t(&format!("datetype-{}", dt_.date_type))) ": " (ctx.date(&dt_.date.to_string())) } } } }
-                dt { (ctx.t("humanitarian")) } dd { (match a.humanitarian { Some(true) => ctx.t("yes"), Some(false) => ctx.t("no"), None => String::new() }) }
+                dt { (ctx.t("humanitarian")) } dd { (match a.humanitarian { Some(true) => ctx.t("yes"), Some(false) => ctx.t("no"), None => ctx.t("coverage-not-given") }) }
                 @if let Some(v) = &a.iati_version { dt { (field_name(&ctx, "iati-version", "iati-version")) } dd { (v) } }
                 @if let Some(v) = &a.default_language { dt { (field_name(&ctx, "default-language", "default-language")) } dd { (v) } }
                 @if let Some(v) = &a.last_updated { dt { (field_name(&ctx, "last-updated", "last-updated-datetime")) } dd { (v) } }
