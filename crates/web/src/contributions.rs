@@ -120,14 +120,8 @@ pub async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let l = lang(&headers, q.lang.as_deref());
-    let who = principal(identity);
-    let Principal::Person(caller) = &who else {
-        return Err(refused(Decision::SignIn, "record contributions"));
-    };
-    let d = senda_core::intervention::may_edit_some(&who);
-    if !d.allowed() {
-        return Err(refused(d, "record contributions"));
-    }
+    let (who, caller) = crate::interventions::editor(identity, "record contributions")?;
+    let caller = &caller;
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {

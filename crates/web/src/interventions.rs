@@ -35,7 +35,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use senda_core::accounts::{Decision, Principal, ReadScope};
+use senda_core::accounts::{Caller, Decision, Principal, ReadScope};
 use senda_core::intervention::{
     Context, FieldError, Instrument, Intervention, Invalid, Lang, Problem, Sight, Workflow, may_edit, may_edit_some,
     may_move, parse_value,
@@ -94,6 +94,22 @@ pub(crate) fn invalid(status: StatusCode, errors: &[FieldError], l: Lang) -> Res
     let mut r = (status, body.to_string()).into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     r
+}
+
+/// The caller of a write that needs a person whose role may edit records of some organisation
+/// (interventions, contributions, reports), with the principal; otherwise the refusal (401 to
+/// sign in, 403 for a role that may not `what`).
+pub(crate) fn editor(identity: Option<axum::Extension<Identity>>, what: &str) -> Result<(Principal, Caller), ApiError> {
+    let who = principal(identity);
+    let Principal::Person(caller) = &who else {
+        return Err(refused(Decision::SignIn, what));
+    };
+    let caller = caller.clone();
+    let d = may_edit_some(&who);
+    if !d.allowed() {
+        return Err(refused(d, what));
+    }
+    Ok((who, caller))
 }
 
 pub(crate) fn refused(d: Decision, what: &str) -> ApiError {
@@ -414,14 +430,8 @@ pub async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let l = lang(&headers, q.lang.as_deref());
-    let who = principal(identity);
-    let Principal::Person(caller) = &who else {
-        return Err(refused(Decision::SignIn, "enter interventions"));
-    };
-    let d = may_edit_some(&who);
-    if !d.allowed() {
-        return Err(refused(d, "enter interventions"));
-    }
+    let (who, caller) = editor(identity, "enter interventions")?;
+    let caller = &caller;
     let value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {

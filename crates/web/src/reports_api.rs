@@ -152,14 +152,8 @@ pub async fn create(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let l = lang(&headers, q.lang.as_deref());
-    let who = principal(identity);
-    let Principal::Person(caller) = &who else {
-        return Err(refused(Decision::SignIn, "report indicator actuals"));
-    };
-    let d = senda_core::intervention::may_edit_some(&who);
-    if !d.allowed() {
-        return Err(refused(d, "report indicator actuals"));
-    }
+    let (who, caller) = crate::interventions::editor(identity, "report indicator actuals")?;
+    let caller = &caller;
     let input: ReportIn = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => {
