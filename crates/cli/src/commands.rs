@@ -528,8 +528,14 @@ fn cmd_demo(db: &str, a: DemoArgs) -> Result<()> {
     let _ = std::fs::remove_dir(&dir);
     let entered = crate::demo_entered::enter(&*store, &cmms, time::OffsetDateTime::now_utc().unix_timestamp())?;
     eprintln!(
-        "entered (synthetic): {} partner organisations, {} published interventions (one of each instrument), {} requirements of the plan",
-        entered.organisations, entered.interventions, entered.requirements
+        "entered (synthetic): {} partner organisations, {} published interventions (one of each instrument), {} requirements of the plan, {} published partner contributions, reporting-cycle reports: {} approved, {} submitted, {} returned",
+        entered.organisations,
+        entered.interventions,
+        entered.requirements,
+        entered.contributions,
+        entered.reports.0,
+        entered.reports.1,
+        entered.reports.2
     );
     eprintln!(
         "demo database {}: {} synthetic activities ({} created, {} updated, {} unchanged), {} warnings",

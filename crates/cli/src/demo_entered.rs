@@ -1,9 +1,11 @@
 //! What `senda demo` enters beside the synthetic IATI activities, so that a newcomer sees the
 //! whole model (issue 18): synthetic partner organisations, one published intervention of each
 //! of the four instruments (diplomacy, public messaging, an immigration initiative, foreign
-//! assistance linked to a synthetic IATI activity) and the plan's requirements. Every name says
-//! "synthetic". Records go through the same checks as a user's (`parse_value`,
-//! `parse_requirement`) and the same store calls, audited as `cli`.
+//! assistance linked to a synthetic IATI activity), published partner contributions of the three
+//! kinds, the plan's requirements and a few reporting-cycle reports of the messaging campaign
+//! (approved, submitted, returned with a comment). Every name says "synthetic". Records go
+//! through the same checks as a user's (`parse_value`, `parse_requirement`, `parse_actual`) and
+//! the same store calls, audited as `cli`.
 
 use anyhow::{Context as _, Result, anyhow};
 use senda_core::Strategy;
@@ -24,6 +26,10 @@ pub struct Entered {
     pub interventions: usize,
     /// Requirements set.
     pub requirements: usize,
+    /// Contributions recorded and published.
+    pub contributions: usize,
+    /// Reporting-cycle reports: (approved, submitted, returned).
+    pub reports: (usize, usize, usize),
 }
 
 fn organisation(
@@ -107,9 +113,11 @@ pub fn enter(store: &dyn Store, st: &Strategy, now: i64) -> Result<Entered> {
         }),
     ];
     let ctx = Context { strategies: vec![st], admin1: senda_stats::countries::canonical_admin1 };
+    let mut ids = Vec::new();
     for v in &records {
         let i = parse_value(v, &ctx).map_err(|e| anyhow!("synthetic intervention: {e}"))?;
         let id = store.create_intervention(&Actor::cli(), &i, now)?.id;
+        ids.push(id);
         for (from, to) in [
             (Workflow::Draft, Workflow::Submitted),
             (Workflow::Submitted, Workflow::Approved),
@@ -155,5 +163,121 @@ pub fn enter(store: &dyn Store, st: &Strategy, now: i64) -> Result<Entered> {
         reqs.push(parse_requirement(&input, st).map_err(|e| anyhow!("synthetic requirement: {e}"))?);
     }
     store.set_requirements(&Actor::cli(), &reqs, now)?;
-    Ok(Entered { organisations: 3, interventions: records.len(), requirements: reqs.len() })
+    let contributions = contributions(store, st, [embassy, ngo, agency], ids[0], now)?;
+    let reports = reports(store, st, ids[1], now)?;
+    Ok(Entered { organisations: 3, interventions: records.len(), requirements: reqs.len(), contributions, reports })
+}
+
+/// One published contribution of each kind: informing (an assessment, to a line of effort),
+/// political will (an agreement, to the diplomatic intervention) and resources mobilised
+/// (money, to a line of effort).
+fn contributions(
+    store: &dyn Store,
+    st: &Strategy,
+    [embassy, ngo, agency]: [i64; 3],
+    diplomacy: i64,
+    now: i64,
+) -> Result<usize> {
+    let records = [
+        json!({
+            "organisation": ngo, "line_of_effort": "LOE7", "kind": "informing", "form": "assessment", "date": "2024-03-20",
+            "description": {"en": "Synthetic: survey of young people's migration intentions in Alta Verapaz",
+                            "es": "Sintético: encuesta sobre las intenciones migratorias de jóvenes en Alta Verapaz"},
+            "countries": ["GT"], "source": "Synthetic survey report (senda demo)",
+        }),
+        json!({
+            "organisation": embassy, "intervention": diplomacy, "kind": "political_will", "form": "agreement", "date": "2024-05-15",
+            "description": {"en": "Synthetic: agreement to expand the asylum office",
+                            "es": "Sintético: acuerdo para ampliar la oficina de asilo"},
+            "countries": ["HN"], "source": "Synthetic joint statement (senda demo)",
+        }),
+        json!({
+            "organisation": agency, "line_of_effort": "LOE5", "kind": "resources_mobilised", "form": "money", "date": "2024-07-01",
+            "description": {"en": "Synthetic: loan for returnee reintegration mobilised from a development bank",
+                            "es": "Sintético: préstamo para la reintegración de retornados movilizado de un banco de desarrollo"},
+            "countries": ["GT"], "source": "Synthetic press release (senda demo)",
+            "money": {"amount": "25000000", "currency": "USD", "date": "2024-07-01"},
+        }),
+    ];
+    let ctx = senda_core::contribution::Context { strategies: vec![st] };
+    for v in &records {
+        let c = senda_core::contribution::parse_value(v, &ctx).map_err(|e| anyhow!("synthetic contribution: {e}"))?;
+        let id = store.create_contribution(&Actor::cli(), &c, now)?;
+        store.publish_contribution(&Actor::cli(), id, true, now)?;
+    }
+    Ok(records.len())
+}
+
+/// Reports of the messaging campaign's reach (indicator LOE7-1) in the reporting cycle: 2024-Q1
+/// and 2024-Q2 in Alta Verapaz approved (they feed indicator progress), 2024-Q2 in Cortés
+/// submitted (waiting for a coordinator), 2024-Q3 in Cortés returned with a comment.
+fn reports(store: &dyn Store, st: &Strategy, messaging: i64, now: i64) -> Result<(usize, usize, usize)> {
+    use senda_core::reporting::{ActualContext, ActualInput, Step, parse_actual};
+    use senda_store::reporting::{ReportWrite, Written};
+    let rec = store
+        .intervention(messaging, senda_core::accounts::ReadScope::Everything)?
+        .context("the synthetic messaging campaign was not stored")?;
+    let today = time::OffsetDateTime::from_unix_timestamp(now).map_err(|e| anyhow!("{e}"))?.date();
+    let locked = store.locked_periods(&st.id)?;
+    let ctx = ActualContext {
+        strategy: st,
+        intervention: &rec.intervention,
+        today,
+        locked: &locked,
+        admin1: senda_stats::countries::canonical_admin1,
+    };
+    let rows = [
+        ("2024-Q1", "GT-16", "150000", Some(None)),
+        ("2024-Q2", "GT-16", "180000", Some(None)),
+        ("2024-Q2", "HN-CR", "240000", None),
+        (
+            "2024-Q3",
+            "HN-CR",
+            "2600000",
+            Some(Some("Synthetic: more than the department's population; check the figure")),
+        ),
+    ];
+    let mut counts = (0, 0, 0);
+    for (period, department, value, review) in rows {
+        let input = ActualInput {
+            indicator: "LOE7-1",
+            period,
+            department,
+            value,
+            note: "Synthetic figure (senda demo)",
+            ..ActualInput::default()
+        };
+        let actual = parse_actual(&input, &ctx).map_err(|e| anyhow!("synthetic report: {e}"))?;
+        let w = ReportWrite {
+            strategy: &st.id,
+            intervention_id: rec.id,
+            organisation_id: rec.organisation_id,
+            actual: &actual,
+            step: Step::Submit,
+            form_token: None,
+            expected_version: None,
+        };
+        let Written::Done(r) = store.write_report(&Actor::cli(), &w, now)? else {
+            anyhow::bail!("synthetic report {period} {department} was not written");
+        };
+        let (step, comment) = match review {
+            None => {
+                counts.1 += 1;
+                continue;
+            }
+            Some(None) => {
+                counts.0 += 1;
+                (Step::Approve, None)
+            }
+            Some(Some(c)) => {
+                counts.2 += 1;
+                (Step::Return, Some(c))
+            }
+        };
+        let done = store.review_report(&Actor::cli(), r.id, step, comment, None, now)?;
+        if !matches!(done, Written::Done(_)) {
+            anyhow::bail!("synthetic report {period} {department}: {} refused: {done:?}", step.as_str());
+        }
+    }
+    Ok(counts)
 }

@@ -314,6 +314,43 @@ fn demo_builds_a_labelled_synthetic_database() {
         gap.lines().any(|l| l.starts_with("LOE7,USD,")) && gap.lines().any(|l| l.starts_with("TOTAL,USD,")),
         "{gap}"
     );
+    assert!(
+        stderr(&o).contains(
+            "3 published partner contributions, reporting-cycle reports: 2 approved, 1 submitted, 1 returned"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Partner contributions: one of each kind, published, labelled synthetic.
+    let contributions = stdout(&senda(&db, &["contribution", "list"]));
+    for (kind, form) in [("informing", "assessment"), ("political_will", "agreement"), ("resources_mobilised", "money")]
+    {
+        let line = contributions
+            .lines()
+            .find(|l| l.contains(kind) && l.contains(form))
+            .unwrap_or_else(|| panic!("no {kind} {form} contribution: {contributions}"));
+        assert!(line.contains(" yes ") && line.contains("Synthetic"), "{line}");
+    }
+    assert!(contributions.contains("25000000 USD"), "{contributions}");
+    // The reporting cycle: the campaign's reach, approved, waiting and returned with a comment.
+    let reports = stdout(&senda(&db, &["reporting", "list", "--format", "csv"]));
+    let states: Vec<(&str, &str, &str, &str)> = reports
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[3], f[5], f[6], f[7])
+        })
+        .collect();
+    for row in [
+        ("2024-Q1", "GT-16", "150000", "approved"),
+        ("2024-Q2", "GT-16", "180000", "approved"),
+        ("2024-Q2", "HN-CR", "240000", "submitted"),
+        ("2024-Q3", "HN-CR", "2600000", "returned"),
+    ] {
+        assert!(states.contains(&row), "{row:?} missing: {reports}");
+    }
+    assert!(reports.contains("Synthetic: more than the department"), "{reports}");
     // Deterministic: the same seed and size give the same report.
     let db2 = dir.path().join("demo2.db");
     let o2 = senda(&db2, &["demo", "--no-serve", "--activities", "60"]);
