@@ -596,3 +596,22 @@ rp-bad-intervention = is not an intervention you may report on
 rp-bad-period = is not a reporting period
 rp-sign-in = Sign in to see and submit reports.
 print-coverage-see = Data coverage: the last section of this report.
+
+## Intervention choices (the stored word stays the value; these are its labels).
+iv-choice-status-planned = planned
+iv-choice-status-active = active
+iv-choice-status-completed = completed
+iv-choice-status-suspended = suspended
+iv-choice-status-cancelled = cancelled
+iv-choice-kind-budget = budget
+iv-choice-kind-commitment = commitment
+iv-choice-kind-disbursement = disbursement
+iv-choice-counterpart_kind-government = government
+iv-choice-counterpart_kind-institution = institution
+iv-choice-counterpart_kind-international_organization = international organization
+iv-choice-counterpart_kind-other = other
+iv-choice-history_status-raised = raised
+iv-choice-history_status-committed = committed
+iv-choice-history_status-in_progress = in progress
+iv-choice-history_status-fulfilled = fulfilled
+iv-choice-history_status-stalled = stalled

@@ -596,3 +596,22 @@ rp-bad-intervention = no es una intervención sobre la que usted pueda informar
 rp-bad-period = no es un período de informe
 rp-sign-in = Inicie sesión para ver y enviar informes.
 print-coverage-see = Cobertura de los datos: la última sección de este informe.
+
+## Intervention choices (the stored word stays the value; these are its labels).
+iv-choice-status-planned = prevista
+iv-choice-status-active = en curso
+iv-choice-status-completed = terminada
+iv-choice-status-suspended = suspendida
+iv-choice-status-cancelled = cancelada
+iv-choice-kind-budget = presupuesto
+iv-choice-kind-commitment = compromiso
+iv-choice-kind-disbursement = desembolso
+iv-choice-counterpart_kind-government = gobierno
+iv-choice-counterpart_kind-institution = institución
+iv-choice-counterpart_kind-international_organization = organización internacional
+iv-choice-counterpart_kind-other = otra
+iv-choice-history_status-raised = planteado
+iv-choice-history_status-committed = comprometido
+iv-choice-history_status-in_progress = en curso
+iv-choice-history_status-fulfilled = cumplido
+iv-choice-history_status-stalled = estancado

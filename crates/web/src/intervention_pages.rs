@@ -72,6 +72,14 @@ impl Reader {
     pub(crate) fn ui(&self) -> UiLang {
         if self.es { UiLang::Es } else { UiLang::En }
     }
+    /// The reader's number format.
+    pub(crate) fn locale(&self) -> crate::i18n::Locale {
+        if self.es { crate::i18n::Locale::ES } else { crate::i18n::Locale::EN }
+    }
+    /// A count in the reader's number format, "-" when not given.
+    pub(crate) fn count(&self, n: Option<u64>) -> String {
+        n.map(|n| self.locale().int(i64::try_from(n).unwrap_or(i64::MAX))).unwrap_or_else(|| "-".into())
+    }
     pub(crate) fn q(&self) -> &'static str {
         if self.es { "?lang=es" } else { "" }
     }
@@ -303,17 +311,17 @@ fn detail(state: &AppState, r: &Reader, rec: &InterventionRecord, notice: Option
             dt { (t(state, r, "iv-start")) } dd { (i.start.to_string()) }
             @if let Some(e) = i.end { dt { (t(state, r, "iv-end")) } dd { (e.to_string()) } }
             @if !i.population_groups.is_empty() { dt { (t(state, r, "iv-groups")) } dd { (i.population_groups.join(", ")) } }
-            dt { (t(state, r, "iv-status")) } dd { (i.status.as_str()) }
+            dt { (t(state, r, "iv-status")) } dd { (view::word_label(state, r, "status", i.status.as_str())) }
             @for m in &i.money {
                 dt { (t(state, r, &format!("iv-money-{}", m.kind.as_str()))) }
-                dd { (m.amount.to_string()) " " (m.currency.as_str()) " (" (m.date.to_string()) ")" }
+                dd { (r.locale().decimal(m.amount, if m.amount.fract().is_zero() { 0 } else { 2 })) " " (m.currency.as_str()) " (" (m.date.to_string()) ")" }
             }
             @match &i.details {
                 Details::Diplomacy(d) => {
-                    dt { (t(state, r, "iv-counterpart")) } dd { (d.counterpart) " (" (d.counterpart_kind.as_str()) ")" }
+                    dt { (t(state, r, "iv-counterpart")) } dd { (d.counterpart) " (" (view::word_label(state, r, "counterpart_kind", d.counterpart_kind.as_str())) ")" }
                     dt { (t(state, r, "iv-ask")) } dd { @if withheld(Restricted::DiplomacyAsk) { em { (hidden) } } @else { (d.ask) } }
                     dt { (t(state, r, "iv-history")) }
-                    dd { ul { @for e in &d.history { li { (e.date.to_string()) ": " (e.status.as_str()) @if let Some(n) = &e.note { " — " (n) } } } }
+                    dd { ul { @for e in &d.history { li { (e.date.to_string()) ": " (view::word_label(state, r, "history_status", e.status.as_str())) @if let Some(n) = &e.note { " — " (n) } } } }
                         @if withheld(Restricted::DiplomacyNotes) { p { em { (hidden) } } } }
                 }
                 Details::PublicMessaging(m) => {
@@ -322,15 +330,13 @@ fn detail(state: &AppState, r: &Reader, rec: &InterventionRecord, notice: Option
                     dt { (t(state, r, "iv-audiences")) } dd { (m.audiences.join(", ")) }
                     dt { (t(state, r, "iv-reach")) }
                     dd { ul { @for x in &m.reach { li { (x.period.to_string()) " " (x.country.as_str()) @if let Some(d) = &x.department { " " (d) } ": "
-                        (x.people_reached.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) " / " (x.impressions.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) } } } }
+                        (r.count(x.people_reached)) " / " (r.count(x.impressions)) } } } }
                 }
                 Details::ImmigrationInitiatives(p) => {
                     dt { (t(state, r, "iv-programme")) } dd { (p.programme) }
                     dt { (t(state, r, "iv-figures")) }
                     dd { ul { @for f in &p.figures { li { (f.period.to_string()) " " (f.country.as_str()) ": "
-                        (f.applications.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) " / "
-                        (f.approvals.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) " / "
-                        (f.arrivals.map(|n| n.to_string()).unwrap_or_else(|| "-".into())) } } } }
+                        (r.count(f.applications)) " / " (r.count(f.approvals)) " / " (r.count(f.arrivals)) } } } }
                 }
                 Details::ForeignAssistance(a) => {
                     dt { (t(state, r, "iv-iati")) }

@@ -230,6 +230,21 @@ fn each_instruments_form_round_trips_in_english_and_spanish() {
             assert_eq!(detail.status, StatusCode::OK);
             assert!(detail.body.contains(&title), "{}", detail.body);
             assert!(!detail.body.contains('⟦'), "{}", detail.body);
+            // Stored words and numbers in the reader's language and format.
+            let (status, money) =
+                if lang == "es" { ("en curso", "250.000,50 USD") } else { ("active", "250,000.50 USD") };
+            assert!(detail.body.contains(&format!("<dd>{status}</dd>")), "status {status}: {}", detail.body);
+            // A foreign-assistance record's money is its IATI activity's: it holds none.
+            if instrument != "foreign_assistance" {
+                assert!(detail.body.contains(money), "money {money}: {}", detail.body);
+            }
+            if instrument == "public_messaging" {
+                let reach = if lang == "es" { "2.000.000" } else { "2,000,000" };
+                assert!(detail.body.contains(reach), "reach {reach}: {}", detail.body);
+            }
+            if lang == "es" {
+                assert!(page.body.contains(">en curso</option>"), "the form's choices in Spanish");
+            }
 
             // Edit: the form shows what is stored; a change is saved from that version.
             let edit = get(&s.rt, &s.app, &format!("/interventions/{id}/edit?lang={lang}"), &h);

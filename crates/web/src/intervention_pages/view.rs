@@ -105,7 +105,7 @@ pub(super) fn form_page(
                 (textarea(state, r, v, p, "description.en", "iv-description-en", 4, None))
                 (textarea(state, r, v, p, "description.es", "iv-description-es", 4, None))
                 (text(state, r, v, p, "sector", "iv-sector", Some("iv-sector-hint")))
-                (select(state, r, v, p, "status", "iv-status", &form::choices("status")))
+                (select(state, r, v, p, "status", "iv-status", &labelled(state, r, "status")))
             }
             fieldset {
                 legend { (t(state, r, "iv-lines")) }
@@ -133,7 +133,7 @@ pub(super) fn form_page(
                     legend { (t(state, r, "iv-money")) }
                     p class="hint" { (t(state, r, "iv-money-hint")) }
                     (rows(state, r, v, p, "money", &["kind", "amount", "currency", "date"], add, &|c, name, val| {
-                        if c == "kind" { choice(name, val, &form::choices("kind")) }
+                        if c == "kind" { choice(name, val, &labelled(state, r, "kind")) }
                         else { html! { input id=(form::id_of(name)) name=(name) value=(val) size="14"; } }
                     }))
                 }
@@ -197,6 +197,18 @@ fn textarea(
             (form::messages(p, name, &id))
         }
     }
+}
+
+/// The choices of select `name` (`status`, `kind`, ...), each labelled in the reader's language
+/// (`iv-choice-NAME-WORD`; the word itself where the catalogue has none).
+fn labelled(state: &AppState, r: &Reader, name: &str) -> Vec<(String, String)> {
+    form::choices(name).into_iter().map(|(k, _)| (k.clone(), word_label(state, r, name, &k))).collect()
+}
+
+/// A stored word of choice list `name` in the reader's language.
+pub(crate) fn word_label(state: &AppState, r: &Reader, name: &str, word: &str) -> String {
+    let key = format!("iv-choice-{name}-{word}");
+    if state.catalogs.has(r.ui(), &key) { t(state, r, &key) } else { word.to_owned() }
 }
 
 fn choice(name: &str, val: &str, choices: &[(String, String)]) -> Markup {
@@ -302,11 +314,11 @@ fn instrument_fields(
     match instrument {
         Instrument::Diplomacy => html! {
             (text(state, r, v, p, "diplomacy.counterpart", "iv-counterpart", None))
-            (select(state, r, v, p, "diplomacy.counterpart_kind", "iv-counterpart-kind", &form::choices("counterpart_kind")))
+            (select(state, r, v, p, "diplomacy.counterpart_kind", "iv-counterpart-kind", &labelled(state, r, "counterpart_kind")))
             (textarea(state, r, v, p, "diplomacy.ask", "iv-ask", 4, None))
             h3 { (t(state, r, "iv-history")) }
             (rows(state, r, v, p, "diplomacy.history", &["date", "status", "note"], add, &|c, name, val| {
-                if c == "status" { choice(name, val, &form::choices("history_status")) } else { plain(c, name, val) }
+                if c == "status" { choice(name, val, &labelled(state, r, "history_status")) } else { plain(c, name, val) }
             }))
         },
         Instrument::PublicMessaging => html! {
