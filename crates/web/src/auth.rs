@@ -19,6 +19,7 @@
 //! never the one after). Logout (`POST /logout`) needs the session's CSRF token.
 
 use crate::AppState;
+use crate::auth_cache::Known;
 use crate::error::{ApiError, WebError};
 use axum::extract::{Form, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -278,8 +279,22 @@ pub async fn identify(State(state): State<Arc<AppState>>, req: Request, next: Ne
     let mut clear_cookie = false;
     let identity = if let Some(token) = bearer(headers).filter(|t| t.starts_with(TOKEN_PREFIX)) {
         let digest = secret_digest(token);
-        match state.pool.run(move |s| s.token_caller(&digest, now())).await {
-            Ok(Some(c)) => Identity { principal: Principal::Person(c), csrf: None, session: None },
+        let mark = match audit_mark(&state).await {
+            Ok(m) => m,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        let known = match state.auth.get(&digest, mark) {
+            Some(Known::Token(c)) => Ok(Some(c)),
+            _ => {
+                let d = digest.clone();
+                state.pool.run(move |s| s.token_caller(&d, now())).await
+            }
+        };
+        match known {
+            Ok(Some(c)) => {
+                state.auth.put(digest, Known::Token(c.clone()), mark);
+                Identity { principal: Principal::Person(c), csrf: None, session: None }
+            }
             Ok(None) => {
                 return denied(
                     StatusCode::UNAUTHORIZED,
@@ -290,9 +305,20 @@ pub async fn identify(State(state): State<Arc<AppState>>, req: Request, next: Ne
         }
     } else if let Some(value) = cookie(headers, SESSION_COOKIE) {
         let digest = secret_digest(value);
-        let d = digest.clone();
-        match state.pool.run(move |s| s.session(&d, LIMITS, now())).await {
+        let mark = match audit_mark(&state).await {
+            Ok(m) => m,
+            Err(e) => return ApiError(e).into_response(),
+        };
+        let known = match state.auth.get(&digest, mark) {
+            Some(Known::Session(info)) => Ok(Some(info)),
+            _ => {
+                let d = digest.clone();
+                state.pool.run(move |s| s.session(&d, LIMITS, now())).await
+            }
+        };
+        match known {
             Ok(Some(info)) => {
+                state.auth.put(digest.clone(), Known::Session(info.clone()), mark);
                 Identity { principal: Principal::Person(info.caller), csrf: Some(info.csrf), session: Some(digest) }
             }
             Ok(None) => {
@@ -347,11 +373,28 @@ pub async fn identify(State(state): State<Arc<AppState>>, req: Request, next: Ne
     }
     let scope = ReadScope::of(&identity.principal);
     req.extensions_mut().insert(identity);
+    let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
     let mut resp = crate::state::with_read_scope(scope, next.run(req)).await;
+    if writes {
+        // Any write through this server may have changed an account (a logout, a disabled
+        // person, a new role, a revoked token): nothing remembered outlives it.
+        state.auth.clear();
+    }
     if clear_cookie {
         resp.headers_mut().append(header::SET_COOKIE, clear(SESSION_COOKIE, "/"));
     }
     resp
+}
+
+/// The audit mark the signed-in callers remembered are valid under (`auth_cache`): read from
+/// the database at most every `auth_cache::MARK_TTL`.
+async fn audit_mark(state: &Arc<AppState>) -> Result<i64, crate::error::WebError> {
+    if let Some(m) = state.auth.fresh_mark() {
+        return Ok(m);
+    }
+    let m = state.pool.run(|s| s.audit_mark()).await?;
+    state.auth.set_mark(m);
+    Ok(m)
 }
 
 fn is_form(headers: &HeaderMap) -> bool {

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod auth_cache;
 pub mod charts;
 pub mod contributions;
 pub mod coverage;

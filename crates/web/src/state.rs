@@ -196,6 +196,8 @@ pub struct AppState {
     pub catalogs: Catalogs,
     /// Computed results.
     pub cache: Cache,
+    /// Signed-in callers remembered between requests (`auth_cache`).
+    pub auth: crate::auth_cache::AuthCache,
     /// True when the database holds synthetic (demo) data.
     pub synthetic: bool,
     /// The bearer token that allows writes (`POST /api/v1/results`); `None`: writes disabled.
@@ -226,6 +228,7 @@ impl AppState {
             catalogs: Catalogs::load().map_err(|e| WebError::Internal(e.to_string()))?,
             write_token: None,
             cache: Cache::new(),
+            auth: Default::default(),
             synthetic,
         })
     }

@@ -156,6 +156,8 @@ fn the_eleventh_wrong_password_in_a_minute_is_refused_unchecked() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
 }
 
+/// Disabled by another process (the command line, here a second connection): the server sees
+/// the audit trail move within `auth_cache::MARK_TTL` and remembers nothing from before it.
 #[test]
 fn a_disabled_accounts_sessions_and_tokens_stop_on_the_next_request() {
     let (dir, app, rt) = setup();
@@ -177,6 +179,7 @@ fn a_disabled_accounts_sessions_and_tokens_stop_on_the_next_request() {
     assert_eq!(get(&rt, &app, "/api/v1/strategies", &auth).status, StatusCode::OK);
     assert_eq!(get(&rt, &app, "/account", &[("cookie", &cookie)]).status, StatusCode::OK);
     store.set_person_disabled(&Actor::cli(), &Email::parse("coord@example.org").expect("e"), true, 2).expect("disable");
+    std::thread::sleep(senda_web::auth_cache::MARK_TTL + std::time::Duration::from_millis(50));
     assert_eq!(get(&rt, &app, "/account", &[("cookie", &cookie)]).status, StatusCode::SEE_OTHER, "session gone");
     let r = get(&rt, &app, "/api/v1/strategies", &auth);
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "token of a disabled account: {}", r.body);
@@ -611,4 +614,41 @@ fn an_upload_with_the_legacy_token_is_audited_as_senda_api_token() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!((events[0].action.as_str(), events[0].actor.as_str()), ("results.upload", "SENDA_API_TOKEN"));
     assert_eq!(events[0].person_id, None);
+}
+
+/// Disabled through this server (the administrator's form): the very next request of the
+/// disabled person is refused, although their session was remembered a moment before.
+#[test]
+fn a_person_disabled_through_the_server_is_refused_on_the_next_request() {
+    let (dir, app, rt) = setup();
+    let store = senda_store::SqliteStore::open(&dir.path().join("senda.db")).expect("open");
+    let hash = hash_password(&Password::parse(PW).expect("valid"), &[2; 16]).expect("hash");
+    store
+        .create_person(
+            &Actor::cli(),
+            &Email::parse("admin@example.org").expect("e"),
+            None,
+            Role::Administrator,
+            &hash,
+            1,
+        )
+        .expect("admin");
+    let (viewer, _) =
+        store.person_for_login(&Email::parse("viewer@example.org").expect("e")).expect("read").expect("found");
+    let v = format!("senda_session={}", login(&rt, &app, "viewer@example.org", None));
+    let a = format!("senda_session={}", login(&rt, &app, "admin@example.org", None));
+    for _ in 0..3 {
+        assert_eq!(get(&rt, &app, "/account", &[("cookie", &v)]).status, StatusCode::OK, "remembered");
+    }
+    let csrf = hidden_csrf(&get(&rt, &app, "/account", &[("cookie", &a)]).body);
+    let r = send(
+        &rt,
+        &app,
+        "POST",
+        &format!("/admin/people/{}/disable", viewer.id),
+        &[("cookie", &a), ("x-csrf-token", &csrf), ("content-type", "application/x-www-form-urlencoded")],
+        "",
+    );
+    assert!(r.status.is_redirection() || r.status.is_success(), "{} {}", r.status, r.body);
+    assert_eq!(get(&rt, &app, "/account", &[("cookie", &v)]).status, StatusCode::SEE_OTHER, "refused at once");
 }

@@ -365,6 +365,10 @@ pub trait AccountStore {
     /// The caller a token stands for: not revoked, not expired, its person enabled; the role
     /// is the lesser of the token's and the person's. Records the use.
     fn token_caller(&self, digest: &str, now: i64) -> Result<Option<Caller>, StoreError>;
+    /// The newest audit event's id (0 when none): it moves with every audited write, account
+    /// changes included (a disabled person, a new role, a revoked token, a logout), whichever
+    /// process made it. The server's cache of signed-in callers is valid while it stays.
+    fn audit_mark(&self) -> Result<i64, StoreError>;
     /// Appends an event (for writes made outside this trait: import runs, `senda audit`
     /// itself never writes).
     #[allow(clippy::too_many_arguments)]
@@ -780,6 +784,11 @@ impl<S: AccountSql + ?Sized> AccountStore for S {
         c.role = c.role.min(token_role);
         c.token_id = Some(token_id);
         Ok(Some(c))
+    }
+
+    fn audit_mark(&self) -> Result<i64, StoreError> {
+        let rows = self.acc_query("SELECT coalesce(max(id), 0) FROM audit_event", &[])?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(int).unwrap_or(0))
     }
 
     fn record_audit(
