@@ -329,9 +329,16 @@ fn body(state: &AppState, r: &Reader, data: &Data, form: &ReportForm, problems: 
                     p {
                         label for="rp-indicator" { (t(state, r, "rp-indicator")) } br;
                         select id="rp-indicator" name="indicator" {
-                            @for d in st.indicators.iter().filter(|d| d.kind == senda_core::indicator::IndicatorKind::Result) {
-                                option value=(d.code) selected[form.indicator.eq_ignore_ascii_case(&d.code)] {
-                                    (d.code) " " (d.name_in(if r.es { "es" } else { "en" }))
+                            // One group per intervention: the result indicators of its own lines
+                            // of effort (a page without script cannot narrow one list by another).
+                            @for (id, _, title, i) in &data.writable {
+                                optgroup label=(format!("{title} (#{id})")) {
+                                    @for d in st.indicators.iter().filter(|d| d.kind == senda_core::indicator::IndicatorKind::Result
+                                        && i.lines_of_effort.iter().any(|c| c.line_of_effort.eq_ignore_ascii_case(&d.line_of_effort))) {
+                                        option value=(d.code) selected[form.indicator.eq_ignore_ascii_case(&d.code)] {
+                                            (d.code) " " (d.name_in(if r.es { "es" } else { "en" }))
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -128,6 +128,9 @@ fn a_partner_reports_in_spanish_a_coordinator_returns_then_approves_and_progress
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Informar un valor logrado") && page.body.contains("atrasado"), "{}", page.body);
     assert!(page.body.contains("T1 2024"), "periods in Spanish: {}", page.body);
+    // The indicators offered are those of the intervention's lines of effort (LOE7 here).
+    assert!(page.body.contains("<option value=\"LOE7-1\""), "{}", page.body);
+    assert!(!page.body.contains("<option value=\"LOE1-1\""), "another line's indicator: {}", page.body);
 
     let form = |period: &str, dept: &str, value: &str, token: &str, step: &str| -> Vec<(String, String)> {
         [
