@@ -181,7 +181,7 @@ test('a partner in Spanish reports a campaign, the coordinator returns, then app
   const id = Number(m[1]);
   assert.equal(await editor.locator('h1').innerText(), TITLE);
   const shown = await editor.locator('main').innerText();
-  for (const text of ['HN-CR: 120000 / 480000', 'HN-AT: 95000', 'borrador', '300000 USD']) assert.ok(shown.includes(text), `${text} shown in: ${shown}`);
+  for (const text of ['HN-CR: 120.000 / 480.000', 'HN-AT: 95.000', 'borrador', '300.000 USD']) assert.ok(shown.includes(text), `${text} shown in: ${shown}`);
   await submitForm(editor, `form[action^="/interventions/${id}/workflow"]:has(input[name=to][value=submitted]) button`);
   assert.match(await editor.locator('main').innerText(), /enviada/);
   await shot(editor, '04-campaign-sent-es');
@@ -261,7 +261,7 @@ test('a partner in Spanish reports a campaign, the coordinator returns, then app
   const pub = await anon.goto(`${base}/interventions/${id}?lang=es`);
   assert.equal(pub.status(), 200);
   assert.equal(await anon.locator('h1').innerText(), TITLE);
-  assert.match(await anon.locator('main').innerText(), /HN-CR: 120000/);
+  assert.match(await anon.locator('main').innerText(), /HN-CR: 120\.000/);
   await shot(anon, '13-campaign-public-es');
   const reportsAfter = await (await anon.request.get(`${base}/api/v1/reports`)).json();
   const mine = reportsAfter.filter((r) => r.intervention_id === id);
