@@ -153,7 +153,11 @@ pub fn print_import_report(r: &ImportReport, out: &mut dyn Write) -> Result<()> 
         count(r.errors)
     )?;
     if r.created + r.updated + r.removed == 0 && r.files_rejected == 0 {
-        writeln!(out, "nothing changed in the database")?;
+        if r.files_restamped > 0 {
+            writeln!(out, "no activity changed; only the stored timestamps of {} files moved", r.files_restamped)?;
+        } else {
+            writeln!(out, "nothing changed in the database")?;
+        }
     }
     for f in r.file_reports.iter().filter(|f| f.error.is_some()) {
         writeln!(out, "rejected: {}", f.error.as_deref().unwrap_or_default())?;

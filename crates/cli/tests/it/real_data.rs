@@ -284,6 +284,12 @@ fn the_real_files_regenerated_with_new_timestamps_are_only_restamped() {
     let statuses: Vec<_> = again.file_reports.iter().map(|f| (f.path.clone(), f.status.clone())).collect();
     assert_eq!(again.files_restamped, files.len() as u64, "{statuses:#?}");
     assert_eq!((again.created, again.updated), (0, 0));
+    let mut printed = Vec::new();
+    senda::commands::print_import_report(&again, &mut printed).expect("print");
+    let printed = String::from_utf8_lossy(&printed);
+    let n = files.len();
+    assert!(printed.contains(&format!("({n} with new timestamps only)")), "{printed}");
+    assert!(printed.contains(&format!("only the stored timestamps of {n} files moved")), "{printed}");
     assert_eq!(again.unchanged, db.count_activities().expect("count"), "every stored activity unchanged");
 
     let mut fresh = open("b.db");
