@@ -173,6 +173,9 @@ pub trait InterventionStore {
     /// A value that changes whenever any intervention is created or changed (count, latest
     /// change, sum of versions): readers that keep reports in memory compare it.
     fn interventions_stamp(&self) -> Result<String, StoreError>;
+    /// The same over published interventions only: what the public's cached views depend on
+    /// (a partner's draft saved a thousand times leaves it alone).
+    fn published_interventions_stamp(&self) -> Result<String, StoreError>;
 }
 
 fn corrupt(record: &str, message: impl Into<String>) -> StoreError {
@@ -415,17 +418,11 @@ impl<S: AccountSql + ?Sized> InterventionStore for S {
     }
 
     fn interventions_stamp(&self) -> Result<String, StoreError> {
-        let rows = self.acc_query(
-            "SELECT count(*), CAST(COALESCE(sum(version), 0) AS BIGINT), COALESCE(max(updated_at), '') FROM intervention",
-            &[],
-        )?;
-        let r = rows.first().ok_or_else(|| corrupt("intervention", "no stamp"))?;
-        Ok(format!(
-            "{}|{}|{}",
-            r.first().and_then(int).unwrap_or(0),
-            r.get(1).and_then(int).unwrap_or(0),
-            r.get(2).and_then(text).unwrap_or_default()
-        ))
+        stamp_of(self, "")
+    }
+
+    fn published_interventions_stamp(&self) -> Result<String, StoreError> {
+        stamp_of(self, " WHERE workflow = 'published'")
     }
 
     fn move_intervention(
@@ -532,4 +529,19 @@ impl<S: AccountSql + ?Sized> InterventionStore for S {
     ) -> Result<Option<InterventionRecord>, StoreError> {
         Ok(read_seen(self, id, sight)?.filter(|r| scope.sees(Some(r.organisation_id), r.workflow.published())))
     }
+}
+
+/// Count, sum of versions and latest change of the interventions `filter` selects (`""`: all).
+fn stamp_of<S: AccountSql + ?Sized>(s: &S, filter: &str) -> Result<String, StoreError> {
+    let rows = s.acc_query(
+        &format!("SELECT count(*), CAST(COALESCE(sum(version), 0) AS BIGINT), COALESCE(max(updated_at), '') FROM intervention{filter}"),
+        &[],
+    )?;
+    let r = rows.first().ok_or_else(|| corrupt("intervention", "no stamp"))?;
+    Ok(format!(
+        "{}|{}|{}",
+        r.first().and_then(int).unwrap_or(0),
+        r.get(1).and_then(int).unwrap_or(0),
+        r.get(2).and_then(text).unwrap_or_default()
+    ))
 }

@@ -151,7 +151,11 @@ pub struct Cache {
 /// See [`Cache::entered`].
 #[derive(Default)]
 struct EnteredCache {
+    /// The stamp of every intervention (what readers who see unpublished records depend on).
     stamp: String,
+    /// The stamp of the published ones (what the public's views depend on: a partner saving
+    /// a draft leaves the public's cached pages alone).
+    published: String,
     /// When `stamp` was read: trusted for [`GENERATION_TTL`], as the generation is.
     read: Option<std::time::Instant>,
     records: HashMap<(String, ReadScope), Arc<Vec<InterventionRecord>>>,
@@ -399,20 +403,37 @@ impl AppState {
     /// The store's interventions stamp (trusted for [`GENERATION_TTL`]): what changes when an
     /// intervention is created, edited or moved in its review (publishing one changes whose
     /// approved reports feed indicator progress).
+    /// For the public (the current request's [`read_scope`]), the stamp of published
+    /// interventions only.
     pub async fn interventions_stamp(&self) -> Result<String, WebError> {
+        let public = read_scope() == ReadScope::PublishedOnly;
+        let pick = |c: &EnteredCache| if public { c.published.clone() } else { c.stamp.clone() };
         if let Ok(c) = self.cache.entered.lock()
             && c.read.is_some_and(|t| t.elapsed() < GENERATION_TTL)
         {
-            return Ok(c.stamp.clone());
+            return Ok(pick(&c));
         }
-        let stamp = self.pool.run(|s| s.interventions_stamp()).await?;
+        self.refresh_stamps().await?;
+        self.cache.entered.lock().map(|c| pick(&c)).map_err(|_| WebError::Internal("cache lock".into()))
+    }
+
+    /// Reads both interventions stamps; records cached under a stamp that moved are dropped
+    /// (the public's only when the published stamp moved).
+    async fn refresh_stamps(&self) -> Result<(), WebError> {
+        let (stamp, published) =
+            self.pool.run(|s| Ok((s.interventions_stamp()?, s.published_interventions_stamp()?))).await?;
         if let Ok(mut c) = self.cache.entered.lock() {
             if c.stamp != stamp {
-                *c = EnteredCache { stamp: stamp.clone(), read: None, records: HashMap::new() };
+                c.records.retain(|(_, scope), _| *scope == ReadScope::PublishedOnly);
+                c.stamp = stamp;
+            }
+            if c.published != published {
+                c.records.retain(|(_, scope), _| *scope != ReadScope::PublishedOnly);
+                c.published = published;
             }
             c.read = Some(std::time::Instant::now());
         }
-        Ok(stamp)
+        Ok(())
     }
 
     /// The entered interventions of `strategy` that `scope` sees, kept while the store's
@@ -426,20 +447,22 @@ impl AppState {
         {
             return Ok(Arc::clone(v));
         }
-        let stamp = self.pool.run(|s| s.interventions_stamp()).await?;
-        if let Ok(mut c) = self.cache.entered.lock() {
-            if c.stamp != stamp {
-                *c = EnteredCache { stamp: stamp.clone(), read: None, records: HashMap::new() };
+        self.refresh_stamps().await?;
+        let public = scope == ReadScope::PublishedOnly;
+        let stamp_of = |c: &EnteredCache| if public { c.published.clone() } else { c.stamp.clone() };
+        let stamp = match self.cache.entered.lock() {
+            Ok(c) => {
+                if let Some(v) = c.records.get(&key) {
+                    return Ok(Arc::clone(v));
+                }
+                stamp_of(&c)
             }
-            c.read = Some(std::time::Instant::now());
-            if let Some(v) = c.records.get(&key) {
-                return Ok(Arc::clone(v));
-            }
-        }
+            Err(_) => String::new(),
+        };
         let st = strategy.to_owned();
         let records = Arc::new(self.pool.run(move |s| s.interventions_for_report(&st, scope)).await?);
         if let Ok(mut c) = self.cache.entered.lock()
-            && c.stamp == stamp
+            && stamp_of(&c) == stamp
         {
             c.records.insert(key, Arc::clone(&records));
         }
