@@ -235,3 +235,39 @@ fn an_unknown_organisation_is_refused_and_nothing_is_written() {
         assert_eq!(rows_in(&*db, "audit_event"), 0, "no audit event for a write that did not happen");
     });
 }
+
+/// The public's views follow `published_interventions_stamp`: a draft saved again leaves it
+/// alone (the full stamp moves), publishing a record moves it (issue 18's editors benchmark:
+/// partners saving drafts must not empty the public's caches).
+#[test]
+fn saving_a_draft_leaves_the_published_stamp_alone_and_publishing_moves_it() {
+    for_each_backend(|b| {
+        let db = b.db();
+        let org = organisation(&*db, "A");
+        let mut recs = records(org);
+        let draft = recs.remove(0);
+        let published = recs.remove(0);
+        let pid = db.create_intervention(&Actor::cli(), &published, NOW).expect("create").id;
+        for (from, to) in [
+            (Workflow::Draft, Workflow::Submitted),
+            (Workflow::Submitted, Workflow::Approved),
+            (Workflow::Approved, Workflow::Published),
+        ] {
+            db.move_intervention(&Actor::cli(), pid, from, to, NOW).expect("move");
+        }
+        let did = db.create_intervention(&Actor::cli(), &draft, NOW).expect("create").id;
+        let (all, public) =
+            (db.interventions_stamp().expect("stamp"), db.published_interventions_stamp().expect("stamp"));
+        db.update_intervention(&Actor::cli(), did, 1, &draft, NOW + 5).expect("update");
+        assert_ne!(db.interventions_stamp().expect("stamp"), all, "the full stamp moves with the draft");
+        assert_eq!(db.published_interventions_stamp().expect("stamp"), public, "the public's does not");
+        for (from, to) in [
+            (Workflow::Draft, Workflow::Submitted),
+            (Workflow::Submitted, Workflow::Approved),
+            (Workflow::Approved, Workflow::Published),
+        ] {
+            db.move_intervention(&Actor::cli(), did, from, to, NOW + 6).expect("move");
+        }
+        assert_ne!(db.published_interventions_stamp().expect("stamp"), public, "publishing moves it");
+    });
+}
