@@ -9,20 +9,8 @@ use senda_core::indicator::IndicatorKind;
 use std::io::Write;
 use std::path::Path;
 
-/// The columns of a results CSV, in the order `senda results import` documents.
-pub const COLUMNS: [&str; 11] = [
-    "indicator",
-    "country",
-    "admin1",
-    "period",
-    "kind",
-    "value",
-    "denominator",
-    "sex",
-    "age_group",
-    "population_group",
-    "note",
-];
+/// The columns of a results CSV (the reader's own list).
+pub use senda_stats::results::COLUMNS;
 
 /// Writes the template of `strategy` to `out`.
 pub fn write(strategy: &Strategy, out: &mut dyn Write) -> Result<()> {

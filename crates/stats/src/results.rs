@@ -49,6 +49,25 @@ fn diag(sev: Severity, code: &str, file: &str, row: u64, col: u64, field: &str, 
     }
 }
 
+/// The columns of a results CSV, in the order `senda results template` writes them (the
+/// header is matched by name, in any order).
+pub const COLUMNS: [&str; 11] = [
+    "indicator",
+    "country",
+    "admin1",
+    "period",
+    "kind",
+    "value",
+    "denominator",
+    "sex",
+    "age_group",
+    "population_group",
+    "note",
+];
+
+/// Other names accepted for the `note` column.
+const NOTE_ALIASES: [&str; 2] = ["notes", "comment"];
+
 /// A value column: where its number is, what kind and disaggregation it carries.
 struct ValueColumn {
     col: usize,
@@ -138,22 +157,8 @@ fn plain_layout(file: &str, header: &[String], diags: &mut Vec<Diagnostic>) -> R
                 .collect(),
         });
     }
-    let known = [
-        "indicator",
-        "country",
-        "admin1",
-        "period",
-        "kind",
-        "value",
-        "denominator",
-        "sex",
-        "age_group",
-        "population_group",
-        "note",
-        "notes",
-        "comment",
-    ];
-    let extra: Vec<&String> = header.iter().filter(|h| !known.contains(&norm(h).as_str())).collect();
+    let known = |h: &str| COLUMNS.contains(&h) || NOTE_ALIASES.contains(&h);
+    let extra: Vec<&String> = header.iter().filter(|h| !known(norm(h).as_str())).collect();
     if !extra.is_empty() {
         diags.push(diag(
             Severity::Warning,
