@@ -158,7 +158,14 @@ pub async fn serve(db: String, opts: ServeOptions, on_ready: impl FnOnce(SocketA
     if state.write_token.is_some() {
         tracing::info!("SENDA_API_TOKEN is set: POST /api/v1/results accepts requests bearing it");
     }
-    // Warm the overview's reports in the background: the first visitor should not wait.
+    let listen = opts.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| WebError::Internal(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?;
+    // Warm the overview's reports in the background, once the address is
+    // ours (a server that cannot listen exits with its one error line and nothing else): the
+    // first visitor should not wait.
     {
         let st = Arc::clone(&state);
         tokio::spawn(async move {
@@ -167,11 +174,6 @@ pub async fn serve(db: String, opts: ServeOptions, on_ready: impl FnOnce(SocketA
             }
         });
     }
-    let listen = opts.listen;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| WebError::Internal(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?;
     tracing::info!(hosts = ?hosts.names(), "answering requests for these hosts");
     on_ready(addr);
     let app = app(state, Some(hosts), opts.request_timeout);
